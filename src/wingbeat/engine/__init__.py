@@ -1,0 +1,1 @@
+"""wingbeat.engine"""
