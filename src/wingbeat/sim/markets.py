@@ -1,0 +1,97 @@
+"""Markets of the local exchange: name, size decimals, max leverage, start price.
+
+Loaded from a dict or a small TOML file::
+
+    [[market]]
+    name = "BTC"
+    sz_decimals = 5
+    max_leverage = 50
+    start_price = "60000"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_MARKETS", "MarketConfig", "load_markets", "markets_from_dicts"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketConfig:
+    """One perpetual market: asset index is its position in the configured sequence.
+
+    ``sz_decimals`` is the lot precision (prices then allow ``6 - sz_decimals`` decimals and five
+    significant figures), ``max_leverage`` the cap for ``updateLeverage``, ``start_price`` the
+    initial mid/mark/oracle price.
+    """
+
+    name: str
+    sz_decimals: int
+    max_leverage: int
+    start_price: Decimal
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.isascii() or ":" in self.name:
+            raise ValueError(f"invalid market name {self.name!r}")
+        if not 0 <= self.sz_decimals <= 6:
+            raise ValueError(f"{self.name}: sz_decimals must be in 0..6, got {self.sz_decimals}")
+        if not 1 <= self.max_leverage <= 200:
+            raise ValueError(f"{self.name}: max_leverage must be in 1..200, got {self.max_leverage}")
+        if not self.start_price.is_finite() or self.start_price <= 0:
+            raise ValueError(f"{self.name}: start_price must be positive, got {self.start_price}")
+
+
+DEFAULT_MARKETS: tuple[MarketConfig, ...] = (
+    MarketConfig(name="BTC", sz_decimals=5, max_leverage=50, start_price=Decimal("60000")),
+    MarketConfig(name="ETH", sz_decimals=4, max_leverage=50, start_price=Decimal("3000")),
+    MarketConfig(name="SOL", sz_decimals=2, max_leverage=20, start_price=Decimal("150")),
+)
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, float):
+        value = repr(value)  # shortest repr, never the binary expansion
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"{where}: not a decimal: {value!r}") from None
+
+
+def markets_from_dicts(items: Sequence[Mapping[str, Any]]) -> tuple[MarketConfig, ...]:
+    """Build markets from dicts with keys ``name``, ``sz_decimals`` (or ``szDecimals``),
+    ``max_leverage`` (or ``maxLeverage``) and ``start_price`` (or ``startPrice``)."""
+    out: list[MarketConfig] = []
+    for i, item in enumerate(items):
+        try:
+            name = str(item["name"])
+            sz = item.get("sz_decimals", item.get("szDecimals"))
+            lev = item.get("max_leverage", item.get("maxLeverage"))
+            px = item.get("start_price", item.get("startPrice"))
+        except (KeyError, AttributeError):
+            raise ValueError(f"market #{i}: needs name, sz_decimals, max_leverage, start_price") from None
+        if not isinstance(sz, int) or not isinstance(lev, int) or px is None:
+            raise ValueError(f"market {name}: sz_decimals and max_leverage must be ints, start_price set")
+        out.append(
+            MarketConfig(name=name, sz_decimals=sz, max_leverage=lev, start_price=_decimal(px, name))
+        )
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate market names in {names}")
+    if not out:
+        raise ValueError("at least one market is required")
+    return tuple(out)
+
+
+def load_markets(path: str | Path) -> tuple[MarketConfig, ...]:
+    """Load markets from a TOML file holding a ``[[market]]`` array of tables."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    items = data.get("market")
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a [[market]] array")
+    return markets_from_dicts(items)
