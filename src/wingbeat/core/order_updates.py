@@ -1,0 +1,39 @@
+"""The two value objects that carry exchange news into the order tracker: order state changes and fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from wingbeat.core.order_state import OrderState
+
+__all__ = ["OrderUpdate", "TradeUpdate"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderUpdate:
+    """The exchange (or our own submission logic) says an order is now in ``new_state``."""
+
+    client_order_id: str
+    trading_pair: str
+    update_timestamp: float  # seconds since epoch
+    new_state: OrderState
+    exchange_order_id: str | None = None
+    reason: str | None = None  # failure / cancel reason, human-readable
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeUpdate:
+    """One fill of an order. ``trade_id`` is unique per fill on the venue: fills are counted once by it."""
+
+    trade_id: str
+    client_order_id: str
+    exchange_order_id: str | None
+    trading_pair: str
+    fill_timestamp: float
+    fill_price: Decimal
+    fill_base_amount: Decimal
+    fill_quote_amount: Decimal
+    fee_asset: str
+    fee_amount: Decimal  # negative = rebate
+    is_taker: bool
