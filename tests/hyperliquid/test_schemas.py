@@ -94,7 +94,9 @@ def test_l2_book_levels_are_decimal_tuples_best_first() -> None:
 
 def test_meta_assigns_asset_index_by_position() -> None:
     meta = s.parse_meta(load("info_meta.json")["response"])
-    assert meta.universe[0].name == "BTC" and meta.universe[0].asset == 0 and meta.universe[0].sz_decimals == 5
+    assert (
+        meta.universe[0].name == "BTC" and meta.universe[0].asset == 0 and meta.universe[0].sz_decimals == 5
+    )
     assert meta.universe[1].asset == 1 and meta.universe[1].name == "ETH"
 
 
@@ -158,10 +160,23 @@ def test_old_fills_without_tid_get_distinct_fallback_trade_ids() -> None:
 
 def test_current_fill_with_tid_cloid_and_liquidation() -> None:
     raw = {
-        "coin": "BTC", "px": "50000.0", "sz": "0.1", "side": "B", "time": 1, "startPosition": "0.0",
-        "dir": "Open Long", "closedPnl": "0.0", "hash": "0x" + "0" * 64, "oid": 7, "crossed": False,
-        "fee": "-0.5", "feeToken": "USDC", "tid": 123456789, "cloid": "0x" + "AB" * 16,
-        "liquidation": {"liquidatedUser": "0xabc", "markPx": "49000", "method": "market"}, "newField": 1,
+        "coin": "BTC",
+        "px": "50000.0",
+        "sz": "0.1",
+        "side": "B",
+        "time": 1,
+        "startPosition": "0.0",
+        "dir": "Open Long",
+        "closedPnl": "0.0",
+        "hash": "0x" + "0" * 64,
+        "oid": 7,
+        "crossed": False,
+        "fee": "-0.5",
+        "feeToken": "USDC",
+        "tid": 123456789,
+        "cloid": "0x" + "AB" * 16,
+        "liquidation": {"liquidatedUser": "0xabc", "markPx": "49000", "method": "market"},
+        "newField": 1,
     }
     fill = s.parse_fill(raw)
     assert fill.trade_id == "123456789" and fill.cloid == "0x" + "ab" * 16 and fill.fee == Decimal("-0.5")
@@ -169,7 +184,9 @@ def test_current_fill_with_tid_cloid_and_liquidation() -> None:
 
 
 def test_user_funding_reads_time_and_hash_from_ledger_entry() -> None:
-    payments = s.parse_user_funding(load("info_userFunding_test_user_funding_history_with_end_time.json")["response"])
+    payments = s.parse_user_funding(
+        load("info_userFunding_test_user_funding_history_with_end_time.json")["response"]
+    )
     assert payments[0].coin == "APE" and payments[0].n_samples == 3 and payments[0].time_ms == 1681948800000
     assert payments[0].hash is not None and payments[0].usdc == Decimal("0.145796")
 
@@ -204,8 +221,13 @@ def test_top_level_err_reply_is_not_ok_with_message() -> None:
 
 def test_resting_status_keeps_lowercased_cloid() -> None:
     reply = sx.parse_exchange_reply(
-        {"status": "ok", "response": {"type": "order", "data": {"statuses": [
-            {"resting": {"oid": 5, "cloid": "0x" + "CD" * 16}}]}}}
+        {
+            "status": "ok",
+            "response": {
+                "type": "order",
+                "data": {"statuses": [{"resting": {"oid": 5, "cloid": "0x" + "CD" * 16}}]},
+            },
+        }
     )
     assert reply.statuses == (sx.RestingStatus(oid=5, cloid="0x" + "cd" * 16),)
 
@@ -213,38 +235,109 @@ def test_resting_status_keeps_lowercased_cloid() -> None:
 # --- websocket frames -----------------------------------------------------------------------
 
 FILL = {
-    "coin": "ETH", "px": "3000.5", "sz": "0.2", "side": "A", "time": 1700000000000, "startPosition": "1",
-    "dir": "Close Long", "closedPnl": "1.5", "hash": "0x" + "1" * 64, "oid": 42, "crossed": True,
-    "fee": "0.27", "feeToken": "USDC", "tid": 99,
+    "coin": "ETH",
+    "px": "3000.5",
+    "sz": "0.2",
+    "side": "A",
+    "time": 1700000000000,
+    "startPosition": "1",
+    "dir": "Close Long",
+    "closedPnl": "1.5",
+    "hash": "0x" + "1" * 64,
+    "oid": 42,
+    "crossed": True,
+    "fee": "0.27",
+    "feeToken": "USDC",
+    "tid": 99,
 }
 CTX = {
-    "funding": "0.0000125", "openInterest": "688.11", "prevDayPx": "15.322", "dayNtlVlm": "1169046.29406",
-    "premium": "0.00031774", "oraclePx": "14.32", "markPx": "14.3161", "midPx": "14.314",
+    "funding": "0.0000125",
+    "openInterest": "688.11",
+    "prevDayPx": "15.322",
+    "dayNtlVlm": "1169046.29406",
+    "premium": "0.00031774",
+    "oraclePx": "14.32",
+    "markPx": "14.3161",
+    "midPx": "14.314",
     "impactPxs": ["14.3047", "14.3444"],
 }
 WS_FRAMES: dict[str, tuple[Callable[[Any], object], Any]] = {
-    "l2Book": (s.parse_l2_book, load("ws_post_examples.json")["info_response"]["data"]["response"]["payload"]["data"]),
-    "trades": (sw.parse_trades, [{"coin": "SOL", "side": "B", "px": "150.1", "sz": "2", "hash": "0xab",
-                                  "time": 1, "tid": 7, "users": ["0x1", "0x2"]}]),
+    "l2Book": (
+        s.parse_l2_book,
+        load("ws_post_examples.json")["info_response"]["data"]["response"]["payload"]["data"],
+    ),
+    "trades": (
+        sw.parse_trades,
+        [
+            {
+                "coin": "SOL",
+                "side": "B",
+                "px": "150.1",
+                "sz": "2",
+                "hash": "0xab",
+                "time": 1,
+                "tid": 7,
+                "users": ["0x1", "0x2"],
+            }
+        ],
+    ),
     "bbo": (sw.parse_bbo, {"coin": "SOL", "time": 1, "bbo": [{"px": "1", "sz": "2", "n": 1}, None]}),
     "allMids": (sw.parse_ws_all_mids, {"mids": {"BTC": "30000.5"}}),
     "activeAssetCtx": (sw.parse_active_asset_ctx, {"coin": "BTC", "ctx": CTX}),
-    "orderUpdates": (sw.parse_order_updates, [{"order": {"coin": "ETH", "side": "B", "limitPx": "3000",
-                                                         "sz": "0.1", "oid": 1, "timestamp": 2, "origSz": "0.1",
-                                                         "cloid": "0x" + "0" * 32},
-                                               "status": "open", "statusTimestamp": 3}]),
+    "orderUpdates": (
+        sw.parse_order_updates,
+        [
+            {
+                "order": {
+                    "coin": "ETH",
+                    "side": "B",
+                    "limitPx": "3000",
+                    "sz": "0.1",
+                    "oid": 1,
+                    "timestamp": 2,
+                    "origSz": "0.1",
+                    "cloid": "0x" + "0" * 32,
+                },
+                "status": "open",
+                "statusTimestamp": 3,
+            }
+        ],
+    ),
     "userFills": (sw.parse_user_fills_message, {"isSnapshot": True, "user": "0xAB", "fills": [FILL]}),
     "user": (sw.parse_user_events, {"fills": [FILL]}),
-    "user_funding": (sw.parse_user_events, {"funding": {"time": 5, "coin": "BTC", "usdc": "-1.2", "szi": "0.5",
-                                                        "fundingRate": "0.0001", "nSamples": None}}),
-    "user_liquidation": (sw.parse_user_events, {"liquidation": {
-        "lid": 1, "liquidator": "0x1", "liquidated_user": "0x2", "liquidated_ntl_pos": "100.0",
-        "liquidated_account_value": "5.0"}}),
+    "user_funding": (
+        sw.parse_user_events,
+        {
+            "funding": {
+                "time": 5,
+                "coin": "BTC",
+                "usdc": "-1.2",
+                "szi": "0.5",
+                "fundingRate": "0.0001",
+                "nSamples": None,
+            }
+        },
+    ),
+    "user_liquidation": (
+        sw.parse_user_events,
+        {
+            "liquidation": {
+                "lid": 1,
+                "liquidator": "0x1",
+                "liquidated_user": "0x2",
+                "liquidated_ntl_pos": "100.0",
+                "liquidated_account_value": "5.0",
+            }
+        },
+    ),
     "user_nonUserCancel": (sw.parse_user_events, {"nonUserCancel": [{"coin": "BTC", "oid": 9}]}),
     "post_info": (sw.parse_post_reply, load("ws_post_examples.json")["info_response"]["data"]),
     "post_action": (sw.parse_post_reply, load("ws_post_examples.json")["action_response"]["data"]),
     "post_error": (sw.parse_post_reply, load("ws_post_examples.json")["error_response_shape"]["data"]),
-    "subscriptionResponse": (sw.parse_subscription_ack, load("ws_misc_frames.json")["subscriptionResponse"]["data"]),
+    "subscriptionResponse": (
+        sw.parse_subscription_ack,
+        load("ws_misc_frames.json")["subscriptionResponse"]["data"],
+    ),
 }
 
 
@@ -286,9 +379,9 @@ def test_post_replies() -> None:
     info = sw.parse_post_reply(doc["info_response"]["data"])
     assert info.id == 123 and info.kind == "info" and info.payload["coin"] == "ETH"
     action = sw.parse_post_reply(doc["action_response"]["data"])
-    assert action.kind == "action" and sx.parse_exchange_reply(action.payload).statuses[0] == sx.RestingStatus(
-        oid=88383
-    )
+    assert action.kind == "action" and sx.parse_exchange_reply(action.payload).statuses[
+        0
+    ] == sx.RestingStatus(oid=88383)
     assert sw.parse_post_reply(doc["error_response_shape"]["data"]).kind == "error"
 
 
@@ -335,12 +428,18 @@ CORPUS: list[tuple[Callable[[Any], object], Any]] = [
 ]
 
 JSON_LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True),
-    st.text(max_size=8), st.sampled_from(["1.5", "-0", "NaN", "Infinity", "1e999999", "B", "A", "", "0x"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.sampled_from(["1.5", "-0", "NaN", "Infinity", "1e999999", "B", "A", "", "0x"]),
 )
 JSON_VALUES = st.recursive(
     JSON_LEAVES,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=6,
 )
 

@@ -52,7 +52,9 @@ def _missing(what: str, key: str) -> MalformedMessageError:
 
 
 def _wrong(what: str, key: str, expected: str, value: Any) -> MalformedMessageError:
-    return MalformedMessageError(f"{what}.{key}: expected {expected}, got {type(value).__name__} {value!r:.40}")
+    return MalformedMessageError(
+        f"{what}.{key}: expected {expected}, got {type(value).__name__} {value!r:.40}"
+    )
 
 
 def to_decimal(value: Any, what: str) -> Decimal:
@@ -696,8 +698,9 @@ class FundingPayment:
     hash: str | None = None
 
 
-def parse_funding_payment(raw: Any, what: str = "funding", *, time_ms: int | None = None,
-                          tx_hash: str | None = None) -> FundingPayment:
+def parse_funding_payment(
+    raw: Any, what: str = "funding", *, time_ms: int | None = None, tx_hash: str | None = None
+) -> FundingPayment:
     """Decode ``{"time"?, "coin", "usdc", "szi", "fundingRate", "nSamples"}``.
 
     ``time_ms`` / ``tx_hash`` come from the enclosing ledger entry when the object lacks them.

@@ -99,7 +99,9 @@ def parse_action_status(raw: Any, what: str = "status") -> ActionStatus:
         f = obj(d["filled"], f"{what}.filled")
         w = f"{what}.filled"
         return FilledStatus(
-            oid=req_int(f, "oid", w), total_sz=req_dec(f, "totalSz", w), avg_px=req_dec(f, "avgPx", w),
+            oid=req_int(f, "oid", w),
+            total_sz=req_dec(f, "totalSz", w),
+            avg_px=req_dec(f, "avgPx", w),
             cloid=_cloid(f, w),
         )
     if "error" in d:
@@ -130,7 +132,5 @@ def parse_exchange_reply(raw: Any) -> ExchangeReply:
     if raw_statuses is None:
         return ExchangeReply(ok=True, response_type=response_type)
     items = arr(raw_statuses, "exchange.response.data.statuses")
-    statuses = tuple(
-        parse_action_status(item, f"exchange.statuses[{i}]") for i, item in enumerate(items)
-    )
+    statuses = tuple(parse_action_status(item, f"exchange.statuses[{i}]") for i, item in enumerate(items))
     return ExchangeReply(ok=True, response_type=response_type, statuses=statuses)
