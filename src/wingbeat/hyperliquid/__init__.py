@@ -1,1 +1,61 @@
-"""wingbeat.hyperliquid"""
+"""wingbeat.hyperliquid: Hyperliquid wire formats, signing, clients and the perpetual connector.
+
+Names are exported lazily (PEP 562) so that importing one submodule, e.g. ``wingbeat.hyperliquid.signing``
+on a server's hot path, does not drag in the networking stack. To export a new name, add one line to
+``_EXPORTS`` (and the matching import under ``TYPE_CHECKING`` for type checkers).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wingbeat.hyperliquid.signer import NonceManager as NonceManager
+    from wingbeat.hyperliquid.signer import Signer as Signer
+    from wingbeat.hyperliquid.signing import SignatureError as SignatureError
+    from wingbeat.hyperliquid.signing import action_hash as action_hash
+    from wingbeat.hyperliquid.signing import recover_signer as recover_signer
+    from wingbeat.hyperliquid.signing import sign_agent as sign_agent
+    from wingbeat.hyperliquid.signing import sign_l1_action as sign_l1_action
+    from wingbeat.hyperliquid.signing import sign_usd_class_transfer_action as sign_usd_class_transfer_action
+    from wingbeat.hyperliquid.signing import sign_usd_transfer_action as sign_usd_transfer_action
+    from wingbeat.hyperliquid.signing import (
+        sign_withdraw_from_bridge_action as sign_withdraw_from_bridge_action,
+    )
+    from wingbeat.hyperliquid.wire import Cloid as Cloid
+    from wingbeat.hyperliquid.wire import OrderSpec as OrderSpec
+    from wingbeat.hyperliquid.wire import float_to_wire as float_to_wire
+    from wingbeat.hyperliquid.wire import perp_trading_rule as perp_trading_rule
+
+_EXPORTS: dict[str, str] = {
+    "Cloid": "wingbeat.hyperliquid.wire",
+    "OrderSpec": "wingbeat.hyperliquid.wire",
+    "float_to_wire": "wingbeat.hyperliquid.wire",
+    "perp_trading_rule": "wingbeat.hyperliquid.wire",
+    "SignatureError": "wingbeat.hyperliquid.signing",
+    "action_hash": "wingbeat.hyperliquid.signing",
+    "recover_signer": "wingbeat.hyperliquid.signing",
+    "sign_agent": "wingbeat.hyperliquid.signing",
+    "sign_l1_action": "wingbeat.hyperliquid.signing",
+    "sign_usd_class_transfer_action": "wingbeat.hyperliquid.signing",
+    "sign_usd_transfer_action": "wingbeat.hyperliquid.signing",
+    "sign_withdraw_from_bridge_action": "wingbeat.hyperliquid.signing",
+    "NonceManager": "wingbeat.hyperliquid.signer",
+    "Signer": "wingbeat.hyperliquid.signer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wingbeat.hyperliquid' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
