@@ -47,12 +47,13 @@ def test_ip_budget_refills_continuously() -> None:
 
 
 def test_address_budget_is_initial_buffer_plus_one_per_traded_usdc() -> None:
-    limiter = RateLimiter(RateLimitConfig(address_initial_buffer=3))
+    volumes = {"0xa": Decimal(0)}
+    limiter = RateLimiter(RateLimitConfig(address_initial_buffer=3), volumes.__getitem__)
     limiter.charge_address("0xa", 3, now_ms=0)
     limiter.charge_address("0xa", 1, now_ms=0)  # exhausted: one request per 10 s still passes
     with pytest.raises(AddressLimitExceeded, match=r"Too many cumulative requests sent \(5 > 3\)"):
         limiter.charge_address("0xa", 1, now_ms=1)
-    limiter.add_volume("0xa", Decimal("2.5"))
+    volumes["0xa"] = Decimal("2.5")
     assert limiter.cap("0xa") == 5
     limiter.charge_address("0xa", 1, now_ms=2)
     limiter.charge_address("0xa", 1, now_ms=10_001)

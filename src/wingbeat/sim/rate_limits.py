@@ -15,7 +15,8 @@ Time is injected (milliseconds) so tests do not wait.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from wingbeat.hyperliquid.constants import REST_WEIGHT_LIMIT, action_weight, info_weight
@@ -69,15 +70,22 @@ class _Bucket:
 @dataclass(slots=True)
 class _AddressBudget:
     used: int = 0
-    volume: Decimal = field(default_factory=Decimal)
     last_exhausted_ms: int | None = None
 
 
-class RateLimiter:
-    """Both budgets of one local exchange; cheap enough to run on every request."""
+def _no_volume(address: str) -> Decimal:
+    return Decimal(0)
 
-    def __init__(self, config: RateLimitConfig) -> None:
+
+class RateLimiter:
+    """Both budgets of one local exchange; cheap enough to run on every request.
+
+    ``volume_of(address)`` gives an address's cumulative traded USDC volume (the engine knows it).
+    """
+
+    def __init__(self, config: RateLimitConfig, volume_of: Callable[[str], Decimal] = _no_volume) -> None:
         self.config = config
+        self._volume_of = volume_of
         self._buckets: dict[str, _Bucket] = {}
         self._addresses: dict[str, _AddressBudget] = {}
         self.rejected_ip = 0
@@ -101,22 +109,15 @@ class RateLimiter:
         bucket.tokens -= weight
         return True
 
-    def add_volume(self, address: str, notional: Decimal) -> None:
-        """Credit traded USDC volume to ``address`` (each traded USDC frees one request)."""
-        self._budget(address).volume += abs(notional)
-
     def cap(self, address: str) -> int:
-        """Current request cap of ``address``."""
-        budget = self._budget(address)
-        return self.config.address_initial_buffer + int(budget.volume * self.config.requests_per_usdc)
+        """Current request cap of ``address``: the initial buffer plus one per traded USDC."""
+        volume = self._volume_of(address)
+        return self.config.address_initial_buffer + int(volume * self.config.requests_per_usdc)
 
     def used(self, address: str) -> int:
         """Requests ``address`` has used so far."""
-        return self._budget(address).used
-
-    def volume(self, address: str) -> Decimal:
-        """Cumulative traded volume credited to ``address``."""
-        return self._budget(address).volume
+        budget = self._addresses.get(address)
+        return 0 if budget is None else budget.used
 
     def charge_address(self, address: str, count: int, now_ms: int, *, is_cancel: bool = False) -> None:
         """Count ``count`` requests for ``address``; raise `AddressLimitExceeded` when over its cap."""
@@ -138,7 +139,7 @@ class RateLimiter:
         self.rejected_address += 1
         raise AddressLimitExceeded(
             f"Too many cumulative requests sent ({budget.used + count} > {cap}) for cumulative volume traded "
-            f"${budget.volume:.2f}. Place taker orders to free up 1 request per USDC traded."
+            f"${self._volume_of(address):.2f}. Place taker orders to free up 1 request per USDC traded."
         )
 
     def _budget(self, address: str) -> _AddressBudget:
