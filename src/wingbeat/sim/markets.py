@@ -18,7 +18,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_MARKETS", "MarketConfig", "load_markets", "markets_from_dicts"]
+__all__ = [
+    "DEFAULT_MARKETS",
+    "MarketConfig",
+    "fmt",
+    "is_valid_price",
+    "is_valid_size",
+    "load_markets",
+    "markets_from_dicts",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,9 +84,7 @@ def markets_from_dicts(items: Sequence[Mapping[str, Any]]) -> tuple[MarketConfig
             raise ValueError(f"market #{i}: needs name, sz_decimals, max_leverage, start_price") from None
         if not isinstance(sz, int) or not isinstance(lev, int) or px is None:
             raise ValueError(f"market {name}: sz_decimals and max_leverage must be ints, start_price set")
-        out.append(
-            MarketConfig(name=name, sz_decimals=sz, max_leverage=lev, start_price=_decimal(px, name))
-        )
+        out.append(MarketConfig(name=name, sz_decimals=sz, max_leverage=lev, start_price=_decimal(px, name)))
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate market names in {names}")
@@ -95,3 +101,40 @@ def load_markets(path: str | Path) -> tuple[MarketConfig, ...]:
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a [[market]] array")
     return markets_from_dicts(items)
+
+
+_MAX_PERP_DECIMALS = 6
+_MAX_SIG_FIGS = 5
+
+
+def is_valid_price(px: Decimal, sz_decimals: int) -> bool:
+    """Hyperliquid perp price rule: positive, at most 5 significant figures (integers always pass)
+    and at most ``6 - sz_decimals`` decimals."""
+    if not px.is_finite() or px <= 0:
+        return False
+    _, digits, exp = px.normalize().as_tuple()
+    assert isinstance(exp, int)
+    if exp >= 0:
+        return True  # an integer price is valid whatever its significant figures
+    return -exp <= _MAX_PERP_DECIMALS - sz_decimals and len(digits) <= _MAX_SIG_FIGS
+
+
+def is_valid_size(sz: Decimal, sz_decimals: int) -> bool:
+    """A size is valid when positive with at most ``sz_decimals`` decimals."""
+    if not sz.is_finite() or sz <= 0:
+        return False
+    exp = sz.normalize().as_tuple().exponent
+    assert isinstance(exp, int)
+    return -exp <= sz_decimals
+
+
+def fmt(value: Decimal, places: int | None = None) -> str:
+    """Render a Decimal as Hyperliquid answers do: no exponent, no trailing zeros, but integers
+    keep one decimal (``"1159.0"``, ``"0.0"``) as the exchange's float formatting shows them.
+
+    ``places`` rounds first (half-even), for derived values such as entry prices and PnL.
+    """
+    if places is not None:
+        value = round(value, places)
+    text = f"{value.normalize():f}" if value else "0"
+    return text if "." in text else text + ".0"

@@ -1,0 +1,190 @@
+"""Accounts of the local exchange: USDC balance, cross-margin positions, leverage, fee charging.
+
+All money is exact Decimal; rounding happens only when answers are rendered. Value conservation
+(what one side of a fill gains the other loses; fees leave the system) is checked by the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .book import Order
+
+__all__ = ["Account", "Fill", "FundingRecord", "Position", "fill_direction"]
+
+ZERO = Decimal(0)
+
+
+class Position:
+    """One perp position: signed size and the entry notional (``entry_px * |szi|``)."""
+
+    __slots__ = ("cum_all", "cum_change", "cum_open", "entry_ntl", "szi")
+
+    def __init__(self) -> None:
+        self.szi = ZERO
+        self.entry_ntl = ZERO
+        self.cum_all = ZERO  # funding paid (positive = paid), all time
+        self.cum_open = ZERO  # since the position was opened
+        self.cum_change = ZERO  # since its size last changed
+
+    @property
+    def entry_px(self) -> Decimal:
+        """Average entry price (0 when flat)."""
+        return self.entry_ntl / abs(self.szi) if self.szi else ZERO
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        """Unrealised PnL at ``mark``."""
+        if not self.szi:
+            return ZERO
+        return self.szi * mark - (self.entry_ntl if self.szi > 0 else -self.entry_ntl)
+
+
+@dataclass(slots=True)
+class Fill:
+    """One side of a trade as the user sees it (rendered to the ``userFills`` shape by ``info``)."""
+
+    coin: str
+    px: Decimal
+    sz: Decimal
+    is_buy: bool
+    time: int
+    start_position: Decimal
+    dir: str
+    closed_pnl: Decimal
+    hash: str
+    oid: int
+    crossed: bool
+    fee: Decimal
+    tid: int
+    cloid: str | None = None
+    liquidation: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRecord:
+    """One funding payment of a user (``usdc`` positive = received)."""
+
+    time: int
+    coin: str
+    usdc: Decimal
+    szi: Decimal
+    funding_rate: Decimal
+    hash: str
+
+
+def fill_direction(start: Decimal, is_buy: bool, sz: Decimal) -> str:
+    """Hyperliquid's ``dir`` of a perp fill given the position before it."""
+    if start == 0 or (start > 0) == is_buy:
+        return "Open Long" if is_buy else "Open Short"
+    if sz > abs(start):
+        return "Short > Long" if is_buy else "Long > Short"
+    return "Close Short" if is_buy else "Close Long"
+
+
+@dataclass(slots=True)
+class Account:
+    """A funded address: balance, positions per asset, leverage settings, orders and history."""
+
+    user: str
+    balance: Decimal = ZERO
+    positions: dict[int, Position] = field(default_factory=dict)
+    # asset -> (is_cross, leverage); absent = cross at the market's max leverage
+    leverage: dict[int, tuple[bool, int]] = field(default_factory=dict)
+    isolated_margin: dict[int, Decimal] = field(default_factory=dict)
+    open_orders: dict[int, Order] = field(default_factory=dict)  # resting and untriggered, by oid
+    order_margin: Decimal = ZERO  # initial margin reserved by resting orders
+    cloids: dict[str, int] = field(default_factory=dict)  # every cloid ever used -> oid
+    fills: list[Fill] = field(default_factory=list)  # oldest first
+    fundings: list[FundingRecord] = field(default_factory=list)
+    cum_volume: Decimal = ZERO
+    agents: dict[str, str] = field(default_factory=dict)  # agent address -> name
+    scheduled_cancel: int | None = None
+    scheduled_cancel_day: int = -1
+    scheduled_cancel_count: int = 0
+
+    def position(self, asset: int) -> Position:
+        """The position in ``asset`` (created flat on first use)."""
+        pos = self.positions.get(asset)
+        if pos is None:
+            pos = self.positions[asset] = Position()
+        return pos
+
+    def szi(self, asset: int) -> Decimal:
+        """Signed position size in ``asset`` (0 when none)."""
+        pos = self.positions.get(asset)
+        return pos.szi if pos is not None else ZERO
+
+    def leverage_of(self, asset: int, max_leverage: int) -> int:
+        """Current leverage for ``asset``."""
+        setting = self.leverage.get(asset)
+        return setting[1] if setting is not None else max_leverage
+
+    def is_cross(self, asset: int) -> bool:
+        """Whether ``asset`` is traded with cross margin."""
+        setting = self.leverage.get(asset)
+        return setting[0] if setting is not None else True
+
+    def apply_fill(
+        self, asset: int, is_buy: bool, px: Decimal, sz: Decimal, fee: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """Book a fill: move the position, realise PnL on the closed part, charge ``fee``.
+
+        Returns ``(start_position, closed_pnl)``.
+        """
+        pos = self.position(asset)
+        start = pos.szi
+        signed = sz if is_buy else -sz
+        closed_pnl = ZERO
+        if start == 0 or (start > 0) == is_buy:
+            pos.entry_ntl += px * sz
+            if start == 0:
+                pos.cum_open = ZERO
+        else:
+            closing = min(sz, abs(start))
+            entry_px = pos.entry_ntl / abs(start)
+            # a long closes by selling: pnl = (px - entry) * closing; a short the other way round
+            closed_pnl = (px - entry_px) * closing if start > 0 else (entry_px - px) * closing
+            if closing == abs(start):
+                pos.entry_ntl = px * (sz - closing)  # flat, or flipped at this fill's price
+                pos.cum_open = ZERO
+            else:
+                pos.entry_ntl -= entry_px * closing
+        pos.szi = start + signed
+        pos.cum_change = ZERO
+        if pos.szi == 0:
+            pos.entry_ntl = ZERO
+        self.balance += closed_pnl - fee
+        self.cum_volume += px * sz
+        return start, closed_pnl
+
+    def account_value(self, marks: dict[int, Decimal]) -> Decimal:
+        """Balance + isolated margin + unrealised PnL of every position."""
+        value = self.balance
+        for asset, pos in self.positions.items():
+            if pos.szi:
+                value += pos.unrealized(marks[asset])
+        for margin in self.isolated_margin.values():
+            value += margin
+        return value
+
+    def margin_used(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
+        """Initial margin of all positions at their current leverage."""
+        used = ZERO
+        for asset, pos in self.positions.items():
+            if pos.szi:
+                used += abs(pos.szi) * marks[asset] / self.leverage_of(asset, max_leverages[asset])
+        return used
+
+    def maintenance_margin(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
+        """Maintenance margin: half the initial margin at the market's max leverage."""
+        mm = ZERO
+        for asset, pos in self.positions.items():
+            if pos.szi:
+                mm += abs(pos.szi) * marks[asset] / (2 * max_leverages[asset])
+        return mm
+
+    def available(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
+        """What new orders may still use as initial margin."""
+        return self.account_value(marks) - self.margin_used(marks, max_leverages) - self.order_margin

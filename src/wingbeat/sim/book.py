@@ -1,0 +1,210 @@
+"""Price-time priority order book of one market.
+
+Each side is a dict ``price -> {oid: order}`` (insertion order is time priority) plus a heap of
+the prices present, deleted lazily, so best price, insert, cancel and fill are each a few dict and
+heap operations with no scanning.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Literal
+
+from .types import TriggerSpec
+
+__all__ = ["Book", "Order"]
+
+
+class Order:
+    """A live order on the venue (resting, or waiting for its trigger); mutable engine state."""
+
+    __slots__ = (
+        "asset",
+        "children",
+        "cloid",
+        "coin",
+        "is_buy",
+        "limit_px",
+        "margin_lev",
+        "oid",
+        "orig_sz",
+        "reduce_only",
+        "sz",
+        "tif",
+        "timestamp",
+        "trigger",
+        "triggered",
+        "user",
+    )
+
+    def __init__(
+        self,
+        *,
+        oid: int,
+        user: str,
+        asset: int,
+        coin: str,
+        is_buy: bool,
+        limit_px: Decimal,
+        sz: Decimal,
+        timestamp: int,
+        reduce_only: bool,
+        tif: Literal["Gtc", "Ioc", "Alo"] | None,
+        trigger: TriggerSpec | None,
+        cloid: str | None,
+    ) -> None:
+        self.oid = oid
+        self.user = user
+        self.asset = asset
+        self.coin = coin
+        self.is_buy = is_buy
+        self.limit_px = limit_px
+        self.sz = sz  # remaining
+        self.orig_sz = sz
+        self.timestamp = timestamp
+        self.reduce_only = reduce_only
+        self.tif = tif
+        self.trigger = trigger
+        self.triggered = False
+        self.cloid = cloid
+        self.margin_lev = 0  # leverage its reserved margin was computed at; 0 = none reserved
+        # normalTpsl children waiting for this order to fill
+        self.children: list[Order] = []
+
+    def __repr__(self) -> str:
+        side = "B" if self.is_buy else "A"
+        return f"Order(oid={self.oid}, {self.coin} {side} {self.sz}@{self.limit_px})"
+
+
+Level = dict[int, Order]
+
+
+class _Side:
+    """One side of the book: price levels plus a lazily-cleaned heap of their keys."""
+
+    __slots__ = ("_heap", "_in_heap", "_sign", "levels")
+
+    def __init__(self, is_bid: bool) -> None:
+        self.levels: dict[Decimal, Level] = {}
+        self._heap: list[Decimal] = []  # prices, negated for bids so heap[0] is the best
+        self._in_heap: set[Decimal] = set()
+        self._sign = -1 if is_bid else 1
+
+    def best(self) -> Decimal | None:
+        heap = self._heap
+        levels = self.levels
+        while heap:
+            px = heap[0] * self._sign
+            if px in levels:
+                return px
+            heapq.heappop(heap)
+            self._in_heap.discard(px)
+        return None
+
+    def add(self, order: Order) -> None:
+        px = order.limit_px
+        level = self.levels.get(px)
+        if level is None:
+            level = self.levels[px] = {}
+            if px not in self._in_heap:
+                self._in_heap.add(px)
+                heapq.heappush(self._heap, px * self._sign)
+        level[order.oid] = order
+
+    def remove(self, order: Order) -> None:
+        level = self.levels.get(order.limit_px)
+        if level is None or level.pop(order.oid, None) is None:
+            return
+        if not level:
+            del self.levels[order.limit_px]
+
+    def sorted_prices(self) -> list[Decimal]:
+        return sorted(self.levels, reverse=self._sign < 0)
+
+
+class Book:
+    """The price-time priority book of one market (resting limit orders only)."""
+
+    __slots__ = ("_asks", "_bids", "coin")
+
+    def __init__(self, coin: str) -> None:
+        self.coin = coin
+        self._bids = _Side(is_bid=True)
+        self._asks = _Side(is_bid=False)
+
+    def best_bid(self) -> Decimal | None:
+        """Highest bid price, or None."""
+        return self._bids.best()
+
+    def best_ask(self) -> Decimal | None:
+        """Lowest ask price, or None."""
+        return self._asks.best()
+
+    def best_level(self, is_bid: bool) -> tuple[Decimal, Level] | None:
+        """The best price of one side and its orders in time priority, or None if that side is empty."""
+        side = self._bids if is_bid else self._asks
+        px = side.best()
+        if px is None:
+            return None
+        return px, side.levels[px]
+
+    def add(self, order: Order) -> None:
+        """Rest ``order`` at the back of its price level."""
+        (self._bids if order.is_buy else self._asks).add(order)
+
+    def remove(self, order: Order) -> None:
+        """Take ``order`` off the book (no-op if it is not there)."""
+        (self._bids if order.is_buy else self._asks).remove(order)
+
+    def mid(self) -> Decimal | None:
+        """(best bid + best ask) / 2, or None unless both sides have orders."""
+        bid, ask = self.best_bid(), self.best_ask()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2
+
+    def orders(self) -> Iterator[Order]:
+        """Every resting order, bids then asks (for tests and invariants)."""
+        for side in (self._bids, self._asks):
+            for level in side.levels.values():
+                yield from level.values()
+
+    def levels(
+        self, depth: int = 20, n_sig_figs: int | None = None
+    ) -> tuple[list[tuple[Decimal, Decimal, int]], list[tuple[Decimal, Decimal, int]]]:
+        """Aggregated ``(px, sz, n)`` levels, bids descending and asks ascending, at most ``depth``
+        per side; with ``n_sig_figs`` prices are bucketed to that many significant figures (bids
+        rounded down, asks up), as ``l2Book`` with ``nSigFigs`` does."""
+        return (
+            self._aggregate(self._bids, depth, n_sig_figs, ROUND_FLOOR),
+            self._aggregate(self._asks, depth, n_sig_figs, ROUND_CEILING),
+        )
+
+    @staticmethod
+    def _aggregate(
+        side: _Side, depth: int, n_sig_figs: int | None, rounding: str
+    ) -> list[tuple[Decimal, Decimal, int]]:
+        out: list[tuple[Decimal, Decimal, int]] = []
+        for px in side.sorted_prices():
+            level = side.levels[px]
+            key = px if n_sig_figs is None else _round_sig(px, n_sig_figs, rounding)
+            sz = sum((o.sz for o in level.values()), Decimal(0))
+            if out and out[-1][0] == key:
+                _, prev_sz, prev_n = out[-1]
+                out[-1] = (key, prev_sz + sz, prev_n + len(level))
+                continue
+            if len(out) == depth:
+                break
+            out.append((key, sz, len(level)))
+        return out
+
+
+def _round_sig(px: Decimal, n: int, rounding: str) -> Decimal:
+    """Round ``px`` to ``n`` significant figures in the given direction."""
+    exp = px.adjusted() - n + 1
+    if exp <= 0:
+        return px.quantize(Decimal(1).scaleb(exp), rounding=rounding)
+    unit = Decimal(1).scaleb(exp)
+    return (px / unit).quantize(Decimal(1), rounding=rounding) * unit

@@ -1,0 +1,730 @@
+"""ExchangeEngine: the local exchange's venue state machine (matching, margin, positions), no I/O.
+
+Every action is synchronous and returns the per-item statuses exactly as Hyperliquid puts them in
+``response.data.statuses``. Time comes from the injected clock, so a run is deterministic given
+the seed and the sequence of calls. Events are buffered during an action and published at its end,
+already in the websocket ``data`` shapes, and only rendered when someone subscribed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from . import risk
+from .accounts import Account, Fill, fill_direction
+from .book import Order
+from .market_state import MarketState
+from .markets import DEFAULT_MARKETS, MarketConfig, fmt, is_valid_price, is_valid_size
+from .render import order_update, render_fill, render_trade
+from .types import (
+    AssetCtxChanged,
+    BookChanged,
+    EngineError,
+    EngineEvent,
+    FillsEvent,
+    NonUserCancelEvent,
+    OrderRequest,
+    OrderUpdatesEvent,
+    TradesEvent,
+)
+
+__all__ = ["LIQUIDATOR", "ExchangeEngine"]
+
+_log = logging.getLogger("wingbeat.sim.engine")
+
+LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
+"""The backstop liquidator's address: takes over the positions of liquidated accounts."""
+
+ZERO = Decimal(0)
+MIN_NOTIONAL = Decimal(10)
+MISSING_ORDER = "Order was never placed, already canceled, or filled."
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ExchangeEngine:
+    """The venue: books, accounts, orders, fills, funding and liquidation of the local exchange."""
+
+    def __init__(
+        self,
+        markets: Sequence[MarketConfig] = DEFAULT_MARKETS,
+        *,
+        seed: int = 0,
+        clock: Callable[[], int] = _wall_clock_ms,
+        maker_fee: Decimal = Decimal("0.00015"),
+        taker_fee: Decimal = Decimal("0.00045"),
+        funding_interval_ms: int = 3_600_000,
+        max_open_orders: int = 1000,
+    ) -> None:
+        if not markets:
+            raise ValueError("at least one market is required")
+        self.is_mainnet = False
+        self.seed = seed
+        self.clock = clock
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.funding_interval_ms = funding_interval_ms
+        self.max_open_orders = max_open_orders
+        self.markets: list[MarketState] = [MarketState(i, cfg) for i, cfg in enumerate(markets)]
+        self._by_coin = {m.coin: m for m in self.markets}
+        self.marks: dict[int, Decimal] = {m.index: m.mark for m in self.markets}
+        self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.markets}
+        self.accounts: dict[str, Account] = {}
+        self._agent_owner: dict[str, str] = {}
+        self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
+        self.history: dict[int, tuple[Order, str, int]] = {}  # finished orders: (order, status, time)
+        self.fees_collected = ZERO
+        # ids start at seed-dependent bases so two runs with different seeds do not share ids
+        self._next_oid = 1_000_000 + (seed % 1000) * 1_000_000_000
+        self._next_tid = 1_000 + (seed % 1000) * 1_000_000_000
+        self._action_count = 0
+        self._hash: str | None = None
+        self.now = clock()
+        start = self.now
+        for m in self.markets:
+            m.next_funding = (start // funding_interval_ms + 1) * funding_interval_ms
+        self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self._ev_updates: dict[str, list[dict[str, Any]]] = {}
+        self._ev_fills: dict[str, list[Fill]] = {}
+        self._ev_trades: dict[str, list[dict[str, Any]]] = {}
+        self._ev_other: list[EngineEvent] = []
+        self._touched: dict[int, None] = {}
+        self.liquidator = LIQUIDATOR
+        self.accounts[LIQUIDATOR] = Account(LIQUIDATOR)
+
+    # ------------------------------------------------------------------ accounts
+    def fund(self, user: str, amount: Decimal) -> None:
+        """Credit ``amount`` USDC to ``user``, creating the account on first funding."""
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError(f"funding amount must be positive, got {amount}")
+        user = user.lower()
+        acct = self.accounts.get(user)
+        if acct is None:
+            acct = self.accounts[user] = Account(user)
+        acct.balance += amount
+
+    def has_account(self, user: str) -> bool:
+        """Whether ``user`` was ever funded (an unknown address "does not exist")."""
+        return user.lower() in self.accounts
+
+    def approve_agent(self, user: str, agent: str, name: str) -> None:
+        """Let ``agent`` sign for ``user``; a new unnamed agent replaces the previous unnamed one."""
+        acct = self._account(user)
+        agent = agent.lower()
+        for old, old_name in list(acct.agents.items()):
+            if old_name == name or old == agent:
+                del acct.agents[old]
+                self._agent_owner.pop(old, None)
+        acct.agents[agent] = name
+        self._agent_owner[agent] = acct.user
+
+    def account_for_signer(self, signer: str) -> str | None:
+        """The account a signer acts for: itself if funded, else the owner of that agent, else None."""
+        signer = signer.lower()
+        if signer in self.accounts:
+            return signer
+        return self._agent_owner.get(signer)
+
+    def asset_index(self, coin: str) -> int | None:
+        """Asset index of ``coin``, or None if no such market."""
+        m = self._by_coin.get(coin)
+        return m.index if m is not None else None
+
+    def market(self, coin: str) -> MarketState | None:
+        """The market named ``coin``, or None."""
+        return self._by_coin.get(coin)
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
+        """Receive every engine event (called synchronously at the end of each action)."""
+        self._subscribers.append(callback)
+
+    def _account(self, user: str) -> Account:
+        acct = self.accounts.get(user.lower())
+        if acct is None:
+            raise EngineError(f"User or API Wallet {user.lower()} does not exist.")
+        return acct
+
+    # ------------------------------------------------------------------ action frame
+    def _begin(self, now_ms: int | None = None) -> int:
+        now = self.clock() if now_ms is None else now_ms
+        if now > self.now:
+            self.now = now
+        self._action_count += 1
+        self._hash = None
+        return self.now
+
+    @property
+    def has_subscribers(self) -> bool:
+        """Whether anyone listens (events are only rendered then)."""
+        return bool(self._subscribers)
+
+    def emit(self, event: EngineEvent) -> None:
+        """Queue ``event`` for publication at the end of the current action."""
+        self._ev_other.append(event)
+
+    def queue_fill(self, user: str, fill: Fill) -> None:
+        """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
+        if self._subscribers:
+            self._ev_fills.setdefault(user, []).append(fill)
+
+    def new_tid(self) -> int:
+        """A fresh trade id."""
+        tid = self._next_tid
+        self._next_tid += 1
+        return tid
+
+    def new_oid(self) -> int:
+        """A fresh order id."""
+        oid = self._next_oid
+        self._next_oid += 1
+        return oid
+
+    def tx_hash(self) -> str:
+        """The hash shared by every fill of the current action."""
+        return self._tx_hash()
+
+    def _tx_hash(self) -> str:
+        if self._hash is None:
+            digest = hashlib.sha256(f"{self.seed}:{self._action_count}".encode()).hexdigest()
+            self._hash = "0x" + digest
+        return self._hash
+
+    def _end(self) -> None:
+        self._settle_marks()
+        self._flush()
+
+    def _flush(self) -> None:
+        updates, fills, trades, other = self._ev_updates, self._ev_fills, self._ev_trades, self._ev_other
+        self._ev_updates, self._ev_fills, self._ev_trades, self._ev_other = {}, {}, {}, []
+        subs = self._subscribers
+        if not subs:
+            return
+        events: list[EngineEvent] = []
+        for coin, tl in trades.items():
+            events.append(BookChanged(coin))
+            if tl:
+                events.append(TradesEvent(coin, tl))
+        for user, ul in updates.items():
+            events.append(OrderUpdatesEvent(user, ul))
+        for user, fl in fills.items():
+            events.append(FillsEvent(user, [render_fill(f) for f in fl]))
+        events.extend(other)
+        for event in events:
+            for cb in subs:
+                try:
+                    cb(event)
+                except Exception:
+                    _log.exception("engine subscriber failed on %s", type(event).__name__)
+
+    def _book_changed(self, m: MarketState) -> None:
+        self._touched[m.index] = None
+        if self._subscribers and m.coin not in self._ev_trades:
+            self._ev_trades[m.coin] = []
+
+    def _emit_update(self, order: Order, status: str, now: int) -> None:
+        if self._subscribers:
+            self._ev_updates.setdefault(order.user, []).append(order_update(order, status, now))
+
+    # ------------------------------------------------------------------ orders
+    def place_orders(self, user: str, orders: Sequence[OrderRequest], grouping: str = "na") -> list[Any]:
+        """Place a batch; one status per order: resting / filled / error (or a TP/SL child string)."""
+        acct = self._account(user)
+        now = self._begin()
+        statuses: list[Any] = []
+        try:
+            if grouping == "normalTpsl" and orders and orders[0].trigger is None:
+                parent_status = self._place_one(acct, orders[0], now)
+                statuses.append(parent_status)
+                parent = self._parent_from_status(parent_status)
+                for req in orders[1:]:
+                    statuses.append(self._place_child(acct, req, parent, parent_status, now))
+            else:
+                for req in orders:
+                    statuses.append(self._place_one(acct, req, now))
+        finally:
+            self._end()
+        return statuses
+
+    def _parent_from_status(self, status: Any) -> Order | None:
+        if isinstance(status, dict) and "resting" in status:
+            return self.live.get(status["resting"]["oid"])
+        return None
+
+    def _place_child(
+        self, acct: Account, req: OrderRequest, parent: Order | None, parent_status: Any, now: int
+    ) -> Any:
+        if req.trigger is None or "error" in parent_status:
+            return self._place_one(acct, req, now) if "error" not in parent_status else parent_status
+        status = self._place_one(acct, req, now, hold=parent is not None)
+        if "error" in status:
+            return status
+        if parent is not None:
+            parent.children.append(self.live[status["resting"]["oid"]])
+            return "waitingForFill"
+        return "waitingForTrigger"
+
+    def _reject(
+        self, acct: Account, m: MarketState, req: OrderRequest, msg: str, status: str, now: int
+    ) -> Any:
+        oid = self.new_oid()
+        order = self._new_order(acct, m, req, oid, now)
+        if req.cloid is not None and req.cloid not in acct.cloids:
+            acct.cloids[req.cloid] = oid
+        self.history[oid] = (order, status, now)
+        self._emit_update(order, status, now)
+        return {"error": f"{msg} asset={m.index}"}
+
+    def _new_order(self, acct: Account, m: MarketState, req: OrderRequest, oid: int, now: int) -> Order:
+        return Order(
+            oid=oid,
+            user=acct.user,
+            asset=m.index,
+            coin=m.coin,
+            is_buy=req.is_buy,
+            limit_px=req.price,
+            sz=req.size,
+            timestamp=now,
+            reduce_only=req.reduce_only,
+            tif=req.tif,
+            trigger=req.trigger,
+            cloid=req.cloid,
+        )
+
+    def _place_one(self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False) -> Any:
+        if not 0 <= req.asset < len(self.markets):
+            return {"error": f"Invalid asset. asset={req.asset}"}
+        m = self.markets[req.asset]
+        szd = m.cfg.sz_decimals
+        if req.cloid is not None and req.cloid in acct.cloids:
+            return {"error": f"Duplicate cloid. asset={m.index}"}
+        if not req.size.is_finite() or req.size <= 0:
+            return self._reject(acct, m, req, "Order has zero size.", "rejected", now)
+        if not is_valid_size(req.size, szd):
+            return self._reject(acct, m, req, "Order has invalid size.", "rejected", now)
+        if not is_valid_price(req.price, szd):
+            return self._reject(acct, m, req, "Price must be divisible by tick size.", "tickRejected", now)
+        if req.trigger is not None and not is_valid_price(req.trigger.trigger_px, szd):
+            return self._reject(acct, m, req, "Invalid TP/SL price.", "badTriggerPxRejected", now)
+        if (req.trigger is None) == (req.tif is None):
+            return self._reject(acct, m, req, "Order has invalid type.", "rejected", now)
+        if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
+            return self._reject(
+                acct, m, req, "Order must have minimum value of $10.", "minTradeNtlRejected", now
+            )
+        if len(acct.open_orders) >= self.max_open_orders:
+            return self._reject(acct, m, req, "Too many open orders.", "rejected", now)
+        if req.reduce_only and req.trigger is None and self._reducible(acct, m.index, req.is_buy) == 0:
+            return self._reject(
+                acct, m, req, "Reduce only order would increase position.", "reduceOnlyRejected", now
+            )
+        if req.tif == "Alo":
+            opp = m.book.best_ask() if req.is_buy else m.book.best_bid()
+            if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
+                bid, ask = m.book.best_bid(), m.book.best_ask()
+                bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
+                msg = f"Post only order would have immediately matched, bbo was {bbo}."
+                return self._reject(acct, m, req, msg, "badAloPxRejected", now)
+        if (
+            req.trigger is None
+            and not req.reduce_only
+            and not self._has_margin(acct, m, req.is_buy, req.price, req.size)
+        ):
+            return self._reject(
+                acct, m, req, "Insufficient margin to place order.", "perpMarginRejected", now
+            )
+        oid = self.new_oid()
+        order = self._new_order(acct, m, req, oid, now)
+        if req.cloid is not None:
+            acct.cloids[req.cloid] = oid
+        if req.trigger is not None:
+            self.live[oid] = order
+            acct.open_orders[oid] = order
+            if not hold:
+                m.triggers.add(order)
+            self._emit_update(order, "open", now)
+            return self._resting(order)
+        return self._execute(acct, m, order, now, fresh=True)
+
+    @staticmethod
+    def _resting(order: Order) -> dict[str, Any]:
+        inner: dict[str, Any] = {"oid": order.oid}
+        if order.cloid is not None:
+            inner["cloid"] = order.cloid
+        return {"resting": inner}
+
+    def _reducible(self, acct: Account, asset: int, is_buy: bool) -> Decimal:
+        """How much a reduce-only order on this side may still trade."""
+        pos = acct.szi(asset)
+        if pos == 0 or (pos > 0) == is_buy:
+            return ZERO
+        return abs(pos)
+
+    def _has_margin(self, acct: Account, m: MarketState, is_buy: bool, px: Decimal, sz: Decimal) -> bool:
+        pos = acct.szi(m.index)
+        inc = sz if pos == 0 or (pos > 0) == is_buy else sz - abs(pos)
+        if inc <= 0:
+            return True
+        lev = acct.leverage_of(m.index, m.cfg.max_leverage)
+        return px * inc / lev <= acct.available(self.marks, self.max_leverages)
+
+    def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
+        """Match ``order`` as a taker, then rest, cancel or reject what is left by its tif."""
+        filled_sz, filled_ntl = self._match(acct, m, order, now)
+        if order.sz == 0:
+            self._finish(order, "filled", now)
+            return self._filled(order, filled_sz, filled_ntl)
+        if order.tif == "Ioc" or (order.reduce_only and self._reducible(acct, m.index, order.is_buy) == 0):
+            if filled_sz == 0:
+                msg = (
+                    "Order could not immediately match against any resting orders."
+                    if order.tif == "Ioc"
+                    else "Reduce only order would increase position."
+                )
+                status = "iocCancelRejected" if order.tif == "Ioc" else "reduceOnlyRejected"
+                self._finish(order, status, now, notify=True)
+                return {"error": f"{msg} asset={m.index}"} if fresh else None
+            self._finish(order, "canceled", now)
+            return self._filled(order, filled_sz, filled_ntl)
+        # rest the remainder
+        if not order.reduce_only:
+            order.margin_lev = acct.leverage_of(m.index, m.cfg.max_leverage)
+            acct.order_margin += order.limit_px * order.sz / order.margin_lev
+        m.book.add(order)
+        self.live[order.oid] = order
+        acct.open_orders[order.oid] = order
+        self._book_changed(m)
+        self._emit_update(order, "open", now)
+        return self._resting(order)
+
+    @staticmethod
+    def _filled(order: Order, sz: Decimal, ntl: Decimal) -> dict[str, Any]:
+        inner: dict[str, Any] = {"totalSz": fmt(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
+        if order.cloid is not None:
+            inner["cloid"] = order.cloid
+        return {"filled": inner}
+
+    def _match(self, acct: Account, m: MarketState, order: Order, now: int) -> tuple[Decimal, Decimal]:
+        book = m.book
+        is_buy = order.is_buy
+        limit = order.limit_px
+        filled_sz = filled_ntl = ZERO
+        while order.sz:
+            best = book.best_level(not is_buy)
+            if best is None:
+                break
+            px, level = best
+            if (px > limit) if is_buy else (px < limit):
+                break
+            maker = next(iter(level.values()))
+            if maker.user == acct.user:
+                # self-trade prevention: the resting order goes, the taker keeps matching
+                self._remove_live(maker)
+                self._finish(maker, "selfTradeCanceled", now)
+                continue
+            maker_acct = self.accounts[maker.user]
+            sz = order.sz if order.sz < maker.sz else maker.sz
+            if order.reduce_only:
+                cap = self._reducible(acct, m.index, is_buy)
+                if cap == 0:
+                    break
+                sz = min(sz, cap)
+            if maker.reduce_only:
+                cap = self._reducible(maker_acct, m.index, maker.is_buy)
+                if cap == 0:
+                    self._remove_live(maker)
+                    self._finish(maker, "reduceOnlyCanceled", now)
+                    continue
+                sz = min(sz, cap)
+            self._trade(m, order, acct, maker, maker_acct, px, sz, now)
+            filled_sz += sz
+            filled_ntl += px * sz
+        return filled_sz, filled_ntl
+
+    def _trade(
+        self,
+        m: MarketState,
+        taker: Order,
+        taker_acct: Account,
+        maker: Order,
+        maker_acct: Account,
+        px: Decimal,
+        sz: Decimal,
+        now: int,
+    ) -> None:
+        ntl = px * sz
+        taker_fee = ntl * self.taker_fee
+        maker_fee = ntl * self.maker_fee
+        self.fees_collected += taker_fee + maker_fee
+        tid = self.new_tid()
+        tx = self._tx_hash()
+        asset = m.index
+        t_start, t_pnl = taker_acct.apply_fill(asset, taker.is_buy, px, sz, taker_fee)
+        m_start, m_pnl = maker_acct.apply_fill(asset, maker.is_buy, px, sz, maker_fee)
+        m.on_position_change(taker_acct.user, t_start, taker_acct.szi(asset))
+        m.on_position_change(maker_acct.user, m_start, maker_acct.szi(asset))
+        tf = Fill(
+            m.coin,
+            px,
+            sz,
+            taker.is_buy,
+            now,
+            t_start,
+            fill_direction(t_start, taker.is_buy, sz),
+            t_pnl,
+            tx,
+            taker.oid,
+            True,
+            taker_fee,
+            tid,
+            taker.cloid,
+        )
+        mf = Fill(
+            m.coin,
+            px,
+            sz,
+            maker.is_buy,
+            now,
+            m_start,
+            fill_direction(m_start, maker.is_buy, sz),
+            m_pnl,
+            tx,
+            maker.oid,
+            False,
+            maker_fee,
+            tid,
+            maker.cloid,
+        )
+        taker_acct.fills.append(tf)
+        maker_acct.fills.append(mf)
+        taker.sz -= sz
+        maker.sz -= sz
+        if maker.margin_lev:
+            maker_acct.order_margin -= px * sz / maker.margin_lev
+        m.on_trade(px, sz, now)
+        if self._subscribers:
+            self._ev_fills.setdefault(taker_acct.user, []).append(tf)
+            self._ev_fills.setdefault(maker_acct.user, []).append(mf)
+            buyer, seller = (
+                (taker_acct.user, maker_acct.user) if taker.is_buy else (maker_acct.user, taker_acct.user)
+            )
+            self._ev_trades.setdefault(m.coin, []).append(
+                render_trade(m.coin, taker.is_buy, px, sz, tx, now, tid, buyer, seller)
+            )
+        self._book_changed(m)
+        if maker.sz == 0:
+            self._remove_live(maker)
+            self._finish(maker, "filled", now)
+
+    def _remove_live(self, order: Order) -> None:
+        """Take a live order off its book or trigger list (not yet recorded as finished)."""
+        m = self.markets[order.asset]
+        if order.trigger is not None and not order.triggered:
+            m.triggers.remove(order)
+        else:
+            m.book.remove(order)
+            self._book_changed(m)
+
+    def _finish(self, order: Order, status: str, now: int, *, notify: bool = True) -> None:
+        """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
+        acct = self.accounts[order.user]
+        self.live.pop(order.oid, None)
+        acct.open_orders.pop(order.oid, None)
+        if order.margin_lev:
+            acct.order_margin -= order.limit_px * order.sz / order.margin_lev
+            order.margin_lev = 0
+            if not acct.open_orders or acct.order_margin < 0:
+                acct.order_margin = ZERO  # clear rounding dust
+        self.history[order.oid] = (order, status, now)
+        if notify:
+            self._emit_update(order, status, now)
+        children, order.children = order.children, []
+        for child in children:
+            if child.oid not in self.live:
+                continue
+            if status == "filled":
+                self.markets[child.asset].triggers.add(child)
+            else:
+                self._finish(child, "canceled", now)
+
+    def _cancel_live(self, order: Order, status: str, now: int, *, non_user: bool) -> None:
+        self._remove_live(order)
+        self._finish(order, status, now)
+        if non_user and self._subscribers:
+            self._ev_other.append(NonUserCancelEvent(order.user, [{"coin": order.coin, "oid": order.oid}]))
+
+    def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:
+        """Cancel by ``(asset, oid)``: ``"success"`` or the missing-order error per item."""
+        acct = self._account(user)
+        now = self._begin()
+        out: list[Any] = []
+        try:
+            for asset, oid in cancels:
+                order = acct.open_orders.get(oid)
+                if order is None or order.asset != asset:
+                    out.append({"error": f"{MISSING_ORDER} asset={asset}"})
+                    continue
+                self._cancel_live(order, "canceled", now, non_user=False)
+                out.append("success")
+        finally:
+            self._end()
+        return out
+
+    def cancel_by_cloid(self, user: str, cancels: Sequence[tuple[int, str]]) -> list[Any]:
+        """Cancel by ``(asset, cloid)``; same statuses as :meth:`cancel`."""
+        acct = self._account(user)
+        pairs: list[tuple[int, int]] = []
+        for asset, cloid in cancels:
+            pairs.append((asset, acct.cloids.get(cloid.lower(), -1)))
+        return self.cancel(user, pairs)
+
+    def batch_modify(self, user: str, modifies: Sequence[tuple[int | str, OrderRequest]]) -> list[Any]:
+        """Replace orders (by oid or cloid): the old order is canceled, the new one gets a new oid
+        and joins the back of its level (modify loses time priority)."""
+        acct = self._account(user)
+        now = self._begin()
+        out: list[Any] = []
+        try:
+            for ref, req in modifies:
+                oid = acct.cloids.get(ref.lower(), -1) if isinstance(ref, str) else ref
+                order = acct.open_orders.get(oid)
+                if order is None or order.asset != req.asset:
+                    out.append({"error": f"{MISSING_ORDER} asset={req.asset}"})
+                    continue
+                self._remove_live(order)
+                self._finish(order, "canceled", now)
+                if req.cloid is not None and acct.cloids.get(req.cloid) == order.oid:
+                    del acct.cloids[req.cloid]  # the replacement keeps the order's cloid
+                out.append(self._place_one(acct, req, now))
+        finally:
+            self._end()
+        return out
+
+    def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
+        """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
+        acct = self._account(user)
+        if not 0 <= asset < len(self.markets):
+            raise EngineError("Invalid asset.")
+        m = self.markets[asset]
+        if not 1 <= leverage <= m.cfg.max_leverage:
+            raise EngineError("Invalid leverage value.")
+        if acct.szi(asset) and acct.is_cross(asset) != is_cross:
+            raise EngineError("Cannot switch leverage type with open position.")
+        previous = acct.leverage.get(asset)
+        acct.leverage[asset] = (is_cross, leverage)
+        if acct.szi(asset) and acct.available(self.marks, self.max_leverages) < 0:
+            if previous is None:
+                del acct.leverage[asset]
+            else:
+                acct.leverage[asset] = previous
+            raise EngineError("Insufficient margin to update leverage.")
+
+    def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
+        """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
+        acct = self._account(user)
+        if not 0 <= asset < len(self.markets):
+            raise EngineError("Invalid asset.")
+        if acct.is_cross(asset) or not acct.szi(asset):
+            raise EngineError("Cannot update margin for a position that is not isolated.")
+        amount = Decimal(ntli) / 1_000_000
+        current = acct.isolated_margin.get(asset, ZERO)
+        if amount > 0 and amount > acct.available(self.marks, self.max_leverages):
+            raise EngineError("Insufficient margin to add.")
+        if current + amount < 0:
+            raise EngineError("Insufficient isolated margin to remove.")
+        acct.isolated_margin[asset] = current + amount
+        acct.balance -= amount
+
+    def schedule_cancel(self, user: str, time_ms: int | None) -> None:
+        """Set (or clear, with None) the dead man's switch: cancel all open orders at ``time_ms``."""
+        acct = self._account(user)
+        now = self._begin()
+        if time_ms is None:
+            acct.scheduled_cancel = None
+            return
+        if time_ms < now + 5000:
+            raise EngineError("Scheduled cancel time too early, must be at least 5 seconds from now.")
+        day = now // 86_400_000
+        if acct.scheduled_cancel_day != day:
+            acct.scheduled_cancel_day, acct.scheduled_cancel_count = day, 0
+        if acct.scheduled_cancel_count >= 10:
+            raise EngineError("Too many scheduled cancels today.")
+        acct.scheduled_cancel = time_ms
+
+    def cancel_all_of(self, acct: Account, status: str, now: int) -> None:
+        """Venue-initiated cancel of every open order of ``acct`` (nonUserCancel event)."""
+        for order in list(acct.open_orders.values()):
+            self._cancel_live(order, status, now, non_user=True)
+
+    # ------------------------------------------------------------------ time and prices
+    def advance(self, now_ms: int | None = None) -> None:
+        """Run what is due by ``now_ms`` (default: the clock): scheduled cancels, triggers,
+        funding, liquidations."""
+        now = self._begin(now_ms)
+        try:
+            risk.run_scheduled_cancels(self, now)
+            for m in self.markets:
+                self._touched[m.index] = None
+            self._settle_marks()
+            risk.run_funding(self, now)
+            risk.run_liquidations(self, now)
+        finally:
+            self._end()
+
+    def set_oracle_price(self, coin: str, px: Decimal) -> None:
+        """Move the oracle price of ``coin`` (the mark follows it within the book's spread)."""
+        m = self._by_coin.get(coin)
+        if m is None:
+            raise EngineError(f"Unknown coin {coin}.")
+        if not px.is_finite() or px <= 0:
+            raise EngineError("Oracle price must be positive.")
+        self._begin()
+        try:
+            m.oracle = px
+            self._touched[m.index] = None
+        finally:
+            self._end()
+
+    def _settle_marks(self) -> None:
+        # fills move the mark, which may fire triggers, whose fills move it again
+        for _ in range(100):
+            touched = self._touched
+            if not touched:
+                return
+            self._touched = {}
+            for index in touched:
+                self._refresh_mark(self.markets[index])
+
+    def _refresh_mark(self, m: MarketState) -> None:
+        mark = m.compute_mark()
+        if mark != m.mark:
+            m.mark = mark
+            self.marks[m.index] = mark
+            if self._subscribers:
+                self._ev_other.append(AssetCtxChanged(m.coin))
+        if m.triggers.orders:
+            for order in m.triggers.due(mark):
+                self._fire(order, self.now)
+
+    def _fire(self, order: Order, now: int) -> None:
+        acct = self.accounts[order.user]
+        m = self.markets[order.asset]
+        assert order.trigger is not None
+        self.live.pop(order.oid, None)
+        acct.open_orders.pop(order.oid, None)
+        order.triggered = True
+        self._emit_update(order, "triggered", now)
+        if order.reduce_only and self._reducible(acct, m.index, order.is_buy) == 0:
+            self._finish(order, "reduceOnlyCanceled", now)
+            return
+        if not order.reduce_only and not self._has_margin(acct, m, order.is_buy, order.limit_px, order.sz):
+            self._finish(order, "marginCanceled", now)
+            return
+        order.tif = "Ioc" if order.trigger.is_market else "Gtc"
+        self._execute(acct, m, order, now, fresh=False)

@@ -1,0 +1,101 @@
+"""Per-market venue state: book, trigger orders, oracle/mark price, volumes, candles, funding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .book import Book
+from .markets import MarketConfig
+from .triggers import TriggerBook
+
+__all__ = ["MarketState"]
+
+ZERO = Decimal(0)
+_MINUTE = 60_000
+
+
+class MarketState:
+    """Everything the venue knows about one perp market (mutable engine state)."""
+
+    __slots__ = (
+        "book",
+        "candles",
+        "cfg",
+        "coin",
+        "day_base_vlm",
+        "day_ntl_vlm",
+        "funding_history",
+        "funding_rate",
+        "holders",
+        "index",
+        "last_px",
+        "mark",
+        "next_funding",
+        "open_interest",
+        "oracle",
+        "premium",
+        "prev_day_px",
+        "triggers",
+    )
+
+    def __init__(self, index: int, cfg: MarketConfig) -> None:
+        self.index = index
+        self.cfg = cfg
+        self.coin = cfg.name
+        self.book = Book(cfg.name)
+        self.triggers = TriggerBook()
+        self.oracle = cfg.start_price
+        self.mark = cfg.start_price
+        self.last_px: Decimal | None = None
+        self.prev_day_px = cfg.start_price
+        self.funding_rate = Decimal("0.0000125")
+        self.premium = ZERO
+        self.open_interest = ZERO  # total long size
+        self.day_ntl_vlm = ZERO
+        self.day_base_vlm = ZERO
+        # 1m candles by open time: [open, high, low, close, base volume, trade count]
+        self.candles: dict[int, list[Decimal | int]] = {}
+        self.funding_history: list[tuple[int, Decimal, Decimal]] = []  # (time, rate, premium)
+        self.holders: dict[str, None] = {}  # users with a non-zero position, in first-seen order
+        self.next_funding = 0
+
+    def mid(self) -> Decimal:
+        """Book mid, else the last trade price, else the oracle price (as ``allMids`` answers)."""
+        mid = self.book.mid()
+        if mid is not None:
+            return mid
+        return self.last_px if self.last_px is not None else self.oracle
+
+    def compute_mark(self) -> Decimal:
+        """Mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)."""
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        mark = self.oracle
+        if bid is not None and ask is not None:
+            mark = min(max(mark, bid), ask)
+        return mark
+
+    def on_position_change(self, user: str, before: Decimal, after: Decimal) -> None:
+        """Track open interest and the holders funding is paid to."""
+        self.open_interest += max(after, ZERO) - max(before, ZERO)
+        if after:
+            self.holders[user] = None
+        else:
+            self.holders.pop(user, None)
+
+    def on_trade(self, px: Decimal, sz: Decimal, now: int) -> None:
+        """Record a trade in the volumes and the 1m candle."""
+        self.last_px = px
+        self.day_ntl_vlm += px * sz
+        self.day_base_vlm += sz
+        start = now - now % _MINUTE
+        candle = self.candles.get(start)
+        if candle is None:
+            self.candles[start] = [px, px, px, px, sz, 1]
+            return
+        if px > candle[1]:
+            candle[1] = px
+        if px < candle[2]:
+            candle[2] = px
+        candle[3] = px
+        candle[4] += sz
+        candle[5] += 1

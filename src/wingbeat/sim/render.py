@@ -1,0 +1,92 @@
+"""Hyperliquid JSON shapes of engine objects shared by events and ``/info`` answers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .accounts import Fill
+from .book import Order
+from .markets import fmt
+
+__all__ = ["basic_order", "order_update", "px", "render_fill", "render_trade", "side", "usd"]
+
+_USD_PLACES = 6
+_PX_PLACES = 8
+
+
+def side(is_buy: bool) -> str:
+    """``"B"`` for a bid/buy, ``"A"`` for an ask/sell."""
+    return "B" if is_buy else "A"
+
+
+def basic_order(order: Order) -> dict[str, Any]:
+    """The ``openOrders`` / ``orderUpdates`` order object (``sz`` is what remains)."""
+    out: dict[str, Any] = {
+        "coin": order.coin,
+        "side": side(order.is_buy),
+        "limitPx": fmt(order.limit_px),
+        "sz": fmt(order.sz),
+        "oid": order.oid,
+        "timestamp": order.timestamp,
+        "origSz": fmt(order.orig_sz),
+    }
+    if order.cloid is not None:
+        out["cloid"] = order.cloid
+    return out
+
+
+def order_update(order: Order, status: str, now: int) -> dict[str, Any]:
+    """One ``orderUpdates`` entry."""
+    return {"order": basic_order(order), "status": status, "statusTimestamp": now}
+
+
+def render_fill(f: Fill) -> dict[str, Any]:
+    """A fill in the ``userFills`` shape."""
+    out: dict[str, Any] = {
+        "coin": f.coin,
+        "px": fmt(f.px),
+        "sz": fmt(f.sz),
+        "side": side(f.is_buy),
+        "time": f.time,
+        "startPosition": fmt(f.start_position),
+        "dir": f.dir,
+        "closedPnl": fmt(f.closed_pnl, _USD_PLACES),
+        "hash": f.hash,
+        "oid": f.oid,
+        "crossed": f.crossed,
+        "fee": fmt(f.fee, _USD_PLACES),
+        "tid": f.tid,
+        "feeToken": "USDC",
+    }
+    if f.cloid is not None:
+        out["cloid"] = f.cloid
+    if f.liquidation is not None:
+        out["liquidation"] = f.liquidation
+    return out
+
+
+def render_trade(
+    coin: str, is_buy: bool, px: Decimal, sz: Decimal, tx: str, now: int, tid: int, buyer: str, seller: str
+) -> dict[str, Any]:
+    """A public trade in the websocket ``trades`` shape (side = the aggressor's)."""
+    return {
+        "coin": coin,
+        "side": side(is_buy),
+        "px": fmt(px),
+        "sz": fmt(sz),
+        "hash": tx,
+        "time": now,
+        "tid": tid,
+        "users": [buyer, seller],
+    }
+
+
+def usd(value: Decimal) -> str:
+    """A USDC amount rendered with at most 6 decimals."""
+    return fmt(value, _USD_PLACES)
+
+
+def px(value: Decimal) -> str:
+    """A derived price (entry, liquidation) rendered with at most 8 decimals."""
+    return fmt(value, _PX_PLACES)

@@ -1,0 +1,181 @@
+"""Time-driven venue processes: funding payments, liquidations and the dead man's switch.
+
+Functions over an :class:`~wingbeat.sim.engine.ExchangeEngine`, run from ``advance()``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .accounts import Account, Fill, FundingRecord, fill_direction
+from .markets import fmt
+from .render import usd
+from .types import FundingEvent, LiquidationEvent
+
+if TYPE_CHECKING:
+    from .engine import ExchangeEngine
+    from .market_state import MarketState
+
+__all__ = ["funding_rate", "liquidate", "run_funding", "run_liquidations", "run_scheduled_cancels"]
+
+ZERO = Decimal(0)
+_INTEREST_8H = Decimal("0.0001")
+_CLAMP = Decimal("0.0005")
+_MAX_RATE = Decimal("0.04")
+_RATE_PLACES = Decimal("0.00000001")
+_MAX_CATCH_UP = 48  # funding periods settled at most per advance() (a long pause skips the rest)
+
+
+def funding_rate(m: MarketState) -> tuple[Decimal, Decimal]:
+    """``(rate per interval, premium)``: Hyperliquid's formula, premium + clamp(interest - premium),
+    of an 8h rate paid in eighths."""
+    premium = ((m.mark - m.oracle) / m.oracle).quantize(_RATE_PLACES)
+    rate_8h = premium + min(max(_INTEREST_8H - premium, -_CLAMP), _CLAMP)
+    rate = (rate_8h / 8).quantize(_RATE_PLACES)
+    return min(max(rate, -_MAX_RATE), _MAX_RATE), premium
+
+
+def run_funding(engine: ExchangeEngine, now: int) -> None:
+    """Pay funding for every period that ended by ``now``: longs pay shorts when the rate is positive."""
+    interval = engine.funding_interval_ms
+    for m in engine.markets:
+        if m.next_funding > now:
+            continue
+        periods = (now - m.next_funding) // interval + 1
+        if periods > _MAX_CATCH_UP:
+            m.next_funding += (periods - _MAX_CATCH_UP) * interval
+        while m.next_funding <= now:
+            _pay_funding(engine, m, m.next_funding)
+            m.next_funding += interval
+
+
+def _pay_funding(engine: ExchangeEngine, m: MarketState, t: int) -> None:
+    rate, premium = funding_rate(m)
+    m.funding_rate, m.premium = rate, premium
+    m.funding_history.append((t, rate, premium))
+    for user in list(m.holders):
+        acct = engine.accounts[user]
+        pos = acct.positions[m.index]
+        paid = pos.szi * m.oracle * rate
+        acct.balance -= paid
+        pos.cum_all += paid
+        pos.cum_open += paid
+        pos.cum_change += paid
+        record = FundingRecord(t, m.coin, -paid, pos.szi, rate, engine.tx_hash())
+        acct.fundings.append(record)
+        if engine.has_subscribers:
+            engine.emit(
+                FundingEvent(
+                    user,
+                    {
+                        "time": t,
+                        "coin": m.coin,
+                        "usdc": usd(-paid),
+                        "szi": fmt(pos.szi),
+                        "fundingRate": fmt(rate),
+                        "nSamples": None,
+                    },
+                )
+            )
+
+
+def run_scheduled_cancels(engine: ExchangeEngine, now: int) -> None:
+    """Fire every dead man's switch that is due: all the user's open orders are canceled."""
+    for acct in list(engine.accounts.values()):
+        due = acct.scheduled_cancel
+        if due is not None and due <= now:
+            acct.scheduled_cancel = None
+            acct.scheduled_cancel_count += 1
+            engine.cancel_all_of(acct, "scheduledCancel", now)
+
+
+def run_liquidations(engine: ExchangeEngine, now: int) -> None:
+    """Liquidate every account whose value fell below its maintenance margin."""
+    users: dict[str, None] = {}
+    for m in engine.markets:
+        users.update(m.holders)
+    users.pop(engine.liquidator, None)
+    for user in users:
+        acct = engine.accounts[user]
+        mm = acct.maintenance_margin(engine.marks, engine.max_leverages)
+        if mm > 0 and acct.account_value(engine.marks) < mm:
+            liquidate(engine, acct, now)
+
+
+def liquidate(engine: ExchangeEngine, acct: Account, now: int) -> None:
+    """Cancel the account's orders and hand every position to the backstop liquidator at mark."""
+    engine.cancel_all_of(acct, "liquidatedCanceled", now)
+    liq = engine.accounts[engine.liquidator]
+    value = acct.account_value(engine.marks)
+    ntl = ZERO
+    tx = engine.tx_hash()
+    for asset, pos in list(acct.positions.items()):
+        if not pos.szi:
+            continue
+        m = engine.markets[asset]
+        mark = engine.marks[asset]
+        sz = abs(pos.szi)
+        ntl += sz * mark
+        is_buy = pos.szi < 0  # the closing side
+        tid = engine.new_tid()
+        info = {"liquidatedUser": acct.user, "markPx": fmt(mark), "method": "backstop"}
+        start, pnl = acct.apply_fill(asset, is_buy, mark, sz, ZERO)
+        lstart, lpnl = liq.apply_fill(asset, not is_buy, mark, sz, ZERO)
+        m.on_position_change(acct.user, start, acct.szi(asset))
+        m.on_position_change(liq.user, lstart, liq.szi(asset))
+        mine = Fill(
+            m.coin,
+            mark,
+            sz,
+            is_buy,
+            now,
+            start,
+            fill_direction(start, is_buy, sz),
+            pnl,
+            tx,
+            engine.new_oid(),
+            True,
+            ZERO,
+            tid,
+            None,
+            info,
+        )
+        theirs = Fill(
+            m.coin,
+            mark,
+            sz,
+            not is_buy,
+            now,
+            lstart,
+            fill_direction(lstart, not is_buy, sz),
+            lpnl,
+            tx,
+            engine.new_oid(),
+            False,
+            ZERO,
+            tid,
+            None,
+            info,
+        )
+        acct.fills.append(mine)
+        liq.fills.append(theirs)
+        engine.queue_fill(acct.user, mine)
+        engine.queue_fill(liq.user, theirs)
+    for asset, margin in list(acct.isolated_margin.items()):
+        acct.balance += margin
+        del acct.isolated_margin[asset]
+    lid = engine.new_tid()
+    if engine.has_subscribers:
+        engine.emit(
+            LiquidationEvent(
+                acct.user,
+                {
+                    "lid": lid,
+                    "liquidator": engine.liquidator,
+                    "liquidated_user": acct.user,
+                    "liquidated_ntl_pos": usd(ntl),
+                    "liquidated_account_value": usd(value),
+                },
+            )
+        )

@@ -1,0 +1,160 @@
+"""Account and order views of the engine in Hyperliquid's ``/info`` shapes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .book import Order
+from .markets import fmt
+from .render import px, side, usd
+
+if TYPE_CHECKING:
+    from .engine import ExchangeEngine
+
+__all__ = ["clearinghouse_state", "frontend_order", "order_status_entry"]
+
+ZERO = Decimal(0)
+
+
+def _order_type(order: Order) -> str:
+    trig = order.trigger
+    if trig is None:
+        return "Market" if order.tif == "Ioc" else "Limit"
+    if trig.tpsl == "tp":
+        return "Take Profit Market" if trig.is_market else "Take Profit Limit"
+    return "Stop Market" if trig.is_market else "Stop Limit"
+
+
+def frontend_order(engine: ExchangeEngine, order: Order) -> dict[str, Any]:
+    """The ``frontendOpenOrders`` / ``orderStatus`` order object."""
+    trig = order.trigger
+    if trig is None:
+        condition = "N/A"
+    else:
+        above = (trig.tpsl == "tp") != order.is_buy
+        condition = f"Price {'above' if above else 'below'} {fmt(trig.trigger_px)}"
+    children = [frontend_order(engine, c) for c in order.children if c.oid in engine.live]
+    return {
+        "coin": order.coin,
+        "side": side(order.is_buy),
+        "limitPx": fmt(order.limit_px),
+        "sz": fmt(order.sz),
+        "oid": order.oid,
+        "timestamp": order.timestamp,
+        "triggerCondition": condition,
+        "isTrigger": trig is not None,
+        "triggerPx": fmt(trig.trigger_px) if trig is not None else "0.0",
+        "children": children,
+        "isPositionTpsl": False,
+        "reduceOnly": order.reduce_only,
+        "orderType": _order_type(order),
+        "origSz": fmt(order.orig_sz),
+        "tif": order.tif if trig is None or order.triggered else None,
+        "cloid": order.cloid,
+    }
+
+
+def order_status_entry(engine: ExchangeEngine, user: str, oid: int) -> dict[str, Any] | None:
+    """``{"order", "status", "statusTimestamp"}`` of one order of ``user``, or None if unknown."""
+    live = engine.live.get(oid)
+    if live is not None and live.user == user:
+        return {"order": frontend_order(engine, live), "status": "open", "statusTimestamp": live.timestamp}
+    done = engine.history.get(oid)
+    if done is None or done[0].user != user:
+        return None
+    order, status, ts = done
+    return {"order": frontend_order(engine, order), "status": status, "statusTimestamp": ts}
+
+
+def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
+    """The ``clearinghouseState`` answer (all zeros for an address that was never funded)."""
+    acct = engine.accounts.get(user)
+    now = engine.now
+    empty = {"accountValue": "0.0", "totalNtlPos": "0.0", "totalRawUsd": "0.0", "totalMarginUsed": "0.0"}
+    if acct is None:
+        return {
+            "assetPositions": [],
+            "marginSummary": dict(empty),
+            "crossMarginSummary": dict(empty),
+            "crossMaintenanceMarginUsed": "0.0",
+            "withdrawable": "0.0",
+            "time": now,
+        }
+    marks, maxlev = engine.marks, engine.max_leverages
+    value = acct.account_value(marks)
+    mm = acct.maintenance_margin(marks, maxlev)
+    positions: list[dict[str, Any]] = []
+    ntl_total = signed_ntl = margin_total = ZERO
+    cross_ntl = cross_signed = cross_margin = ZERO
+    for asset, pos in sorted(acct.positions.items()):
+        if not pos.szi:
+            continue
+        m = engine.markets[asset]
+        mark = marks[asset]
+        lev = acct.leverage_of(asset, m.cfg.max_leverage)
+        value_pos = abs(pos.szi) * mark
+        margin = value_pos / lev
+        upnl = pos.unrealized(mark)
+        ntl_total += value_pos
+        signed_ntl += pos.szi * mark
+        margin_total += margin
+        if acct.is_cross(asset):
+            cross_ntl += value_pos
+            cross_signed += pos.szi * mark
+            cross_margin += margin
+            leverage: dict[str, Any] = {"type": "cross", "value": lev}
+        else:
+            raw = acct.isolated_margin.get(asset, ZERO) - pos.szi * pos.entry_px
+            leverage = {"type": "isolated", "value": lev, "rawUsd": usd(raw)}
+        liq = _liquidation_px(pos.szi, mark, value - mm, m.cfg.max_leverage)
+        positions.append(
+            {
+                "type": "oneWay",
+                "position": {
+                    "coin": m.coin,
+                    "szi": fmt(pos.szi),
+                    "leverage": leverage,
+                    "entryPx": px(pos.entry_px),
+                    "positionValue": usd(value_pos),
+                    "unrealizedPnl": usd(upnl),
+                    "returnOnEquity": fmt(upnl * lev / pos.entry_ntl, 8),
+                    "liquidationPx": px(liq) if liq is not None else None,
+                    "marginUsed": usd(margin),
+                    "maxLeverage": m.cfg.max_leverage,
+                    "cumFunding": {
+                        "allTime": usd(pos.cum_all),
+                        "sinceOpen": usd(pos.cum_open),
+                        "sinceChange": usd(pos.cum_change),
+                    },
+                },
+            }
+        )
+    isolated = sum(acct.isolated_margin.values(), ZERO)
+    cross_value = value - isolated
+    return {
+        "assetPositions": positions,
+        "marginSummary": {
+            "accountValue": usd(value),
+            "totalNtlPos": usd(ntl_total),
+            "totalRawUsd": usd(value - signed_ntl),
+            "totalMarginUsed": usd(margin_total),
+        },
+        "crossMarginSummary": {
+            "accountValue": usd(cross_value),
+            "totalNtlPos": usd(cross_ntl),
+            "totalRawUsd": usd(cross_value - cross_signed),
+            "totalMarginUsed": usd(cross_margin),
+        },
+        "crossMaintenanceMarginUsed": usd(mm),
+        "withdrawable": usd(max(ZERO, value - margin_total - acct.order_margin)),
+        "time": now,
+    }
+
+
+def _liquidation_px(szi: Decimal, mark: Decimal, free: Decimal, max_leverage: int) -> Decimal | None:
+    """Price at which the account's value meets its maintenance margin, moving this asset only."""
+    direction = 1 if szi > 0 else -1
+    maint_rate = Decimal(1) / (2 * max_leverage)
+    liq = mark - direction * free / abs(szi) / (1 - maint_rate * direction)
+    return liq if liq > 0 else None
