@@ -1,0 +1,391 @@
+"""``OrderJournal``: the durable half of track-before-submit, on SQLite in WAL mode.
+
+Every new order, state change and fill is queued in memory by a cheap synchronous call and written by one
+dedicated writer thread; everything queued while a write is in progress goes into the next transaction, so
+concurrent orders share one commit (group commit). ``await commit()`` returns once everything queued so far
+is durable; the connector awaits it before it sends an order, so an order that could have reached the
+exchange is always in the journal.
+
+Durability: ``"normal"`` (WAL, synchronous=NORMAL) survives a process crash; ``"full"``
+(synchronous=FULL) also survives power loss. The file is created with mode 0600 and never holds secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Literal
+
+from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
+from wingbeat.core.errors import JournalError
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import FINAL_STATES, OrderState
+from wingbeat.core.order_updates import TradeUpdate
+
+__all__ = ["Durability", "OrderJournal"]
+
+_logger = logging.getLogger("wingbeat.core.journal")
+
+Durability = Literal["normal", "full"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id TEXT PRIMARY KEY,
+    exchange_order_id TEXT,
+    trading_pair TEXT NOT NULL,
+    trade_type TEXT NOT NULL,
+    order_type TEXT NOT NULL,
+    time_in_force TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    price TEXT NOT NULL,
+    position_action TEXT NOT NULL,
+    reduce_only INTEGER NOT NULL,
+    leverage INTEGER,
+    creation_timestamp REAL NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    last_update_timestamp REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_state ON orders (state);
+CREATE TABLE IF NOT EXISTS fills (
+    client_order_id TEXT NOT NULL,
+    trade_id TEXT NOT NULL,
+    exchange_order_id TEXT,
+    trading_pair TEXT NOT NULL,
+    fill_timestamp REAL NOT NULL,
+    fill_price TEXT NOT NULL,
+    fill_base_amount TEXT NOT NULL,
+    fill_quote_amount TEXT NOT NULL,
+    fee_asset TEXT NOT NULL,
+    fee_amount TEXT NOT NULL,
+    is_taker INTEGER NOT NULL,
+    PRIMARY KEY (client_order_id, trade_id)
+);
+"""
+_INSERT_ORDER = "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_UPDATE_STATE = (
+    "UPDATE orders SET state = ?, exchange_order_id = COALESCE(?, exchange_order_id),"
+    " reason = COALESCE(?, reason), last_update_timestamp = ? WHERE client_order_id = ?"
+)
+_INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_ORDER_COLUMNS = (
+    "client_order_id, exchange_order_id, trading_pair, trade_type, order_type, time_in_force, amount, price,"
+    " position_action, reduce_only, leverage, creation_timestamp, state, reason, last_update_timestamp"
+)
+_FILL_COLUMNS = (
+    "trade_id, client_order_id, exchange_order_id, trading_pair, fill_timestamp, fill_price, fill_base_amount,"
+    " fill_quote_amount, fee_asset, fee_amount, is_taker"
+)
+_FINAL_NAMES = tuple(s.value for s in FINAL_STATES)
+
+# Queued operations: (statement, parameters); consecutive ones with the same statement share an executemany.
+_Op = tuple[str, tuple[Any, ...]]
+
+
+def _connect(path: Path, durability: Durability) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def _order_from_row(row: Sequence[Any]) -> InFlightOrder:
+    order = InFlightOrder(
+        client_order_id=row[0],
+        exchange_order_id=row[1],
+        trading_pair=row[2],
+        trade_type=TradeType(row[3]),
+        order_type=OrderType(row[4]),
+        time_in_force=TimeInForce(row[5]),
+        amount=Decimal(row[6]),
+        price=Decimal(row[7]),
+        position_action=PositionAction(row[8]),
+        reduce_only=bool(row[9]),
+        leverage=row[10],
+        creation_timestamp=row[11],
+        initial_state=OrderState(row[12]),
+    )
+    order.reason = row[13]
+    order.last_update_timestamp = row[14]
+    return order
+
+
+def _fill_from_row(row: Sequence[Any]) -> TradeUpdate:
+    return TradeUpdate(
+        trade_id=row[0],
+        client_order_id=row[1],
+        exchange_order_id=row[2],
+        trading_pair=row[3],
+        fill_timestamp=row[4],
+        fill_price=Decimal(row[5]),
+        fill_base_amount=Decimal(row[6]),
+        fill_quote_amount=Decimal(row[7]),
+        fee_asset=row[8],
+        fee_amount=Decimal(row[9]),
+        is_taker=bool(row[10]),
+    )
+
+
+class OrderJournal:
+    """Durable, append-mostly record of every order, state change and fill (see the module docstring).
+
+    Use ``await open()`` / ``await close()`` (or ``async with``); the ``record_*`` calls are synchronous,
+    never block and may be made before ``open()`` (they are written once it runs).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, durability: Durability = "normal") -> None:
+        if durability not in ("normal", "full"):
+            raise ValueError(f"durability must be 'normal' or 'full', got {durability!r}")
+        self._path = Path(path)
+        self._durability: Durability = durability
+        self._conn: sqlite3.Connection | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[_Op] = []
+        self._queued_seq = 0  # number of operations queued so far
+        self._durable_seq = 0  # number of operations known durable
+        self._writing = False
+        self._kick_scheduled = False
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file."""
+        return self._path
+
+    @property
+    def durability(self) -> Durability:
+        """``"normal"`` (process-crash safe) or ``"full"`` (power-loss safe)."""
+        return self._durability
+
+    @property
+    def is_open(self) -> bool:
+        """True between ``open()`` and ``close()``."""
+        return self._conn is not None
+
+    async def __aenter__(self) -> OrderJournal:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        """Create (mode 0600) or open the file and start writing queued operations."""
+        if self._conn is not None:
+            return
+        loop = asyncio.get_running_loop()
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="wingbeat-journal")
+        try:
+            self._conn = await loop.run_in_executor(executor, self._open_sync)
+        except (OSError, sqlite3.Error) as exc:
+            executor.shutdown(wait=False)
+            raise JournalError(f"cannot open order journal {self._path}: {exc}") from exc
+        self._executor = executor
+        self._loop = loop
+        self._closed = False
+        if self._pending:
+            self._schedule_kick()
+
+    def _open_sync(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.chmod(self._path, 0o600)  # also tightens a file created by an older version or another umask
+        return _connect(self._path, self._durability)
+
+    async def close(self) -> None:
+        """Write everything still queued, then close the file. Idempotent."""
+        if self._conn is None or self._executor is None:
+            return
+        try:
+            await self.commit()
+        except JournalError:
+            _logger.error("order journal %s: final write failed", self._path)
+        conn, executor = self._conn, self._executor
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        executor.shutdown(wait=True)
+        self._conn = None
+        self._executor = None
+        self._loop = None
+
+    # -------------------------------------------------------------------------------------- writing
+    def record_order(self, order: InFlightOrder) -> None:
+        """Queue a new order (all its fields, as they are now)."""
+        self._queue(_INSERT_ORDER, (
+            order.client_order_id, order.exchange_order_id, order.trading_pair, order.trade_type.value,
+            order.order_type.value, order.time_in_force.value, str(order.amount), str(order.price),
+            order.position_action.value, int(order.reduce_only), order.leverage, order.creation_timestamp,
+            order.current_state.value, order.reason, order.last_update_timestamp,
+        ))
+
+    def record_state(self, order: InFlightOrder) -> None:
+        """Queue the order's current state, exchange id, reason and update time."""
+        self._queue(_UPDATE_STATE, (
+            order.current_state.value, order.exchange_order_id, order.reason, order.last_update_timestamp,
+            order.client_order_id,
+        ))
+
+    def record_fill(self, trade: TradeUpdate) -> None:
+        """Queue a fill (stored once per order and trade id)."""
+        self._queue(_INSERT_FILL, (
+            trade.client_order_id, trade.trade_id, trade.exchange_order_id, trade.trading_pair,
+            trade.fill_timestamp, str(trade.fill_price), str(trade.fill_base_amount),
+            str(trade.fill_quote_amount), trade.fee_asset, str(trade.fee_amount), int(trade.is_taker),
+        ))
+
+    def _queue(self, statement: str, params: tuple[Any, ...]) -> None:
+        if self._closed:
+            _logger.error("order journal %s is closed; change not recorded: %s", self._path, params[:1])
+            return
+        self._pending.append((statement, params))
+        self._queued_seq += 1
+        if not self._writing and not self._kick_scheduled and self._loop is not None:
+            self._schedule_kick()
+
+    def _schedule_kick(self) -> None:
+        assert self._loop is not None
+        self._kick_scheduled = True
+        self._loop.call_soon(self._kick)
+
+    async def commit(self) -> None:
+        """Return once every operation queued before this call is durable; raise :class:`JournalError` if
+        the write failed (and then the caller must not act as if it were recorded)."""
+        target = self._queued_seq
+        if self._durable_seq >= target:
+            return
+        if self._loop is None:
+            raise JournalError(f"order journal {self._path} is not open")
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._waiters.append((target, future))
+        if not self._writing:
+            self._kick()
+        await future
+
+    def _kick(self) -> None:
+        self._kick_scheduled = False
+        if self._writing or not self._pending or self._executor is None or self._loop is None:
+            return
+        batch, self._pending = self._pending, []
+        self._writing = True
+        seq = self._queued_seq
+        written = self._loop.run_in_executor(self._executor, self._write_sync, batch)
+        written.add_done_callback(lambda fut: self._written(fut, seq))
+
+    def _write_sync(self, batch: list[_Op]) -> None:
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN")
+        try:
+            for statement, ops in groupby(batch, key=lambda op: op[0]):
+                conn.executemany(statement, [params for _statement, params in ops])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _written(self, fut: asyncio.Future[None], seq: int) -> None:
+        self._writing = False
+        error: BaseException | None = None
+        if fut.cancelled():
+            error = JournalError(f"order journal {self._path}: write cancelled")
+        elif fut.exception() is not None:
+            exc = fut.exception()
+            _logger.error("order journal %s: write of up to op %d failed", self._path, seq, exc_info=exc)
+            error = JournalError(f"order journal {self._path}: write failed: {exc}")
+        else:
+            self._durable_seq = seq
+        remaining: list[tuple[int, asyncio.Future[None]]] = []
+        for target, waiter in self._waiters:
+            if target <= seq:
+                if not waiter.done():
+                    if error is None:
+                        waiter.set_result(None)
+                    else:
+                        waiter.set_exception(error)
+            else:
+                remaining.append((target, waiter))
+        self._waiters = remaining
+        if error is not None:
+            self._durable_seq = max(self._durable_seq, seq)  # those operations are gone; later ones still count
+        if self._pending:
+            self._kick()
+
+    # -------------------------------------------------------------------------------------- reading
+    async def load_unfinished(self) -> list[InFlightOrder]:
+        """Orders that were not final when last recorded, with their fills, oldest first."""
+        await self.commit()
+        if self._executor is None:
+            raise JournalError(f"order journal {self._path} is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._load_unfinished_sync)
+
+    def _load_unfinished_sync(self) -> list[InFlightOrder]:
+        conn = self._conn
+        assert conn is not None
+        marks = ",".join("?" * len(_FINAL_NAMES))
+        rows = conn.execute(
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE state NOT IN ({marks}) ORDER BY creation_timestamp",
+            _FINAL_NAMES,
+        ).fetchall()
+        orders = [_order_from_row(row) for row in rows]
+        by_id = {o.client_order_id: o for o in orders}
+        fills = conn.execute(
+            f"SELECT {_FILL_COLUMNS} FROM fills WHERE client_order_id IN "
+            f"(SELECT client_order_id FROM orders WHERE state NOT IN ({marks})) ORDER BY fill_timestamp",
+            _FINAL_NAMES,
+        ).fetchall()
+        for row in fills:
+            fill = _fill_from_row(row)
+            order = by_id.get(fill.client_order_id)
+            if order is not None and not order.apply_trade_update(fill):
+                _logger.error("journal fill %s of %s does not fit its order; skipped", fill.trade_id,
+                              fill.client_order_id)
+        return orders
+
+    def iter_orders(self) -> Iterator[InFlightOrder]:
+        """Every order in the file (final or not, without fills), oldest first. Synchronous, on its own
+        connection: meant for tools such as ``wingbeat journal``."""
+        with self._reader() as conn:
+            for row in conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY creation_timestamp"):
+                yield _order_from_row(row)
+
+    def iter_fills(self) -> Iterator[TradeUpdate]:
+        """Every fill in the file, oldest first (synchronous, like :meth:`iter_orders`)."""
+        with self._reader() as conn:
+            for row in conn.execute(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
+                yield _fill_from_row(row)
+
+    def _reader(self) -> _Reader:
+        if not self._path.exists():
+            raise JournalError(f"order journal {self._path} does not exist")
+        try:
+            return _Reader(sqlite3.connect(self._path))
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read order journal {self._path}: {exc}") from exc
+
+
+class _Reader:
+    """Closes a read connection when the iteration ends."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self._conn
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._conn.close()

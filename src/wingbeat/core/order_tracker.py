@@ -1,0 +1,344 @@
+"""``ClientOrderTracker``: the single owner of every in-flight order.
+
+All exchange news enters here (``process_order_update`` / ``process_trade_update``), is checked against the
+state machine, counted once, appended to the journal and turned into events. Completed orders stay in a
+bounded LRU cache so that fills arriving after the final state are still matched and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Protocol
+
+from wingbeat.core.enums import TradeType
+from wingbeat.core.events import (
+    BuyOrderCreatedEvent,
+    EventPublisher,
+    OrderCancelledEvent,
+    OrderCompletedEvent,
+    OrderExpiredEvent,
+    OrderFailedEvent,
+    OrderFilledEvent,
+    OrderPartiallyFilledEvent,
+    SellOrderCreatedEvent,
+)
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+
+__all__ = ["ClientOrderTracker", "OrderRecorder"]
+
+_logger = logging.getLogger("wingbeat.core.order_tracker")
+
+_PRE_FILL_STATES = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN, OrderState.OPEN})
+
+
+class OrderRecorder(Protocol):
+    """Where the tracker appends every change (implemented by :class:`~wingbeat.core.journal.OrderJournal`).
+    Calls must be cheap and non-blocking: they queue the write."""
+
+    def record_order(self, order: InFlightOrder) -> None:
+        """A new order (all its fields)."""
+
+    def record_state(self, order: InFlightOrder) -> None:
+        """The order's state, exchange id, reason or last update changed."""
+
+    def record_fill(self, trade: TradeUpdate) -> None:
+        """A fill was counted."""
+
+
+class ClientOrderTracker:
+    """Owns all orders of one connector; see the module docstring.
+
+    ``lost_order_limit``: after this many consecutive "the exchange does not know this order" answers an
+    unconfirmed order becomes FAILED (a confirmed one CANCELED), with a reason saying it was lost.
+    ``on_state_change(order, previous_state)`` is called after every applied state change.
+    """
+
+    def __init__(
+        self,
+        *,
+        publisher: EventPublisher | None = None,
+        journal: OrderRecorder | None = None,
+        lost_order_limit: int = 3,
+        completed_cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        on_state_change: Callable[[InFlightOrder, OrderState], None] | None = None,
+    ) -> None:
+        if lost_order_limit < 1 or completed_cache_size < 1:
+            raise ValueError("lost_order_limit and completed_cache_size must be >= 1")
+        self._publisher = publisher if publisher is not None else EventPublisher()
+        self._journal = journal
+        self._lost_order_limit = lost_order_limit
+        self._cache_size = completed_cache_size
+        self._clock = clock
+        self._on_state_change = on_state_change
+        self._active: dict[str, InFlightOrder] = {}
+        self._completed: OrderedDict[str, InFlightOrder] = OrderedDict()
+        self._by_exchange_id: dict[str, str] = {}
+
+    # ------------------------------------------------------------------------------------ properties
+    @property
+    def publisher(self) -> EventPublisher:
+        """Where this tracker's events go."""
+        return self._publisher
+
+    @property
+    def journal(self) -> OrderRecorder | None:
+        """The recorder every change is appended to (None: memory only)."""
+        return self._journal
+
+    @journal.setter
+    def journal(self, journal: OrderRecorder | None) -> None:
+        self._journal = journal
+
+    @property
+    def active_orders(self) -> Mapping[str, InFlightOrder]:
+        """Orders that are not final, by client order id (a live read-only view)."""
+        return MappingProxyType(self._active)
+
+    @property
+    def cached_orders(self) -> Mapping[str, InFlightOrder]:
+        """Recently completed orders kept for late fills, by client order id (a live read-only view)."""
+        return MappingProxyType(self._completed)
+
+    @property
+    def all_fillable_orders(self) -> dict[str, InFlightOrder]:
+        """Every order a fill may still arrive for: active and cached completed ones."""
+        return {**self._completed, **self._active}
+
+    def get_order(self, client_order_id: str) -> InFlightOrder | None:
+        """The order with this client id, active or recently completed."""
+        return self._active.get(client_order_id) or self._completed.get(client_order_id)
+
+    def get_order_by_exchange_id(self, exchange_order_id: str) -> InFlightOrder | None:
+        """The order the venue knows under ``exchange_order_id``."""
+        cid = self._by_exchange_id.get(exchange_order_id)
+        return None if cid is None else self.get_order(cid)
+
+    # ------------------------------------------------------------------------------------- tracking
+    def start_tracking(self, order: InFlightOrder) -> None:
+        """Track a new order and append it to the journal (the caller awaits the journal's commit before
+        sending it)."""
+        self._add(order)
+        if self._journal is not None:
+            self._journal.record_order(order)
+
+    def restore(self, orders: Iterable[InFlightOrder]) -> None:
+        """Track orders loaded from the journal (already recorded there, so nothing is written)."""
+        for order in orders:
+            self._add(order)
+
+    def track_failed(self, order: InFlightOrder, reason: str) -> OrderFailedEvent:
+        """Keep an order refused locally (never sent, never journaled) so that ``get_order`` finds it; return
+        its failure event for the caller to publish (the caller decides when: usually on the next tick)."""
+        order.current_state = OrderState.FAILED
+        order.reason = reason
+        self._archive(order)
+        return self._failed_event(order)
+
+    def _add(self, order: InFlightOrder) -> None:
+        if order.current_state.is_final:
+            self._archive(order)
+        else:
+            self._active[order.client_order_id] = order
+        if order.exchange_order_id is not None:
+            self._by_exchange_id[order.exchange_order_id] = order.client_order_id
+
+    def _archive(self, order: InFlightOrder) -> None:
+        self._active.pop(order.client_order_id, None)
+        completed = self._completed
+        completed[order.client_order_id] = order
+        completed.move_to_end(order.client_order_id)
+        while len(completed) > self._cache_size:
+            _cid, evicted = completed.popitem(last=False)
+            if evicted.exchange_order_id is not None:
+                self._by_exchange_id.pop(evicted.exchange_order_id, None)
+
+    # -------------------------------------------------------------------------------------- updates
+    def process_order_update(self, update: OrderUpdate) -> bool:
+        """Apply an order update; return whether the state changed. Unknown orders and refused
+        transitions (late or out-of-order news) are logged and ignored."""
+        order = self.get_order(update.client_order_id)
+        if order is None and update.exchange_order_id is not None:
+            order = self.get_order_by_exchange_id(update.exchange_order_id)
+        if order is None:
+            _logger.debug("order update for unknown order %s ignored", update.client_order_id)
+            return False
+        had_exchange_id = order.exchange_order_id
+        previous = order.current_state
+        if not order.apply_order_update(update):
+            if update.new_state is not previous:
+                _logger.info(
+                    "refused transition %s -> %s for %s (late or out-of-order update)",
+                    previous.name, update.new_state.name, order.client_order_id,
+                )
+            if had_exchange_id is None and order.exchange_order_id is not None:
+                self._learned_exchange_id(order)
+            return False
+        if had_exchange_id is None and order.exchange_order_id is not None:
+            self._by_exchange_id[order.exchange_order_id] = order.client_order_id
+        self._state_changed(order, previous, update.update_timestamp)
+        return True
+
+    def process_trade_update(self, trade: TradeUpdate) -> bool:
+        """Count a fill exactly once (by trade id); return whether it was new. A fill completing the amount
+        makes the order FILLED; fills on final orders are recorded without changing the state."""
+        order = self.get_order(trade.client_order_id)
+        if order is None and trade.exchange_order_id is not None:
+            order = self.get_order_by_exchange_id(trade.exchange_order_id)
+        if order is None:
+            _logger.debug("fill %s for unknown order %s ignored", trade.trade_id, trade.client_order_id)
+            return False
+        if order.has_trade(trade.trade_id):
+            return False
+        had_exchange_id = order.exchange_order_id
+        if not order.apply_trade_update(trade):
+            _logger.error(
+                "fill %s of %s for %s refused: it would exceed the order amount %s (executed %s)",
+                trade.trade_id, trade.fill_base_amount, order.client_order_id, order.amount,
+                order.executed_amount_base,
+            )
+            return False
+        if had_exchange_id is None and order.exchange_order_id is not None:
+            self._by_exchange_id[order.exchange_order_id] = order.client_order_id
+        if self._journal is not None:
+            self._journal.record_fill(trade)
+        state = order.current_state
+        if not state.is_final and order.is_fully_executed:
+            self._transition(order, OrderState.FILLED, trade.fill_timestamp, fill=trade)
+        elif state in _PRE_FILL_STATES:
+            self._transition(order, OrderState.PARTIALLY_FILLED, trade.fill_timestamp, fill=trade)
+        else:
+            self._publish_fill(order, trade)
+            if state is OrderState.FILLED and order.is_fully_executed:
+                self._publish_completed(order)  # FILLED arrived first; the last fill completes it now
+        return True
+
+    def process_order_not_found(self, client_order_id: str) -> None:
+        """The exchange said it does not know this order; after ``lost_order_limit`` consecutive answers
+        like this the order is given up as lost."""
+        order = self._active.get(client_order_id)
+        if order is None:
+            return
+        order.not_found_count += 1
+        if order.not_found_count < self._lost_order_limit:
+            return
+        confirmed = order.current_state.is_submitted
+        reason = (
+            f"lost: the exchange did not know this order after {order.not_found_count} status checks"
+        )
+        _logger.warning("order %s %s", client_order_id, reason)
+        new_state = OrderState.CANCELED if confirmed else OrderState.FAILED
+        self._transition(order, new_state, self._clock(), reason)
+
+    def _transition(
+        self,
+        order: InFlightOrder,
+        state: OrderState,
+        timestamp: float,
+        reason: str | None = None,
+        *,
+        fill: TradeUpdate | None = None,
+    ) -> None:
+        """A state change decided here (fills, lost orders); ``fill`` is published in the legal event
+        order: created, then the fill, then the final event."""
+        previous = order.current_state
+        update = OrderUpdate(
+            client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+            update_timestamp=timestamp, new_state=state, reason=reason,
+        )
+        if order.apply_order_update(update):
+            self._state_changed(order, previous, timestamp, fill)
+        elif fill is not None:
+            self._publish_fill(order, fill)
+
+    def _learned_exchange_id(self, order: InFlightOrder) -> None:
+        assert order.exchange_order_id is not None
+        self._by_exchange_id[order.exchange_order_id] = order.client_order_id
+        if self._journal is not None:
+            self._journal.record_state(order)
+
+    # ----------------------------------------------------------------------------------- side effects
+    def _state_changed(
+        self, order: InFlightOrder, previous: OrderState, timestamp: float, fill: TradeUpdate | None = None
+    ) -> None:
+        if self._journal is not None:
+            self._journal.record_state(order)
+        state = order.current_state
+        if state.is_final:
+            self._archive(order)
+        if state.is_submitted and not previous.is_submitted:
+            self._publish_created(order, timestamp)
+        if fill is not None:
+            self._publish_fill(order, fill)
+        if state is OrderState.FILLED:
+            if order.is_fully_executed:
+                self._publish_completed(order)
+        elif state is OrderState.CANCELED:
+            self._publisher.publish(OrderCancelledEvent(
+                timestamp=timestamp, client_order_id=order.client_order_id,
+                exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+                executed_amount_base=order.executed_amount_base, reason=order.reason,
+            ))
+        elif state is OrderState.FAILED:
+            self._publisher.publish(self._failed_event(order))
+        elif state is OrderState.EXPIRED:
+            self._publisher.publish(OrderExpiredEvent(
+                timestamp=timestamp, client_order_id=order.client_order_id,
+                exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+                executed_amount_base=order.executed_amount_base,
+            ))
+        if self._on_state_change is not None:
+            self._on_state_change(order, previous)
+
+    def _publish_created(self, order: InFlightOrder, timestamp: float) -> None:
+        cls = BuyOrderCreatedEvent if order.trade_type is TradeType.BUY else SellOrderCreatedEvent
+        self._publisher.publish(cls(
+            timestamp=timestamp, client_order_id=order.client_order_id,
+            exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+            trade_type=order.trade_type, order_type=order.order_type, amount=order.amount,
+            price=order.price, position_action=order.position_action,
+            creation_timestamp=order.creation_timestamp,
+        ))
+
+    def _failed_event(self, order: InFlightOrder) -> OrderFailedEvent:
+        return OrderFailedEvent(
+            timestamp=self._clock(), client_order_id=order.client_order_id,
+            exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+            order_type=order.order_type, reason=order.reason or "failed",
+        )
+
+    def _publish_fill(self, order: InFlightOrder, trade: TradeUpdate) -> None:
+        publish = self._publisher.publish
+        publish(OrderFilledEvent(
+            timestamp=trade.fill_timestamp, client_order_id=order.client_order_id,
+            exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+            trade_type=order.trade_type, order_type=order.order_type,
+            position_action=order.position_action, trade_id=trade.trade_id, price=trade.fill_price,
+            amount=trade.fill_base_amount, quote_amount=trade.fill_quote_amount,
+            fee_asset=trade.fee_asset, fee_amount=trade.fee_amount, is_taker=trade.is_taker,
+        ))
+        if not order.is_fully_executed:
+            publish(OrderPartiallyFilledEvent(
+                timestamp=trade.fill_timestamp, client_order_id=order.client_order_id,
+                trading_pair=order.trading_pair, trade_type=order.trade_type,
+                executed_amount_base=order.executed_amount_base,
+                executed_amount_quote=order.executed_amount_quote,
+                remaining_amount=order.remaining_amount,
+            ))
+
+    def _publish_completed(self, order: InFlightOrder) -> None:
+        self._publisher.publish(OrderCompletedEvent(
+            timestamp=order.last_update_timestamp, client_order_id=order.client_order_id,
+            exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+            trade_type=order.trade_type, order_type=order.order_type,
+            executed_amount_base=order.executed_amount_base,
+            executed_amount_quote=order.executed_amount_quote,
+            average_price=order.average_executed_price or order.price,
+            fees=tuple(order.cumulative_fee_paid.items()),
+        ))
