@@ -347,7 +347,10 @@ async def test_shared_session_is_not_closed_by_the_client(server: WsServer) -> N
 
 def test_backoff_bound_is_capped_and_never_overflows() -> None:
     ws = ReconnectingWebSocket(
-        "ws://127.0.0.1:1/ws", on_message=lambda _: None, config=WebSocketConfig(backoff_max=30), rng=lambda: 1.0
+        "ws://127.0.0.1:1/ws",
+        on_message=lambda _: None,
+        config=WebSocketConfig(backoff_max=30),
+        rng=lambda: 1.0,
     )
     assert ws.backoff_delay(0) == 0.5
     assert ws.backoff_delay(3) == 4.0
