@@ -1,10 +1,94 @@
-"""The ``wingbeat`` command line."""
+"""The ``wingbeat`` command line (typer + rich).
+
+Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
+strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
+``cancel-all`` (quick account tools), ``journal`` (what an order journal holds) and ``version``.
+
+User errors (bad configuration, missing key, unreachable exchange, refused action) are one short line
+on stderr and exit status 1 (2 for usage errors); ``wingbeat --debug ...`` shows the traceback instead.
+Exchange and connector modules are imported inside the commands, so ``wingbeat --help`` always works.
+"""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+import contextlib
+import re
+import signal
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
-app = typer.Typer(help="wingbeat: fast, crash-safe exchange connectors.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from wingbeat.engine.live_view import RunSummary
+    from wingbeat.hyperliquid.signer import Signer
+
+_T = TypeVar("_T")
+
+app = typer.Typer(help="wingbeat: fast, crash-safe exchange connectors, a local Hyperliquid-compatible exchange "
+                       "and a strategy engine.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+NetworkOpt = Annotated[str, typer.Option("--network", "-n", envvar="WINGBEAT_NETWORK",
+                                         help='"testnet", "mainnet" or a URL such as http://127.0.0.1:8080.')]
+KeyEnvOpt = Annotated[str, typer.Option("--key-env", help="Environment variable holding the private key.")]
+KeystoreOpt = Annotated[Path | None, typer.Option("--keystore", help="Encrypted Ethereum keystore file "
+                                                  "(password from WINGBEAT_KEYSTORE_PASSWORD or a prompt).")]
+AccountOpt = Annotated[str | None, typer.Option("--account", help="Main account address when the key is an "
+                                                "API (agent) wallet.")]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _run(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coro``; our errors become one line on stderr and exit status 1 (unless --debug)."""
+    import aiohttp
+
+    from wingbeat.core.errors import WingbeatError
+
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except (WingbeatError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+        if _state["debug"]:
+            raise
+        text = str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError) and not str(exc):
+            text = "timed out waiting for the exchange"
+        _fail(text)
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # not on the main thread / not supported: Ctrl-C then interrupts instead of stopping cleanly
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
+    from wingbeat.engine.logging_setup import setup_logging
+
+    _state["debug"] = debug
+    # quiet by default: retries and reconnects are the library's business, the error line says the rest
+    setup_logging("DEBUG" if debug else "INFO" if verbose else "ERROR")
 
 
 @app.command()
@@ -12,9 +96,277 @@ def version() -> None:
     """Print the wingbeat version."""
     from wingbeat import __version__
 
-    typer.echo(__version__)
+    out.print(__version__)
+
+
+# -- demo and run -------------------------------------------------------------------------------------
+
+@app.command()
+def demo(
+    duration: Annotated[float, typer.Option(help="Seconds to run.", min=1)] = 30.0,
+    pair: Annotated[str, typer.Option(help="Trading pair (BTC-USD, ETH-USD, SOL-USD).")] = "BTC-USD",
+    seed: Annotated[int | None, typer.Option(help="Seed of the local exchange (random by default).")] = None,
+    tick: Annotated[float, typer.Option(help="Strategy tick interval in seconds.", min=0.05)] = 0.5,
+    plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level of the wingbeat loggers (stderr).")] = "WARNING",
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="Log as JSON lines.")] = False,
+) -> None:
+    """Run the market maker against the embedded local exchange: no configuration, no network."""
+    from wingbeat.engine.demo import run_demo
+    from wingbeat.engine.logging_setup import setup_logging
+
+    _setup_logs(setup_logging, log_level, json_logs)
+    live = out.is_terminal and not plain
+
+    async def main() -> RunSummary:
+        stop = asyncio.Event()
+        _install_stop_signals(stop)
+        return await run_demo(duration=duration, seed=seed, trading_pair=pair, tick_interval=tick, console=out,
+                              live=live, metrics_port=metrics_port, stop=stop)
+
+    _print_summary(_run(main()))
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Strategy configuration (TOML).")],
+    mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow trading real money on mainnet.")] = False,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=1)] = None,
+    plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,
+) -> None:
+    """Run a strategy from CONFIG on testnet, mainnet or a URL (see the README for the file format)."""
+    from wingbeat.engine.config import ConfigError, load_config
+    from wingbeat.engine.logging_setup import setup_logging
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    if cfg.is_mainnet and not mainnet:
+        _fail("the configuration points at mainnet: add --mainnet to trade real money", 2)
+    _setup_logs(setup_logging, cfg.engine.log_level, cfg.engine.log_json)
+    signer = _signer(cfg.exchange.key_env, cfg.exchange.keystore, cfg.exchange.account_address)
+    live = out.is_terminal and not plain
+
+    async def main() -> RunSummary:
+        from wingbeat.engine.live_run import run_configured
+
+        stop = asyncio.Event()
+        _install_stop_signals(stop)
+        return await run_configured(cfg, signer, console=out, live=live, duration=duration, stop=stop)
+
+    _print_summary(_run(main()))
+
+
+def _setup_logs(setup: Any, level: str, json_logs: bool) -> None:
+    try:
+        setup(level, json=json_logs)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    from wingbeat.engine.live_view import summary_table
+
+    out.print(summary_table(summary))
+
+
+# -- the local exchange -------------------------------------------------------------------------------
+
+@app.command()
+def sim(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 8080,
+    fund: Annotated[list[str] | None, typer.Option(help="ADDRESS[=USDC] to fund at start (repeatable; "
+                                                    "1,000,000 USDC by default).")] = None,
+    chain: Annotated[str, typer.Option(help='"testnet" (how the SDK signs for any URL) or "mainnet".')]
+    = "testnet",
+    admin: Annotated[bool, typer.Option(help="Enable the POST /admin endpoint (loopback only).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of prices and liquidity.")] = 0,
+    liquidity: Annotated[bool, typer.Option(help="Run the built-in market makers.")] = True,
+) -> None:
+    """Run the local Hyperliquid-compatible exchange until Ctrl-C."""
+    if chain not in ("testnet", "mainnet"):
+        _fail('--chain must be "testnet" or "mainnet"', 2)
+    requested = [_parse_fund(item) for item in fund or []]
+
+    from wingbeat.sim.server import DEFAULT_FUND_AMOUNT, run_local_exchange
+
+    funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
+    _run(run_local_exchange(host, port, funded, "mainnet" if chain == "mainnet" else "testnet", admin, seed,
+                            liquidity=liquidity))
+
+
+def _parse_fund(item: str) -> tuple[str, Decimal | None]:
+    address, _, amount = item.partition("=")
+    if not _ADDRESS.fullmatch(address):
+        _fail(f"--fund {item!r}: expected 0x followed by 40 hex digits, optionally =AMOUNT", 2)
+    if not amount:
+        return address.lower(), None
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        _fail(f"--fund {item!r}: {amount!r} is not a number", 2)
+    if not value.is_finite() or value <= 0:
+        _fail(f"--fund {item!r}: the amount must be positive", 2)
+    return address.lower(), value
+
+
+# -- account tools ------------------------------------------------------------------------------------
+
+def _signer(key_env: str, keystore: Path | None, account: str | None) -> Signer:
+    from wingbeat.hyperliquid.signer import Signer
+    from wingbeat.hyperliquid.signing import SignatureError
+
+    try:
+        if keystore is not None:
+            return Signer.from_keystore(keystore, account_address=account)
+        return Signer.from_env(key_env, account_address=account)
+    except SignatureError as exc:
+        _fail(str(exc), 2)
+
+
+def _account(address: str | None, key_env: str, keystore: Path | None, account: str | None) -> str:
+    if address is not None:
+        if not _ADDRESS.fullmatch(address):
+            _fail("--address must be 0x followed by 40 hex digits", 2)
+        return address.lower()
+    return _signer(key_env, keystore, account).account_address
+
+
+def _rest_url(network: str) -> tuple[str, bool]:
+    from wingbeat.hyperliquid.constants import resolve_network
+
+    try:
+        rest_url, _ws, is_mainnet = resolve_network(network)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    return rest_url, is_mainnet
+
+
+AddressOpt = Annotated[str | None, typer.Option("--address", help="Account to show (instead of the key's).")]
+
+
+@app.command()
+def orders(network: NetworkOpt = "testnet", address: AddressOpt = None, key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+           keystore: KeystoreOpt = None, account: AccountOpt = None) -> None:
+    """List the account's open orders."""
+    from wingbeat.hyperliquid.rest import HyperliquidRestClient
+
+    user = _account(address, key_env, keystore, account)
+    url, _ = _rest_url(network)
+
+    async def main() -> Any:
+        async with HyperliquidRestClient(url) as rest:
+            return await rest.frontend_open_orders(user)
+
+    rows = _run(main())
+    table = Table(title=f"open orders of {user} ({len(rows)})")
+    for col in ("coin", "side", "price", "size", "orig size", "type", "oid", "cloid", "placed (UTC)"):
+        table.add_column(col, justify="right" if col in ("price", "size", "orig size", "oid") else "left")
+    for o in rows:
+        table.add_row(o.coin, "buy" if o.side == "B" else "sell", f"{o.limit_px}", f"{o.sz}",
+                      f"{o.orig_sz if o.orig_sz is not None else ''}", o.order_type or "", str(o.oid),
+                      o.cloid or "", _utc(o.timestamp_ms / 1000))
+    out.print(table)
+
+
+@app.command()
+def positions(network: NetworkOpt = "testnet", address: AddressOpt = None, key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+              keystore: KeystoreOpt = None, account: AccountOpt = None) -> None:
+    """Show the account's positions, margin and withdrawable balance."""
+    from wingbeat.hyperliquid.rest import HyperliquidRestClient
+
+    user = _account(address, key_env, keystore, account)
+    url, _ = _rest_url(network)
+
+    async def main() -> Any:
+        async with HyperliquidRestClient(url) as rest:
+            return await rest.clearinghouse_state(user)
+
+    state = _run(main())
+    table = Table(title=f"positions of {user} ({len(state.positions)})")
+    for col in ("coin", "size", "entry", "value", "unrealised PnL", "leverage", "liquidation"):
+        table.add_column(col, justify="left" if col == "coin" else "right")
+    for p in state.positions:
+        table.add_row(p.coin, f"{p.szi}", f"{p.entry_px or ''}", f"{p.position_value}", f"{p.unrealized_pnl}",
+                      f"{p.leverage.value}x {p.leverage.kind}", f"{p.liquidation_px or '-'}")
+    out.print(table)
+    out.print(f"account value {state.margin_summary.account_value} USDC · margin used "
+              f"{state.margin_summary.total_margin_used} · withdrawable {state.withdrawable}")
+
+
+@app.command("cancel-all")
+def cancel_all(network: NetworkOpt = "testnet", key_env: KeyEnvOpt = "HL_PRIVATE_KEY", keystore: KeystoreOpt = None,
+               account: AccountOpt = None,
+               mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow acting on mainnet.")] = False) -> None:
+    """Cancel every open order of the account (one signed batch)."""
+    from wingbeat.engine.account_tools import cancel_all_open_orders
+    from wingbeat.hyperliquid.rest import HyperliquidRestClient
+
+    url, is_mainnet = _rest_url(network)
+    if is_mainnet and not mainnet:
+        _fail("this acts on mainnet: add --mainnet", 2)
+    signer = _signer(key_env, keystore, account)
+
+    async def main() -> Any:
+        async with HyperliquidRestClient(url) as rest:
+            with err.status(f"cancelling the open orders of {signer.account_address}..."):
+                return await cancel_all_open_orders(rest, signer, is_mainnet=is_mainnet)
+
+    report = _run(main())
+    out.print(f"{report.cancelled} of {report.open_orders} open orders cancelled")
+    for text in report.errors:
+        err.print(f"refused: {text}", markup=False)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def journal(
+    path: Annotated[Path, typer.Argument(help="Order journal file (the connector's journal_path).")],
+    limit: Annotated[int, typer.Option(help="Show the latest N orders and fills.", min=1)] = 50,
+) -> None:
+    """Show what an order journal holds: orders (with their state) and fills."""
+    from wingbeat.core.errors import JournalError
+    from wingbeat.core.journal import OrderJournal
+
+    if not path.exists():
+        _fail(f"order journal {path} does not exist", 2)
+    j = OrderJournal(path)
+    try:
+        all_orders = list(j.iter_orders())
+        all_fills = list(j.iter_fills())
+    except JournalError as exc:
+        _fail(str(exc))
+    orders_table = Table(title=f"orders in {path} ({len(all_orders)}, latest {min(limit, len(all_orders))})")
+    for col in ("created (UTC)", "client order id", "pair", "side", "type", "amount", "price", "executed",
+                "state", "reason"):
+        orders_table.add_column(col, justify="right" if col in ("amount", "price", "executed") else "left")
+    for o in all_orders[-limit:]:
+        orders_table.add_row(_utc(o.creation_timestamp), o.client_order_id, o.trading_pair, o.trade_type.name.lower(),
+                             o.order_type.name, f"{o.amount}", f"{o.price}", f"{o.executed_amount_base}",
+                             o.current_state.name, o.reason or "")
+    out.print(orders_table)
+    fills_table = Table(title=f"fills ({len(all_fills)}, latest {min(limit, len(all_fills))})")
+    for col in ("time (UTC)", "trade id", "client order id", "pair", "price", "amount", "fee", "liquidity"):
+        fills_table.add_column(col, justify="right" if col in ("price", "amount", "fee") else "left")
+    for f in all_fills[-limit:]:
+        fills_table.add_row(_utc(f.fill_timestamp), f.trade_id, f.client_order_id, f.trading_pair,
+                            f"{f.fill_price}", f"{f.fill_base_amount}", f"{f.fee_amount} {f.fee_asset}",
+                            "taker" if f.is_taker else "maker")
+    out.print(fills_table)
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def main() -> None:
     """Entry point of the ``wingbeat`` script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Configuration of ``wingbeat run``: a TOML file decoded once into frozen, validated objects.
+
+A complete file (every key but ``strategy.kind`` and the strategy's own required keys has a default)::
+
+    [exchange]
+    network = "testnet"              # "testnet", "mainnet" or a URL such as "http://127.0.0.1:8080"
+    trading_pairs = ["BTC-USD"]
+    key_env = "HL_PRIVATE_KEY"       # environment variable holding the private key (hex)
+    # keystore = "wallet.json"       # or an encrypted Ethereum keystore (password: WINGBEAT_KEYSTORE_PASSWORD)
+    # account_address = "0x..."      # the main account when the key is an API (agent) wallet
+    journal_path = "orders.db"       # "" for a memory-only journal
+
+    [engine]
+    tick_interval = 1.0              # seconds between strategy ticks
+    # duration = 3600                # stop by itself after this many seconds
+    # metrics_port = 9100            # Prometheus metrics over HTTP
+    log_json = false
+    log_level = "INFO"
+
+    [risk]                           # every limit is optional
+    max_order_size = "0.1"           # base units per order
+    max_position = "0.5"             # absolute base position per pair
+    max_open_orders = 10
+    max_notional = "50000"           # gross exposure in USDC: positions + open orders + the new order
+    daily_loss_limit = "200"         # USDC lost since the start of the UTC day: refuse orders, then kill
+
+    [strategy]
+    kind = "market_maker"            # or "twap"
+    trading_pair = "BTC-USD"
+    order_amount = "0.01"
+    bid_spread = "0.0005"            # fraction of the mid price
+    ask_spread = "0.0005"
+    order_refresh_time = 10.0        # seconds before resting quotes are replaced
+    inventory_skew = true
+    max_inventory = "0.1"            # position at which the skew is at its strongest
+
+Decimal values may be written as strings (exact) or TOML numbers (converted through their text).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from wingbeat.core.errors import WingbeatError
+from wingbeat.engine.market_maker import MarketMakerConfig
+from wingbeat.engine.risk import RiskLimits
+from wingbeat.engine.twap import TwapConfig
+
+
+class ConfigError(WingbeatError, ValueError):
+    """The configuration file is missing, unreadable or holds an invalid value (the message says which)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeConfig:
+    """Where to trade and with which key.
+
+    ``network`` is "testnet", "mainnet" or the URL of a Hyperliquid-compatible server; the private key
+    comes from the environment variable ``key_env`` unless ``keystore`` names a keystore file;
+    ``account_address`` is set when the key is an API wallet trading for that main account.
+    """
+
+    network: str = "testnet"
+    trading_pairs: tuple[str, ...] = ("BTC-USD",)
+    key_env: str = "HL_PRIVATE_KEY"
+    keystore: Path | None = None
+    account_address: str | None = None
+    journal_path: Path | None = Path("orders.db")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineSettings:
+    """How the engine runs: tick interval, optional duration, metrics port and logging."""
+
+    tick_interval: float = 1.0
+    duration: float | None = None
+    metrics_port: int | None = None
+    log_json: bool = False
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """The whole of a ``wingbeat run`` configuration file."""
+
+    exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    risk: RiskLimits = field(default_factory=RiskLimits)
+    strategy_kind: Literal["market_maker", "twap"] = "market_maker"
+    market_maker: MarketMakerConfig | None = None
+    twap: TwapConfig | None = None
+
+    @property
+    def is_mainnet(self) -> bool:
+        """True when the configuration points at Hyperliquid's mainnet."""
+        return self.exchange.network.strip().lower() == "mainnet"
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML configuration file; raises `ConfigError` with a one-line reason."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {p}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {p}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}") from None
+    return parse_config(raw)
+
+
+def parse_config(raw: Mapping[str, Any]) -> RunConfig:
+    """Validate an already parsed mapping (the TOML document) into a `RunConfig`."""
+    _only(raw, "", {"exchange", "engine", "risk", "strategy"})
+    ex = _section(raw, "exchange")
+    _only(ex, "exchange.", {"network", "trading_pairs", "key_env", "keystore", "account_address", "journal_path"})
+    pairs = ex.get("trading_pairs", ["BTC-USD"])
+    if not isinstance(pairs, list) or not pairs or not all(isinstance(x, str) and x for x in pairs):
+        raise ConfigError("exchange.trading_pairs must be a non-empty list of pair names like \"BTC-USD\"")
+    journal = _str(ex, "exchange.", "journal_path", "orders.db")
+    keystore = ex.get("keystore")
+    exchange = ExchangeConfig(
+        network=_str(ex, "exchange.", "network", "testnet"),
+        trading_pairs=tuple(pairs),
+        key_env=_str(ex, "exchange.", "key_env", "HL_PRIVATE_KEY"),
+        keystore=Path(_str(ex, "exchange.", "keystore", "")) if keystore is not None else None,
+        account_address=_str(ex, "exchange.", "account_address", "") or None,
+        journal_path=Path(journal) if journal else None,
+    )
+
+    en = _section(raw, "engine")
+    _only(en, "engine.", {"tick_interval", "duration", "metrics_port", "log_json", "log_level"})
+    port = en.get("metrics_port")
+    if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+        raise ConfigError("engine.metrics_port must be an integer between 1 and 65535")
+    duration = en.get("duration")
+    engine = EngineSettings(
+        tick_interval=_positive_float(en, "engine.", "tick_interval", 1.0),
+        duration=_positive_float(en, "engine.", "duration", 1.0) if duration is not None else None,
+        metrics_port=port,
+        log_json=_bool(en, "engine.", "log_json", False),
+        log_level=_str(en, "engine.", "log_level", "INFO").upper(),
+    )
+
+    rk = _section(raw, "risk")
+    _only(rk, "risk.", {"max_order_size", "max_position", "max_open_orders", "max_notional", "daily_loss_limit"})
+    max_open = rk.get("max_open_orders")
+    if max_open is not None and (not isinstance(max_open, int) or isinstance(max_open, bool) or max_open < 1):
+        raise ConfigError("risk.max_open_orders must be a positive integer")
+    risk = RiskLimits(
+        max_order_size=_opt_decimal(rk, "risk.", "max_order_size"),
+        max_position=_opt_decimal(rk, "risk.", "max_position"),
+        max_open_orders=max_open,
+        max_notional=_opt_decimal(rk, "risk.", "max_notional"),
+        daily_loss_limit=_opt_decimal(rk, "risk.", "daily_loss_limit"),
+    )
+
+    st = _section(raw, "strategy")
+    kind = st.get("kind")
+    if kind == "market_maker":
+        return RunConfig(exchange=exchange, engine=engine, risk=risk, strategy_kind="market_maker",
+                         market_maker=_market_maker(st))
+    if kind == "twap":
+        return RunConfig(exchange=exchange, engine=engine, risk=risk, strategy_kind="twap", twap=_twap(st))
+    raise ConfigError('strategy.kind must be "market_maker" or "twap"')
+
+
+def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
+    p = "strategy."
+    _only(st, p, {"kind", "trading_pair", "order_amount", "bid_spread", "ask_spread", "order_refresh_time",
+                  "order_levels", "level_spread", "inventory_skew", "max_inventory", "post_only"})
+    levels = st.get("order_levels", 1)
+    if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= 20:
+        raise ConfigError("strategy.order_levels must be an integer from 1 to 20")
+    try:
+        return MarketMakerConfig(
+            trading_pair=_required_str(st, p, "trading_pair"),
+            order_amount=_decimal(st, p, "order_amount"),
+            bid_spread=_decimal(st, p, "bid_spread", Decimal("0.001")),
+            ask_spread=_decimal(st, p, "ask_spread", Decimal("0.001")),
+            order_refresh_time=_positive_float(st, p, "order_refresh_time", 10.0),
+            order_levels=levels,
+            level_spread=_decimal(st, p, "level_spread", Decimal("0.0005")),
+            inventory_skew=_bool(st, p, "inventory_skew", True),
+            max_inventory=_opt_decimal(st, p, "max_inventory"),
+            post_only=_bool(st, p, "post_only", False),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"strategy: {exc}") from None
+
+
+def _twap(st: Mapping[str, Any]) -> TwapConfig:
+    p = "strategy."
+    _only(st, p, {"kind", "trading_pair", "side", "total_amount", "duration", "slices", "price_limit",
+                  "position_action"})
+    slices = st.get("slices", 10)
+    if not isinstance(slices, int) or isinstance(slices, bool) or slices < 1:
+        raise ConfigError("strategy.slices must be a positive integer")
+    side = _required_str(st, p, "side").lower()
+    if side not in ("buy", "sell"):
+        raise ConfigError('strategy.side must be "buy" or "sell"')
+    action = _str(st, p, "position_action", "open").lower()
+    if action not in ("open", "close"):
+        raise ConfigError('strategy.position_action must be "open" or "close"')
+    try:
+        return TwapConfig(
+            trading_pair=_required_str(st, p, "trading_pair"),
+            is_buy=side == "buy",
+            total_amount=_decimal(st, p, "total_amount"),
+            duration=_positive_float(st, p, "duration", 60.0),
+            slices=slices,
+            price_limit=_decimal(st, p, "price_limit"),
+            close_position=action == "close",
+        )
+    except ValueError as exc:
+        raise ConfigError(f"strategy: {exc}") from None
+
+
+# -- small typed readers: every message names the key -------------------------------------------------
+
+def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key {prefix}{unknown[0]} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str(table: Mapping[str, Any], prefix: str, key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{prefix}{key} must be a string")
+    return value
+
+
+def _required_str(table: Mapping[str, Any], prefix: str, key: str) -> str:
+    if key not in table:
+        raise ConfigError(f"{prefix}{key} is required")
+    value = _str(table, prefix, key, "")
+    if not value:
+        raise ConfigError(f"{prefix}{key} must not be empty")
+    return value
+
+
+def _bool(table: Mapping[str, Any], prefix: str, key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{prefix}{key} must be true or false")
+    return value
+
+
+def _positive_float(table: Mapping[str, Any], prefix: str, key: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ConfigError(f"{prefix}{key} must be a positive number of seconds")
+    return float(value)
+
+
+def _decimal(table: Mapping[str, Any], prefix: str, key: str, default: Decimal | None = None) -> Decimal:
+    if key not in table:
+        if default is None:
+            raise ConfigError(f"{prefix}{key} is required")
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"{prefix}{key} must be a decimal number (a string like \"0.01\" is exact)")
+    try:
+        # a TOML float goes through its shortest text form, never through binary arithmetic
+        d = Decimal(value if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        raise ConfigError(f"{prefix}{key} is not a decimal number: {value!r}") from None
+    if not d.is_finite() or d < 0:
+        raise ConfigError(f"{prefix}{key} must be a finite, non-negative number")
+    return d
+
+
+def _opt_decimal(table: Mapping[str, Any], prefix: str, key: str) -> Decimal | None:
+    return _decimal(table, prefix, key) if key in table else None

@@ -1,0 +1,138 @@
+"""A pure market maker: quotes both sides around the mid price and refreshes its quotes.
+
+Each tick: if quotes rest and are younger than ``order_refresh_time``, nothing happens; if they are
+older, they are cancelled (the new ones go out on the first tick after the cancels are confirmed, so the
+book never holds two generations of our quotes); with nothing resting, new quotes are placed at
+``mid × (1 ∓ spread)`` per level. Inventory skew shrinks the side that would grow the position and grows
+the other, linearly up to ``max_inventory``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.events import OrderCancelledEvent
+from wingbeat.engine.metrics import Metrics
+from wingbeat.engine.risk import RiskLimits
+from wingbeat.engine.strategy import Strategy, TradingConnector
+
+_ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketMakerConfig:
+    """Parameters of `MarketMakerStrategy`.
+
+    Spreads are fractions of the mid price (``Decimal("0.001")`` = 10 bps); level ``i`` (from 0) is
+    ``i × level_spread`` further out. ``max_inventory`` (base units, default 5 × ``order_amount``) is the
+    position at which inventory skew stops quoting the side that would grow it. ``post_only`` sends
+    LIMIT_MAKER orders (rejected instead of taking).
+    """
+
+    trading_pair: str
+    order_amount: Decimal
+    bid_spread: Decimal = Decimal("0.001")
+    ask_spread: Decimal = Decimal("0.001")
+    order_refresh_time: float = 10.0
+    order_levels: int = 1
+    level_spread: Decimal = Decimal("0.0005")
+    inventory_skew: bool = True
+    max_inventory: Decimal | None = None
+    post_only: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.order_amount > 0:
+            raise ValueError("order_amount must be positive")
+        for name in ("bid_spread", "ask_spread", "level_spread"):
+            value: Decimal = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"{name} must be at least 0 and below 1")
+        if not self.order_refresh_time > 0:
+            raise ValueError("order_refresh_time must be positive")
+        if not 1 <= self.order_levels <= 20:
+            raise ValueError("order_levels must be from 1 to 20")
+        if self.max_inventory is not None and not self.max_inventory > 0:
+            raise ValueError("max_inventory must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One order of a quote proposal."""
+
+    is_buy: bool
+    price: Decimal
+    amount: Decimal
+
+
+class MarketMakerStrategy(Strategy):
+    """Two-sided quoting with refresh, levels and inventory skew (see the module docstring)."""
+
+    def __init__(self, connectors: TradingConnector | Mapping[str, TradingConnector],
+                 config: MarketMakerConfig, *, risk: RiskLimits | None = None,
+                 metrics: Metrics | None = None) -> None:
+        super().__init__(connectors, risk=risk, metrics=metrics)
+        self.config = config
+        self._placed_at: dict[str, float] = {}
+        self._cancel_requested: dict[str, float] = {}
+        self.quotes_placed = 0
+        self.refreshes = 0
+
+    async def on_tick(self, timestamp: float) -> None:
+        """Refresh stale quotes, or place new ones when none rest."""
+        pair = self.config.trading_pair
+        active = self.active_orders(pair)
+        if active:
+            now, refresh = time.time(), self.config.order_refresh_time
+            # a cancel the venue refused is asked again after another refresh period
+            stale = [o for o in active if now - self._placed_at.get(o.client_order_id, now) >= refresh
+                     and now - self._cancel_requested.get(o.client_order_id, 0.0) >= refresh]
+            if stale:
+                self.refreshes += 1
+            for order in stale:
+                self._cancel_requested[order.client_order_id] = now
+                self.cancel(pair, order.client_order_id)
+            return
+        self._cancel_requested.clear()
+        self._placed_at.clear()
+        for quote in self.proposal():
+            place = self.buy if quote.is_buy else self.sell
+            order_type = OrderType.LIMIT_MAKER if self.config.post_only else OrderType.LIMIT
+            cid = place(pair, quote.amount, quote.price, order_type, PositionAction.OPEN)
+            if cid is not None:
+                self._placed_at[cid] = time.time()
+                self.quotes_placed += 1
+
+    def proposal(self) -> list[Quote]:
+        """The quotes this strategy would place now (empty while the book has no mid price)."""
+        cfg = self.config
+        mid = self.mid_price(cfg.trading_pair)
+        rule = self.connector.trading_rules.get(cfg.trading_pair)
+        if mid is None or rule is None:
+            return []
+        bid_amount, ask_amount = self._skewed_amounts()
+        quotes: list[Quote] = []
+        for level in range(cfg.order_levels):
+            extra = cfg.level_spread * level
+            for is_buy, amount, spread in ((True, bid_amount, cfg.bid_spread), (False, ask_amount, cfg.ask_spread)):
+                raw = mid * (_ONE - spread - extra) if is_buy else mid * (_ONE + spread + extra)
+                price = rule.quantize_price(raw, TradeType.BUY if is_buy else TradeType.SELL)
+                size = rule.quantize_size(amount)
+                if price > 0 and size >= rule.min_order_size and size > 0 and rule.is_valid_notional(price, size):
+                    quotes.append(Quote(is_buy, price, size))
+        return quotes
+
+    def _skewed_amounts(self) -> tuple[Decimal, Decimal]:
+        cfg = self.config
+        if not cfg.inventory_skew:
+            return cfg.order_amount, cfg.order_amount
+        limit = cfg.max_inventory or cfg.order_amount * 5
+        ratio = max(-_ONE, min(_ONE, self.position(cfg.trading_pair) / limit))
+        return cfg.order_amount * (_ONE - ratio), cfg.order_amount * (_ONE + ratio)
+
+    def on_order_cancelled(self, event: OrderCancelledEvent) -> None:
+        """Forget a cancelled quote."""
+        self._cancel_requested.pop(event.client_order_id, None)

@@ -1,0 +1,363 @@
+"""`Strategy`: the base class of trading strategies, with the risk gate and the kill switch.
+
+A strategy sees its connectors, their order books and positions, receives the connector's events
+(override the ``on_*`` methods of `EventListener`) and is ticked by a `Clock`. It places orders through
+its own `buy` / `sell`, which run the `RiskLimits` check *before* the connector creates anything: a
+refused order is never tracked, journaled or sent; the refusal is logged, counted and delivered to
+`on_order_refused`. `kill` is the kill switch: refuse everything, cancel every open order on every
+connector, stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+from wingbeat.core.connector_base import CancellationResult
+from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.events import EventListener, OrderFilledEvent
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_book import OrderBook
+from wingbeat.core.positions import Position
+from wingbeat.core.tasks import TaskOwner
+from wingbeat.core.trading_rule import TradingRule
+from wingbeat.engine.metrics import Metrics
+from wingbeat.engine.pnl import PnLTracker
+from wingbeat.engine.risk import Exposure, OrderIntent, OrderRefusedEvent, RiskLimits
+
+_logger = logging.getLogger("wingbeat.engine.strategy")
+_ZERO = Decimal(0)
+
+
+class TradingConnector(Protocol):
+    """What a strategy needs from a connector: `PerpetualConnectorBase` with an order book per pair
+    (``HyperliquidPerpetualConnector`` is one)."""
+
+    @property
+    def trading_pairs(self) -> list[str]: ...
+    @property
+    def trading_rules(self) -> Mapping[str, TradingRule]: ...
+    @property
+    def open_orders(self) -> list[InFlightOrder]: ...
+    @property
+    def account_positions(self) -> dict[str, Position]: ...
+    def get_order(self, client_order_id: str) -> InFlightOrder | None: ...
+    def get_order_book(self, trading_pair: str) -> OrderBook: ...
+    def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
+            price: Decimal | None = ..., **kwargs: Any) -> str: ...
+    def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
+             price: Decimal | None = ..., **kwargs: Any) -> str: ...
+    def cancel(self, trading_pair: str, client_order_id: str) -> str: ...
+    async def cancel_all(self, timeout: float) -> list[CancellationResult]: ...  # noqa: ASYNC109
+    def add_listener(self, listener: EventListener) -> None: ...
+    def remove_listener(self, listener: EventListener) -> None: ...
+
+
+class Strategy(EventListener):
+    """Base class: override `on_start`, `on_tick`, `on_stop` and any ``on_*`` event callback.
+
+    ``connectors`` is one connector or a mapping of names to connectors (the first is `connector`).
+    The caller starts the connectors; `start` registers the strategy as their listener.
+    """
+
+    def __init__(self, connectors: TradingConnector | Mapping[str, TradingConnector], *,
+                 risk: RiskLimits | None = None, metrics: Metrics | None = None,
+                 cancel_timeout: float = 5.0) -> None:
+        if isinstance(connectors, Mapping):
+            if not connectors:
+                raise ValueError("a strategy needs at least one connector")
+            self.connectors: dict[str, TradingConnector] = dict(connectors)
+        else:
+            self.connectors = {"main": connectors}
+        self.risk = risk or RiskLimits()
+        self.metrics = metrics
+        self.cancel_timeout = cancel_timeout
+        self.pnl = PnLTracker()
+        self.logger = logging.getLogger(f"wingbeat.engine.{type(self).__name__}")
+        self.refused: list[OrderRefusedEvent] = []
+        self.refused_count = 0
+        self.recent_fills: deque[OrderFilledEvent] = deque(maxlen=50)
+        """This strategy's latest fills, oldest first."""
+        self.kill_reason: str | None = None
+        self._our_orders: dict[str, TradingConnector] = {}  # not final yet, pruned lazily
+        self._own: set[str] = set()
+        self._start_positions: dict[str, Decimal] = {}  # every order id this strategy created: late fills still count
+        self._fill_book = _FillBook(self)
+        self._running = False
+        self._tasks = TaskOwner(f"wingbeat.engine.{type(self).__name__}", self.logger)
+        self.done = asyncio.Event()
+        """Set when the strategy has finished its work or was stopped / killed."""
+
+    # -- access --------------------------------------------------------------------------------------
+
+    @property
+    def connector(self) -> TradingConnector:
+        """The first (usually the only) connector."""
+        return next(iter(self.connectors.values()))
+
+    @property
+    def running(self) -> bool:
+        """True between `start` and `stop` / `kill`."""
+        return self._running
+
+    def order_book(self, trading_pair: str, connector: TradingConnector | None = None) -> OrderBook:
+        """The live order book of ``trading_pair``."""
+        return (connector or self.connector).get_order_book(trading_pair)
+
+    def mid_price(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal | None:
+        """The book's mid price, or None while a side is empty."""
+        return self.order_book(trading_pair, connector).mid_price
+
+    def position(self, trading_pair: str) -> Decimal:
+        """Signed base position on ``trading_pair``: the account's position when the strategy started plus
+        this strategy's own fills since. Exact at every fill, where the venue's account snapshot (see
+        `account_position`) is refreshed only periodically."""
+        return self._start_positions.get(trading_pair, _ZERO) + self.pnl.pair(trading_pair).position
+
+    def account_position(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal:
+        """The position as the connector last heard it from the venue (0 when flat)."""
+        return _position_of(connector or self.connector, trading_pair)
+
+    @property
+    def orders_placed(self) -> int:
+        """How many orders this strategy handed to its connectors (refused ones excluded)."""
+        return len(self._own)
+
+    def is_own_order(self, client_order_id: str) -> bool:
+        """True when this strategy created the order."""
+        return client_order_id in self._own
+
+    def active_orders(self, trading_pair: str | None = None) -> list[InFlightOrder]:
+        """This strategy's orders that are not final yet (optionally on one pair)."""
+        out = []
+        for cid, conn in list(self._our_orders.items()):
+            order = conn.get_order(cid)
+            if order is None or order.is_done:
+                del self._our_orders[cid]
+                continue
+            if trading_pair is None or order.trading_pair == trading_pair:
+                out.append(order)
+        return out
+
+    # -- orders, through the risk gate ---------------------------------------------------------------
+
+    def buy(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
+            order_type: OrderType = OrderType.LIMIT, position_action: PositionAction = PositionAction.OPEN,
+            connector: TradingConnector | None = None) -> str | None:
+        """Place a buy if the risk limits allow it; returns the client order id, or None when refused."""
+        return self._place(TradeType.BUY, trading_pair, amount, price, order_type, position_action, connector)
+
+    def sell(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
+             order_type: OrderType = OrderType.LIMIT, position_action: PositionAction = PositionAction.OPEN,
+             connector: TradingConnector | None = None) -> str | None:
+        """Place a sell if the risk limits allow it; returns the client order id, or None when refused."""
+        return self._place(TradeType.SELL, trading_pair, amount, price, order_type, position_action, connector)
+
+    def cancel(self, trading_pair: str, client_order_id: str) -> None:
+        """Request the cancellation of one of this strategy's orders."""
+        conn = self._our_orders.get(client_order_id, self.connector)
+        conn.cancel(trading_pair, client_order_id)
+
+    def _place(self, side: TradeType, pair: str, amount: Decimal, price: Decimal | None, order_type: OrderType,
+               action: PositionAction, connector: TradingConnector | None) -> str | None:
+        conn = connector or self.connector
+        is_buy = side is TradeType.BUY
+        ref_price = price if price is not None else self.mid_price(pair, conn)
+        reason: str | None
+        if self.kill_reason is not None:
+            reason = f"kill switch engaged: {self.kill_reason}"
+        elif not self._running:
+            reason = "strategy is not running"
+        elif ref_price is None:
+            reason = f"no price for {pair}: the order book is empty"
+        else:
+            intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=amount, price=ref_price)
+            reason = None if action is PositionAction.CLOSE else self.risk.check(intent, self.exposure(pair, conn))
+        if reason is not None:
+            self._refuse(pair, is_buy, amount, ref_price or _ZERO, reason)
+            return None
+        place = conn.buy if is_buy else conn.sell
+        cid = place(pair, amount, order_type, price, position_action=action)
+        self._our_orders[cid] = conn
+        self._own.add(cid)
+        if self.metrics is not None:
+            self.metrics.order_submitted(cid)
+        return cid
+
+    def _refuse(self, pair: str, is_buy: bool, amount: Decimal, price: Decimal, reason: str) -> None:
+        event = OrderRefusedEvent(timestamp=time.time(), trading_pair=pair, is_buy=is_buy, amount=amount,
+                                  price=price, reason=reason)
+        self.refused.append(event)
+        self.refused_count += 1
+        del self.refused[:-100]  # keep the recent ones only
+        self.logger.warning("order refused: %s %s %s @ %s: %s", "buy" if is_buy else "sell", amount, pair,
+                            price, reason)
+        if self.metrics is not None:
+            self.metrics.order_refused(pair)
+        try:
+            self.on_order_refused(event)
+        except Exception:
+            self.logger.exception("on_order_refused raised")
+
+    def exposure(self, trading_pair: str, connector: TradingConnector | None = None) -> Exposure:
+        """The account's exposure as the risk check sees it."""
+        conn = connector or self.connector
+        open_buy = open_sell = gross = _ZERO
+        count = 0
+        for c in self.connectors.values():
+            for order in c.open_orders:
+                count += 1
+                remaining = order.amount - order.executed_amount_base
+                gross += remaining * order.price
+                if c is conn and order.trading_pair == trading_pair:
+                    if order.trade_type is TradeType.BUY:
+                        open_buy += remaining
+                    else:
+                        open_sell += remaining
+        for pair in self._start_positions.keys() | self.pnl.pairs.keys():
+            mark = self._mark(pair) or self.pnl.pair(pair).entry_price
+            gross += abs(self.position(pair)) * mark
+        return Exposure(position=self.position(trading_pair), open_buy=open_buy, open_sell=open_sell,
+                        open_orders=count, gross_notional=gross, loss_today=self.loss_today())
+
+    def loss_today(self) -> Decimal:
+        """Money this strategy lost since the start of the UTC day (0 when in profit)."""
+        return self.pnl.loss_today(self._mark)
+
+    def _mark(self, trading_pair: str) -> Decimal | None:
+        for conn in self.connectors.values():
+            if trading_pair in conn.trading_pairs:
+                return conn.get_order_book(trading_pair).mid_price
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Register as listener of every connector and run `on_start`."""
+        for conn in self.connectors.values():
+            conn.add_listener(self._fill_book)
+            conn.add_listener(self)
+        self._start_positions = {}
+        for conn in self.connectors.values():
+            for pair, pos in conn.account_positions.items():
+                self._start_positions[pair] = self._start_positions.get(pair, _ZERO) + pos.amount
+        self._running = True
+        self.done.clear()
+        await self.on_start()
+
+    async def tick(self, timestamp: float) -> None:
+        """One clock tick: fire the kill switch on a breached loss limit, else run `on_tick`."""
+        if not self._running:
+            return
+        limit = self.risk.daily_loss_limit
+        if limit is not None and self.loss_today() >= limit:
+            await self.kill(f"daily loss limit {limit:f} reached (lost {self.loss_today():.2f})")
+            return
+        await self.on_tick(timestamp)
+
+    async def stop(self) -> None:
+        """Stop: no new orders, cancel this strategy's open orders (waiting for them), run `on_stop`."""
+        await self._shutdown(everything=False)
+
+    async def kill(self, reason: str) -> None:
+        """Kill switch: refuse every new order, cancel every open order on every connector, stop."""
+        if self.kill_reason is None:
+            self.kill_reason = reason
+            self.logger.critical("KILL SWITCH: %s", reason)
+        await self._shutdown(everything=True)
+
+    def trigger_kill(self, reason: str) -> None:
+        """Fire the kill switch from synchronous code (an event callback); `done` is set once it finished."""
+        if self.kill_reason is None:
+            self.kill_reason = reason  # refuse new orders from this instant on
+            self.logger.critical("KILL SWITCH: %s", reason)
+            self._tasks.create_task(self._shutdown(everything=True), name="kill")
+
+    async def _shutdown(self, *, everything: bool) -> None:
+        if not self._running:
+            if everything:
+                await self._cancel_all()
+            self.done.set()
+            return
+        self._running = False
+        try:
+            await (self._cancel_all() if everything else self._cancel_own())
+            await self.on_stop()
+        finally:
+            for conn in self.connectors.values():
+                conn.remove_listener(self._fill_book)
+                conn.remove_listener(self)
+            self.done.set()
+
+    async def _cancel_own(self) -> None:
+        active = self.active_orders()
+        for order in active:
+            self._our_orders[order.client_order_id].cancel(order.trading_pair, order.client_order_id)
+        if not active:
+            return
+        waits = [asyncio.ensure_future(o.wait_until_done()) for o in active]
+        _done, pending = await asyncio.wait(waits, timeout=self.cancel_timeout)
+        for fut in pending:
+            fut.cancel()
+        if pending:
+            self.logger.error("%d order(s) not confirmed cancelled within %.1fs: %s", len(pending),
+                              self.cancel_timeout, ", ".join(o.client_order_id for o in active if o.is_open))
+
+    async def _cancel_all(self) -> None:
+        for name, conn in self.connectors.items():
+            try:
+                results = await conn.cancel_all(timeout=self.cancel_timeout)
+            except Exception:
+                self.logger.exception("cancel_all on %s failed", name)
+                continue
+            failed = [r for r in results if not r.success]
+            if failed:
+                self.logger.error("%d order(s) on %s not confirmed cancelled: %s", len(failed), name,
+                                  ", ".join(r.client_order_id for r in failed))
+
+    # -- hooks ---------------------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        """Called once when the strategy starts."""
+
+    async def on_tick(self, timestamp: float) -> None:
+        """Called on every clock tick while running."""
+
+    async def on_stop(self) -> None:
+        """Called once when the strategy stops (after its orders were cancelled)."""
+
+    def on_order_refused(self, event: OrderRefusedEvent) -> None:
+        """An order was refused by the risk gate or the kill switch (nothing was sent)."""
+
+    def _record_fill(self, event: OrderFilledEvent) -> None:
+        if event.client_order_id not in self._own:
+            return
+        if not self.pnl.add_fill(trade_id=event.trade_id, trading_pair=event.trading_pair,
+                                 is_buy=event.trade_type is TradeType.BUY, price=event.price,
+                                 amount=event.amount, fee=event.fee_amount):
+            return
+        self.recent_fills.append(event)
+        limit = self.risk.daily_loss_limit
+        if limit is not None and self._running and self.loss_today() >= limit:
+            # do not wait for the next tick: a losing fill stops the strategy at once
+            self.trigger_kill(f"daily loss limit {limit:f} reached (lost {self.loss_today():.2f})")
+
+
+class _FillBook(EventListener):
+    """Registered just before the strategy, so PnL already includes a fill when the strategy hears of it."""
+
+    def __init__(self, strategy: Strategy) -> None:
+        self._strategy = strategy
+
+    def on_order_filled(self, event: OrderFilledEvent) -> None:
+        self._strategy._record_fill(event)
+
+
+def _position_of(conn: TradingConnector, trading_pair: str) -> Decimal:
+    position = conn.account_positions.get(trading_pair)
+    return position.amount if position is not None else _ZERO

@@ -1,0 +1,86 @@
+"""Configuration files: a complete one loads, each mistake is named in one line."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from wingbeat.engine.config import ConfigError, load_config, parse_config
+
+FULL = """
+[exchange]
+network = "http://127.0.0.1:9999"
+trading_pairs = ["BTC-USD", "ETH-USD"]
+key_env = "MY_KEY"
+account_address = "0x0000000000000000000000000000000000000001"
+journal_path = ""
+
+[engine]
+tick_interval = 0.5
+duration = 60
+metrics_port = 9109
+log_json = true
+
+[risk]
+max_order_size = "0.1"
+max_position = 0.5
+max_open_orders = 4
+max_notional = 10000
+daily_loss_limit = "25.5"
+
+[strategy]
+kind = "market_maker"
+trading_pair = "ETH-USD"
+order_amount = "0.01"
+bid_spread = 0.001
+order_levels = 2
+"""
+
+
+def test_full_file_loads_into_typed_objects(tmp_path: Path) -> None:
+    path = tmp_path / "mm.toml"
+    path.write_text(FULL)
+    cfg = load_config(path)
+    assert cfg.exchange.trading_pairs == ("BTC-USD", "ETH-USD")
+    assert cfg.exchange.journal_path is None  # "" = memory only
+    assert cfg.exchange.key_env == "MY_KEY"
+    assert cfg.engine.metrics_port == 9109 and cfg.engine.log_json and cfg.engine.duration == 60.0
+    assert cfg.risk.max_position == Decimal("0.5")  # TOML float through its text, exact
+    assert cfg.risk.max_open_orders == 4 and cfg.risk.daily_loss_limit == Decimal("25.5")
+    assert cfg.market_maker is not None and cfg.market_maker.bid_spread == Decimal("0.001")
+    assert cfg.market_maker.order_levels == 2
+    assert not cfg.is_mainnet
+
+
+def test_twap_section() -> None:
+    cfg = parse_config({"exchange": {"network": "mainnet"}, "strategy": {
+        "kind": "twap", "trading_pair": "BTC-USD", "side": "sell", "total_amount": "1", "duration": 600,
+        "slices": 20, "price_limit": "50000", "position_action": "close"}})
+    assert cfg.twap is not None and not cfg.twap.is_buy and cfg.twap.close_position
+    assert cfg.is_mainnet
+
+
+@pytest.mark.parametrize(("raw", "needle"), [
+    ({"strategy": {"kind": "grid"}}, "strategy.kind"),
+    ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD"}}, "strategy.order_amount is required"),
+    ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "x"}}, "order_amount"),
+    ({"risk": {"max_open_orders": 0}, "strategy": {"kind": "twap"}}, "risk.max_open_orders"),
+    ({"risk": {"max_notional": "-5"}, "strategy": {"kind": "twap"}}, "risk.max_notional"),
+    ({"exchange": {"trading_pairs": []}, "strategy": {"kind": "twap"}}, "exchange.trading_pairs"),
+    ({"exchange": {"netwrok": "testnet"}}, "unknown key exchange.netwrok"),
+    ({"engine": {"metrics_port": 70000}}, "engine.metrics_port"),
+    ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "0.1",
+                   "bid_spread": "1.5"}}, "bid_spread"),
+])
+def test_each_mistake_is_a_config_error_naming_the_key(raw: dict[str, object], needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+        parse_config(raw)
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[exchange\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
