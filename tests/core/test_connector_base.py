@@ -242,7 +242,7 @@ async def test_transport_error_leaves_orders_unknown_then_reconciliation_decides
     for _ in range(3):  # lost_order_limit defaults to 3
         await conn.reconcile_now()
     assert state_of(reached) is OrderState.OPEN and reached.exchange_order_id == "55"
-    assert never.current_state is OrderState.FAILED
+    assert state_of(never) is OrderState.FAILED
     assert never.reason is not None and "lost" in never.reason
     assert [e.client_order_id for e in events.failed] == [never.client_order_id]
 
