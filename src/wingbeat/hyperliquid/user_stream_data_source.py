@@ -1,0 +1,229 @@
+"""A Hyperliquid user's private stream: orderUpdates, userFills and userEvents, as core objects.
+
+Each decoded websocket message is turned into core :class:`OrderUpdate` / :class:`TradeUpdate` /
+:class:`FundingPaymentEvent` / :class:`PositionLiquidatedEvent` values and pushed to the listener
+(the connector). Conventions the connector relies on:
+
+- ``client_order_id`` of a Hyperliquid order is its lowercase cloid string; an order placed without
+  cloid is delivered with ``client_order_id=""`` and its ``exchange_order_id`` (the oid as a string),
+  so the tracker looks it up by exchange id.
+- ``trade_id`` is ``str(tid)``; see :attr:`~wingbeat.hyperliquid.schemas.Fill.trade_id` for the
+  fallback when a fill has none. Fills arrive on both ``userFills`` and ``userEvents`` and the
+  ``userFills`` snapshot repeats old ones: the tracker counts each trade id once.
+- After a reconnect ``listener.on_reconnected()`` is called (the connector then catches up with
+  ``userFillsByTime``) and the ``userFills`` snapshot is delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from wingbeat.core.data_sources import UserStreamListener, UserStreamTrackerDataSource
+from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.hyperliquid.constants import coin_to_trading_pair
+from wingbeat.hyperliquid.schemas import Fill, FundingPayment, OrderWithStatus
+from wingbeat.hyperliquid.schemas_ws import Liquidation, NonUserCancel, UserEvents, UserFillsMessage
+from wingbeat.hyperliquid.ws import HyperliquidWebSocket
+
+__all__ = [
+    "HyperliquidUserStreamDataSource",
+    "fill_to_trade_update",
+    "funding_to_event",
+    "order_state_from_status",
+    "order_update_from_status",
+]
+
+_logger = logging.getLogger("wingbeat.hyperliquid.user_stream")
+
+_EXACT_STATES = {
+    "open": OrderState.OPEN,
+    "triggered": OrderState.OPEN,
+    "filled": OrderState.FILLED,
+    "canceled": OrderState.CANCELED,
+    "scheduledCancel": OrderState.CANCELED,
+    "rejected": OrderState.FAILED,
+}
+
+
+def order_state_from_status(status: str) -> OrderState | None:
+    """Core state of a Hyperliquid order status string; ``None`` for a status wingbeat does not know.
+
+    ``open`` / ``triggered`` -> OPEN, ``filled`` -> FILLED, ``canceled``, ``scheduledCancel`` and every
+    ``*Canceled`` -> CANCELED, ``rejected`` and every ``*Rejected`` -> FAILED.
+    """
+    state = _EXACT_STATES.get(status)
+    if state is not None:
+        return state
+    if status.endswith("Canceled"):
+        return OrderState.CANCELED
+    if status.endswith("Rejected"):
+        return OrderState.FAILED
+    return None
+
+
+def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
+    """Core order update of one orderUpdates / orderStatus entry; ``None`` for an unknown status."""
+    state = order_state_from_status(entry.status)
+    if state is None:
+        return None
+    order = entry.order
+    return OrderUpdate(
+        client_order_id=order.cloid or "",
+        trading_pair=coin_to_trading_pair(order.coin),
+        update_timestamp=entry.status_timestamp_ms / 1000,
+        new_state=state,
+        exchange_order_id=str(order.oid),
+        reason=None if state is OrderState.OPEN or state is OrderState.FILLED else entry.status,
+    )
+
+
+def fill_to_trade_update(fill: Fill) -> TradeUpdate:
+    """Core trade update of one fill (``fee_amount`` negative for a rebate)."""
+    return TradeUpdate(
+        trade_id=fill.trade_id,
+        client_order_id=fill.cloid or "",
+        exchange_order_id=str(fill.oid),
+        trading_pair=coin_to_trading_pair(fill.coin),
+        fill_timestamp=fill.time_ms / 1000,
+        fill_price=fill.px,
+        fill_base_amount=fill.sz,
+        fill_quote_amount=fill.px * fill.sz,
+        fee_asset=fill.fee_token,
+        fee_amount=fill.fee,
+        is_taker=fill.crossed,
+    )
+
+
+def funding_to_event(funding: FundingPayment) -> FundingPaymentEvent:
+    """Core funding event of one payment; ``amount`` is signed from the user's side (negative = paid)."""
+    return FundingPaymentEvent(
+        timestamp=funding.time_ms / 1000,
+        trading_pair=coin_to_trading_pair(funding.coin),
+        amount=funding.usdc,
+        funding_rate=funding.funding_rate,
+        position_size=funding.szi,
+    )
+
+
+def _non_user_cancel_update(cancel: NonUserCancel, now: float) -> OrderUpdate:
+    return OrderUpdate(
+        client_order_id="",
+        trading_pair=coin_to_trading_pair(cancel.coin),
+        update_timestamp=now,
+        new_state=OrderState.CANCELED,
+        exchange_order_id=str(cancel.oid),
+        reason="canceled by the exchange",
+    )
+
+
+def _liquidation_event(liquidation: Liquidation, now: float) -> PositionLiquidatedEvent:
+    return PositionLiquidatedEvent(
+        timestamp=now,
+        notional=liquidation.liquidated_ntl_pos,
+        account_value=liquidation.liquidated_account_value,
+    )
+
+
+class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
+    """Private stream of one Hyperliquid ``user`` (the account address, not an agent's).
+
+    Subscribes ``orderUpdates``, ``userFills`` and ``userEvents`` on ``ws``, which it starts and
+    stops itself only when ``owns_ws`` is True (a websocket shared with market data is left to its
+    owner). ``clock`` gives seconds since the epoch for events that carry no time.
+    """
+
+    def __init__(
+        self,
+        ws: HyperliquidWebSocket,
+        user: str,
+        *,
+        owns_ws: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._ws = ws
+        self._user = user.lower()
+        self._owns_ws = owns_ws
+        self._clock = clock
+        self._listener: UserStreamListener | None = None
+        self._subscriptions: list[dict[str, Any]] = [
+            {"type": "orderUpdates", "user": self._user},
+            {"type": "userFills", "user": self._user},
+            {"type": "userEvents", "user": self._user},
+        ]
+
+    @property
+    def user(self) -> str:
+        """The lowercase address whose stream this is."""
+        return self._user
+
+    async def start(self, listener: UserStreamListener) -> None:
+        """Subscribe and deliver decoded updates to ``listener`` until :meth:`stop`."""
+        self._listener = listener
+        if self._owns_ws:
+            await self._ws.start()
+        self._ws.add_reconnect_listener(self._on_reconnected)
+        handlers: list[Callable[[Any], None]] = [
+            self._on_order_updates,
+            self._on_user_fills,
+            self._on_user_events,
+        ]
+        for subscription, handler in zip(self._subscriptions, handlers, strict=True):
+            await self._ws.subscribe(subscription, handler)
+
+    async def stop(self) -> None:
+        """Unsubscribe (and stop the websocket when this source owns it)."""
+        self._ws.remove_reconnect_listener(self._on_reconnected)
+        if self._owns_ws:
+            await self._ws.stop()
+        else:
+            for subscription in self._subscriptions:
+                await self._ws.unsubscribe(subscription)
+        self._listener = None
+
+    # -- handlers (synchronous, called by the websocket router) -----------------------------------
+
+    def _on_reconnected(self) -> None:
+        if self._listener is not None:
+            self._listener.on_reconnected()
+
+    def _on_order_updates(self, entries: Sequence[OrderWithStatus]) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        updates: list[OrderUpdate] = []
+        for entry in entries:
+            update = order_update_from_status(entry)
+            if update is None:
+                _logger.warning("skipping order %s with unknown status %r", entry.order.oid, entry.status)
+                continue
+            updates.append(update)
+        if updates:
+            listener.on_order_updates(updates)
+
+    def _deliver_fills(self, fills: Sequence[Fill]) -> None:
+        if self._listener is not None and fills:
+            self._listener.on_trade_updates([fill_to_trade_update(f) for f in fills])
+
+    def _on_user_fills(self, message: UserFillsMessage) -> None:
+        if message.user != self._user:
+            return
+        self._deliver_fills(message.fills)
+
+    def _on_user_events(self, event: UserEvents) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        if event.fills:
+            self._deliver_fills(event.fills)
+        elif event.funding is not None:
+            listener.on_funding_payments([funding_to_event(event.funding)])
+        elif event.liquidation is not None:
+            listener.on_liquidation(_liquidation_event(event.liquidation, self._clock()))
+        elif event.non_user_cancels:
+            now = self._clock()
+            listener.on_order_updates([_non_user_cancel_update(c, now) for c in event.non_user_cancels])

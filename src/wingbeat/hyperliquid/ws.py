@@ -1,0 +1,354 @@
+"""Hyperliquid websocket client: subscriptions routed to typed handlers, and ``post`` requests.
+
+Built on :class:`~wingbeat.core.ws_client.ReconnectingWebSocket`, which reconnects with backoff,
+sends Hyperliquid's ``{"method":"ping"}`` heartbeat (the server closes a connection idle for 60 s)
+and drops a connection that has gone silent. On every (re)connect all current subscriptions are
+sent again; after a *re*connect the reconnect listeners run so owners can catch up on what they
+missed (fresh book snapshots, fills over REST).
+
+Each frame is decoded once: ``{"channel", "data"}`` is split, ``data`` is parsed by the channel's
+schema, and the typed object goes to the handlers of the matching subscription, found by channel
+plus coin (l2Book, trades, bbo, activeAssetCtx) or user (userFills). Handlers are synchronous and
+must be cheap; one that raises is logged and the others still run. Malformed frames are logged and
+skipped (counted in ``malformed``).
+
+``post_info`` / ``post_action`` send a request over the socket and await the answer with the same
+id. When the socket is down they raise :class:`TransportError` at once, so the caller can fall back
+to REST; an action whose answer never comes (timeout, connection lost) has an *unknown* outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from wingbeat.core.errors import ExchangeRejection, RateLimitedError, RequestTimeout, TransportError
+from wingbeat.core.ws_client import ReconnectingWebSocket, WebSocketConfig
+from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
+from wingbeat.hyperliquid.rest import raise_for_exchange_error
+from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_l2_book
+from wingbeat.hyperliquid.schemas_ws import (
+    parse_active_asset_ctx,
+    parse_bbo,
+    parse_frame,
+    parse_order_updates,
+    parse_post_reply,
+    parse_trades,
+    parse_user_events,
+    parse_user_fills_message,
+    parse_ws_all_mids,
+)
+
+__all__ = ["Handler", "HyperliquidWebSocket"]
+
+_logger = logging.getLogger("wingbeat.hyperliquid.ws")
+
+Handler = Callable[[Any], None]
+"""Receives the decoded payload of one message (the type depends on the subscription)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ChannelSpec:
+    channel: str
+    parse: Callable[[Any], Any]
+    key_field: str | None  # subscription field that routes within the channel ("coin" / "user")
+    message_key: Callable[[Any], str | None]
+
+
+def _no_key(_: Any) -> None:
+    return None
+
+
+def _first_trade_coin(trades: Any) -> str | None:
+    return trades[0].coin if trades else None
+
+
+def _coin(message: Any) -> str:
+    coin: str = message.coin
+    return coin
+
+
+def _user(message: Any) -> str:
+    user: str = message.user
+    return user
+
+
+# subscription type -> how its channel is decoded and routed
+_SPECS: dict[str, _ChannelSpec] = {
+    "l2Book": _ChannelSpec("l2Book", parse_l2_book, "coin", _coin),
+    "trades": _ChannelSpec("trades", parse_trades, "coin", _first_trade_coin),
+    "bbo": _ChannelSpec("bbo", parse_bbo, "coin", _coin),
+    "activeAssetCtx": _ChannelSpec("activeAssetCtx", parse_active_asset_ctx, "coin", _coin),
+    "allMids": _ChannelSpec("allMids", parse_ws_all_mids, None, _no_key),
+    "orderUpdates": _ChannelSpec("orderUpdates", parse_order_updates, None, _no_key),
+    "userFills": _ChannelSpec("userFills", parse_user_fills_message, "user", _user),
+    "userEvents": _ChannelSpec("user", parse_user_events, None, _no_key),
+}
+_BY_CHANNEL: dict[str, _ChannelSpec] = {spec.channel: spec for spec in _SPECS.values()}
+
+_IGNORED_CHANNELS = frozenset({"pong", "subscriptionResponse", ""})
+
+
+def _route_key(value: Any) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _post_error(text: str) -> Exception:
+    """Exception for a post answered with ``{"type":"error"}`` ("<HTTP status> <description>")."""
+    status = text[:3]
+    if status == "429":
+        return RateLimitedError(f"websocket post: {text}")
+    if status.isdigit() and status.startswith("5"):
+        return TransportError(f"websocket post: {text}")
+    return ExchangeRejection(text, code=f"http_{status}" if status.isdigit() else None)
+
+
+class HyperliquidWebSocket:
+    """One websocket connection to Hyperliquid (or the local exchange) at ``ws_url``.
+
+    ``ping_interval`` is the heartbeat period and ``stale_timeout`` the silence after which the
+    connection is dropped and re-established (seconds). ``post_timeout`` bounds each ``post``.
+    ``config`` overrides the whole :class:`WebSocketConfig` (backoff etc.) when given.
+    """
+
+    def __init__(
+        self,
+        ws_url: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        ping_interval: float = 30.0,
+        stale_timeout: float = 65.0,
+        post_timeout: float = 10.0,
+        config: WebSocketConfig | None = None,
+        name: str = "hyperliquid.ws",
+    ) -> None:
+        if post_timeout <= 0:
+            raise ValueError(f"post_timeout must be positive, got {post_timeout}")
+        self._client = ReconnectingWebSocket(
+            ws_url,
+            on_message=self._on_message,
+            on_connected=self._on_connected,
+            on_disconnected=self._on_disconnected,
+            config=config or WebSocketConfig(heartbeat_interval=ping_interval, stale_timeout=stale_timeout),
+            session=session,
+            name=name,
+        )
+        self._name = name
+        self._post_timeout = post_timeout
+        # canonical subscription JSON -> (subscription, spec, route key)
+        self._subscriptions: dict[bytes, tuple[dict[str, Any], _ChannelSpec, str | None]] = {}
+        self._routes: dict[tuple[str, str | None], list[Handler]] = {}
+        self._reconnect_listeners: list[Callable[[], None]] = []
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._post_ids = itertools.count(1)
+        self._post_slots: asyncio.Semaphore | None = None
+        self.malformed = 0
+        """Frames that could not be decoded (logged and skipped)."""
+
+    def __repr__(self) -> str:
+        return f"HyperliquidWebSocket({self._client.url!r}, connected={self.connected})"
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is up and subscriptions have been sent."""
+        return self._client.connected
+
+    @property
+    def reconnects(self) -> int:
+        """Successful connections after the first one."""
+        return self._client.reconnects
+
+    async def start(self) -> None:
+        """Start connecting in the background (see :meth:`wait_connected`)."""
+        await self._client.start()
+
+    async def wait_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a deadline is the API
+        """Wait for the connection; :class:`RequestTimeout` after ``timeout`` seconds."""
+        await self._client.wait_connected(timeout)
+
+    async def stop(self) -> None:
+        """Close the connection, fail pending posts and cancel every task."""
+        await self._client.stop()
+        self._fail_pending(TransportError(f"{self._name}: stopped"))
+
+    async def __aenter__(self) -> HyperliquidWebSocket:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def add_reconnect_listener(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every reconnect, once subscriptions have been re-sent."""
+        self._reconnect_listeners.append(callback)
+
+    def remove_reconnect_listener(self, callback: Callable[[], None]) -> None:
+        """Forget a reconnect listener (no-op when unknown)."""
+        if callback in self._reconnect_listeners:
+            self._reconnect_listeners.remove(callback)
+
+    # -- subscriptions -----------------------------------------------------------------------------
+
+    async def subscribe(self, subscription: Mapping[str, Any], handler: Handler) -> None:
+        """Route messages of ``subscription`` (e.g. ``{"type":"l2Book","coin":"BTC"}``) to ``handler``.
+
+        The subscription is sent now if connected and again after every reconnect. Handlers get
+        typed objects: l2Book -> ``L2Book``, trades -> ``tuple[Trade]``, bbo -> ``Bbo``,
+        activeAssetCtx -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
+        ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userEvents -> ``UserEvents``.
+        Raises ``ValueError`` for another type or a missing coin / user.
+        """
+        sub = dict(subscription)
+        spec = _SPECS.get(sub.get("type"))  # type: ignore[arg-type]
+        if spec is None:
+            raise ValueError(f"unsupported subscription type {sub.get('type')!r}; known: {sorted(_SPECS)}")
+        key = None
+        if spec.key_field is not None:
+            key = _route_key(sub.get(spec.key_field))
+            if key is None:
+                raise ValueError(f"a {spec.channel} subscription needs a string {spec.key_field!r}")
+        canonical = orjson.dumps(sub, option=orjson.OPT_SORT_KEYS)
+        self._routes.setdefault((spec.channel, key), []).append(handler)
+        if canonical in self._subscriptions:
+            return
+        self._subscriptions[canonical] = (sub, spec, key)
+        await self._send_quietly({"method": "subscribe", "subscription": sub})
+
+    async def unsubscribe(self, subscription: Mapping[str, Any], handler: Handler | None = None) -> None:
+        """Stop routing ``subscription`` to ``handler`` (to every handler when None); the server is
+        told once no handler is left."""
+        sub = dict(subscription)
+        canonical = orjson.dumps(sub, option=orjson.OPT_SORT_KEYS)
+        entry = self._subscriptions.get(canonical)
+        if entry is None:
+            return
+        _, spec, key = entry
+        handlers = self._routes.get((spec.channel, key), [])
+        if handler is None:
+            handlers.clear()
+        elif handler in handlers:
+            handlers.remove(handler)
+        if handlers:
+            return
+        self._routes.pop((spec.channel, key), None)
+        del self._subscriptions[canonical]
+        await self._send_quietly({"method": "unsubscribe", "subscription": sub})
+
+    async def _send_quietly(self, message: dict[str, Any]) -> None:
+        try:
+            await self._client.send(orjson.dumps(message))
+        except TransportError:
+            # Not connected: the subscription set is replayed on the next connect.
+            _logger.debug("%s: %s deferred until connected", self._name, message["method"])
+
+    async def _on_connected(self) -> None:
+        for sub, _, _ in list(self._subscriptions.values()):
+            await self._client.send(orjson.dumps({"method": "subscribe", "subscription": sub}))
+        if self._client.connects == 0:
+            return
+        for callback in list(self._reconnect_listeners):
+            try:
+                callback()
+            except Exception:
+                _logger.exception("%s: reconnect listener failed", self._name)
+
+    def _on_disconnected(self, error: BaseException | None) -> None:
+        self._fail_pending(
+            TransportError(f"{self._name}: connection lost before the answer; outcome unknown")
+        )
+
+    # -- incoming frames (hot path) ----------------------------------------------------------------
+
+    def _on_message(self, frame: bytes) -> None:
+        try:
+            channel, data = parse_frame(frame)
+            spec = _BY_CHANNEL.get(channel)
+            if spec is not None:
+                message = spec.parse(data)
+                key = spec.message_key(message)
+                handlers = self._routes.get((channel, key if key is None else key.lower()))
+                if handlers:
+                    for handler in handlers:
+                        try:
+                            handler(message)
+                        except Exception:
+                            _logger.exception("%s: %s handler failed", self._name, channel)
+            elif channel == "post":
+                self._on_post(data)
+            elif channel == "error":
+                self._on_error(data)
+            elif channel not in _IGNORED_CHANNELS:
+                _logger.debug("%s: ignoring channel %r", self._name, channel)
+        except MalformedMessageError as exc:
+            self.malformed += 1
+            _logger.warning("%s: malformed frame skipped: %s", self._name, exc)
+
+    def _on_post(self, data: Any) -> None:
+        reply = parse_post_reply(data)
+        future = self._pending.get(reply.id)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+    def _on_error(self, data: Any) -> None:
+        text = data if isinstance(data, str) else str(data)
+        _, sep, tail = text.rpartition("id=")
+        if sep and tail.strip().isdigit():
+            future = self._pending.get(int(tail.strip()))
+            if future is not None and not future.done():
+                future.set_exception(ExchangeRejection(text))
+                return
+        _logger.warning("%s: server error: %s", self._name, text[:300])
+
+    def _fail_pending(self, error: Exception) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(error)
+
+    # -- post --------------------------------------------------------------------------------------
+
+    async def _post(self, kind: str, payload: Mapping[str, Any], timeout: float | None) -> Any:  # noqa: ASYNC109
+        if not self._client.connected:
+            raise TransportError(f"{self._name}: websocket is down")
+        if self._post_slots is None:
+            self._post_slots = asyncio.Semaphore(WS_MAX_INFLIGHT_POSTS)
+        async with self._post_slots:
+            post_id = next(self._post_ids)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._pending[post_id] = future
+            try:
+                frame = {"method": "post", "id": post_id, "request": {"type": kind, "payload": payload}}
+                await self._client.send(orjson.dumps(frame))
+                async with asyncio.timeout(self._post_timeout if timeout is None else timeout):
+                    reply = await future
+            except TimeoutError:
+                raise RequestTimeout(f"{self._name}: no answer to post {post_id} ({kind})") from None
+            finally:
+                del self._pending[post_id]
+        if reply.kind == "error":
+            raise _post_error(reply.payload)
+        if reply.kind != kind:
+            raise MalformedMessageError(f"post {post_id}: asked {kind!r}, answered {reply.kind!r}")
+        return reply.payload
+
+    async def post_info(self, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """Send an info request (``{"type": ...}``) over the socket; returns the answer's data."""
+        return await self._post("info", body, timeout)
+
+    async def post_action(self, payload: Mapping[str, Any], *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """Send a signed ``/exchange`` envelope over the socket; returns the raw exchange reply.
+
+        ``{"status":"err"}`` raises :class:`ExchangeRejection`, as over REST. A timeout or a lost
+        connection raises :class:`RequestTimeout` / :class:`TransportError`: outcome unknown.
+        """
+        reply = await self._post("action", payload, timeout)
+        raise_for_exchange_error(reply, "websocket action")
+        return reply
