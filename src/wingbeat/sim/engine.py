@@ -42,6 +42,8 @@ LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 
 ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
+HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
+FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 
 
@@ -501,8 +503,11 @@ class ExchangeEngine:
             tid,
             maker.cloid,
         )
-        taker_acct.fills.append(tf)
-        maker_acct.fills.append(mf)
+        for acct, fill in ((taker_acct, tf), (maker_acct, mf)):
+            fills = acct.fills
+            fills.append(fill)
+            if len(fills) > 2 * FILLS_KEPT:
+                del fills[:-FILLS_KEPT]
         taker.sz -= sz
         maker.sz -= sz
         if maker.margin_lev:
@@ -541,7 +546,10 @@ class ExchangeEngine:
             order.margin_lev = 0
             if not acct.open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
-        self.history[order.oid] = (order, status, now)
+        history = self.history
+        history[order.oid] = (order, status, now)
+        if len(history) > HISTORY_LIMIT:
+            del history[next(iter(history))]
         if notify:
             self._emit_update(order, status, now)
         children, order.children = order.children, []

@@ -1,0 +1,85 @@
+"""Funding payments and liquidation of accounts below maintenance margin."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from wingbeat.sim.engine import LIQUIDATOR, ExchangeEngine
+from wingbeat.sim.info import handle_info
+from wingbeat.sim.types import EngineEvent, FillsEvent, FundingEvent, LiquidationEvent, OrderRequest
+
+A = "0x" + "a" * 40
+C = "0x" + "c" * 40
+T0 = 1_700_000_000_000
+INTERVAL = 60_000
+FIRST_FUNDING = (T0 // INTERVAL + 1) * INTERVAL
+
+
+def setup(balance_a: str = "1000000") -> tuple[ExchangeEngine, list[EngineEvent]]:
+    e = ExchangeEngine(clock=lambda: T0, funding_interval_ms=INTERVAL)
+    events: list[EngineEvent] = []
+    e.subscribe(events.append)
+    e.fund(A, D(balance_a))
+    e.fund(C, D(10_000_000))
+    return e, events
+
+
+def a_buys_from_c(e: ExchangeEngine, sz: str) -> None:
+    e.place_orders(C, [OrderRequest(0, False, D("60000"), D(sz), False, "Gtc")])
+    e.place_orders(A, [OrderRequest(0, True, D("60000"), D(sz), False, "Ioc")])
+
+
+def test_funding_longs_pay_shorts_at_the_interest_rate_when_mark_equals_oracle() -> None:
+    e, events = setup()
+    a_buys_from_c(e, "0.1")
+    a_before, c_before = e.accounts[A].balance, e.accounts[C].balance
+    e.advance(FIRST_FUNDING - 1)
+    assert e.accounts[A].balance == a_before
+    e.advance(FIRST_FUNDING)
+    # rate = 0.0001 / 8 = 0.0000125; payment = 0.1 * 60000 * 0.0000125 = 0.075
+    assert e.accounts[A].balance == a_before - D("0.075")
+    assert e.accounts[C].balance == c_before + D("0.075")
+    funding = [ev.funding for ev in events if isinstance(ev, FundingEvent) and ev.user == A]
+    assert funding == [
+        {
+            "time": FIRST_FUNDING,
+            "coin": "BTC",
+            "usdc": "-0.075",
+            "szi": "0.1",
+            "fundingRate": "0.0000125",
+            "nSamples": None,
+        }
+    ]
+    pos = handle_info(e, {"type": "clearinghouseState", "user": A})["assetPositions"][0]["position"]
+    assert pos["cumFunding"]["allTime"] == "0.075"
+
+
+def test_funding_catches_up_every_elapsed_interval() -> None:
+    e, _ = setup()
+    a_buys_from_c(e, "0.1")
+    before = e.accounts[A].balance
+    e.advance(FIRST_FUNDING + 2 * INTERVAL)
+    assert e.accounts[A].balance == before - 3 * D("0.075")
+    hist = handle_info(e, {"type": "fundingHistory", "coin": "BTC", "startTime": 0})
+    assert [h["time"] for h in hist] == [FIRST_FUNDING + i * INTERVAL for i in range(3)]
+
+
+def test_account_below_maintenance_is_liquidated_to_the_backstop() -> None:
+    e, events = setup("1000")
+    a_buys_from_c(e, "0.8")  # 48000 notional, margin 960, maintenance 480; fee 21.6
+    e.place_orders(A, [OrderRequest(0, True, D("50000"), D("0.001"), False, "Gtc")])
+    e.set_oracle_price("BTC", D("59500"))
+    e.advance()
+    assert e.accounts[A].szi(0) == D("0.8")  # value 978.4 - 400 = 578.4 >= 476: safe
+    e.set_oracle_price("BTC", D("59000"))
+    e.advance()
+    a = e.accounts[A]
+    assert a.szi(0) == 0 and e.accounts[LIQUIDATOR].szi(0) == D("0.8")
+    assert not a.open_orders
+    assert a.balance == D("1000") - D("21.6") - D("800")
+    liq = [ev.liquidation for ev in events if isinstance(ev, LiquidationEvent)]
+    assert liq and liq[0]["liquidated_user"] == A and liq[0]["liquidated_ntl_pos"] == "47200.0"
+    fills = [f for ev in events if isinstance(ev, FillsEvent) and ev.user == A for f in ev.fills]
+    assert fills[-1]["liquidation"] == {"liquidatedUser": A, "markPx": "59000.0", "method": "backstop"}
+    total = sum((acct.szi(0) for acct in e.accounts.values()), D(0))
+    assert total == 0
