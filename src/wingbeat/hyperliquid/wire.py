@@ -63,7 +63,7 @@ Grouping: TypeAlias = Literal["na", "normalTpsl", "positionTpsl"]
 MIN_ORDER_VALUE: Final = Decimal(10)
 """Minimum notional (price x size, in USDC) of a perp order."""
 
-_WIRE_DECIMALS: Final = Decimal("0.00000001")
+_ZERO: Final = Decimal(0)
 _FLOAT_TOLERANCE: Final = 1e-12
 _TIFS: Final = frozenset(("Gtc", "Ioc", "Alo"))
 _TPSLS: Final = frozenset(("tp", "sl"))
@@ -103,13 +103,18 @@ def float_to_wire(x: Number) -> str:
         raise InvalidOrderError(f"float_to_wire expects Decimal, int, float or str, got {type(x).__name__}")
     if not value.is_finite():
         raise InvalidOrderError(f"float_to_wire: {x!r} is not a finite number")
+    return _finite_decimal_wire(value, x)
+
+
+def _finite_decimal_wire(value: Decimal, original: object) -> str:
     # Plain formatting, not normalize(): normalize() rounds to the context precision.
     whole, _, frac = f"{value:f}".partition(".")
-    frac = frac.rstrip("0")
-    if len(frac) > 8:
-        raise InvalidOrderError(f"float_to_wire: {x!r} has more than 8 decimals (would round)")
     if frac:
-        return f"{whole}.{frac}"
+        frac = frac.rstrip("0")
+        if len(frac) > 8:
+            raise InvalidOrderError(f"float_to_wire: {original!r} has more than 8 decimals (would round)")
+        if frac:
+            return f"{whole}.{frac}"
     return "0" if whole == "-0" else whole
 
 
@@ -266,13 +271,17 @@ def _check_address(value: object, field: str) -> str:
 
 
 def _positive_wire(value: object, field: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidOrderError(f"{field} must be finite, got {value}")
+        if value > _ZERO:
+            return _finite_decimal_wire(value, value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if value > 0:
+            return str(value)
+    else:
         raise InvalidOrderError(f"{field} must be a Decimal, got {type(value).__name__}")
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise InvalidOrderError(f"{field} must be finite, got {value}")
-    if value <= 0:
-        raise InvalidOrderError(f"{field} must be positive, got {value}")
-    return float_to_wire(value)
+    raise InvalidOrderError(f"{field} must be positive, got {value}")
 
 
 def _order_type_wire(order_type: LimitType | TriggerType) -> dict[str, Any]:
