@@ -1,0 +1,366 @@
+"""``HyperliquidPerpetualConnector``: Hummingbot's public face on wingbeat's core, for Hyperliquid perps.
+
+The core base owns order entry, batching, journaling and reconciliation; this class only fills its hooks:
+
+- network: one REST client, one websocket (market data, user stream and action ``post``), an order
+  book tracker and the user stream feeding :class:`~wingbeat.hyperliquid.reconciliation.AccountSync`;
+- rules and asset indices from ``meta``; LIMIT = Gtc, LIMIT_MAKER = Alo, MARKET = an aggressive Ioc at
+  the book price moved by ``market_slippage``; CLOSE = reduce-only; trigger orders via
+  :meth:`place_trigger_order`;
+- every batch the base flushes in one loop tick is ONE signed action (see ``order_placement``);
+- client order ids are cloids, so every order can be found by cloid after any failure;
+- a ``scheduleCancel`` dead man's switch kept armed while running (``dead_man_switch``).
+
+Example::
+
+    conn = HyperliquidPerpetualConnector(Signer.from_env("HL_PRIVATE_KEY"), trading_pairs=["BTC-USD"],
+                                         network="testnet", journal_path="orders.db")
+    await conn.start(); await conn.wait_ready()
+    cid = conn.buy("BTC-USD", Decimal("0.01"), OrderType.LIMIT, Decimal("50000"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from wingbeat.core.connector_base import PerpetualConnectorBase
+from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.errors import InvalidOrderError, NotReadyError, TransportError
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_book import OrderBook
+from wingbeat.core.order_book_tracker import OrderBookTracker
+from wingbeat.core.order_updates import OrderUpdate
+from wingbeat.core.positions import FundingInfo
+from wingbeat.core.trading_rule import TradingRule
+from wingbeat.hyperliquid.constants import coin_to_trading_pair, resolve_network, trading_pair_to_coin
+from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
+from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
+from wingbeat.hyperliquid.reconciliation import AccountSync, balance_from_state, positions_from_state
+from wingbeat.hyperliquid.rest import HyperliquidRestClient
+from wingbeat.hyperliquid.schemas import ClearinghouseState, MalformedMessageError
+from wingbeat.hyperliquid.signer import Signer
+from wingbeat.hyperliquid.user_stream_data_source import (
+    HyperliquidUserStreamDataSource,
+    order_update_from_status,
+)
+from wingbeat.hyperliquid.wire import (
+    Cloid,
+    TriggerType,
+    cancel_by_cloid_action,
+    order_action,
+    schedule_cancel_action,
+    update_leverage_action,
+)
+from wingbeat.hyperliquid.ws import HyperliquidWebSocket
+
+__all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
+
+_logger = logging.getLogger("wingbeat.hyperliquid.connector")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HyperliquidConfig:
+    """Tuning of a :class:`HyperliquidPerpetualConnector`; every field has a safe default."""
+
+    actions_over_websocket: bool = True
+    """Send actions with the websocket ``post`` method (lower latency); REST when the socket is down."""
+    market_slippage: Decimal = Decimal("0.05")
+    """A MARKET order is an Ioc limit at the book price moved this fraction against us (the SDK's 5%)."""
+    dead_man_switch: float | None = 60.0
+    """Seconds ahead the ``scheduleCancel`` switch is kept armed (>= 5); None disables it."""
+    account_refresh_interval: float = 10.0
+    """Seconds between ``clearinghouseState`` refreshes of positions and balances."""
+    request_timeout: float = 10.0
+    """Deadline of one REST request or websocket post, seconds."""
+    vault_address: str | None = None
+    """Trade for this vault / subaccount (the signer is its leader or master)."""
+    ready_timeout: float = 15.0
+    """How long ``start()`` waits for the websocket and the first order books, seconds."""
+
+    def __post_init__(self) -> None:
+        if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
+            raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
+        if self.dead_man_switch is not None and self.dead_man_switch < 5:
+            raise ValueError(f"dead_man_switch must be >= 5 s (the exchange's minimum), got {self.dead_man_switch}")
+        if self.account_refresh_interval <= 0 or self.request_timeout <= 0 or self.ready_timeout <= 0:
+            raise ValueError("intervals and timeouts must be positive")
+
+
+class HyperliquidPerpetualConnector(PerpetualConnectorBase):
+    """Trades Hyperliquid perpetuals for ``signer``'s account on ``network``.
+
+    ``network`` is ``"mainnet"``, ``"testnet"`` or a base URL (e.g. a local exchange's
+    ``http://127.0.0.1:PORT``, which signs as testnet like the official SDK). ``journal_path=None`` keeps
+    orders in memory only. Further keyword arguments (``reconcile_interval``, ``stale_order_after``,
+    ``lost_order_limit`` ...) go to the core base.
+    """
+
+    name = "hyperliquid_perpetual"
+
+    def __init__(
+        self,
+        signer: Signer,
+        trading_pairs: Sequence[str],
+        network: str = "mainnet",
+        journal_path: str | None = None,
+        *,
+        config: HyperliquidConfig | None = None,
+        **base_options: Any,
+    ) -> None:
+        super().__init__(trading_pairs=trading_pairs, journal_path=journal_path, **base_options)
+        self._signer = signer
+        self._config = config or HyperliquidConfig()
+        self._rest_url, self._ws_url, self._is_mainnet = resolve_network(network)
+        vault = self._config.vault_address
+        self._user = (vault or signer.account_address).lower()
+        self._coins = {pair: trading_pair_to_coin(pair) for pair in trading_pairs}
+        self._assets: dict[str, int] = {}
+        self._triggers: dict[str, TriggerType] = {}
+        self._rest: HyperliquidRestClient | None = None
+        self._ws: HyperliquidWebSocket | None = None
+        self._sender: ActionSender | None = None
+        self._books: OrderBookTracker | None = None
+        self._user_stream: HyperliquidUserStreamDataSource | None = None
+        self._sync: AccountSync | None = None
+
+    def __repr__(self) -> str:
+        return f"HyperliquidPerpetualConnector(account={self._user}, network={self._rest_url!r})"
+
+    # ------------------------------------------------------------------------------- public face
+    @property
+    def account_address(self) -> str:
+        """The lowercase address whose orders and positions this connector manages."""
+        return self._user
+
+    @property
+    def order_book_tracker(self) -> OrderBookTracker:
+        """The books of the traded pairs (await ``wait_for_update`` to follow changes)."""
+        if self._books is None:
+            raise NotReadyError("connector is not started")
+        return self._books
+
+    def get_order_book(self, trading_pair: str) -> OrderBook:
+        """The live L2 book of ``trading_pair``."""
+        return self.order_book_tracker.order_book(trading_pair)
+
+    def get_funding_info(self, trading_pair: str) -> FundingInfo | None:
+        """Mark, oracle, funding rate and next funding time of ``trading_pair`` (from activeAssetCtx)."""
+        if self._books is not None:
+            info = self._books.funding_info(trading_pair)
+            if info is not None:
+                return info
+        return super().get_funding_info(trading_pair)
+
+    @property
+    def actions_sent(self) -> int:
+        """Signed actions sent so far (one per batch, whatever its size)."""
+        return self._sender.requests_sent if self._sender is not None else 0
+
+    async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool = True) -> None:
+        """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal."""
+        rule = self._trading_rules.get(trading_pair)
+        asset = self._assets.get(trading_pair)
+        if rule is None or asset is None:
+            raise InvalidOrderError(f"unknown trading pair {trading_pair!r}")
+        if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1 or (
+                rule.max_leverage is not None and leverage > rule.max_leverage):
+            raise InvalidOrderError(f"leverage must be an integer in 1..{rule.max_leverage}, got {leverage!r}")
+        await self._send(update_leverage_action(asset, is_cross=cross, leverage=leverage))
+        if self._sync is not None:
+            self._sync.schedule_refresh()
+
+    def place_trigger_order(
+        self,
+        trading_pair: str,
+        trade_type: TradeType,
+        amount: Decimal,
+        trigger_price: Decimal,
+        *,
+        tpsl: Literal["tp", "sl"],
+        limit_price: Decimal | None = None,
+        reduce_only: bool = True,
+    ) -> str:
+        """A stop-loss (``tpsl="sl"``) or take-profit (``"tp"``) order that rests untriggered until the mark
+        price crosses ``trigger_price``; it then executes as market, or at ``limit_price`` when given.
+        Returns its client order id at once, like ``buy()``."""
+        rule = self._trading_rules.get(trading_pair)
+        if tpsl not in ("tp", "sl"):
+            raise InvalidOrderError(f"tpsl must be 'tp' or 'sl', got {tpsl!r}")
+        if not isinstance(trigger_price, Decimal) or not trigger_price.is_finite() or trigger_price <= 0:
+            raise InvalidOrderError(f"trigger_price must be a positive Decimal, got {trigger_price!r}")
+        trigger_px = rule.quantize_price(trigger_price, trade_type) if rule is not None else trigger_price
+        is_market = limit_price is None
+        if is_market:
+            # execution price bound for the triggered market order, as the SDK does
+            limit_price = self._slipped(trigger_px, trade_type)
+        cid = self.place_order(
+            trade_type, trading_pair, amount, OrderType.LIMIT, limit_price,
+            position_action=PositionAction.CLOSE if reduce_only else PositionAction.OPEN,
+            reduce_only=reduce_only,
+        )
+        order = self.get_order(cid)
+        if order is not None and not order.is_done:
+            self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=is_market, tpsl=tpsl)
+        return cid
+
+    # ------------------------------------------------------------------------------- network
+    async def _start_network(self) -> None:
+        config = self._config
+        self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout)
+        self._ws = HyperliquidWebSocket(self._ws_url, post_timeout=config.request_timeout,
+                                        name=f"hyperliquid.ws.{self._user[:10]}")
+        self._sender = ActionSender(self._signer, self._rest, is_mainnet=self._is_mainnet,
+                                    vault_address=config.vault_address,
+                                    ws=self._ws if config.actions_over_websocket else None)
+        self._sync = AccountSync(self._rest, self._user, self._order_tracker, self._publisher, self._tasks,
+                                 self._on_account_state, on_reconnected=self._on_user_stream_reconnected,
+                                 clock=self._clock)
+        await self._ws.start()
+        await self._ws.wait_connected(config.ready_timeout)
+        self._user_stream = HyperliquidUserStreamDataSource(self._ws, self._user, clock=self._clock)
+        await self._user_stream.start(self._sync)
+        source = HyperliquidOrderBookDataSource(self._rest, self._ws, clock=self._clock)
+        self._books = OrderBookTracker(source, self.trading_pairs, name=f"{self.name}.books")
+        await self._books.start()
+        await self._books.wait_ready(config.ready_timeout)
+        self._tasks.create_task(self._sync.refresh_loop(config.account_refresh_interval), name="account-refresh")
+        if config.dead_man_switch is not None:
+            self._tasks.create_task(self._dead_man_switch_loop(config.dead_man_switch), name="dead-man-switch")
+
+    async def _stop_network(self) -> None:
+        if self._config.dead_man_switch is not None and self._sender is not None:
+            try:  # a clean stop leaves resting orders as they are: disarm the switch
+                await self._send(schedule_cancel_action(None))
+            except Exception as exc:
+                _logger.warning("could not disarm the dead man's switch: %r", exc)
+        for stop in (self._books.stop if self._books else None,
+                     self._user_stream.stop if self._user_stream else None,
+                     self._ws.stop if self._ws else None,
+                     self._rest.close if self._rest else None):
+            if stop is None:
+                continue
+            try:
+                await stop()
+            except Exception:
+                _logger.exception("error while stopping %r", stop)
+        self._books = self._user_stream = self._ws = self._rest = None
+        self._sender = self._sync = None
+
+    def _rest_client(self) -> HyperliquidRestClient:
+        if self._rest is None:
+            raise NotReadyError("connector is not started")
+        return self._rest
+
+    async def _update_trading_rules(self) -> Mapping[str, TradingRule]:
+        from wingbeat.hyperliquid.wire import perp_trading_rule
+
+        meta = await self._rest_client().meta()
+        wanted = set(self._coins.values())
+        rules: dict[str, TradingRule] = {}
+        for asset in meta.universe:
+            if asset.name in wanted and not asset.is_delisted:
+                pair = coin_to_trading_pair(asset.name)
+                self._assets[pair] = asset.asset
+                rules[pair] = perp_trading_rule(pair, asset.sz_decimals, asset.max_leverage)
+        missing = wanted - {self._coins[p] for p in rules}
+        if missing:
+            raise InvalidOrderError(f"the exchange lists no perpetual {sorted(missing)}")
+        return rules
+
+    async def _update_balances_and_positions(self) -> None:
+        if self._sync is None:
+            raise NotReadyError("connector is not started")
+        await self._sync.refresh_account()
+
+    def _on_account_state(self, state: ClearinghouseState) -> None:
+        asset, total, available = balance_from_state(state)
+        self._set_balance(asset, total, available)
+        self._set_positions(positions_from_state(state))
+
+    def _on_user_stream_reconnected(self) -> None:
+        # order news may have been missed too: ask the venue about every active order
+        active = list(self._order_tracker.active_orders.values())
+        if active:
+            self._tasks.create_task(self._check_orders(active), name="reconnect-order-check")
+
+    async def _restore_from_journal(self) -> None:
+        await super()._restore_from_journal()
+        # fills made while we were down: the stream's snapshot came before these orders were known
+        if self._sync is not None and self._order_tracker.all_fillable_orders:
+            await self._sync.catch_up_orders(list(self._order_tracker.all_fillable_orders.values()))
+
+    # ------------------------------------------------------------------------------- orders
+    def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
+        return Cloid.new().raw
+
+    def _slipped(self, reference: Decimal, trade_type: TradeType) -> Decimal:
+        slippage = self._config.market_slippage
+        return reference * (1 + slippage if trade_type is TradeType.BUY else 1 - slippage)
+
+    def _market_order_price(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> Decimal:
+        reference: Decimal | None = None
+        if self._books is not None:
+            book = self._books.order_book(trading_pair)
+            is_buy = trade_type is TradeType.BUY
+            reference = book.get_price_for_volume(is_buy, amount) or (book.best_ask if is_buy else book.best_bid)
+        if reference is None:
+            info = self.get_funding_info(trading_pair)
+            reference = info.mark_price if info is not None else None
+        if reference is None:
+            raise InvalidOrderError(f"no book or mark price for {trading_pair}")
+        return self._slipped(reference, trade_type)
+
+    async def _send(self, action: dict[str, Any], batch_length: int = 1) -> Any:
+        if self._sender is None:
+            raise NotReadyError("connector is not started")
+        return await self._sender.send(action, self._signer.next_nonce(), batch_length=batch_length)
+
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+        triggers = self._triggers
+        specs = [order_spec(o, self._assets[o.trading_pair], triggers.pop(o.client_order_id, None))
+                 for o in orders]
+        reply = await self._send(order_action(specs), len(specs))
+        return order_updates(orders, reply, self._clock())
+
+    async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
+        cancels = [(self._assets[o.trading_pair], Cloid.from_str(o.client_order_id)) for o in orders]
+        reply = await self._send(cancel_by_cloid_action(cancels), len(cancels))
+        return cancel_results(len(orders), reply)
+
+    async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
+        entry = await self._rest_client().order_status(self._user, order.client_order_id)
+        if entry is None:
+            return None
+        update = order_update_from_status(entry)
+        if update is None:
+            raise MalformedMessageError(f"orderStatus of {order.client_order_id}: unknown status {entry.status!r}")
+        filled = (entry.order.orig_sz or order.amount) - entry.order.sz
+        if filled > order.executed_amount_base and self._sync is not None:
+            # the venue filled more than we counted: fetch those fills before the state moves on
+            await self._sync.catch_up_orders([order])
+        return OrderUpdate(
+            client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+            update_timestamp=max(update.update_timestamp, self._clock()), new_state=update.new_state,
+            exchange_order_id=update.exchange_order_id, reason=update.reason,
+        )
+
+    # ------------------------------------------------------------------------------- dead man's switch
+    async def _dead_man_switch_loop(self, window: float) -> None:
+        """Keep ``scheduleCancel`` at now + ``window``: if we die, the exchange cancels our orders."""
+        while True:
+            deadline_ms = int((time.time() + window) * 1000)
+            try:
+                await self._send(schedule_cancel_action(deadline_ms))
+            except (TransportError, TimeoutError) as exc:
+                _logger.warning("dead man's switch not refreshed: %r", exc)
+            except Exception as exc:  # a refusal (e.g. volume requirement) will not improve by hammering
+                _logger.error("dead man's switch refused, disabled: %r", exc)
+                return
+            await asyncio.sleep(window / 3)
+

@@ -1,0 +1,190 @@
+"""From a batch of in-flight orders to ONE signed Hyperliquid action, and from its answer back to order updates.
+
+The core base hands the connector every order queued in one event-loop tick; here they become one
+``order`` action (one nonce, one signature, one request, one rate-limit charge of ``1 + n // 40``) and
+each status of the reply is mapped back to its order. Cancels go the same way as one ``cancelByCloid``.
+
+Outcome rules: a reply is definite (each order gets OPEN / FILLED / EXPIRED / FAILED from its status);
+a top-level ``{"status":"err"}`` is a definite rejection of the whole batch (``ExchangeRejection``);
+anything else (timeout, dropped connection, 5xx, unreadable reply) propagates so the base marks the
+batch PENDING_SUBMIT_UNKNOWN and reconciliation asks ``orderStatus`` by cloid. An action is never resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
+from wingbeat.core.errors import ExchangeRejection, TransportError
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate
+from wingbeat.hyperliquid.constants import action_weight
+from wingbeat.hyperliquid.rest import HyperliquidRestClient, classify_exchange_error
+from wingbeat.hyperliquid.schemas import MalformedMessageError
+from wingbeat.hyperliquid.schemas_exchange import (
+    ErrorStatus,
+    ExchangeReply,
+    FilledStatus,
+    PendingStatus,
+    RestingStatus,
+    parse_exchange_reply,
+)
+from wingbeat.hyperliquid.signing import SupportsSignDigest, sign_l1_action
+from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, Tif, TriggerType
+from wingbeat.hyperliquid.ws import HyperliquidWebSocket
+
+__all__ = [
+    "ActionSender",
+    "cancel_results",
+    "order_spec",
+    "order_updates",
+]
+
+_logger = logging.getLogger("wingbeat.hyperliquid.order_placement")
+
+_TIF_BY_ORDER_TYPE: Mapping[OrderType, Tif] = {
+    OrderType.LIMIT: "Gtc",
+    OrderType.LIMIT_MAKER: "Alo",
+    OrderType.MARKET: "Ioc",  # Hyperliquid has no market orders: an aggressive IOC limit stands in
+}
+_TIF_BY_TIME_IN_FORCE: Mapping[TimeInForce, Tif] = {
+    TimeInForce.GTC: "Gtc",
+    TimeInForce.IOC: "Ioc",
+    TimeInForce.ALO: "Alo",
+}
+
+def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> OrderSpec:
+    """The wire spec of one tracked order: tif from the order type, reduce-only for CLOSE, its cloid."""
+    tif = _TIF_BY_ORDER_TYPE[order.order_type]
+    if order.order_type is OrderType.LIMIT and order.time_in_force is not TimeInForce.GTC:
+        tif = _TIF_BY_TIME_IN_FORCE[order.time_in_force]
+    return OrderSpec(
+        asset=asset,
+        is_buy=order.trade_type is TradeType.BUY,
+        price=order.price,
+        size=order.amount,
+        reduce_only=order.reduce_only or order.position_action is PositionAction.CLOSE,
+        order_type=trigger if trigger is not None else LimitType(tif),
+        cloid=Cloid.from_str(order.client_order_id),
+    )
+
+
+def _update(order: InFlightOrder, now: float, state: OrderState, oid: int | None = None,
+            reason: str | None = None) -> OrderUpdate:
+    return OrderUpdate(
+        client_order_id=order.client_order_id,
+        trading_pair=order.trading_pair,
+        update_timestamp=now,
+        new_state=state,
+        exchange_order_id=None if oid is None else str(oid),
+        reason=reason,
+    )
+
+
+def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: float) -> list[OrderUpdate]:
+    """One update per order, in order, from the statuses of an ``order`` reply.
+
+    resting -> OPEN; filled with the whole size -> FILLED; filled with less (an IOC) -> EXPIRED (the
+    remainder was cancelled); error -> FAILED with the exchange's text; waitingForTrigger/Fill -> OPEN.
+    A single error for a batch of several is Hyperliquid's pre-validation refusal of all of them.
+    Statuses missing from a short reply leave their orders unknown (reconciliation decides).
+    """
+    statuses = reply.statuses
+    if len(statuses) == 1 and len(orders) > 1 and isinstance(statuses[0], ErrorStatus):
+        reason = statuses[0].message
+        return [_update(o, now, OrderState.FAILED, reason=reason) for o in orders]
+    if len(statuses) != len(orders):
+        _logger.error("order reply has %d statuses for %d orders; the rest is reconciled",
+                      len(statuses), len(orders))
+    updates: list[OrderUpdate] = []
+    for i, order in enumerate(orders):
+        if i >= len(statuses):
+            updates.append(_update(order, now, OrderState.PENDING_SUBMIT_UNKNOWN))
+            continue
+        status = statuses[i]
+        if isinstance(status, RestingStatus):
+            updates.append(_update(order, now, OrderState.OPEN, status.oid))
+        elif isinstance(status, FilledStatus):
+            if status.total_sz >= order.amount:
+                updates.append(_update(order, now, OrderState.FILLED, status.oid))
+            else:
+                updates.append(_update(order, now, OrderState.EXPIRED, status.oid,
+                                       f"immediate-or-cancel remainder of {order.amount - status.total_sz} "
+                                       "cancelled by the exchange"))
+        elif isinstance(status, ErrorStatus):
+            updates.append(_update(order, now, OrderState.FAILED, reason=status.message))
+        elif isinstance(status, PendingStatus):
+            updates.append(_update(order, now, OrderState.OPEN))
+    return updates
+
+
+def cancel_results(count: int, reply: ExchangeReply) -> list[bool | str]:
+    """One result per cancel: True when accepted, else the exchange's refusal text."""
+    statuses = reply.statuses
+    if len(statuses) == 1 and count > 1 and isinstance(statuses[0], ErrorStatus):
+        return [statuses[0].message] * count
+    results: list[bool | str] = []
+    for i in range(count):
+        status = statuses[i] if i < len(statuses) else None
+        if isinstance(status, PendingStatus) and status.is_success:
+            results.append(True)
+        elif isinstance(status, ErrorStatus):
+            results.append(status.message)
+        else:
+            results.append(f"unexpected cancel status {status!r}")
+    return results
+
+
+class ActionSender:
+    """Signs L1 actions and sends them: over the websocket ``post`` when one is given and up, else REST.
+
+    One call = one nonce, one signature, one request, one rate-limit charge of ``1 + batch // 40``. A
+    ``{"status":"err"}`` reply raises :class:`ExchangeRejection` (definite); transport faults propagate as
+    the core's ``TransportError`` / ``RequestTimeout`` (unknown outcome). Nothing is ever retried here.
+    """
+
+    __slots__ = ("_is_mainnet", "_rest", "_signer", "_vault_address", "_ws", "requests_sent", "sent_over_ws")
+
+    def __init__(self, signer: SupportsSignDigest, rest: HyperliquidRestClient, *, is_mainnet: bool,
+                 vault_address: str | None = None, ws: HyperliquidWebSocket | None = None) -> None:
+        self._signer = signer
+        self._rest = rest
+        self._is_mainnet = is_mainnet
+        self._vault_address = vault_address.lower() if vault_address else None
+        self._ws = ws
+        self.requests_sent = 0
+        """Actions sent so far (each a single request), for metrics and batching tests."""
+        self.sent_over_ws = 0
+        """How many of them went over the websocket ``post`` method."""
+
+    def envelope(self, action: Mapping[str, Any], nonce: int) -> dict[str, Any]:
+        """The signed ``/exchange`` body of ``action`` (always with ``vaultAddress`` and ``expiresAfter``)."""
+        signature = sign_l1_action(self._signer, action, self._vault_address, nonce, None, self._is_mainnet)
+        return {"action": action, "nonce": nonce, "signature": signature,
+                "vaultAddress": self._vault_address, "expiresAfter": None}
+
+    async def send(self, action: Mapping[str, Any], nonce: int, *, batch_length: int = 1) -> ExchangeReply:
+        """Sign and send ``action``; return the decoded reply (``ok`` True) or raise."""
+        payload = self.envelope(action, nonce)
+        self.requests_sent += 1
+        ws = self._ws
+        # only a socket that is down BEFORE sending may fall back to REST: once the frame has left, a
+        # failure is an unknown outcome and resending could place the orders twice
+        if ws is not None and ws.connected:
+            self.sent_over_ws += 1
+            raw = await ws.post_action(payload)
+        else:
+            raw = await self._rest.exchange(payload, weight=action_weight(batch_length))
+        try:
+            reply = parse_exchange_reply(raw)
+        except MalformedMessageError as exc:
+            # the exchange may have applied it: unknown outcome, reconciliation decides
+            raise TransportError(f"unreadable {action.get('type')} reply: {exc}") from None
+        if not reply.ok:
+            text = reply.error or "refused"
+            raise ExchangeRejection(text, code=classify_exchange_error(text))
+        return reply
+

@@ -1,0 +1,231 @@
+"""Keeping the client's view of a Hyperliquid account true: user-stream updates, missed fills, positions.
+
+:class:`AccountSync` is the connector's user-stream listener. Order updates and fills go to the order
+tracker (which counts each fill once by trade id); funding and liquidations are published as events.
+Whatever the stream may have missed is fetched over REST:
+
+- after every user-stream reconnect (and after a restart), ``userFillsByTime`` from just before the last
+  fill seen, so no fill is missed and none is counted twice;
+- positions and balances from ``clearinghouseState`` on a timer, after fills (debounced) and after
+  reconnects and liquidations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from wingbeat.core.enums import TimeInForce
+from wingbeat.core.events import EventPublisher, FundingPaymentEvent, PositionLiquidatedEvent
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_tracker import ClientOrderTracker
+from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.positions import Position, PositionSide
+from wingbeat.core.tasks import TaskOwner
+from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, MAX_FILLS_PER_REPLY, coin_to_trading_pair
+from wingbeat.hyperliquid.rest import HyperliquidRestClient
+from wingbeat.hyperliquid.schemas import ClearinghouseState
+from wingbeat.hyperliquid.user_stream_data_source import fill_to_trade_update
+
+__all__ = ["AccountSync", "positions_from_state"]
+
+_logger = logging.getLogger("wingbeat.hyperliquid.reconciliation")
+
+#: Fills are fetched from this long before the newest fill seen: the venue's clock and ours may differ and
+#: fills of one block share a timestamp. Duplicates are dropped by trade id.
+_CATCH_UP_OVERLAP_MS = 5_000
+
+
+def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
+    """Core positions (by trading pair) of a ``clearinghouseState`` answer; flat positions are left out."""
+    positions: dict[str, Position] = {}
+    for p in state.positions:
+        if not p.szi:
+            continue
+        pair = coin_to_trading_pair(p.coin)
+        positions[pair] = Position(
+            trading_pair=pair,
+            position_side=PositionSide.BOTH,
+            amount=p.szi,
+            entry_price=p.entry_px if p.entry_px is not None else Decimal(0),
+            unrealized_pnl=p.unrealized_pnl,
+            leverage=p.leverage.value,
+            liquidation_price=p.liquidation_px,
+            margin_used=p.margin_used,
+        )
+    return positions
+
+
+class AccountSync:
+    """User-stream listener and REST catch-up of one account (see the module docstring).
+
+    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched. Background work runs on
+    ``tasks`` (owned by the connector, stopped with it).
+    """
+
+    def __init__(
+        self,
+        rest: HyperliquidRestClient,
+        user: str,
+        tracker: ClientOrderTracker,
+        publisher: EventPublisher,
+        tasks: TaskOwner,
+        on_account_state: Callable[[ClearinghouseState], None],
+        *,
+        on_reconnected: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._rest = rest
+        self._user = user
+        self._tracker = tracker
+        self._publisher = publisher
+        self._tasks = tasks
+        self._on_account_state = on_account_state
+        self._on_reconnected_hook = on_reconnected
+        self._clock = clock
+        self._last_fill_ms: int | None = None
+        self._refresh_pending = False
+        self.fills_caught_up = 0
+        """Fills found by REST catch-up that the stream had not delivered (metrics, tests)."""
+
+    # -- UserStreamListener (synchronous, called from the websocket router) -----------------------
+
+    def on_order_updates(self, updates: Sequence[OrderUpdate]) -> None:
+        """Order state changes from the venue, applied in order."""
+        tracker = self._tracker
+        for update in updates:
+            if update.new_state is OrderState.CANCELED:
+                update = self._expired_if_ioc(update)
+            tracker.process_order_update(update)
+
+    def _expired_if_ioc(self, update: OrderUpdate) -> OrderUpdate:
+        """Hyperliquid reports the unfilled rest of an Ioc as ``canceled``; for us that is EXPIRED (the
+        stream often says so before the placement reply does)."""
+        tracker = self._tracker
+        order = tracker.get_order(update.client_order_id) if update.client_order_id else None
+        if order is None and update.exchange_order_id is not None:
+            order = tracker.get_order_by_exchange_id(update.exchange_order_id)
+        if order is None or order.time_in_force is not TimeInForce.IOC or order.current_state is OrderState.PENDING_CANCEL:
+            return update
+        return replace(update, new_state=OrderState.EXPIRED,
+                       reason="immediate-or-cancel remainder cancelled by the exchange")
+
+    def on_trade_updates(self, updates: Sequence[TradeUpdate]) -> None:
+        """Fills of our orders; duplicates (snapshot + stream, catch-up) are dropped by the tracker."""
+        self._apply_fills(updates)
+        self.schedule_refresh()
+
+    def on_funding_payments(self, payments: Sequence[FundingPaymentEvent]) -> None:
+        """Funding booked on an open position: published as is."""
+        for payment in payments:
+            self._publisher.publish(payment)
+        self.schedule_refresh()
+
+    def on_liquidation(self, liquidation: PositionLiquidatedEvent) -> None:
+        """The venue liquidated the account: publish, then refresh positions and balances."""
+        self._publisher.publish(liquidation)
+        self.schedule_refresh()
+
+    def on_reconnected(self) -> None:
+        """The stream was down for a while: fetch the fills it may have missed, refresh the account."""
+        self._tasks.create_task(self._after_reconnect(), name="user-stream-catch-up")
+
+    # -- catch-up ----------------------------------------------------------------------------------
+
+    def _apply_fills(self, updates: Sequence[TradeUpdate]) -> int:
+        process = self._tracker.process_trade_update
+        new = 0
+        newest = self._last_fill_ms
+        for update in updates:
+            if process(update):
+                new += 1
+            ms = int(update.fill_timestamp * 1000)
+            if newest is None or ms > newest:
+                newest = ms
+        self._last_fill_ms = newest
+        return new
+
+    async def catch_up_fills(self, since_ms: int | None = None) -> int:
+        """Fetch fills from ``since_ms`` (default: shortly before the last fill seen, else the oldest
+        fillable order's creation) and apply them; return how many were new."""
+        if since_ms is None:
+            since_ms = self._default_since_ms()
+        if since_ms is None:
+            return 0
+        new = 0
+        start = since_ms
+        while True:
+            fills = await self._rest.user_fills_by_time(self._user, start)
+            new += self._apply_fills([fill_to_trade_update(f) for f in fills])
+            if len(fills) < MAX_FILLS_PER_REPLY:
+                break
+            start = max(f.time_ms for f in fills)  # page on; the boundary fill comes again and is deduped
+        if new:
+            _logger.info("caught up %d missed fill(s) since %d", new, since_ms)
+            self.fills_caught_up += new
+        return new
+
+    def _default_since_ms(self) -> int | None:
+        if self._last_fill_ms is not None:
+            return self._last_fill_ms - _CATCH_UP_OVERLAP_MS
+        orders = self._tracker.active_orders.values()
+        if not orders:
+            return None
+        return int(min(o.creation_timestamp for o in orders) * 1000) - _CATCH_UP_OVERLAP_MS
+
+    async def catch_up_orders(self, orders: Sequence[InFlightOrder]) -> int:
+        """Fetch fills since the oldest of ``orders`` was created (restart: their fills may be anywhere)."""
+        if not orders:
+            return 0
+        since = int(min(o.creation_timestamp for o in orders) * 1000) - _CATCH_UP_OVERLAP_MS
+        if self._last_fill_ms is not None:
+            since = min(since, self._last_fill_ms - _CATCH_UP_OVERLAP_MS)
+        return await self.catch_up_fills(since)
+
+    async def _after_reconnect(self) -> None:
+        await self.catch_up_fills()
+        await self.refresh_account()
+        if self._on_reconnected_hook is not None:
+            self._on_reconnected_hook()
+
+    # -- account state -----------------------------------------------------------------------------
+
+    async def refresh_account(self) -> ClearinghouseState:
+        """Fetch ``clearinghouseState`` and hand it to the connector."""
+        state = await self._rest.clearinghouse_state(self._user)
+        self._on_account_state(state)
+        return state
+
+    def schedule_refresh(self) -> None:
+        """Refresh positions and balances soon; bursts of fills cause one request, not one each."""
+        if self._refresh_pending:
+            return
+        self._refresh_pending = True
+        self._tasks.create_task(self._debounced_refresh(), name="account-refresh")
+
+    async def _debounced_refresh(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let the rest of this burst of messages arrive first
+            self._refresh_pending = False
+            await self.refresh_account()
+        finally:
+            self._refresh_pending = False
+
+    async def refresh_loop(self, interval: float) -> None:
+        """Refresh the account every ``interval`` seconds until cancelled; failures are logged."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh_account()
+            except Exception as exc:
+                _logger.warning("account refresh failed: %r", exc)
+
+
+def balance_from_state(state: ClearinghouseState) -> tuple[str, Decimal, Decimal]:
+    """``(asset, total, available)`` of the collateral: account value and withdrawable USDC."""
+    return COLLATERAL_TOKEN, state.margin_summary.account_value, state.withdrawable
