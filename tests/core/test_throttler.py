@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import random
 
 import pytest
 
 from wingbeat.core.throttler import WeightedRateLimiter
+from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
 
 
 class FakeTime:
@@ -170,3 +173,22 @@ def test_negative_charge_or_penalty_is_rejected() -> None:
     with pytest.raises(ValueError):
         rl.penalize(-1)
     assert "remaining=1200" in repr(rl)
+
+
+async def test_client_with_headroom_never_earns_a_429_from_the_local_exchange_bucket() -> None:
+    """Cross-check against the venue-side counter: paced by the limiter, every request is admitted,
+    even with up to 50 ms of random network latency reordering arrival gaps."""
+    t = FakeTime()
+    client = WeightedRateLimiter(1150, 60, clock=t.clock, sleep=t.sleep)  # headroom below 1200
+    venue = RateLimiter(RateLimitConfig(ip_weight_per_minute=1200))
+    rng = random.Random(3)
+    last_arrival = 0
+    for _ in range(3000):
+        weight = rng.choice((1, 2, 2, 20, 20, 60))
+        await client.acquire(weight)
+        arrival = max(math.floor(t.now * 1000) + rng.randint(0, 50), last_arrival)
+        last_arrival = arrival
+        assert venue.charge_ip("127.0.0.1", weight, arrival)
+        t.now += rng.random() * 0.05
+    assert venue.rejected_ip == 0
+    assert client.throttled > 100  # the budget really was the bottleneck

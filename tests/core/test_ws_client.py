@@ -321,6 +321,21 @@ async def test_stop_during_backoff_returns_promptly(server: WsServer) -> None:
     assert not client_tasks(before)
 
 
+async def test_stop_from_inside_a_callback_is_refused_not_deadlocked(server: WsServer) -> None:
+    errors: list[BaseException] = []
+
+    async def on_connected() -> None:
+        try:
+            await ws.stop()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    ws = client(server, Recorder(), on_connected=on_connected)
+    async with ws:
+        await ws.wait_connected(5)
+    assert len(errors) == 1 and "callback" in str(errors[0])
+
+
 async def test_wait_connected_times_out_with_request_timeout(server: WsServer) -> None:
     server.refuse = 1000
     async with client(server, Recorder(), rng=lambda: 0.0) as ws:

@@ -144,9 +144,14 @@ class ReconnectingWebSocket:
         self._tasks.create_task(self._run(), name="run")
 
     async def stop(self) -> None:
-        """Close the connection, cancel and await every task, and close the session if we made it."""
+        """Close the connection, cancel and await every task, and close the session if we made it.
+
+        Must not be called from inside a callback (it would wait for itself): schedule it instead.
+        """
         if not self._running:
             return
+        if asyncio.current_task() in self._tasks.tasks:
+            raise RuntimeError(f"{self._name}: stop() called from a callback of the client itself")
         self._running = False
         await self._tasks.stop()
         if self._owns_session and self._session is not None:
