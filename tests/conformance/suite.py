@@ -15,6 +15,7 @@ in a legal order with the right amounts (:func:`assert_legal_order_events`).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,8 @@ from wingbeat.core.events import (
     OrderPartiallyFilledEvent,
     PositionLiquidatedEvent,
 )
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.order_state import OrderState
 
@@ -297,3 +300,27 @@ class ConnectorConformanceSuite:
             assert await harness.open_order_count() == 0
         finally:
             await second.close()
+
+    async def test_restart_fails_a_journaled_order_the_venue_never_received(
+            self, make_connector: ConnectorFactory, harness: ExchangeHarness, tmp_path: Path) -> None:
+        journal_path = tmp_path / "orders.db"
+        # a crash between the journal commit and the send: the order is on disk, the venue never saw it
+        probe = make_connector(journal_path=None)
+        cid = probe._new_client_order_id(TradeType.BUY, harness.trading_pair)
+        order = InFlightOrder(client_order_id=cid, trading_pair=harness.trading_pair, trade_type=TradeType.BUY,
+                              order_type=OrderType.LIMIT, amount=harness.order_size,
+                              price=self._passive_price(harness, TradeType.BUY), creation_timestamp=time.time(),
+                              position_action=PositionAction.OPEN)
+        async with OrderJournal(journal_path) as journal:
+            journal.record_order(order)
+            await journal.commit()
+
+        s = await Session.open(make_connector, journal_path)
+        try:
+            restored = s.connector.get_order(cid)
+            assert restored is not None and restored.current_state is OrderState.FAILED  # before wait_ready returned
+            [failed] = s.recorder.of(OrderFailedEvent, cid)
+            assert failed.reason
+            assert await harness.open_order_count() == 0
+        finally:
+            await s.close()
