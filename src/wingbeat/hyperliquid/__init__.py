@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector as HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import NonceManager as NonceManager
     from wingbeat.hyperliquid.signer import Signer as Signer
     from wingbeat.hyperliquid.signing import SignatureError as SignatureError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from wingbeat.hyperliquid.wire import perp_trading_rule as perp_trading_rule
 
 _EXPORTS: dict[str, str] = {
+    "HyperliquidPerpetualConnector": "wingbeat.hyperliquid.connector",
     "Cloid": "wingbeat.hyperliquid.wire",
     "OrderSpec": "wingbeat.hyperliquid.wire",
     "float_to_wire": "wingbeat.hyperliquid.wire",
