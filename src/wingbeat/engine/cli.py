@@ -71,6 +71,10 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
         if isinstance(exc, TimeoutError) and not str(exc):
             text = "timed out waiting for the exchange"
         _fail(text)
+    except Exception as exc:  # a bug, not a user error: still one line, the traceback on request
+        if _state["debug"]:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run wingbeat --debug ... for the traceback)")
 
 
 def _install_stop_signals(stop: asyncio.Event) -> None:
@@ -329,6 +333,8 @@ def journal(
     limit: Annotated[int, typer.Option(help="Show the latest N orders and fills.", min=1)] = 50,
 ) -> None:
     """Show what an order journal holds: orders (with their state) and fills."""
+    import sqlite3
+
     from wingbeat.core.errors import JournalError
     from wingbeat.core.journal import OrderJournal
 
@@ -340,6 +346,8 @@ def journal(
         all_fills = list(j.iter_fills())
     except JournalError as exc:
         _fail(str(exc))
+    except sqlite3.Error as exc:  # the journal's reader lets query errors through as they are
+        _fail(f"cannot read order journal {path}: {exc}")
     orders_table = Table(title=f"orders in {path} ({len(all_orders)}, latest {min(limit, len(all_orders))})")
     for col in ("created (UTC)", "client order id", "pair", "side", "type", "amount", "price", "executed",
                 "state", "reason"):

@@ -52,7 +52,8 @@ async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_p
                    tick_interval: float = 0.5, console: Console | None = None, live: bool = False,
                    metrics_port: int | None = None, stop: asyncio.Event | None = None) -> RunSummary:
     """Run the demo and return its summary (the caller prints it)."""
-    from wingbeat.hyperliquid import HyperliquidPerpetualConnector, Signer
+    from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
+    from wingbeat.hyperliquid.signer import Signer
     from wingbeat.sim.server import LocalExchange
 
     console = console or Console()

@@ -16,7 +16,7 @@ from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.runner import run_strategy
 from wingbeat.engine.strategy import Strategy
 from wingbeat.engine.twap import TwapExecutor
-from wingbeat.hyperliquid import HyperliquidPerpetualConnector
+from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 
 _logger = logging.getLogger("wingbeat.engine.run")
