@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from wingbeat.core.errors import InvalidOrderError, NotReadyError, TransportErro
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.order_book_tracker import OrderBookTracker
+from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import FundingInfo
 from wingbeat.core.trading_rule import TradingRule
@@ -51,6 +53,7 @@ from wingbeat.hyperliquid.user_stream_data_source import (
 )
 from wingbeat.hyperliquid.wire import (
     Cloid,
+    OrderSpec,
     TriggerType,
     cancel_by_cloid_action,
     order_action,
@@ -62,6 +65,9 @@ from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 
 _logger = logging.getLogger("wingbeat.hyperliquid.connector")
+
+#: Above this many orders a status check starts with one frontendOpenOrders instead of one orderStatus each.
+_SINGLE_STATUS_LIMIT = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +114,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         signer: Signer,
         trading_pairs: Sequence[str],
         network: str = "mainnet",
-        journal_path: str | None = None,
+        journal_path: str | os.PathLike[str] | None = None,
         *,
         config: HyperliquidConfig | None = None,
         **base_options: Any,
@@ -323,15 +329,57 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
         triggers = self._triggers
-        specs = [order_spec(o, self._assets[o.trading_pair], triggers.pop(o.client_order_id, None))
-                 for o in orders]
-        reply = await self._send(order_action(specs), len(specs))
-        return order_updates(orders, reply, self._clock())
+        sendable: list[InFlightOrder] = []
+        specs: list[OrderSpec] = []
+        refused: dict[str, OrderUpdate] = {}
+        for order in orders:
+            try:
+                spec = order_spec(order, self._assets[order.trading_pair], triggers.pop(order.client_order_id, None))
+            except (InvalidOrderError, KeyError) as exc:  # never sent: a definite local failure
+                refused[order.client_order_id] = OrderUpdate(
+                    client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+                    update_timestamp=self._clock(), new_state=OrderState.FAILED, reason=f"not sent: {exc}")
+                continue
+            sendable.append(order)
+            specs.append(spec)
+        sent: dict[str, OrderUpdate] = {}
+        if specs:
+            reply = await self._send(order_action(specs), len(specs))
+            sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
+        return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
 
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
         cancels = [(self._assets[o.trading_pair], Cloid.from_str(o.client_order_id)) for o in orders]
         reply = await self._send(cancel_by_cloid_action(cancels), len(cancels))
         return cancel_results(len(orders), reply)
+
+    async def _request_order_statuses(
+        self, orders: Sequence[InFlightOrder]
+    ) -> Sequence[OrderUpdate | BaseException | None]:
+        """Many orders at once (e.g. after a reconnect): ONE ``frontendOpenOrders`` (weight 20) confirms
+        every order still resting; only the others cost an ``orderStatus`` each (weight 2)."""
+        if len(orders) <= _SINGLE_STATUS_LIMIT:
+            return await super()._request_order_statuses(orders)
+        resting = {o.cloid: o for o in await self._rest_client().frontend_open_orders(self._user) if o.cloid}
+        now = self._clock()
+        answers: list[OrderUpdate | BaseException | None] = []
+        others: list[int] = []
+        for i, order in enumerate(orders):
+            venue = resting.get(order.client_order_id)
+            filled = (venue.orig_sz or order.amount) - venue.sz if venue is not None else None
+            if venue is None or filled is None or filled > order.executed_amount_base:
+                others.append(i)  # gone, or fills we have not seen: the full status path (with catch-up)
+                answers.append(None)
+                continue
+            answers.append(OrderUpdate(
+                client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=now,
+                new_state=OrderState.OPEN if not order.executed_amount_base else OrderState.PARTIALLY_FILLED,
+                exchange_order_id=str(venue.oid)))
+        if others:
+            singles = await super()._request_order_statuses([orders[i] for i in others])
+            for i, answer in zip(others, singles, strict=True):
+                answers[i] = answer
+        return answers
 
     async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
         entry = await self._rest_client().order_status(self._user, order.client_order_id)

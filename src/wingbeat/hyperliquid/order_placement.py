@@ -174,6 +174,8 @@ class ActionSender:
         # only a socket that is down BEFORE sending may fall back to REST: once the frame has left, a
         # failure is an unknown outcome and resending could place the orders twice
         if ws is not None and ws.connected:
+            # a post spends the same per-IP budget as REST: charge the shared limiter first
+            await self._rest.limiter.acquire(action_weight(batch_length))
             self.sent_over_ws += 1
             raw = await ws.post_action(payload)
         else:

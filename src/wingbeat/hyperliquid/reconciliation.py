@@ -64,8 +64,9 @@ def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
 class AccountSync:
     """User-stream listener and REST catch-up of one account (see the module docstring).
 
-    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched. Background work runs on
-    ``tasks`` (owned by the connector, stopped with it).
+    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched; event-driven refreshes
+    (fills, funding, liquidation) are spaced at least ``min_refresh_interval`` seconds apart. Background
+    work runs on ``tasks`` (owned by the connector, stopped with it).
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class AccountSync:
         on_account_state: Callable[[ClearinghouseState], None],
         *,
         on_reconnected: Callable[[], None] | None = None,
+        min_refresh_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._rest = rest
@@ -90,6 +92,8 @@ class AccountSync:
         self._clock = clock
         self._last_fill_ms: int | None = None
         self._refresh_pending = False
+        self._min_refresh_interval = min_refresh_interval
+        self._last_refresh = float("-inf")
         self.fills_caught_up = 0
         """Fills found by REST catch-up that the stream had not delivered (metrics, tests)."""
 
@@ -197,6 +201,7 @@ class AccountSync:
 
     async def refresh_account(self) -> ClearinghouseState:
         """Fetch ``clearinghouseState`` and hand it to the connector."""
+        self._last_refresh = self._clock()
         state = await self._rest.clearinghouse_state(self._user)
         self._on_account_state(state)
         return state
@@ -210,7 +215,9 @@ class AccountSync:
 
     async def _debounced_refresh(self) -> None:
         try:
-            await asyncio.sleep(0)  # let the rest of this burst of messages arrive first
+            # at most one refresh per min_refresh_interval: a fill storm must not eat the IP weight budget
+            wait = self._last_refresh + self._min_refresh_interval - self._clock()
+            await asyncio.sleep(max(wait, 0.0))
             self._refresh_pending = False
             await self.refresh_account()
         finally:
