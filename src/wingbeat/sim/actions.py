@@ -1,0 +1,456 @@
+"""``/exchange`` requests of the local exchange: parse, re-serialise, verify, dispatch.
+
+A request goes through the same steps as on Hyperliquid:
+
+1. the body is decoded into typed fields (a body that does not fit is answered HTTP 422 with
+   axum's text, a body that is not JSON HTTP 400);
+2. the action is rebuilt from those fields in the exchange's canonical field order, and the
+   signer recovered from *that* (so a client that signed its keys in another order recovers some
+   other address, exactly as in production);
+3. the signer is mapped to an account (the account itself or an approved agent), an optional
+   ``vaultAddress`` to the vault it trades for;
+4. ``expiresAfter``, the signer's nonce window and the address rate limit are checked;
+5. the engine applies the action and the answer is wrapped in Hyperliquid's envelope.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from wingbeat.core.errors import InvalidOrderError
+from wingbeat.hyperliquid import wire
+from wingbeat.hyperliquid.signing import SignatureError, recover_signer
+from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.rate_limits import AddressLimitExceeded, RateLimiter
+from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
+
+__all__ = ["ActionProcessor", "ActionResult", "NonceTracker", "ParseFailure", "ParsedAction"]
+
+_log = logging.getLogger("wingbeat.sim.actions")
+
+_DAY_MS = 86_400_000
+_NONCES_KEPT = 100
+# user-signed actions: recovered with their own EIP-712 type, signed by the account itself
+_USER_SIGNED = frozenset({"approveAgent", "usdClassTransfer", "usdSend"})
+_UNSUPPORTED = frozenset({"usdClassTransfer", "usdSend"})
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """A body that cannot be an action: HTTP ``status`` and axum's plain-text ``text``."""
+
+    status: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedAction:
+    """An ``/exchange`` body decoded and rebuilt canonically, not yet verified."""
+
+    action_type: str
+    canonical: dict[str, Any]
+    nonce: int
+    signature: dict[str, Any]
+    vault_address: str | None
+    expires_after: int | None
+    batch_length: int
+    fields: Any  # the typed payload the dispatcher needs (orders, cancels, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The answer to one action: HTTP ``status`` and either a JSON ``payload`` or a plain ``text``.
+
+    ``applied`` is True when the engine ran the action (what the lost-answer fault needs to know).
+    """
+
+    status: int
+    payload: Any = None
+    text: str | None = None
+    applied: bool = False
+
+    def body(self) -> bytes:
+        """The HTTP body bytes."""
+        if self.text is not None:
+            return self.text.encode()
+        return orjson.dumps(self.payload)
+
+
+def _err(message: str) -> ActionResult:
+    return ActionResult(200, {"status": "err", "response": message})
+
+
+def _ok(response: dict[str, Any]) -> ActionResult:
+    return ActionResult(200, {"status": "ok", "response": response}, applied=True)
+
+
+_DEFAULT_OK: dict[str, Any] = {"type": "default"}
+
+
+class _Malformed(Exception):
+    pass
+
+
+# -- decoding helpers: strict JSON types, as serde would demand ---------------------------------
+def _field(obj: Mapping[str, Any], key: str) -> Any:
+    if key not in obj:
+        raise _Malformed(f"missing field `{key}`")
+    return obj[key]
+
+
+def _int(obj: Mapping[str, Any], key: str) -> int:
+    value = _field(obj, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Malformed(f"{key}: invalid type: expected u64")
+    return value
+
+
+def _signed_int(obj: Mapping[str, Any], key: str) -> int:
+    value = _field(obj, key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(f"{key}: invalid type: expected i64")
+    return value
+
+
+def _bool(obj: Mapping[str, Any], key: str) -> bool:
+    value = _field(obj, key)
+    if not isinstance(value, bool):
+        raise _Malformed(f"{key}: invalid type: expected a boolean")
+    return value
+
+
+def _str(obj: Mapping[str, Any], key: str) -> str:
+    value = _field(obj, key)
+    if not isinstance(value, str):
+        raise _Malformed(f"{key}: invalid type: expected a string")
+    return value
+
+
+def _obj(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(f"{what}: invalid type: expected a map")
+    return value
+
+
+def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
+    value = _field(obj, key)
+    if not isinstance(value, list):
+        raise _Malformed(f"{key}: invalid type: expected a sequence")
+    return value
+
+
+def _cloid(value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 34 or not value.startswith("0x"):
+        raise _Malformed(f"invalid cloid {value!r}")
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        raise _Malformed(f"invalid cloid {value!r}") from None
+    return value.lower()
+
+
+def _address(value: Any, what: str) -> str:
+    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
+        raise _Malformed(f"{what}: invalid address")
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        raise _Malformed(f"{what}: invalid address") from None
+    return value.lower()
+
+
+def _order_spec(value: Any) -> wire.OrderSpec:
+    return wire.order_spec_from_wire(_obj(value, "order"))
+
+
+def _order_request(spec: wire.OrderSpec) -> OrderRequest:
+    """The engine's view of a decoded order."""
+    kind = spec.order_type
+    trigger = None
+    tif = None
+    if isinstance(kind, wire.TriggerType):
+        trigger = TriggerSpec(is_market=kind.is_market, trigger_px=kind.trigger_px, tpsl=kind.tpsl)
+    else:
+        tif = kind.tif
+    return OrderRequest(
+        asset=spec.asset,
+        is_buy=spec.is_buy,
+        price=spec.price,
+        size=spec.size,
+        reduce_only=spec.reduce_only,
+        tif=tif,
+        trigger=trigger,
+        cloid=None if spec.cloid is None else spec.cloid.raw,
+    )
+
+
+def _oid(value: Any) -> int | wire.Cloid:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return wire.Cloid.from_str(_cloid(value))
+
+
+def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[dict[str, Any], int, Any]:
+    """(canonical action, batch length, typed fields) of one action; _Malformed when it does not fit.
+
+    The canonical dict comes from ``wire``'s builders fed with the decoded fields, never from the
+    received dict, so key order and number format are the exchange's and not the client's.
+    """
+    kind = _str(action, "type")
+    if kind == "order":
+        orders = [_order_spec(o) for o in _list(action, "orders")]
+        grouping = _str(action, "grouping")
+        if grouping not in ("na", "normalTpsl", "positionTpsl"):
+            raise _Malformed(f"unknown variant `{grouping}`, expected one of `na`, `normalTpsl`, `positionTpsl`")
+        builder = None
+        if action.get("builder") is not None:
+            b = _obj(action["builder"], "builder")
+            builder = wire.Builder(_address(_field(b, "b"), "builder"), _int(b, "f"))
+        canonical = wire.order_action(orders, grouping=grouping, builder=builder)  # type: ignore[arg-type]
+        return canonical, len(orders), (orders, grouping)
+    if kind == "cancel":
+        cancels = [(_int(c, "a"), _int(c, "o")) for c in (_obj(c, "cancel") for c in _list(action, "cancels"))]
+        return wire.cancel_action(cancels), len(cancels), cancels
+    if kind == "cancelByCloid":
+        by_cloid = [
+            (_int(c, "asset"), wire.Cloid.from_str(_cloid(_field(c, "cloid"))))
+            for c in (_obj(c, "cancel") for c in _list(action, "cancels"))
+        ]
+        return wire.cancel_by_cloid_action(by_cloid), len(by_cloid), [(a, c.raw) for a, c in by_cloid]
+    if kind in ("modify", "batchModify"):
+        items = [action] if kind == "modify" else [_obj(m, "modify") for m in _list(action, "modifies")]
+        modifies = [wire.ModifySpec(oid=_oid(_field(m, "oid")), order=_order_spec(_field(m, "order"))) for m in items]
+        if kind == "modify":
+            canonical = wire.modify_action(modifies[0])
+        else:
+            canonical = wire.batch_modify_action(modifies)
+        return canonical, len(modifies), modifies
+    if kind == "scheduleCancel":
+        time_ms = None if action.get("time") is None else _int(action, "time")
+        return wire.schedule_cancel_action(time_ms), 1, time_ms
+    if kind == "updateLeverage":
+        lev = (_int(action, "asset"), _bool(action, "isCross"), _int(action, "leverage"))
+        return wire.update_leverage_action(lev[0], is_cross=lev[1], leverage=lev[2]), 1, lev
+    if kind == "updateIsolatedMargin":
+        margin = (_int(action, "asset"), _bool(action, "isBuy"), _signed_int(action, "ntli"))
+        amount = Decimal(margin[2]).scaleb(-6)
+        return wire.update_isolated_margin_action(margin[0], is_buy=margin[1], amount_usd=amount), 1, margin
+    if kind == "noop":
+        return {"type": "noop"}, 1, None
+    if kind == "approveAgent":
+        agent = _address(_field(action, "agentAddress"), "agentAddress")
+        # the official SDK deletes an empty agentName after signing it as ""
+        name = action.get("agentName") or ""
+        if not isinstance(name, str):
+            raise _Malformed("agentName: invalid type: expected a string")
+        canonical = {
+            "type": "approveAgent",
+            "signatureChainId": _str(action, "signatureChainId"),
+            "hyperliquidChain": chain,
+            "agentAddress": agent,
+            "agentName": name,
+            "nonce": nonce,
+        }
+        return canonical, 1, (agent, name)
+    if kind in _UNSUPPORTED:
+        # verified like any user-signed action, then refused: the venue has no spot side
+        canonical = dict(action)
+        canonical["hyperliquidChain"] = chain
+        return canonical, 1, None
+    raise _Malformed(f"unknown variant `{kind}`")
+
+
+def parse_request(body: bytes | Any, chain: str) -> ParsedAction | ParseFailure:
+    """Decode an ``/exchange`` body (bytes, or an already decoded JSON value from a ws post)."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        try:
+            body = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return ParseFailure(400, f"Failed to parse the request body as JSON: {exc}")
+    try:
+        envelope = _obj(body, "body")
+        action = _obj(_field(envelope, "action"), "action")
+        nonce = _int(envelope, "nonce")
+        signature = _obj(_field(envelope, "signature"), "signature")
+        sig = {"r": _str(signature, "r"), "s": _str(signature, "s"), "v": _int(signature, "v")}
+        vault = envelope.get("vaultAddress")
+        vault_address = None if vault is None else _address(vault, "vaultAddress")
+        expires_after = None if envelope.get("expiresAfter") is None else _int(envelope, "expiresAfter")
+        canonical, batch_length, fields = _parse_action(action, nonce, chain)
+    except (_Malformed, InvalidOrderError) as exc:
+        return ParseFailure(422, f"Failed to deserialize the JSON body into the target type: {exc}")
+    return ParsedAction(
+        action_type=canonical["type"],
+        canonical=canonical,
+        nonce=nonce,
+        signature=sig,
+        vault_address=vault_address,
+        expires_after=expires_after,
+        batch_length=batch_length,
+        fields=fields,
+    )
+
+
+@dataclass(slots=True)
+class _SignerNonces:
+    heap: list[int] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+
+class NonceTracker:
+    """Hyperliquid's nonce rule per signer: the 100 highest nonces are kept, a new one must be
+    unused, above the smallest kept once 100 are kept, and within ``(now - 2 days, now + 1 day)``."""
+
+    def __init__(self, kept: int = _NONCES_KEPT) -> None:
+        self._kept = kept
+        self._signers: dict[str, _SignerNonces] = {}
+
+    def check_and_use(self, signer: str, nonce: int, now_ms: int) -> str | None:
+        """Record ``nonce`` for ``signer``; the exchange's error text when it is refused."""
+        state = self._signers.get(signer)
+        if state is None:
+            state = self._signers[signer] = _SignerNonces()
+        if nonce in state.seen:
+            return f"Invalid nonce: duplicate nonce {nonce}"
+        low = now_ms - 2 * _DAY_MS
+        if len(state.heap) >= self._kept:
+            low = max(low, state.heap[0])
+        if nonce <= low:
+            return f"Invalid nonce: nonce too low {nonce} < {low}"
+        high = now_ms + _DAY_MS
+        if nonce >= high:
+            return f"Invalid nonce: nonce too high {nonce} > {high}"
+        heapq.heappush(state.heap, nonce)
+        state.seen.add(nonce)
+        if len(state.heap) > self._kept:
+            state.seen.discard(heapq.heappop(state.heap))
+        return None
+
+
+class ActionProcessor:
+    """Verifies and applies ``/exchange`` actions against one engine."""
+
+    def __init__(
+        self,
+        engine: ExchangeEngine,
+        limiter: RateLimiter,
+        *,
+        is_mainnet: bool,
+        clock: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self._limiter = limiter
+        self._clock = clock
+        self.is_mainnet = is_mainnet
+        self.chain = "Mainnet" if is_mainnet else "Testnet"
+        self.nonces = NonceTracker()
+        self._vault_leaders: dict[str, str] = {}
+
+    def requests_used(self, address: str) -> int:
+        """Actions ``address`` has sent so far (what ``userRateLimit`` reports)."""
+        return self._limiter.used(address)
+
+    def register_vault(self, vault: str, leader: str) -> None:
+        """Let ``leader`` (or its agents) trade for ``vault`` by setting ``vaultAddress``."""
+        self._vault_leaders[vault.lower()] = leader.lower()
+
+    def parse(self, body: bytes | Any) -> ParsedAction | ParseFailure:
+        """Decode a body for this exchange's chain."""
+        return parse_request(body, self.chain)
+
+    def handle(self, body: bytes | Any) -> ActionResult:
+        """Parse and execute one request body."""
+        parsed = self.parse(body)
+        if isinstance(parsed, ParseFailure):
+            return ActionResult(parsed.status, text=parsed.text)
+        return self.execute(parsed)
+
+    def execute(self, parsed: ParsedAction) -> ActionResult:
+        """Verify and apply one parsed action; never raises for anything a client can send."""
+        try:
+            signer = recover_signer(
+                parsed.canonical,
+                parsed.signature,
+                nonce=parsed.nonce,
+                vault_address=parsed.vault_address,
+                expires_after=parsed.expires_after,
+                is_mainnet=self.is_mainnet,
+            )
+        except SignatureError:
+            return _err("Unable to recover signer.")
+        user_signed = parsed.action_type in _USER_SIGNED
+        account = (
+            signer if self._engine.has_account(signer) else None
+        ) if user_signed else self._engine.account_for_signer(signer)
+        if account is None:
+            return _err(f"User or API Wallet {signer} does not exist.")
+        now = self._clock()
+        if parsed.expires_after is not None and parsed.expires_after < now:
+            self._charge(account, 5 * parsed.batch_length, now, parsed.action_type)
+            return _err(f"Action already expired: expiresAfter {parsed.expires_after} < now {now}")
+        nonce_error = self.nonces.check_and_use(signer, parsed.nonce, now)
+        if nonce_error is not None:
+            return _err(nonce_error)
+        user = account
+        if parsed.vault_address is not None and not user_signed:
+            if self._vault_leaders.get(parsed.vault_address) != account:
+                return _err(f"Vault not registered: {parsed.vault_address}")
+            user = parsed.vault_address
+        try:
+            self._charge(user, parsed.batch_length, now, parsed.action_type)
+        except AddressLimitExceeded as exc:
+            return _err(exc.message)
+        try:
+            return self._dispatch(user, parsed)
+        except EngineError as exc:
+            return ActionResult(200, {"status": "err", "response": exc.message}, applied=True)
+
+    def _charge(self, user: str, count: int, now: int, action_type: str) -> None:
+        is_cancel = action_type in ("cancel", "cancelByCloid", "scheduleCancel")
+        self._limiter.charge_address(user, max(count, 1), now, is_cancel=is_cancel)
+
+    def _dispatch(self, user: str, parsed: ParsedAction) -> ActionResult:
+        engine = self._engine
+        kind = parsed.action_type
+        fields = parsed.fields
+        if kind == "order":
+            orders, grouping = fields
+            return _ok({"type": "order", "data": {"statuses": self._place(user, orders, grouping)}})
+        if kind == "cancel":
+            return _ok({"type": "cancel", "data": {"statuses": engine.cancel(user, fields)}})
+        if kind == "cancelByCloid":
+            return _ok({"type": "cancel", "data": {"statuses": engine.cancel_by_cloid(user, fields)}})
+        if kind in ("modify", "batchModify"):
+            statuses = self._modify(user, fields)
+            if kind == "batchModify":
+                return _ok({"type": "order", "data": {"statuses": statuses}})
+            status = statuses[0]
+            if isinstance(status, dict) and "error" in status:
+                return ActionResult(200, {"status": "err", "response": status["error"]}, applied=True)
+            return _ok(_DEFAULT_OK)
+        if kind == "scheduleCancel":
+            engine.schedule_cancel(user, fields)
+        elif kind == "updateLeverage":
+            engine.update_leverage(user, *fields)
+        elif kind == "updateIsolatedMargin":
+            engine.update_isolated_margin(user, *fields)
+        elif kind == "approveAgent":
+            agent, name = fields
+            engine.approve_agent(user, agent, name)
+        elif kind in _UNSUPPORTED:
+            return _err(f"{kind} is not supported by the local exchange (perpetuals only).")
+        return _ok(_DEFAULT_OK)
+
+    def _place(self, user: str, orders: list[wire.OrderSpec], grouping: str) -> list[Any]:
+        return self._engine.place_orders(user, [_order_request(o) for o in orders], grouping)
+
+    def _modify(self, user: str, modifies: list[wire.ModifySpec]) -> list[Any]:
+        pairs = [(m.oid.raw if isinstance(m.oid, wire.Cloid) else m.oid, _order_request(m.order)) for m in modifies]
+        return self._engine.batch_modify(user, pairs)

@@ -1,0 +1,382 @@
+"""`LocalExchange`: the Hyperliquid-compatible local exchange as an aiohttp server.
+
+``POST /info`` answers from the engine (``info.handle_info``), ``POST /exchange`` runs signed actions
+(``actions``), ``/ws`` is the websocket (``ws_hub``), ``POST /admin`` switches faults and funds
+accounts (only when started with ``admin=True``, and only from loopback). A timer task drives
+``engine.advance()`` (funding, triggers, scheduled cancels, liquidations), the liquidity makers and
+the periodic websocket drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from aiohttp import web
+
+from wingbeat.core.tasks import TaskOwner
+from wingbeat.hyperliquid.constants import action_weight, info_weight
+from wingbeat.sim.actions import ActionProcessor, ActionResult, ParseFailure
+from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.faults import FaultInjector, FaultKind
+from wingbeat.sim.info import InfoError, handle_info
+from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
+from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.ws_hub import WsHub
+
+__all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
+
+_log = logging.getLogger("wingbeat.sim.server")
+
+DEFAULT_FUND_AMOUNT = Decimal(1_000_000)
+# axum's default body limit on the real exchange is 2 MiB; oversized bodies get 413
+_MAX_BODY_BYTES = 2 * 1024 * 1024
+_JSON = "application/json"
+def _rate_limited() -> web.Response:
+    # what Hyperliquid answers an IP over its weight budget
+    return web.Response(status=429, body=b"null", content_type=_JSON)
+
+
+class _Dropped(Exception):
+    """A fault dropped the connection instead of answering."""
+
+MarketsArg = Sequence[MarketConfig] | Sequence[Mapping[str, Any]] | str | Path | None
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _load(markets: MarketsArg) -> tuple[MarketConfig, ...]:
+    if markets is None:
+        return DEFAULT_MARKETS
+    if isinstance(markets, str | Path):
+        return load_markets(markets)
+    items = list(markets)
+    if all(isinstance(m, MarketConfig) for m in items):
+        return tuple(m for m in items if isinstance(m, MarketConfig))
+    return markets_from_dicts([m for m in items if isinstance(m, Mapping)])
+
+
+class LocalExchange:
+    """A Hyperliquid-compatible exchange on a local socket, for tests, demos and paper trading.
+
+    ``async with LocalExchange(port=0) as ex:`` starts it on a free port; ``ex.base_url`` is what a
+    client (or the official SDK) is pointed at. It answers as testnet unless ``chain="mainnet"``.
+    ``liquidity`` switches the built-in market makers on (True or a `LiquidityConfig`). Nothing
+    starts before `start`.
+    """
+
+    def __init__(
+        self,
+        markets: MarketsArg = None,
+        *,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        admin: bool = False,
+        chain: Literal["testnet", "mainnet"] = "testnet",
+        liquidity: bool = False,
+        funding_interval_ms: int = 3_600_000,
+        rate_limits: RateLimitConfig | None = None,
+        ws_idle_timeout_s: float = 60.0,
+        max_body_bytes: int = _MAX_BODY_BYTES,
+        tick_ms: int = 100,
+    ) -> None:
+        if chain not in ("testnet", "mainnet"):
+            raise ValueError(f"chain must be 'testnet' or 'mainnet', got {chain!r}")
+        if tick_ms <= 0:
+            raise ValueError("tick_ms must be positive")
+        self.host = host
+        self._requested_port = port
+        self.admin = admin
+        self.chain = chain
+        self._tick_s = tick_ms / 1000
+        self._max_body = max_body_bytes
+        self.engine = ExchangeEngine(_load(markets), seed=seed, funding_interval_ms=funding_interval_ms)
+        self.engine.is_mainnet = chain == "mainnet"
+        self.faults = FaultInjector(seed)
+        self.limiter = RateLimiter(rate_limits or RateLimitConfig(), self._cum_volume)
+        self.actions = ActionProcessor(self.engine, self.limiter, is_mainnet=chain == "mainnet", clock=_wall_ms)
+        self.hub = WsHub(
+            self.engine,
+            self.actions,
+            self.faults,
+            clock=_wall_ms,
+            idle_timeout_s=ws_idle_timeout_s,
+            charge_ip=self._charge_ip,
+        )
+        # TODO(liquidity.py): built-in makers land with the venue half
+        self.makers: Any = None
+        self._tasks = TaskOwner("sim.server", _log)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._last_drop_ms = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The bound TCP port (after `start`)."""
+        if self._port is None:
+            raise RuntimeError("the local exchange is not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` without a trailing slash (what the SDK and the connector take)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://host:port/ws``."""
+        return f"ws://{self.host}:{self.port}/ws"
+
+    async def start(self) -> None:
+        """Bind the socket and start the timer task."""
+        if self._runner is not None:
+            return
+        app = web.Application(client_max_size=self._max_body, middlewares=[self._errors])
+        app.router.add_post("/info", self._info)
+        app.router.add_post("/exchange", self._exchange)
+        app.router.add_get("/ws", self.hub.handle)
+        app.router.add_post("/admin", self._admin)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1] if sockets else self._requested_port
+        if self.makers is not None:
+            self.makers.seed_books()
+        self._tasks.create_task(self._timer(), name="timer")
+        _log.info("local exchange listening on %s (%s)", self.base_url, self.chain)
+
+    async def stop(self) -> None:
+        """Stop the timer, close every connection and release the socket."""
+        await self._tasks.stop()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            self.hub.drop_all()
+            await runner.cleanup()
+
+    async def __aenter__(self) -> LocalExchange:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- in-process API -----------------------------------------------------------------------
+    async def fund(self, address: str, amount: Decimal | int | str = DEFAULT_FUND_AMOUNT) -> None:
+        """Credit ``amount`` USDC to ``address`` (creating the account)."""
+        self.engine.fund(address.lower(), Decimal(amount))
+
+    def register_vault(self, vault: str, leader: str) -> None:
+        """Let ``leader`` trade for ``vault`` through ``vaultAddress`` (the vault must be funded)."""
+        self.actions.register_vault(vault, leader)
+
+    # -- timer --------------------------------------------------------------------------------
+    async def _timer(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            now = _wall_ms()
+            try:
+                self.engine.advance(now)
+                if self.makers is not None:
+                    self.makers.step(now)
+            except Exception:
+                _log.exception("engine tick failed")
+            interval = self.faults.drop_interval_ms
+            if interval is not None and now - self._last_drop_ms >= interval:
+                self._last_drop_ms = now
+                self.faults.drop_websockets()
+
+    def _cum_volume(self, address: str) -> Decimal:
+        account = self.engine.accounts.get(address)
+        return Decimal(0) if account is None else account.cum_volume
+
+    def _charge_ip(self, ip: str, weight: int) -> bool:
+        return self.limiter.charge_ip(ip, weight, _wall_ms())
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        except web.HTTPException:
+            raise
+        except _Dropped:
+            # the client sees its connection reset with no answer
+            if request.transport is not None:
+                request.transport.abort()
+            raise
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception:
+            _log.exception("%s %s failed", request.method, request.path)
+            return web.Response(status=500, text="Internal Server Error")
+
+    async def _read_json(self, request: web.Request) -> Any | web.Response:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413, text="Failed to buffer the request body: length limit exceeded")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return web.Response(status=400, text=f"Failed to parse the request body as JSON: {exc}")
+
+    async def _pre_faults(self, path: str, action: str | None) -> web.Response | None:
+        """Faults that replace the answer before anything is applied."""
+        faults = self.faults
+        if not faults.rules:
+            return None
+        if faults.fire(FaultKind.RATE_LIMIT, path=path, action=action) is not None:
+            return _rate_limited()
+        rule = faults.fire(FaultKind.TIMEOUT, path=path, action=action)
+        if rule is not None:
+            await asyncio.sleep(rule.delay_ms / 1000)
+            raise _Dropped("timeout fault")
+        rule = faults.fire(FaultKind.HTTP_5XX, path=path, action=action)
+        if rule is not None:
+            return web.Response(status=rule.status or 502, text="Bad Gateway")
+        rule = faults.fire(FaultKind.DELAY, path=path, action=action)
+        if rule is not None:
+            await asyncio.sleep(rule.delay_ms / 1000)
+        return None
+
+    def _lost_answer(self, request: web.Request, path: str, action: str | None) -> web.Response | None:
+        """The lost-answer fault, after the request was applied."""
+        rule = self.faults.fire(FaultKind.LOSE_ANSWER, path=path, action=action)
+        if rule is None:
+            return None
+        if rule.status is not None:
+            return web.Response(status=rule.status, text="Bad Gateway")
+        raise _Dropped("lost-answer fault")
+
+    async def _info(self, request: web.Request) -> web.Response:
+        body = await self._read_json(request)
+        if isinstance(body, web.Response):
+            return body
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return web.Response(
+                status=422, text="Failed to deserialize the JSON body into the target type: missing field `type`"
+            )
+        kind: str = body["type"]
+        if not self._charge_ip(request.remote or "?", info_weight(kind)):
+            return _rate_limited()
+        early = await self._pre_faults("/info", None)
+        if early is not None:
+            return early
+        try:
+            reply = handle_info(self.engine, body, requests_used=self.limiter.used)
+        except InfoError as exc:
+            return web.Response(status=exc.status, text=exc.text)
+        return web.Response(body=orjson.dumps(reply), content_type=_JSON)
+
+    async def _exchange(self, request: web.Request) -> web.Response:
+        body = await self._read_json(request)
+        if isinstance(body, web.Response):
+            return body
+        parsed = self.actions.parse(body)
+        action = None if isinstance(parsed, ParseFailure) else parsed.action_type
+        weight = 1 if isinstance(parsed, ParseFailure) else action_weight(parsed.batch_length)
+        if not self._charge_ip(request.remote or "?", weight):
+            return _rate_limited()
+        if isinstance(parsed, ParseFailure):
+            return web.Response(status=parsed.status, text=parsed.text)
+        early = await self._pre_faults("/exchange", action)
+        if early is not None:
+            return early
+        result: ActionResult = self.actions.execute(parsed)
+        lost = self._lost_answer(request, "/exchange", action) if self.faults.rules else None
+        if lost is not None:
+            return lost
+        return web.Response(status=result.status, body=result.body(), content_type=_JSON)
+
+    async def _admin(self, request: web.Request) -> web.Response:
+        if not self.admin or not _is_loopback(request.remote):
+            return web.Response(status=404, text="Not Found")
+        body = await self._read_json(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            answer = await self._admin_command(body)
+        except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
+            return web.Response(status=400, text=f"Bad admin command: {exc}")
+        return web.Response(body=orjson.dumps({"status": "ok", "response": answer}), content_type=_JSON)
+
+    async def _admin_command(self, command: Any) -> Any:
+        """``fund`` (user, amount), ``setOraclePrice`` (coin, px), ``advance`` (optional nowMs),
+        ``registerVault`` (vault, leader), and the fault commands of `FaultInjector.apply_command`."""
+        if not isinstance(command, dict):
+            raise ValueError("the command must be a JSON object")
+        kind = command.get("type")
+        if kind == "fund":
+            await self.fund(str(command["user"]), Decimal(str(command.get("amount", DEFAULT_FUND_AMOUNT))))
+            return "ok"
+        if kind == "setOraclePrice":
+            self.engine.set_oracle_price(str(command["coin"]), Decimal(str(command["px"])))
+            return "ok"
+        if kind == "advance":
+            now = command.get("nowMs")
+            self.engine.advance(None if now is None else int(now))
+            return "ok"
+        if kind == "registerVault":
+            self.register_vault(str(command["vault"]), str(command["leader"]))
+            return "ok"
+        return self.faults.apply_command(command)
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if remote is None:
+        return False
+    try:
+        return ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+async def run_local_exchange(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    fund: Sequence[tuple[str, Decimal]] = (),
+    chain: Literal["testnet", "mainnet"] = "testnet",
+    admin: bool = False,
+    seed: int = 0,
+    *,
+    markets: MarketsArg = None,
+    liquidity: bool = True,
+) -> None:
+    """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # not on the main thread or not supported: the caller cancels us instead
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with LocalExchange(
+        markets, seed=seed, host=host, port=port, admin=admin, chain=chain, liquidity=liquidity
+    ) as ex:
+        for address, amount in fund:
+            await ex.fund(address, amount)
+        print(f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+

@@ -1,0 +1,501 @@
+"""Websocket side of the local exchange: subscriptions, channel fan-out, ping, ``post``.
+
+Engine events arrive synchronously through ``ExchangeEngine.subscribe``. Book and context
+signals are coalesced: they mark a coin dirty and one flush, scheduled with ``call_soon``, renders
+each affected channel once (from ``info.handle_info``, so the websocket and ``/info`` agree).
+Every rendered message is serialised once with orjson and the same bytes are queued to every
+subscriber; each connection has one writer task, owned by its handler, that drains its queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from wingbeat.sim.actions import ActionProcessor, ParseFailure
+from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.faults import FaultInjector, FaultKind
+from wingbeat.sim.info import (
+    InfoError,
+    handle_info,
+    render_active_asset_ctx,
+    render_all_mids,
+    render_bbo,
+    render_candle,
+    render_l2_book,
+)
+from wingbeat.sim.rate_limits import action_weight, info_weight
+from wingbeat.sim.types import (
+    AssetCtxChanged,
+    BookChanged,
+    EngineEvent,
+    FillsEvent,
+    FundingEvent,
+    LiquidationEvent,
+    NonUserCancelEvent,
+    OrderUpdatesEvent,
+    TradesEvent,
+)
+
+__all__ = ["CANDLE_INTERVALS_MS", "WsHub"]
+
+_log = logging.getLogger("wingbeat.sim.ws_hub")
+
+_MINUTE = 60_000
+CANDLE_INTERVALS_MS: dict[str, int] = {
+    "1m": _MINUTE,
+    "3m": 3 * _MINUTE,
+    "5m": 5 * _MINUTE,
+    "15m": 15 * _MINUTE,
+    "30m": 30 * _MINUTE,
+    "1h": 60 * _MINUTE,
+    "2h": 120 * _MINUTE,
+    "4h": 240 * _MINUTE,
+    "8h": 480 * _MINUTE,
+    "12h": 720 * _MINUTE,
+    "1d": 1440 * _MINUTE,
+    "3d": 3 * 1440 * _MINUTE,
+    "1w": 7 * 1440 * _MINUTE,
+    "1M": 30 * 1440 * _MINUTE,
+}
+_COIN_TYPES = frozenset({"l2Book", "trades", "bbo", "candle", "activeAssetCtx"})
+_USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
+_CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
+_PONG = orjson.dumps({"channel": "pong"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Sub:
+    """A normalised subscription: the key of the fan-out index."""
+
+    type: str
+    coin: str | None = None
+    user: str | None = None
+    interval: str | None = None
+    n_sig_figs: int | None = None
+    mantissa: int | None = None
+
+    def echo(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.coin is not None:
+            out["coin"] = self.coin
+        if self.user is not None:
+            out["user"] = self.user
+        if self.interval is not None:
+            out["interval"] = self.interval
+        if self.n_sig_figs is not None:
+            out["nSigFigs"] = self.n_sig_figs
+        if self.mantissa is not None:
+            out["mantissa"] = self.mantissa
+        return out
+
+    @property
+    def channel(self) -> str:
+        return _CHANNEL.get(self.type, self.type)
+
+
+class _Invalid(Exception):
+    pass
+
+
+class _Connection:
+    """One websocket client: its subscriptions and its outbound queue."""
+
+    __slots__ = ("faults", "held", "queue", "subs", "transport", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, faults: FaultInjector) -> None:
+        self.ws = ws
+        self.transport = request.transport
+        self.faults = faults
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.subs: set[_Sub] = set()
+        self.held: bytes | None = None  # a message held back by the reorder fault
+
+    def send(self, frame: bytes) -> None:
+        """Queue a control frame (acks, pong, post answers): never duplicated nor reordered."""
+        self.queue.put_nowait(frame)
+        if self.held is not None:
+            self.queue.put_nowait(self.held)
+            self.held = None
+
+    def send_data(self, frame: bytes) -> None:
+        """Queue a channel message, through the duplicate / reorder faults."""
+        if self.faults.fire(FaultKind.WS_REORDER, path="/ws") is not None and self.held is None:
+            self.held = frame
+            return
+        self.send(frame)
+        if self.faults.fire(FaultKind.WS_DUPLICATE, path="/ws") is not None:
+            self.queue.put_nowait(frame)
+
+    def drop(self) -> None:
+        """Cut the connection abruptly, as a network failure would."""
+        if self.transport is not None:
+            self.transport.abort()
+        self.queue.put_nowait(None)
+
+
+def _frame(channel: str, data: Any) -> bytes:
+    return orjson.dumps({"channel": channel, "data": data})
+
+
+class WsHub:
+    """All websocket connections of one local exchange."""
+
+    def __init__(
+        self,
+        engine: ExchangeEngine,
+        actions: ActionProcessor,
+        faults: FaultInjector,
+        *,
+        clock: Callable[[], int],
+        idle_timeout_s: float = 60.0,
+        charge_ip: Callable[[str, int], bool] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._actions = actions
+        self._faults = faults
+        self._clock = clock
+        self.idle_timeout_s = idle_timeout_s
+        self._charge_ip = charge_ip
+        self._connections: set[_Connection] = set()
+        self._index: dict[_Sub, set[_Connection]] = {}
+        self._dirty_books: set[str] = set()
+        self._dirty_ctx: set[str] = set()
+        self._dirty_candles: set[str] = set()
+        self._mids_dirty = False
+        self._flush_scheduled = False
+        self._last_bbo: dict[str, bytes] = {}
+        self._last_mids: bytes | None = None
+        self.messages_sent = 0
+        engine.subscribe(self._on_event)
+        faults.add_drop_listener(self.drop_all)
+
+    @property
+    def connection_count(self) -> int:
+        """Open websocket connections."""
+        return len(self._connections)
+
+    def drop_all(self) -> None:
+        """Cut every connection now (the ``ws_drop`` fault)."""
+        for conn in list(self._connections):
+            conn.drop()
+
+    # -- connection lifecycle -----------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """The aiohttp handler of ``/ws``: read frames until the client leaves or idles out."""
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        conn = _Connection(ws, request, self._faults)
+        self._connections.add(conn)
+        writer = asyncio.get_running_loop().create_task(self._writer(conn), name="sim.ws.writer")
+        try:
+            await self._reader(conn, request.remote or "?")
+        finally:
+            self._connections.discard(conn)
+            for sub in conn.subs:
+                self._unindex(sub, conn)
+            conn.queue.put_nowait(None)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def _reader(self, conn: _Connection, ip: str) -> None:
+        ws = conn.ws
+        while True:
+            try:
+                msg = await ws.receive(timeout=self.idle_timeout_s)
+            except TimeoutError:
+                _log.info("closing idle websocket connection from %s", ip)
+                return
+            if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+                try:
+                    self._on_message(conn, msg.data, ip)
+                except Exception:
+                    # a bug here must not take the connection (or the server) down silently
+                    _log.exception("websocket message handling failed")
+                    conn.send(_frame("error", "Internal error"))
+            elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return
+
+    async def _writer(self, conn: _Connection) -> None:
+        ws = conn.ws
+        while True:
+            frame = await conn.queue.get()
+            if frame is None:
+                return
+            try:
+                await ws.send_frame(frame, WSMsgType.TEXT)
+            except (ConnectionError, RuntimeError):
+                return
+            self.messages_sent += 1
+
+    # -- client messages ----------------------------------------------------------------------
+    def _on_message(self, conn: _Connection, data: str | bytes, ip: str) -> None:
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            conn.send(_frame("error", f"Invalid JSON: {str(data)[:200]}"))
+            return
+        method = msg.get("method") if isinstance(msg, dict) else None
+        if method == "ping":
+            conn.send(_PONG)
+        elif method in ("subscribe", "unsubscribe"):
+            self._on_subscription(conn, method, msg.get("subscription"))
+        elif method == "post":
+            self._on_post(conn, msg, ip)
+        else:
+            conn.send(_frame("error", f"Unknown method: {str(data)[:200]}"))
+
+    def _on_subscription(self, conn: _Connection, method: str, raw: Any) -> None:
+        text = orjson.dumps(raw).decode()
+        try:
+            sub = self._parse_sub(raw)
+        except _Invalid:
+            conn.send(_frame("error", f"Invalid subscription {text}"))
+            return
+        if method == "subscribe":
+            if sub in conn.subs:
+                conn.send(_frame("error", f"Already subscribed: {text}"))
+                return
+            conn.subs.add(sub)
+            self._index.setdefault(sub, set()).add(conn)
+            conn.send(_frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo()}))
+            self._send_snapshot(conn, sub)
+        else:
+            if sub not in conn.subs:
+                conn.send(_frame("error", f"Already unsubscribed: {text}"))
+                return
+            conn.subs.discard(sub)
+            self._unindex(sub, conn)
+            conn.send(_frame("subscriptionResponse", {"method": "unsubscribe", "subscription": sub.echo()}))
+
+    def _unindex(self, sub: _Sub, conn: _Connection) -> None:
+        conns = self._index.get(sub)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self._index[sub]
+
+    def _parse_sub(self, raw: Any) -> _Sub:
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            raise _Invalid
+        kind = raw["type"]
+        if kind == "allMids":
+            return _Sub("allMids")
+        coin = user = interval = None
+        n_sig_figs = mantissa = None
+        if kind in _COIN_TYPES:
+            coin = raw.get("coin")
+            if not isinstance(coin, str) or self._engine.asset_index(coin) is None:
+                raise _Invalid
+        elif kind in _USER_TYPES:
+            user = raw.get("user")
+            if not isinstance(user, str) or len(user) != 42 or not user.startswith("0x"):
+                raise _Invalid
+            user = user.lower()
+        else:
+            raise _Invalid
+        if kind == "candle":
+            interval = raw.get("interval")
+            if interval not in CANDLE_INTERVALS_MS:
+                raise _Invalid
+        if kind == "l2Book":
+            n_sig_figs = raw.get("nSigFigs")
+            mantissa = raw.get("mantissa")
+            if n_sig_figs not in (None, 2, 3, 4, 5) or mantissa not in (None, 1, 2, 5):
+                raise _Invalid
+            if mantissa is not None and n_sig_figs != 5:
+                raise _Invalid
+        return _Sub(kind, coin, user, interval, n_sig_figs, mantissa)
+
+    def _on_post(self, conn: _Connection, msg: Mapping[str, Any], ip: str) -> None:
+        post_id = msg.get("id")
+        request = msg.get("request")
+        if isinstance(post_id, bool) or not isinstance(post_id, int) or not isinstance(request, dict):
+            conn.send(_frame("error", f"Invalid post request id={post_id}"))
+            return
+        kind = request.get("type")
+        payload = request.get("payload")
+        if kind == "info" and isinstance(payload, dict) and isinstance(payload.get("type"), str):
+            if not self._charge(ip, info_weight(payload["type"])):
+                response: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
+            else:
+                try:
+                    reply = handle_info(self._engine, payload, requests_used=self._actions.requests_used)
+                    response = {"type": "info", "payload": {"type": payload["type"], "data": reply}}
+                except InfoError as exc:
+                    response = {"type": "error", "payload": f"{exc.status} {exc.text}"}
+        elif kind == "action":
+            parsed = self._actions.parse(payload)
+            weight = 1 if isinstance(parsed, ParseFailure) else action_weight(parsed.batch_length)
+            if not self._charge(ip, weight):
+                response = {"type": "error", "payload": "429 Too Many Requests"}
+            elif isinstance(parsed, ParseFailure):
+                response = {"type": "error", "payload": f"{parsed.status} {parsed.text}"}
+            else:
+                result = self._actions.execute(parsed)
+                if self._faults.fire(FaultKind.LOSE_ANSWER, path="/ws", action=parsed.action_type):
+                    conn.drop()
+                    return
+                response = {"type": "action", "payload": result.payload}
+        else:
+            conn.send(_frame("error", f"Invalid post request id={post_id}"))
+            return
+        conn.send(_frame("post", {"id": post_id, "response": response}))
+
+    def _charge(self, ip: str, weight: int) -> bool:
+        return self._charge_ip is None or self._charge_ip(ip, weight)
+
+    # -- rendering ----------------------------------------------------------------------------
+    def _render(self, sub: _Sub) -> Any:
+        """The current data of a snapshot-able subscription, None when there is nothing to send."""
+        engine = self._engine
+        if sub.type == "allMids":
+            return {"mids": render_all_mids(engine)}
+        market = engine.market(sub.coin or "")
+        if market is None:
+            return None
+        if sub.type == "l2Book":
+            return render_l2_book(engine, market, sub.n_sig_figs)
+        if sub.type == "bbo":
+            return render_bbo(engine, market)
+        if sub.type == "activeAssetCtx":
+            return render_active_asset_ctx(market)
+        if sub.type == "candle":
+            span = CANDLE_INTERVALS_MS[sub.interval or "1m"]
+            now = self._clock()
+            return render_candle(market, sub.interval or "1m", now - now % span)
+        return None
+
+    def _send_snapshot(self, conn: _Connection, sub: _Sub) -> None:
+        user = sub.user or ""
+        if sub.type == "userFills":
+            fills = handle_info(self._engine, {"type": "userFills", "user": user})
+            conn.send(_frame("userFills", {"isSnapshot": True, "user": user, "fills": fills}))
+            return
+        if sub.type == "userFundings":
+            history = handle_info(self._engine, {"type": "userFunding", "user": user, "startTime": 0})
+            fundings = [_funding_item(h) for h in history] if isinstance(history, list) else []
+            conn.send(_frame("userFundings", {"isSnapshot": True, "user": user, "fundings": fundings}))
+            return
+        data = self._render(sub)
+        if data is not None:
+            conn.send(_frame(sub.channel, data))
+
+    # -- engine events ------------------------------------------------------------------------
+    def _publish(self, subs: Iterable[_Sub], channel: str, data: Any) -> None:
+        conns = [c for sub in subs for c in self._index.get(sub, ())]
+        if not conns or self._faults.suppresses(channel):
+            return
+        frame = _frame(channel, data)
+        for conn in conns:
+            conn.send_data(frame)
+
+    def _on_event(self, event: EngineEvent) -> None:
+        if not self._index:
+            return
+        try:
+            self._route(event)
+        except Exception:
+            # the engine must never fail an action because a subscriber could not be served
+            _log.exception("websocket fan-out of %s failed", type(event).__name__)
+
+    def _route(self, event: EngineEvent) -> None:
+        if isinstance(event, BookChanged):
+            self._mark(self._dirty_books, event.coin)
+        elif isinstance(event, AssetCtxChanged):
+            self._mark(self._dirty_ctx, event.coin)
+        elif isinstance(event, TradesEvent):
+            if event.trades:
+                self._publish([_Sub("trades", coin=event.coin)], "trades", event.trades)
+            self._mark(self._dirty_candles, event.coin)
+        elif isinstance(event, OrderUpdatesEvent):
+            self._publish([_Sub("orderUpdates", user=event.user)], "orderUpdates", event.updates)
+        elif isinstance(event, FillsEvent):
+            self._publish([_Sub("userFills", user=event.user)], "userFills", {"user": event.user, "fills": event.fills})
+            self._publish([_Sub("userEvents", user=event.user)], "user", {"fills": event.fills})
+        elif isinstance(event, FundingEvent):
+            self._publish([_Sub("userEvents", user=event.user)], "user", {"funding": event.funding})
+            data = {"user": event.user, "fundings": [event.funding]}
+            self._publish([_Sub("userFundings", user=event.user)], "userFundings", data)
+        elif isinstance(event, LiquidationEvent):
+            self._publish([_Sub("userEvents", user=event.user)], "user", {"liquidation": event.liquidation})
+        elif isinstance(event, NonUserCancelEvent):
+            self._publish([_Sub("userEvents", user=event.user)], "user", {"nonUserCancel": event.cancels})
+
+    def _mark(self, dirty: set[str], coin: str) -> None:
+        dirty.add(coin)
+        self._mids_dirty = True
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Render every dirty coin's book, bbo, context and candle channels once."""
+        self._flush_scheduled = False
+        books, ctxs, candles = self._dirty_books, self._dirty_ctx, self._dirty_candles
+        self._dirty_books, self._dirty_ctx, self._dirty_candles = set(), set(), set()
+        try:
+            for sub in list(self._index):
+                if sub.coin in books and sub.type == "l2Book":
+                    self._publish([sub], "l2Book", self._render(sub))
+                elif sub.coin in books and sub.type == "bbo":
+                    self._publish_bbo(sub)
+                elif (sub.coin in ctxs and sub.type == "activeAssetCtx") or (
+                    sub.coin in candles and sub.type == "candle"
+                ):
+                    data = self._render(sub)
+                    if data is not None:
+                        self._publish([sub], sub.channel, data)
+            if self._mids_dirty:
+                self._mids_dirty = False
+                self._publish_mids()
+        except Exception:
+            _log.exception("websocket flush failed")
+
+    def _publish_bbo(self, sub: _Sub) -> None:
+        data = self._render(sub)
+        if data is None:
+            return
+        # bbo is only pushed when it changed
+        key = orjson.dumps(data["bbo"])
+        if self._last_bbo.get(sub.coin or "") == key:
+            return
+        self._last_bbo[sub.coin or ""] = key
+        self._publish([sub], "bbo", data)
+
+    def _publish_mids(self) -> None:
+        sub = _Sub("allMids")
+        if sub not in self._index:
+            return
+        data = self._render(sub)
+        key = orjson.dumps(data)
+        if key == self._last_mids:
+            return
+        self._last_mids = key
+        self._publish([sub], "allMids", data)
+
+
+def _top(levels: list[Any]) -> Any:
+    return levels[0] if levels else None
+
+
+def _funding_item(entry: Mapping[str, Any]) -> dict[str, Any]:
+    delta = entry.get("delta", {})
+    return {
+        "time": entry.get("time"),
+        "coin": delta.get("coin"),
+        "usdc": delta.get("usdc"),
+        "szi": delta.get("szi"),
+        "fundingRate": delta.get("fundingRate"),
+        "nSamples": delta.get("nSamples"),
+    }
+

@@ -1,0 +1,290 @@
+"""``/exchange`` processing without sockets: canonical re-serialisation, signer, nonces, dispatch."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from wingbeat.hyperliquid.signing import address_from_public_key, sign_agent, sign_l1_action
+from wingbeat.sim.actions import ActionProcessor, ActionResult, NonceTracker
+from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS, RateLimitConfig, RateLimiter
+
+NOW = 1_700_000_000_000
+DAY = 86_400_000
+
+
+def _new_key() -> tuple[str, str]:
+    import coincurve
+
+    secret = secrets.token_bytes(32)
+    address = address_from_public_key(coincurve.PrivateKey(secret).public_key)
+    return "0x" + secret.hex(), address
+
+
+class Harness:
+    """An engine and an action processor on a frozen clock, plus a funded throwaway key."""
+
+    def __init__(self, limits: RateLimitConfig = RELAXED_RATE_LIMITS) -> None:
+        self.now = NOW
+        clock: Callable[[], int] = lambda: self.now  # noqa: E731 - the clock reads the mutable field
+        self.engine = ExchangeEngine(clock=clock)
+        self.processor = ActionProcessor(self.engine, RateLimiter(limits), is_mainnet=False, clock=clock)
+        self.key, self.address = _new_key()
+        self.engine.fund(self.address, Decimal(1_000_000))
+        self._nonce = NOW
+
+    def next_nonce(self) -> int:
+        self._nonce += 1
+        return self._nonce
+
+    def body(
+        self,
+        action: dict[str, Any],
+        *,
+        key: str | None = None,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+        signed_action: dict[str, Any] | None = None,
+    ) -> bytes:
+        nonce = self.next_nonce() if nonce is None else nonce
+        sig = sign_l1_action(key or self.key, signed_action or action, vault, nonce, expires_after, False)
+        envelope = {
+            "action": action,
+            "nonce": nonce,
+            "signature": sig,
+            "vaultAddress": vault,
+            "expiresAfter": expires_after,
+        }
+        return orjson.dumps(envelope)
+
+    def post(self, action: dict[str, Any], **kw: Any) -> ActionResult:
+        return self.processor.handle(self.body(action, **kw))
+
+
+def _order(
+    px: str = "50000", sz: str = "0.001", *, tif: str = "Gtc", cloid: str | None = None
+) -> dict[str, Any]:
+    wire: dict[str, Any] = {"a": 0, "b": True, "p": px, "s": sz, "r": False, "t": {"limit": {"tif": tif}}}
+    if cloid is not None:
+        wire["c"] = cloid
+    return {"type": "order", "orders": [wire], "grouping": "na"}
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+def test_signed_order_rests_and_answers_in_hyperliquid_envelope(h: Harness) -> None:
+    result = h.post(_order(cloid="0x" + "ab" * 16))
+    assert result.status == 200 and result.applied
+    status = result.payload["response"]["data"]["statuses"][0]
+    assert result.payload["status"] == "ok" and result.payload["response"]["type"] == "order"
+    assert status["resting"]["cloid"] == "0x" + "ab" * 16
+    assert isinstance(status["resting"]["oid"], int)
+
+
+def test_keys_sent_in_another_order_are_rebuilt_canonically_and_verify(h: Harness) -> None:
+    action = _order()
+    shuffled = {
+        "grouping": "na",
+        "orders": [dict(reversed(list(action["orders"][0].items())))],
+        "type": "order",
+    }
+    result = h.processor.handle(h.body(shuffled, signed_action=action))
+    assert result.payload["status"] == "ok"
+
+
+def test_client_that_signed_keys_in_wrong_order_recovers_another_address(h: Harness) -> None:
+    action = _order()
+    wrong = {"type": "order", "grouping": "na", "orders": action["orders"]}
+    result = h.processor.handle(h.body(wrong, signed_action=wrong))
+    message = result.payload["response"]
+    assert result.payload["status"] == "err"
+    assert message.startswith("User or API Wallet 0x") and message.endswith(" does not exist.")
+    assert h.address not in message
+
+
+def test_trailing_zero_price_signed_verbatim_fails_as_in_production(h: Harness) -> None:
+    result = h.post(_order(px="50000.0"))
+    assert result.payload["status"] == "err"
+    assert "does not exist" in result.payload["response"]
+
+
+def test_unknown_signer_is_answered_does_not_exist(h: Harness) -> None:
+    other_key, other_address = _new_key()
+    result = h.post(_order(), key=other_key)
+    assert result.payload == {
+        "status": "err",
+        "response": f"User or API Wallet {other_address} does not exist.",
+    }
+
+
+def test_malformed_signature_is_unable_to_recover_signer(h: Harness) -> None:
+    envelope = orjson.loads(h.body(_order()))
+    envelope["signature"] = {"r": "0xzz", "s": "0x1", "v": 27}
+    result = h.processor.handle(orjson.dumps(envelope))
+    assert result.payload == {"status": "err", "response": "Unable to recover signer."}
+
+
+def test_replayed_nonce_is_refused_and_not_applied_twice(h: Harness) -> None:
+    body = h.body(_order())
+    assert h.processor.handle(body).payload["status"] == "ok"
+    nonce = orjson.loads(body)["nonce"]
+    replay = h.processor.handle(body)
+    assert replay.payload == {"status": "err", "response": f"Invalid nonce: duplicate nonce {nonce}"}
+    assert not replay.applied
+    assert len(h.engine.accounts[h.address].open_orders) == 1
+
+
+def test_nonce_outside_the_time_window_is_too_low_or_too_high(h: Harness) -> None:
+    low = h.post(_order(), nonce=NOW - 2 * DAY - 5)
+    assert low.payload["response"].startswith(f"Invalid nonce: nonce too low {NOW - 2 * DAY - 5} < ")
+    high = h.post(_order(), nonce=NOW + DAY + 5)
+    assert high.payload["response"] == f"Invalid nonce: nonce too high {NOW + DAY + 5} > {NOW + DAY}"
+
+
+def test_nonce_tracker_keeps_the_100_highest_per_signer() -> None:
+    tracker = NonceTracker()
+    for n in range(1, 101):
+        assert tracker.check_and_use("0xa", NOW + n, NOW) is None
+    assert tracker.check_and_use("0xa", NOW, NOW) == f"Invalid nonce: nonce too low {NOW} < {NOW + 1}"
+    assert tracker.check_and_use("0xa", NOW + 500, NOW) is None
+    assert tracker.check_and_use("0xb", NOW, NOW) is None, "another signer has its own set"
+
+
+def test_expired_action_is_refused(h: Harness) -> None:
+    result = h.post(_order(), expires_after=NOW - 1)
+    assert result.payload["status"] == "err"
+    assert result.payload["response"].startswith("Action already expired")
+    assert not h.engine.accounts[h.address].open_orders
+
+
+def test_action_with_future_expiry_is_applied(h: Harness) -> None:
+    assert h.post(_order(), expires_after=NOW + 60_000).payload["status"] == "ok"
+
+
+def test_approved_agent_without_name_signs_for_the_account(h: Harness) -> None:
+    agent_key, agent_address = _new_key()
+    nonce = h.next_nonce()
+    action: dict[str, Any] = {
+        "type": "approveAgent",
+        "agentAddress": agent_address,
+        "agentName": "",
+        "nonce": nonce,
+    }
+    sig = sign_agent(h.key, action, False)
+    del action["agentName"]  # what the official SDK posts for an unnamed agent
+    envelope = {
+        "action": action,
+        "nonce": nonce,
+        "signature": sig,
+        "vaultAddress": None,
+        "expiresAfter": None,
+    }
+    assert h.processor.handle(orjson.dumps(envelope)).payload == {
+        "status": "ok",
+        "response": {"type": "default"},
+    }
+    placed = h.post(_order(), key=agent_key)
+    assert "resting" in placed.payload["response"]["data"]["statuses"][0]
+    assert len(h.engine.accounts[h.address].open_orders) == 1
+
+
+def test_vault_address_trades_for_a_registered_vault_only(h: Harness) -> None:
+    _, vault = _new_key()
+    h.engine.fund(vault, Decimal(100_000))
+    refused = h.post(_order(), vault=vault)
+    assert refused.payload == {"status": "err", "response": f"Vault not registered: {vault}"}
+    h.processor.register_vault(vault, h.address)
+    assert h.post(_order(), vault=vault).payload["status"] == "ok"
+    assert len(h.engine.accounts[vault].open_orders) == 1
+    assert not h.engine.accounts[h.address].open_orders
+
+
+def test_cancel_and_cancel_by_cloid_answer_cancel_statuses(h: Harness) -> None:
+    cloid = "0x" + "01" * 16
+    oid = h.post(_order()).payload["response"]["data"]["statuses"][0]["resting"]["oid"]
+    h.post(_order(px="49000", cloid=cloid))
+    cancel = h.post({"type": "cancel", "cancels": [{"a": 0, "o": oid}, {"a": 0, "o": 1}]})
+    statuses = cancel.payload["response"]["data"]["statuses"]
+    assert cancel.payload["response"]["type"] == "cancel"
+    assert statuses[0] == "success"
+    assert statuses[1]["error"].startswith("Order was never placed, already canceled, or filled.")
+    by_cloid = h.post({"type": "cancelByCloid", "cancels": [{"asset": 0, "cloid": cloid}]})
+    assert by_cloid.payload["response"] == {"type": "cancel", "data": {"statuses": ["success"]}}
+
+
+def test_modify_and_batch_modify(h: Harness) -> None:
+    oid = h.post(_order()).payload["response"]["data"]["statuses"][0]["resting"]["oid"]
+    new_order = _order(px="49000")["orders"][0]
+    single = h.post({"type": "modify", "oid": oid, "order": new_order})
+    assert single.payload == {"status": "ok", "response": {"type": "default"}}
+    (live,) = h.engine.accounts[h.address].open_orders.values()
+    assert live.limit_px == Decimal("49000")
+    batch = h.post({"type": "batchModify", "modifies": [{"oid": 42, "order": new_order}]})
+    assert batch.payload["response"]["type"] == "order"
+    assert "error" in batch.payload["response"]["data"]["statuses"][0]
+
+
+def test_leverage_schedule_cancel_and_noop_answer_default(h: Harness) -> None:
+    default = {"status": "ok", "response": {"type": "default"}}
+    assert h.post({"type": "updateLeverage", "asset": 0, "isCross": True, "leverage": 10}).payload == default
+    assert h.post({"type": "scheduleCancel", "time": NOW + 60_000}).payload == default
+    assert h.post({"type": "noop"}).payload == default
+    too_high = h.post({"type": "updateLeverage", "asset": 0, "isCross": True, "leverage": 500})
+    assert too_high.payload["status"] == "err"
+
+
+def test_bodies_that_do_not_deserialise_get_axum_texts(h: Harness) -> None:
+    bad_json = h.processor.handle(b"{not json")
+    assert bad_json.status == 400 and bad_json.text is not None
+    assert bad_json.text.startswith("Failed to parse the request body as JSON")
+    unknown = h.processor.handle(h.body({"type": "teleport"}))
+    assert unknown.status == 422 and unknown.text is not None
+    assert unknown.text.startswith("Failed to deserialize the JSON body into the target type")
+    wrong_type = orjson.loads(h.body(_order()))
+    wrong_type["action"]["orders"][0]["p"] = 50000
+    assert h.processor.handle(orjson.dumps(wrong_type)).status == 422
+    no_nonce = orjson.loads(h.body(_order()))
+    del no_nonce["nonce"]
+    assert h.processor.handle(orjson.dumps(no_nonce)).status == 422
+
+
+def test_address_rate_limit_answers_the_exchange_text() -> None:
+    h = Harness(RateLimitConfig(address_initial_buffer=1, exhausted_interval_ms=10_000))
+    assert h.post({"type": "noop"}).payload["status"] == "ok"
+    assert h.post({"type": "noop"}).payload["status"] == "ok"  # the once-per-10s allowance
+    refused = h.post({"type": "noop"})
+    assert refused.payload["status"] == "err"
+    assert refused.payload["response"].startswith("Too many cumulative requests sent (3 > 1)")
+
+
+def test_usd_send_is_verified_then_refused_as_unsupported(h: Harness) -> None:
+    from wingbeat.hyperliquid.signing import sign_usd_transfer_action
+
+    nonce = h.next_nonce()
+    action: dict[str, Any] = {
+        "destination": "0x" + "11" * 20,
+        "amount": "1",
+        "time": nonce,
+        "type": "usdSend",
+    }
+    sig = sign_usd_transfer_action(h.key, action, False)
+    envelope = {
+        "action": action,
+        "nonce": nonce,
+        "signature": sig,
+        "vaultAddress": None,
+        "expiresAfter": None,
+    }
+    result = h.processor.handle(orjson.dumps(envelope))
+    assert result.payload["status"] == "err"
+    assert "not supported" in result.payload["response"]
