@@ -32,7 +32,14 @@ from typing import Any, Literal
 
 from wingbeat.core.connector_base import PerpetualConnectorBase
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
-from wingbeat.core.errors import InvalidOrderError, NotReadyError, TransportError
+from wingbeat.core.errors import (
+    AuthenticationError,
+    ExchangeRejection,
+    InvalidOrderError,
+    NotReadyError,
+    RateLimitedError,
+    TransportError,
+)
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.order_book_tracker import OrderBookTracker
@@ -325,7 +332,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     async def _send(self, action: dict[str, Any], batch_length: int = 1) -> Any:
         if self._sender is None:
             raise NotReadyError("connector is not started")
-        return await self._sender.send(action, self._signer.next_nonce(), batch_length=batch_length)
+        try:
+            return await self._sender.send(action, self._signer.next_nonce(), batch_length=batch_length)
+        except (RateLimitedError, AuthenticationError) as exc:
+            # refused before anything was done: as definite as a rejection, so no reconciliation round
+            raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
         triggers = self._triggers
