@@ -317,8 +317,10 @@ def _check_user_signed(
     nonce: int,
     call: Callable[[Exchange], Any],
     ours: Callable[[Any, dict[str, Any], bool], signing.Signature],
+    *,
+    vault: str | None = None,
 ) -> None:
-    sdk_action, sdk_signature = _sdk(key, is_mainnet, None, None, nonce, call)
+    sdk_action, sdk_signature = _sdk(key, is_mainnet, vault, None, nonce, call)
     action = {k: v for k, v in sdk_action.items() if k not in ("signatureChainId", "hyperliquidChain")}
     if sdk_action["type"] == "approveAgent":
         action.setdefault("agentName", "")
@@ -341,6 +343,7 @@ def _check_user_signed(
     amount=decimals(max_places=6),
     to_perp=st.booleans(),
     agent_name=st.none() | st.text(max_size=12),
+    vault=vaults,
 )
 def test_user_signed_actions_identical_to_sdk(
     key: str,
@@ -350,6 +353,7 @@ def test_user_signed_actions_identical_to_sdk(
     amount: Decimal,
     to_perp: bool,
     agent_name: str | None,
+    vault: str | None,
 ) -> None:
     value = float(amount)
     context = (key, is_mainnet, nonce)
@@ -361,8 +365,11 @@ def test_user_signed_actions_identical_to_sdk(
         lambda ex: ex.withdraw_from_bridge(value, destination),
         signing.sign_withdraw_from_bridge_action,
     )
-    _check_user_signed(
-        *context, lambda ex: ex.usd_class_transfer(value, to_perp), signing.sign_usd_class_transfer_action
+    _check_user_signed(  # with a vault the SDK writes "<amount> subaccount:<vault>" into the amount
+        *context,
+        lambda ex: ex.usd_class_transfer(value, to_perp),
+        signing.sign_usd_class_transfer_action,
+        vault=vault,
     )
     _check_user_signed(*context, lambda ex: ex.approve_agent(agent_name), signing.sign_agent)
     _check_user_signed(
@@ -370,6 +377,44 @@ def test_user_signed_actions_identical_to_sdk(
         lambda ex: ex.spot_transfer(value, destination, "PURR:0xc4bf3f870c0e9465323c0b6ed28096c2"),
         signing.sign_spot_transfer_action,
     )
+
+
+@EXAMPLES
+@given(
+    key=keys,
+    is_mainnet=st.booleans(),
+    nonce=st.integers(0, 2**64 - 1),
+    vault=vaults,
+    other=addresses,
+    wei=st.integers(0, 2**64 - 1),
+    flag=st.booleans(),
+    text=st.text(max_size=10),
+    amount=decimals(max_places=6),
+)
+def test_other_user_signed_actions_identical_to_sdk(
+    key: str,
+    is_mainnet: bool,
+    nonce: int,
+    vault: str | None,
+    other: str,
+    wei: int,
+    flag: bool,
+    text: str,
+    amount: Decimal,
+) -> None:
+    context = (key, is_mainnet, nonce)
+    cases: list[
+        tuple[Callable[[Exchange], Any], Callable[[Any, dict[str, Any], bool], signing.Signature]]
+    ] = [
+        (lambda ex: ex.approve_builder_fee(other, "0.001%"), signing.sign_approve_builder_fee),
+        (lambda ex: ex.token_delegate(other, wei, flag), signing.sign_token_delegate_action),
+        (lambda ex: ex.convert_to_multi_sig_user([other], 1), signing.sign_convert_to_multi_sig_user_action),
+        (lambda ex: ex.user_dex_abstraction(other, flag), signing.sign_user_dex_abstraction_action),
+        (lambda ex: ex.user_set_abstraction(other, text), signing.sign_user_set_abstraction_action),  # type: ignore[arg-type]
+        (lambda ex: ex.send_asset(other, "", "spot", "USDC", float(amount)), signing.sign_send_asset_action),
+    ]
+    for call, ours in cases:
+        _check_user_signed(*context, call, ours, vault=vault)
 
 
 @EXAMPLES

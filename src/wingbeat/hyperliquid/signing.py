@@ -37,11 +37,16 @@ __all__ = [
     "recover_signer",
     "sign_agent",
     "sign_approve_builder_fee",
+    "sign_convert_to_multi_sig_user_action",
     "sign_digest_with_secret",
     "sign_l1_action",
+    "sign_send_asset_action",
     "sign_spot_transfer_action",
+    "sign_token_delegate_action",
     "sign_usd_class_transfer_action",
     "sign_usd_transfer_action",
+    "sign_user_dex_abstraction_action",
+    "sign_user_set_abstraction_action",
     "sign_user_signed_action",
     "sign_withdraw_from_bridge_action",
     "signature_from_recoverable",
@@ -237,8 +242,21 @@ USER_SIGNED_TYPES: Final[Mapping[str, tuple[str, tuple[tuple[str, str], ...]]]] 
             ("nonce", "uint64"),
         ),
     ),
+    "convertToMultiSigUser": (
+        "HyperliquidTransaction:ConvertToMultiSigUser",
+        (("hyperliquidChain", "string"), ("signers", "string"), ("nonce", "uint64")),
+    ),
+    "userDexAbstraction": (
+        "HyperliquidTransaction:UserDexAbstraction",
+        (("hyperliquidChain", "string"), ("user", "address"), ("enabled", "bool"), ("nonce", "uint64")),
+    ),
+    "userSetAbstraction": (
+        "HyperliquidTransaction:UserSetAbstraction",
+        (("hyperliquidChain", "string"), ("user", "address"), ("abstraction", "string"), ("nonce", "uint64")),
+    ),
 }
-"""The user-signed action types, keyed by ``action["type"]``; every other action type is an L1 action."""
+"""The user-signed action types, keyed by ``action["type"]``; every other action type is an L1 action
+(multi-sig envelopes, ``multiSig``, are not supported)."""
 
 _typehashes: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
 _UINT_BITS: Final = {"uint64": 64, "uint256": 256}
@@ -479,6 +497,39 @@ def sign_agent(wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: boo
 def sign_approve_builder_fee(wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool) -> Signature:
     """Sign an ``approveBuilderFee`` (``maxFeeRate``, ``builder``, ``nonce``)."""
     return _sign_user(wallet, action, "approveBuilderFee", is_mainnet)
+
+
+def sign_send_asset_action(wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool) -> Signature:
+    """Sign a ``sendAsset`` between dexes / accounts."""
+    return _sign_user(wallet, action, "sendAsset", is_mainnet)
+
+
+def sign_token_delegate_action(
+    wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool
+) -> Signature:
+    """Sign a ``tokenDelegate`` (staking to a validator)."""
+    return _sign_user(wallet, action, "tokenDelegate", is_mainnet)
+
+
+def sign_convert_to_multi_sig_user_action(
+    wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool
+) -> Signature:
+    """Sign a ``convertToMultiSigUser``."""
+    return _sign_user(wallet, action, "convertToMultiSigUser", is_mainnet)
+
+
+def sign_user_dex_abstraction_action(
+    wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool
+) -> Signature:
+    """Sign a ``userDexAbstraction``."""
+    return _sign_user(wallet, action, "userDexAbstraction", is_mainnet)
+
+
+def sign_user_set_abstraction_action(
+    wallet: Wallet, action: MutableMapping[str, Any], is_mainnet: bool
+) -> Signature:
+    """Sign a ``userSetAbstraction``."""
+    return _sign_user(wallet, action, "userSetAbstraction", is_mainnet)
 
 
 # --------------------------------------------------------------------------------------------- recovery
