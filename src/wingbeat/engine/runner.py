@@ -71,6 +71,18 @@ async def run_strategy(strategy: Strategy, trading_pair: str, *, duration: float
         refresh = 0.25 if live else status_interval
         with contextlib.ExitStack() as stack:
             view = stack.enter_context(Live(console=console, refresh_per_second=4)) if live else None
+
+            def show(status: str) -> None:
+                state = view_state(strategy, trading_pair, title=title, started=started, duration=duration,
+                                   status=status)
+                if strategy.metrics is not None:
+                    update_metrics(strategy, strategy.metrics)
+                if view is not None:
+                    view.update(render_view(state))
+                else:
+                    console.print(plain_line(state), soft_wrap=True, highlight=False)
+
+            show("running")
             while True:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -85,16 +97,8 @@ async def run_strategy(strategy: Strategy, trading_pair: str, *, duration: float
                 if waiters[1] in done:
                     reason = "stopped by user"
                     break
-                state = view_state(strategy, trading_pair, title=title, started=started, duration=duration)
-                if strategy.metrics is not None:
-                    update_metrics(strategy, strategy.metrics)
-                if view is not None:
-                    view.update(render_view(state))
-                else:
-                    console.print(plain_line(state), soft_wrap=True, highlight=False)
-            if view is not None:
-                view.update(render_view(view_state(strategy, trading_pair, title=title, started=started,
-                                                   duration=duration, status="stopping")))
+                show("running")
+            show(f"stopping: {reason}")
     finally:
         for w in waiters:
             w.cancel()
@@ -116,7 +120,13 @@ def update_metrics(strategy: Strategy, metrics: Metrics) -> None:
             positions[pair] = strategy.position(pair)
     pnl = {pair: (p.realized, p.unrealized(strategy.mid_price(pair)), p.fees)
            for pair, p in strategy.pnl.pairs.items()}
-    metrics.set_account(open_orders=open_orders, positions=positions, pnl=pnl)
+    # optional connector counters: a connector that exposes them gets them charted
+    conns = list(strategy.connectors.values())
+    reconnects = [r for c in conns if isinstance(r := getattr(c, "ws_reconnects", None), int)]
+    budgets = [b for c in conns if isinstance(b := getattr(c, "rate_limit_remaining", None), int | float)]
+    metrics.set_account(open_orders=open_orders, positions=positions, pnl=pnl,
+                        ws_reconnects=sum(reconnects) if reconnects else None,
+                        rate_limit_remaining=min(budgets) if budgets else None)
 
 
 def summarize(strategy: Strategy, trading_pair: str, *, network: str, duration: float,
