@@ -1,0 +1,31 @@
+"""Fixtures of the Hyperliquid connector tests: a conformance harness on the shared local exchange and a
+connector factory for the harness's account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.connector.harness import LocalExchangeHarness
+from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+from wingbeat.sim.server import LocalExchange
+
+
+@pytest.fixture
+async def harness(local_exchange: LocalExchange) -> LocalExchangeHarness:
+    return await LocalExchangeHarness.create(local_exchange)
+
+
+@pytest.fixture
+def make_connector(harness: LocalExchangeHarness) -> Any:
+    def make(*, journal_path: Path | None = None, **options: Any) -> HyperliquidPerpetualConnector:
+        config = options.pop("config", HyperliquidConfig())
+        return HyperliquidPerpetualConnector(
+            harness.signer, trading_pairs=[harness.trading_pair], network=harness.exchange.base_url,
+            journal_path=str(journal_path) if journal_path else None, config=config,
+            status_retry_delay=0.05, **options,
+        )
+
+    return make

@@ -1,0 +1,268 @@
+"""Hyperliquid-specific behaviour of the connector, end to end against the local exchange on loopback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.conformance.recorder import EventRecorder, assert_legal_order_events
+from tests.conformance.suite import Session, wait_book
+from tests.connector.harness import LocalExchangeHarness
+from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.errors import InvalidOrderError
+from wingbeat.core.events import (
+    OrderCancelledEvent,
+    OrderCompletedEvent,
+    OrderCreatedEvent,
+    OrderFailedEvent,
+    OrderFilledEvent,
+)
+from wingbeat.core.order_state import OrderState
+from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+from wingbeat.hyperliquid.order_placement import ActionSender
+from wingbeat.hyperliquid.rest import HyperliquidRestClient
+from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, order_action
+from wingbeat.hyperliquid.ws import HyperliquidWebSocket
+from wingbeat.sim.faults import FaultKind
+
+FAST = {"reconcile_interval": 0.1, "stale_order_after": 30.0}
+
+
+@pytest.fixture
+async def session(make_connector: Any) -> AsyncIterator[Session]:
+    s = await Session.open(make_connector)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+def _bid(harness: LocalExchangeHarness, offset: int = 0) -> Decimal:
+    return (harness.reference_price * Decimal("0.98")).quantize(Decimal(1)) - offset
+
+
+async def test_orders_of_one_tick_go_out_as_one_signed_action_and_cancels_as_another(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    assert isinstance(conn, HyperliquidPerpetualConnector)
+    before = conn.actions_sent
+    cids = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, i))
+            for i in range(120)]
+    await session.recorder.wait_event(OrderCreatedEvent, count=120)
+    assert conn.actions_sent - before == 1  # 120 orders: one nonce, one signature, one request
+    exchange_ids = {conn.get_order(c).exchange_order_id for c in cids}  # type: ignore[union-attr]
+    assert len(exchange_ids) == 120 and None not in exchange_ids
+    results = await conn.cancel_all(timeout=5)
+    assert all(r.success for r in results)
+    assert conn.actions_sent - before == 2  # every cancel in one cancelByCloid batch
+    assert await harness.open_order_count() == 0
+
+
+async def test_client_order_ids_are_the_cloids_the_exchange_reports(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    cid = session.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+    await session.recorder.wait_event(OrderCreatedEvent, cid)
+    assert Cloid.from_str(cid).raw == cid
+    [order] = harness.exchange.engine.accounts[harness.user].open_orders.values()
+    assert order.cloid == cid
+
+
+async def test_lost_placement_answer_is_reconciled_by_cloid_and_never_resent(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    harness.exchange.faults.add(FaultKind.LOSE_ANSWER, count=1, action="order")
+    config = HyperliquidConfig(actions_over_websocket=False, request_timeout=2.0, dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
+    try:
+        cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await s.recorder.wait_event(OrderCreatedEvent, cid)
+        order = s.connector.get_order(cid)
+        assert order is not None and order.current_state is OrderState.OPEN
+        assert harness.exchange.faults.counters.get(FaultKind.LOSE_ANSWER, 0) == 1
+        assert await harness.open_order_count() == 1  # applied once, never resent
+    finally:
+        await s.close()
+
+
+async def test_order_lost_over_the_websocket_post_is_reconciled_too(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    harness.exchange.faults.add(FaultKind.LOSE_ANSWER, count=1, action="order", path="/ws")
+    config = HyperliquidConfig(request_timeout=2.0, dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
+    try:
+        cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await s.recorder.wait_event(OrderCreatedEvent, cid, timeout=5)
+        assert await harness.open_order_count() == 1
+    finally:
+        await s.close()
+
+
+async def test_fills_missed_while_the_user_stream_was_down_are_caught_up_once(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn, faults = session.connector, harness.exchange.faults
+    price = _bid(harness)
+    cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, price)
+    await session.recorder.wait_event(OrderCreatedEvent, cid)
+    for channel in ("userFills", "user", "orderUpdates"):
+        faults.silence(channel)
+    await harness.take_liquidity(is_buy=False, price=price, size=harness.order_size)
+    assert not session.recorder.of(OrderFilledEvent, cid)  # the stream really missed it
+    for channel in ("userFills", "user", "orderUpdates"):
+        faults.silence(channel, False)
+    faults.drop_websockets()
+    await session.recorder.wait_event(OrderCompletedEvent, cid, timeout=10)
+    fills = session.recorder.of(OrderFilledEvent, cid)
+    assert len(fills) == 1 and fills[0].amount == harness.order_size
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+
+
+async def test_dead_mans_switch_is_armed_while_running_and_disarmed_on_stop(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    s = await Session.open(lambda **kw: make_connector(config=HyperliquidConfig(dead_man_switch=30.0), **kw))
+    account = harness.exchange.engine.accounts[harness.user]
+    try:
+        await s.recorder.wait_for(lambda: account.scheduled_cancel is not None, 5, "scheduleCancel")
+        assert account.scheduled_cancel is not None
+        assert account.scheduled_cancel > harness.exchange.engine.now + 20_000
+    finally:
+        await s.close()
+    assert account.scheduled_cancel is None
+
+
+async def test_market_order_is_an_ioc_at_the_book_price_plus_slippage(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    config = HyperliquidConfig(market_slippage=Decimal("0.01"))
+    s = await Session.open(lambda **kw: make_connector(config=config, **kw))
+    try:
+        ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+        await harness.provide_liquidity(is_buy=False, price=ask, size=harness.order_size)
+        await wait_book(s.connector, harness.trading_pair, lambda book: book.best_ask == ask)
+        cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.MARKET)
+        order = s.connector.get_order(cid)
+        assert order is not None
+        rule = s.connector.trading_rules[harness.trading_pair]
+        assert order.price == rule.quantize_price(ask * Decimal("1.01"), TradeType.BUY)
+        completed = await s.recorder.wait_event(OrderCompletedEvent, cid)
+        assert completed[0].average_price == ask  # the taker gets the book's price, not its limit
+    finally:
+        await s.close()
+
+
+async def test_stop_loss_rests_untriggered_then_closes_the_position_when_the_mark_falls(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    assert isinstance(conn, HyperliquidPerpetualConnector)
+    size = harness.order_size
+    ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+    await harness.provide_liquidity(is_buy=False, price=ask, size=size)
+    await wait_book(conn, harness.trading_pair, lambda book: book.best_ask == ask)
+    opened = conn.buy(harness.trading_pair, size, OrderType.MARKET, position_action=PositionAction.OPEN)
+    await session.recorder.wait_event(OrderCompletedEvent, opened)
+
+    trigger = (harness.reference_price * Decimal("0.95")).quantize(Decimal(1))
+    cid = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, size, trigger, tpsl="sl")
+    await session.recorder.wait_event(OrderCreatedEvent, cid)
+    assert await harness.position_size() == size  # resting untriggered
+
+    bid = (harness.reference_price * Decimal("0.94")).quantize(Decimal(1))
+    await harness.provide_liquidity(is_buy=True, price=bid, size=size)
+    engine = harness.exchange.engine
+    engine.set_oracle_price("BTC", harness.reference_price * Decimal("0.93"))
+    engine.advance(engine.now)
+    await session.recorder.wait_event(OrderCompletedEvent, cid)
+    assert await harness.position_size() == 0
+
+
+async def test_actions_go_over_rest_when_the_websocket_is_down(harness: LocalExchangeHarness) -> None:
+    ex = harness.exchange
+    async with HyperliquidRestClient(ex.base_url) as rest:
+        ws = HyperliquidWebSocket(ex.ws_url)  # never started: down
+        sender = ActionSender(harness.signer, rest, is_mainnet=False, ws=ws)
+        spec = OrderSpec(asset=0, is_buy=True, price=_bid(harness), size=harness.order_size,
+                         order_type=LimitType("Gtc"), cloid=Cloid.new())
+        reply = await sender.send(order_action([spec]), harness.signer.next_nonce())
+    assert reply.ok and sender.sent_over_ws == 0 and sender.requests_sent == 1
+    assert await harness.open_order_count() == 1
+
+
+async def test_leverage_above_the_market_maximum_is_refused_locally(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    with pytest.raises(InvalidOrderError):
+        await session.connector.set_leverage(harness.trading_pair, 500)
+    with pytest.raises(InvalidOrderError):
+        await session.connector.set_leverage("NOPE-USD", 2)
+
+
+async def test_positions_balances_rules_and_funding_info_are_loaded(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    rule = conn.trading_rules[harness.trading_pair]
+    assert rule.size_increment == Decimal("0.00001") and rule.min_notional == 10
+    assert conn.get_balance("USDC") > 0 and conn.get_available_balance("USDC") > 0
+    assert conn.account_positions == {}
+    await session.recorder.wait_for(lambda: conn.get_funding_info(harness.trading_pair) is not None, 5,
+                                    "funding info")
+
+
+async def test_cancel_of_an_order_the_venue_already_filled_ends_filled(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn, price = session.connector, _bid(harness)
+    cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, price)
+    await session.recorder.wait_event(OrderCreatedEvent, cid)
+    await harness.take_liquidity(is_buy=False, price=price, size=harness.order_size)
+    conn.cancel(harness.trading_pair, cid)  # races the fill news
+    await session.recorder.wait_event(OrderCompletedEvent, cid)
+    assert not session.recorder.of(OrderCancelledEvent, cid)
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+
+
+async def test_the_private_key_never_appears_in_reprs_or_logs(
+        make_connector: Any, harness: LocalExchangeHarness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    recorder = EventRecorder()
+    conn = make_connector()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await recorder.wait_event(OrderCreatedEvent, cid)
+    finally:
+        await conn.stop()
+    secret = harness.signer._key.secret.hex()
+    assert secret not in repr(conn) and secret not in str(conn)
+    assert secret not in caplog.text
+
+
+async def test_cancels_missed_while_the_stream_was_down_are_found_after_reconnect(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn, faults, engine = session.connector, harness.exchange.faults, harness.exchange.engine
+    cids = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, i)) for i in range(8)]
+    await session.recorder.wait_event(OrderCreatedEvent, count=8)
+    faults.silence("orderUpdates")
+    gone = cids[:2]
+    oids = [int(conn.get_order(c).exchange_order_id) for c in gone]  # type: ignore[arg-type, union-attr]
+    engine.cancel(harness.user, [(0, oid) for oid in oids])  # e.g. cancelled from another session
+    faults.silence("orderUpdates", False)
+    faults.drop_websockets()
+    await session.recorder.wait_event(OrderCancelledEvent, count=2, timeout=10)
+    assert {e.client_order_id for e in session.recorder.of(OrderCancelledEvent)} == set(gone)
+    assert all(conn.get_order(c).current_state is OrderState.OPEN for c in cids[2:])  # type: ignore[union-attr]
+
+
+async def test_a_429_on_placement_fails_the_batch_at_once_and_places_nothing(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    config = HyperliquidConfig(actions_over_websocket=False, dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **kw))
+    try:
+        harness.exchange.faults.add(FaultKind.RATE_LIMIT, count=1, action="order")
+        cids = [s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, i))
+                for i in range(3)]
+        failed = await s.recorder.wait_event(OrderFailedEvent, count=3)
+        assert {f.client_order_id for f in failed} == set(cids)
+        assert all("429" in f.reason for f in failed)
+        assert await harness.open_order_count() == 0
+    finally:
+        await s.close()
