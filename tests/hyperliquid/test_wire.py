@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,21 @@ def test_cloid_new_is_unique_and_valid() -> None:
     made = {Cloid.new() for _ in range(10_000)}
     assert len(made) == 10_000
     assert all(Cloid.from_str(c.raw) == c for c in list(made)[:10])
+
+
+def test_cloid_new_in_a_forked_child_does_not_repeat_the_parent() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report its next cloid and leave without running any cleanup
+        os.write(write_end, Cloid.new().raw.encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.close(write_end)
+    parent = Cloid.new().raw
+    assert child != parent
+    assert child[:18] != parent[:18]  # a different per-process prefix
 
 
 @pytest.mark.parametrize("raw", ["0x1", "00" * 16 + "0000", "0x" + "g" * 32, "0x" + "0" * 33, 5])

@@ -102,6 +102,7 @@ def _load_raw_keccak() -> Callable[[bytes], bytes] | None:
         int keccak_absorb(void *state, const char *in, size_t len);
         int keccak_digest(void *state, char *digest, size_t len, uint8_t padding);
         int keccak_reset(void *state);
+        int keccak_destroy(void *state);
         """
     )
     try:
@@ -115,8 +116,8 @@ def _load_raw_keccak() -> Callable[[bytes], bytes] | None:
         if lib.keccak_init(holder, 64, 24) != 0:  # capacity 2 x 32 bytes, 24 rounds: keccak256
             raise RuntimeError("keccak_init failed")
         out = ffi.new("char[32]")
-        # The state lives for the thread; never freed (one small allocation per thread).
-        state = (holder[0], out, ffi.buffer(out))
+        # Freed by the garbage collector when the thread's locals go away with the thread.
+        state = (ffi.gc(holder[0], lib.keccak_destroy), out, ffi.buffer(out))
         local.state = state
         return state
 

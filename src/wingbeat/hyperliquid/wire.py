@@ -143,8 +143,18 @@ def _decimal(x: Number, field: str) -> Decimal:
 # --------------------------------------------------------------------------------------------- cloid
 
 
-_process_prefix: Final = os.urandom(8).hex()
-_counter = itertools.count(1)
+_cloid_prefix = os.urandom(8).hex()
+_cloid_counter = itertools.count(1)
+
+
+def _reseed_cloids() -> None:
+    """A forked child must not continue its parent's sequence: new prefix, new counter."""
+    global _cloid_prefix, _cloid_counter
+    _cloid_prefix = os.urandom(8).hex()
+    _cloid_counter = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed_cloids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +176,7 @@ class Cloid:
     @classmethod
     def new(cls) -> Cloid:
         """A fresh cloid, unique across processes: a random 8-byte prefix per process and a counter."""
-        return cls(f"0x{_process_prefix}{next(_counter):016x}")
+        return cls(f"0x{_cloid_prefix}{next(_cloid_counter):016x}")
 
     @classmethod
     def from_int(cls, value: int) -> Cloid:
