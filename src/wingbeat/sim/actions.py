@@ -208,7 +208,9 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         orders = [_order_spec(o) for o in _list(action, "orders")]
         grouping = _str(action, "grouping")
         if grouping not in ("na", "normalTpsl", "positionTpsl"):
-            raise _Malformed(f"unknown variant `{grouping}`, expected one of `na`, `normalTpsl`, `positionTpsl`")
+            raise _Malformed(
+                f"unknown variant `{grouping}`, expected one of `na`, `normalTpsl`, `positionTpsl`"
+            )
         builder = None
         if action.get("builder") is not None:
             b = _obj(action["builder"], "builder")
@@ -216,7 +218,9 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         canonical = wire.order_action(orders, grouping=grouping, builder=builder)  # type: ignore[arg-type]
         return canonical, len(orders), (orders, grouping)
     if kind == "cancel":
-        cancels = [(_int(c, "a"), _int(c, "o")) for c in (_obj(c, "cancel") for c in _list(action, "cancels"))]
+        cancels = [
+            (_int(c, "a"), _int(c, "o")) for c in (_obj(c, "cancel") for c in _list(action, "cancels"))
+        ]
         return wire.cancel_action(cancels), len(cancels), cancels
     if kind == "cancelByCloid":
         by_cloid = [
@@ -226,7 +230,9 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         return wire.cancel_by_cloid_action(by_cloid), len(by_cloid), [(a, c.raw) for a, c in by_cloid]
     if kind in ("modify", "batchModify"):
         items = [action] if kind == "modify" else [_obj(m, "modify") for m in _list(action, "modifies")]
-        modifies = [wire.ModifySpec(oid=_oid(_field(m, "oid")), order=_order_spec(_field(m, "order"))) for m in items]
+        modifies = [
+            wire.ModifySpec(oid=_oid(_field(m, "oid")), order=_order_spec(_field(m, "order"))) for m in items
+        ]
         if kind == "modify":
             canonical = wire.modify_action(modifies[0])
         else:
@@ -387,8 +393,10 @@ class ActionProcessor:
             return _err("Unable to recover signer.")
         user_signed = parsed.action_type in _USER_SIGNED
         account = (
-            signer if self._engine.has_account(signer) else None
-        ) if user_signed else self._engine.account_for_signer(signer)
+            (signer if self._engine.has_account(signer) else None)
+            if user_signed
+            else self._engine.account_for_signer(signer)
+        )
         if account is None:
             return _err(f"User or API Wallet {signer} does not exist.")
         now = self._clock()
@@ -452,5 +460,7 @@ class ActionProcessor:
         return self._engine.place_orders(user, [_order_request(o) for o in orders], grouping)
 
     def _modify(self, user: str, modifies: list[wire.ModifySpec]) -> list[Any]:
-        pairs = [(m.oid.raw if isinstance(m.oid, wire.Cloid) else m.oid, _order_request(m.order)) for m in modifies]
+        pairs = [
+            (m.oid.raw if isinstance(m.oid, wire.Cloid) else m.oid, _order_request(m.order)) for m in modifies
+        ]
         return self._engine.batch_modify(user, pairs)

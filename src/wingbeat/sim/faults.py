@@ -133,7 +133,9 @@ class FaultInjector:
         return tuple(self._rules)
 
     # -- firing -------------------------------------------------------------------------------
-    def fire(self, kind: FaultKind, *, path: str | None = None, action: str | None = None) -> FaultRule | None:
+    def fire(
+        self, kind: FaultKind, *, path: str | None = None, action: str | None = None
+    ) -> FaultRule | None:
         """The first armed rule of ``kind`` matching the request that fires on this draw, counted."""
         if not self._rules:
             return None

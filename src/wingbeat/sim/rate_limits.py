@@ -30,6 +30,7 @@ __all__ = [
     "info_weight",
 ]
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimitConfig:
     """Budgets of the local exchange; the defaults are Hyperliquid's.
@@ -45,7 +46,11 @@ class RateLimitConfig:
     cancel_extra_buffer: int = 100_000
 
     def __post_init__(self) -> None:
-        if self.ip_weight_per_minute <= 0 or self.address_initial_buffer < 0 or self.exhausted_interval_ms <= 0:
+        if (
+            self.ip_weight_per_minute <= 0
+            or self.address_initial_buffer < 0
+            or self.exhausted_interval_ms <= 0
+        ):
             raise ValueError("rate limit budgets must be positive")
 
 

@@ -41,6 +41,8 @@ DEFAULT_FUND_AMOUNT = Decimal(1_000_000)
 # axum's default body limit on the real exchange is 2 MiB; oversized bodies get 413
 _MAX_BODY_BYTES = 2 * 1024 * 1024
 _JSON = "application/json"
+
+
 def _rate_limited() -> web.Response:
     # what Hyperliquid answers an IP over its weight budget
     return web.Response(status=429, body=b"null", content_type=_JSON)
@@ -48,6 +50,7 @@ def _rate_limited() -> web.Response:
 
 class _Dropped(Exception):
     """A fault dropped the connection instead of answering."""
+
 
 MarketsArg = Sequence[MarketConfig] | Sequence[Mapping[str, Any]] | str | Path | None
 
@@ -106,7 +109,9 @@ class LocalExchange:
         self.engine.is_mainnet = chain == "mainnet"
         self.faults = FaultInjector(seed)
         self.limiter = RateLimiter(rate_limits or RateLimitConfig(), self._cum_volume)
-        self.actions = ActionProcessor(self.engine, self.limiter, is_mainnet=chain == "mainnet", clock=_wall_ms)
+        self.actions = ActionProcessor(
+            self.engine, self.limiter, is_mainnet=chain == "mainnet", clock=_wall_ms
+        )
         self.hub = WsHub(
             self.engine,
             self.actions,
@@ -272,7 +277,8 @@ class LocalExchange:
             return body
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.Response(
-                status=422, text="Failed to deserialize the JSON body into the target type: missing field `type`"
+                status=422,
+                text="Failed to deserialize the JSON body into the target type: missing field `type`",
             )
         kind: str = body["type"]
         if not self._charge_ip(request.remote or "?", info_weight(kind)):
@@ -372,11 +378,13 @@ async def run_local_exchange(
     ) as ex:
         for address, amount in fund:
             await ex.fund(address, amount)
-        print(f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})", flush=True)
+        print(
+            f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})",
+            flush=True,
+        )
         try:
             await stop.wait()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
-

@@ -420,7 +420,9 @@ class WsHub:
         elif isinstance(event, OrderUpdatesEvent):
             self._publish([_Sub("orderUpdates", user=event.user)], "orderUpdates", event.updates)
         elif isinstance(event, FillsEvent):
-            self._publish([_Sub("userFills", user=event.user)], "userFills", {"user": event.user, "fills": event.fills})
+            self._publish(
+                [_Sub("userFills", user=event.user)], "userFills", {"user": event.user, "fills": event.fills}
+            )
             self._publish([_Sub("userEvents", user=event.user)], "user", {"fills": event.fills})
         elif isinstance(event, FundingEvent):
             self._publish([_Sub("userEvents", user=event.user)], "user", {"funding": event.funding})
@@ -498,4 +500,3 @@ def _funding_item(entry: Mapping[str, Any]) -> dict[str, Any]:
         "fundingRate": delta.get("fundingRate"),
         "nSamples": delta.get("nSamples"),
     }
-
