@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .book import Order
 
 __all__ = ["Account", "Fill", "FundingRecord", "Position", "fill_direction"]
 
 ZERO = Decimal(0)
+FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable
 
 
 class Position:
@@ -41,9 +42,11 @@ class Position:
         return self.szi * mark - (self.entry_ntl if self.szi > 0 else -self.entry_ntl)
 
 
-@dataclass(slots=True)
-class Fill:
-    """One side of a trade as the user sees it (rendered to the ``userFills`` shape by ``info``)."""
+class Fill(NamedTuple):
+    """One side of a trade as the user sees it (rendered to the ``userFills`` shape by ``info``).
+
+    A tuple of atoms, so the garbage collector stops tracking it: accounts keep thousands.
+    """
 
     coin: str
     px: Decimal
@@ -158,6 +161,13 @@ class Account:
         self.balance += closed_pnl - fee
         self.cum_volume += px * sz
         return start, closed_pnl
+
+    def add_fill(self, fill: Fill) -> None:
+        """Record a fill, dropping the oldest beyond twice :data:`FILLS_KEPT`."""
+        fills = self.fills
+        fills.append(fill)
+        if len(fills) > 2 * FILLS_KEPT:
+            del fills[:-FILLS_KEPT]
 
     def account_value(self, marks: dict[int, Decimal]) -> Decimal:
         """Balance + isolated margin + unrealised PnL of every position."""

@@ -27,7 +27,7 @@ class Order:
         "coin",
         "is_buy",
         "limit_px",
-        "margin_lev",
+        "margin_per_sz",
         "oid",
         "orig_sz",
         "reduce_only",
@@ -69,9 +69,10 @@ class Order:
         self.trigger = trigger
         self.triggered = False
         self.cloid = cloid
-        self.margin_lev = 0  # leverage its reserved margin was computed at; 0 = none reserved
+        # initial margin reserved per unit of remaining size while resting (0: none reserved)
+        self.margin_per_sz = Decimal(0)
         # normalTpsl children waiting for this order to fill
-        self.children: list[Order] = []
+        self.children: tuple[Order, ...] = ()
 
     def __repr__(self) -> str:
         side = "B" if self.is_buy else "A"

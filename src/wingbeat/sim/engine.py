@@ -15,23 +15,21 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from . import risk
+from . import account_actions, risk
 from .accounts import Account, Fill, fill_direction
 from .book import Order
+from .event_queue import EventQueue
 from .market_state import MarketState
-from .markets import DEFAULT_MARKETS, MarketConfig, fmt, is_valid_price, is_valid_size
-from .render import order_update, render_fill, render_trade
+from .markets import DEFAULT_MARKETS, MarketConfig, fmt
+from .render import order_update, render_trade
 from .types import (
     AssetCtxChanged,
-    BookChanged,
     EngineError,
     EngineEvent,
-    FillsEvent,
     NonUserCancelEvent,
     OrderRequest,
-    OrderUpdatesEvent,
-    TradesEvent,
 )
+from .validation import check_order, has_margin, reducible
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
@@ -41,9 +39,7 @@ LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 """The backstop liquidator's address: takes over the positions of liquidated accounts."""
 
 ZERO = Decimal(0)
-MIN_NOTIONAL = Decimal(10)
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
-FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 
 
@@ -92,11 +88,8 @@ class ExchangeEngine:
         start = self.now
         for m in self.markets:
             m.next_funding = (start // funding_interval_ms + 1) * funding_interval_ms
-        self._subscribers: list[Callable[[EngineEvent], None]] = []
-        self._ev_updates: dict[str, list[dict[str, Any]]] = {}
-        self._ev_fills: dict[str, list[Fill]] = {}
-        self._ev_trades: dict[str, list[dict[str, Any]]] = {}
-        self._ev_other: list[EngineEvent] = []
+        self._events = EventQueue()
+        self._subscribers = self._events.subscribers
         self._touched: dict[int, None] = {}
         self.liquidator = LIQUIDATOR
         self.accounts[LIQUIDATOR] = Account(LIQUIDATOR)
@@ -169,12 +162,12 @@ class ExchangeEngine:
 
     def emit(self, event: EngineEvent) -> None:
         """Queue ``event`` for publication at the end of the current action."""
-        self._ev_other.append(event)
+        self._events.other.append(event)
 
     def queue_fill(self, user: str, fill: Fill) -> None:
         """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
         if self._subscribers:
-            self._ev_fills.setdefault(user, []).append(fill)
+            self._events.fills.setdefault(user, []).append(fill)
 
     def new_tid(self) -> int:
         """A fresh trade id."""
@@ -200,39 +193,16 @@ class ExchangeEngine:
 
     def _end(self) -> None:
         self._settle_marks()
-        self._flush()
-
-    def _flush(self) -> None:
-        updates, fills, trades, other = self._ev_updates, self._ev_fills, self._ev_trades, self._ev_other
-        self._ev_updates, self._ev_fills, self._ev_trades, self._ev_other = {}, {}, {}, []
-        subs = self._subscribers
-        if not subs:
-            return
-        events: list[EngineEvent] = []
-        for coin, tl in trades.items():
-            events.append(BookChanged(coin))
-            if tl:
-                events.append(TradesEvent(coin, tl))
-        for user, ul in updates.items():
-            events.append(OrderUpdatesEvent(user, ul))
-        for user, fl in fills.items():
-            events.append(FillsEvent(user, [render_fill(f) for f in fl]))
-        events.extend(other)
-        for event in events:
-            for cb in subs:
-                try:
-                    cb(event)
-                except Exception:
-                    _log.exception("engine subscriber failed on %s", type(event).__name__)
+        self._events.publish()
 
     def _book_changed(self, m: MarketState) -> None:
         self._touched[m.index] = None
-        if self._subscribers and m.coin not in self._ev_trades:
-            self._ev_trades[m.coin] = []
+        if self._subscribers and m.coin not in self._events.trades:
+            self._events.trades[m.coin] = []
 
     def _emit_update(self, order: Order, status: str, now: int) -> None:
         if self._subscribers:
-            self._ev_updates.setdefault(order.user, []).append(order_update(order, status, now))
+            self._events.updates.setdefault(order.user, []).append(order_update(order, status, now))
 
     # ------------------------------------------------------------------ orders
     def place_orders(self, user: str, orders: Sequence[OrderRequest], grouping: str = "na") -> list[Any]:
@@ -268,7 +238,7 @@ class ExchangeEngine:
         if "error" in status:
             return status
         if parent is not None:
-            parent.children.append(self.live[status["resting"]["oid"]])
+            parent.children = (*parent.children, self.live[status["resting"]["oid"]])
             return "waitingForFill"
         return "waitingForTrigger"
 
@@ -303,44 +273,18 @@ class ExchangeEngine:
         if not 0 <= req.asset < len(self.markets):
             return {"error": f"Invalid asset. asset={req.asset}"}
         m = self.markets[req.asset]
-        szd = m.cfg.sz_decimals
         if req.cloid is not None and req.cloid in acct.cloids:
             return {"error": f"Duplicate cloid. asset={m.index}"}
-        if not req.size.is_finite() or req.size <= 0:
-            return self._reject(acct, m, req, "Order has zero size.", "rejected", now)
-        if not is_valid_size(req.size, szd):
-            return self._reject(acct, m, req, "Order has invalid size.", "rejected", now)
-        if not is_valid_price(req.price, szd):
-            return self._reject(acct, m, req, "Price must be divisible by tick size.", "tickRejected", now)
-        if req.trigger is not None and not is_valid_price(req.trigger.trigger_px, szd):
-            return self._reject(acct, m, req, "Invalid TP/SL price.", "badTriggerPxRejected", now)
-        if (req.trigger is None) == (req.tif is None):
-            return self._reject(acct, m, req, "Order has invalid type.", "rejected", now)
-        if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
-            return self._reject(
-                acct, m, req, "Order must have minimum value of $10.", "minTradeNtlRejected", now
-            )
-        if len(acct.open_orders) >= self.max_open_orders:
-            return self._reject(acct, m, req, "Too many open orders.", "rejected", now)
-        if req.reduce_only and req.trigger is None and self._reducible(acct, m.index, req.is_buy) == 0:
-            return self._reject(
-                acct, m, req, "Reduce only order would increase position.", "reduceOnlyRejected", now
-            )
-        if req.tif == "Alo":
-            opp = m.book.best_ask() if req.is_buy else m.book.best_bid()
-            if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
-                bid, ask = m.book.best_bid(), m.book.best_ask()
-                bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
-                msg = f"Post only order would have immediately matched, bbo was {bbo}."
-                return self._reject(acct, m, req, msg, "badAloPxRejected", now)
-        if (
-            req.trigger is None
-            and not req.reduce_only
-            and not self._has_margin(acct, m, req.is_buy, req.price, req.size)
-        ):
-            return self._reject(
-                acct, m, req, "Insufficient margin to place order.", "perpMarginRejected", now
-            )
+        problem = check_order(
+            acct,
+            m,
+            req,
+            max_open_orders=self.max_open_orders,
+            marks=self.marks,
+            max_leverages=self.max_leverages,
+        )
+        if problem is not None:
+            return self._reject(acct, m, req, problem[0], problem[1], now)
         oid = self.new_oid()
         order = self._new_order(acct, m, req, oid, now)
         if req.cloid is not None:
@@ -361,28 +305,13 @@ class ExchangeEngine:
             inner["cloid"] = order.cloid
         return {"resting": inner}
 
-    def _reducible(self, acct: Account, asset: int, is_buy: bool) -> Decimal:
-        """How much a reduce-only order on this side may still trade."""
-        pos = acct.szi(asset)
-        if pos == 0 or (pos > 0) == is_buy:
-            return ZERO
-        return abs(pos)
-
-    def _has_margin(self, acct: Account, m: MarketState, is_buy: bool, px: Decimal, sz: Decimal) -> bool:
-        pos = acct.szi(m.index)
-        inc = sz if pos == 0 or (pos > 0) == is_buy else sz - abs(pos)
-        if inc <= 0:
-            return True
-        lev = acct.leverage_of(m.index, m.cfg.max_leverage)
-        return px * inc / lev <= acct.available(self.marks, self.max_leverages)
-
     def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
         """Match ``order`` as a taker, then rest, cancel or reject what is left by its tif."""
         filled_sz, filled_ntl = self._match(acct, m, order, now)
         if order.sz == 0:
             self._finish(order, "filled", now)
             return self._filled(order, filled_sz, filled_ntl)
-        if order.tif == "Ioc" or (order.reduce_only and self._reducible(acct, m.index, order.is_buy) == 0):
+        if order.tif == "Ioc" or (order.reduce_only and reducible(acct, m.index, order.is_buy) == 0):
             if filled_sz == 0:
                 msg = (
                     "Order could not immediately match against any resting orders."
@@ -396,8 +325,8 @@ class ExchangeEngine:
             return self._filled(order, filled_sz, filled_ntl)
         # rest the remainder
         if not order.reduce_only:
-            order.margin_lev = acct.leverage_of(m.index, m.cfg.max_leverage)
-            acct.order_margin += order.limit_px * order.sz / order.margin_lev
+            order.margin_per_sz = order.limit_px / acct.leverage_of(m.index, m.cfg.max_leverage)
+            acct.order_margin += order.margin_per_sz * order.sz
         m.book.add(order)
         self.live[order.oid] = order
         acct.open_orders[order.oid] = order
@@ -433,12 +362,12 @@ class ExchangeEngine:
             maker_acct = self.accounts[maker.user]
             sz = order.sz if order.sz < maker.sz else maker.sz
             if order.reduce_only:
-                cap = self._reducible(acct, m.index, is_buy)
+                cap = reducible(acct, m.index, is_buy)
                 if cap == 0:
                     break
                 sz = min(sz, cap)
             if maker.reduce_only:
-                cap = self._reducible(maker_acct, m.index, maker.is_buy)
+                cap = reducible(maker_acct, m.index, maker.is_buy)
                 if cap == 0:
                     self._remove_live(maker)
                     self._finish(maker, "reduceOnlyCanceled", now)
@@ -464,67 +393,40 @@ class ExchangeEngine:
         taker_fee = ntl * self.taker_fee
         maker_fee = ntl * self.maker_fee
         self.fees_collected += taker_fee + maker_fee
-        tid = self.new_tid()
-        tx = self._tx_hash()
+        tid = self._next_tid
+        self._next_tid = tid + 1
+        tx = self._hash or self._tx_hash()
         asset = m.index
-        t_start, t_pnl = taker_acct.apply_fill(asset, taker.is_buy, px, sz, taker_fee)
-        m_start, m_pnl = maker_acct.apply_fill(asset, maker.is_buy, px, sz, maker_fee)
-        m.on_position_change(taker_acct.user, t_start, taker_acct.szi(asset))
-        m.on_position_change(maker_acct.user, m_start, maker_acct.szi(asset))
-        tf = Fill(
-            m.coin,
-            px,
-            sz,
-            taker.is_buy,
-            now,
-            t_start,
-            fill_direction(t_start, taker.is_buy, sz),
-            t_pnl,
-            tx,
-            taker.oid,
-            True,
-            taker_fee,
-            tid,
-            taker.cloid,
-        )
-        mf = Fill(
-            m.coin,
-            px,
-            sz,
-            maker.is_buy,
-            now,
-            m_start,
-            fill_direction(m_start, maker.is_buy, sz),
-            m_pnl,
-            tx,
-            maker.oid,
-            False,
-            maker_fee,
-            tid,
-            maker.cloid,
-        )
-        for acct, fill in ((taker_acct, tf), (maker_acct, mf)):
-            fills = acct.fills
-            fills.append(fill)
-            if len(fills) > 2 * FILLS_KEPT:
-                del fills[:-FILLS_KEPT]
+        t_buy = taker.is_buy
+        t_start, t_pnl = taker_acct.apply_fill(asset, t_buy, px, sz, taker_fee)
+        m_start, m_pnl = maker_acct.apply_fill(asset, not t_buy, px, sz, maker_fee)
+        signed = sz if t_buy else -sz
+        m.on_position_change(taker_acct.user, t_start, t_start + signed)
+        m.on_position_change(maker_acct.user, m_start, m_start - signed)
+        coin = m.coin
+        tf = Fill(coin, px, sz, t_buy, now, t_start, fill_direction(t_start, t_buy, sz), t_pnl, tx,
+                  taker.oid, True, taker_fee, tid, taker.cloid)  # fmt: skip
+        mf = Fill(coin, px, sz, not t_buy, now, m_start, fill_direction(m_start, not t_buy, sz), m_pnl, tx,
+                  maker.oid, False, maker_fee, tid, maker.cloid)  # fmt: skip
+        taker_acct.add_fill(tf)
+        maker_acct.add_fill(mf)
         taker.sz -= sz
         maker.sz -= sz
-        if maker.margin_lev:
-            maker_acct.order_margin -= px * sz / maker.margin_lev
+        if maker.margin_per_sz:
+            maker_acct.order_margin -= maker.margin_per_sz * sz
         m.on_trade(px, sz, now)
+        self._touched[asset] = None
         if self._subscribers:
-            self._ev_fills.setdefault(taker_acct.user, []).append(tf)
-            self._ev_fills.setdefault(maker_acct.user, []).append(mf)
+            self._events.fills.setdefault(taker_acct.user, []).append(tf)
+            self._events.fills.setdefault(maker_acct.user, []).append(mf)
             buyer, seller = (
-                (taker_acct.user, maker_acct.user) if taker.is_buy else (maker_acct.user, taker_acct.user)
+                (taker_acct.user, maker_acct.user) if t_buy else (maker_acct.user, taker_acct.user)
             )
-            self._ev_trades.setdefault(m.coin, []).append(
-                render_trade(m.coin, taker.is_buy, px, sz, tx, now, tid, buyer, seller)
+            self._events.trades.setdefault(coin, []).append(
+                render_trade(coin, t_buy, px, sz, tx, now, tid, buyer, seller)
             )
-        self._book_changed(m)
-        if maker.sz == 0:
-            self._remove_live(maker)
+        if not maker.sz:
+            m.book.remove(maker)
             self._finish(maker, "filled", now)
 
     def _remove_live(self, order: Order) -> None:
@@ -541,9 +443,9 @@ class ExchangeEngine:
         acct = self.accounts[order.user]
         self.live.pop(order.oid, None)
         acct.open_orders.pop(order.oid, None)
-        if order.margin_lev:
-            acct.order_margin -= order.limit_px * order.sz / order.margin_lev
-            order.margin_lev = 0
+        if order.margin_per_sz:
+            acct.order_margin -= order.margin_per_sz * order.sz
+            order.margin_per_sz = ZERO
             if not acct.open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
         history = self.history
@@ -552,7 +454,7 @@ class ExchangeEngine:
             del history[next(iter(history))]
         if notify:
             self._emit_update(order, status, now)
-        children, order.children = order.children, []
+        children, order.children = order.children, ()
         for child in children:
             if child.oid not in self.live:
                 continue
@@ -565,7 +467,9 @@ class ExchangeEngine:
         self._remove_live(order)
         self._finish(order, status, now)
         if non_user and self._subscribers:
-            self._ev_other.append(NonUserCancelEvent(order.user, [{"coin": order.coin, "oid": order.oid}]))
+            self._events.other.append(
+                NonUserCancelEvent(order.user, [{"coin": order.coin, "oid": order.oid}])
+            )
 
     def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:
         """Cancel by ``(asset, oid)``: ``"success"`` or the missing-order error per item."""
@@ -616,54 +520,16 @@ class ExchangeEngine:
 
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
-        acct = self._account(user)
-        if not 0 <= asset < len(self.markets):
-            raise EngineError("Invalid asset.")
-        m = self.markets[asset]
-        if not 1 <= leverage <= m.cfg.max_leverage:
-            raise EngineError("Invalid leverage value.")
-        if acct.szi(asset) and acct.is_cross(asset) != is_cross:
-            raise EngineError("Cannot switch leverage type with open position.")
-        previous = acct.leverage.get(asset)
-        acct.leverage[asset] = (is_cross, leverage)
-        if acct.szi(asset) and acct.available(self.marks, self.max_leverages) < 0:
-            if previous is None:
-                del acct.leverage[asset]
-            else:
-                acct.leverage[asset] = previous
-            raise EngineError("Insufficient margin to update leverage.")
+        account_actions.update_leverage(self, self._account(user), asset, is_cross, leverage)
 
     def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
         """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
-        acct = self._account(user)
-        if not 0 <= asset < len(self.markets):
-            raise EngineError("Invalid asset.")
-        if acct.is_cross(asset) or not acct.szi(asset):
-            raise EngineError("Cannot update margin for a position that is not isolated.")
-        amount = Decimal(ntli) / 1_000_000
-        current = acct.isolated_margin.get(asset, ZERO)
-        if amount > 0 and amount > acct.available(self.marks, self.max_leverages):
-            raise EngineError("Insufficient margin to add.")
-        if current + amount < 0:
-            raise EngineError("Insufficient isolated margin to remove.")
-        acct.isolated_margin[asset] = current + amount
-        acct.balance -= amount
+        account_actions.update_isolated_margin(self, self._account(user), asset, ntli)
 
     def schedule_cancel(self, user: str, time_ms: int | None) -> None:
         """Set (or clear, with None) the dead man's switch: cancel all open orders at ``time_ms``."""
         acct = self._account(user)
-        now = self._begin()
-        if time_ms is None:
-            acct.scheduled_cancel = None
-            return
-        if time_ms < now + 5000:
-            raise EngineError("Scheduled cancel time too early, must be at least 5 seconds from now.")
-        day = now // 86_400_000
-        if acct.scheduled_cancel_day != day:
-            acct.scheduled_cancel_day, acct.scheduled_cancel_count = day, 0
-        if acct.scheduled_cancel_count >= 10:
-            raise EngineError("Too many scheduled cancels today.")
-        acct.scheduled_cancel = time_ms
+        account_actions.schedule_cancel(acct, time_ms, self._begin())
 
     def cancel_all_of(self, acct: Account, status: str, now: int) -> None:
         """Venue-initiated cancel of every open order of ``acct`` (nonUserCancel event)."""
@@ -715,7 +581,7 @@ class ExchangeEngine:
             m.mark = mark
             self.marks[m.index] = mark
             if self._subscribers:
-                self._ev_other.append(AssetCtxChanged(m.coin))
+                self._events.other.append(AssetCtxChanged(m.coin))
         if m.triggers.orders:
             for order in m.triggers.due(mark):
                 self._fire(order, self.now)
@@ -728,10 +594,12 @@ class ExchangeEngine:
         acct.open_orders.pop(order.oid, None)
         order.triggered = True
         self._emit_update(order, "triggered", now)
-        if order.reduce_only and self._reducible(acct, m.index, order.is_buy) == 0:
+        if order.reduce_only and reducible(acct, m.index, order.is_buy) == 0:
             self._finish(order, "reduceOnlyCanceled", now)
             return
-        if not order.reduce_only and not self._has_margin(acct, m, order.is_buy, order.limit_px, order.sz):
+        if not order.reduce_only and not has_margin(
+            acct, m, order.is_buy, order.limit_px, order.sz, self.marks, self.max_leverages
+        ):
             self._finish(order, "marginCanceled", now)
             return
         order.tif = "Ioc" if order.trigger.is_market else "Gtc"

@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .book import Book
-from .markets import MarketConfig
+from .markets import MarketConfig, is_valid_price, is_valid_size
 from .triggers import TriggerBook
 
 __all__ = ["MarketState"]
 
 ZERO = Decimal(0)
 _MINUTE = 60_000
+_CACHE_MAX = 65_536
 
 
 class MarketState:
@@ -36,6 +37,8 @@ class MarketState:
         "premium",
         "prev_day_px",
         "triggers",
+        "valid_px",
+        "valid_sz",
     )
 
     def __init__(self, index: int, cfg: MarketConfig) -> None:
@@ -58,6 +61,31 @@ class MarketState:
         self.funding_history: list[tuple[int, Decimal, Decimal]] = []  # (time, rate, premium)
         self.holders: dict[str, None] = {}  # users with a non-zero position, in first-seen order
         self.next_funding = 0
+        # validity of recently seen prices and sizes: order flow repeats the same few values
+        self.valid_px: dict[Decimal, bool] = {}
+        self.valid_sz: dict[Decimal, bool] = {}
+
+    def price_ok(self, px: Decimal) -> bool:
+        """Hyperliquid's tick rule for this market (5 significant figures, max decimals)."""
+        if not px.is_finite():
+            return False
+        ok = self.valid_px.get(px)
+        if ok is None:
+            if len(self.valid_px) >= _CACHE_MAX:
+                self.valid_px.clear()
+            ok = self.valid_px[px] = is_valid_price(px, self.cfg.sz_decimals)
+        return ok
+
+    def size_ok(self, sz: Decimal) -> bool:
+        """Hyperliquid's lot rule for this market (at most ``sz_decimals`` decimals, positive)."""
+        if not sz.is_finite():
+            return False
+        ok = self.valid_sz.get(sz)
+        if ok is None:
+            if len(self.valid_sz) >= _CACHE_MAX:
+                self.valid_sz.clear()
+            ok = self.valid_sz[sz] = is_valid_size(sz, self.cfg.sz_decimals)
+        return ok
 
     def mid(self) -> Decimal:
         """Book mid, else the last trade price, else the oracle price (as ``allMids`` answers)."""

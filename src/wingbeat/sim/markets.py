@@ -128,6 +128,10 @@ def is_valid_size(sz: Decimal, sz_decimals: int) -> bool:
     return -exp <= sz_decimals
 
 
+_FMT_CACHE: dict[Decimal, str] = {}
+_FMT_CACHE_MAX = 100_000
+
+
 def fmt(value: Decimal, places: int | None = None) -> str:
     """Render a Decimal as Hyperliquid answers do: no exponent, no trailing zeros, but integers
     keep one decimal (``"1159.0"``, ``"0.0"``) as the exchange's float formatting shows them.
@@ -136,5 +140,13 @@ def fmt(value: Decimal, places: int | None = None) -> str:
     """
     if places is not None:
         value = round(value, places)
-    text = f"{value.normalize():f}" if value else "0"
-    return text if "." in text else text + ".0"
+    text = _FMT_CACHE.get(value)
+    if text is None:
+        # equal Decimals ("1.50" and "1.5") render the same, so the cache may key on value
+        text = f"{value.normalize():f}" if value else "0"
+        if "." not in text:
+            text += ".0"
+        if len(_FMT_CACHE) >= _FMT_CACHE_MAX:
+            _FMT_CACHE.clear()
+        _FMT_CACHE[value] = text
+    return text

@@ -158,8 +158,8 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int) -> None:
             None,
             info,
         )
-        acct.fills.append(mine)
-        liq.fills.append(theirs)
+        acct.add_fill(mine)
+        liq.add_fill(theirs)
         engine.queue_fill(acct.user, mine)
         engine.queue_fill(liq.user, theirs)
     for asset, margin in list(acct.isolated_margin.items()):

@@ -1,0 +1,132 @@
+"""How fast the local exchange's engine matches orders in-process (target: 100,000 matches/s).
+
+Two flows on BTC: a realistic mix (makers rest GTC orders, takers send IOC and GTC orders that
+cross one or more levels, some resting orders get canceled), and taker sweeps (each IOC takes ten
+resting orders: the cost of the match step itself). Reported: orders/s and matches (fills) /s of
+CPU time (the machine may be shared), with and without an event subscriber (the websocket half
+renders events only when subscribed), against the 100k target.
+
+Run: ``.venv/bin/python benchmarks/sim_matching.py [--orders N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.types import EngineEvent, OrderRequest
+
+TARGET_MATCHES_PER_S = 100_000
+MAKERS = [f"0x{0xA000 + i:040x}" for i in range(4)]
+TAKERS = [f"0x{0xB000 + i:040x}" for i in range(4)]
+T0 = 1_700_000_000_000
+
+
+def build_flow(n: int, seed: int) -> list[tuple[str, str, Any]]:
+    """A reproducible mix: ~45% maker GTC, ~35% taker IOC, ~10% crossing GTC, ~10% cancels."""
+    rng = random.Random(seed)
+    flow: list[tuple[str, str, Any]] = []
+    for _ in range(n):
+        r = rng.random()
+        is_buy = rng.random() < 0.5
+        sz = Decimal(rng.randint(1, 20)) / 100
+        if r < 0.45:
+            off = rng.randint(1, 40)
+            px = Decimal(60000 - off if is_buy else 60000 + off)
+            flow.append(("place", rng.choice(MAKERS), OrderRequest(0, is_buy, px, sz, False, "Gtc")))
+        elif r < 0.80:
+            px = Decimal(60050 if is_buy else 59950)
+            flow.append(("place", rng.choice(TAKERS), OrderRequest(0, is_buy, px, sz * 3, False, "Ioc")))
+        elif r < 0.90:
+            px = Decimal(60010 if is_buy else 59990)
+            flow.append(("place", rng.choice(TAKERS), OrderRequest(0, is_buy, px, sz, False, "Gtc")))
+        else:
+            flow.append(("cancel", rng.choice(MAKERS), None))
+    return flow
+
+
+def build_sweeps(n: int) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str, Any]]]:
+    """Untimed setup: ``n`` resting asks of 0.01 over 50 price levels; timed: IOC buys that take
+    ten of them each."""
+    setup: list[tuple[str, str, Any]] = []
+    for i in range(n):
+        px = Decimal(60000 + i % 50)
+        setup.append(
+            ("place", MAKERS[i % len(MAKERS)], OrderRequest(0, False, px, Decimal("0.01"), False, "Gtc"))
+        )
+    buy = OrderRequest(0, True, Decimal(61000), Decimal("0.1"), False, "Ioc")
+    return setup, [("place", TAKERS[0], buy) for _ in range(n // 10)]
+
+
+def run(
+    setup: list[tuple[str, str, Any]], flow: list[tuple[str, str, Any]], *, subscribed: bool
+) -> tuple[float, int, int]:
+    """Returns (CPU seconds, orders placed, fills) of ``flow``, run after the untimed ``setup``
+    on a fresh engine."""
+    engine = ExchangeEngine(clock=lambda: T0, max_open_orders=1_000_000)
+    sink: list[EngineEvent] = []
+    if subscribed:
+        engine.subscribe(sink.append)
+    for user in MAKERS + TAKERS:
+        engine.fund(user, Decimal(10) ** 12)
+    _apply(engine, setup, sink)
+    trades_before = engine.new_tid()
+    start = time.process_time()  # CPU time: other processes on a shared machine do not count
+    orders = _apply(engine, flow, sink)
+    elapsed = time.process_time() - start
+    trades = engine.new_tid() - trades_before - 1
+    return elapsed, orders, trades
+
+
+def _apply(engine: ExchangeEngine, flow: list[tuple[str, str, Any]], sink: list[EngineEvent]) -> int:
+    orders = 0
+    for kind, user, req in flow:
+        if kind == "place":
+            engine.place_orders(user, [req])
+            orders += 1
+        else:
+            open_orders = engine.accounts[user].open_orders
+            if open_orders:
+                engine.cancel(user, [(0, next(iter(open_orders)))])
+        if len(sink) > 10_000:
+            sink.clear()
+    return orders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    flows = {
+        "mixed flow": ([], build_flow(args.orders, args.seed)),
+        "taker sweeps": build_sweeps(args.orders),
+    }
+    run([], flows["mixed flow"][1][:5_000], subscribed=False)  # warm-up
+    table = Table(title=f"wingbeat.sim engine matching (CPU time), {args.orders:,} actions per flow")
+    for col in ("flow", "events", "orders/s", "matches/s", "matches", "vs 100k target"):
+        table.add_column(col, justify="right")
+    for name, (setup, flow) in flows.items():
+        for subscribed in (False, True):
+            elapsed, orders, trades = run(setup, flow, subscribed=subscribed)
+            mps = trades / elapsed
+            table.add_row(
+                name,
+                "rendered" if subscribed else "none",
+                f"{orders / elapsed:,.0f}",
+                f"{mps:,.0f}",
+                f"{trades:,}",
+                f"{mps / TARGET_MATCHES_PER_S:.2f}x",
+            )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

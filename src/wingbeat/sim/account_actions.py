@@ -1,0 +1,71 @@
+"""Account-setting actions of the engine: leverage, isolated margin, the dead man's switch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .accounts import Account
+from .types import EngineError
+
+if TYPE_CHECKING:
+    from .engine import ExchangeEngine
+
+__all__ = ["schedule_cancel", "update_isolated_margin", "update_leverage"]
+
+ZERO = Decimal(0)
+_DAY_MS = 86_400_000
+_MIN_SCHEDULE_AHEAD_MS = 5_000
+_MAX_SCHEDULES_PER_DAY = 10
+
+
+def _check_asset(engine: ExchangeEngine, asset: int) -> None:
+    if not 0 <= asset < len(engine.markets):
+        raise EngineError("Invalid asset.")
+
+
+def update_leverage(engine: ExchangeEngine, acct: Account, asset: int, is_cross: bool, leverage: int) -> None:
+    """Set leverage and margin mode for ``asset``; refused if the position would lack margin."""
+    _check_asset(engine, asset)
+    if not 1 <= leverage <= engine.markets[asset].cfg.max_leverage:
+        raise EngineError("Invalid leverage value.")
+    if acct.szi(asset) and acct.is_cross(asset) != is_cross:
+        raise EngineError("Cannot switch leverage type with open position.")
+    previous = acct.leverage.get(asset)
+    acct.leverage[asset] = (is_cross, leverage)
+    if acct.szi(asset) and acct.available(engine.marks, engine.max_leverages) < 0:
+        if previous is None:
+            del acct.leverage[asset]
+        else:
+            acct.leverage[asset] = previous
+        raise EngineError("Insufficient margin to update leverage.")
+
+
+def update_isolated_margin(engine: ExchangeEngine, acct: Account, asset: int, ntli: int) -> None:
+    """Move ``ntli`` / 1e6 USDC into (or, negative, out of) an isolated position's margin."""
+    _check_asset(engine, asset)
+    if acct.is_cross(asset) or not acct.szi(asset):
+        raise EngineError("Cannot update margin for a position that is not isolated.")
+    amount = Decimal(ntli) / 1_000_000
+    current = acct.isolated_margin.get(asset, ZERO)
+    if amount > 0 and amount > acct.available(engine.marks, engine.max_leverages):
+        raise EngineError("Insufficient margin to add.")
+    if current + amount < 0:
+        raise EngineError("Insufficient isolated margin to remove.")
+    acct.isolated_margin[asset] = current + amount
+    acct.balance -= amount
+
+
+def schedule_cancel(acct: Account, time_ms: int | None, now: int) -> None:
+    """Set (or clear with None) the time at which all the account's open orders are canceled."""
+    if time_ms is None:
+        acct.scheduled_cancel = None
+        return
+    if time_ms < now + _MIN_SCHEDULE_AHEAD_MS:
+        raise EngineError("Scheduled cancel time too early, must be at least 5 seconds from now.")
+    day = now // _DAY_MS
+    if acct.scheduled_cancel_day != day:
+        acct.scheduled_cancel_day, acct.scheduled_cancel_count = day, 0
+    if acct.scheduled_cancel_count >= _MAX_SCHEDULES_PER_DAY:
+        raise EngineError("Too many scheduled cancels today.")
+    acct.scheduled_cancel = time_ms

@@ -1,0 +1,55 @@
+"""Events buffered during one engine action and published, in order, at its end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .accounts import Fill
+from .render import render_fill
+from .types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
+
+__all__ = ["EventQueue"]
+
+_log = logging.getLogger("wingbeat.sim.engine")
+
+
+class EventQueue:
+    """Per-action buffers (book changes and trades per coin, order updates and fills per user,
+    anything else in order); :meth:`publish` hands them to the subscribers and resets."""
+
+    __slots__ = ("fills", "other", "subscribers", "trades", "updates")
+
+    def __init__(self) -> None:
+        self.subscribers: list[Callable[[EngineEvent], None]] = []
+        self.updates: dict[str, list[dict[str, Any]]] = {}
+        self.fills: dict[str, list[Fill]] = {}
+        self.trades: dict[str, list[dict[str, Any]]] = {}  # a key alone = the book changed
+        self.other: list[EngineEvent] = []
+
+    def publish(self) -> None:
+        """Deliver the buffered events (a subscriber that raises is logged and skipped)."""
+        updates, fills, trades, other = self.updates, self.fills, self.trades, self.other
+        self.updates, self.fills, self.trades, self.other = {}, {}, {}, []
+        subs = self.subscribers
+        if not subs:
+            return
+        # fills first, then the public view, then order statuses: a client sees a fill before
+        # the "filled" status of its order
+        events: list[EngineEvent] = [
+            FillsEvent(user, [render_fill(f) for f in fl]) for user, fl in fills.items()
+        ]
+        for coin, tl in trades.items():
+            events.append(BookChanged(coin))
+            if tl:
+                events.append(TradesEvent(coin, tl))
+        for user, ul in updates.items():
+            events.append(OrderUpdatesEvent(user, ul))
+        events.extend(other)
+        for event in events:
+            for cb in subs:
+                try:
+                    cb(event)
+                except Exception:
+                    _log.exception("engine subscriber failed on %s", type(event).__name__)

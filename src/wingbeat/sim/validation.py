@@ -1,0 +1,82 @@
+"""Order checks as Hyperliquid makes them, with its own messages and order-status strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .accounts import Account
+from .market_state import MarketState
+from .markets import fmt
+from .types import OrderRequest
+
+__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "reducible"]
+
+ZERO = Decimal(0)
+MIN_NOTIONAL = Decimal(10)
+
+
+def reducible(acct: Account, asset: int, is_buy: bool) -> Decimal:
+    """How much a reduce-only order on this side may still trade (0: it would increase)."""
+    pos = acct.szi(asset)
+    if pos == 0 or (pos > 0) == is_buy:
+        return ZERO
+    return abs(pos)
+
+
+def has_margin(
+    acct: Account,
+    m: MarketState,
+    is_buy: bool,
+    px: Decimal,
+    sz: Decimal,
+    marks: dict[int, Decimal],
+    max_leverages: dict[int, int],
+) -> bool:
+    """Whether the part of the order that grows the position fits in the available margin."""
+    pos = acct.szi(m.index)
+    inc = sz if pos == 0 or (pos > 0) == is_buy else sz - abs(pos)
+    if inc <= 0:
+        return True
+    lev = acct.leverage_of(m.index, m.cfg.max_leverage)
+    return px * inc / lev <= acct.available(marks, max_leverages)
+
+
+def check_order(
+    acct: Account,
+    m: MarketState,
+    req: OrderRequest,
+    *,
+    max_open_orders: int,
+    marks: dict[int, Decimal],
+    max_leverages: dict[int, int],
+) -> tuple[str, str] | None:
+    """``(message, order status)`` of the first rule ``req`` breaks, or None when it may trade."""
+    if not req.size.is_finite() or req.size <= 0:
+        return "Order has zero size.", "rejected"
+    if not m.size_ok(req.size):
+        return "Order has invalid size.", "rejected"
+    if not m.price_ok(req.price):
+        return "Price must be divisible by tick size.", "tickRejected"
+    if req.trigger is not None and not m.price_ok(req.trigger.trigger_px):
+        return "Invalid TP/SL price.", "badTriggerPxRejected"
+    if (req.trigger is None) == (req.tif is None):
+        return "Order has invalid type.", "rejected"
+    if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
+        return "Order must have minimum value of $10.", "minTradeNtlRejected"
+    if len(acct.open_orders) >= max_open_orders:
+        return "Too many open orders.", "rejected"
+    if req.reduce_only and req.trigger is None and reducible(acct, m.index, req.is_buy) == 0:
+        return "Reduce only order would increase position.", "reduceOnlyRejected"
+    if req.tif == "Alo":
+        opp = m.book.best_ask() if req.is_buy else m.book.best_bid()
+        if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
+            bid, ask = m.book.best_bid(), m.book.best_ask()
+            bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
+            return f"Post only order would have immediately matched, bbo was {bbo}.", "badAloPxRejected"
+    if (
+        req.trigger is None
+        and not req.reduce_only
+        and not has_margin(acct, m, req.is_buy, req.price, req.size, marks, max_leverages)
+    ):
+        return "Insufficient margin to place order.", "perpMarginRejected"
+    return None
