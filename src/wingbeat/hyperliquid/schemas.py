@@ -300,44 +300,59 @@ class L2Book:
 # Book prices and sizes repeat from one push to the next; caching their Decimals halves parse time.
 _BOOK_DECIMALS: dict[str, Decimal] = {}
 _BOOK_DECIMALS_MAX = 200_000
-_ZERO = Decimal(0)
+_DIGITS = "0123456789"
 
 
-def _book_decimal(text: Any) -> Decimal:
-    cached = _BOOK_DECIMALS.get(text) if type(text) is str else None
-    if cached is not None:
-        return cached
-    value = to_decimal(text, "l2Book level")
-    if value <= _ZERO:
-        raise MalformedMessageError(f"l2Book level: price and size must be positive, got {text!r:.40}")
-    if len(_BOOK_DECIMALS) >= _BOOK_DECIMALS_MAX:
-        _BOOK_DECIMALS.clear()
-    _BOOK_DECIMALS[text] = value
-    return value
+def clear_book_cache() -> None:
+    """Forget the cached Decimals of book prices and sizes (benchmarks start cold with it)."""
+    _BOOK_DECIMALS.clear()
+
+
+class _BadLevel(Exception):
+    pass
 
 
 def _book_side(levels: Any, what: str) -> list[Level]:
     if type(levels) is not list:
         raise MalformedMessageError(f"{what}: expected an array, got {type(levels).__name__}")
     cache = _BOOK_DECIMALS
+    get = cache.get
     out: list[Level] = []
     append = out.append
-    for level in levels:
-        if type(level) is not dict:
-            raise MalformedMessageError(f"{what}: level is {type(level).__name__}, not an object")
-        try:
+    # One flat loop with the cache miss inlined: this loop is the whole cost of a book update.
+    # A level that is not an object, lacks a key or holds an unhashable value raises
+    # KeyError / TypeError from the lookups, an empty string IndexError, a bad decimal InvalidOperation.
+    try:
+        for level in levels:
             px_text = level["px"]
             sz_text = level["sz"]
-        except KeyError as exc:
-            raise MalformedMessageError(f"{what}: level without {exc.args[0]!r}") from None
-        # Inline cache hits: this loop is the whole cost of a book update.
-        px = cache.get(px_text) if type(px_text) is str else None
-        if px is None:
-            px = _book_decimal(px_text)
-        sz = cache.get(sz_text) if type(sz_text) is str else None
-        if sz is None:
-            sz = _book_decimal(sz_text)
-        append((px, sz))
+            px = get(px_text)
+            if px is None:
+                if type(px_text) is not str:
+                    raise _BadLevel(f"px is {type(px_text).__name__}, not a decimal string")
+                px = Decimal(px_text)
+                # A decimal string starting with a digit has no sign and is not inf/nan, so it is
+                # finite and >= 0; zero is caught by truthiness. Cheaper than two Decimal compares.
+                if px_text[0] not in _DIGITS or not px:
+                    raise _BadLevel(f"price must be positive and finite, got {px_text!r:.40}")
+                cache[px_text] = px
+            sz = get(sz_text)
+            if sz is None:
+                if type(sz_text) is not str:
+                    raise _BadLevel(f"sz is {type(sz_text).__name__}, not a decimal string")
+                sz = Decimal(sz_text)
+                if sz_text[0] not in _DIGITS or not sz:
+                    raise _BadLevel(f"size must be positive and finite, got {sz_text!r:.40}")
+                cache[sz_text] = sz
+            append((px, sz))
+    except _BadLevel as exc:
+        raise MalformedMessageError(f"{what}: {exc}") from None
+    except KeyError as exc:
+        raise MalformedMessageError(f"{what}: level without {exc.args[0]!r}") from None
+    except InvalidOperation:
+        raise MalformedMessageError(f"{what}: a price or size is not a positive finite decimal") from None
+    except (TypeError, IndexError) as exc:
+        raise MalformedMessageError(f"{what}: malformed level: {exc}") from None
     return out
 
 
@@ -357,6 +372,8 @@ def parse_l2_book(raw: Any) -> L2Book:
         raise _wrong("l2Book", "time", "an integer", time_ms)
     if type(levels) is not list or len(levels) != 2:
         raise MalformedMessageError("l2Book.levels: expected [bids, asks]")
+    if len(_BOOK_DECIMALS) > _BOOK_DECIMALS_MAX:
+        _BOOK_DECIMALS.clear()
     return L2Book(coin, time_ms, _book_side(levels[0], "l2Book.bids"), _book_side(levels[1], "l2Book.asks"))
 
 
