@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,26 @@ def test_keccak_is_consistent_across_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(keccak256, inputs * 5))
     assert results == expected * 5
+
+
+def test_importing_signing_does_not_load_the_connector_or_eth_account() -> None:
+    code = (
+        "import sys, wingbeat.hyperliquid.signing, wingbeat.hyperliquid.signer, wingbeat.hyperliquid.wire\n"
+        "print([m for m in ('eth_account', 'wingbeat.hyperliquid.connector') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_package_exports_resolve_lazily_to_the_module_objects() -> None:
+    import wingbeat.hyperliquid as package
+    from wingbeat.hyperliquid import signer, wire
+
+    assert package.Signer is signer.Signer
+    assert package.recover_signer is recover_signer
+    assert package.Cloid is wire.Cloid
+    assert "sign_l1_action" in dir(package)
+    with pytest.raises(AttributeError):
+        _ = package.no_such_name  # type: ignore[attr-defined]
