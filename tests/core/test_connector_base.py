@@ -7,6 +7,7 @@ tracker, journal on a real SQLite file, publisher, flush and reconciliation loop
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -468,3 +469,15 @@ async def test_perpetual_account_state_defaults(conn: FakeExchange) -> None:
     assert conn.get_balance("USDC") == 0 and conn.get_available_balance("USDC") == 0
     assert conn.account_positions == {} and conn.get_funding_info(PAIR) is None
     assert conn.trading_rules[PAIR] is RULE and conn.ready
+
+
+async def test_orders_are_not_sent_when_the_journal_cannot_record_them(
+    conn: FakeExchange, events: Recorder
+) -> None:
+    assert conn.journal is not None
+    with sqlite3.connect(conn.journal.path) as other:
+        other.execute("DROP TABLE orders")
+    cid = conn.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000))
+    await events.wait_for(lambda: len(events.failed) == 1)
+    assert events.failed[0].client_order_id == cid and "not sent" in events.failed[0].reason
+    assert conn.batches == []

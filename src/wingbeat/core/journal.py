@@ -156,6 +156,7 @@ class OrderJournal:
         self._kick_scheduled = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._closed = False
+        self._commit_count = 0
 
     @property
     def path(self) -> Path:
@@ -166,6 +167,11 @@ class OrderJournal:
     def durability(self) -> Durability:
         """``"normal"`` (process-crash safe) or ``"full"`` (power-loss safe)."""
         return self._durability
+
+    @property
+    def commit_count(self) -> int:
+        """Transactions committed since ``open()`` (several operations share one: group commit)."""
+        return self._commit_count
 
     @property
     def is_open(self) -> bool:
@@ -306,6 +312,7 @@ class OrderJournal:
             error = JournalError(f"order journal {self._path}: write failed: {exc}")
         else:
             self._durable_seq = seq
+            self._commit_count += 1
         remaining: list[tuple[int, asyncio.Future[None]]] = []
         for target, waiter in self._waiters:
             if target <= seq:
