@@ -196,3 +196,43 @@ def test_bad_bodies_are_422_deserialize_errors(engine: ExchangeEngine, body: Any
         handle_info(engine, body)
     assert err.value.status == 422
     assert err.value.text.startswith("Failed to deserialize the JSON body into the target type")
+
+
+def test_historical_orders_newest_first_with_final_statuses(engine: ExchangeEngine) -> None:
+    hist = handle_info(engine, {"type": "historicalOrders", "user": B})
+    assert hist and hist[0]["order"]["oid"] >= hist[-1]["order"]["oid"]
+    assert {h["status"] for h in hist} == {"filled"}
+    same_shape(hist[0], recorded("info_orderStatus.json", "response_found")["order"])
+
+
+def test_user_role_and_extra_agents(engine: ExchangeEngine) -> None:
+    agent = "0x" + "e" * 40
+    engine.approve_agent(B, agent, "bot")
+    assert handle_info(engine, {"type": "userRole", "user": B}) == {"role": "user"}
+    assert handle_info(engine, {"type": "userRole", "user": agent}) == {"role": "agent", "data": {"user": B}}
+    assert handle_info(engine, {"type": "userRole", "user": "0x" + "7" * 40}) == {"role": "missing"}
+    assert handle_info(engine, {"type": "extraAgents", "user": B}) == [
+        {"name": "bot", "address": agent, "validUntil": None}
+    ]
+
+
+def test_tpsl_children_show_under_their_parent(engine: ExchangeEngine) -> None:
+    engine.place_orders(
+        A,
+        [
+            OrderRequest(0, True, D("58000"), D("0.01"), False, "Gtc"),
+            OrderRequest(0, False, D("57000"), D("0.01"), True, None, TriggerSpec(True, D("57500"), "sl")),
+        ],
+        grouping="normalTpsl",
+    )
+    orders = handle_info(engine, {"type": "frontendOpenOrders", "user": A})
+    parent = next(o for o in orders if o["limitPx"] == "58000.0")
+    assert [c["orderType"] for c in parent["children"]] == ["Stop Market"]
+
+
+def test_spot_and_dex_answers_for_the_sdk(engine: ExchangeEngine) -> None:
+    assert handle_info(engine, {"type": "spotMetaAndAssetCtxs"}) == [{"universe": [], "tokens": []}, []]
+    assert handle_info(engine, {"type": "spotClearinghouseState", "user": A}) == {"balances": []}
+    assert handle_info(engine, {"type": "perpDexs"}) == [None]
+    with pytest.raises(InfoError):
+        handle_info(engine, {"type": "meta", "dex": "xyz"})

@@ -59,12 +59,13 @@ class LiquidityConfig:
 
 def round_price(px: Decimal, sz_decimals: int, *, up: bool) -> Decimal:
     """The nearest valid perp price (5 significant figures, ``6 - sz_decimals`` decimals) in the
-    given direction."""
+    given direction, and at least the smallest price tick."""
     rounding = ROUND_CEILING if up else ROUND_FLOOR
     exp = max(px.adjusted() - 4, -(6 - sz_decimals))
     if exp >= 0:
         exp = 0  # integer prices are always valid
-    return px.quantize(Decimal(1).scaleb(exp), rounding=rounding)
+    quantum = Decimal(1).scaleb(exp)
+    return max(px.quantize(quantum, rounding=rounding), quantum)  # never below one tick
 
 
 def round_size(notional: Decimal, px: Decimal, sz_decimals: int) -> Decimal:
