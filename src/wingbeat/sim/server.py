@@ -223,10 +223,10 @@ class LocalExchange:
         except web.HTTPException:
             raise
         except _Dropped:
-            # the client sees its connection reset with no answer
+            # the client sees its connection reset with no answer; the response below is never written
             if request.transport is not None:
                 request.transport.abort()
-            raise
+            return web.Response(status=499)
         except (asyncio.CancelledError, ConnectionError):
             raise
         except Exception:

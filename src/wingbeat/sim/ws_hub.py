@@ -376,6 +376,8 @@ class WsHub:
         return None
 
     def _send_snapshot(self, conn: _Connection, sub: _Sub) -> None:
+        if self._faults.suppresses(sub.channel):
+            return
         user = sub.user or ""
         if sub.type == "userFills":
             fills = handle_info(self._engine, {"type": "userFills", "user": user})
