@@ -124,8 +124,7 @@ async def test_dead_mans_switch_is_armed_while_running_and_disarmed_on_stop(
     s = await Session.open(lambda **kw: make_connector(config=HyperliquidConfig(dead_man_switch=30.0), **kw))
     account = harness.exchange.engine.accounts[harness.user]
     try:
-        await s.recorder.wait_for(lambda: account.scheduled_cancel is not None, 5, "scheduleCancel")
-        assert account.scheduled_cancel is not None
+        assert account.scheduled_cancel is not None  # armed before start() returned
         assert account.scheduled_cancel > harness.exchange.engine.now + 20_000
     finally:
         await s.close()
@@ -263,6 +262,23 @@ async def test_a_429_on_placement_fails_the_batch_at_once_and_places_nothing(
         failed = await s.recorder.wait_event(OrderFailedEvent, count=3)
         assert {f.client_order_id for f in failed} == set(cids)
         assert all("429" in f.reason for f in failed)
+        assert await harness.open_order_count() == 0
+    finally:
+        await s.close()
+
+
+async def test_when_the_switch_is_not_refreshed_the_exchange_cancels_and_we_hear_of_it(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    s = await Session.open(lambda **kw: make_connector(config=HyperliquidConfig(dead_man_switch=30.0), **kw))
+    try:
+        cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await s.recorder.wait_event(OrderCreatedEvent, cid)
+        engine = harness.exchange.engine
+        deadline = engine.accounts[harness.user].scheduled_cancel
+        assert deadline is not None
+        engine.advance(deadline)  # as if we had died: the deadline passes without a refresh
+        [cancelled] = await s.recorder.wait_event(OrderCancelledEvent, cid)
+        assert cancelled.reason
         assert await harness.open_order_count() == 0
     finally:
         await s.close()

@@ -141,6 +141,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._books: OrderBookTracker | None = None
         self._user_stream: HyperliquidUserStreamDataSource | None = None
         self._sync: AccountSync | None = None
+        self._dead_man_armed = False
 
     def __repr__(self) -> str:
         return f"HyperliquidPerpetualConnector(account={self._user}, network={self._rest_url!r})"
@@ -243,15 +244,16 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         await self._books.start()
         await self._books.wait_ready(config.ready_timeout)
         self._tasks.create_task(self._sync.refresh_loop(config.account_refresh_interval), name="account-refresh")
-        if config.dead_man_switch is not None:
+        if config.dead_man_switch is not None and await self._arm_dead_man_switch(config.dead_man_switch):
             self._tasks.create_task(self._dead_man_switch_loop(config.dead_man_switch), name="dead-man-switch")
 
     async def _stop_network(self) -> None:
-        if self._config.dead_man_switch is not None and self._sender is not None:
+        if self._dead_man_armed and self._sender is not None:
             try:  # a clean stop leaves resting orders as they are: disarm the switch
                 await self._send(schedule_cancel_action(None))
             except Exception as exc:
                 _logger.warning("could not disarm the dead man's switch: %r", exc)
+            self._dead_man_armed = False
         for stop in (self._books.stop if self._books else None,
                      self._user_stream.stop if self._user_stream else None,
                      self._ws.stop if self._ws else None,
@@ -410,16 +412,23 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         )
 
     # ------------------------------------------------------------------------------- dead man's switch
-    async def _dead_man_switch_loop(self, window: float) -> None:
-        """Keep ``scheduleCancel`` at now + ``window``: if we die, the exchange cancels our orders."""
-        while True:
-            deadline_ms = int((time.time() + window) * 1000)
-            try:
-                await self._send(schedule_cancel_action(deadline_ms))
-            except (TransportError, TimeoutError) as exc:
-                _logger.warning("dead man's switch not refreshed: %r", exc)
-            except Exception as exc:  # a refusal (e.g. volume requirement) will not improve by hammering
-                _logger.error("dead man's switch refused, disabled: %r", exc)
-                return
-            await asyncio.sleep(window / 3)
+    async def _arm_dead_man_switch(self, window: float) -> bool:
+        """Set ``scheduleCancel`` to now + ``window``; False when the exchange refuses it (then it stays off)."""
+        deadline_ms = int((time.time() + window) * 1000)
+        try:
+            await self._send(schedule_cancel_action(deadline_ms))
+        except (TransportError, TimeoutError) as exc:
+            _logger.warning("dead man's switch not refreshed: %r", exc)
+            return True  # a transient fault: try again next period
+        except Exception as exc:  # a refusal (e.g. the volume requirement) will not improve by retrying
+            _logger.error("dead man's switch refused, disabled: %r", exc)
+            return False
+        self._dead_man_armed = True
+        return True
 
+    async def _dead_man_switch_loop(self, window: float) -> None:
+        """Keep the switch armed: if this process dies, the exchange cancels our orders ``window`` s later."""
+        while True:
+            await asyncio.sleep(window / 3)
+            if not await self._arm_dead_man_switch(window):
+                return
