@@ -10,8 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import coincurve
+import orjson
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wingbeat.core.errors import ExchangeRejection, RequestTimeout, TransportError
 from wingbeat.core.ws_client import WebSocketConfig
@@ -273,3 +276,45 @@ def test_subscribe_rejects_unknown_types() -> None:
         asyncio.run(client.subscribe({"type": "webData2", "user": MAKER}, print))
     with pytest.raises(ValueError, match="coin"):
         asyncio.run(client.subscribe({"type": "l2Book"}, print))
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=6)
+    | st.sampled_from(["1.5", "BTC", "B"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    channel=st.sampled_from(
+        [
+            "l2Book",
+            "trades",
+            "bbo",
+            "activeAssetCtx",
+            "allMids",
+            "orderUpdates",
+            "userFills",
+            "user",
+            "post",
+            "error",
+            "pong",
+            "subscriptionResponse",
+            "other",
+        ]
+    ),
+    data=JSON_VALUES,
+    raw=st.binary(max_size=40),
+)
+def test_random_frames_never_escape_the_router(channel: str, data: Any, raw: bytes) -> None:
+    client = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
+    client._routes[(channel, None)] = [lambda message: None]  # a route for keyless channels
+    client._on_message(orjson.dumps({"channel": channel, "data": data}))
+    client._on_message(raw)
