@@ -196,3 +196,12 @@ async def test_mainnet_chain_verifies_mainnet_signatures_only(
             http, ex.base_url + "/exchange", signed_body(t.key, {"type": "noop"}, is_mainnet=True)
         )
         assert mainnet == {"status": "ok", "response": {"type": "default"}}
+
+
+async def test_liquidity_makers_quote_both_sides_from_the_start(
+    start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]],
+) -> None:
+    async with start_local_exchange() as ex, aiohttp.ClientSession() as http:
+        _, book = await post(http, ex.base_url + "/info", {"type": "l2Book", "coin": "ETH"})
+        bids, asks = book["levels"]
+        assert bids and asks and float(bids[0]["px"]) < float(asks[0]["px"])

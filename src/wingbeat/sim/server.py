@@ -29,6 +29,7 @@ from wingbeat.sim.actions import ActionProcessor, ActionResult, ParseFailure
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.faults import FaultInjector, FaultKind
 from wingbeat.sim.info import InfoError, handle_info
+from wingbeat.sim.liquidity import LiquidityConfig, MarketMakers
 from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
 from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
 from wingbeat.sim.ws_hub import WsHub
@@ -88,7 +89,7 @@ class LocalExchange:
         port: int = 0,
         admin: bool = False,
         chain: Literal["testnet", "mainnet"] = "testnet",
-        liquidity: bool = False,
+        liquidity: bool | LiquidityConfig = False,
         funding_interval_ms: int = 3_600_000,
         rate_limits: RateLimitConfig | None = None,
         ws_idle_timeout_s: float = 60.0,
@@ -120,8 +121,8 @@ class LocalExchange:
             idle_timeout_s=ws_idle_timeout_s,
             charge_ip=self._charge_ip,
         )
-        # TODO(liquidity.py): built-in makers land with the venue half
-        self.makers: Any = None
+        config = liquidity if isinstance(liquidity, LiquidityConfig) else None
+        self.makers = MarketMakers(self.engine, config, seed=seed) if liquidity else None
         self._tasks = TaskOwner("sim.server", _log)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -163,7 +164,7 @@ class LocalExchange:
         sockets = getattr(server, "sockets", None) or []
         self._port = sockets[0].getsockname()[1] if sockets else self._requested_port
         if self.makers is not None:
-            self.makers.seed_books()
+            self.makers.step(_wall_ms())  # quote at once: the book is live from the first request
         self._tasks.create_task(self._timer(), name="timer")
         _log.info("local exchange listening on %s (%s)", self.base_url, self.chain)
 
@@ -364,7 +365,7 @@ async def run_local_exchange(
     seed: int = 0,
     *,
     markets: MarketsArg = None,
-    liquidity: bool = True,
+    liquidity: bool | LiquidityConfig = True,
 ) -> None:
     """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL."""
     stop = asyncio.Event()
