@@ -21,6 +21,7 @@ from hyperliquid.utils.types import Cloid as SdkCloid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wingbeat.core.enums import TradeType
 from wingbeat.hyperliquid import signing
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import (
@@ -34,7 +35,9 @@ from wingbeat.hyperliquid.wire import (
     cancel_action,
     cancel_by_cloid_action,
     float_to_wire,
+    is_valid_price,
     order_action,
+    perp_trading_rule,
     schedule_cancel_action,
     update_isolated_margin_action,
     update_leverage_action,
@@ -440,3 +443,24 @@ def test_float_to_wire_accepts_and_refuses_the_same_floats_as_sdk(value: float) 
     if expected == "-0":  # the SDK's negative-zero quirk; wingbeat writes "0"
         expected = "0"
     assert ours == expected
+
+
+@EXAMPLES
+@given(
+    price=st.floats(min_value=1e-6, max_value=1e7, allow_nan=False, allow_infinity=False),
+    sz_decimals=st.integers(0, 5),
+)
+def test_price_rule_accepts_sdk_rounded_prices_and_quantizes_safely(price: float, sz_decimals: int) -> None:
+    # The SDK rounds market prices to 5 significant figures and 6 - szDecimals decimals; whatever it
+    # produces must pass our rule, and our own quantization must bracket the price with valid prices.
+    sdk_rounded = round(float(f"{price:.5g}"), 6 - sz_decimals)
+    if sdk_rounded > 0:
+        assert is_valid_price(Decimal(float_to_wire(sdk_rounded)), sz_decimals)
+    rule = perp_trading_rule("X", sz_decimals, 50)
+    exact = Decimal(repr(price))
+    down = rule.quantize_price(exact, TradeType.BUY)
+    up = rule.quantize_price(exact, TradeType.SELL)
+    assert down <= exact <= up
+    assert rule.is_valid_price(up)
+    if down > 0:
+        assert rule.is_valid_price(down)
