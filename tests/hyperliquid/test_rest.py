@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from aiohttp import web
 
 from wingbeat.core.errors import ExchangeRejection, RateLimitedError, RequestTimeout, TransportError
 from wingbeat.core.throttler import WeightedRateLimiter
@@ -22,7 +21,6 @@ from wingbeat.hyperliquid.constants import (
     resolve_network,
 )
 from wingbeat.hyperliquid.rest import HyperliquidRestClient, classify_exchange_error
-from wingbeat.sim import server as sim_server
 from wingbeat.sim.server import LocalExchange
 from wingbeat.sim.types import OrderRequest
 
@@ -33,11 +31,7 @@ BTC = 0
 
 
 @pytest.fixture
-async def exchange(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LocalExchange]:
-    # Work around the local exchange sharing one prepared 429 response object (aiohttp cannot send a
-    # response twice, so a second 429 in the process hangs): give each test a fresh one.
-    if hasattr(sim_server, "_RATE_LIMITED"):
-        monkeypatch.setattr(sim_server, "_RATE_LIMITED", web.Response(status=429, body=b"null"))
+async def exchange() -> AsyncIterator[LocalExchange]:
     async with LocalExchange() as ex:
         await ex.fund(ALICE)
         await ex.fund(BOB)
@@ -147,6 +141,20 @@ async def test_429_pauses_the_limiter_then_info_succeeds(
     meta = await client.meta()
     assert meta.universe and exchange.faults.counters["rate_limit"] == 1
     assert client.limiter.throttled == 1 and client.limiter.waited_seconds >= 0.04
+
+
+async def test_consecutive_429s_back_off_exponentially(exchange: LocalExchange) -> None:
+    exchange.faults.add("rate_limit", count=2, path="/exchange")
+    pauses: list[float] = []
+    async with HyperliquidRestClient(exchange.base_url, backoff=(0.05, 1.0)) as rest:
+        for _ in range(2):
+            with pytest.raises(RateLimitedError) as info:
+                await rest.exchange(_bogus_envelope(), weight=1)
+            assert info.value.retry_after is not None
+            pauses.append(info.value.retry_after)
+        with pytest.raises(ExchangeRejection):  # the venue answers again: the backoff resets
+            await rest.exchange(_bogus_envelope(), weight=1)
+    assert pauses == [pytest.approx(0.05), pytest.approx(0.1)]
 
 
 async def test_429_on_an_action_raises_rate_limited_and_backs_off(
