@@ -188,6 +188,27 @@ def test_malformed_signature_raises_signature_error(signature: Any) -> None:
             None,
         ),
         ({"type": "usdSend", "destination": "0x1", "amount": "1", "time": 1}, None),  # no chain id
+        (
+            {
+                "type": "usdSend",
+                "destination": "0x1",
+                "amount": "1",
+                "time": 1,
+                "signatureChainId": "0x" + "f" * 80,
+            },
+            None,
+        ),
+        ({"type": "usdSend", "destination": "0x1", "amount": "1", "time": 1, "signatureChainId": "zz"}, None),
+        (
+            {
+                "type": "usdSend",
+                "destination": "0x1",
+                "amount": "1",
+                "time": -1,
+                "signatureChainId": "0x66eee",
+            },
+            None,
+        ),
         (ORDER, "0x1234"),  # vault not 20 bytes
         (ORDER, "not hex"),
         ([1, 2], None),

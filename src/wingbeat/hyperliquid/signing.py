@@ -306,9 +306,9 @@ def _user_domain(chain_id_hex: Any) -> bytes:
     chain_id = int(chain_id_hex, 16)
     domain = _user_domains.get(chain_id)
     if domain is None:
-        domain = _user_domains[chain_id] = b"\x19\x01" + _domain_separator(
-            "HyperliquidSignTransaction", chain_id
-        )
+        domain = b"\x19\x01" + _domain_separator("HyperliquidSignTransaction", chain_id)
+        if len(_user_domains) < 64:  # chain ids come from the network: bound the cache
+            _user_domains[chain_id] = domain
     return domain
 
 
