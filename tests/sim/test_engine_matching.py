@@ -141,7 +141,7 @@ def test_self_trade_cancels_the_resting_order() -> None:
     events.clear()
     st = e.place_orders(A, [gtc(True, "60010", "0.1")])
     assert st[0]["filled"]["avgPx"] == "60010.0"
-    assert e.history[own][1] == "selfTradeCanceled"
+    assert e.history[own].status == "selfTradeCanceled"
 
 
 def test_reduce_only_that_would_increase_is_rejected() -> None:
@@ -168,7 +168,7 @@ def test_resting_reduce_only_is_canceled_once_position_is_gone() -> None:
     e.place_orders(C, [gtc(True, "59000", "0.2")])
     e.place_orders(A, [gtc(False, "59000", "0.1", tif="Ioc")])  # closes the long elsewhere
     e.place_orders(B, [gtc(True, "61000", "0.1", tif="Ioc")])
-    assert e.history[ro][1] == "reduceOnlyCanceled"
+    assert e.history[ro].status == "reduceOnlyCanceled"
 
 
 def test_cancel_by_oid_and_cloid_and_missing() -> None:
@@ -200,7 +200,7 @@ def test_modify_gives_new_oid_and_loses_time_priority() -> None:
     e.place_orders(C, [gtc(True, "59000", "0.1")])
     st = e.batch_modify(A, [(first, gtc(True, "59000", "0.2"))])
     new = oid_of(st[0])
-    assert new != first and e.history[first][1] == "canceled"
+    assert new != first and e.history[first].status == "canceled"
     e.place_orders(B, [gtc(False, "59000", "0.1", tif="Ioc")])
     assert e.live[new].sz == D("0.2")  # C's older order filled first
 

@@ -160,7 +160,7 @@ def test_scheduled_cancel_fires_at_its_time() -> None:
     e.advance(T0 + 9_999)
     assert oid in e.live
     e.advance(T0 + 10_000)
-    assert oid not in e.live and e.history[oid][1] == "scheduledCancel"
+    assert oid not in e.live and e.history[oid].status == "scheduledCancel"
     cancels = [ev for ev in events if isinstance(ev, NonUserCancelEvent)]
     assert cancels and cancels[0].cancels == [{"coin": "BTC", "oid": oid}]
 
@@ -174,3 +174,22 @@ def test_scheduled_cancel_can_be_cleared_and_rejects_too_soon() -> None:
     e.schedule_cancel(A, None)
     e.advance(T0 + 20_000)
     assert oid in e.live
+
+
+def test_scheduled_cancel_reports_each_order_once_in_one_event() -> None:
+    e, _, events = setup()
+    st = e.place_orders(
+        A, [limit(True, "59000", "0.1"), trigger(False, "57000", "0.1", "58000", "sl")], grouping="normalTpsl"
+    )
+    e.place_orders(A, [limit(True, "58000", "0.1")])
+    e.schedule_cancel(A, T0 + 10_000)
+    events.clear()
+    e.advance(T0 + 10_000)
+    cancels = [ev for ev in events if isinstance(ev, NonUserCancelEvent)]
+    assert len(cancels) == 1 and len({c["oid"] for c in cancels[0].cancels}) == 3
+    parent = st[0]["resting"]["oid"]
+    updates = [u for ev in events if isinstance(ev, OrderUpdatesEvent) for u in ev.updates]
+    # the child goes with its parent ("canceled"), never twice
+    assert sorted(u["status"] for u in updates) == ["canceled", "scheduledCancel", "scheduledCancel"]
+    assert len({u["order"]["oid"] for u in updates}) == 3
+    assert e.history[parent].status == "scheduledCancel" and not e.live

@@ -31,6 +31,8 @@ class Order:
         "oid",
         "orig_sz",
         "reduce_only",
+        "status",
+        "status_ts",
         "sz",
         "tif",
         "timestamp",
@@ -69,6 +71,8 @@ class Order:
         self.trigger = trigger
         self.triggered = False
         self.cloid = cloid
+        self.status = "open"  # final status once finished ("filled", "canceled", ...)
+        self.status_ts = timestamp
         # initial margin reserved per unit of remaining size while resting (0: none reserved)
         self.margin_per_sz = Decimal(0)
         # normalTpsl children waiting for this order to fill

@@ -77,7 +77,7 @@ class ExchangeEngine:
         self.accounts: dict[str, Account] = {}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
-        self.history: dict[int, tuple[Order, str, int]] = {}  # finished orders: (order, status, time)
+        self.history: dict[int, Order] = {}  # finished orders, oldest first (status on the order)
         self.fees_collected = ZERO
         # ids start at seed-dependent bases so two runs with different seeds do not share ids
         self._next_oid = 1_000_000 + (seed % 1000) * 1_000_000_000
@@ -249,7 +249,8 @@ class ExchangeEngine:
         order = self._new_order(acct, m, req, oid, now)
         if req.cloid is not None and req.cloid not in acct.cloids:
             acct.cloids[req.cloid] = oid
-        self.history[oid] = (order, status, now)
+        order.status, order.status_ts = status, now
+        self.history[oid] = order
         self._emit_update(order, status, now)
         return {"error": f"{msg} asset={m.index}"}
 
@@ -449,7 +450,8 @@ class ExchangeEngine:
             if not acct.open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
         history = self.history
-        history[order.oid] = (order, status, now)
+        order.status, order.status_ts = status, now
+        history[order.oid] = order
         if len(history) > HISTORY_LIMIT:
             del history[next(iter(history))]
         if notify:
@@ -463,14 +465,6 @@ class ExchangeEngine:
             else:
                 self._finish(child, "canceled", now)
 
-    def _cancel_live(self, order: Order, status: str, now: int, *, non_user: bool) -> None:
-        self._remove_live(order)
-        self._finish(order, status, now)
-        if non_user and self._subscribers:
-            self._events.other.append(
-                NonUserCancelEvent(order.user, [{"coin": order.coin, "oid": order.oid}])
-            )
-
     def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:
         """Cancel by ``(asset, oid)``: ``"success"`` or the missing-order error per item."""
         acct = self._account(user)
@@ -482,7 +476,8 @@ class ExchangeEngine:
                 if order is None or order.asset != asset:
                     out.append({"error": f"{MISSING_ORDER} asset={asset}"})
                     continue
-                self._cancel_live(order, "canceled", now, non_user=False)
+                self._remove_live(order)
+                self._finish(order, "canceled", now)
                 out.append("success")
         finally:
             self._end()
@@ -532,9 +527,15 @@ class ExchangeEngine:
         account_actions.schedule_cancel(acct, time_ms, self._begin())
 
     def cancel_all_of(self, acct: Account, status: str, now: int) -> None:
-        """Venue-initiated cancel of every open order of ``acct`` (nonUserCancel event)."""
-        for order in list(acct.open_orders.values()):
-            self._cancel_live(order, status, now, non_user=True)
+        """Venue-initiated cancel of every open order of ``acct`` (one nonUserCancel event)."""
+        canceled = list(acct.open_orders.values())
+        for order in canceled:
+            if order.oid in self.live:  # a TP/SL child may already be gone with its parent
+                self._remove_live(order)
+                self._finish(order, status, now)
+        if canceled and self._subscribers:
+            cancels = [{"coin": o.coin, "oid": o.oid} for o in canceled]
+            self._events.other.append(NonUserCancelEvent(acct.user, cancels))
 
     # ------------------------------------------------------------------ time and prices
     def advance(self, now_ms: int | None = None) -> None:

@@ -378,9 +378,15 @@ def _historical_orders(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     user = _user(body)
     out = []
     for oid in sorted(engine.history, reverse=True):
-        order, status, ts = engine.history[oid]
+        order = engine.history[oid]
         if order.user == user:
-            out.append({"order": frontend_order(engine, order), "status": status, "statusTimestamp": ts})
+            out.append(
+                {
+                    "order": frontend_order(engine, order),
+                    "status": order.status,
+                    "statusTimestamp": order.status_ts,
+                }
+            )
             if len(out) == _MAX_FILLS:
                 break
     return out

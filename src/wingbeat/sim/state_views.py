@@ -61,10 +61,9 @@ def order_status_entry(engine: ExchangeEngine, user: str, oid: int) -> dict[str,
     if live is not None and live.user == user:
         return {"order": frontend_order(engine, live), "status": "open", "statusTimestamp": live.timestamp}
     done = engine.history.get(oid)
-    if done is None or done[0].user != user:
+    if done is None or done.user != user:
         return None
-    order, status, ts = done
-    return {"order": frontend_order(engine, order), "status": status, "statusTimestamp": ts}
+    return {"order": frontend_order(engine, done), "status": done.status, "statusTimestamp": done.status_ts}
 
 
 def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
