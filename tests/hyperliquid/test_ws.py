@@ -318,3 +318,27 @@ def test_random_frames_never_escape_the_router(channel: str, data: Any, raw: byt
     client._routes[(channel, None)] = [lambda message: None]  # a route for keyless channels
     client._on_message(orjson.dumps({"channel": channel, "data": data}))
     client._on_message(raw)
+
+
+async def test_reconnect_listener_finds_the_socket_up(
+    exchange: LocalExchange, ws: HyperliquidWebSocket
+) -> None:
+    states: list[bool] = []
+    ws.add_reconnect_listener(lambda: states.append(ws.connected))
+    reconnected = asyncio.Event()
+    ws.add_reconnect_listener(reconnected.set)
+    exchange.faults.drop_websockets()
+    await asyncio.wait_for(reconnected.wait(), 5.0)
+    assert states == [True]
+
+
+async def test_same_handler_subscribed_twice_is_called_once(
+    exchange: LocalExchange, ws: HyperliquidWebSocket
+) -> None:
+    twice, once = Inbox(), Inbox()
+    await ws.subscribe({"type": "l2Book", "coin": "SOL"}, twice)
+    await ws.subscribe({"type": "l2Book", "coin": "SOL"}, twice)
+    await ws.subscribe({"type": "l2Book", "coin": "SOL"}, once)
+    await once.wait_for(lambda book: True)
+    await barrier(ws)
+    assert len(twice.items) == len(once.items) >= 1

@@ -217,7 +217,9 @@ class HyperliquidWebSocket:
             if key is None:
                 raise ValueError(f"a {spec.channel} subscription needs a string {spec.key_field!r}")
         canonical = orjson.dumps(sub, option=orjson.OPT_SORT_KEYS)
-        self._routes.setdefault((spec.channel, key), []).append(handler)
+        handlers = self._routes.setdefault((spec.channel, key), [])
+        if handler not in handlers:
+            handlers.append(handler)
         if canonical in self._subscriptions:
             return
         self._subscriptions[canonical] = (sub, spec, key)
@@ -253,8 +255,12 @@ class HyperliquidWebSocket:
     async def _on_connected(self) -> None:
         for sub, _, _ in list(self._subscriptions.values()):
             await self._client.send(orjson.dumps({"method": "subscribe", "subscription": sub}))
-        if self._client.connects == 0:
-            return
+        if self._client.connects > 0:
+            # Run the listeners once the connection is marked up (right after this hook returns), so
+            # a listener that posts over the socket finds it connected.
+            asyncio.get_running_loop().call_soon(self._notify_reconnected)
+
+    def _notify_reconnected(self) -> None:
         for callback in list(self._reconnect_listeners):
             try:
                 callback()
