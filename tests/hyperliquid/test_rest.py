@@ -134,13 +134,13 @@ async def test_unknown_info_type_is_a_definite_rejection(client: HyperliquidRest
 # --- faults ---------------------------------------------------------------------------------
 
 
-async def test_429_pauses_the_limiter_then_info_succeeds(
-    exchange: LocalExchange, client: HyperliquidRestClient
-) -> None:
+async def test_429_pauses_the_limiter_then_info_succeeds(exchange: LocalExchange) -> None:
     exchange.faults.add("rate_limit", count=1, path="/info")
-    meta = await client.meta()
+    limiter = WeightedRateLimiter(1200, 1.0)  # refills fast: the wait is the 429 pause, not the refill
+    async with HyperliquidRestClient(exchange.base_url, limiter=limiter, backoff=(0.05, 0.2)) as rest:
+        meta = await rest.meta()
     assert meta.universe and exchange.faults.counters["rate_limit"] == 1
-    assert client.limiter.throttled == 1 and client.limiter.waited_seconds >= 0.04
+    assert limiter.throttled == 1 and limiter.waited_seconds >= 0.04
 
 
 async def test_consecutive_429s_back_off_exponentially(exchange: LocalExchange) -> None:

@@ -33,6 +33,9 @@ COLLATERAL_TOKEN: Final = "USDC"
 # --- IP rate limits (REST) ---------------------------------------------------------------
 #: Weight an IP may spend per window on REST requests (info and exchange together).
 REST_WEIGHT_LIMIT: Final = 1200
+#: What the client's limiter spends per window by default: a margin below the venue's limit absorbs
+#: latency and window-alignment jitter, so a well-behaved client never earns a 429.
+REST_WEIGHT_BUDGET: Final = 1150
 #: Length of the rate-limit window, seconds.
 REST_WEIGHT_WINDOW_S: Final = 60.0
 #: Info weight of the cheap request types.

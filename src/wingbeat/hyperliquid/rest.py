@@ -101,7 +101,7 @@ class HyperliquidRestClient:
 
     ``base_url`` is the API root without trailing slash (``https://api.hyperliquid.xyz``). A given
     ``session`` is used and left open; otherwise the client opens its own on first use and closes
-    it in :meth:`close`. ``limiter`` defaults to Hyperliquid's 1200 weight per minute;
+    it in :meth:`close`. ``limiter`` defaults to 1150 of Hyperliquid's 1200 weight per minute;
     share one limiter between clients that use the same IP. ``timeout`` bounds each request
     (seconds). ``info_retries`` is how often an idempotent ``/info`` request is retried after a
     429, a 5xx or a transport error; ``/exchange`` actions are never retried here.
@@ -128,7 +128,7 @@ class HyperliquidRestClient:
         self._exchange_url = self._base_url + c.EXCHANGE_PATH
         self._session = session
         self._owns_session = session is None
-        self._limiter = limiter or WeightedRateLimiter(c.REST_WEIGHT_LIMIT, c.REST_WEIGHT_WINDOW_S)
+        self._limiter = limiter or WeightedRateLimiter(c.REST_WEIGHT_BUDGET, c.REST_WEIGHT_WINDOW_S)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._info_retries = info_retries
         self._backoff_initial, self._backoff_max = backoff
