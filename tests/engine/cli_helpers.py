@@ -20,7 +20,8 @@ class Result:
     err: str
 
 
-def _env(extra: dict[str, str] | None) -> dict[str, str]:
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without wingbeat's variables, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in ("HL_PRIVATE_KEY", "WINGBEAT_NETWORK")}
     env["COLUMNS"] = "200"  # wide tables: assertions do not depend on wrapping
     env.update(extra or {})
@@ -29,7 +30,7 @@ def _env(extra: dict[str, str] | None) -> dict[str, str]:
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
     """Run ``wingbeat ARGS`` to completion (blocking: only for commands that need no in-test server)."""
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, env=_env(env), timeout=timeout,
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, env=cli_env(env), timeout=timeout,
                           check=False)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -37,7 +38,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
 async def run_cli_async(*args: str, env: dict[str, str] | None = None, limit: float = 60) -> Result:
     """Run ``wingbeat ARGS`` while this event loop keeps serving (an in-test local exchange)."""
     proc = await asyncio.create_subprocess_exec(*CLI, *args, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE, env=_env(env))
+                                                stderr=asyncio.subprocess.PIPE, env=cli_env(env))
     try:
         out, err = await asyncio.wait_for(proc.communicate(), limit)
     except TimeoutError:

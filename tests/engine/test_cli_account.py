@@ -1,0 +1,47 @@
+"""``wingbeat orders``, ``positions`` and ``cancel-all`` against the local exchange, as a user runs them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.engine.cli_helpers import assert_user_error, run_cli_async
+from tests.engine.venue import exchange_open_orders, make_book, place
+
+if TYPE_CHECKING:
+    from tests.conftest import Trader
+    from wingbeat.sim import LocalExchange
+
+
+async def test_orders_positions_and_cancel_all(local_exchange: LocalExchange, trader: Trader) -> None:
+    ex = local_exchange
+    await make_book(ex)
+    await place(ex, trader, is_buy=True, price="60010", size="0.01", tif="Ioc")  # long 0.01
+    await place(ex, trader, is_buy=True, price="59000", size="0.002")
+    await place(ex, trader, is_buy=False, price="61000", size="0.003")
+
+    listed = await run_cli_async("orders", "--network", ex.base_url, "--address", trader.address)
+    assert listed.code == 0, listed.err
+    assert "open orders of" in listed.out and "(2)" in listed.out
+    assert "59000" in listed.out and "61000" in listed.out and "buy" in listed.out and "sell" in listed.out
+
+    pos = await run_cli_async("positions", "--network", ex.base_url, env={"HL_PRIVATE_KEY": trader.key})
+    assert pos.code == 0, pos.err
+    assert "BTC" in pos.out and "0.01" in pos.out and "withdrawable" in pos.out
+
+    cancelled = await run_cli_async("cancel-all", "--network", ex.base_url, env={"HL_PRIVATE_KEY": trader.key})
+    assert cancelled.code == 0, cancelled.err
+    assert "2 of 2 open orders cancelled" in cancelled.out
+    assert await exchange_open_orders(ex, trader.address) == []
+
+    again = await run_cli_async("cancel-all", "--network", ex.base_url, env={"HL_PRIVATE_KEY": trader.key})
+    assert again.code == 0 and "0 of 0" in again.out
+
+
+async def test_cancel_all_with_an_unknown_key_is_the_exchanges_error(local_exchange: LocalExchange,
+                                                                     trader: Trader) -> None:
+    await place(local_exchange, trader, is_buy=True, price="59000", size="0.002")
+    stranger = "0x" + "42" * 32  # never funded: the exchange does not know this signer
+    result = await run_cli_async("cancel-all", "--network", local_exchange.base_url, "--account", trader.address,
+                                 env={"HL_PRIVATE_KEY": stranger})
+    assert_user_error(result, 1, "does not exist")
+    assert len(await exchange_open_orders(local_exchange, trader.address)) == 1

@@ -1,0 +1,20 @@
+"""``wingbeat demo`` (what ``make run`` runs) ends by itself with fills and a summary."""
+
+from __future__ import annotations
+
+import re
+
+from tests.engine.cli_helpers import run_cli_async
+
+
+async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary() -> None:
+    result = await run_cli_async("demo", "--duration", "8", "--seed", "7", limit=90)
+    assert result.code == 0, result.err[-3000:]
+    assert "local exchange on http://127.0.0.1:" in result.out
+    assert re.search(r"\[\d+/8s\] BTC-USD bid \d+", result.out), result.out  # plain lines: not a terminal
+    assert "MarketMakerStrategy on BTC-USD" in result.out
+    fills = re.search(r"fills\W+(\d+)", result.out.split("MarketMakerStrategy on BTC-USD")[1])
+    assert fills and int(fills.group(1)) > 0, result.out
+    placed = re.search(r"orders placed\W+(\d+)", result.out)
+    assert placed and int(placed.group(1)) >= 2
+    assert "Traceback" not in result.err

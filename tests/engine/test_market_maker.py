@@ -1,0 +1,80 @@
+"""The market maker quotes both sides, gets filled, skews with inventory and refreshes stale quotes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, place, wait_until
+from wingbeat.engine.clock import Clock
+from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
+from wingbeat.engine.risk import RiskLimits
+
+if TYPE_CHECKING:
+    from tests.conftest import Trader
+    from wingbeat.sim import LocalExchange
+
+D = Decimal
+PAIR = "BTC-USD"
+
+
+def _config(**overrides: object) -> MarketMakerConfig:
+    options: dict[str, object] = {"trading_pair": PAIR, "order_amount": D("0.001"), "bid_spread": D("0.0001"),
+                                  "ask_spread": D("0.0001"), "order_refresh_time": 60.0,
+                                  "max_inventory": D("0.002")}
+    options.update(overrides)
+    return MarketMakerConfig(**options)  # type: ignore[arg-type]
+
+
+async def test_quotes_both_sides_around_the_mid(local_exchange: LocalExchange, trader: Trader) -> None:
+    await make_book(local_exchange)  # 59990 / 60010: mid 60000
+    async with connector_for(local_exchange, trader) as conn:
+        mm = MarketMakerStrategy(conn, _config(order_levels=2, level_spread=D("0.0002")))
+        assert [(q.is_buy, q.price, q.amount) for q in mm.proposal()] == [
+            (True, D(59994), D("0.001")), (False, D(60006), D("0.001")),
+            (True, D(59982), D("0.001")), (False, D(60018), D("0.001"))]
+        await mm.start()
+        await mm.tick(0)
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        await wait_until(lambda: all(o.exchange_order_id for o in mm.active_orders()), pulse)
+        on_exchange = await exchange_open_orders(local_exchange, trader.address)
+        assert sorted(D(o["limitPx"]) for o in on_exchange) == [59982, 59994, 60006, 60018]
+        await mm.tick(1)  # fresh quotes are left alone
+        assert len(mm.active_orders()) == 4 and mm.quotes_placed == 4
+        await mm.stop()
+        assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+async def test_fill_skews_the_next_quotes_and_stale_quotes_are_replaced(local_exchange: LocalExchange,
+                                                                       trader: Trader) -> None:
+    maker = await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        mm = MarketMakerStrategy(conn, _config(order_refresh_time=0.2), risk=RiskLimits(max_open_orders=4))
+        clock = Clock(0.05)
+        clock.add(mm)
+        await mm.start()
+        clock.start()
+        try:
+            await wait_until(lambda: len(mm.active_orders()) == 2
+                             and all(o.exchange_order_id for o in mm.active_orders()), pulse)
+            # someone sells into our bid (59994): we buy 0.001
+            await place(local_exchange, maker, is_buy=False, price="59900", size="0.001", tif="Ioc")
+            await wait_until(lambda: mm.pnl.pair(PAIR).fills == 1, pulse)
+            assert mm.position(PAIR) == D("0.001")
+            # long half the max inventory: the bid shrinks to half, the ask grows by half
+            sizes = {q.is_buy: q.amount for q in mm.proposal()}
+            assert sizes == {True: D("0.0005"), False: D("0.0015")}
+            first = {o.client_order_id for o in mm.active_orders()}
+            await wait_until(lambda: len(mm.active_orders()) == 2
+                             and not first & {o.client_order_id for o in mm.active_orders()}
+                             and all(o.exchange_order_id for o in mm.active_orders()), pulse)
+            assert mm.refreshes >= 1
+            on_exchange = {(o["side"], D(o["sz"])) for o in await exchange_open_orders(local_exchange, trader.address)}
+            assert on_exchange == {("B", D("0.0005")), ("A", D("0.0015"))}
+        finally:
+            await clock.stop()
+            await mm.stop()
+        assert await exchange_open_orders(local_exchange, trader.address) == []

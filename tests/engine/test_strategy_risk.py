@@ -1,0 +1,125 @@
+"""The risk gate refuses each breaking order before it exists; the kill switch leaves no open order.
+
+Everything runs against the local exchange over loopback: the book is made by a second account, and
+"nothing was sent" is checked on the exchange itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, wait_until
+from wingbeat.core.enums import OrderType
+from wingbeat.engine.risk import OrderRefusedEvent, RiskLimits
+from wingbeat.engine.strategy import Strategy
+
+if TYPE_CHECKING:
+    from tests.conftest import Trader
+    from wingbeat.sim import LocalExchange
+
+D = Decimal
+PAIR = "BTC-USD"
+
+
+class Recording(Strategy):
+    """A strategy that only records refusals (orders are placed by the test)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.refusals: list[OrderRefusedEvent] = []
+
+    def on_order_refused(self, event: OrderRefusedEvent) -> None:
+        self.refusals.append(event)
+
+
+async def _refused_and_nothing_sent(ex: LocalExchange, trader: Trader, limits: RiskLimits,
+                                    allowed: list[tuple[bool, str, str]], refused: tuple[bool, str, str],
+                                    needle: str) -> None:
+    await make_book(ex)
+    async with connector_for(ex, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn, risk=limits)
+        await strategy.start()
+        for is_buy, amount, price in allowed:
+            place = strategy.buy if is_buy else strategy.sell
+            assert place(PAIR, D(amount), D(price)) is not None
+        await wait_until(lambda: all(o.exchange_order_id for o in conn.open_orders), pulse)
+        before = {o["oid"] for o in await exchange_open_orders(ex, trader.address)}
+        assert len(before) == len(allowed)
+
+        is_buy, amount, price = refused
+        place = strategy.buy if is_buy else strategy.sell
+        assert place(PAIR, D(amount), D(price)) is None
+        assert len(strategy.refusals) == 1 and needle in strategy.refusals[0].reason
+        assert len(conn.open_orders) == len(allowed)  # never tracked
+        assert {o["oid"] for o in await exchange_open_orders(ex, trader.address)} == before  # never sent
+        await strategy.stop()
+        assert await exchange_open_orders(ex, trader.address) == []
+
+
+async def test_max_order_size_refuses(local_exchange: LocalExchange, trader: Trader) -> None:
+    await _refused_and_nothing_sent(local_exchange, trader, RiskLimits(max_order_size=D("0.01")),
+                                    [(True, "0.01", "59000")], (True, "0.011", "59000"), "max_order_size")
+
+
+async def test_max_position_refuses(local_exchange: LocalExchange, trader: Trader) -> None:
+    await _refused_and_nothing_sent(local_exchange, trader, RiskLimits(max_position=D("0.02")),
+                                    [(False, "0.015", "61000")], (False, "0.01", "61000"), "max_position")
+
+
+async def test_max_open_orders_refuses(local_exchange: LocalExchange, trader: Trader) -> None:
+    await _refused_and_nothing_sent(local_exchange, trader, RiskLimits(max_open_orders=2),
+                                    [(True, "0.001", "59000"), (False, "0.001", "61000")],
+                                    (True, "0.001", "58000"), "max_open_orders")
+
+
+async def test_max_notional_refuses(local_exchange: LocalExchange, trader: Trader) -> None:
+    await _refused_and_nothing_sent(local_exchange, trader, RiskLimits(max_notional=D(1000)),
+                                    [(True, "0.01", "59000")], (True, "0.01", "59000"), "max_notional")
+
+
+async def test_daily_loss_limit_refuses_then_kills(local_exchange: LocalExchange, trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn, risk=RiskLimits(daily_loss_limit=D("0.05")))
+        await strategy.start()
+        resting = strategy.buy(PAIR, D("0.001"), D("59000"))
+        assert resting is not None
+        # buy at the ask (60010) with the mid at 60000: 0.01 lost on the price plus the taker fee
+        taker = strategy.buy(PAIR, D("0.01"), D("60010"))
+        assert taker is not None
+        await asyncio.wait_for(strategy.done.wait(), 10)
+        assert strategy.kill_reason is not None and "daily loss limit" in strategy.kill_reason
+        assert strategy.loss_today() >= D("0.05")
+        assert strategy.buy(PAIR, D("0.001"), D("59000")) is None
+        assert "kill switch" in strategy.refusals[-1].reason
+        assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+async def test_kill_switch_cancels_every_order_and_refuses_new_ones(local_exchange: LocalExchange,
+                                                                   trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn)
+        await strategy.start()
+        for i in range(5):
+            assert strategy.buy(PAIR, D("0.001"), D(59000 - i * 10)) is not None
+            assert strategy.sell(PAIR, D("0.001"), D(61000 + i * 10)) is not None
+        # one order placed around the strategy, straight on the connector: the kill switch cancels it too
+        conn.buy(PAIR, D("0.001"), OrderType.LIMIT, D("58000"))
+        await wait_until(lambda: len(conn.open_orders) == 11 and all(o.exchange_order_id for o in conn.open_orders),
+                         pulse)
+        assert len(await exchange_open_orders(local_exchange, trader.address)) == 11
+        await strategy.kill("test")
+        assert strategy.done.is_set() and not strategy.running
+        assert conn.open_orders == []
+        assert await exchange_open_orders(local_exchange, trader.address) == []
+        assert strategy.sell(PAIR, D("0.001"), D("61000")) is None
+        assert strategy.refusals[-1].reason == "kill switch engaged: test"
