@@ -97,6 +97,8 @@ async def test_resting_order_shows_in_book_open_orders_and_order_status(
     exchange.engine.place_orders(ALICE, [order(True, "50000", "0.1", cloid=CLOID)])
     book = await client.l2_book("BTC")
     assert book.coin == "BTC" and (Decimal("50000"), Decimal("0.1")) in book.bids
+    mids = await client.all_mids()
+    assert set(mids) >= {"BTC", "ETH", "SOL"} and all(isinstance(px, Decimal) for px in mids.values())
     (resting,) = await client.frontend_open_orders(ALICE)
     assert resting.cloid == CLOID and resting.limit_px == Decimal("50000") and resting.is_buy
     assert (await client.open_orders(ALICE))[0].oid == resting.oid

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
@@ -45,6 +46,7 @@ from wingbeat.hyperliquid.schemas import (
     OpenOrder,
     OrderWithStatus,
     UserRateLimit,
+    parse_all_mids,
     parse_clearinghouse_state,
     parse_fills,
     parse_l2_book,
@@ -259,9 +261,9 @@ class HyperliquidRestClient:
             raise MalformedMessageError(f"l2Book: the exchange knows no coin {coin!r}")
         return parse_l2_book(raw)
 
-    async def all_mids(self) -> Any:
-        """Raw ``allMids`` answer (coin -> mid price string)."""
-        return await self.info({"type": "allMids"})
+    async def all_mids(self) -> dict[str, Decimal]:
+        """Mid price of every coin (the last trade price where a book is empty)."""
+        return parse_all_mids(await self.info({"type": "allMids"}))
 
     async def clearinghouse_state(self, user: str) -> ClearinghouseState:
         """Positions, margin summary and withdrawable USDC of ``user``."""
