@@ -66,22 +66,25 @@ def _sdk_requests(specs: list[OrderSpec]) -> list[tuple[dict[str, Any], int]]:
     ]
 
 
-def _median_us(candidates: dict[str, Callable[[], object]], budget_s: float) -> dict[str, float]:
+def _median_us(
+    candidates: dict[str, Callable[[], object]], budget_s: float
+) -> tuple[dict[str, float], float]:
     """Median microseconds per call of each candidate, spending about ``budget_s`` on each.
 
     Rounds are interleaved (one round of each candidate in turn) so that a noisy neighbour on a shared
     machine slows every candidate alike instead of skewing one; the garbage collector is paused while
-    timing, as ``timeit`` does.
+    timing, as ``timeit`` does. Also returns the share of a CPU this process got while measuring.
     """
     per_round: dict[str, int] = {}
     for name, fn in candidates.items():
         fn()
         start = time.perf_counter()
         fn()
-        per_round[name] = max(1, int(0.01 / max(time.perf_counter() - start, 1e-7)))
+        per_round[name] = max(1, int(0.002 / max(time.perf_counter() - start, 1e-7)))
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     gc.collect()
     gc.disable()
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
         deadline = time.perf_counter() + budget_s * len(candidates)
         while time.perf_counter() < deadline or min(len(v) for v in samples.values()) < 5:
@@ -93,11 +96,12 @@ def _median_us(candidates: dict[str, Callable[[], object]], budget_s: float) -> 
                 samples[name].append((time.perf_counter() - start) / count)
     finally:
         gc.enable()
-    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+    share = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}, share
 
 
 def main() -> int:
-    budget = 0.2 if "--quick" in sys.argv else 1.0
+    budget = 0.2 if "--quick" in sys.argv else 0.8
     signer = Signer(KEY)
     wallet = Account.from_key(KEY)
     secret = coincurve.PrivateKey(bytes.fromhex(KEY[2:]))
@@ -109,20 +113,18 @@ def main() -> int:
 
         return run
 
-    sign_rows = []
-    build_rows = []
+    candidates: dict[str, Callable[[], object]] = {}
     for count in BATCHES:
         specs = _specs(count)
         action = order_action(specs)
+        requests = _sdk_requests(specs)
         sdk_action = sdk.order_wires_to_order_action(
-            [sdk.order_request_to_order_wire(r, a) for r, a in _sdk_requests(specs)]  # type: ignore[arg-type]
+            [sdk.order_request_to_order_wire(r, a) for r, a in requests]  # type: ignore[arg-type]
         )
         assert msgpack.packb(action) == msgpack.packb(sdk_action), "actions differ: not a fair comparison"
         assert sign_l1_action(signer, action, None, NONCE, None, True) == sdk.sign_l1_action(
             wallet, sdk_action, None, NONCE, None, True
         ), "signatures differ"
-
-        requests = _sdk_requests(specs)
 
         def sdk_full(requests: list[tuple[dict[str, Any], int]] = requests) -> object:
             wires = [sdk.order_request_to_order_wire(r, a) for r, a in requests]  # type: ignore[arg-type]
@@ -131,19 +133,23 @@ def main() -> int:
         def ours_full(specs: list[OrderSpec] = specs) -> object:
             return sign_l1_action(signer, order_action(specs), None, NONCE, None, True)
 
-        t = _median_us(
-            {
-                "sdk": lambda a=sdk_action: sdk.sign_l1_action(wallet, a, None, NONCE, None, True),
-                "ours": lambda a=action: sign_l1_action(signer, a, None, NONCE, None, True),
-                "floor": floor(action),
-                "sdk_full": sdk_full,
-                "ours_full": ours_full,
-            },
-            budget,
+        candidates[f"sdk{count}"] = lambda a=sdk_action: sdk.sign_l1_action(
+            wallet, a, None, NONCE, None, True
         )
-        sign_rows.append((count, t["sdk"], t["ours"], t["floor"]))
-        build_rows.append((count, t["sdk_full"], t["ours_full"]))
+        candidates[f"ours{count}"] = lambda a=action: sign_l1_action(signer, a, None, NONCE, None, True)
+        candidates[f"floor{count}"] = floor(action)
+        candidates[f"sdk_full{count}"] = sdk_full
+        candidates[f"ours_full{count}"] = ours_full
 
+    # One interleaved measurement for every case, so that load from other processes hits all of them alike.
+    t, cpu_share = _median_us(candidates, budget)
+    sign_rows = [(n, t[f"sdk{n}"], t[f"ours{n}"], t[f"floor{n}"]) for n in BATCHES]
+    build_rows = [(n, t[f"sdk_full{n}"], t[f"ours_full{n}"]) for n in BATCHES]
+
+    if cpu_share < 0.9:
+        print(
+            f"WARNING: this process got {cpu_share:.0%} of a CPU while measuring (busy machine): noisy numbers\n"
+        )
     print("Signing a prebuilt order action (median us per signature)")
     print(
         f"{'orders':>6} {'SDK':>10} {'wingbeat':>10} {'floor':>10} {'SDK/wingbeat':>13} "
