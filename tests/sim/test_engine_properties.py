@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -106,3 +110,24 @@ def test_same_seed_and_calls_give_identical_state() -> None:
 
 def test_different_seeds_diverge() -> None:
     assert run_demo(1)[:3] != run_demo(2)[:3]
+
+
+def test_state_does_not_depend_on_the_interpreter_hash_seed() -> None:
+    script = (
+        "import hashlib, json; from tests.sim.test_engine_properties import run_demo; "
+        "print(hashlib.sha256(json.dumps(run_demo(5)).encode()).hexdigest())"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

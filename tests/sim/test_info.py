@@ -236,3 +236,23 @@ def test_spot_and_dex_answers_for_the_sdk(engine: ExchangeEngine) -> None:
     assert handle_info(engine, {"type": "perpDexs"}) == [None]
     with pytest.raises(InfoError):
         handle_info(engine, {"type": "meta", "dex": "xyz"})
+
+
+def test_aggregate_by_time_combines_one_crossing_orders_fills(engine: ExchangeEngine) -> None:
+    engine.place_orders(A, [OrderRequest(0, False, D("60100"), D("0.01"), False, "Gtc")])
+    # takes the 0.05 left at 60000 and 0.01 at 60100
+    engine.place_orders(B, [OrderRequest(0, True, D("60100"), D("0.06"), False, "Ioc")])
+    plain = handle_info(engine, {"type": "userFills", "user": B})
+    agg = handle_info(engine, {"type": "userFills", "user": B, "aggregateByTime": True})
+    assert len(agg) == len(plain) - 1
+    assert agg[0]["sz"] == "0.06" and agg[0]["px"] == "60016.66666667" and agg[0]["crossed"] is True
+    assert D(agg[0]["fee"]) == D(plain[0]["fee"]) + D(plain[1]["fee"])
+    body = {
+        "type": "userFillsByTime",
+        "user": B,
+        "startTime": 0,
+        "endTime": T0 + 10**9,
+        "aggregateByTime": True,
+    }
+    assert handle_info(engine, body) == agg
+    assert handle_info(engine, {**body, "endTime": T0 - 1}) == []

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .accounts import Account
+from .accounts import Account, Fill, fill_direction
 from .book import Order
 from .engine import ExchangeEngine
 from .market_state import MarketState
@@ -43,6 +43,7 @@ _CLOID = re.compile(r"^0x[0-9a-fA-F]{32}$")
 _MAX_FILLS = 2000
 _MAX_RANGE_ITEMS = 500
 _MAX_CANDLES = 5000
+_PX_QUANTUM = Decimal("0.00000001")
 _INTERVALS_MS = {
     "1m": 60_000,
     "3m": 180_000,
@@ -281,11 +282,37 @@ def _account_or_none(engine: ExchangeEngine, body: dict[str, Any]) -> Account | 
     return engine.accounts.get(_user(body))
 
 
+def _aggregate_by_time(body: dict[str, Any], fills: list[Fill]) -> list[Fill]:
+    """With ``aggregateByTime``, the fills one crossing order got from several resting orders at
+    once are combined into one (size summed, price volume-weighted)."""
+    flag = body.get("aggregateByTime", False)
+    if not isinstance(flag, bool):
+        raise _bad("aggregateByTime: expected a boolean")
+    if not flag:
+        return fills
+    out: list[Fill] = []
+    for f in fills:
+        prev = out[-1] if out else None
+        if prev is not None and f.crossed and prev.crossed and (prev.oid, prev.time) == (f.oid, f.time):
+            sz = prev.sz + f.sz
+            out[-1] = prev._replace(
+                px=((prev.px * prev.sz + f.px * f.sz) / sz).quantize(_PX_QUANTUM),
+                sz=sz,
+                closed_pnl=prev.closed_pnl + f.closed_pnl,
+                fee=prev.fee + f.fee,
+                dir=prev.dir if prev.dir == f.dir else fill_direction(prev.start_position, f.is_buy, sz),
+            )
+        else:
+            out.append(f)
+    return out
+
+
 def _user_fills(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     acct = _account_or_none(engine, body)
     if acct is None:
         return []
-    return [render_fill(f) for f in reversed(acct.fills[-_MAX_FILLS:])]
+    fills = _aggregate_by_time(body, acct.fills[-_MAX_FILLS:])
+    return [render_fill(f) for f in reversed(fills)]
 
 
 def _user_fills_by_time(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
@@ -296,7 +323,7 @@ def _user_fills_by_time(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
         return []
     assert start is not None
     hi = end if end is not None else 1 << 62
-    picked = [f for f in acct.fills if start <= f.time <= hi]
+    picked = _aggregate_by_time(body, [f for f in acct.fills if start <= f.time <= hi])
     return [render_fill(f) for f in reversed(picked[:_MAX_FILLS])]
 
 
