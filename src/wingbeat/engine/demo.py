@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from rich.console import Console
 
+from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.live_view import RunSummary
 from wingbeat.engine.logging_setup import EventLogger
 from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
@@ -24,28 +25,35 @@ from wingbeat.engine.runner import run_strategy
 
 DEMO_FUNDS = Decimal(100_000)
 
-DEMO_RISK = RiskLimits(
-    max_order_size=Decimal("0.01"),
-    max_position=Decimal("0.02"),
-    max_open_orders=10,
-    max_notional=Decimal(5_000),
-    daily_loss_limit=Decimal(1_000),
-)
-"""Risk limits of the demo: small enough to show refusals when the inventory runs up."""
+QUOTE_NOTIONAL = Decimal(120)
+"""USDC per demo quote: above the $10 minimum on every market, small against the built-in liquidity."""
 
 
-def demo_config(trading_pair: str) -> MarketMakerConfig:
-    """Market maker parameters of the demo: one level a side, a couple of basis points from the mid,
-    refreshed every few seconds, so the simulated flow trades with it within seconds."""
-    return MarketMakerConfig(
+def demo_setup(trading_pair: str, mid: Decimal, rule: TradingRule) -> tuple[MarketMakerConfig, RiskLimits]:
+    """Market maker parameters and risk limits of the demo, scaled to the market's price.
+
+    One level a side, one basis point from the mid (inside the built-in makers' two), refreshed every
+    few seconds, so the simulated flow trades with it within seconds; risk limits small enough to
+    show refusals when the inventory runs up.
+    """
+    amount = rule.quantize_size(QUOTE_NOTIONAL / mid)
+    config = MarketMakerConfig(
         trading_pair=trading_pair,
-        order_amount=Decimal("0.002"),
+        order_amount=amount,
         bid_spread=Decimal("0.0001"),
         ask_spread=Decimal("0.0001"),
         order_refresh_time=3.0,
         inventory_skew=True,
-        max_inventory=Decimal("0.02"),
+        max_inventory=amount * 10,
     )
+    risk = RiskLimits(
+        max_order_size=amount * 5,
+        max_position=amount * 10,
+        max_open_orders=10,
+        max_notional=QUOTE_NOTIONAL * 40,
+        daily_loss_limit=Decimal(1_000),
+    )
+    return config, risk
 
 
 async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_pair: str = "BTC-USD",
@@ -60,23 +68,31 @@ async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_p
     signer = Signer(secrets.token_hex(32))  # throwaway: exists only in this process
     seed = secrets.randbelow(2**31) if seed is None else seed
     async with contextlib.AsyncExitStack() as stack:
-        exchange = await stack.enter_async_context(LocalExchange(seed=seed, liquidity=True, port=0))
-        await exchange.fund(signer.account_address, DEMO_FUNDS)
+        with console.status("starting the local exchange and connecting..."):
+            exchange = await stack.enter_async_context(LocalExchange(seed=seed, liquidity=True, port=0))
+            pairs = [f"{m.coin}-USD" for m in exchange.engine.markets]
+            if trading_pair not in pairs:
+                raise ValueError(f"unknown pair {trading_pair}: the local exchange lists {', '.join(pairs)}")
+            await exchange.fund(signer.account_address, DEMO_FUNDS)
+            metrics = Metrics()
+            stack.push_async_callback(metrics.stop)
+            connector = HyperliquidPerpetualConnector(signer, trading_pairs=[trading_pair],
+                                                      network=exchange.base_url, journal_path=None)
+            connector.add_listener(metrics)
+            connector.add_listener(EventLogger())
+            await connector.start()
+            stack.push_async_callback(connector.stop)
+            await asyncio.wait_for(connector.wait_ready(), 30)
         console.print(f"local exchange on {exchange.base_url} · account {signer.account_address} funded with "
                       f"{DEMO_FUNDS:,} USDC", highlight=False)
-        metrics = Metrics()
-        stack.push_async_callback(metrics.stop)
         if metrics_port is not None:
             port = await metrics.start_http(metrics_port)
             console.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
-        connector = HyperliquidPerpetualConnector(signer, trading_pairs=[trading_pair], network=exchange.base_url,
-                                                  journal_path=None)
-        connector.add_listener(metrics)
-        connector.add_listener(EventLogger())
-        await connector.start()
-        stack.push_async_callback(connector.stop)
-        await asyncio.wait_for(connector.wait_ready(), 30)
-        strategy = MarketMakerStrategy(connector, demo_config(trading_pair), risk=DEMO_RISK, metrics=metrics)
+        mid = connector.get_order_book(trading_pair).mid_price
+        while mid is None:  # the first snapshot may still be on its way
+            mid = (await connector.order_book_tracker.wait_for_update(trading_pair, timeout=30)).mid_price
+        config, risk = demo_setup(trading_pair, mid, connector.trading_rules[trading_pair])
+        strategy = MarketMakerStrategy(connector, config, risk=risk, metrics=metrics)
         summary = await run_strategy(strategy, trading_pair, duration=duration, tick_interval=tick_interval,
                                      console=console, live=live, title="wingbeat demo: market maker",
                                      network=f"local exchange, seed {seed}", stop=stop)

@@ -119,7 +119,7 @@ def _elapsed(state: ViewState) -> str:
     return f"{state.elapsed:.0f}/{state.duration:.0f}s"
 
 
-def render_view(state: ViewState, depth: int = 8) -> RenderableType:
+def render_view(state: ViewState, depth: int = 5) -> RenderableType:
     """The live terminal view: book, our orders, recent fills, position / PnL / latency."""
     book = Table(title=f"{state.trading_pair} book", expand=True, show_edge=False)
     book.add_column("bid size", justify="right", style="green")
@@ -141,14 +141,14 @@ def render_view(state: ViewState, depth: int = 8) -> RenderableType:
     orders = Table(title=f"our orders ({len(state.orders)})", expand=True, show_edge=False)
     for col in ("side", "price", "amount", "filled", "state"):
         orders.add_column(col, justify="left" if col in ("side", "state") else "right")
-    for o in state.orders[:10]:
+    for o in state.orders[:8]:
         orders.add_row(Text("buy", style="green") if o.is_buy else Text("sell", style="red"),
                        f"{o.price}", f"{o.amount}", f"{o.executed}", o.state.lower())
 
     fills = Table(title=f"fills ({state.fill_count})", expand=True, show_edge=False)
     for col in ("time", "side", "price", "amount", "fee", "liq"):
         fills.add_column(col, justify="left" if col in ("time", "side", "liq") else "right")
-    for f in list(state.recent_fills)[-8:]:
+    for f in list(state.recent_fills)[-5:]:
         fills.add_row(datetime.fromtimestamp(f.timestamp, UTC).strftime("%H:%M:%S"),
                       Text("buy", style="green") if f.is_buy else Text("sell", style="red"),
                       f"{f.price}", f"{f.amount}", f"{f.fee:.6f}", "taker" if f.is_taker else "maker")
