@@ -42,8 +42,10 @@ __all__ = ["CancellationResult", "ConnectorBase", "PerpetualConnectorBase"]
 
 _NAN = Decimal("NaN")
 _ZERO = Decimal(0)
-_DEFAULT_TIF = {OrderType.LIMIT: TimeInForce.GTC, OrderType.LIMIT_MAKER: TimeInForce.ALO,
-                OrderType.MARKET: TimeInForce.IOC}
+# buy() is a hot path: enum members as module constants (an Enum attribute lookup or hash is slow).
+_LIMIT, _LIMIT_MAKER, _MARKET = OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET
+_CLOSE, _NIL, _BUY = PositionAction.CLOSE, PositionAction.NIL, TradeType.BUY
+_GTC, _ALO, _IOC = TimeInForce.GTC, TimeInForce.ALO, TimeInForce.IOC
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 _UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN})
 
@@ -241,11 +243,11 @@ class ConnectorBase(ABC):
         trade_type: TradeType,
         trading_pair: str,
         amount: Decimal,
-        order_type: OrderType = OrderType.LIMIT,
+        order_type: OrderType = _LIMIT,
         price: Decimal | None = None,
         *,
         time_in_force: TimeInForce | None = None,
-        position_action: PositionAction = PositionAction.NIL,
+        position_action: PositionAction = _NIL,
         reduce_only: bool = False,
         leverage: int | None = None,
     ) -> str:
@@ -268,12 +270,12 @@ class ConnectorBase(ABC):
             reason = f"unknown trading pair {trading_pair!r}"
         elif size is None:
             reason = f"amount must be a Decimal, got {type(amount).__name__}"
-        elif not size.is_finite() or size <= 0:
+        elif not size.is_finite() or size <= _ZERO:
             reason = f"amount must be a positive number, got {size}"
         elif leverage is not None and (not isinstance(leverage, int) or leverage < 1
                                        or (rule.max_leverage is not None and leverage > rule.max_leverage)):
             reason = f"leverage {leverage!r} is not allowed (max {rule.max_leverage})"
-        elif order_type is OrderType.MARKET:
+        elif order_type is _MARKET:
             try:
                 limit = self._market_order_price(trading_pair, trade_type, size)
             except Exception as exc:
@@ -286,12 +288,13 @@ class ConnectorBase(ABC):
             reason, limit, size = self._quantize(rule, trade_type, limit, size)
         order = InFlightOrder(
             client_order_id=cid, trading_pair=str(trading_pair), trade_type=trade_type,
-            order_type=order_type if isinstance(order_type, OrderType) else OrderType.LIMIT,
+            order_type=order_type if isinstance(order_type, OrderType) else _LIMIT,
             amount=size if size is not None else _NAN, price=limit if limit is not None else _NAN,
             creation_timestamp=self._clock(),
-            time_in_force=time_in_force or _DEFAULT_TIF.get(order_type, TimeInForce.GTC),
-            position_action=position_action if isinstance(position_action, PositionAction) else PositionAction.NIL,
-            reduce_only=bool(reduce_only) or position_action is PositionAction.CLOSE, leverage=leverage,
+            time_in_force=time_in_force or (_ALO if order_type is _LIMIT_MAKER else _IOC if order_type is _MARKET
+                                            else _GTC),
+            position_action=position_action if isinstance(position_action, PositionAction) else _NIL,
+            reduce_only=bool(reduce_only) or position_action is _CLOSE, leverage=leverage,
         )
         if reason is not None:
             self._refuse(order, reason)
@@ -550,7 +553,7 @@ class ConnectorBase(ABC):
 
     def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
         """A client order id unique across restarts (random per-process prefix + counter)."""
-        return f"wb{trade_type.value[0]}{self._cid_prefix}{next(self._cid_counter):x}"
+        return f"wb{'B' if trade_type is _BUY else 'S'}{self._cid_prefix}{next(self._cid_counter):x}"
 
     def _market_order_price(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> Decimal:
         """Limit price for a MARKET order (e.g. best price ± slippage); unsupported by default."""

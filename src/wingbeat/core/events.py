@@ -236,6 +236,11 @@ class EventPublisher:
         self._listeners: list[EventListener] = []
 
     @property
+    def has_listeners(self) -> bool:
+        """Whether anyone listens (publishers skip building events otherwise)."""
+        return bool(self._listeners)
+
+    @property
     def listeners(self) -> tuple[EventListener, ...]:
         """The registered listeners, in delivery order."""
         return tuple(self._listeners)

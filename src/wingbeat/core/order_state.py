@@ -30,16 +30,22 @@ class OrderState(Enum):
     FAILED = "FAILED"
     EXPIRED = "EXPIRED"
 
+    # Set once below for every member: plain attribute reads, because hashing an Enum member runs Python
+    # code and these checks sit on the per-update hot path.
+    _final: bool
+    _submitted: bool
+    _allowed: frozenset[str]
+
     @property
     def is_final(self) -> bool:
         """True when nothing can change this state any more (CANCELED, FILLED, FAILED, EXPIRED)."""
-        return self in FINAL_STATES
+        return self._final
 
     @property
     def is_submitted(self) -> bool:
         """True once the exchange has confirmed it knows the order (any state but the two pending-submit ones
         and FAILED)."""
-        return self not in _NOT_CONFIRMED
+        return self._submitted
 
 
 FINAL_STATES: frozenset[OrderState] = frozenset(
@@ -67,9 +73,15 @@ _TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 }
 
 
+for _state in OrderState:
+    _state._final = _state in FINAL_STATES
+    _state._submitted = _state not in _NOT_CONFIRMED
+    _state._allowed = frozenset(s.value for s in _TRANSITIONS[_state])
+
+
 def can_transition(current: OrderState, new: OrderState) -> bool:
     """Whether an order in ``current`` may move to ``new`` (staying in the same state is not a transition)."""
-    return new in _TRANSITIONS[current]
+    return new._value_ in current._allowed
 
 
 def allowed_transitions(current: OrderState) -> frozenset[OrderState]:

@@ -34,7 +34,8 @@ __all__ = ["ClientOrderTracker", "OrderRecorder"]
 
 _logger = logging.getLogger("wingbeat.core.order_tracker")
 
-_PRE_FILL_STATES = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN, OrderState.OPEN})
+_PENDING_CREATE, _UNKNOWN, _OPEN = OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN, OrderState.OPEN
+_FILLED, _PARTIALLY_FILLED = OrderState.FILLED, OrderState.PARTIALLY_FILLED
 
 
 class OrderRecorder(Protocol):
@@ -210,12 +211,12 @@ class ClientOrderTracker:
             self._journal.record_fill(trade)
         state = order.current_state
         if not state.is_final and order.is_fully_executed:
-            self._transition(order, OrderState.FILLED, trade.fill_timestamp, fill=trade)
-        elif state in _PRE_FILL_STATES:
-            self._transition(order, OrderState.PARTIALLY_FILLED, trade.fill_timestamp, fill=trade)
+            self._transition(order, _FILLED, trade.fill_timestamp, fill=trade)
+        elif state is _OPEN or state is _PENDING_CREATE or state is _UNKNOWN:
+            self._transition(order, _PARTIALLY_FILLED, trade.fill_timestamp, fill=trade)
         else:
             self._publish_fill(order, trade)
-            if state is OrderState.FILLED and order.is_fully_executed:
+            if state is _FILLED and order.is_fully_executed:
                 self._publish_completed(order)  # FILLED arrived first; the last fill completes it now
         return True
 
@@ -272,6 +273,15 @@ class ClientOrderTracker:
         state = order.current_state
         if state.is_final:
             self._archive(order)
+        if self._publisher.has_listeners:
+            self._publish_state_events(order, previous, state, timestamp, fill)
+        if self._on_state_change is not None:
+            self._on_state_change(order, previous)
+
+    def _publish_state_events(
+        self, order: InFlightOrder, previous: OrderState, state: OrderState, timestamp: float,
+        fill: TradeUpdate | None,
+    ) -> None:
         if state.is_submitted and not previous.is_submitted:
             self._publish_created(order, timestamp)
         if fill is not None:
@@ -293,8 +303,6 @@ class ClientOrderTracker:
                 exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
                 executed_amount_base=order.executed_amount_base,
             ))
-        if self._on_state_change is not None:
-            self._on_state_change(order, previous)
 
     def _publish_created(self, order: InFlightOrder, timestamp: float) -> None:
         cls = BuyOrderCreatedEvent if order.trade_type is TradeType.BUY else SellOrderCreatedEvent
@@ -314,6 +322,8 @@ class ClientOrderTracker:
         )
 
     def _publish_fill(self, order: InFlightOrder, trade: TradeUpdate) -> None:
+        if not self._publisher.has_listeners:
+            return
         publish = self._publisher.publish
         publish(OrderFilledEvent(
             timestamp=trade.fill_timestamp, client_order_id=order.client_order_id,
@@ -333,6 +343,8 @@ class ClientOrderTracker:
             ))
 
     def _publish_completed(self, order: InFlightOrder) -> None:
+        if not self._publisher.has_listeners:
+            return
         self._publisher.publish(OrderCompletedEvent(
             timestamp=order.last_update_timestamp, client_order_id=order.client_order_id,
             exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,

@@ -6,7 +6,7 @@ and a size never rounds up (we never trade more than asked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from wingbeat.core.enums import TradeType
@@ -14,6 +14,8 @@ from wingbeat.core.enums import TradeType
 __all__ = ["TradingRule"]
 
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
+_BUY = TradeType.BUY
 
 
 
@@ -23,8 +25,24 @@ def _round_to_quantum(value: Decimal, quantum: Decimal, rounding: str) -> Decima
     result = steps * quantum
     exponent = quantum.as_tuple().exponent
     if isinstance(exponent, int) and exponent < 0:
-        return result.quantize(Decimal(1).scaleb(exponent))
+        return result.quantize(_power_of_ten(exponent))
     return result.quantize(_ONE)  # plain digits, never "1.2345E+6"
+
+
+_POWERS = {e: Decimal((0, (1,), e)) for e in range(-40, 41)}
+
+
+def _as_power_of_ten(increment: Decimal) -> Decimal | None:
+    """``increment`` as a quantum usable by ``Decimal.quantize`` (10**e, e <= 0), or None."""
+    exponent = increment.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent <= 0 and increment == _power_of_ten(exponent):
+        return _power_of_ten(exponent)
+    return None
+
+
+def _power_of_ten(exponent: int) -> Decimal:
+    power = _POWERS.get(exponent)
+    return power if power is not None else Decimal((0, (1,), exponent))
 
 
 def _significant_figures(value: Decimal) -> int:
@@ -56,6 +74,9 @@ class TradingRule:
     integer_price_always_valid: bool = False  # Hyperliquid: integer prices pass the sig-fig rule
     min_notional: Decimal = Decimal(0)
     max_leverage: int | None = None
+    # Derived once: the lot / tick as a power-of-ten quantum when it is one (then rounding is one C call).
+    _size_quantum: Decimal | None = field(init=False, repr=False, compare=False, default=None)
+    _tick_quantum: Decimal | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         if not _usable(self.size_increment):
@@ -64,31 +85,45 @@ class TradingRule:
             raise ValueError(f"{self.trading_pair}: price_increment must be positive, got {self.price_increment}")
         if self.min_order_size.is_nan() or self.min_order_size < 0:
             raise ValueError(f"{self.trading_pair}: min_order_size must be >= 0, got {self.min_order_size}")
+        object.__setattr__(self, "_size_quantum", _as_power_of_ten(self.size_increment))
+        if self.price_increment is not None:
+            object.__setattr__(self, "_tick_quantum", _as_power_of_ten(self.price_increment))
 
     def quantize_price(self, price: Decimal, side: TradeType) -> Decimal:
         """The nearest valid price on the safe side: BUY rounds down, SELL rounds up.
 
         Non-finite or non-positive input is returned unchanged (``is_valid_price`` refuses it)."""
-        if not _usable(price):
+        # On the buy() hot path: module constants and positional arguments keep it around a microsecond.
+        if not price.is_finite() or price <= _ZERO:
             return price
-        rounding = ROUND_FLOOR if side is TradeType.BUY else ROUND_CEILING
+        rounding = ROUND_FLOOR if side is _BUY else ROUND_CEILING
+        if self._tick_quantum is not None:
+            return price.quantize(self._tick_quantum, rounding)
         if self.price_increment is not None:
             return _round_to_quantum(price, self.price_increment, rounding)
         sig = self.max_price_significant_figures
         if self.integer_price_always_valid and sig is not None and price.adjusted() + 1 > sig:
             # More integer digits than significant figures allowed: the closest valid price is an integer.
             return price.to_integral_value(rounding=rounding)
-        result = price
+        # Both limits are powers of ten: rounding once to the coarser one is the same as rounding to each.
+        exponents = []
         if sig is not None:
-            result = _round_to_quantum(result, Decimal(1).scaleb(result.adjusted() - sig + 1), rounding)
+            exponents.append(price.adjusted() - sig + 1)
         if self.max_price_decimals is not None:
-            result = _round_to_quantum(result, Decimal(1).scaleb(-self.max_price_decimals), rounding)
-        return result
+            exponents.append(-self.max_price_decimals)
+        if not exponents:
+            return price
+        exponent = max(exponents)
+        if exponent <= 0:
+            return price.quantize(_POWERS.get(exponent) or _power_of_ten(exponent), rounding)
+        return _round_to_quantum(price, _power_of_ten(exponent), rounding)
 
     def quantize_size(self, size: Decimal) -> Decimal:
         """``size`` rounded down to a multiple of the lot size (non-finite input returned unchanged)."""
         if not size.is_finite():
             return size
+        if self._size_quantum is not None:
+            return size.quantize(self._size_quantum, ROUND_FLOOR)
         return _round_to_quantum(size, self.size_increment, ROUND_FLOOR)
 
     def is_valid_price(self, price: Decimal) -> bool:
