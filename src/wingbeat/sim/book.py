@@ -125,8 +125,12 @@ class _Side:
         if not level:
             del self.levels[order.limit_px]
 
-    def sorted_prices(self) -> list[Decimal]:
-        return sorted(self.levels, reverse=self._sign < 0)
+    def sorted_prices(self, limit: int | None = None) -> list[Decimal]:
+        """Prices best first; only the best ``limit`` when given (a partial selection, no full sort)."""
+        if limit is None or limit >= len(self.levels):
+            return sorted(self.levels, reverse=self._sign < 0)
+        pick = heapq.nlargest if self._sign < 0 else heapq.nsmallest
+        return pick(limit, self.levels)
 
 
 class Book:
@@ -192,7 +196,7 @@ class Book:
         side: _Side, depth: int, n_sig_figs: int | None, rounding: str
     ) -> list[tuple[Decimal, Decimal, int]]:
         out: list[tuple[Decimal, Decimal, int]] = []
-        for px in side.sorted_prices():
+        for px in side.sorted_prices(depth if n_sig_figs is None else None):
             level = side.levels[px]
             key = px if n_sig_figs is None else _round_sig(px, n_sig_figs, rounding)
             sz = sum((o.sz for o in level.values()), Decimal(0))

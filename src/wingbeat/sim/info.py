@@ -169,15 +169,16 @@ def render_l2_book(engine: ExchangeEngine, m: MarketState, n_sig_figs: int | Non
 
 def render_bbo(engine: ExchangeEngine, m: MarketState) -> dict[str, Any]:
     """Websocket ``bbo`` data: best level per side, or null."""
-    bids, asks = m.book.levels(1)
-    return {
-        "coin": m.coin,
-        "time": engine.now,
-        "bbo": [
-            {"px": fmt(bids[0][0]), "sz": fmt(bids[0][1]), "n": bids[0][2]} if bids else None,
-            {"px": fmt(asks[0][0]), "sz": fmt(asks[0][1]), "n": asks[0][2]} if asks else None,
-        ],
-    }
+    return {"coin": m.coin, "time": engine.now, "bbo": [_best(m, True), _best(m, False)]}
+
+
+def _best(m: MarketState, is_bid: bool) -> dict[str, Any] | None:
+    best = m.book.best_level(is_bid)
+    if best is None:
+        return None
+    px, level = best
+    sz = sum((o.sz for o in level.values()), Decimal(0))
+    return {"px": fmt(px), "sz": fmt(sz), "n": len(level)}
 
 
 def render_candle(m: MarketState, interval: str, start: int) -> dict[str, Any] | None:
