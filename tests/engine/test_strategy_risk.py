@@ -123,3 +123,23 @@ async def test_kill_switch_cancels_every_order_and_refuses_new_ones(local_exchan
         assert await exchange_open_orders(local_exchange, trader.address) == []
         assert strategy.sell(PAIR, D("0.001"), D("61000")) is None
         assert strategy.refusals[-1].reason == "kill switch engaged: test"
+
+
+async def test_bad_input_is_refused_with_a_reason_and_nothing_is_sent(local_exchange: LocalExchange,
+                                                                     trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        strategy = Recording(conn, risk=RiskLimits(max_notional=D(10_000)))
+        assert strategy.buy(PAIR, D("0.001"), D(59000)) is None  # not started yet
+        await strategy.start()
+        bad: list[tuple[object, object]] = [(0.001, D(59000)), (D(-1), D(59000)), (D("0.001"), D("NaN")),
+                                            (D("0.001"), "59000")]
+        for amount, price in bad:
+            assert strategy.buy(PAIR, amount, price) is None  # type: ignore[arg-type]
+        reasons = [r.reason for r in strategy.refusals]
+        assert reasons[0] == "strategy is not running"
+        assert sum("amount must be a positive Decimal" in r for r in reasons) == 2
+        assert sum("price must be a positive Decimal" in r for r in reasons) == 2
+        assert conn.open_orders == []
+        assert await exchange_open_orders(local_exchange, trader.address) == []
+        await strategy.stop()

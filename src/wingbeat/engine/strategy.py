@@ -85,8 +85,8 @@ class Strategy(EventListener):
         """This strategy's latest fills, oldest first."""
         self.kill_reason: str | None = None
         self._our_orders: dict[str, TradingConnector] = {}  # not final yet, pruned lazily
-        self._own: set[str] = set()
-        self._start_positions: dict[str, Decimal] = {}  # every order id this strategy created: late fills still count
+        self._own: set[str] = set()  # every order id this strategy created: late fills still count
+        self._start_positions: dict[str, Decimal] = {}
         self._fill_book = _FillBook(self)
         self._running = False
         self._tasks = TaskOwner(f"wingbeat.engine.{type(self).__name__}", self.logger)
@@ -149,7 +149,11 @@ class Strategy(EventListener):
     def buy(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
             order_type: OrderType = OrderType.LIMIT, position_action: PositionAction = PositionAction.OPEN,
             connector: TradingConnector | None = None) -> str | None:
-        """Place a buy if the risk limits allow it; returns the client order id, or None when refused."""
+        """Place a buy if the risk limits allow it; returns the client order id, or None when refused.
+
+        ``price=None`` with a LIMIT type is refused by the connector; MARKET orders are priced by it (the
+        risk check then uses the mid). CLOSE orders (reduce-only) only shrink exposure and skip the
+        limits, not the kill switch."""
         return self._place(TradeType.BUY, trading_pair, amount, price, order_type, position_action, connector)
 
     def sell(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
@@ -173,6 +177,10 @@ class Strategy(EventListener):
             reason = f"kill switch engaged: {self.kill_reason}"
         elif not self._running:
             reason = "strategy is not running"
+        elif not _positive_decimal(amount):
+            reason = f"amount must be a positive Decimal, got {amount!r}"
+        elif price is not None and not _positive_decimal(price):
+            reason = f"price must be a positive Decimal, got {price!r}"
         elif ref_price is None:
             reason = f"no price for {pair}: the order book is empty"
         else:
@@ -356,6 +364,10 @@ class _FillBook(EventListener):
 
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         self._strategy._record_fill(event)
+
+
+def _positive_decimal(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite() and value > 0
 
 
 def _position_of(conn: TradingConnector, trading_pair: str) -> Decimal:
