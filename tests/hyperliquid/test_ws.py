@@ -342,3 +342,25 @@ async def test_same_handler_subscribed_twice_is_called_once(
     await once.wait_for(lambda book: True)
     await barrier(ws)
     assert len(twice.items) == len(once.items) >= 1
+
+
+async def test_ping_keeps_an_idle_connection_open_and_silence_gets_it_closed() -> None:
+    async with LocalExchange(ws_idle_timeout_s=0.2) as exchange:  # closes sockets that send nothing for 0.2 s
+        pinging = WebSocketConfig(
+            heartbeat_interval=0.05, stale_timeout=5.0, backoff_initial=0.01, backoff_max=0.02
+        )
+        silent = WebSocketConfig(
+            heartbeat_interval=None, stale_timeout=5.0, backoff_initial=0.01, backoff_max=0.02
+        )
+        async with (
+            HyperliquidWebSocket(exchange.ws_url, config=pinging) as kept,
+            HyperliquidWebSocket(exchange.ws_url, config=silent) as dropped,
+        ):
+            reconnected = asyncio.Event()
+            dropped.add_reconnect_listener(reconnected.set)
+            await asyncio.wait_for(reconnected.wait(), 5.0)  # the silent one was closed and came back
+            reconnected.clear()
+            await asyncio.wait_for(
+                reconnected.wait(), 5.0
+            )  # ... twice: the pinging one outlived 2 idle periods
+            assert kept.reconnects == 0 and kept.connected
