@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/wingbeat --help
+	$(BIN)/wingbeat demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
