@@ -247,11 +247,11 @@ async def test_watchdog_reconnects_a_silent_connection(server: WsServer) -> None
 
 async def test_heartbeat_frames_arrive_and_pongs_keep_the_connection_alive(server: WsServer) -> None:
     rec = Recorder()
-    config = WebSocketConfig(heartbeat_interval=0.05, stale_timeout=0.4)
+    config = WebSocketConfig(heartbeat_interval=0.05, stale_timeout=0.6)
     async with client(server, rec, config) as ws:
         await ws.wait_connected(5)
-        # 15 pings take ~0.75 s, well past the stale timeout: only the pongs keep it alive
-        await server.wait(lambda: server.received.count('{"method":"ping"}') >= 15)
+        # 20 pings take ~1 s, well past the stale timeout: only the pongs keep it alive
+        await server.wait(lambda: server.received.count('{"method":"ping"}') >= 20)
         assert len(server.connections) == 1
         assert ws.stale_disconnects == 0
         assert ws.connected
