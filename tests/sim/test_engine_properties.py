@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.info import handle_info
 from wingbeat.sim.liquidity import MarketMakers, round_price
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.types import OrderRequest, TriggerSpec
 
 USERS = ["0x" + c * 40 for c in "abcd"]
 FUNDED = D(1_000_000)
+SMALL = D(300)  # the last user trades on thin margin, so some flows liquidate it
 T0 = 1_700_000_000_000
 
 op = st.one_of(
@@ -32,8 +33,17 @@ op = st.one_of(
         st.booleans(),  # reduce only
     ),
     st.tuples(st.just("cancel"), st.integers(0, 3), st.integers(0, 50)),
-    st.tuples(st.just("oracle"), st.integers(-50, 50)),
+    st.tuples(st.just("oracle"), st.integers(-50, 50)),  # ticks of 100: up to 8% moves
     st.tuples(st.just("modify"), st.integers(0, 3), st.integers(0, 50), st.integers(-20, 20)),
+    st.tuples(
+        st.just("trigger"),
+        st.integers(0, 3),
+        st.booleans(),  # is_buy
+        st.integers(-50, 50),  # trigger price ticks of 20
+        st.sampled_from(["tp", "sl"]),
+        st.booleans(),  # market
+    ),
+    st.tuples(st.just("time"), st.integers(1, 7_200_000)),  # funding every hour
 )
 
 
@@ -44,7 +54,7 @@ def check_invariants(e: ExchangeEngine) -> None:
     assert sum((a.szi(0) for a in e.accounts.values()), D(0)) == 0, "positions do not net to zero"
     value = sum((a.account_value(e.marks) for a in e.accounts.values()), D(0))
     # what was funded is either still in the accounts (balance + PnL) or was paid as fees
-    assert abs(value + e.fees_collected - FUNDED * len(USERS)) < D("1e-12")
+    assert abs(value + e.fees_collected - FUNDED * (len(USERS) - 1) - SMALL) < D("1e-12")
     for order in book.orders():
         assert e.accounts[order.user].open_orders.get(order.oid) is order
         assert order.sz > 0
@@ -52,12 +62,13 @@ def check_invariants(e: ExchangeEngine) -> None:
         assert a.order_margin >= 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(op, min_size=1, max_size=40))
 def test_random_flow_keeps_book_uncrossed_positions_zero_sum_and_value_conserved(ops: list[Any]) -> None:
-    e = ExchangeEngine(clock=lambda: T0)
+    clock = [T0]
+    e = ExchangeEngine(clock=lambda: clock[0])
     for u in USERS:
-        e.fund(u, FUNDED)
+        e.fund(u, FUNDED if u != USERS[-1] else SMALL)
     for item in ops:
         kind = item[0]
         if kind == "place":
@@ -76,8 +87,16 @@ def test_random_flow_keeps_book_uncrossed_positions_zero_sum_and_value_conserved
                 o = orders[k % len(orders)]
                 new = OrderRequest(0, o.is_buy, D(60000 + 10 * ticks), o.sz, o.reduce_only, "Gtc")
                 e.batch_modify(USERS[u], [(o.oid, new)])
+        elif kind == "trigger":
+            _, u, is_buy, ticks, tpsl, market = item
+            trig = TriggerSpec(market, D(60000 + 20 * ticks), tpsl)
+            px = D(61000) if is_buy else D(59000)
+            e.place_orders(USERS[u], [OrderRequest(0, is_buy, px, D("0.05"), True, None, trig)])
+        elif kind == "time":
+            clock[0] += item[1]
+            e.advance()
         else:
-            e.set_oracle_price("BTC", D(60000 + 20 * item[1]))
+            e.set_oracle_price("BTC", D(60000 + 100 * item[1]))
             e.advance()
         check_invariants(e)
 
@@ -131,3 +150,25 @@ def test_state_does_not_depend_on_the_interpreter_hash_seed() -> None:
         )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 240), st.integers(-100, 100), st.booleans())
+def test_liquidation_happens_exactly_below_maintenance_and_conserves_value(
+    size_milli: int, move: int, long: bool
+) -> None:
+    e = ExchangeEngine(clock=lambda: T0)
+    rich, thin = USERS[0], USERS[3]
+    e.fund(rich, FUNDED)
+    e.fund(thin, SMALL)
+    sz = D(size_milli) / 1000  # up to 0.24 BTC: 14400 notional, 288 margin at 50x
+    e.place_orders(rich, [OrderRequest(0, not long, D(60000), sz, False, "Gtc")])
+    e.place_orders(thin, [OrderRequest(0, long, D(60000), sz, False, "Ioc")])
+    e.set_oracle_price("BTC", D(60000 + 50 * move))  # empty book: the mark is the oracle
+    acct = e.accounts[thin]
+    below = acct.account_value(e.marks) < acct.maintenance_margin(e.marks, e.max_leverages)
+    e.advance()
+    assert (acct.szi(0) == 0) == below
+    assert sum((a.szi(0) for a in e.accounts.values()), D(0)) == 0
+    value = sum((a.account_value(e.marks) for a in e.accounts.values()), D(0))
+    assert abs(value + e.fees_collected - FUNDED - SMALL) < D("1e-12")
