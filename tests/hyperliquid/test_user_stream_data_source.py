@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 
+import orjson
 import pytest
 
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
@@ -229,3 +230,31 @@ def test_fill_without_tid_gets_a_stable_fallback_trade_id() -> None:
     assert update.trade_id == fill_to_trade_update(parse_fill(dict(raw))).trade_id
     assert "0xabc" in update.trade_id and update.client_order_id == "" and update.exchange_order_id == "9"
     assert update.fill_timestamp == 1.0 and update.is_taker
+
+
+async def test_liquidation_and_exchange_cancels_from_user_events() -> None:
+    # No socket: frames are injected where the websocket hands them to the router (the sim cannot be
+    # made to liquidate on demand here; the conformance suite covers a real liquidation).
+    ws = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
+    source = HyperliquidUserStreamDataSource(ws, MAKER, clock=lambda: 123.0)
+    listener = RecordingListener()
+    await source.start(listener)
+    liquidation = {
+        "lid": 7,
+        "liquidator": TAKER,
+        "liquidated_user": MAKER,
+        "liquidated_ntl_pos": "1500.5",
+        "liquidated_account_value": "12.25",
+    }
+    ws._on_message(orjson.dumps({"channel": "user", "data": {"liquidation": liquidation}}))
+    ws._on_message(orjson.dumps({"channel": "user", "data": {"nonUserCancel": [{"coin": "ETH", "oid": 77}]}}))
+    (event,) = listener.liquidations
+    assert (
+        event.notional == Decimal("1500.5")
+        and event.account_value == Decimal("12.25")
+        and event.timestamp == 123.0
+    )
+    (cancel,) = listener.orders
+    assert cancel.new_state is OrderState.CANCELED and cancel.exchange_order_id == "77"
+    assert cancel.trading_pair == "ETH-USD" and cancel.client_order_id == ""
+    await source.stop()
