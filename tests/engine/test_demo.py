@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import signal
 
-from tests.engine.cli_helpers import run_cli_async
+from tests.engine.cli_helpers import CLI, cli_env, run_cli_async
 
 
 async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary() -> None:
@@ -18,3 +20,22 @@ async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary()
     placed = re.search(r"orders placed\W+(\d+)", result.out)
     assert placed and int(placed.group(1)) >= 2
     assert "Traceback" not in result.err
+
+
+async def test_ctrl_c_stops_the_demo_cleanly_with_a_summary() -> None:
+    proc = await asyncio.create_subprocess_exec(*CLI, "demo", "--duration", "120", "--seed", "5",
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                env=cli_env())
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(60):
+            while "running" not in (await proc.stdout.readline()).decode():
+                pass  # the first status line means the strategy runs
+        proc.send_signal(signal.SIGINT)
+        rest, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "stopped by user" in rest.decode()
