@@ -98,6 +98,7 @@ class _Side:
         self._sign = -1 if is_bid else 1
 
     def best(self) -> Decimal | None:
+        """Best price of this side, popping stale heap entries on the way."""
         heap = self._heap
         levels = self.levels
         while heap:
@@ -109,6 +110,7 @@ class _Side:
         return None
 
     def add(self, order: Order) -> None:
+        """Append ``order`` to its price level (creating the level)."""
         px = order.limit_px
         level = self.levels.get(px)
         if level is None:
@@ -119,6 +121,7 @@ class _Side:
         level[order.oid] = order
 
     def remove(self, order: Order) -> None:
+        """Drop ``order`` from its level (dropping an emptied level; its heap entry goes lazily)."""
         level = self.levels.get(order.limit_px)
         if level is None or level.pop(order.oid, None) is None:
             return
