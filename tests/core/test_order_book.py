@@ -73,6 +73,9 @@ def test_snapshot_is_copied_so_caller_mutation_does_not_leak() -> None:
         ([lv("100", "0")], []),  # zero size
         ([], [lv("101", "-1")]),  # negative size
         ([lv("0", "1")], []),  # zero price
+        ([lv("1", "1"), lv("-1", "1")], []),  # negative price deeper in the bids
+        ([], [lv("-2", "1"), lv("1", "1")]),  # negative best ask
+        ([lv("2", "1"), lv("1", "0")], []),  # zero size deeper in the side
         ([lv("101", "1")], [lv("101", "1")]),  # crossed (locked)
         ([lv("102", "1")], [lv("101", "1")]),  # crossed
     ],

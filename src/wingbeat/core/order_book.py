@@ -30,14 +30,28 @@ def _price(level: Level) -> Decimal:
 
 
 def _check_side(levels: Sequence[Level], descending: bool, side: str) -> None:
-    """Raise ValueError unless prices are strictly monotone (best first) and all sizes positive."""
-    prev: Decimal | None = None
-    for price, size in levels:
-        if not size > _ZERO or not price > _ZERO:
-            raise ValueError(f"{side} level ({price}, {size}) must have a positive price and size")
-        if prev is not None and (price >= prev if descending else price <= prev):
-            raise ValueError(f"{side} levels are not sorted best first at price {price}")
-        prev = price
+    """Raise ValueError unless prices are strictly monotone (best first) and prices and sizes positive."""
+    if not levels:
+        return
+    it = iter(levels)
+    prev, size = next(it)
+    if not size > _ZERO:
+        raise ValueError(f"{side} level at {prev} has non-positive size {size}")
+    # one loop per direction keeps the per-level work to two comparisons (hot path)
+    if descending:
+        for price, size in it:
+            if price >= prev or not size > _ZERO:
+                raise ValueError(f"{side} level ({price}, {size}) is out of order or has a non-positive size")
+            prev = price
+    else:
+        for price, size in it:
+            if price <= prev or not size > _ZERO:
+                raise ValueError(f"{side} level ({price}, {size}) is out of order or has a non-positive size")
+            prev = price
+    # sorted, so the lowest price is the last bid or the first ask
+    lowest = prev if descending else levels[0][0]
+    if not lowest > _ZERO:
+        raise ValueError(f"{side} price {lowest} must be positive")
 
 
 class OrderBook:
