@@ -221,6 +221,7 @@ def main() -> None:
     print(
         f"connector path {path:.1f} us {verdict} the {TARGET_US:.0f} us target; ratios > 1x = wingbeat faster"
     )
+    print("(the HB column divides a constant measured elsewhere: only meaningful on an idle machine)")
 
     print()
     queries = median_us_per_item(query_candidates(frames), 1000, rounds)
