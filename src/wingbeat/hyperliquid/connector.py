@@ -50,7 +50,12 @@ from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.constants import coin_to_trading_pair, resolve_network, trading_pair_to_coin
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
-from wingbeat.hyperliquid.reconciliation import AccountSync, balance_from_state, positions_from_state
+from wingbeat.hyperliquid.reconciliation import (
+    AccountSync,
+    adapt_venue_update,
+    balance_from_state,
+    positions_from_state,
+)
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MalformedMessageError
 from wingbeat.hyperliquid.signer import Signer
@@ -405,11 +410,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         if filled > order.executed_amount_base and self._sync is not None:
             # the venue filled more than we counted: fetch those fills before the state moves on
             await self._sync.catch_up_orders([order])
-        return OrderUpdate(
+        return adapt_venue_update(order, OrderUpdate(
             client_order_id=order.client_order_id, trading_pair=order.trading_pair,
             update_timestamp=max(update.update_timestamp, self._clock()), new_state=update.new_state,
             exchange_order_id=update.exchange_order_id, reason=update.reason,
-        )
+        ))
 
     # ------------------------------------------------------------------------------- dead man's switch
     async def _arm_dead_man_switch(self, window: float) -> bool:

@@ -32,13 +32,33 @@ from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
 from wingbeat.hyperliquid.user_stream_data_source import fill_to_trade_update
 
-__all__ = ["AccountSync", "positions_from_state"]
+__all__ = ["AccountSync", "adapt_venue_update", "balance_from_state", "positions_from_state"]
 
 _logger = logging.getLogger("wingbeat.hyperliquid.reconciliation")
 
 #: Fills are fetched from this long before the newest fill seen: the venue's clock and ours may differ and
 #: fills of one block share a timestamp. Duplicates are dropped by trade id.
 _CATCH_UP_OVERLAP_MS = 5_000
+
+
+_ADAPTED = frozenset({OrderState.CANCELED, OrderState.FAILED})
+
+
+def adapt_venue_update(order: InFlightOrder, update: OrderUpdate) -> OrderUpdate:
+    """Translate Hyperliquid's view of ``order`` into our state machine's terms.
+
+    The unfilled rest of an Ioc is reported ``canceled``: for us it EXPIRED (unless we asked for the
+    cancel). A ``*Rejected`` status for an order that was already accepted (a trigger refused when it
+    fires) ends it as CANCELED with the venue's reason, since an accepted order cannot become FAILED.
+    """
+    state = update.new_state
+    if (state is OrderState.CANCELED and order.time_in_force is TimeInForce.IOC
+            and order.current_state is not OrderState.PENDING_CANCEL):
+        return replace(update, new_state=OrderState.EXPIRED,
+                       reason="immediate-or-cancel remainder cancelled by the exchange")
+    if state is OrderState.FAILED and order.current_state.is_submitted and not order.current_state.is_final:
+        return replace(update, new_state=OrderState.CANCELED)
+    return update
 
 
 def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
@@ -103,21 +123,13 @@ class AccountSync:
         """Order state changes from the venue, applied in order."""
         tracker = self._tracker
         for update in updates:
-            if update.new_state is OrderState.CANCELED:
-                update = self._expired_if_ioc(update)
+            if update.new_state in _ADAPTED:
+                order = tracker.get_order(update.client_order_id) if update.client_order_id else None
+                if order is None and update.exchange_order_id is not None:
+                    order = tracker.get_order_by_exchange_id(update.exchange_order_id)
+                if order is not None:
+                    update = adapt_venue_update(order, update)
             tracker.process_order_update(update)
-
-    def _expired_if_ioc(self, update: OrderUpdate) -> OrderUpdate:
-        """Hyperliquid reports the unfilled rest of an Ioc as ``canceled``; for us that is EXPIRED (the
-        stream often says so before the placement reply does)."""
-        tracker = self._tracker
-        order = tracker.get_order(update.client_order_id) if update.client_order_id else None
-        if order is None and update.exchange_order_id is not None:
-            order = tracker.get_order_by_exchange_id(update.exchange_order_id)
-        if order is None or order.time_in_force is not TimeInForce.IOC or order.current_state is OrderState.PENDING_CANCEL:
-            return update
-        return replace(update, new_state=OrderState.EXPIRED,
-                       reason="immediate-or-cancel remainder cancelled by the exchange")
 
     def on_trade_updates(self, updates: Sequence[TradeUpdate]) -> None:
         """Fills of our orders; duplicates (snapshot + stream, catch-up) are dropped by the tracker."""
