@@ -344,6 +344,16 @@ async def test_wait_connected_times_out_with_request_timeout(server: WsServer) -
         assert ws.failures >= 1
 
 
+async def test_client_can_be_restarted_after_stop(server: WsServer) -> None:
+    rec = Recorder()
+    ws = client(server, rec)
+    for _ in range(2):
+        async with ws:
+            await ws.wait_connected(5)
+        assert not ws.connected
+    assert ws.connects == 2 and rec.connected_calls == 2
+
+
 async def test_send_before_start_raises_transport_error(server: WsServer) -> None:
     ws = client(server, Recorder())
     with pytest.raises(TransportError):
