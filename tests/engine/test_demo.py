@@ -6,6 +6,8 @@ import asyncio
 import re
 import signal
 
+import aiohttp
+
 from tests.engine.cli_helpers import CLI, cli_env, run_cli_async
 
 
@@ -22,15 +24,30 @@ async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary()
     assert "Traceback" not in result.err
 
 
-async def test_ctrl_c_stops_the_demo_cleanly_with_a_summary() -> None:
-    proc = await asyncio.create_subprocess_exec(*CLI, "demo", "--duration", "120", "--seed", "5",
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+async def test_metrics_are_served_while_running_and_ctrl_c_stops_cleanly() -> None:
+    proc = await asyncio.create_subprocess_exec(*CLI, "demo", "--duration", "120", "--seed", "5", "--metrics-port",
+                                                "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
                                                 env=cli_env())
     try:
         assert proc.stdout is not None
+        url = None
         async with asyncio.timeout(60):
-            while "running" not in (await proc.stdout.readline()).decode():
-                pass  # the first status line means the strategy runs
+            while True:
+                line = (await proc.stdout.readline()).decode()
+                found = re.search(r"metrics on (http://\S+/metrics)", line)
+                url = found.group(1) if found else url
+                if "running" in line:  # the first status line: the strategy runs
+                    break
+        assert url is not None
+        async with aiohttp.ClientSession() as session:
+            async with asyncio.timeout(30):
+                while True:  # scrape until the first quote was acknowledged (the demo quotes on its first tick)
+                    async with session.get(url) as resp:
+                        text = await resp.text()
+                    if "wingbeat_place_to_open_seconds_count 0.0" not in text:
+                        break
+                    await proc.stdout.readline()  # next status line: time has moved on
+        assert 'wingbeat_orders_total{pair="BTC-USD",state="created"}' in text
         proc.send_signal(signal.SIGINT)
         rest, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:
