@@ -20,6 +20,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from wingbeat.core.enums import TimeInForce
+from wingbeat.core.errors import WingbeatError
 from wingbeat.core.events import EventPublisher, FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
@@ -204,8 +205,12 @@ class AccountSync:
         return await self.catch_up_fills(since)
 
     async def _after_reconnect(self) -> None:
-        await self.catch_up_fills()
-        await self.refresh_account()
+        try:
+            await self.catch_up_fills()
+            await self.refresh_account()
+        except WingbeatError as exc:
+            # the reconciliation loop and the next reconnect / refresh try again; nothing is lost by waiting
+            _logger.warning("catch-up after reconnect failed: %r", exc)
         if self._on_reconnected_hook is not None:
             self._on_reconnected_hook()
 
@@ -232,6 +237,8 @@ class AccountSync:
             await asyncio.sleep(max(wait, 0.0))
             self._refresh_pending = False
             await self.refresh_account()
+        except WingbeatError as exc:
+            _logger.warning("account refresh failed: %r", exc)
         finally:
             self._refresh_pending = False
 
@@ -241,7 +248,7 @@ class AccountSync:
             await asyncio.sleep(interval)
             try:
                 await self.refresh_account()
-            except Exception as exc:
+            except WingbeatError as exc:
                 _logger.warning("account refresh failed: %r", exc)
 
 
