@@ -245,6 +245,29 @@ async def test_stop_cancels_pending_snapshot_fetches() -> None:
     assert not {t for t in asyncio.all_tasks() - before if not t.done()}
 
 
+async def test_failed_source_start_leaves_nothing_running_and_can_be_retried() -> None:
+    before = asyncio.all_tasks()
+
+    class FailingOnce(ScriptedSource):
+        attempts = 0
+
+        async def start(self, trading_pairs: Sequence[str], sink: OrderBookEventSink) -> None:
+            self.attempts += 1
+            if self.attempts == 1:
+                raise ConnectionError("venue down")
+            await super().start(trading_pairs, sink)
+
+    source = FailingOnce(diff_stream=True)
+    tracker = OrderBookTracker(source, ["BTC"])
+    with pytest.raises(ConnectionError):
+        await tracker.start()
+    assert not {t for t in asyncio.all_tasks() - before if not t.done()}
+    await tracker.start()
+    await source.rest.put(snap("BTC"))
+    await tracker.wait_ready(1)
+    await tracker.stop()
+
+
 def test_invalid_construction_is_rejected() -> None:
     source = ScriptedSource(diff_stream=False)
     with pytest.raises(ValueError):

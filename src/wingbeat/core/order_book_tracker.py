@@ -109,7 +109,13 @@ class OrderBookTracker:
         self._running = True
         if self._data_source.snapshot_after_reconnect:
             self._resync()
-        await self._data_source.start(list(self._pairs), self)
+        try:
+            await self._data_source.start(list(self._pairs), self)
+        except BaseException:
+            # leave nothing running behind a failed start; the caller may retry
+            self._running = False
+            await self._tasks.stop()
+            raise
 
     async def stop(self) -> None:
         """Stop the data source and every task; pending ``wait_for_update`` calls get NotReadyError."""
