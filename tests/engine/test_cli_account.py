@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.conftest import new_trader
 from tests.engine.cli_helpers import assert_user_error, run_cli_async
 from tests.engine.venue import exchange_open_orders, make_book, place
 
@@ -45,3 +48,30 @@ async def test_cancel_all_with_an_unknown_key_is_the_exchanges_error(local_excha
                                  env={"HL_PRIVATE_KEY": stranger})
     assert_user_error(result, 1, "does not exist")
     assert len(await exchange_open_orders(local_exchange, trader.address)) == 1
+
+
+async def test_api_wallet_cancels_the_main_accounts_orders(local_exchange: LocalExchange, trader: Trader) -> None:
+    agent = new_trader()  # the API wallet: its own key, never funded
+    local_exchange.engine.approve_agent(trader.address, agent.address, "bot")
+    await place(local_exchange, trader, is_buy=True, price="59000", size="0.002")
+    result = await run_cli_async("cancel-all", "--network", local_exchange.base_url, "--account", trader.address,
+                                 env={"HL_PRIVATE_KEY": agent.key})
+    assert result.code == 0, result.err
+    assert "1 of 1 open orders cancelled" in result.out
+    assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+async def test_keystore_key_with_password_from_the_environment(local_exchange: LocalExchange, trader: Trader,
+                                                               tmp_path: Path) -> None:
+    from eth_account import Account
+
+    keystore = tmp_path / "wallet.json"
+    keystore.write_text(json.dumps(Account.encrypt(trader.key, "s3cret", iterations=2)))
+    await place(local_exchange, trader, is_buy=False, price="61000", size="0.002")
+    result = await run_cli_async("orders", "--network", local_exchange.base_url, "--keystore", str(keystore),
+                                 env={"WINGBEAT_KEYSTORE_PASSWORD": "s3cret"})
+    assert result.code == 0, result.err
+    assert trader.address in result.out and "61000" in result.out
+    wrong = await run_cli_async("orders", "--network", local_exchange.base_url, "--keystore", str(keystore),
+                                env={"WINGBEAT_KEYSTORE_PASSWORD": "nope"})
+    assert_user_error(wrong, 2, "wrong password")
