@@ -4,9 +4,9 @@ Rows:
 
 * ``buy()`` call-to-return time (p50, p99) on a started connector, journal off and on (the network is real:
   the batches these calls queue are sent to the local exchange in the background);
-* order placed -> OPEN event latency (p50, p99) over loopback, actions over the websocket ``post`` and
-  over REST; Hummingbot's 195 us from ``buy()`` to OPEN *with the network call replaced by a no-op* is
-  printed as a labelled reference constant (not installed here, not measured);
+* order placed -> OPEN event latency (p50, p99): with the network call replaced by a no-op (our own
+  path, comparable to Hummingbot's 195 us, printed as a labelled reference constant: not installed
+  here, not measured), and over loopback with actions over the websocket ``post`` and over REST;
 * 200 orders placed concurrently until all are acknowledged: wingbeat (200 ``buy()`` calls in one tick =
   one signed batch) vs the official SDK's ``bulk_orders`` and one-by-one ``order`` calls, measured in
   the same run against the same exchange (the SDK is synchronous: it runs in a thread while the
@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ import orjson
 
 from wingbeat.core.enums import OrderType
 from wingbeat.core.events import EventListener, OrderCreatedEvent
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
@@ -128,6 +131,35 @@ async def bench_open_latency(ex: LocalExchange, signer: Signer, over_ws: bool) -
     return statistics.median(samples), pct(samples, 0.99)
 
 
+class _NoNetworkConnector(HyperliquidPerpetualConnector):
+    """The real connector with the placement request replaced by a no-op that answers OPEN (as in
+    Hummingbot's 195 us reference): measures our own path from ``buy()`` to the OPEN event."""
+
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+        now = self._clock()
+        return [OrderUpdate(client_order_id=o.client_order_id, trading_pair=o.trading_pair, update_timestamp=now,
+                            new_state=OrderState.OPEN, exchange_order_id=str(i)) for i, o in enumerate(orders)]
+
+
+async def bench_open_no_network(ex: LocalExchange, signer: Signer) -> tuple[float, float]:
+    conn = _NoNetworkConnector(signer, [PAIR], ex.base_url, None, config=HyperliquidConfig(dead_man_switch=None))
+    opened = _Opened()
+    conn.add_listener(opened)
+    await conn.start()
+    loop = asyncio.get_running_loop()
+    samples: list[float] = []
+    try:
+        for i in range(500 if QUICK else 3000):
+            t0 = time.perf_counter()
+            cid = conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, bid(i))
+            fut: asyncio.Future[float] = loop.create_future()
+            opened.waiting[cid] = fut
+            samples.append((await fut - t0) * 1e6)
+    finally:
+        await conn.stop()
+    return statistics.median(samples), pct(samples, 0.99)
+
+
 async def bench_200_wingbeat(ex: LocalExchange, signer: Signer, over_ws: bool) -> float:
     conn, opened = await start_connector(ex, signer, over_ws=over_ws)
     times = []
@@ -199,12 +231,14 @@ async def bench_l2book(ex: LocalExchange, signer: Signer) -> float:
         on_message: Callable[[bytes], None] = conn._ws._on_message  # type: ignore[union-attr]
         frames = _l2_frames(2_000 if QUICK else 10_000)
         book = conn.get_order_book(PAIR)
-        gc.disable()
-        t0 = time.perf_counter_ns()
-        for frame in frames:
-            on_message(frame)
-        elapsed = time.perf_counter_ns() - t0
-        gc.enable()
+        elapsed = float("inf")
+        for _ in range(3):  # best of 3: other processes share these cores
+            gc.disable()
+            t0 = time.perf_counter_ns()
+            for frame in frames:
+                on_message(frame)
+            elapsed = min(elapsed, time.perf_counter_ns() - t0)
+            gc.enable()
         assert book.best_bid == Decimal(60_000 + (len(frames) - 1) % 7 - 1), book.best_bid
     finally:
         await conn.stop()
@@ -226,6 +260,7 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             buy_mem = await bench_buy_return(ex, signers[0], None)
             buy_journal = await bench_buy_return(ex, signers[1], Path(tmp) / "orders.db")
+        open_local = await bench_open_no_network(ex, signers[2])
         open_ws = await bench_open_latency(ex, signers[2], True)
         open_rest = await bench_open_latency(ex, signers[3], False)
         wb_200 = await bench_200_wingbeat(ex, signers[4], True)
@@ -238,11 +273,13 @@ async def main() -> None:
     print(f"{'measure':<52}{'p50':>12}{'p99':>12}   note")
     print(f"{'buy() call -> return, memory journal':<52}{buy_mem[0]:>10.1f}us{buy_mem[1]:>10.1f}us")
     print(f"{'buy() call -> return, SQLite journal':<52}{buy_journal[0]:>10.1f}us{buy_journal[1]:>10.1f}us")
+    print(f"{'buy() -> OPEN event, no-op network (our own path)':<52}{open_local[0]:>10.1f}us{open_local[1]:>10.1f}us"
+          f"   {HUMMINGBOT_BUY_TO_OPEN_US / open_local[0]:.1f}x faster than Hummingbot's reference")
     print(f"{'buy() -> OPEN event, actions over ws post':<52}{open_ws[0]:>10.3f}ms{open_ws[1]:>10.3f}ms"
           f"   target p50 < {TARGET_OPEN_P50_MS} ms: {'MET' if open_ws[0] < TARGET_OPEN_P50_MS else 'MISSED'}")
     print(f"{'buy() -> OPEN event, actions over REST':<52}{open_rest[0]:>10.3f}ms{open_rest[1]:>10.3f}ms")
-    print(f"{'Hummingbot buy() -> OPEN, no-op network (reference)':<52}{HUMMINGBOT_BUY_TO_OPEN_US / 1000:>10.3f}ms"
-          f"{'':>12}   labelled constant, not measured; ours includes a real round trip")
+    print(f"{'Hummingbot buy() -> OPEN, no-op network (reference)':<52}{HUMMINGBOT_BUY_TO_OPEN_US:>10.1f}us"
+          f"{'':>12}   labelled constant, not measured")
     print(f"\n{'200 orders placed concurrently, until all acked':<52}{'median':>12}{'vs wingbeat':>12}")
     print(f"{'wingbeat, one signed batch per tick, over ws post':<52}{wb_200:>10.2f}ms{1.0:>11.1f}x"
           "   until all 200 OPEN events are published")
