@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.order_placement import ActionSender
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
+from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, order_action
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim.faults import FaultKind
@@ -282,3 +284,43 @@ async def test_when_the_switch_is_not_refreshed_the_exchange_cancels_and_we_hear
         assert await harness.open_order_count() == 0
     finally:
         await s.close()
+
+
+async def test_an_api_wallet_trades_the_main_account_it_was_approved_for(harness: LocalExchangeHarness) -> None:
+    ex = harness.exchange
+    agent = Signer("0x" + secrets.token_hex(32), account_address=harness.user)
+    ex.engine.approve_agent(harness.user, agent.address, "bot")
+    conn = HyperliquidPerpetualConnector(agent, [harness.trading_pair], ex.base_url,
+                                         config=HyperliquidConfig(dead_man_switch=None))
+    recorder = EventRecorder()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        assert conn.account_address == harness.user != agent.address
+        cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await recorder.wait_event(OrderCreatedEvent, cid)
+        assert await harness.open_order_count() == 1  # on the main account
+        assert conn.get_balance("USDC") > 0  # the main account's collateral, not the agent's (it has none)
+    finally:
+        await conn.stop()
+
+
+async def test_a_vault_leader_trades_for_the_vault(harness: LocalExchangeHarness) -> None:
+    ex = harness.exchange
+    vault = Signer("0x" + secrets.token_hex(32)).address
+    await ex.fund(vault, Decimal(50_000))
+    ex.register_vault(vault, harness.user)
+    conn = HyperliquidPerpetualConnector(harness.signer, [harness.trading_pair], ex.base_url,
+                                         config=HyperliquidConfig(dead_man_switch=None, vault_address=vault))
+    recorder = EventRecorder()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await recorder.wait_event(OrderCreatedEvent, cid)
+        assert len(ex.engine.accounts[vault].open_orders) == 1
+        assert await harness.open_order_count() == 0  # nothing on the leader's own account
+        conn.cancel(harness.trading_pair, cid)
+        await recorder.wait_event(OrderCancelledEvent, cid)
+    finally:
+        await conn.stop()
