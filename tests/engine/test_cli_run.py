@@ -48,3 +48,31 @@ order_levels = 2
     shown = await run_cli_async("journal", str(journal))
     assert shown.code == 0, shown.err
     assert "(2, latest 2)" in shown.out and "CANCELED" in shown.out
+
+
+async def test_run_twap_from_config_finishes_by_itself(local_exchange: LocalExchange, trader: Trader,
+                                                       tmp_path: Path) -> None:
+    await make_book(local_exchange, ask="60010")
+    config = tmp_path / "twap.toml"
+    config.write_text(f"""
+[exchange]
+network = "{local_exchange.base_url}"
+journal_path = ""
+
+[engine]
+tick_interval = 0.1
+
+[strategy]
+kind = "twap"
+trading_pair = "BTC-USD"
+side = "buy"
+total_amount = "0.002"
+duration = 0.6
+slices = 2
+price_limit = "60020"
+""")
+    result = await run_cli_async("run", str(config), env={"HL_PRIVATE_KEY": trader.key}, limit=60)
+    assert result.code == 0, result.err[-3000:]
+    assert "TwapExecutor on BTC-USD" in result.out and "strategy finished" in result.out
+    assert "0.002 of 0.002" in result.out and "60010" in result.out
+    assert await exchange_open_orders(local_exchange, trader.address) == []

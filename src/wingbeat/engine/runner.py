@@ -144,5 +144,5 @@ def summarize(strategy: Strategy, trading_pair: str, *, network: str, duration: 
         refused=strategy.refused_count,
         open_p50_ms=_ms(percentile(opens, 0.5)), open_p99_ms=_ms(percentile(opens, 0.99)),
         fill_p50_ms=_ms(percentile(fills, 0.5)), fill_p99_ms=_ms(percentile(fills, 0.99)),
-        stop_reason=reason,
+        stop_reason=reason, extra=tuple(strategy.summary_rows()),
     )

@@ -342,6 +342,10 @@ class Strategy(EventListener):
     def on_order_refused(self, event: OrderRefusedEvent) -> None:
         """An order was refused by the risk gate or the kill switch (nothing was sent)."""
 
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """Strategy-specific (name, value) rows for the end-of-run summary table."""
+        return []
+
     def _record_fill(self, event: OrderFilledEvent) -> None:
         if event.client_order_id not in self._own:
             return

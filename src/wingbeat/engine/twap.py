@@ -127,6 +127,13 @@ class TwapExecutor(Strategy):
                          self.average_price)
         await self.stop()
 
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """Executed amount, average price and slices sent."""
+        avg = self.average_price
+        return [("TWAP executed", f"{self.executed} of {self.config.total_amount}"),
+                ("TWAP average price", "-" if avg is None else f"{avg:.6g}"),
+                ("TWAP slices sent", f"{self.slices_sent} of {self.config.slices}")]
+
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         """Count fills of this executor's orders."""
         if self.is_own_order(event.client_order_id):
