@@ -288,3 +288,27 @@ def test_usd_send_is_verified_then_refused_as_unsupported(h: Harness) -> None:
     result = h.processor.handle(orjson.dumps(envelope))
     assert result.payload["status"] == "err"
     assert "not supported" in result.payload["response"]
+
+
+def test_update_isolated_margin_reaches_the_engine_with_signed_ntli(h: Harness) -> None:
+    refused = h.post({"type": "updateIsolatedMargin", "asset": 0, "isBuy": True, "ntli": -1_500_000})
+    assert refused.payload == {
+        "status": "err",
+        "response": "Cannot update margin for a position that is not isolated.",
+    }
+    assert (
+        h.post({"type": "updateLeverage", "asset": 0, "isCross": False, "leverage": 5}).payload["status"]
+        == "ok"
+    )
+    seller_key, seller_address = _new_key()
+    h.engine.fund(seller_address, Decimal(100_000))
+    sell = _order(px="50000", sz="0.01")
+    sell["orders"][0]["b"] = False
+    assert "resting" in h.post(sell, key=seller_key).payload["response"]["data"]["statuses"][0]
+    assert (
+        "filled"
+        in h.post(_order(px="50000", sz="0.01", tif="Ioc")).payload["response"]["data"]["statuses"][0]
+    )
+    added = h.post({"type": "updateIsolatedMargin", "asset": 0, "isBuy": True, "ntli": 1_500_000})
+    assert added.payload == {"status": "ok", "response": {"type": "default"}}
+    assert h.engine.accounts[h.address].isolated_margin[0] >= Decimal("1.5")

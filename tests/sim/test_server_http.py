@@ -174,6 +174,8 @@ async def test_admin_funds_an_account_and_arms_faults(
     assert counters["response"] == {"http_5xx": 1}
     status, _ = await post(http, url, {"type": "addFault", "kind": "bogus"})
     assert status == 400
+    status, text = await post(http, url, {"type": "setOraclePrice", "coin": "NOPE", "px": "1"})
+    assert status == 400 and "NOPE" in text
 
 
 async def test_admin_is_not_served_unless_enabled(

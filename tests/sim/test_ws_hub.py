@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -203,3 +204,28 @@ async def test_one_rendering_is_shared_by_every_subscriber(
         assert renders == ["l2Book"], "the book is rendered once for five subscribers"
         for c in clients:
             await c.ws.close()
+
+
+async def test_funding_and_venue_cancels_arrive_on_user_and_user_fundings_channels(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    other = new_trader()
+    await local_exchange.fund(other.address, 100_000)
+    await ws.subscribe({"type": "userEvents", "user": trader.address})
+    await ws.subscribe({"type": "userFundings", "user": trader.address})
+    assert await ws.expect("userFundings") == {"isSnapshot": True, "user": trader.address, "fundings": []}
+    await place(local_exchange, other, price="50000", is_buy=False)
+    await place(local_exchange, trader, price="50000", tif="Ioc")  # trader is now long 0.001 BTC
+    await place(local_exchange, trader, price="40000")  # a resting order for the dead man's switch
+    async with aiohttp.ClientSession() as http:
+        switch_at = time.time_ns() // 1_000_000 + 6_000
+        body = signed_body(trader.key, {"type": "scheduleCancel", "time": switch_at})
+        async with http.post(local_exchange.base_url + "/exchange", data=orjson.dumps(body)) as resp:
+            assert (await resp.json())["status"] == "ok"
+    local_exchange.engine.advance(switch_at + 1)  # past a funding time and the switch
+    funding = await ws.expect("user", lambda d: "funding" in d)
+    assert funding["funding"]["coin"] == "BTC" and funding["funding"]["szi"] == "0.001"
+    fundings = await ws.expect("userFundings")
+    assert fundings["user"] == trader.address and fundings["fundings"][0]["coin"] == "BTC"
+    canceled = await ws.expect("user", lambda d: "nonUserCancel" in d)
+    assert canceled["nonUserCancel"][0]["coin"] == "BTC"

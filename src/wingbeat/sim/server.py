@@ -32,6 +32,7 @@ from wingbeat.sim.info import InfoError, handle_info
 from wingbeat.sim.liquidity import LiquidityConfig, MarketMakers
 from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
 from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.types import EngineError
 from wingbeat.sim.ws_hub import WsHub
 
 __all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
@@ -321,6 +322,8 @@ class LocalExchange:
             return body
         try:
             answer = await self._admin_command(body)
+        except EngineError as exc:
+            return web.Response(status=400, text=f"Bad admin command: {exc.message}")
         except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
             return web.Response(status=400, text=f"Bad admin command: {exc}")
         return web.Response(body=orjson.dumps({"status": "ok", "response": answer}), content_type=_JSON)
