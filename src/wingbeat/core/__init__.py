@@ -44,6 +44,7 @@ from wingbeat.core.events import (
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_book import Level, OrderBook
+from wingbeat.core.order_book_tracker import OrderBookTracker
 from wingbeat.core.order_state import FINAL_STATES, OrderState, can_transition
 from wingbeat.core.order_tracker import ClientOrderTracker
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
@@ -75,6 +76,7 @@ __all__ = [
     "OrderBookDiff",
     "OrderBookEventSink",
     "OrderBookSnapshot",
+    "OrderBookTracker",
     "OrderBookTrackerDataSource",
     "OrderCancelledEvent",
     "OrderCompletedEvent",
