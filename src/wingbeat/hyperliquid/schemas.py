@@ -299,7 +299,7 @@ class L2Book:
 
 # Book prices and sizes repeat from one push to the next; caching their Decimals halves parse time.
 _BOOK_DECIMALS: dict[str, Decimal] = {}
-_BOOK_DECIMALS_MAX = 200_000
+_BOOK_DECIMALS_MAX = 50_000  # ~8 MB; live books of ~100 coins need a few thousand entries
 _DIGITS = "0123456789"
 
 
