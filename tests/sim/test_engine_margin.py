@@ -36,6 +36,14 @@ def req(is_buy: bool, px: str, sz: str, tif: Any = "Gtc", asset: int = 0, ro: bo
         (req(True, "60000", "0"), "Order has zero size. asset=0"),
         (req(True, "60000", "0.0001"), "Order must have minimum value of $10. asset=0"),
         (req(True, "60000", "0.01", asset=9), "Invalid asset. asset=9"),
+        (
+            req(True, "11000", "0.01"),
+            "Order price cannot be more than 80% away from the reference price asset=0",
+        ),
+        (
+            req(False, "108010", "0.01"),
+            "Order price cannot be more than 80% away from the reference price asset=0",
+        ),
     ],
 )
 def test_invalid_orders_get_the_exchange_error(order: OrderRequest, message: str) -> None:
@@ -46,7 +54,7 @@ def test_invalid_orders_get_the_exchange_error(order: OrderRequest, message: str
 
 def test_integer_price_with_many_sig_figs_is_valid() -> None:
     e = engine_with()
-    assert "resting" in e.place_orders(A, [req(True, "123456", "0.01")])[0]
+    assert "resting" in e.place_orders(A, [req(False, "100001", "0.01")])[0]
 
 
 def test_unknown_user_cannot_place() -> None:
@@ -144,3 +152,11 @@ def test_short_pnl_sign() -> None:
     a = e.accounts[A]
     assert a.fills[-1].closed_pnl == D("100") and a.fills[-1].dir == "Close Short"
     assert a.szi(1) == 0
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "NaN", "Infinity", "1E+16"])
+def test_fund_refuses_non_positive_or_absurd_amounts(amount: str) -> None:
+    e = engine_with()
+    with pytest.raises(ValueError):
+        e.fund("0x" + "5" * 40, D(amount))
+    assert not e.has_account("0x" + "5" * 40)

@@ -39,6 +39,8 @@ LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 """The backstop liquidator's address: takes over the positions of liquidated accounts."""
 
 ZERO = Decimal(0)
+MAX_FUNDING = Decimal(10) ** 15  # keeps every rendered USDC amount within Decimal's 28 digits
+MAX_ORACLE_PRICE = Decimal(10) ** 12  # with the 80% band, keeps prices renderable
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 
@@ -97,8 +99,8 @@ class ExchangeEngine:
     # ------------------------------------------------------------------ accounts
     def fund(self, user: str, amount: Decimal) -> None:
         """Credit ``amount`` USDC to ``user``, creating the account on first funding."""
-        if not amount.is_finite() or amount <= 0:
-            raise ValueError(f"funding amount must be positive, got {amount}")
+        if not amount.is_finite() or not 0 < amount <= MAX_FUNDING:
+            raise ValueError(f"funding amount must be in (0, {MAX_FUNDING}], got {amount}")
         user = user.lower()
         acct = self.accounts.get(user)
         if acct is None:
@@ -557,8 +559,8 @@ class ExchangeEngine:
         m = self._by_coin.get(coin)
         if m is None:
             raise EngineError(f"Unknown coin {coin}.")
-        if not px.is_finite() or px <= 0:
-            raise EngineError("Oracle price must be positive.")
+        if not px.is_finite() or not 0 < px <= MAX_ORACLE_PRICE:
+            raise EngineError(f"Oracle price must be in (0, {MAX_ORACLE_PRICE}].")
         self._begin()
         try:
             m.oracle = px

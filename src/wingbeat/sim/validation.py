@@ -13,6 +13,7 @@ __all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "reducible"]
 
 ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
+MAX_PRICE_DEVIATION = Decimal("0.8")  # from the reference (mark) price
 
 
 def reducible(acct: Account, asset: int, is_buy: bool) -> Decimal:
@@ -57,6 +58,9 @@ def check_order(
         return "Order has invalid size.", "rejected"
     if not m.price_ok(req.price):
         return "Price must be divisible by tick size.", "tickRejected"
+    ref = marks[m.index]
+    if abs(req.price - ref) > ref * MAX_PRICE_DEVIATION:
+        return "Order price cannot be more than 80% away from the reference price", "rejected"
     if req.trigger is not None and not m.price_ok(req.trigger.trigger_px):
         return "Invalid TP/SL price.", "badTriggerPxRejected"
     if (req.trigger is None) == (req.tif is None):
