@@ -173,7 +173,9 @@ class WsHub:
         self._last_bbo: dict[str, bytes] = {}
         self._last_mids: bytes | None = None
         self.messages_sent = 0
-        engine.subscribe(self._on_event)
+        # the engine renders events only for subscribers: join at the first subscription, so a
+        # server nobody subscribes to (an HTTP-only benchmark) pays nothing for websocket data
+        self._listening = False
         faults.add_drop_listener(self.drop_all)
 
     @property
@@ -265,6 +267,9 @@ class WsHub:
             if sub in conn.subs:
                 conn.send(_frame("error", f"Already subscribed: {text}"))
                 return
+            if not self._listening:
+                self._listening = True
+                self._engine.subscribe(self._on_event)
             conn.subs.add(sub)
             self._index.setdefault(sub, set()).add(conn)
             conn.send(_frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo()}))
