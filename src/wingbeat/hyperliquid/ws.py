@@ -283,7 +283,7 @@ class HyperliquidWebSocket:
                 key = spec.message_key(message)
                 handlers = self._routes.get((channel, key if key is None else key.lower()))
                 if handlers:
-                    for handler in handlers:
+                    for handler in tuple(handlers):  # a handler may unsubscribe
                         try:
                             handler(message)
                         except Exception:
@@ -296,7 +296,11 @@ class HyperliquidWebSocket:
                 _logger.debug("%s: ignoring channel %r", self._name, channel)
         except MalformedMessageError as exc:
             self.malformed += 1
-            _logger.warning("%s: malformed frame skipped: %s", self._name, exc)
+            # A venue-side format change would repeat on every push: log the first few, then sample.
+            if self.malformed <= 10 or self.malformed % 1000 == 0:
+                _logger.warning(
+                    "%s: malformed frame skipped (%d so far): %s", self._name, self.malformed, exc
+                )
 
     def _on_post(self, data: Any) -> None:
         reply = parse_post_reply(data)
