@@ -11,6 +11,7 @@ Trading pairs are ``"<COIN>-USD"`` (``BTC-USD`` <-> ``BTC``). Funding info comes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -122,8 +123,7 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
                 subscription = {"type": kind, "coin": coin}
                 await self._ws.subscribe(subscription, handler)
                 self._subscriptions.append(subscription)
-        for coin in self._pairs:
-            await self._seed(coin)
+        await asyncio.gather(*(self._seed(coin) for coin in self._pairs))
 
     async def stop(self) -> None:
         """Unsubscribe, cancel pending snapshot fetches (and stop the websocket when owned)."""
