@@ -36,6 +36,7 @@ BUYS = 20_000
 BURST = 100  # orders per event-loop tick
 MEMORY_ORDERS = 100_000
 UPDATES = 2_000
+ROUNDS = 7
 
 # Measured on this kind of machine; Hummingbot cannot be installed here.
 HB_BUY_US = (30.0, 44.0)
@@ -157,19 +158,23 @@ def bench_tracker_updates(tracked: int) -> float:
             trade_id=f"first{i}", client_order_id=f"c{i}", exchange_order_id=str(i), trading_pair=PAIR,
             fill_timestamp=1.5, fill_price=Decimal(100), fill_base_amount=Decimal(1),
             fill_quote_amount=Decimal(100), fee_asset="USDC", fee_amount=Decimal("0.01"), is_taker=False))
-    targets = [f"c{(k * 7919) % tracked}" for k in range(UPDATES)]
-    fills = [TradeUpdate(trade_id=f"t{k}", client_order_id=cid, exchange_order_id=None, trading_pair=PAIR,
-                         fill_timestamp=2.0, fill_price=Decimal(100), fill_base_amount=Decimal("0.0001"),
-                         fill_quote_amount=Decimal("0.01"), fee_asset="USDC", fee_amount=Decimal("0.000001"),
-                         is_taker=False) for k, cid in enumerate(targets)]
-    echoes = [OrderUpdate(client_order_id=cid, trading_pair=PAIR, update_timestamp=3.0,
-                          new_state=OrderState.PARTIALLY_FILLED) for cid in targets]
-    gc.collect()
-    t0 = time.perf_counter_ns()
-    for fill, echo in zip(fills, echoes, strict=True):
-        tracker.process_trade_update(fill)
-        tracker.process_order_update(echo)
-    return (time.perf_counter_ns() - t0) / 1_000 / UPDATES
+    best = float("inf")
+    for round_no in range(ROUNDS):  # best of several rounds: the machine is shared, noise only adds
+        targets = [f"c{(k * 7919 + round_no) % tracked}" for k in range(UPDATES)]
+        fills = [TradeUpdate(trade_id=f"t{round_no}-{k}", client_order_id=cid, exchange_order_id=None,
+                             trading_pair=PAIR, fill_timestamp=2.0, fill_price=Decimal(100),
+                             fill_base_amount=Decimal("0.0001"), fill_quote_amount=Decimal("0.01"),
+                             fee_asset="USDC", fee_amount=Decimal("0.000001"), is_taker=False)
+                 for k, cid in enumerate(targets)]
+        echoes = [OrderUpdate(client_order_id=cid, trading_pair=PAIR, update_timestamp=3.0,
+                              new_state=OrderState.PARTIALLY_FILLED) for cid in targets]
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        for fill, echo in zip(fills, echoes, strict=True):
+            tracker.process_trade_update(fill)
+            tracker.process_order_update(echo)
+        best = min(best, (time.perf_counter_ns() - t0) / 1_000 / UPDATES)
+    return best
 
 
 async def main() -> None:
@@ -178,7 +183,7 @@ async def main() -> None:
     memory_only = await bench_buy(None)
     create_task = await bench_create_task()
     bytes_per_order = await bench_memory()
-    updates = {n: min(bench_tracker_updates(n) for _ in range(3)) for n in (1, 1_000, 100_000)}
+    updates = {n: bench_tracker_updates(n) for n in (1, 1_000, 100_000)}
 
     task_p50 = percentile(create_task, 0.5)
     rows: list[tuple[str, str, str, str]] = []

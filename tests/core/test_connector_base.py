@@ -481,3 +481,40 @@ async def test_orders_are_not_sent_when_the_journal_cannot_record_them(
     await events.wait_for(lambda: len(events.failed) == 1)
     assert events.failed[0].client_order_id == cid and "not sent" in events.failed[0].reason
     assert conn.batches == []
+
+
+async def test_cancel_lost_in_transport_is_sent_again_once_the_order_is_seen_resting(conn: FakeExchange) -> None:
+    order = conn.get_order(conn.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)))
+    assert order is not None
+    async with asyncio.timeout(WAIT):
+        await order.wait_until_open()
+    attempts: list[int] = []
+    original = conn._place_cancels
+
+    async def flaky(orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
+        attempts.append(len(orders))
+        if len(attempts) == 1:
+            raise TransportError("reset while cancelling")
+        return await original(orders)
+
+    conn._place_cancels = flaky  # type: ignore[method-assign]
+    conn.statuses[order.client_order_id] = update(order, OrderState.OPEN)
+    conn.cancel(PAIR, order.client_order_id)
+    async with asyncio.timeout(WAIT):
+        assert await order.wait_until_done() is OrderState.CANCELED
+    assert attempts == [1, 1]
+    assert conn.status_requests == [order.client_order_id]
+
+
+async def test_stop_fails_orders_that_were_never_sent(tmp_path: Path) -> None:
+    connector = FakeExchange(tmp_path / "orders.db")
+    await connector.start()
+    cids = [connector.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)) for _ in range(3)]
+    await connector.stop()
+    for cid in cids:
+        order = connector.get_order(cid)
+        assert order is not None and order.current_state is OrderState.FAILED
+        assert order.reason == "connector stopped before the order was sent"
+    assert connector.batches == []
+    stored = {o.client_order_id: o.current_state for o in OrderJournal(tmp_path / "orders.db").iter_orders()}
+    assert all(stored[cid] is OrderState.FAILED for cid in cids)

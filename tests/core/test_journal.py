@@ -155,3 +155,11 @@ async def test_opening_an_unusable_path_is_a_journal_error(tmp_path: Path) -> No
     blocker.write_text("not a directory")
     with pytest.raises(JournalError, match="cannot open"):
         await OrderJournal(blocker / "orders.db").open()
+
+
+def test_reading_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE unrelated (x)")
+    with pytest.raises(JournalError, match="cannot read"):
+        list(OrderJournal(path).iter_fills())

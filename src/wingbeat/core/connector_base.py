@@ -406,6 +406,10 @@ class ConnectorBase(ABC):
                     for order in batch:
                         self._fail(order, f"not sent: {exc}")
                     continue
+                except asyncio.CancelledError:  # stopping: this batch will never be sent
+                    for order in batch:
+                        self._fail(order, "connector stopped before the order was sent")
+                    raise
             self._tasks.create_task(self._send_orders(batch), name="place-orders")
 
     async def _send_orders(self, batch: list[InFlightOrder]) -> None:
@@ -444,6 +448,8 @@ class ConnectorBase(ABC):
             results = await self._place_cancels(batch)
         except Exception as exc:
             self._logger.warning("cancel of %d order(s) failed (%r); reconciling", len(batch), exc)
+            for order in batch:
+                order.cancel_requested = True  # sent again once the venue confirms the order still rests
             await self._check_orders(batch)
             return
         refused: list[InFlightOrder] = []

@@ -364,35 +364,24 @@ class OrderJournal:
     def iter_orders(self) -> Iterator[InFlightOrder]:
         """Every order in the file (final or not, without fills), oldest first. Synchronous, on its own
         connection: meant for tools such as ``wingbeat journal``."""
-        with self._reader() as conn:
-            for row in conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY creation_timestamp"):
-                yield _order_from_row(row)
+        for row in self._read(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY creation_timestamp"):
+            yield _order_from_row(row)
 
     def iter_fills(self) -> Iterator[TradeUpdate]:
         """Every fill in the file, oldest first (synchronous, like :meth:`iter_orders`)."""
-        with self._reader() as conn:
-            for row in conn.execute(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
-                yield _fill_from_row(row)
+        for row in self._read(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
+            yield _fill_from_row(row)
 
-    def _reader(self) -> _Reader:
+    def _read(self, query: str) -> Iterator[Sequence[Any]]:
         if not self._path.exists():
             raise JournalError(f"order journal {self._path} does not exist")
         try:
-            return _Reader(sqlite3.connect(self._path))
+            conn = sqlite3.connect(self._path)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot read order journal {self._path}: {exc}") from exc
-
-
-class _Reader:
-    """Closes a read connection when the iteration ends."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self._conn
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._conn.close()
+        try:
+            yield from conn.execute(query)
+        except sqlite3.Error as exc:  # not a journal, or damaged
+            raise JournalError(f"cannot read order journal {self._path}: {exc}") from exc
+        finally:
+            conn.close()
