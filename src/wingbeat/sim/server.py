@@ -161,9 +161,8 @@ class LocalExchange:
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()
         self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self._port = sockets[0].getsockname()[1] if sockets else self._requested_port
+        bound = runner.addresses  # (host, port, ...) of every listening socket
+        self._port = int(bound[0][1]) if bound else self._requested_port
         if self.makers is not None:
             self.makers.step(_wall_ms())  # quote at once: the book is live from the first request
         self._tasks.create_task(self._timer(), name="timer")
