@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_UP, localcontext
 from decimal import Decimal as D
 from typing import Any
 
@@ -160,3 +161,17 @@ def test_fund_refuses_non_positive_or_absurd_amounts(amount: str) -> None:
     with pytest.raises(ValueError):
         e.fund("0x" + "5" * 40, D(amount))
     assert not e.has_account("0x" + "5" * 40)
+
+
+def test_embedding_programs_decimal_context_does_not_change_venue_arithmetic() -> None:
+    def run() -> tuple[Any, D]:
+        e = engine_with()
+        e.place_orders(C, [req(False, "60001", "0.33333")])
+        st = e.place_orders(A, [req(True, "60001", "0.33333", "Ioc")])
+        return st, e.accounts[A].balance
+
+    expected = run()
+    with localcontext() as ctx:
+        ctx.prec = 4
+        ctx.rounding = ROUND_UP
+        assert run() == expected

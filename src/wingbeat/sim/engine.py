@@ -20,7 +20,7 @@ from .accounts import Account, Fill, fill_direction
 from .book import Order
 from .event_queue import EventQueue
 from .market_state import MarketState
-from .markets import DEFAULT_MARKETS, MarketConfig, fmt
+from .markets import DEFAULT_MARKETS, MarketConfig, fmt, venue_context
 from .render import order_update, render_trade
 from .types import (
     AssetCtxChanged,
@@ -97,6 +97,7 @@ class ExchangeEngine:
         self.accounts[LIQUIDATOR] = Account(LIQUIDATOR)
 
     # ------------------------------------------------------------------ accounts
+    @venue_context
     def fund(self, user: str, amount: Decimal) -> None:
         """Credit ``amount`` USDC to ``user``, creating the account on first funding."""
         if not amount.is_finite() or not 0 < amount <= MAX_FUNDING:
@@ -207,6 +208,7 @@ class ExchangeEngine:
             self._events.updates.setdefault(order.user, []).append(order_update(order, status, now))
 
     # ------------------------------------------------------------------ orders
+    @venue_context
     def place_orders(self, user: str, orders: Sequence[OrderRequest], grouping: str = "na") -> list[Any]:
         """Place a batch; one status per order: resting / filled / error (or a TP/SL child string)."""
         acct = self._account(user)
@@ -467,6 +469,7 @@ class ExchangeEngine:
             else:
                 self._finish(child, "canceled", now)
 
+    @venue_context
     def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:
         """Cancel by ``(asset, oid)``: ``"success"`` or the missing-order error per item."""
         acct = self._account(user)
@@ -485,6 +488,7 @@ class ExchangeEngine:
             self._end()
         return out
 
+    @venue_context
     def cancel_by_cloid(self, user: str, cancels: Sequence[tuple[int, str]]) -> list[Any]:
         """Cancel by ``(asset, cloid)``; same statuses as :meth:`cancel`."""
         acct = self._account(user)
@@ -493,6 +497,7 @@ class ExchangeEngine:
             pairs.append((asset, acct.cloids.get(cloid.lower(), -1)))
         return self.cancel(user, pairs)
 
+    @venue_context
     def batch_modify(self, user: str, modifies: Sequence[tuple[int | str, OrderRequest]]) -> list[Any]:
         """Replace orders (by oid or cloid): the old order is canceled, the new one gets a new oid
         and joins the back of its level (modify loses time priority)."""
@@ -515,14 +520,17 @@ class ExchangeEngine:
             self._end()
         return out
 
+    @venue_context
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
         account_actions.update_leverage(self, self._account(user), asset, is_cross, leverage)
 
+    @venue_context
     def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
         """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
         account_actions.update_isolated_margin(self, self._account(user), asset, ntli)
 
+    @venue_context
     def schedule_cancel(self, user: str, time_ms: int | None) -> None:
         """Set (or clear, with None) the dead man's switch: cancel all open orders at ``time_ms``."""
         acct = self._account(user)
@@ -540,6 +548,7 @@ class ExchangeEngine:
             self._events.other.append(NonUserCancelEvent(acct.user, cancels))
 
     # ------------------------------------------------------------------ time and prices
+    @venue_context
     def advance(self, now_ms: int | None = None) -> None:
         """Run what is due by ``now_ms`` (default: the clock): scheduled cancels, triggers,
         funding, liquidations."""
@@ -554,6 +563,7 @@ class ExchangeEngine:
         finally:
             self._end()
 
+    @venue_context
     def set_oracle_price(self, coin: str, px: Decimal) -> None:
         """Move the oracle price of ``coin`` (the mark follows it within the book's spread)."""
         m = self._by_coin.get(coin)

@@ -17,7 +17,7 @@ from .accounts import Account, Fill, fill_direction
 from .book import Order
 from .engine import ExchangeEngine
 from .market_state import MarketState
-from .markets import fmt
+from .markets import fmt, venue_context
 from .render import basic_order, order_update, px, render_fill, render_trade, usd
 from .state_views import clearinghouse_state, frontend_order, order_status_entry
 
@@ -476,6 +476,7 @@ _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
 }
 
 
+@venue_context
 def handle_info(
     engine: ExchangeEngine, body: Any, *, requests_used: Callable[[str], int] | None = None
 ) -> Any:

@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .engine import ExchangeEngine
 from .market_state import MarketState
+from .markets import venue_context
 from .types import EngineError, OrderRequest
 
 __all__ = ["LiquidityConfig", "MarketMakers", "round_price", "round_size"]
@@ -120,6 +121,7 @@ class MarketMakers:
                 return q.mid
         return None
 
+    @venue_context
     def step(self, now_ms: int) -> None:
         """Re-quote every market if ``refresh_ms`` passed since the last step (else do nothing)."""
         if self._last_ms is not None and now_ms - self._last_ms < self.config.refresh_ms:

@@ -11,12 +11,13 @@ Loaded from a dict or a small TOML file::
 
 from __future__ import annotations
 
+import functools
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
     "DEFAULT_MARKETS",
@@ -26,7 +27,27 @@ __all__ = [
     "is_valid_size",
     "load_markets",
     "markets_from_dicts",
+    "venue_context",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+# the venue's arithmetic must not depend on whatever Decimal context the embedding program set
+_VENUE_CONTEXT = Context(prec=28)
+
+
+def venue_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` under the venue's own Decimal context (28 digits, default rounding)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(_VENUE_CONTEXT):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+_MAX_PRICE = Decimal(10) ** 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,8 +71,8 @@ class MarketConfig:
             raise ValueError(f"{self.name}: sz_decimals must be in 0..6, got {self.sz_decimals}")
         if not 1 <= self.max_leverage <= 200:
             raise ValueError(f"{self.name}: max_leverage must be in 1..200, got {self.max_leverage}")
-        if not self.start_price.is_finite() or self.start_price <= 0:
-            raise ValueError(f"{self.name}: start_price must be positive, got {self.start_price}")
+        if not self.start_price.is_finite() or not 0 < self.start_price <= _MAX_PRICE:
+            raise ValueError(f"{self.name}: start_price must be in (0, {_MAX_PRICE}], got {self.start_price}")
 
 
 DEFAULT_MARKETS: tuple[MarketConfig, ...] = (
