@@ -9,7 +9,7 @@ import pytest
 
 from wingbeat.core.enums import OrderType, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
-from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_state import OrderState, can_transition
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
 D = Decimal
@@ -115,3 +115,14 @@ def test_orders_have_slots_and_no_dict() -> None:
     with pytest.raises(AttributeError):
         order.unknown_field = 1  # type: ignore[attr-defined]
     assert "BTC-USD" in repr(order)
+
+
+@pytest.mark.parametrize("current", list(OrderState))
+@pytest.mark.parametrize("new", list(OrderState))
+def test_order_applies_exactly_the_legal_transitions(current: OrderState, new: OrderState) -> None:
+    order = InFlightOrder(client_order_id="c1", trading_pair="BTC-USD", trade_type=TradeType.SELL,
+                          order_type=OrderType.LIMIT, amount=D(1), price=D(100), creation_timestamp=1.0,
+                          initial_state=current)
+    changed = order.apply_order_update(to(new))
+    assert changed == can_transition(current, new)
+    assert order.current_state is (new if changed else current)
