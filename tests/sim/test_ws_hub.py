@@ -229,3 +229,26 @@ async def test_funding_and_venue_cancels_arrive_on_user_and_user_fundings_channe
     assert fundings["user"] == trader.address and fundings["fundings"][0]["coin"] == "BTC"
     canceled = await ws.expect("user", lambda d: "nonUserCancel" in d)
     assert canceled["nonUserCancel"][0]["coin"] == "BTC"
+
+
+async def test_client_too_far_behind_is_disconnected(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wingbeat.sim import ws_hub
+
+    for sub in (
+        {"type": "orderUpdates", "user": trader.address},
+        {"type": "userEvents", "user": trader.address},
+    ):
+        await ws.subscribe(sub)
+    await ws.subscribe({"type": "userFills", "user": trader.address})
+    await ws.expect("userFills")
+    monkeypatch.setattr(ws_hub, "MAX_BACKLOG", 1)
+    other = new_trader()
+    await local_exchange.fund(other.address, 100_000)
+    await place(local_exchange, other, price="50000", is_buy=False)
+    await place(local_exchange, trader, price="50000", tif="Ioc")  # four frames at once for this client
+    async with asyncio.timeout(TIMEOUT):
+        while (msg := await ws.ws.receive()).type is aiohttp.WSMsgType.TEXT:
+            pass
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)

@@ -43,7 +43,7 @@ from wingbeat.sim.types import (
     TradesEvent,
 )
 
-__all__ = ["CANDLE_INTERVALS_MS", "WsHub"]
+__all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "WsHub"]
 
 _log = logging.getLogger("wingbeat.sim.ws_hub")
 
@@ -68,6 +68,8 @@ _COIN_TYPES = frozenset({"l2Book", "trades", "bbo", "candle", "activeAssetCtx"})
 _USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
 _CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
 _PONG = orjson.dumps({"channel": "pong"})
+MAX_BACKLOG = 10_000
+"""Messages queued for one websocket client before the server gives up on it and disconnects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,11 @@ class _Connection:
 
     def send(self, frame: bytes) -> None:
         """Queue a control frame (acks, pong, post answers): never duplicated nor reordered."""
+        if self.queue.qsize() >= MAX_BACKLOG:
+            # a client that does not read would grow this queue without bound: cut it off instead
+            _log.warning("dropping a websocket client %d messages behind", self.queue.qsize())
+            self.drop()
+            return
         self.queue.put_nowait(frame)
         if self.held is not None:
             self.queue.put_nowait(self.held)
@@ -126,7 +133,7 @@ class _Connection:
 
     def send_data(self, frame: bytes) -> None:
         """Queue a channel message, through the duplicate / reorder faults."""
-        if self.faults.fire(FaultKind.WS_REORDER, path="/ws") is not None and self.held is None:
+        if self.held is None and self.faults.fire(FaultKind.WS_REORDER, path="/ws") is not None:
             self.held = frame
             return
         self.send(frame)
