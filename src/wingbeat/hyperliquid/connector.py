@@ -147,6 +147,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._user_stream: HyperliquidUserStreamDataSource | None = None
         self._sync: AccountSync | None = None
         self._dead_man_armed = False
+        self._actions_sent = 0
 
     def __repr__(self) -> str:
         return f"HyperliquidPerpetualConnector(account={self._user}, network={self._rest_url!r})"
@@ -178,8 +179,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
 
     @property
     def actions_sent(self) -> int:
-        """Signed actions sent so far (one per batch, whatever its size)."""
-        return self._sender.requests_sent if self._sender is not None else 0
+        """Signed actions sent since this connector was created (one per batch, whatever its size)."""
+        return self._actions_sent
 
     async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool = True) -> None:
         """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal."""
@@ -339,6 +340,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     async def _send(self, action: dict[str, Any], batch_length: int = 1) -> Any:
         if self._sender is None:
             raise NotReadyError("connector is not started")
+        self._actions_sent += 1
         try:
             return await self._sender.send(action, self._signer.next_nonce(), batch_length=batch_length)
         except (RateLimitedError, AuthenticationError) as exc:
