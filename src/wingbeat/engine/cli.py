@@ -36,7 +36,7 @@ app = typer.Typer(help="wingbeat: fast, crash-safe exchange connectors, a local 
                   pretty_exceptions_enable=False, rich_markup_mode=None)
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-_state = {"debug": False}
+_state = {"debug": False, "verbose": False}
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 NetworkOpt = Annotated[str, typer.Option("--network", "-n", envvar="WINGBEAT_NETWORK",
@@ -90,7 +90,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks o
           verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
     from wingbeat.engine.logging_setup import setup_logging
 
-    _state["debug"] = debug
+    _state["debug"], _state["verbose"] = debug, verbose
     # quiet by default: retries and reconnects are the library's business, the error line says the rest
     setup_logging("DEBUG" if debug else "INFO" if verbose else "ERROR")
 
@@ -113,14 +113,14 @@ def demo(
     tick: Annotated[float, typer.Option(help="Strategy tick interval in seconds.", min=0.05)] = 0.5,
     plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,
     metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
-    log_level: Annotated[str, typer.Option(help="Log level of the wingbeat loggers (stderr).")] = "WARNING",
+    log_level: Annotated[str | None, typer.Option(help="Log level of the wingbeat loggers on stderr "
+                                                  "(WARNING, or INFO with -v).")] = None,
     json_logs: Annotated[bool, typer.Option("--json-logs", help="Log as JSON lines.")] = False,
 ) -> None:
     """Run the market maker against the embedded local exchange: no configuration, no network."""
     from wingbeat.engine.demo import run_demo
-    from wingbeat.engine.logging_setup import setup_logging
 
-    _setup_logs(setup_logging, log_level, json_logs)
+    _setup_logs(log_level or ("INFO" if _state["verbose"] else "WARNING"), json_logs)
     live = out.is_terminal and not plain
 
     async def main() -> RunSummary:
@@ -141,7 +141,6 @@ def run(
 ) -> None:
     """Run a strategy from CONFIG on testnet, mainnet or a URL (see the README for the file format)."""
     from wingbeat.engine.config import ConfigError, load_config
-    from wingbeat.engine.logging_setup import setup_logging
 
     try:
         cfg = load_config(config)
@@ -149,7 +148,7 @@ def run(
         _fail(str(exc), 2)
     if cfg.is_mainnet and not mainnet:
         _fail("the configuration points at mainnet: add --mainnet to trade real money", 2)
-    _setup_logs(setup_logging, cfg.engine.log_level, cfg.engine.log_json)
+    _setup_logs(cfg.engine.log_level, cfg.engine.log_json)
     signer = _signer(cfg.exchange.key_env, cfg.exchange.keystore, cfg.exchange.account_address)
     live = out.is_terminal and not plain
 
@@ -163,9 +162,11 @@ def run(
     _print_summary(_run(main()))
 
 
-def _setup_logs(setup: Any, level: str, json_logs: bool) -> None:
+def _setup_logs(level: str, json_logs: bool) -> None:
+    from wingbeat.engine.logging_setup import setup_logging
+
     try:
-        setup(level, json=json_logs)
+        setup_logging(level, json=json_logs)
     except ValueError as exc:
         _fail(str(exc), 2)
 
