@@ -173,12 +173,14 @@ class ActionSender:
         ws = self._ws
         # only a socket that is down BEFORE sending may fall back to REST: once the frame has left, a
         # failure is an unknown outcome and resending could place the orders twice
+        raw: Any = None
         if ws is not None and ws.connected:
             # a post spends the same per-IP budget as REST: charge the shared limiter first
             await self._rest.limiter.acquire(action_weight(batch_length))
-            self.sent_over_ws += 1
-            raw = await ws.post_action(payload)
-        else:
+            if ws.connected:  # still up after a possible wait for budget
+                self.sent_over_ws += 1
+                raw = await ws.post_action(payload)
+        if raw is None:
             raw = await self._rest.exchange(payload, weight=action_weight(batch_length))
         try:
             reply = parse_exchange_reply(raw)
