@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,8 @@ __all__ = ["ActionProcessor", "ActionResult", "NonceTracker", "ParseFailure", "P
 _log = logging.getLogger("wingbeat.sim.actions")
 
 _DAY_MS = 86_400_000
+_CLOID = re.compile(r"0x[0-9a-fA-F]{32}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _NONCES_KEPT = 100
 # user-signed actions: recovered with their own EIP-712 type, signed by the account itself
 _USER_SIGNED = frozenset({"approveAgent", "usdClassTransfer", "usdSend"})
@@ -147,22 +150,14 @@ def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
 
 
 def _cloid(value: Any) -> str:
-    if not isinstance(value, str) or len(value) != 34 or not value.startswith("0x"):
+    if not isinstance(value, str) or _CLOID.fullmatch(value) is None:
         raise _Malformed(f"invalid cloid {value!r}")
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        raise _Malformed(f"invalid cloid {value!r}") from None
     return value.lower()
 
 
 def _address(value: Any, what: str) -> str:
-    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
+    if not isinstance(value, str) or _ADDRESS.fullmatch(value) is None:
         raise _Malformed(f"{what}: invalid address")
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        raise _Malformed(f"{what}: invalid address") from None
     return value.lower()
 
 
@@ -380,6 +375,12 @@ class ActionProcessor:
 
     def execute(self, parsed: ParsedAction) -> ActionResult:
         """Verify and apply one parsed action; never raises for anything a client can send."""
+        result = self._execute(parsed)
+        if not result.applied and _log.isEnabledFor(logging.DEBUG):
+            _log.debug("refused %s (nonce %d): %s", parsed.action_type, parsed.nonce, result.payload)
+        return result
+
+    def _execute(self, parsed: ParsedAction) -> ActionResult:
         try:
             signer = recover_signer(
                 parsed.canonical,
