@@ -41,6 +41,7 @@ LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 ZERO = Decimal(0)
 MAX_FUNDING = Decimal(10) ** 15  # keeps every rendered USDC amount within Decimal's 28 digits
 MAX_ORACLE_PRICE = Decimal(10) ** 12  # with the 80% band, keeps prices renderable
+USDC_QUANTUM = Decimal("0.000001")
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 
@@ -395,8 +396,9 @@ class ExchangeEngine:
         now: int,
     ) -> None:
         ntl = px * sz
-        taker_fee = ntl * self.taker_fee
-        maker_fee = ntl * self.maker_fee
+        # fees are charged in whole micro-USDC, as the exchange's 6-decimal USDC does
+        taker_fee = (ntl * self.taker_fee).quantize(USDC_QUANTUM)
+        maker_fee = (ntl * self.maker_fee).quantize(USDC_QUANTUM)
         self.fees_collected += taker_fee + maker_fee
         tid = self._next_tid
         self._next_tid = tid + 1

@@ -55,7 +55,7 @@ def render_fill(f: Fill) -> dict[str, Any]:
         "hash": f.hash,
         "oid": f.oid,
         "crossed": f.crossed,
-        "fee": fmt(f.fee, _USD_PLACES),
+        "fee": fmt(f.fee),  # already whole micro-USDC
         "tid": f.tid,
         "feeToken": "USDC",
     }
