@@ -6,7 +6,14 @@ from decimal import Decimal as D
 
 from wingbeat.sim.engine import LIQUIDATOR, ExchangeEngine
 from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import EngineEvent, FillsEvent, FundingEvent, LiquidationEvent, OrderRequest
+from wingbeat.sim.types import (
+    AssetCtxChanged,
+    EngineEvent,
+    FillsEvent,
+    FundingEvent,
+    LiquidationEvent,
+    OrderRequest,
+)
 
 A = "0x" + "a" * 40
 C = "0x" + "c" * 40
@@ -83,3 +90,17 @@ def test_account_below_maintenance_is_liquidated_to_the_backstop() -> None:
     assert fills[-1]["liquidation"] == {"liquidatedUser": A, "markPx": "59000.0", "method": "backstop"}
     total = sum((acct.szi(0) for acct in e.accounts.values()), D(0))
     assert total == 0
+
+
+def test_funding_rate_follows_the_premium_and_announces_the_new_context() -> None:
+    e, events = setup()
+    e.place_orders(C, [OrderRequest(0, True, D("60500"), D("0.1"), False, "Gtc")])
+    e.place_orders(C, [OrderRequest(0, False, D("61000"), D("0.1"), False, "Gtc")])
+    # oracle 60000 below the bid: the mark is clamped to 60500, premium (60500 - 60000) / 60000
+    events.clear()
+    e.advance(FIRST_FUNDING)
+    m = e.markets[0]
+    assert m.premium == D("0.00833333")
+    # 8h rate = premium + clamp(0.0001 - premium, +-0.0005) = premium - 0.0005; paid in eighths
+    assert m.funding_rate == ((D("0.00833333") - D("0.0005")) / 8).quantize(D("0.00000001"))
+    assert any(isinstance(ev, AssetCtxChanged) and ev.coin == "BTC" for ev in events)

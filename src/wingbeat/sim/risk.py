@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .accounts import Account, Fill, FundingRecord, fill_direction
 from .markets import fmt
 from .render import usd
-from .types import FundingEvent, LiquidationEvent
+from .types import AssetCtxChanged, FundingEvent, LiquidationEvent
 
 if TYPE_CHECKING:
     from .engine import ExchangeEngine
@@ -52,6 +52,8 @@ def run_funding(engine: ExchangeEngine, now: int) -> None:
 
 def _pay_funding(engine: ExchangeEngine, m: MarketState, t: int) -> None:
     rate, premium = funding_rate(m)
+    if (rate, premium) != (m.funding_rate, m.premium) and engine.has_subscribers:
+        engine.emit(AssetCtxChanged(m.coin))
     m.funding_rate, m.premium = rate, premium
     m.funding_history.append((t, rate, premium))
     for user in list(m.holders):
