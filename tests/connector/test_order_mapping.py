@@ -14,9 +14,11 @@ from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeTyp
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
+from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.order_placement import cancel_results, order_spec, order_updates
 from wingbeat.hyperliquid.reconciliation import adapt_venue_update
 from wingbeat.hyperliquid.schemas_exchange import parse_exchange_reply
+from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import Cloid, LimitType, TriggerType
 
 PAYLOADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "hyperliquid" / "payloads"
@@ -127,3 +129,25 @@ def test_rejection_of_an_accepted_order_ends_it_cancelled_not_failed() -> None:
     assert adapt_venue_update(accepted, _venue(accepted, OrderState.FAILED)).new_state is OrderState.CANCELED
     fresh = _order(state=OrderState.PENDING_SUBMIT_UNKNOWN)
     assert adapt_venue_update(fresh, _venue(fresh, OrderState.FAILED)).new_state is OrderState.FAILED
+
+
+@pytest.mark.parametrize("options", [
+    {"vault_address": "0x12"},
+    {"market_slippage": Decimal(2)},
+    {"market_slippage": Decimal("NaN")},
+    {"dead_man_switch": 1.0},
+    {"request_timeout": 0},
+])
+def test_invalid_connector_configuration_is_refused_with_a_clear_error(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(options)).split("_")[0]):
+        HyperliquidConfig(**options)
+
+
+def test_network_names_and_urls_resolve_and_nonsense_is_refused() -> None:
+    signer = Signer("0x" + "11" * 32)
+    local = HyperliquidPerpetualConnector(signer, ["BTC-USD"], "http://127.0.0.1:9")
+    assert "127.0.0.1:9" in repr(local) and "11" * 32 not in repr(local)
+    with pytest.raises(ValueError):
+        HyperliquidPerpetualConnector(signer, ["BTC-USD"], "moon")
+    with pytest.raises(ValueError):
+        HyperliquidPerpetualConnector(signer, ["BTCUSD"], "testnet")

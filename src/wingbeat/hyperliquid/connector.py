@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 
 _logger = logging.getLogger("wingbeat.hyperliquid.connector")
 
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 #: Above this many orders a status check starts with one frontendOpenOrders instead of one orderStatus each.
 _SINGLE_STATUS_LIMIT = 5
 
@@ -106,8 +108,11 @@ class HyperliquidConfig:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
         if self.dead_man_switch is not None and self.dead_man_switch < 5:
             raise ValueError(f"dead_man_switch must be >= 5 s (the exchange's minimum), got {self.dead_man_switch}")
-        if self.account_refresh_interval <= 0 or self.request_timeout <= 0 or self.ready_timeout <= 0:
-            raise ValueError("intervals and timeouts must be positive")
+        for name in ("account_refresh_interval", "request_timeout", "ready_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
+            raise ValueError(f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}")
 
 
 class HyperliquidPerpetualConnector(PerpetualConnectorBase):
