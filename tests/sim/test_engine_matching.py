@@ -224,3 +224,11 @@ def test_open_order_limit_rejects_beyond_max() -> None:
     e, _ = make_engine(max_open_orders=2)
     st = e.place_orders(A, [gtc(True, "59000", "0.1"), gtc(True, "58000", "0.1"), gtc(True, "57000", "0.1")])
     assert "resting" in st[1] and st[2] == {"error": "Too many open orders. asset=0"}
+
+
+def test_modify_to_an_invalid_price_is_refused_and_keeps_the_original() -> None:
+    e, _ = make_engine()
+    oid = oid_of(e.place_orders(A, [gtc(True, "59000", "0.1")])[0])
+    st = e.batch_modify(A, [(oid, gtc(True, "59000.5", "0.1"))])
+    assert st == [{"error": "Price must be divisible by tick size. asset=0"}]
+    assert oid in e.live and e.markets[0].book.best_bid() == D("59000")

@@ -29,7 +29,7 @@ from .types import (
     NonUserCancelEvent,
     OrderRequest,
 )
-from .validation import check_order, has_margin, reducible
+from .validation import check_order, has_margin, reducible, static_problem
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
@@ -502,7 +502,9 @@ class ExchangeEngine:
     @venue_context
     def batch_modify(self, user: str, modifies: Sequence[tuple[int | str, OrderRequest]]) -> list[Any]:
         """Replace orders (by oid or cloid): the old order is canceled, the new one gets a new oid
-        and joins the back of its level (modify loses time priority)."""
+        and joins the back of its level (modify loses time priority). A replacement that breaks a
+        rule of its own (tick, size, price band, minimum value, duplicate cloid) is refused and the
+        original order stays."""
         acct = self._account(user)
         now = self._begin()
         out: list[Any] = []
@@ -512,6 +514,17 @@ class ExchangeEngine:
                 order = acct.open_orders.get(oid)
                 if order is None or order.asset != req.asset:
                     out.append({"error": f"{MISSING_ORDER} asset={req.asset}"})
+                    continue
+                m = self.markets[req.asset]
+                problem = static_problem(m, req, self.marks[m.index])
+                if (
+                    problem is None
+                    and req.cloid is not None
+                    and acct.cloids.get(req.cloid, order.oid) != order.oid
+                ):
+                    problem = ("Duplicate cloid.", "rejected")
+                if problem is not None:
+                    out.append({"error": f"{problem[0]} asset={m.index}"})
                     continue
                 self._remove_live(order)
                 self._finish(order, "canceled", now)

@@ -9,7 +9,7 @@ from .market_state import MarketState
 from .markets import fmt
 from .types import OrderRequest
 
-__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "reducible"]
+__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "reducible", "static_problem"]
 
 ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
@@ -42,6 +42,26 @@ def has_margin(
     return px * inc / lev <= acct.available(marks, max_leverages)
 
 
+def static_problem(m: MarketState, req: OrderRequest, ref: Decimal) -> tuple[str, str] | None:
+    """The first rule the order itself breaks (size, tick, price band, type, minimum value),
+    whatever the account's state; ``ref`` is the reference (mark) price."""
+    if not req.size.is_finite() or req.size <= 0:
+        return "Order has zero size.", "rejected"
+    if not m.size_ok(req.size):
+        return "Order has invalid size.", "rejected"
+    if not m.price_ok(req.price):
+        return "Price must be divisible by tick size.", "tickRejected"
+    if abs(req.price - ref) > ref * MAX_PRICE_DEVIATION:
+        return "Order price cannot be more than 80% away from the reference price", "rejected"
+    if req.trigger is not None and not m.price_ok(req.trigger.trigger_px):
+        return "Invalid TP/SL price.", "badTriggerPxRejected"
+    if (req.trigger is None) == (req.tif is None):
+        return "Order has invalid type.", "rejected"
+    if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
+        return "Order must have minimum value of $10.", "minTradeNtlRejected"
+    return None
+
+
 def check_order(
     acct: Account,
     m: MarketState,
@@ -52,21 +72,9 @@ def check_order(
     max_leverages: dict[int, int],
 ) -> tuple[str, str] | None:
     """``(message, order status)`` of the first rule ``req`` breaks, or None when it may trade."""
-    if not req.size.is_finite() or req.size <= 0:
-        return "Order has zero size.", "rejected"
-    if not m.size_ok(req.size):
-        return "Order has invalid size.", "rejected"
-    if not m.price_ok(req.price):
-        return "Price must be divisible by tick size.", "tickRejected"
-    ref = marks[m.index]
-    if abs(req.price - ref) > ref * MAX_PRICE_DEVIATION:
-        return "Order price cannot be more than 80% away from the reference price", "rejected"
-    if req.trigger is not None and not m.price_ok(req.trigger.trigger_px):
-        return "Invalid TP/SL price.", "badTriggerPxRejected"
-    if (req.trigger is None) == (req.tif is None):
-        return "Order has invalid type.", "rejected"
-    if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
-        return "Order must have minimum value of $10.", "minTradeNtlRejected"
+    problem = static_problem(m, req, marks[m.index])
+    if problem is not None:
+        return problem
     if len(acct.open_orders) >= max_open_orders:
         return "Too many open orders.", "rejected"
     if req.reduce_only and req.trigger is None and reducible(acct, m.index, req.is_buy) == 0:
