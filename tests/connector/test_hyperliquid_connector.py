@@ -324,3 +324,15 @@ async def test_a_vault_leader_trades_for_the_vault(harness: LocalExchangeHarness
         await recorder.wait_event(OrderCancelledEvent, cid)
     finally:
         await conn.stop()
+
+
+async def test_a_trigger_order_cancelled_before_it_was_sent_is_forgotten(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    assert isinstance(conn, HyperliquidPerpetualConnector)
+    cid = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, harness.order_size,
+                                   harness.reference_price * Decimal("0.9"), tpsl="sl")
+    conn.cancel(harness.trading_pair, cid)  # same tick: still queued, cancelled locally
+    await session.recorder.wait_event(OrderCancelledEvent, cid)
+    assert cid not in conn._triggers
+    assert await harness.open_order_count() == 0

@@ -322,6 +322,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
             await self._sync.catch_up_orders(list(self._order_tracker.all_fillable_orders.values()))
 
     # ------------------------------------------------------------------------------- orders
+    def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:
+        super()._on_state_change(order, previous)
+        if order.current_state.is_final and self._triggers:
+            self._triggers.pop(order.client_order_id, None)  # e.g. cancelled before it was ever sent
+
     def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
         return Cloid.new().raw
 
