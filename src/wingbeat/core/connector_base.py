@@ -44,7 +44,7 @@ _NAN = Decimal("NaN")
 _ZERO = Decimal(0)
 # buy() is a hot path: enum members as module constants (an Enum attribute lookup or hash is slow).
 _LIMIT, _LIMIT_MAKER, _MARKET = OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET
-_CLOSE, _NIL, _BUY = PositionAction.CLOSE, PositionAction.NIL, TradeType.BUY
+_CLOSE, _NIL, _BUY, _SELL = PositionAction.CLOSE, PositionAction.NIL, TradeType.BUY, TradeType.SELL
 _GTC, _ALO, _IOC = TimeInForce.GTC, TimeInForce.ALO, TimeInForce.IOC
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 _UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN})
@@ -116,6 +116,7 @@ class ConnectorBase(ABC):
         self._ready = asyncio.Event()
         self._accepting = False
         self._stopped = False
+        self._flushers: list[asyncio.Task[None]] = []
         self._cid_prefix = os.urandom(5).hex()
         self._cid_counter = count(1)
 
@@ -186,8 +187,8 @@ class ConnectorBase(ABC):
             await self._start_network()
             self._trading_rules = dict(await self._update_trading_rules())
             await self._update_balances_and_positions()
-            self._tasks.create_task(self._submit_loop(), name="submit-flush")
-            self._tasks.create_task(self._cancel_loop(), name="cancel-flush")
+            self._flushers = [self._tasks.create_task(self._submit_loop(), name="submit-flush"),
+                              self._tasks.create_task(self._cancel_loop(), name="cancel-flush")]
             if self._journal is not None:
                 await self._restore_from_journal()
             self._tasks.create_task(self._reconcile_loop(), name="reconcile")
@@ -215,6 +216,10 @@ class ConnectorBase(ABC):
         queued, self._submit_queue = self._submit_queue, []
         for order in queued:
             self._fail(order, "connector stopped before the order was sent")
+        for flusher in self._flushers:  # first, so that no request starts after the wait below
+            flusher.cancel()
+        await asyncio.gather(*self._flushers, return_exceptions=True)
+        self._flushers = []
         senders = [t for t in self._tasks.tasks if t.get_name().endswith(("place-orders", "cancel-orders"))]
         if senders:
             await asyncio.wait(senders, timeout=grace)
@@ -228,15 +233,16 @@ class ConnectorBase(ABC):
             self._logger.info("%s stopped", self.name)
 
     # ------------------------------------------------------------------------------------ order entry
-    def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+    def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = _LIMIT,
             price: Decimal | None = None, **kwargs: Any) -> str:
-        """Place a buy order; return its client order id at once (see :meth:`place_order`)."""
-        return self.place_order(TradeType.BUY, trading_pair, amount, order_type, price, **kwargs)
+        """Place a buy order; return its client order id at once. Keyword options as in :meth:`place_order`
+        (``time_in_force``, ``position_action``, ``reduce_only``, ``leverage``)."""
+        return self.place_order(_BUY, trading_pair, amount, order_type, price, **kwargs)
 
-    def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+    def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = _LIMIT,
              price: Decimal | None = None, **kwargs: Any) -> str:
-        """Place a sell order; return its client order id at once (see :meth:`place_order`)."""
-        return self.place_order(TradeType.SELL, trading_pair, amount, order_type, price, **kwargs)
+        """Place a sell order; return its client order id at once. Keyword options as in :meth:`place_order`."""
+        return self.place_order(_SELL, trading_pair, amount, order_type, price, **kwargs)
 
     def place_order(
         self,
