@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -336,3 +337,16 @@ async def test_a_trigger_order_cancelled_before_it_was_sent_is_forgotten(
     await session.recorder.wait_event(OrderCancelledEvent, cid)
     assert cid not in conn._triggers
     assert await harness.open_order_count() == 0
+
+
+async def test_stop_leaves_no_task_running(make_connector: Any, harness: LocalExchangeHarness) -> None:
+    before = asyncio.all_tasks()
+    s = await Session.open(make_connector)
+    cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+    await s.recorder.wait_event(OrderCreatedEvent, cid)
+    harness.exchange.faults.drop_websockets()  # a reconnect (and its catch-up task) in flight at stop
+    await s.close()
+    # the exchange's own per-connection handlers end when it notices the closed sockets: not ours
+    leftover = [(t.get_name(), t.get_coro()) for t in asyncio.all_tasks() - before
+                if not t.done() and "RequestHandler" not in getattr(t.get_coro(), "__qualname__", "")]
+    assert not leftover
