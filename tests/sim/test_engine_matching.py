@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
+
+from wingbeat.sim import engine as engine_module
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
 
@@ -232,3 +235,14 @@ def test_modify_to_an_invalid_price_is_refused_and_keeps_the_original() -> None:
     st = e.batch_modify(A, [(oid, gtc(True, "59000.5", "0.1"))])
     assert st == [{"error": "Price must be divisible by tick size. asset=0"}]
     assert oid in e.live and e.markets[0].book.best_bid() == D("59000")
+
+
+def test_order_history_is_bounded_and_evicted_cloids_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "HISTORY_LIMIT", 3)
+    e, _ = make_engine()
+    cloids = [f"0x{i:032x}" for i in range(1, 6)]
+    oids = [oid_of(e.place_orders(A, [gtc(True, "59000", "0.1", cloid=c)])[0]) for c in cloids]
+    e.cancel(A, [(0, oid) for oid in oids])
+    assert list(e.history) == oids[2:]
+    assert set(e.accounts[A].cloids) == set(cloids[2:])
+    assert "resting" in e.place_orders(A, [gtc(True, "59000", "0.1", cloid=cloids[0])])[0]

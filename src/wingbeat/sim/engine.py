@@ -254,8 +254,7 @@ class ExchangeEngine:
         order = self._new_order(acct, m, req, oid, now)
         if req.cloid is not None and req.cloid not in acct.cloids:
             acct.cloids[req.cloid] = oid
-        order.status, order.status_ts = status, now
-        self.history[oid] = order
+        self._record(order, status, now)
         self._emit_update(order, status, now)
         return {"error": f"{msg} asset={m.index}"}
 
@@ -455,11 +454,7 @@ class ExchangeEngine:
             order.margin_per_sz = ZERO
             if not acct.open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
-        history = self.history
-        order.status, order.status_ts = status, now
-        history[order.oid] = order
-        if len(history) > HISTORY_LIMIT:
-            del history[next(iter(history))]
+        self._record(order, status, now)
         if notify:
             self._emit_update(order, status, now)
         children, order.children = order.children, ()
@@ -470,6 +465,19 @@ class ExchangeEngine:
                 self.markets[child.asset].triggers.add(child)
             else:
                 self._finish(child, "canceled", now)
+
+    def _record(self, order: Order, status: str, now: int) -> None:
+        """Keep ``order`` with its final status for orderStatus; evict the oldest beyond the limit
+        (with its cloid: it becomes unknown, and the cloid reusable)."""
+        order.status, order.status_ts = status, now
+        history = self.history
+        history[order.oid] = order
+        if len(history) > HISTORY_LIMIT:
+            old = history.pop(next(iter(history)))
+            if old.cloid is not None:
+                cloids = self.accounts[old.user].cloids
+                if cloids.get(old.cloid) == old.oid:
+                    del cloids[old.cloid]
 
     @venue_context
     def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:
