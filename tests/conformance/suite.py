@@ -26,7 +26,7 @@ import pytest
 from tests.conformance.harness import ConnectorFactory, ExchangeHarness
 from tests.conformance.recorder import EventRecorder, assert_legal_order_events
 from wingbeat.core.connector_base import PerpetualConnectorBase
-from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.events import (
     FundingPaymentEvent,
     OrderCancelledEvent,
@@ -185,6 +185,21 @@ class ConnectorConformanceSuite:
         assert order.executed_amount_base == size
         assert_legal_order_events(s.recorder.for_order(cid), size * 2)
         assert await harness.position_size() == size
+
+    async def test_ioc_limit_order_takes_what_it_can_and_the_rest_expires(self, session: Session,
+                                                                          harness: ExchangeHarness) -> None:
+        s, pair, size = session, harness.trading_pair, harness.order_size
+        ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+        await harness.provide_liquidity(is_buy=False, price=ask, size=size)
+        cid = s.connector.place_order(TradeType.BUY, pair, size * 3, OrderType.LIMIT, ask,
+                                      time_in_force=TimeInForce.IOC, position_action=PositionAction.OPEN)
+        await s.recorder.wait_event(OrderExpiredEvent, cid)
+        await s.recorder.wait_for(lambda: sum(f.amount for f in s.recorder.of(OrderFilledEvent, cid)) == size,
+                                  EVENT_TIMEOUT, "the fill of the available third")
+        fills = s.recorder.of(OrderFilledEvent, cid)
+        assert all(f.price == ask and f.is_taker for f in fills)
+        assert_legal_order_events(s.recorder.for_order(cid), size * 3)
+        assert await harness.open_order_count() == 0  # an IOC never rests
 
     async def test_reduce_only_close_flattens_the_position(self, session: Session, harness: ExchangeHarness) -> None:
         s, pair, size = session, harness.trading_pair, harness.order_size
