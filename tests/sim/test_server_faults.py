@@ -177,3 +177,34 @@ async def test_reorder_fault_delivers_a_message_after_the_next_one(
     first = await ws.expect("orderUpdates")
     second = await ws.expect("orderUpdates")
     assert (first[0]["order"]["limitPx"], second[0]["order"]["limitPx"]) == ("49000.0", "50000.0")
+
+
+async def test_ws_post_faults_error_swallow_or_delay_the_answer(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    def post(post_id: int, price: str) -> dict[str, Any]:
+        body = signed_body(trader.key, limit_order_action(price=price))
+        return {"method": "post", "id": post_id, "request": {"type": "action", "payload": body}}
+
+    local_exchange.faults.add("http_5xx", count=1, path="/ws")
+    await ws.send(post(1, "50000"))
+    failed = await ws.expect("post", lambda d: d["id"] == 1)
+    assert failed["response"] == {"type": "error", "payload": "502 Bad Gateway"}
+    assert open_orders(local_exchange, trader) == 0
+
+    local_exchange.faults.add("timeout", count=1, path="/ws")
+    await ws.send(post(2, "50000"))
+    await ws.send({"method": "ping"})
+    await ws.expect("pong")
+    assert not [f for f in ws.frames if f["channel"] == "post"], "a timed-out post is never answered"
+    assert open_orders(local_exchange, trader) == 0
+
+    local_exchange.faults.add("delay", count=1, path="/ws", delay_ms=300)
+    await ws.send(post(3, "50000"))
+    await ws.send({"method": "ping"})
+    await ws.expect("pong")
+    assert not [f for f in ws.frames if f["channel"] == "post"], "the pong overtakes the delayed answer"
+    assert open_orders(local_exchange, trader) == 1, "applied on receipt"
+    late = await ws.expect("post", lambda d: d["id"] == 3)
+    assert "resting" in late["response"]["payload"]["response"]["data"]["statuses"][0]
+    assert local_exchange.faults.counters == {"http_5xx": 1, "timeout": 1, "delay": 1}

@@ -10,6 +10,10 @@ HTTP kinds (consulted by the server for each request, in this order):
 ``http_5xx`` (answer ``status`` without applying), ``delay`` (answer late), ``lose_answer``
 (apply the action, then drop the connection, or answer ``status`` when one is given).
 
+The same kinds apply to websocket ``post`` requests (path ``/ws``): ``rate_limit`` and
+``http_5xx`` answer an error payload, ``timeout`` never answers, ``delay`` answers late and
+``lose_answer`` applies the action and drops the connection.
+
 Websocket kinds: ``ws_duplicate`` (send a message twice), ``ws_reorder`` (hold a message back and
 send it after the next one), plus silenced channels and dropping connections now or every N seconds.
 """

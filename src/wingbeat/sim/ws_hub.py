@@ -68,6 +68,8 @@ _COIN_TYPES = frozenset({"l2Book", "trades", "bbo", "candle", "activeAssetCtx"})
 _USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
 _CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
 _PONG = orjson.dumps({"channel": "pong"})
+_TOO_MANY: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
+_SWALLOWED: dict[str, Any] = {}  # identity marker: a post the timeout fault leaves unanswered
 MAX_BACKLOG = 10_000
 """Messages queued for one websocket client before the server gives up on it and disconnects."""
 
@@ -336,9 +338,12 @@ class WsHub:
             return
         kind = request.get("type")
         payload = request.get("payload")
+        response: dict[str, Any]
         if kind == "info" and isinstance(payload, dict) and isinstance(payload.get("type"), str):
             if not self._charge(ip, info_weight(payload["type"])):
-                response: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
+                response = _TOO_MANY
+            elif (early := self._post_faults(None)) is not None:
+                response = early
             else:
                 try:
                     reply = handle_info(self._engine, payload, requests_used=self._actions.requests_used)
@@ -349,9 +354,11 @@ class WsHub:
             parsed = self._actions.parse(payload)
             weight = 1 if isinstance(parsed, ParseFailure) else action_weight(parsed.batch_length)
             if not self._charge(ip, weight):
-                response = {"type": "error", "payload": "429 Too Many Requests"}
+                response = _TOO_MANY
             elif isinstance(parsed, ParseFailure):
                 response = {"type": "error", "payload": f"{parsed.status} {parsed.text}"}
+            elif (early := self._post_faults(parsed.action_type)) is not None:
+                response = early
             else:
                 result = self._actions.execute(parsed)
                 if self._faults.fire(FaultKind.LOSE_ANSWER, path="/ws", action=parsed.action_type):
@@ -361,7 +368,29 @@ class WsHub:
         else:
             conn.send(_frame("error", f"Invalid post request id={post_id}"))
             return
-        conn.send(_frame("post", {"id": post_id, "response": response}))
+        if response is _SWALLOWED:
+            return
+        frame = _frame("post", {"id": post_id, "response": response})
+        delay = self._faults.fire(FaultKind.DELAY, path="/ws") if self._faults.rules else None
+        if delay is None:
+            conn.send(frame)
+        else:
+            # the answer is late, not the action: it was applied on receipt
+            asyncio.get_running_loop().call_later(delay.delay_ms / 1000, conn.send, frame)
+
+    def _post_faults(self, action: str | None) -> dict[str, Any] | None:
+        """Faults that replace a post's answer before anything is applied (None: no fault)."""
+        faults = self._faults
+        if not faults.rules:
+            return None
+        if faults.fire(FaultKind.RATE_LIMIT, path="/ws", action=action) is not None:
+            return _TOO_MANY
+        if faults.fire(FaultKind.TIMEOUT, path="/ws", action=action) is not None:
+            return _SWALLOWED  # never answered
+        rule = faults.fire(FaultKind.HTTP_5XX, path="/ws", action=action)
+        if rule is not None:
+            return {"type": "error", "payload": f"{rule.status or 502} Bad Gateway"}
+        return None
 
     def _charge(self, ip: str, weight: int) -> bool:
         return self._charge_ip is None or self._charge_ip(ip, weight)
