@@ -181,7 +181,11 @@ class AccountSync:
             new += self._apply_fills([fill_to_trade_update(f) for f in fills])
             if len(fills) < MAX_FILLS_PER_REPLY:
                 break
-            start = max(f.time_ms for f in fills)  # page on; the boundary fill comes again and is deduped
+            newest = max(f.time_ms for f in fills)  # page on; the boundary fill comes again and is deduped
+            if newest <= start:  # a full page within one millisecond: the venue offers no way past it
+                _logger.warning("more than %d fills at %d ms: some may be out of reach", MAX_FILLS_PER_REPLY, start)
+                break
+            start = newest
         if new:
             _logger.info("caught up %d missed fill(s) since %d", new, since_ms)
             self.fills_caught_up += new
