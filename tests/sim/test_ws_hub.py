@@ -252,3 +252,26 @@ async def test_client_too_far_behind_is_disconnected(
         while (msg := await ws.ws.receive()).type is aiohttp.WSMsgType.TEXT:
             pass
     assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
+
+async def test_connection_the_server_keeps_sending_on_is_not_idle(
+    start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]],
+) -> None:
+    async with (
+        start_local_exchange(liquidity=False, ws_idle_timeout_s=0.2) as ex,
+        aiohttp.ClientSession() as session,
+        session.ws_connect(ex.ws_url) as conn,
+    ):
+        trader = new_trader()
+        await ex.fund(trader.address, 100_000)
+        client = WsClient(conn)
+        await client.subscribe({"type": "orderUpdates", "user": trader.address})
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        price = 40000
+        while loop.time() - started < 0.6:  # three idle periods, the server sending all along
+            await place(ex, trader, price=str(price))
+            await client.expect("orderUpdates")
+            price += 1
+        await client.send({"method": "ping"})
+        await client.expect("pong")

@@ -111,7 +111,7 @@ class _Invalid(Exception):
 class _Connection:
     """One websocket client: its subscriptions and its outbound queue."""
 
-    __slots__ = ("faults", "held", "queue", "subs", "transport", "ws")
+    __slots__ = ("faults", "held", "last_sent", "queue", "subs", "transport", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, faults: FaultInjector) -> None:
         self.ws = ws
@@ -120,6 +120,7 @@ class _Connection:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.subs: set[_Sub] = set()
         self.held: bytes | None = None  # a message held back by the reorder fault
+        self.last_sent = asyncio.get_running_loop().time()  # the idle clock starts at connect
 
     def send(self, frame: bytes) -> None:
         """Queue a control frame (acks, pong, post answers): never duplicated nor reordered."""
@@ -220,12 +221,18 @@ class WsHub:
 
     async def _reader(self, conn: _Connection, ip: str) -> None:
         ws = conn.ws
+        loop = asyncio.get_running_loop()
         while True:
-            try:
-                msg = await ws.receive(timeout=self.idle_timeout_s)
-            except TimeoutError:
+            # Hyperliquid closes a connection it has sent nothing on for the idle timeout: a busy
+            # subscription keeps it alive, a quiet one needs the client's pings (answered by pongs)
+            remaining = conn.last_sent + self.idle_timeout_s - loop.time()
+            if remaining <= 0:
                 _log.info("closing idle websocket connection from %s", ip)
                 return
+            try:
+                msg = await ws.receive(timeout=remaining)
+            except TimeoutError:
+                continue
             if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                 try:
                     self._on_message(conn, msg.data, ip)
@@ -246,6 +253,7 @@ class WsHub:
                 await ws.send_frame(frame, WSMsgType.TEXT)
             except (ConnectionError, RuntimeError):
                 return
+            conn.last_sent = asyncio.get_running_loop().time()
             self.messages_sent += 1
 
     # -- client messages ----------------------------------------------------------------------
