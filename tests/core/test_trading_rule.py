@@ -126,3 +126,24 @@ def test_quantized_size_is_a_whole_number_of_lots_never_above_input(size: Decima
     assert 0 <= q <= size
     assert size - q < rule.size_increment
     assert q % rule.size_increment == 0
+
+
+@pytest.mark.parametrize(
+    ("side", "price", "size", "expected"),
+    [
+        (TradeType.BUY, "50000.55", "0.0129", ("50000", "0.012", None)),
+        (TradeType.SELL, "50000.55", "0.0129", ("50001", "0.012", None)),
+        (TradeType.BUY, "0", "1", ("0", "1", "price must be a positive number, got 0")),
+        (TradeType.BUY, "NaN", "1", (None, "1", "price must be a positive number, got NaN")),
+        (TradeType.BUY, "50000", "0.0004", ("50000", "0.000", "size 0.000 is below the minimum 0.001 for BTC-USD")),
+        (TradeType.BUY, "5000", "0.001", ("5000", "0.001", "notional 5.0000 is below the minimum 10 for BTC-USD")),
+    ],
+)
+def test_quantize_order_rounds_and_explains_refusals(
+    side: TradeType, price: str, size: str, expected: tuple[str | None, str, str | None]
+) -> None:
+    q_price, q_size, reason = hl_rule(3).quantize_order(side, D(price), D(size))
+    if expected[0] is not None:
+        assert q_price == D(expected[0])
+    assert q_size == D(expected[1])
+    assert reason == expected[2]

@@ -291,7 +291,7 @@ class ConnectorBase(ABC):
         elif limit is None:
             reason = f"price must be a Decimal, got {type(price).__name__}"
         if reason is None and rule is not None and size is not None and limit is not None:
-            reason, limit, size = self._quantize(rule, trade_type, limit, size)
+            limit, size, reason = rule.quantize_order(trade_type, limit, size)
         order = InFlightOrder(
             client_order_id=cid, trading_pair=str(trading_pair), trade_type=trade_type,
             order_type=order_type if isinstance(order_type, OrderType) else _LIMIT,
@@ -310,22 +310,6 @@ class ConnectorBase(ABC):
         if not self._submit_wakeup.is_set():
             self._submit_wakeup.set()
         return cid
-
-    @staticmethod
-    def _quantize(rule: TradingRule, side: TradeType, price: Decimal,
-                  size: Decimal) -> tuple[str | None, Decimal, Decimal]:
-        if not price.is_finite() or price <= 0:
-            return f"price must be a positive number, got {price}", price, size
-        price = rule.quantize_price(price, side)
-        size = rule.quantize_size(size)
-        if price <= 0:
-            return f"price rounds to {price} under the {rule.trading_pair} tick rule", price, size
-        if size <= 0 or size < rule.min_order_size:
-            return f"size {size} is below the minimum {rule.min_order_size} for {rule.trading_pair}", price, size
-        if price * size < rule.min_notional:
-            return (f"notional {price * size} is below the minimum {rule.min_notional} for "
-                    f"{rule.trading_pair}"), price, size
-        return None, price, size
 
     def _refuse(self, order: InFlightOrder, reason: str) -> None:
         self._logger.warning("order %s refused: %s", order.client_order_id, reason)

@@ -143,6 +143,22 @@ class TradingRule:
         """Whether ``size`` is positive, a whole number of lots and at least the minimum order size."""
         return _usable(size) and size >= self.min_order_size and size % self.size_increment == 0
 
+    def quantize_order(self, side: TradeType, price: Decimal, size: Decimal) -> tuple[Decimal, Decimal, str | None]:
+        """Quantize an order's price and size and check it against every rule: ``(price, size, None)`` when
+        the venue will accept it, else ``(price, size, reason)`` with a human-readable reason."""
+        if not price.is_finite() or price <= _ZERO:
+            return price, size, f"price must be a positive number, got {price}"
+        price = self.quantize_price(price, side)
+        size = self.quantize_size(size)
+        pair = self.trading_pair
+        if price <= _ZERO:
+            return price, size, f"price rounds to {price} under the {pair} tick rule"
+        if size <= _ZERO or size < self.min_order_size:
+            return price, size, f"size {size} is below the minimum {self.min_order_size} for {pair}"
+        if price * size < self.min_notional:
+            return price, size, f"notional {price * size} is below the minimum {self.min_notional} for {pair}"
+        return price, size, None
+
     def notional(self, price: Decimal, size: Decimal) -> Decimal:
         """Quote value of ``size`` at ``price``."""
         return price * size
