@@ -210,3 +210,17 @@ async def test_server_keeps_serving_the_sdk_after_garbage_from_another_client(sd
             assert resp.status == 413
     meta = await call(sdk.info.meta)
     assert meta["universe"]
+
+
+async def test_sdk_approved_agent_trades_for_the_account(sdk: Sdk) -> None:
+    approved, agent_key = await call(sdk.exchange.approve_agent)  # unnamed: the SDK drops agentName
+    assert approved == {"status": "ok", "response": {"type": "default"}}
+    agent = await call(
+        Exchange, eth_account.Account.from_key(agent_key), sdk.ex.base_url, account_address=sdk.trader.address
+    )
+    px = sdk.px("ETH", await sdk.mid("ETH") * 0.9)
+    placed = await call(agent.order, "ETH", True, 0.01, px, {"limit": {"tif": "Gtc"}})
+    oid = statuses(placed)[0]["resting"]["oid"]
+    assert [o["oid"] for o in await call(sdk.info.open_orders, sdk.trader.address)] == [oid]
+    named, _ = await call(sdk.exchange.approve_agent, "bot")
+    assert named["status"] == "ok"
