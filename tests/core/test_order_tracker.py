@@ -282,3 +282,11 @@ def test_any_interleaving_of_updates_and_fills_ends_consistent(
     assert len(events.of(OrderCreatedEvent)) <= 1
     partial = events.of(OrderPartiallyFilledEvent)
     assert all(e.remaining_amount > 0 for e in partial)  # type: ignore[attr-defined]
+
+
+def test_not_found_is_ignored_while_the_placement_request_is_in_flight() -> None:
+    tracker, events = new_tracker(lost_order_limit=1)
+    tracker.start_tracking(make_order())
+    tracker.process_order_not_found("c1")
+    assert tracker.get_order("c1").current_state is S.PENDING_CREATE  # type: ignore[union-attr]
+    assert events.events == []

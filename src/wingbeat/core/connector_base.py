@@ -485,6 +485,8 @@ class ConnectorBase(ABC):
         except Exception as exc:
             self._logger.warning("status check of %d order(s) failed: %r", len(orders), exc)
             return
+        if len(answers) != len(orders):
+            self._logger.error("status check returned %d answers for %d orders", len(answers), len(orders))
         tracker = self._order_tracker
         for order, answer in zip(orders, answers, strict=False):
             if isinstance(answer, BaseException):

@@ -222,10 +222,10 @@ class ClientOrderTracker:
 
     def process_order_not_found(self, client_order_id: str) -> None:
         """The exchange said it does not know this order; after ``lost_order_limit`` consecutive answers
-        like this the order is given up as lost."""
+        like this the order is given up as lost (FAILED if it was never confirmed, else CANCELED)."""
         order = self._active.get(client_order_id)
-        if order is None:
-            return
+        if order is None or order.current_state is _PENDING_CREATE:
+            return  # PENDING_CREATE: our request is on its way right now, so its absence proves nothing
         order.not_found_count += 1
         if order.not_found_count < self._lost_order_limit:
             return
