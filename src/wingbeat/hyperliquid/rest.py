@@ -36,22 +36,24 @@ from wingbeat.core.errors import (
 from wingbeat.core.throttler import WeightedRateLimiter
 from wingbeat.hyperliquid import constants as c
 from wingbeat.hyperliquid.schemas import (
-    ClearinghouseState,
-    Fill,
-    FundingPayment,
     L2Book,
     MalformedMessageError,
     Meta,
     MetaAndAssetCtxs,
-    OpenOrder,
-    OrderWithStatus,
-    UserRateLimit,
     parse_all_mids,
-    parse_clearinghouse_state,
-    parse_fills,
     parse_l2_book,
     parse_meta,
     parse_meta_and_asset_ctxs,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    ClearinghouseState,
+    Fill,
+    FundingPayment,
+    OpenOrder,
+    OrderWithStatus,
+    UserRateLimit,
+    parse_clearinghouse_state,
+    parse_fills,
     parse_open_orders,
     parse_order_status,
     parse_user_funding,

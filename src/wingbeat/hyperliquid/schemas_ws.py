@@ -15,24 +15,26 @@ import orjson
 
 from wingbeat.hyperliquid.schemas import (
     AssetCtx,
-    Fill,
-    FundingPayment,
     MalformedMessageError,
-    OrderWithStatus,
     arr,
     obj,
     opt_bool,
     opt_str,
     parse_asset_ctx,
-    parse_fill,
-    parse_funding_payment,
     parse_list,
-    parse_order_with_status,
     req_dec,
     req_int,
     req_side,
     req_str,
     to_decimal,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    Fill,
+    FundingPayment,
+    OrderWithStatus,
+    parse_fill,
+    parse_funding_payment,
+    parse_order_with_status,
 )
 
 

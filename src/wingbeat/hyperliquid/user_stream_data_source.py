@@ -26,7 +26,11 @@ from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
-from wingbeat.hyperliquid.schemas import Fill, FundingPayment, OrderWithStatus
+from wingbeat.hyperliquid.schemas_account import (
+    Fill,
+    FundingPayment,
+    OrderWithStatus,
+)
 from wingbeat.hyperliquid.schemas_ws import Liquidation, NonUserCancel, UserEvents, UserFillsMessage
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
