@@ -157,13 +157,17 @@ async def run(quick: bool) -> None:
         for stream, us in results.items():
             print(f"{name:52} {stream:8} {us:8.1f} {1e6 / us:9.0f} {us / base[stream]:10.2f}x")
     for stream in fractions:
-        print(f"{'Hummingbot (reference constant, not measured)':52} {stream:8} {HUMMINGBOT_US:8.1f} "
-              f"{1e6 / HUMMINGBOT_US:9.0f} {HUMMINGBOT_US / base[stream]:10.2f}x")
+        print(
+            f"{'Hummingbot (reference constant, not measured)':52} {stream:8} {HUMMINGBOT_US:8.1f} "
+            f"{1e6 / HUMMINGBOT_US:9.0f} {HUMMINGBOT_US / base[stream]:10.2f}x"
+        )
     pipeline = rows[1][1]
     verdict = "meets" if max(pipeline.values()) < TARGET_US else "MISSES"
-    print(f"target {TARGET_US:.0f} us/msg: full pipeline {verdict} it "
-          f"(typical {pipeline['typical']:.1f} us, worst {pipeline['worst']:.1f} us); "
-          f"median ccxt/wingbeat {statistics.median(r / b for r, b in zip(rows[2][1].values(), base.values(), strict=True)):.1f}x")
+    print(
+        f"target {TARGET_US:.0f} us/msg: full pipeline {verdict} it "
+        f"(typical {pipeline['typical']:.1f} us, worst {pipeline['worst']:.1f} us); "
+        f"median ccxt/wingbeat {statistics.median(r / b for r, b in zip(rows[2][1].values(), base.values(), strict=True)):.1f}x"
+    )
 
 
 if __name__ == "__main__":
