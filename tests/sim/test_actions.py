@@ -312,3 +312,13 @@ def test_update_isolated_margin_reaches_the_engine_with_signed_ntli(h: Harness) 
     added = h.post({"type": "updateIsolatedMargin", "asset": 0, "isBuy": True, "ntli": 1_500_000})
     assert added.payload == {"status": "ok", "response": {"type": "default"}}
     assert h.engine.accounts[h.address].isolated_margin[0] >= Decimal("1.5")
+
+
+def test_expired_actions_cost_five_times_and_never_crash_when_the_budget_is_spent() -> None:
+    h = Harness(RateLimitConfig(address_initial_buffer=6))
+    first = h.post({"type": "noop"}, expires_after=NOW - 1)
+    assert first.payload["response"].startswith("Action already expired")
+    assert h.processor.requests_used(h.address) == 5
+    for _ in range(2):  # over budget (once allowed, then refused): still the expiry answer
+        again = h.post({"type": "noop"}, expires_after=NOW - 1)
+        assert again.payload["response"].startswith("Action already expired")
