@@ -195,6 +195,10 @@ def test_completed_cache_is_a_bounded_lru() -> None:
     assert list(tracker.cached_orders) == ["b", "c"]
     assert tracker.get_order("a") is None and tracker.get_order_by_exchange_id("ea") is None
     assert set(tracker.all_fillable_orders) == {"b", "c"}
+    tracker.process_trade_update(trade("b", "late", "0.1"))  # a late fill refreshes "b"
+    tracker.start_tracking(make_order("d"))
+    tracker.process_order_update(upd("d", S.CANCELED))
+    assert list(tracker.cached_orders) == ["b", "d"]
 
 
 def test_restored_orders_are_tracked_without_being_journaled() -> None:
