@@ -7,6 +7,7 @@ while the exchange serves on the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -206,7 +207,7 @@ async def test_server_keeps_serving_the_sdk_after_garbage_from_another_client(sd
     async with aiohttp.ClientSession() as raw:
         async with raw.post(sdk.ex.base_url + "/exchange", data=b"\x00\xff garbage") as resp:
             assert resp.status == 400
-        async with raw.post(sdk.ex.base_url + "/exchange", data=b"x" * (3 * 1024 * 1024)) as resp:
+        async with raw.post(sdk.ex.base_url + "/exchange", data=io.BytesIO(b"x" * (3 * 1024 * 1024))) as resp:
             assert resp.status == 413
     meta = await call(sdk.info.meta)
     assert meta["universe"]

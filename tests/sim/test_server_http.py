@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -22,7 +23,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
-    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    data = io.BytesIO(body if isinstance(body, bytes) else orjson.dumps(body))
     async with http.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
         text = await resp.text()
         try:
