@@ -127,7 +127,7 @@ class LocalExchange:
         self._tasks = TaskOwner("sim.server", _log)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
-        self._last_drop_ms = 0
+        self._last_drop_ms: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -204,7 +204,11 @@ class LocalExchange:
             except Exception:
                 _log.exception("engine tick failed")
             interval = self.faults.drop_interval_ms
-            if interval is not None and now - self._last_drop_ms >= interval:
+            if interval is None:
+                self._last_drop_ms = None
+            elif self._last_drop_ms is None:
+                self._last_drop_ms = now  # the first drop comes one interval after arming
+            elif now - self._last_drop_ms >= interval:
                 self._last_drop_ms = now
                 self.faults.drop_websockets()
 
