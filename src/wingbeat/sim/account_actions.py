@@ -31,6 +31,9 @@ def update_leverage(engine: ExchangeEngine, acct: Account, asset: int, is_cross:
         raise EngineError("Invalid leverage value.")
     if acct.szi(asset) and acct.is_cross(asset) != is_cross:
         raise EngineError("Cannot switch leverage type with open position.")
+    if acct.szi(asset) and not is_cross and acct.leverage_of(asset, leverage) != leverage:
+        # the position's margin was allocated at the old leverage: top up or remove it instead
+        raise EngineError("Cannot change leverage of an open isolated position.")
     previous = acct.leverage.get(asset)
     acct.leverage[asset] = (is_cross, leverage)
     if acct.szi(asset) and acct.available(engine.marks, engine.max_leverages) < 0:
@@ -50,8 +53,13 @@ def update_isolated_margin(engine: ExchangeEngine, acct: Account, asset: int, nt
     current = acct.isolated_margin.get(asset, ZERO)
     if amount > 0 and amount > acct.available(engine.marks, engine.max_leverages):
         raise EngineError("Insufficient margin to add.")
-    if current + amount < 0:
-        raise EngineError("Insufficient isolated margin to remove.")
+    if amount < 0:
+        # what stays must still cover the position's initial margin at its leverage
+        pos = acct.positions[asset]
+        mark = engine.marks[asset]
+        initial = abs(pos.szi) * mark / acct.leverage_of(asset, engine.markets[asset].cfg.max_leverage)
+        if current + amount + pos.unrealized(mark) < initial:
+            raise EngineError("Insufficient isolated margin to remove.")
     acct.isolated_margin[asset] = current + amount
     acct.balance -= amount
 

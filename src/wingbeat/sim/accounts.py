@@ -129,17 +129,23 @@ class Account:
         setting = self.leverage.get(asset)
         return setting[0] if setting is not None else True
 
+    def isolated_leverage(self, asset: int) -> int:
+        """Leverage of ``asset`` if it is traded isolated, else 0."""
+        setting = self.leverage.get(asset)
+        return setting[1] if setting is not None and not setting[0] else 0
+
     def apply_fill(
         self, asset: int, is_buy: bool, px: Decimal, sz: Decimal, fee: Decimal
     ) -> tuple[Decimal, Decimal]:
-        """Book a fill: move the position, realise PnL on the closed part, charge ``fee``.
+        """Book a fill: move the position, realise PnL on the closed part, charge ``fee``; for an
+        isolated asset also move initial margin between the balance and the position.
 
         Returns ``(start_position, closed_pnl)``.
         """
         pos = self.position(asset)
         start = pos.szi
-        signed = sz if is_buy else -sz
         closed_pnl = ZERO
+        closing = ZERO
         if start == 0 or (start > 0) == is_buy:
             pos.entry_ntl += px * sz
             if start == 0:
@@ -154,13 +160,34 @@ class Account:
                 pos.cum_open = ZERO
             else:
                 pos.entry_ntl -= entry_px * closing
-        pos.szi = start + signed
+        pos.szi = start + (sz if is_buy else -sz)
         pos.cum_change = ZERO
         if pos.szi == 0:
             pos.entry_ntl = ZERO
         self.balance += closed_pnl - fee
         self.cum_volume += px * sz
+        if self.leverage:
+            iso_lev = self.isolated_leverage(asset)
+            if iso_lev or asset in self.isolated_margin:
+                self._move_isolated_margin(asset, start, closing, sz - closing, px, iso_lev)
         return start, closed_pnl
+
+    def _move_isolated_margin(
+        self, asset: int, start: Decimal, closing: Decimal, opened: Decimal, px: Decimal, lev: int
+    ) -> None:
+        margin = self.isolated_margin.get(asset, ZERO)
+        if closing:
+            release = margin if closing == abs(start) else margin * closing / abs(start)
+            margin -= release
+            self.balance += release
+        if opened and lev:
+            allocated = px * opened / lev
+            margin += allocated
+            self.balance -= allocated
+        if margin or self.szi(asset):
+            self.isolated_margin[asset] = margin
+        else:
+            self.isolated_margin.pop(asset, None)
 
     def add_fill(self, fill: Fill) -> None:
         """Record a fill, dropping the oldest beyond twice :data:`FILLS_KEPT`."""
@@ -170,7 +197,7 @@ class Account:
             del fills[:-FILLS_KEPT]
 
     def account_value(self, marks: dict[int, Decimal]) -> Decimal:
-        """Balance + isolated margin + unrealised PnL of every position."""
+        """Total equity: balance + isolated margin + unrealised PnL of every position."""
         value = self.balance
         for asset, pos in self.positions.items():
             if pos.szi:
@@ -179,22 +206,33 @@ class Account:
             value += margin
         return value
 
+    def cross_value(self, marks: dict[int, Decimal]) -> Decimal:
+        """Cross equity: balance + unrealised PnL of the cross positions."""
+        value = self.balance
+        for asset, pos in self.positions.items():
+            if pos.szi and self.is_cross(asset):
+                value += pos.unrealized(marks[asset])
+        return value
+
     def margin_used(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
-        """Initial margin of all positions at their current leverage."""
+        """Initial margin of the cross positions at their current leverage."""
         used = ZERO
         for asset, pos in self.positions.items():
-            if pos.szi:
+            if pos.szi and self.is_cross(asset):
                 used += abs(pos.szi) * marks[asset] / self.leverage_of(asset, max_leverages[asset])
         return used
 
-    def maintenance_margin(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
-        """Maintenance margin: half the initial margin at the market's max leverage."""
+    def maintenance_margin(
+        self, marks: dict[int, Decimal], max_leverages: dict[int, int], *, cross: bool | None = None
+    ) -> Decimal:
+        """Maintenance margin, half the initial margin at the market's max leverage, of all positions
+        (or only the cross ones with ``cross=True``, only the isolated ones with ``cross=False``)."""
         mm = ZERO
         for asset, pos in self.positions.items():
-            if pos.szi:
+            if pos.szi and (cross is None or self.is_cross(asset) == cross):
                 mm += abs(pos.szi) * marks[asset] / (2 * max_leverages[asset])
         return mm
 
     def available(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
-        """What new orders may still use as initial margin."""
-        return self.account_value(marks) - self.margin_used(marks, max_leverages) - self.order_margin
+        """What new orders (and isolated margin top-ups) may still use as initial margin."""
+        return self.cross_value(marks) - self.margin_used(marks, max_leverages) - self.order_margin

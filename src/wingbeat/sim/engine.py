@@ -559,9 +559,10 @@ class ExchangeEngine:
         acct = self._account(user)
         account_actions.schedule_cancel(acct, time_ms, self._begin())
 
-    def cancel_all_of(self, acct: Account, status: str, now: int) -> None:
-        """Venue-initiated cancel of every open order of ``acct`` (one nonUserCancel event)."""
-        canceled = list(acct.open_orders.values())
+    def cancel_all_of(self, acct: Account, status: str, now: int, *, asset: int | None = None) -> None:
+        """Venue-initiated cancel of the open orders of ``acct`` (all, or those on ``asset``),
+        announced in one nonUserCancel event."""
+        canceled = [o for o in acct.open_orders.values() if asset is None or o.asset == asset]
         for order in canceled:
             if order.oid in self.live:  # a TP/SL child may already be gone with its parent
                 self._remove_live(order)

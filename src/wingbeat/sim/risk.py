@@ -93,28 +93,43 @@ def run_scheduled_cancels(engine: ExchangeEngine, now: int) -> None:
 
 
 def run_liquidations(engine: ExchangeEngine, now: int) -> None:
-    """Liquidate every account whose value fell below its maintenance margin."""
+    """Liquidate every isolated position whose margin + PnL fell below its maintenance margin,
+    then every account whose cross value fell below the cross maintenance margin."""
     users: dict[str, None] = {}
     for m in engine.markets:
         users.update(m.holders)
     users.pop(engine.liquidator, None)
+    marks, maxlev = engine.marks, engine.max_leverages
     for user in users:
         acct = engine.accounts[user]
-        mm = acct.maintenance_margin(engine.marks, engine.max_leverages)
-        if mm > 0 and acct.account_value(engine.marks) < mm:
+        for asset in [a for a in acct.isolated_margin if acct.szi(a)]:
+            pos = acct.positions[asset]
+            mm = abs(pos.szi) * marks[asset] / (2 * maxlev[asset])
+            if acct.isolated_margin[asset] + pos.unrealized(marks[asset]) < mm:
+                liquidate(engine, acct, now, isolated_asset=asset)
+        mm = acct.maintenance_margin(marks, maxlev, cross=True)
+        if mm > 0 and acct.cross_value(marks) < mm:
             liquidate(engine, acct, now)
 
 
-def liquidate(engine: ExchangeEngine, acct: Account, now: int) -> None:
-    """Cancel the account's orders and hand every position to the backstop liquidator at mark."""
-    engine.cancel_all_of(acct, "liquidatedCanceled", now)
+def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset: int | None = None) -> None:
+    """Hand positions to the backstop liquidator at mark: every cross position (after canceling
+    all the account's orders), or the one isolated position (after canceling its market's orders)."""
+    marks = engine.marks
+    if isolated_asset is None:
+        engine.cancel_all_of(acct, "liquidatedCanceled", now)
+        assets = [a for a, p in acct.positions.items() if p.szi and acct.is_cross(a)]
+        value = acct.cross_value(marks)
+    else:
+        engine.cancel_all_of(acct, "liquidatedCanceled", now, asset=isolated_asset)
+        assets = [isolated_asset]
+        pos = acct.positions[isolated_asset]
+        value = acct.isolated_margin[isolated_asset] + pos.unrealized(marks[isolated_asset])
     liq = engine.accounts[engine.liquidator]
-    value = acct.account_value(engine.marks)
     ntl = ZERO
     tx = engine.tx_hash()
-    for asset, pos in list(acct.positions.items()):
-        if not pos.szi:
-            continue
+    for asset in assets:
+        pos = acct.positions[asset]
         m = engine.markets[asset]
         mark = engine.marks[asset]
         sz = abs(pos.szi)
@@ -164,9 +179,6 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int) -> None:
         liq.add_fill(theirs)
         engine.queue_fill(acct.user, mine)
         engine.queue_fill(liq.user, theirs)
-    for asset, margin in list(acct.isolated_margin.items()):
-        acct.balance += margin
-        del acct.isolated_margin[asset]
     lid = engine.new_tid()
     if engine.has_subscribers:
         engine.emit(

@@ -82,7 +82,8 @@ def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
         }
     marks, maxlev = engine.marks, engine.max_leverages
     value = acct.account_value(marks)
-    mm = acct.maintenance_margin(marks, maxlev)
+    cross_value = acct.cross_value(marks)
+    cross_mm = acct.maintenance_margin(marks, maxlev, cross=True)
     positions: list[dict[str, Any]] = []
     ntl_total = signed_ntl = margin_total = ZERO
     cross_ntl = cross_signed = cross_margin = ZERO
@@ -93,20 +94,24 @@ def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
         mark = marks[asset]
         lev = acct.leverage_of(asset, m.cfg.max_leverage)
         value_pos = abs(pos.szi) * mark
-        margin = value_pos / lev
         upnl = pos.unrealized(mark)
+        pos_mm = value_pos / (2 * m.cfg.max_leverage)
         ntl_total += value_pos
         signed_ntl += pos.szi * mark
-        margin_total += margin
         if acct.is_cross(asset):
+            margin = value_pos / lev
             cross_ntl += value_pos
             cross_signed += pos.szi * mark
             cross_margin += margin
             leverage: dict[str, Any] = {"type": "cross", "value": lev}
+            free = cross_value - cross_mm
         else:
-            raw = acct.isolated_margin.get(asset, ZERO) - pos.szi * pos.entry_px
-            leverage = {"type": "isolated", "value": lev, "rawUsd": usd(raw)}
-        liq = _liquidation_px(pos.szi, mark, value - mm, m.cfg.max_leverage)
+            iso = acct.isolated_margin.get(asset, ZERO)
+            margin = iso + upnl  # what the position holds now
+            leverage = {"type": "isolated", "value": lev, "rawUsd": usd(iso - pos.szi * pos.entry_px)}
+            free = margin - pos_mm
+        margin_total += margin
+        liq = _liquidation_px(pos.szi, mark, free, m.cfg.max_leverage)
         positions.append(
             {
                 "type": "oneWay",
@@ -129,8 +134,6 @@ def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
                 },
             }
         )
-    isolated = sum(acct.isolated_margin.values(), ZERO)
-    cross_value = value - isolated
     return {
         "assetPositions": positions,
         "marginSummary": {
@@ -145,14 +148,15 @@ def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
             "totalRawUsd": usd(cross_value - cross_signed),
             "totalMarginUsed": usd(cross_margin),
         },
-        "crossMaintenanceMarginUsed": usd(mm),
-        "withdrawable": usd(max(ZERO, value - margin_total - acct.order_margin)),
+        "crossMaintenanceMarginUsed": usd(cross_mm),
+        "withdrawable": usd(max(ZERO, cross_value - cross_margin - acct.order_margin)),
         "time": now,
     }
 
 
 def _liquidation_px(szi: Decimal, mark: Decimal, free: Decimal, max_leverage: int) -> Decimal | None:
-    """Price at which the account's value meets its maintenance margin, moving this asset only."""
+    """Price at which ``free`` (margin above maintenance: the cross account's, or an isolated
+    position's) is used up, moving this asset only."""
     direction = 1 if szi > 0 else -1
     maint_rate = Decimal(1) / (2 * max_leverage)
     liq = mark - direction * free / abs(szi) / (1 - maint_rate * direction)
