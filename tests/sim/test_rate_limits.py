@@ -79,3 +79,11 @@ def test_disabled_limits_count_nothing() -> None:
 def test_config_refuses_non_positive_budgets() -> None:
     with pytest.raises(ValueError):
         RateLimitConfig(ip_weight_per_minute=0)
+
+
+def test_per_item_surcharge_can_overdraw_the_ip_budget_which_then_refills() -> None:
+    limiter = RateLimiter(RateLimitConfig(ip_weight_per_minute=60))
+    assert limiter.charge_ip("ip", 20, now_ms=0)
+    limiter.add_ip_weight("ip", 100, now_ms=0)  # 40 - 100 = -60
+    assert not limiter.charge_ip("ip", 1, now_ms=60_000)  # refilled by 60 to 0
+    assert limiter.charge_ip("ip", 1, now_ms=61_000)

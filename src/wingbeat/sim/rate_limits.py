@@ -100,6 +100,20 @@ class RateLimiter:
         """Take ``weight`` from the IP's budget; False (and nothing taken) when it is exhausted."""
         if not self.config.enabled:
             return True
+        bucket = self._refill(ip, now_ms)
+        if bucket.tokens < weight:
+            self.rejected_ip += 1
+            return False
+        bucket.tokens -= weight
+        return True
+
+    def add_ip_weight(self, ip: str, weight: int, now_ms: int) -> None:
+        """Take ``weight`` unconditionally (the per-item surcharge of an answer already sent);
+        the budget may go below zero and refills from there."""
+        if self.config.enabled and weight > 0:
+            self._refill(ip, now_ms).tokens -= weight
+
+    def _refill(self, ip: str, now_ms: int) -> _Bucket:
         capacity = float(self.config.ip_weight_per_minute)
         bucket = self._buckets.get(ip)
         if bucket is None:
@@ -108,11 +122,7 @@ class RateLimiter:
         # weights are small integers, the float bucket is not money
         bucket.tokens = min(capacity, bucket.tokens + elapsed * capacity / 60_000.0)
         bucket.updated_ms = now_ms
-        if bucket.tokens < weight:
-            self.rejected_ip += 1
-            return False
-        bucket.tokens -= weight
-        return True
+        return bucket
 
     def cap(self, address: str) -> int:
         """Current request cap of ``address``: the initial buffer plus one per traded USDC."""

@@ -295,6 +295,10 @@ class LocalExchange:
             reply = handle_info(self.engine, body, requests_used=self.limiter.used)
         except InfoError as exc:
             return web.Response(status=exc.status, text=exc.text)
+        if isinstance(reply, list) and len(reply) >= 20:
+            # history-like answers cost extra per item returned, charged once the count is known
+            extra = info_weight(kind, len(reply)) - info_weight(kind)
+            self.limiter.add_ip_weight(request.remote or "?", extra, _wall_ms())
         return web.Response(body=orjson.dumps(reply), content_type=_JSON)
 
     async def _exchange(self, request: web.Request) -> web.Response:
