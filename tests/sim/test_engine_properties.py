@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.info import handle_info
 from wingbeat.sim.liquidity import MarketMakers, round_price
-from wingbeat.sim.types import OrderRequest, TriggerSpec
+from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
 
 USERS = ["0x" + c * 40 for c in "abcd"]
 FUNDED = D(1_000_000)
@@ -44,6 +45,8 @@ op = st.one_of(
         st.booleans(),  # market
     ),
     st.tuples(st.just("time"), st.integers(1, 7_200_000)),  # funding every hour
+    st.tuples(st.just("leverage"), st.integers(0, 3), st.booleans(), st.integers(1, 50)),
+    st.tuples(st.just("margin"), st.integers(0, 3), st.integers(-500, 500)),
 )
 
 
@@ -95,6 +98,14 @@ def test_random_flow_keeps_book_uncrossed_positions_zero_sum_and_value_conserved
         elif kind == "time":
             clock[0] += item[1]
             e.advance()
+        elif kind == "leverage":
+            _, u, is_cross, lev = item
+            with contextlib.suppress(EngineError):
+                e.update_leverage(USERS[u], 0, is_cross, lev)
+        elif kind == "margin":
+            _, u, usd = item
+            with contextlib.suppress(EngineError):
+                e.update_isolated_margin(USERS[u], 0, True, usd * 1_000_000)
         else:
             e.set_oracle_price("BTC", D(60000 + 100 * item[1]))
             e.advance()
