@@ -197,7 +197,7 @@ class ClientOrderTracker:
             return False
         if order.has_trade(trade.trade_id):
             return False
-        if order.client_order_id in self._completed:
+        if order.current_state.is_final and order.client_order_id in self._completed:
             self._completed.move_to_end(order.client_order_id)  # LRU: a late fill keeps it cached longer
         had_exchange_id = order.exchange_order_id
         if not order.apply_trade_update(trade):
