@@ -7,6 +7,7 @@ tracker, journal on a real SQLite file, publisher, flush and reconciliation loop
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
@@ -18,13 +19,17 @@ import pytest
 from wingbeat.core import (
     EventListener,
     ExchangeRejection,
+    FundingInfo,
     OrderCancelledEvent,
     OrderCreatedEvent,
     OrderFailedEvent,
     OrderState,
     OrderType,
     OrderUpdate,
+    Position,
     PositionAction,
+    PositionSide,
+    TaskOwner,
     TimeInForce,
     TradeType,
     TradingRule,
@@ -518,3 +523,50 @@ async def test_stop_fails_orders_that_were_never_sent(tmp_path: Path) -> None:
     assert connector.batches == []
     stored = {o.client_order_id: o.current_state for o in OrderJournal(tmp_path / "orders.db").iter_orders()}
     assert all(stored[cid] is OrderState.FAILED for cid in cids)
+
+
+async def test_stop_leaves_no_task_behind(tmp_path: Path) -> None:
+    connector = FakeExchange(tmp_path / "orders.db")
+    await connector.start()
+    order = connector.get_order(connector.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)))
+    assert order is not None
+    async with asyncio.timeout(WAIT):
+        await order.wait_until_open()
+    connector.cancel(PAIR, order.client_order_id)
+    assert any(t.get_name().startswith("connector.fake.") for t in asyncio.all_tasks())
+    await connector.stop()
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("connector.fake.")] == []
+    assert connector.journal is not None and not connector.journal.is_open
+
+
+async def test_task_owner_logs_a_failed_task_and_stops_the_rest(caplog: pytest.LogCaptureFixture) -> None:
+    owner = TaskOwner("unit", logging.getLogger("wingbeat.test.tasks"))
+
+    async def boom() -> None:
+        raise RuntimeError("background bug")
+
+    failed = owner.create_task(boom(), name="boom")
+    forever = owner.create_task(asyncio.Event().wait(), name="forever")
+    assert forever.get_name() == "unit.forever"
+    with caplog.at_level(logging.ERROR, logger="wingbeat.test.tasks"):
+        await asyncio.wait([failed], timeout=WAIT)
+    assert any("unit.boom failed" in r.getMessage() for r in caplog.records)
+    assert owner.tasks == frozenset({forever})
+    await owner.stop()
+    assert forever.cancelled() and owner.tasks == frozenset()
+
+
+async def test_perpetual_account_state_is_fed_by_the_subclass(conn: FakeExchange) -> None:
+    long = Position(trading_pair=PAIR, position_side=PositionSide.LONG, amount=D("0.5"), entry_price=D(50000),
+                    unrealized_pnl=D(12), leverage=10)
+    flat = Position(trading_pair="ETH-USD", position_side=PositionSide.BOTH, amount=D(0), entry_price=D(0),
+                    unrealized_pnl=D(0), leverage=1)
+    conn._set_positions({PAIR: long, "ETH-USD": flat})
+    conn._set_balance("USDC", D(1000), D(750))
+    conn._set_funding_info(FundingInfo(trading_pair=PAIR, index_price=D(50010), mark_price=D(50005),
+                                       next_funding_utc_timestamp=3600.0, rate=D("0.0000125")))
+    assert conn.account_positions == {PAIR: long}  # flat positions are dropped
+    assert long.notional == D(25000)
+    assert (conn.get_balance("USDC"), conn.get_available_balance("USDC")) == (D(1000), D(750))
+    funding = conn.get_funding_info(PAIR)
+    assert funding is not None and funding.rate == D("0.0000125")
