@@ -225,3 +225,24 @@ async def test_sdk_approved_agent_trades_for_the_account(sdk: Sdk) -> None:
     assert [o["oid"] for o in await call(sdk.info.open_orders, sdk.trader.address)] == [oid]
     named, _ = await call(sdk.exchange.approve_agent, "bot")
     assert named["status"] == "ok"
+
+
+async def test_ccxt_hyperliquid_in_sandbox_mode_trades_against_the_local_exchange(sdk: Sdk) -> None:
+    import ccxt
+
+    def run() -> tuple[Any, Any, Any]:  # ccxt is synchronous too
+        client = ccxt.hyperliquid({"walletAddress": sdk.trader.address, "privateKey": sdk.trader.key})
+        client.set_sandbox_mode(True)  # testnet signing, which is what the local exchange verifies
+        client.urls["api"] = {"public": sdk.ex.base_url, "private": sdk.ex.base_url}
+        markets = client.load_markets()
+        order = client.create_order("ETH/USDC:USDC", "limit", "buy", 0.01, 2500)
+        resting = client.fetch_open_orders("ETH/USDC:USDC")
+        assert [o["id"] for o in resting] == [order["id"]]
+        canceled = client.cancel_order(order["id"], "ETH/USDC:USDC")
+        return markets, order, canceled
+
+    markets, order, canceled = await call(run)
+    assert {"BTC/USDC:USDC", "ETH/USDC:USDC", "SOL/USDC:USDC"} <= set(markets)
+    assert int(order["id"]) > 0
+    assert canceled["info"] == "success"  # ccxt passes the cancel status through
+    assert await call(sdk.info.open_orders, sdk.trader.address) == []
