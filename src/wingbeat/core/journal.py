@@ -214,12 +214,12 @@ class OrderJournal:
         """Write everything still queued, then close the file. Idempotent."""
         if self._conn is None or self._executor is None:
             return
+        self._closed = True  # first: nothing can be queued behind the final commit
         try:
             await self.commit()
         except JournalError:
             _logger.error("order journal %s: final write failed", self._path)
         conn, executor = self._conn, self._executor
-        self._closed = True
         await asyncio.get_running_loop().run_in_executor(executor, conn.close)
         executor.shutdown(wait=True)
         self._conn = None
