@@ -34,6 +34,7 @@ class Order:
         "status",
         "status_ts",
         "sz",
+        "texts",
         "tif",
         "timestamp",
         "trigger",
@@ -73,6 +74,7 @@ class Order:
         self.cloid = cloid
         self.status = "open"  # final status once finished ("filled", "canceled", ...)
         self.status_ts = timestamp
+        self.texts: tuple[str, str] | None = None  # rendered (limitPx, origSz), set on first use
         # initial margin reserved per unit of remaining size while resting (0: none reserved)
         self.margin_per_sz = Decimal(0)
         # normalTpsl children waiting for this order to fill

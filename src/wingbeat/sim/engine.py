@@ -21,7 +21,7 @@ from .book import Order
 from .event_queue import EventQueue
 from .market_state import MarketState
 from .markets import DEFAULT_MARKETS, MarketConfig, fmt, venue_context
-from .render import order_update, render_trade
+from .render import order_update, render_fill, render_trade
 from .types import (
     AssetCtxChanged,
     EngineError,
@@ -171,7 +171,7 @@ class ExchangeEngine:
     def queue_fill(self, user: str, fill: Fill) -> None:
         """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
         if self._subscribers:
-            self._events.fills.setdefault(user, []).append(fill)
+            self._events.fills.setdefault(user, []).append(render_fill(fill))
 
     def new_tid(self) -> int:
         """A fresh trade id."""
@@ -423,13 +423,15 @@ class ExchangeEngine:
         m.on_trade(px, sz, now)
         self._touched[asset] = None
         if self._subscribers:
-            self._events.fills.setdefault(taker_acct.user, []).append(tf)
-            self._events.fills.setdefault(maker_acct.user, []).append(mf)
+            px_text, sz_text = fmt(px), fmt(sz)
+            fills = self._events.fills
+            fills.setdefault(taker_acct.user, []).append(render_fill(tf, px_text, sz_text))
+            fills.setdefault(maker_acct.user, []).append(render_fill(mf, px_text, sz_text))
             buyer, seller = (
                 (taker_acct.user, maker_acct.user) if t_buy else (maker_acct.user, taker_acct.user)
             )
             self._events.trades.setdefault(coin, []).append(
-                render_trade(coin, t_buy, px, sz, tx, now, tid, buyer, seller)
+                render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
             )
         if not maker.sz:
             m.book.remove(maker)

@@ -6,8 +6,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .accounts import Fill
-from .render import render_fill
 from .types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
 
 __all__ = ["EventQueue"]
@@ -24,7 +22,7 @@ class EventQueue:
     def __init__(self) -> None:
         self.subscribers: list[Callable[[EngineEvent], None]] = []
         self.updates: dict[str, list[dict[str, Any]]] = {}
-        self.fills: dict[str, list[Fill]] = {}
+        self.fills: dict[str, list[dict[str, Any]]] = {}  # rendered when queued
         self.trades: dict[str, list[dict[str, Any]]] = {}  # a key alone = the book changed
         self.other: list[EngineEvent] = []
 
@@ -37,9 +35,7 @@ class EventQueue:
             return
         # fills first, then the public view, then order statuses: a client sees a fill before
         # the "filled" status of its order
-        events: list[EngineEvent] = [
-            FillsEvent(user, [render_fill(f) for f in fl]) for user, fl in fills.items()
-        ]
+        events: list[EngineEvent] = [FillsEvent(user, fl) for user, fl in fills.items()]
         for coin, tl in trades.items():
             events.append(BookChanged(coin))
             if tl:

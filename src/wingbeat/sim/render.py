@@ -22,14 +22,17 @@ def side(is_buy: bool) -> str:
 
 def basic_order(order: Order) -> dict[str, Any]:
     """The ``openOrders`` / ``orderUpdates`` order object (``sz`` is what remains)."""
+    texts = order.texts
+    if texts is None:  # both never change: render once per order
+        texts = order.texts = (fmt(order.limit_px), fmt(order.orig_sz))
     out: dict[str, Any] = {
         "coin": order.coin,
-        "side": side(order.is_buy),
-        "limitPx": fmt(order.limit_px),
+        "side": "B" if order.is_buy else "A",
+        "limitPx": texts[0],
         "sz": fmt(order.sz),
         "oid": order.oid,
         "timestamp": order.timestamp,
-        "origSz": fmt(order.orig_sz),
+        "origSz": texts[1],
     }
     if order.cloid is not None:
         out["cloid"] = order.cloid
@@ -41,17 +44,17 @@ def order_update(order: Order, status: str, now: int) -> dict[str, Any]:
     return {"order": basic_order(order), "status": status, "statusTimestamp": now}
 
 
-def render_fill(f: Fill) -> dict[str, Any]:
-    """A fill in the ``userFills`` shape."""
+def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None) -> dict[str, Any]:
+    """A fill in the ``userFills`` shape (``px_text``/``sz_text``: already rendered px and sz)."""
     out: dict[str, Any] = {
         "coin": f.coin,
-        "px": fmt(f.px),
-        "sz": fmt(f.sz),
+        "px": px_text or fmt(f.px),
+        "sz": sz_text or fmt(f.sz),
         "side": side(f.is_buy),
         "time": f.time,
         "startPosition": fmt(f.start_position),
         "dir": f.dir,
-        "closedPnl": fmt(f.closed_pnl, _USD_PLACES),
+        "closedPnl": fmt(f.closed_pnl, _USD_PLACES) if f.closed_pnl else "0.0",
         "hash": f.hash,
         "oid": f.oid,
         "crossed": f.crossed,
@@ -67,14 +70,14 @@ def render_fill(f: Fill) -> dict[str, Any]:
 
 
 def render_trade(
-    coin: str, is_buy: bool, px: Decimal, sz: Decimal, tx: str, now: int, tid: int, buyer: str, seller: str
+    coin: str, is_buy: bool, px_text: str, sz_text: str, tx: str, now: int, tid: int, buyer: str, seller: str
 ) -> dict[str, Any]:
-    """A public trade in the websocket ``trades`` shape (side = the aggressor's)."""
+    """A public trade in the websocket ``trades`` shape (side = the aggressor's; px and sz rendered)."""
     return {
         "coin": coin,
         "side": side(is_buy),
-        "px": fmt(px),
-        "sz": fmt(sz),
+        "px": px_text,
+        "sz": sz_text,
         "hash": tx,
         "time": now,
         "tid": tid,
