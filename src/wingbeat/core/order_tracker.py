@@ -93,10 +93,6 @@ class ClientOrderTracker:
         """The recorder every change is appended to (None: memory only)."""
         return self._journal
 
-    @journal.setter
-    def journal(self, journal: OrderRecorder | None) -> None:
-        self._journal = journal
-
     @property
     def active_orders(self) -> Mapping[str, InFlightOrder]:
         """Orders that are not final, by client order id (a live read-only view)."""
