@@ -1,6 +1,6 @@
 """Orders are never lost or double-counted, whatever the network does: seeded faults of the local exchange
-(5xx before the action, answers lost after it was applied, duplicated and reordered websocket frames,
-dropped connections) while orders are placed, filled and cancelled; afterwards the connector's view must
+(5xx and timeouts before the action, answers lost after it was applied, duplicated and reordered
+websocket frames, dropped connections) while orders are placed, filled and cancelled; afterwards the connector's view must
 match the exchange's exactly."""
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ async def test_no_order_is_lost_or_double_counted_under_injected_faults(
     faults.add(FaultKind.HTTP_5XX, probability=0.15, path="/exchange")
     faults.add(FaultKind.LOSE_ANSWER, probability=0.15, action="order")
     faults.add(FaultKind.LOSE_ANSWER, probability=0.15, action="cancelByCloid")
+    faults.add(FaultKind.TIMEOUT, count=2, path="/exchange", delay_ms=1500)  # held past our 1 s deadline
     faults.add(FaultKind.WS_DUPLICATE, probability=0.1)
     faults.add(FaultKind.WS_REORDER, probability=0.05)
     top = (harness.reference_price * Decimal("0.98")).quantize(Decimal(1))
@@ -108,7 +109,8 @@ async def test_no_order_is_lost_or_double_counted_under_injected_faults(
         await s.close()
 
     assert injected.get(FaultKind.LOSE_ANSWER, 0) > 0, injected
-    assert over_ws or injected.get(FaultKind.HTTP_5XX, 0) > 0, injected  # 5xx faults apply to REST only
+    # 5xx and timeouts are HTTP faults: they hit REST (and REST fallbacks while the socket is down)
+    assert over_ws or (injected.get(FaultKind.HTTP_5XX, 0) > 0 and injected.get(FaultKind.TIMEOUT, 0) > 0), injected
     fills = s.recorder.of(OrderFilledEvent)
     trade_ids = [f.trade_id for f in fills]
     assert len(trade_ids) == len(set(trade_ids)), "a fill was published twice"
