@@ -28,7 +28,8 @@ class ExchangeHarness(Protocol):
     """A pair the connector trades, e.g. ``"BTC-USD"``."""
 
     reference_price: Decimal
-    """A price around which the suite places orders (the venue's mid or mark)."""
+    """A price around which the suite places orders (the venue's mid or mark). The suite uses whole-number
+    prices within a few percent of it, one unit apart: they must be valid prices on the venue."""
 
     order_size: Decimal
     """A size valid on the venue whose notional at ``reference_price`` is above the minimum."""
