@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wingbeat.hyperliquid.signing import address_from_public_key, sign_agent, sign_l1_action
 from wingbeat.sim.actions import ActionProcessor, ActionResult, NonceTracker
@@ -322,3 +324,60 @@ def test_expired_actions_cost_five_times_and_never_crash_when_the_budget_is_spen
     for _ in range(2):  # over budget (once allowed, then refused): still the expiry answer
         again = h.post({"type": "noop"}, expires_after=NOW - 1)
         assert again.payload["response"].startswith("Action already expired")
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=20,
+)
+_order_wire = st.fixed_dictionaries(
+    {
+        "a": st.integers(-1, 5) | st.text(max_size=3),
+        "b": st.booleans() | st.none(),
+        "p": st.sampled_from(["50000", "1e3", "-1", "0", "abc", "0.000000001", "NaN", "Infinity"])
+        | st.integers(-(2**63), 2**63 - 1),
+        "s": st.sampled_from(["0.001", "0", "-0.1", "1e-9", "x"]),
+        "r": st.booleans(),
+        "t": st.sampled_from([{"limit": {"tif": "Gtc"}}, {"limit": {"tif": "Bad"}}, {"trigger": {}}, {}])
+        | _json,
+    }
+)
+_action = st.one_of(
+    _json,
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["order", "cancel", "batchModify", "modify", "approveAgent"])}
+    ).flatmap(
+        lambda base: st.fixed_dictionaries(
+            {
+                **{k: st.just(v) for k, v in base.items()},
+                "orders": st.lists(_order_wire, max_size=3),
+                "grouping": st.sampled_from(["na", "x"]) | _json,
+                "cancels": _json,
+                "modifies": _json,
+                "oid": _json,
+                "order": _order_wire | _json,
+            }
+        )
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(action=_action, nonce=st.integers(-5, 2**64 - 1) | _json, signature=_json)
+def test_no_body_crashes_the_processor(h: Harness, action: Any, nonce: Any, signature: Any) -> None:
+    body = {"action": action, "nonce": nonce, "signature": signature, "vaultAddress": None}
+    result = h.processor.handle(orjson.dumps(body))
+    assert result.status in (200, 400, 422)
+    signed = h.processor.handle(h.body(action)) if isinstance(action, dict) and _encodable(action) else None
+    assert signed is None or signed.status in (200, 422)
+
+
+def _encodable(action: dict[str, Any]) -> bool:
+    try:
+        from wingbeat.hyperliquid.signing import l1_signing_hash
+
+        l1_signing_hash(action, None, 1, None, False)
+    except Exception:
+        return False
+    return True
