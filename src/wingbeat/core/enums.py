@@ -17,22 +17,12 @@ class OrderType(Enum):
     LIMIT_MAKER = "LIMIT_MAKER"
     MARKET = "MARKET"
 
-    @property
-    def is_limit_type(self) -> bool:
-        """True for the order types that carry a user-chosen price (LIMIT, LIMIT_MAKER)."""
-        return self is not OrderType.MARKET
-
 
 class TradeType(Enum):
     """Side of an order or a fill."""
 
     BUY = "BUY"
     SELL = "SELL"
-
-    @property
-    def opposite(self) -> TradeType:
-        """The other side (BUY for SELL, SELL for BUY)."""
-        return TradeType.SELL if self is TradeType.BUY else TradeType.BUY
 
 
 class PositionAction(Enum):

@@ -159,12 +159,6 @@ class TradingRule:
             return price, size, f"notional {price * size} is below the minimum {self.min_notional} for {pair}"
         return price, size, None
 
-    def notional(self, price: Decimal, size: Decimal) -> Decimal:
-        """Quote value of ``size`` at ``price``."""
-        return price * size
-
     def is_valid_notional(self, price: Decimal, size: Decimal) -> bool:
         """Whether the order's value reaches the market's minimum notional."""
         return price * size >= self.min_notional
-
-
