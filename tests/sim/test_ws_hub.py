@@ -275,3 +275,25 @@ async def test_connection_the_server_keeps_sending_on_is_not_idle(
             price += 1
         await client.send({"method": "ping"})
         await client.expect("pong")
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    [
+        {"type": "candle", "coin": "BTC", "interval": ["1m"]},
+        {"type": "candle", "coin": "BTC", "interval": "7m"},
+        {"type": "l2Book", "coin": 0},
+        {"type": "l2Book", "coin": "BTC", "nSigFigs": "5"},
+        {"type": "l2Book", "coin": "BTC", "nSigFigs": 4, "mantissa": 2},
+        {"type": "userFills", "user": 12},
+        {"type": "userFills", "user": "0x12"},
+        {"type": "webData9"},
+        ["allMids"],
+        None,
+    ],
+)
+async def test_malformed_subscriptions_get_invalid_subscription(ws: WsClient, subscription: Any) -> None:
+    await ws.send({"method": "subscribe", "subscription": subscription})
+    assert (await ws.expect("error")).startswith("Invalid subscription")
+    await ws.send({"method": "ping"})
+    await ws.expect("pong")

@@ -327,7 +327,7 @@ class WsHub:
             raise _Invalid
         if kind == "candle":
             interval = raw.get("interval")
-            if interval not in CANDLE_INTERVALS_MS:
+            if not isinstance(interval, str) or interval not in CANDLE_INTERVALS_MS:
                 raise _Invalid
         if kind == "l2Book":
             n_sig_figs = raw.get("nSigFigs")
