@@ -104,3 +104,20 @@ def test_funding_rate_follows_the_premium_and_announces_the_new_context() -> Non
     # 8h rate = premium + clamp(0.0001 - premium, +-0.0005) = premium - 0.0005; paid in eighths
     assert m.funding_rate == ((D("0.00833333") - D("0.0005")) / 8).quantize(D("0.00000001"))
     assert any(isinstance(ev, AssetCtxChanged) and ev.coin == "BTC" for ev in events)
+
+
+def test_day_volume_and_previous_day_price_roll_over_24_hours() -> None:
+    clock = [T0]
+    e = ExchangeEngine(clock=lambda: clock[0])
+    e.fund(A, D(1_000_000))
+    e.fund(C, D(1_000_000))
+    a_buys_from_c(e, "0.1")  # 6000 at 60000
+    clock[0] += 3_600_000
+    e.place_orders(C, [OrderRequest(0, False, D("61000"), D("0.1"), False, "Gtc")])
+    e.place_orders(A, [OrderRequest(0, True, D("61000"), D("0.1"), False, "Ioc")])
+    m = e.markets[0]
+    assert m.day_ntl_vlm == D("12100") and m.day_base_vlm == D("0.2")
+    e.advance(T0 + 86_400_000)  # the first trade's minute left the window
+    assert m.day_ntl_vlm == D("6100") and m.prev_day_px == D("60000")
+    e.advance(T0 + 3_600_000 + 86_400_000)
+    assert m.day_ntl_vlm == 0 and m.day_base_vlm == 0 and m.prev_day_px == D("61000")

@@ -582,6 +582,7 @@ class ExchangeEngine:
         try:
             risk.run_scheduled_cancels(self, now)
             for m in self.markets:
+                m.roll(now)
                 self._touched[m.index] = None
             self._settle_marks()
             risk.run_funding(self, now)

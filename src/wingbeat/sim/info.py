@@ -194,7 +194,7 @@ def _candles(m: MarketState, interval: str, start: int, end: int) -> list[dict[s
     for t in sorted(m.candles):
         if t + 60_000 <= start or t > end:
             continue
-        o, h, lo, c, v, n = m.candles[t]
+        o, h, lo, c, v, n, _ = m.candles[t]
         key = t - t % step
         b = buckets.get(key)
         if b is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
+from typing import Any
 
 from .book import Book
 from .markets import MarketConfig, is_valid_price, is_valid_size
@@ -12,6 +14,8 @@ __all__ = ["MarketState"]
 
 ZERO = Decimal(0)
 _MINUTE = 60_000
+_DAY = 86_400_000
+CANDLES_KEPT = 43_200  # 30 days of 1m candles
 _CACHE_MAX = 65_536
 
 
@@ -39,6 +43,7 @@ class MarketState:
         "triggers",
         "valid_px",
         "valid_sz",
+        "window",
     )
 
     def __init__(self, index: int, cfg: MarketConfig) -> None:
@@ -56,8 +61,9 @@ class MarketState:
         self.open_interest = ZERO  # total long size
         self.day_ntl_vlm = ZERO
         self.day_base_vlm = ZERO
-        # 1m candles by open time: [open, high, low, close, base volume, trade count]
-        self.candles: dict[int, list[Decimal | int]] = {}
+        # 1m candles by open time: [open, high, low, close, base volume, trade count, notional]
+        self.candles: dict[int, list[Any]] = {}
+        self.window: deque[int] = deque()  # open times of the candles of the last 24h
         self.funding_history: list[tuple[int, Decimal, Decimal]] = []  # (time, rate, premium)
         self.holders: dict[str, None] = {}  # users with a non-zero position, in first-seen order
         self.next_funding = 0
@@ -111,14 +117,19 @@ class MarketState:
             self.holders.pop(user, None)
 
     def on_trade(self, px: Decimal, sz: Decimal, now: int) -> None:
-        """Record a trade in the volumes and the 1m candle."""
+        """Record a trade in the 24h volumes and the 1m candle."""
         self.last_px = px
-        self.day_ntl_vlm += px * sz
+        ntl = px * sz
+        self.day_ntl_vlm += ntl
         self.day_base_vlm += sz
         start = now - now % _MINUTE
         candle = self.candles.get(start)
         if candle is None:
-            self.candles[start] = [px, px, px, px, sz, 1]
+            self.candles[start] = [px, px, px, px, sz, 1, ntl]
+            self.window.append(start)
+            if len(self.candles) > CANDLES_KEPT:
+                del self.candles[next(iter(self.candles))]
+            self.roll(now)
             return
         if px > candle[1]:
             candle[1] = px
@@ -127,3 +138,15 @@ class MarketState:
         candle[3] = px
         candle[4] += sz
         candle[5] += 1
+        candle[6] += ntl
+
+    def roll(self, now: int) -> None:
+        """Drop trades older than 24h from the day volumes; the last price that left the window
+        is the previous day's price."""
+        window, candles = self.window, self.candles
+        while window and window[0] <= now - _DAY:
+            candle = candles.get(window.popleft())
+            if candle is not None:
+                self.day_base_vlm -= candle[4]
+                self.day_ntl_vlm -= candle[6]
+                self.prev_day_px = candle[3]
