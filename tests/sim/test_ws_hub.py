@@ -297,3 +297,18 @@ async def test_malformed_subscriptions_get_invalid_subscription(ws: WsClient, su
     assert (await ws.expect("error")).startswith("Invalid subscription")
     await ws.send({"method": "ping"})
     await ws.expect("pong")
+
+
+async def test_post_that_hits_a_venue_bug_is_answered_500_with_its_id(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the venue")
+
+    monkeypatch.setattr(local_exchange.engine, "place_orders", broken)
+    body = signed_body(trader.key, limit_order_action())
+    await ws.send({"method": "post", "id": 41, "request": {"type": "action", "payload": body}})
+    answer = await ws.expect("post", lambda d: d["id"] == 41)
+    assert answer["response"] == {"type": "error", "payload": "500 Internal Server Error"}
+    await ws.send({"method": "ping"})
+    await ws.expect("pong")

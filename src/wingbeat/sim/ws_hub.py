@@ -69,6 +69,7 @@ _USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFunding
 _CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
 _PONG = orjson.dumps({"channel": "pong"})
 _TOO_MANY: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
+_INTERNAL_ERROR: dict[str, Any] = {"type": "error", "payload": "500 Internal Server Error"}
 _SWALLOWED: dict[str, Any] = {}  # identity marker: a post the timeout fault leaves unanswered
 MAX_BACKLOG = 10_000
 """Messages queued for one websocket client before the server gives up on it and disconnects."""
@@ -358,6 +359,9 @@ class WsHub:
                     response = {"type": "info", "payload": {"type": payload["type"], "data": reply}}
                 except InfoError as exc:
                     response = {"type": "error", "payload": f"{exc.status} {exc.text}"}
+                except Exception:
+                    _log.exception("info post %r failed", payload.get("type"))
+                    response = _INTERNAL_ERROR
         elif kind == "action":
             parsed = self._actions.parse(payload)
             weight = 1 if isinstance(parsed, ParseFailure) else action_weight(parsed.batch_length)
@@ -368,7 +372,12 @@ class WsHub:
             elif (early := self._post_faults(parsed.action_type)) is not None:
                 response = early
             else:
-                result = self._actions.execute(parsed)
+                try:
+                    result = self._actions.execute(parsed)
+                except Exception:
+                    _log.exception("action post %s failed", parsed.action_type)
+                    conn.send(_frame("post", {"id": post_id, "response": _INTERNAL_ERROR}))
+                    return
                 if self._faults.fire(FaultKind.LOSE_ANSWER, path="/ws", action=parsed.action_type):
                     conn.drop()
                     return
