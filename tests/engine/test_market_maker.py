@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -78,3 +79,41 @@ async def test_fill_skews_the_next_quotes_and_stale_quotes_are_replaced(local_ex
             await clock.stop()
             await mm.stop()
         assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+class _Counting(MarketMakerStrategy):
+    """Counts ticks so a test can wait for N refresh periods without sleeping."""
+
+    def __init__(self, *args: object, ticks: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.ticks, self._want = 0, ticks
+        self.enough = asyncio.Event()
+
+    async def on_tick(self, timestamp: float) -> None:
+        await super().on_tick(timestamp)
+        self.ticks += 1
+        if self.ticks >= self._want:
+            self.enough.set()
+
+
+async def test_quotes_within_the_refresh_tolerance_are_kept(local_exchange: LocalExchange, trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        mm = _Counting(conn, _config(order_refresh_time=0.1, order_refresh_tolerance=D("0.001")), ticks=3)
+        await mm.start()
+        await mm.tick(0)
+        await wait_until(lambda: all(o.exchange_order_id for o in mm.active_orders()), pulse)
+        first = {o.client_order_id for o in mm.active_orders()}
+        mm.ticks, mm._want = 0, 12  # twelve ticks of 50 ms: several refresh periods
+        clock = Clock(0.05)
+        clock.add(mm)
+        clock.start()
+        try:
+            await asyncio.wait_for(mm.enough.wait(), 10)
+        finally:
+            await clock.stop()
+        assert {o.client_order_id for o in mm.active_orders()} == first
+        assert mm.quotes_placed == 2 and mm.refreshes == 0
+        await mm.stop()

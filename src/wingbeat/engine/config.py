@@ -31,6 +31,7 @@ A complete file (every key but ``strategy.kind`` and the strategy's own required
     bid_spread = "0.0005"            # fraction of the mid price
     ask_spread = "0.0005"
     order_refresh_time = 10.0        # seconds before resting quotes are replaced
+    order_refresh_tolerance = "0"    # keep quotes still within this fraction of the new proposal
     inventory_skew = true
     max_inventory = "0.1"            # position at which the skew is at its strongest
 
@@ -174,7 +175,8 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
 def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
     p = "strategy."
     _only(st, p, {"kind", "trading_pair", "order_amount", "bid_spread", "ask_spread", "order_refresh_time",
-                  "order_levels", "level_spread", "inventory_skew", "max_inventory", "post_only"})
+                  "order_levels", "level_spread", "inventory_skew", "max_inventory", "post_only",
+                  "order_refresh_tolerance"})
     levels = st.get("order_levels", 1)
     if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= 20:
         raise ConfigError("strategy.order_levels must be an integer from 1 to 20")
@@ -190,6 +192,7 @@ def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
             inventory_skew=_bool(st, p, "inventory_skew", True),
             max_inventory=_opt_decimal(st, p, "max_inventory"),
             post_only=_bool(st, p, "post_only", False),
+            order_refresh_tolerance=_decimal(st, p, "order_refresh_tolerance", Decimal(0)),
         )
     except ValueError as exc:
         raise ConfigError(f"strategy: {exc}") from None

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
 from wingbeat.core.events import OrderCancelledEvent
+from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.strategy import Strategy, TradingConnector
@@ -30,7 +31,8 @@ class MarketMakerConfig:
     Spreads are fractions of the mid price (``Decimal("0.001")`` = 10 bps); level ``i`` (from 0) is
     ``i × level_spread`` further out. ``max_inventory`` (base units, default 5 × ``order_amount``) is the
     position at which inventory skew stops quoting the side that would grow it. ``post_only`` sends
-    LIMIT_MAKER orders (rejected instead of taking).
+    LIMIT_MAKER orders (rejected instead of taking). At refresh time, quotes whose prices are all within
+    ``order_refresh_tolerance`` (a fraction) of the new proposal are kept instead of replaced.
     """
 
     trading_pair: str
@@ -43,11 +45,12 @@ class MarketMakerConfig:
     inventory_skew: bool = True
     max_inventory: Decimal | None = None
     post_only: bool = False
+    order_refresh_tolerance: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if not self.order_amount > 0:
             raise ValueError("order_amount must be positive")
-        for name in ("bid_spread", "ask_spread", "level_spread"):
+        for name in ("bid_spread", "ask_spread", "level_spread", "order_refresh_tolerance"):
             value: Decimal = getattr(self, name)
             if not 0 <= value < 1:
                 raise ValueError(f"{name} must be at least 0 and below 1")
@@ -90,6 +93,10 @@ class MarketMakerStrategy(Strategy):
             # a cancel the venue refused is asked again after another refresh period
             stale = [o for o in active if now - self._placed_at.get(o.client_order_id, now) >= refresh
                      and now - self._cancel_requested.get(o.client_order_id, 0.0) >= refresh]
+            if stale and self._close_to_proposal(active):
+                for order in stale:  # still where we would quote now: keep them, restart their clock
+                    self._placed_at[order.client_order_id] = now
+                return
             if stale:
                 self.refreshes += 1
             for order in stale:
@@ -121,9 +128,21 @@ class MarketMakerStrategy(Strategy):
                 raw = mid * (_ONE - spread - extra) if is_buy else mid * (_ONE + spread + extra)
                 price = rule.quantize_price(raw, TradeType.BUY if is_buy else TradeType.SELL)
                 size = rule.quantize_size(amount)
-                if price > 0 and size >= rule.min_order_size and size > 0 and rule.is_valid_notional(price, size):
+                if price > 0 and size > 0 and size >= rule.min_order_size and price * size >= rule.min_notional:
                     quotes.append(Quote(is_buy, price, size))
         return quotes
+
+    def _close_to_proposal(self, active: list[InFlightOrder]) -> bool:
+        tolerance = self.config.order_refresh_tolerance
+        if not tolerance:
+            return False
+        proposal = self.proposal()
+        for is_buy in (True, False):
+            resting = sorted((o.price for o in active if (o.trade_type is TradeType.BUY) == is_buy), reverse=is_buy)
+            wanted = sorted((q.price for q in proposal if q.is_buy == is_buy), reverse=is_buy)
+            if len(resting) != len(wanted) or any(abs(r - w) > w * tolerance for r, w in zip(resting, wanted, strict=True)):
+                return False
+        return True
 
     def _skewed_amounts(self) -> tuple[Decimal, Decimal]:
         cfg = self.config

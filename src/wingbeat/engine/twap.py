@@ -104,7 +104,7 @@ class TwapExecutor(Strategy):
         target = cfg.total_amount * due / cfg.slices
         amount = rule.quantize_size(target - self.executed)
         price = self._slice_price()
-        if price is None or amount < rule.min_order_size or not rule.is_valid_notional(price, amount):
+        if price is None or amount < rule.min_order_size or price * amount < rule.min_notional:
             return
         place = self.buy if cfg.is_buy else self.sell
         action = PositionAction.CLOSE if cfg.close_position else PositionAction.OPEN
