@@ -13,7 +13,7 @@ from rich.console import Console
 from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, place, wait_until
 from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
 from wingbeat.engine.metrics import Metrics
-from wingbeat.engine.runner import run_strategy
+from wingbeat.engine.runner import run_strategy, update_metrics
 
 if TYPE_CHECKING:
     from tests.conftest import Trader
@@ -60,3 +60,26 @@ async def test_run_reports_fills_latency_and_stops_on_request(local_exchange: Lo
         assert r.get_sample_value("wingbeat_place_to_open_seconds_count") == 2
         assert r.get_sample_value("wingbeat_position", {"pair": PAIR}) == 0.001
         assert await exchange_open_orders(local_exchange, trader.address) == []  # the stop cancelled our ask
+
+
+async def test_connector_counters_are_charted_when_the_connector_exposes_them(local_exchange: LocalExchange,
+                                                                             trader: Trader) -> None:
+    from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
+    from wingbeat.hyperliquid.signer import Signer
+
+    class Counted(HyperliquidPerpetualConnector):
+        ws_reconnects = 3
+        rate_limit_remaining = 1100.0
+
+    conn = Counted(Signer(trader.key), ["BTC-USD"], network=local_exchange.base_url)
+    await conn.start()
+    try:
+        metrics = Metrics()
+        strategy = MarketMakerStrategy(conn, MarketMakerConfig(trading_pair=PAIR, order_amount=D("0.001")),
+                                       metrics=metrics)
+        update_metrics(strategy, metrics)
+        assert metrics.registry.get_sample_value("wingbeat_ws_reconnects") == 3
+        assert metrics.registry.get_sample_value("wingbeat_rate_limit_remaining") == 1100
+        assert metrics.registry.get_sample_value("wingbeat_open_orders", {"pair": PAIR}) == 0
+    finally:
+        await conn.stop()
