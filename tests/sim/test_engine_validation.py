@@ -1,4 +1,4 @@
-"""Venue-side price/size rules agree with the connector's TradingRule; market config loading."""
+"""The venue's price/size checks agree with the connector's TradingRule; market config loading."""
 
 from __future__ import annotations
 
@@ -9,33 +9,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wingbeat.hyperliquid.wire import perp_trading_rule
+from wingbeat.hyperliquid.wire import is_valid_price, perp_trading_rule
 from wingbeat.sim.liquidity import round_price
-from wingbeat.sim.markets import (
-    DEFAULT_MARKETS,
-    MarketConfig,
-    fmt,
-    is_valid_price,
-    is_valid_size,
-    load_markets,
-    markets_from_dicts,
-)
+from wingbeat.sim.market_state import MarketState
+from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, fmt, load_markets, markets_from_dicts
 
 prices = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1000000"), places=7, allow_nan=False)
 
 
 @settings(max_examples=300, deadline=None)
 @given(prices, st.integers(0, 5))
-def test_price_rule_matches_the_connector_trading_rule(px: Decimal, sz_decimals: int) -> None:
-    rule = perp_trading_rule("X", sz_decimals)
-    assert is_valid_price(px, sz_decimals) == rule.is_valid_price(px)
+def test_venue_accepts_exactly_the_prices_the_connector_rule_accepts(px: Decimal, sz_decimals: int) -> None:
+    m = MarketState(
+        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1))
+    )
+    assert m.price_ok(px) == perp_trading_rule("X", sz_decimals).is_valid_price(px)
+    assert m.price_ok(px) == m.price_ok(px)  # the cached answer agrees with the first one
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.decimals(min_value=Decimal("0.0000001"), max_value=Decimal("100000"), places=7), st.integers(0, 5))
-def test_size_rule_matches_the_connector_trading_rule(sz: Decimal, sz_decimals: int) -> None:
-    rule = perp_trading_rule("X", sz_decimals)
-    assert is_valid_size(sz, sz_decimals) == rule.is_valid_size(sz)
+def test_venue_accepts_exactly_the_sizes_the_connector_rule_accepts(sz: Decimal, sz_decimals: int) -> None:
+    m = MarketState(
+        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1))
+    )
+    assert m.size_ok(sz) == perp_trading_rule("X", sz_decimals).is_valid_size(sz)
 
 
 @settings(max_examples=200, deadline=None)

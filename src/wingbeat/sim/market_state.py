@@ -6,8 +6,10 @@ from collections import deque
 from decimal import Decimal
 from typing import Any
 
+from wingbeat.hyperliquid.wire import is_valid_price, is_valid_size
+
 from .book import Book
-from .markets import MarketConfig, is_valid_price, is_valid_size
+from .markets import MarketConfig
 from .triggers import TriggerBook
 
 __all__ = ["MarketState"]

@@ -23,8 +23,6 @@ __all__ = [
     "DEFAULT_MARKETS",
     "MarketConfig",
     "fmt",
-    "is_valid_price",
-    "is_valid_size",
     "load_markets",
     "markets_from_dicts",
     "venue_context",
@@ -122,31 +120,6 @@ def load_markets(path: str | Path) -> tuple[MarketConfig, ...]:
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a [[market]] array")
     return markets_from_dicts(items)
-
-
-_MAX_PERP_DECIMALS = 6
-_MAX_SIG_FIGS = 5
-
-
-def is_valid_price(px: Decimal, sz_decimals: int) -> bool:
-    """Hyperliquid perp price rule: positive, at most 5 significant figures (integers always pass)
-    and at most ``6 - sz_decimals`` decimals."""
-    if not px.is_finite() or px <= 0:
-        return False
-    _, digits, exp = px.normalize().as_tuple()
-    assert isinstance(exp, int)
-    if exp >= 0:
-        return True  # an integer price is valid whatever its significant figures
-    return -exp <= _MAX_PERP_DECIMALS - sz_decimals and len(digits) <= _MAX_SIG_FIGS
-
-
-def is_valid_size(sz: Decimal, sz_decimals: int) -> bool:
-    """A size is valid when positive with at most ``sz_decimals`` decimals."""
-    if not sz.is_finite() or sz <= 0:
-        return False
-    exp = sz.normalize().as_tuple().exponent
-    assert isinstance(exp, int)
-    return -exp <= sz_decimals
 
 
 _FMT_CACHE: dict[Decimal, str] = {}
