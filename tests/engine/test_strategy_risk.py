@@ -143,3 +143,23 @@ async def test_bad_input_is_refused_with_a_reason_and_nothing_is_sent(local_exch
         assert conn.open_orders == []
         assert await exchange_open_orders(local_exchange, trader.address) == []
         await strategy.stop()
+
+
+async def test_liquidation_fires_the_kill_switch(local_exchange: LocalExchange, trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn)
+        await strategy.start()
+        assert strategy.buy(PAIR, D("0.01"), D("60010")) is not None  # takes the ask: long 0.01
+        assert strategy.sell(PAIR, D("0.001"), D("61000")) is not None  # rests
+        await wait_until(lambda: strategy.position(PAIR) == D("0.01") and len(conn.open_orders) == 1
+                         and all(o.exchange_order_id for o in conn.open_orders), pulse)
+        engine = local_exchange.engine
+        engine.accounts[trader.address].balance = D(5)  # as if all but $5 of collateral were withdrawn
+        engine.set_oracle_price("BTC", D(48000))
+        engine.advance(engine.now)
+        await asyncio.wait_for(strategy.done.wait(), 10)
+        assert strategy.kill_reason is not None and "liquidated" in strategy.kill_reason
+        assert await exchange_open_orders(local_exchange, trader.address) == []

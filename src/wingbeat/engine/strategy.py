@@ -5,7 +5,7 @@ A strategy sees its connectors, their order books and positions, receives the co
 its own `buy` / `sell`, which run the `RiskLimits` check *before* the connector creates anything: a
 refused order is never tracked, journaled or sent; the refusal is logged, counted and delivered to
 `on_order_refused`. `kill` is the kill switch: refuse everything, cancel every open order on every
-connector, stop.
+connector, stop. It fires by itself when the daily loss limit is reached or a position is liquidated.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from wingbeat.core.connector_base import CancellationResult
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
-from wingbeat.core.events import EventListener, OrderFilledEvent
+from wingbeat.core.events import EventListener, OrderFilledEvent, PositionLiquidatedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.positions import Position
@@ -361,13 +361,18 @@ class Strategy(EventListener):
 
 
 class _FillBook(EventListener):
-    """Registered just before the strategy, so PnL already includes a fill when the strategy hears of it."""
+    """Registered just before the strategy, so PnL already includes a fill when the strategy hears of it;
+    a liquidation fires the kill switch (the account is past its risk, whatever the strategy thinks)."""
 
     def __init__(self, strategy: Strategy) -> None:
         self._strategy = strategy
 
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         self._strategy._record_fill(event)
+
+    def on_position_liquidated(self, event: PositionLiquidatedEvent) -> None:
+        if self._strategy.running:
+            self._strategy.trigger_kill(f"position liquidated ({event.trading_pair or 'account'})")
 
 
 def _positive_decimal(value: object) -> bool:
