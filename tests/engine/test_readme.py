@@ -39,3 +39,28 @@ async def test_quick_start_code_runs_against_the_local_exchange(local_exchange: 
     assert proc.returncode == 0, err.decode()[-3000:]
     assert out.decode().strip() == "OrderState.OPEN"
     assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+async def test_strategy_snippet_runs_and_places_its_order(local_exchange: LocalExchange, trader: Trader) -> None:
+    import textwrap
+    from decimal import Decimal
+
+    from tests.engine.venue import Pulse, connector_for, wait_until
+
+    snippet = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+    source = "async def snippet(conn):\n" + textwrap.indent(snippet, "    ") + "    return strategy, clock\n"
+    namespace: dict[str, object] = {"Decimal": Decimal}
+    exec(compile(source, "README.md", "exec"), namespace)
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy, clock = await namespace["snippet"](conn)  # type: ignore[operator]
+        try:
+            await wait_until(lambda: any(o.exchange_order_id for o in strategy.active_orders("BTC-USD")), pulse)
+            [order] = strategy.active_orders("BTC-USD")
+            assert order.price == Decimal(59700)  # mid 60000 * 0.995
+        finally:
+            await clock.stop()
+            await strategy.stop()
+    assert await exchange_open_orders(local_exchange, trader.address) == []
