@@ -1,5 +1,6 @@
 """User errors are one short line and a non-zero status, never a traceback."""
 
+import socket
 from pathlib import Path
 
 from tests.engine.cli_helpers import assert_user_error, run_cli
@@ -56,8 +57,10 @@ def test_bad_network_and_address_are_usage_errors() -> None:
 
 
 def test_unreachable_exchange_is_a_one_line_error() -> None:
-    # port 9 (discard) is closed on loopback: connection refused
-    result = run_cli("orders", "--network", "http://127.0.0.1:9", "--address", ADDRESS)
+    with socket.socket() as s:  # a port nobody listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = run_cli("orders", "--network", f"http://127.0.0.1:{port}", "--address", ADDRESS)
     assert_user_error(result, 1, "error:")
 
 
