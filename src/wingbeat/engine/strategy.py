@@ -90,6 +90,7 @@ class Strategy(EventListener):
         self._fill_book = _FillBook(self)
         self._running = False
         self._tasks = TaskOwner(f"wingbeat.engine.{type(self).__name__}", self.logger)
+        self._kill_task: asyncio.Task[None] | None = None
         self.done = asyncio.Event()
         """Set when the strategy has finished its work or was stopped / killed."""
 
@@ -269,7 +270,9 @@ class Strategy(EventListener):
         await self.on_tick(timestamp)
 
     async def stop(self) -> None:
-        """Stop: no new orders, cancel this strategy's open orders (waiting for them), run `on_stop`."""
+        """Stop: no new orders, cancel this strategy's open orders (waiting for them), run `on_stop`.
+        A kill switch already firing is waited for, so every cancel has been answered on return."""
+        await self._wait_for_kill()
         await self._shutdown(everything=False)
 
     async def kill(self, reason: str) -> None:
@@ -277,6 +280,7 @@ class Strategy(EventListener):
         if self.kill_reason is None:
             self.kill_reason = reason
             self.logger.critical("KILL SWITCH: %s", reason)
+        await self._wait_for_kill()
         await self._shutdown(everything=True)
 
     def trigger_kill(self, reason: str) -> None:
@@ -284,7 +288,12 @@ class Strategy(EventListener):
         if self.kill_reason is None:
             self.kill_reason = reason  # refuse new orders from this instant on
             self.logger.critical("KILL SWITCH: %s", reason)
-            self._tasks.create_task(self._shutdown(everything=True), name="kill")
+            self._kill_task = self._tasks.create_task(self._shutdown(everything=True), name="kill")
+
+    async def _wait_for_kill(self) -> None:
+        task = self._kill_task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            await asyncio.wait([task])  # its failure, if any, is logged by the task owner
 
     async def _shutdown(self, *, everything: bool) -> None:
         if not self._running:
