@@ -14,7 +14,6 @@ Subclasses implement ``_place_orders``, ``_place_cancels``, ``_request_order_sta
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -112,7 +111,6 @@ class ConnectorBase(ABC):
         self._cancel_queue: list[InFlightOrder] = []
         self._submit_wakeup = asyncio.Event()
         self._cancel_wakeup = asyncio.Event()
-        self._reconcile_wakeup = asyncio.Event()
         self._ready = asyncio.Event()
         self._accepting = False
         self._stopped = False
@@ -471,9 +469,7 @@ class ConnectorBase(ABC):
 
     async def _reconcile_loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._reconcile_wakeup.wait(), self._reconcile_interval)
-            self._reconcile_wakeup.clear()
+            await asyncio.sleep(self._reconcile_interval)
             try:
                 await self.reconcile_now()
             except Exception:
