@@ -53,8 +53,8 @@ class FakeExchange(PerpetualConnectorBase):
     name = "fake"
 
     def __init__(self, journal_path: Path | None = None, **kwargs: Any) -> None:
-        super().__init__(trading_pairs=[PAIR], journal_path=journal_path, reconcile_interval=3600,
-                         status_retry_delay=0, **kwargs)
+        kwargs.setdefault("reconcile_interval", 3600.0)  # tests drive reconciliation with reconcile_now()
+        super().__init__(trading_pairs=[PAIR], journal_path=journal_path, status_retry_delay=0, **kwargs)
         self.batches: list[list[InFlightOrder]] = []
         self.cancel_batches: list[list[InFlightOrder]] = []
         self.status_requests: list[str] = []
@@ -570,3 +570,22 @@ async def test_perpetual_account_state_is_fed_by_the_subclass(conn: FakeExchange
     assert (conn.get_balance("USDC"), conn.get_available_balance("USDC")) == (D(1000), D(750))
     funding = conn.get_funding_info(PAIR)
     assert funding is not None and funding.rate == D("0.0000125")
+
+
+async def test_reconciliation_loop_resolves_an_unknown_submission_on_its_own() -> None:
+    connector = FakeExchange(None, reconcile_interval=0.01)
+
+    def lost(orders: Sequence[InFlightOrder]) -> list[OrderUpdate]:
+        raise TransportError("answer lost")
+
+    connector.place = lost
+    await connector.start()
+    try:
+        order = connector.get_order(connector.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)))
+        assert order is not None
+        connector.statuses[order.client_order_id] = update(order, OrderState.OPEN, exchange_order_id="9")
+        async with asyncio.timeout(WAIT):
+            assert await order.wait_until_open() is OrderState.OPEN
+        assert order.exchange_order_id == "9" and connector.status_requests
+    finally:
+        await connector.stop()
