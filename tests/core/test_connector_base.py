@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -177,15 +178,26 @@ async def test_same_tick_orders_arrive_as_one_batch(conn: FakeExchange) -> None:
 
 
 async def test_journal_commit_happens_before_place_orders(conn: FakeExchange) -> None:
-    first = [conn.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)) for _ in range(3)]
+    journal = conn.journal
+    assert journal is not None
+    entered, gate = threading.Event(), threading.Event()
+    write = journal._write_sync
+
+    def held_write(batch: list[Any]) -> None:  # the disk write cannot finish until the test opens the gate
+        entered.set()
+        gate.wait(WAIT)
+        write(batch)
+
+    journal._write_sync = held_write  # type: ignore[method-assign]
+    cids = [conn.buy(PAIR, D("0.01"), OrderType.LIMIT, D(50000)) for _ in range(3)]
+    assert await asyncio.to_thread(entered.wait, WAIT)
+    for _ in range(5):  # give a flush that did not wait for the commit every chance to send now
+        await asyncio.sleep(0)
+    assert conn.batches == []
+    gate.set()
     async with asyncio.timeout(WAIT):
         await conn.sent.wait()
-    conn.sent.clear()
-    second = [conn.sell(PAIR, D("0.01"), OrderType.LIMIT, D(60000)) for _ in range(2)]
-    async with asyncio.timeout(WAIT):
-        await conn.sent.wait()
-    assert set(first) <= conn.journaled_at_send[0]
-    assert set(first + second) <= conn.journaled_at_send[1]
+    assert set(cids) <= conn.journaled_at_send[0]
 
 
 async def test_prices_and_sizes_are_quantized_in_the_safe_direction(conn: FakeExchange) -> None:
