@@ -163,3 +163,24 @@ async def test_liquidation_fires_the_kill_switch(local_exchange: LocalExchange, 
         await asyncio.wait_for(strategy.done.wait(), 10)
         assert strategy.kill_reason is not None and "liquidated" in strategy.kill_reason
         assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+async def test_cancelling_whoever_waits_on_the_kill_switch_does_not_stop_it(local_exchange: LocalExchange,
+                                                                            trader: Trader) -> None:
+    await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn)
+        await strategy.start()
+        for i in range(3):
+            assert strategy.buy(PAIR, D("0.001"), D(59000 - i)) is not None
+        await wait_until(lambda: len(conn.open_orders) == 3 and all(o.exchange_order_id for o in conn.open_orders),
+                         pulse)
+        pulse.changed.clear()
+        waiter = asyncio.create_task(strategy.kill("operator"))
+        await asyncio.wait_for(pulse.changed.wait(), 10)  # the first cancel is confirmed: the kill is under way
+        waiter.cancel()  # e.g. the clock tick that fired it is cancelled by a shutdown
+        await asyncio.wait_for(strategy.done.wait(), 10)
+        assert await exchange_open_orders(local_exchange, trader.address) == []
+        await strategy.stop()  # a second stop waits for the same shutdown and returns

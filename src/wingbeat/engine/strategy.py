@@ -90,7 +90,8 @@ class Strategy(EventListener):
         self._fill_book = _FillBook(self)
         self._running = False
         self._tasks = TaskOwner(f"wingbeat.engine.{type(self).__name__}", self.logger)
-        self._kill_task: asyncio.Task[None] | None = None
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self._shutdown_cancels_all = False
         self.done = asyncio.Event()
         """Set when the strategy has finished its work or was stopped / killed."""
 
@@ -256,6 +257,7 @@ class Strategy(EventListener):
             for pair, pos in conn.account_positions.items():
                 self._start_positions[pair] = self._start_positions.get(pair, _ZERO) + pos.amount
         self._running = True
+        self._shutdown_task = None
         self.done.clear()
         await self.on_start()
 
@@ -265,46 +267,47 @@ class Strategy(EventListener):
             return
         limit = self.risk.daily_loss_limit
         if limit is not None and self.loss_today() >= limit:
-            await self.kill(f"daily loss limit {limit:f} reached (lost {self.loss_today():.2f})")
+            self.trigger_kill(f"daily loss limit {limit:f} reached (lost {self.loss_today():.2f})")
             return
         await self.on_tick(timestamp)
 
     async def stop(self) -> None:
         """Stop: no new orders, cancel this strategy's open orders (waiting for them), run `on_stop`.
-        A kill switch already firing is waited for, so every cancel has been answered on return."""
-        await self._wait_for_kill()
-        await self._shutdown(everything=False)
+
+        The shutdown runs as one owned task: cancelling the caller (a clock tick, Ctrl-C) never leaves it
+        half done, and a second `stop` / `kill` waits for the first."""
+        await asyncio.shield(self._begin_shutdown(everything=False))
 
     async def kill(self, reason: str) -> None:
         """Kill switch: refuse every new order, cancel every open order on every connector, stop."""
-        if self.kill_reason is None:
-            self.kill_reason = reason
-            self.logger.critical("KILL SWITCH: %s", reason)
-        await self._wait_for_kill()
-        await self._shutdown(everything=True)
+        self._engage(reason)
+        shutdown = self._begin_shutdown(everything=True)
+        await asyncio.shield(shutdown)
+        if not self._shutdown_cancels_all:  # a plain stop was already under way: widen it
+            await asyncio.shield(self._tasks.create_task(self._cancel_all(), name="kill"))
 
     def trigger_kill(self, reason: str) -> None:
         """Fire the kill switch from synchronous code (an event callback); `done` is set once it finished."""
+        self._engage(reason)
+        self._begin_shutdown(everything=True)
+
+    def _engage(self, reason: str) -> None:
         if self.kill_reason is None:
             self.kill_reason = reason  # refuse new orders from this instant on
             self.logger.critical("KILL SWITCH: %s", reason)
-            self._kill_task = self._tasks.create_task(self._shutdown(everything=True), name="kill")
 
-    async def _wait_for_kill(self) -> None:
-        task = self._kill_task
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            await asyncio.wait([task])  # its failure, if any, is logged by the task owner
+    def _begin_shutdown(self, *, everything: bool) -> asyncio.Task[None]:
+        if self._shutdown_task is None:
+            self._shutdown_cancels_all = everything
+            self._shutdown_task = self._tasks.create_task(self._shutdown(everything=everything), name="stop")
+        return self._shutdown_task
 
     async def _shutdown(self, *, everything: bool) -> None:
-        if not self._running:
-            if everything:
-                await self._cancel_all()
-            self.done.set()
-            return
-        self._running = False
+        was_running, self._running = self._running, False
         try:
             await (self._cancel_all() if everything else self._cancel_own())
-            await self.on_stop()
+            if was_running:
+                await self.on_stop()
         finally:
             for conn in self.connectors.values():
                 conn.remove_listener(self._fill_book)
