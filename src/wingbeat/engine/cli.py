@@ -190,17 +190,24 @@ def sim(
     admin: Annotated[bool, typer.Option(help="Enable the POST /admin endpoint (loopback only).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of prices and liquidity.")] = 0,
     liquidity: Annotated[bool, typer.Option(help="Run the built-in market makers.")] = True,
+    markets: Annotated[Path | None, typer.Option(help="TOML file of [[market]] tables (name, sz_decimals, "
+                                                 "max_leverage, start_price); default BTC, ETH, SOL.")] = None,
 ) -> None:
     """Run the local Hyperliquid-compatible exchange until Ctrl-C."""
     if chain not in ("testnet", "mainnet"):
         _fail('--chain must be "testnet" or "mainnet"', 2)
     requested = [_parse_fund(item) for item in fund or []]
 
+    from wingbeat.sim.markets import load_markets
     from wingbeat.sim.server import DEFAULT_FUND_AMOUNT, run_local_exchange
 
+    try:
+        loaded = load_markets(markets) if markets is not None else None
+    except (OSError, ValueError) as exc:
+        _fail(f"--markets {markets}: {exc}", 2)
     funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
     _run(run_local_exchange(host, port, funded, "mainnet" if chain == "mainnet" else "testnet", admin, seed,
-                            liquidity=liquidity))
+                            markets=loaded, liquidity=liquidity))
 
 
 def _parse_fund(item: str) -> tuple[str, Decimal | None]:
