@@ -402,7 +402,7 @@ async def test_listener_that_raises_never_breaks_the_connector(conn: FakeExchang
     assert [e.client_order_id for e in events.created] == [first, second.client_order_id]
 
 
-async def test_stale_open_orders_are_checked_and_lost_ones_cancelled(tmp_path: Path) -> None:
+async def test_stale_open_orders_are_checked_and_lost_ones_failed(tmp_path: Path) -> None:
     now = [1000.0]
     connector = FakeExchange(None, stale_order_after=30.0, lost_order_limit=2, clock=lambda: now[0])
     await connector.start()
@@ -424,7 +424,7 @@ async def test_stale_open_orders_are_checked_and_lost_ones_cancelled(tmp_path: P
         await connector.reconcile_now()
         now[0] += 31
         await connector.reconcile_now()
-        assert order.current_state is OrderState.CANCELED
+        assert order.current_state is OrderState.FAILED
         assert order.reason is not None and "lost" in order.reason
     finally:
         await connector.stop()

@@ -62,10 +62,13 @@ _TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.PENDING_SUBMIT_UNKNOWN: frozenset(
         {_S.OPEN, _S.PARTIALLY_FILLED, _S.FILLED, _S.FAILED, _S.CANCELED, _S.EXPIRED, _S.PENDING_CANCEL}
     ),
-    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED}),
-    _S.PARTIALLY_FILLED: frozenset({_S.FILLED, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED}),
+    # FAILED from a confirmed state: the order was lost (the venue no longer knows it).
+    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED, _S.FAILED}),
+    _S.PARTIALLY_FILLED: frozenset({_S.FILLED, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED, _S.FAILED}),
     # OPEN from PENDING_CANCEL: the venue refused the cancel and the order still rests.
-    _S.PENDING_CANCEL: frozenset({_S.OPEN, _S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED}),
+    _S.PENDING_CANCEL: frozenset(
+        {_S.OPEN, _S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED, _S.FAILED}
+    ),
     _S.CANCELED: frozenset(),
     _S.FILLED: frozenset(),
     _S.FAILED: frozenset(),

@@ -56,7 +56,7 @@ class ClientOrderTracker:
     """Owns all orders of one connector; see the module docstring.
 
     ``lost_order_limit``: after this many consecutive "the exchange does not know this order" answers an
-    unconfirmed order becomes FAILED (a confirmed one CANCELED), with a reason saying it was lost.
+    order becomes FAILED, with a reason saying it was lost.
     ``on_state_change(order, previous_state)`` is called after every applied state change.
     """
 
@@ -220,20 +220,18 @@ class ClientOrderTracker:
 
     def process_order_not_found(self, client_order_id: str) -> None:
         """The exchange said it does not know this order; after ``lost_order_limit`` consecutive answers
-        like this the order is given up as lost (FAILED if it was never confirmed, else CANCELED)."""
+        like this the order is given up as lost: FAILED, with a reason saying so."""
         order = self._active.get(client_order_id)
         if order is None or order.current_state is _PENDING_CREATE:
             return  # PENDING_CREATE: our request is on its way right now, so its absence proves nothing
         order.not_found_count += 1
         if order.not_found_count < self._lost_order_limit:
             return
-        confirmed = order.current_state.is_submitted
         reason = (
             f"lost: the exchange did not know this order after {order.not_found_count} status checks"
         )
         _logger.warning("order %s %s", client_order_id, reason)
-        new_state = OrderState.CANCELED if confirmed else OrderState.FAILED
-        self._transition(order, new_state, self._clock(), reason)
+        self._transition(order, OrderState.FAILED, self._clock(), reason)
 
     def _transition(
         self,
