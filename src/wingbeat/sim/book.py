@@ -10,11 +10,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .types import TriggerSpec
 
-__all__ = ["Book", "Order"]
+__all__ = ["Book", "Order", "OrderRecord"]
 
 
 class Order:
@@ -31,8 +31,6 @@ class Order:
         "oid",
         "orig_sz",
         "reduce_only",
-        "status",
-        "status_ts",
         "sz",
         "texts",
         "tif",
@@ -72,8 +70,6 @@ class Order:
         self.trigger = trigger
         self.triggered = False
         self.cloid = cloid
-        self.status = "open"  # final status once finished ("filled", "canceled", ...)
-        self.status_ts = timestamp
         self.texts: tuple[str, str] | None = None  # rendered (limitPx, origSz), set on first use
         # initial margin reserved per unit of remaining size while resting (0: none reserved)
         self.margin_per_sz = Decimal(0)
@@ -83,6 +79,72 @@ class Order:
     def __repr__(self) -> str:
         side = "B" if self.is_buy else "A"
         return f"Order(oid={self.oid}, {self.coin} {side} {self.sz}@{self.limit_px})"
+
+
+class OrderRecord(NamedTuple):
+    """A finished order as kept for ``orderStatus``/``historicalOrders``: a tuple of atoms (the
+    trigger flattened), so the garbage collector stops tracking the many the history holds."""
+
+    oid: int
+    user: str
+    asset: int
+    coin: str
+    is_buy: bool
+    limit_px: Decimal
+    sz: Decimal
+    orig_sz: Decimal
+    timestamp: int
+    reduce_only: bool
+    tif: Literal["Gtc", "Ioc", "Alo"] | None
+    cloid: str | None
+    triggered: bool
+    trigger_is_market: bool | None
+    trigger_px: Decimal | None
+    trigger_tpsl: Literal["tp", "sl"] | None
+    status: str
+    status_ts: int
+
+    @classmethod
+    def of(cls, order: Order, status: str, now: int) -> OrderRecord:
+        """Snapshot ``order`` with its final ``status``."""
+        trig = order.trigger
+        return cls(
+            order.oid,
+            order.user,
+            order.asset,
+            order.coin,
+            order.is_buy,
+            order.limit_px,
+            order.sz,
+            order.orig_sz,
+            order.timestamp,
+            order.reduce_only,
+            order.tif,
+            order.cloid,
+            order.triggered,
+            trig.is_market if trig is not None else None,
+            trig.trigger_px if trig is not None else None,
+            trig.tpsl if trig is not None else None,
+            status,
+            now,
+        )
+
+    @property
+    def trigger(self) -> TriggerSpec | None:
+        """The trigger part, rebuilt."""
+        if self.trigger_px is None or self.trigger_is_market is None or self.trigger_tpsl is None:
+            return None
+        return TriggerSpec(self.trigger_is_market, self.trigger_px, self.trigger_tpsl)
+
+    @property
+    def children(self) -> tuple[Order, ...]:
+        """A finished order has no waiting TP/SL children."""
+        return ()
+
+    @property
+    def texts(self) -> tuple[str, str] | None:
+        """Rendered texts are not kept for finished orders."""
+        return None
 
 
 Level = dict[int, Order]

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import account_actions, risk
 from .accounts import Account, Fill, fill_direction
-from .book import Order
+from .book import Order, OrderRecord
 from .event_queue import EventQueue
 from .market_state import MarketState
 from .markets import DEFAULT_MARKETS, MarketConfig, fmt, venue_context
@@ -80,7 +80,7 @@ class ExchangeEngine:
         self.accounts: dict[str, Account] = {}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
-        self.history: dict[int, Order] = {}  # finished orders, oldest first (status on the order)
+        self.history: dict[int, OrderRecord] = {}  # finished orders, oldest first
         self.fees_collected = ZERO
         # ids start at seed-dependent bases so two runs with different seeds do not share ids
         self._next_oid = 1_000_000 + (seed % 1000) * 1_000_000_000
@@ -471,9 +471,8 @@ class ExchangeEngine:
     def _record(self, order: Order, status: str, now: int) -> None:
         """Keep ``order`` with its final status for orderStatus; evict the oldest beyond the limit
         (with its cloid: it becomes unknown, and the cloid reusable)."""
-        order.status, order.status_ts = status, now
         history = self.history
-        history[order.oid] = order
+        history[order.oid] = OrderRecord.of(order, status, now)
         if len(history) > HISTORY_LIMIT:
             old = history.pop(next(iter(history)))
             if old.cloid is not None:

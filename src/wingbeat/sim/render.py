@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from .accounts import Fill
-from .book import Order
+from .book import Order, OrderRecord
 from .markets import fmt
 
 __all__ = ["basic_order", "order_update", "px", "render_fill", "render_trade", "side", "usd"]
@@ -20,11 +20,13 @@ def side(is_buy: bool) -> str:
     return "B" if is_buy else "A"
 
 
-def basic_order(order: Order) -> dict[str, Any]:
+def basic_order(order: Order | OrderRecord) -> dict[str, Any]:
     """The ``openOrders`` / ``orderUpdates`` order object (``sz`` is what remains)."""
     texts = order.texts
-    if texts is None:  # both never change: render once per order
-        texts = order.texts = (fmt(order.limit_px), fmt(order.orig_sz))
+    if texts is None:
+        texts = (fmt(order.limit_px), fmt(order.orig_sz))
+        if isinstance(order, Order):  # both never change: render once per live order
+            order.texts = texts
     out: dict[str, Any] = {
         "coin": order.coin,
         "side": "B" if order.is_buy else "A",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .book import Order
+from .book import Order, OrderRecord
 from .markets import fmt
 from .render import px, side, usd
 
@@ -17,7 +17,7 @@ __all__ = ["clearinghouse_state", "frontend_order", "order_status_entry"]
 ZERO = Decimal(0)
 
 
-def _order_type(order: Order) -> str:
+def _order_type(order: Order | OrderRecord) -> str:
     trig = order.trigger
     if trig is None:
         return "Market" if order.tif == "Ioc" else "Limit"
@@ -26,7 +26,7 @@ def _order_type(order: Order) -> str:
     return "Stop Market" if trig.is_market else "Stop Limit"
 
 
-def frontend_order(engine: ExchangeEngine, order: Order) -> dict[str, Any]:
+def frontend_order(engine: ExchangeEngine, order: Order | OrderRecord) -> dict[str, Any]:
     """The ``frontendOpenOrders`` / ``orderStatus`` order object."""
     trig = order.trigger
     if trig is None:
