@@ -102,6 +102,7 @@ async def run_strategy(strategy: Strategy, trading_pair: str, *, duration: float
     finally:
         for w in waiters:
             w.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
         await clock.stop()
         await strategy.stop()
     return summarize(strategy, trading_pair, network=network, duration=time.monotonic() - started,

@@ -324,6 +324,7 @@ class Strategy(EventListener):
         _done, pending = await asyncio.wait(waits, timeout=self.cancel_timeout)
         for fut in pending:
             fut.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if pending:
             self.logger.error("%d order(s) not confirmed cancelled within %.1fs: %s", len(pending),
                               self.cancel_timeout, ", ".join(o.client_order_id for o in active if o.is_open))
