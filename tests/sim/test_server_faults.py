@@ -199,7 +199,7 @@ async def test_ws_post_faults_error_swallow_or_delay_the_answer(
     assert not [f for f in ws.frames if f["channel"] == "post"], "a timed-out post is never answered"
     assert open_orders(local_exchange, trader) == 0
 
-    local_exchange.faults.add("delay", count=1, path="/ws", delay_ms=300)
+    local_exchange.faults.add("delay", count=1, path="/ws", delay_ms=600)
     await ws.send(post(3, "50000"))
     await ws.send({"method": "ping"})
     await ws.expect("pong")
