@@ -175,3 +175,26 @@ def test_embedding_programs_decimal_context_does_not_change_venue_arithmetic() -
         ctx.prec = 4
         ctx.rounding = ROUND_UP
         assert run() == expected
+
+
+def test_agents_sign_for_their_owner_and_an_unnamed_agent_replaces_the_previous_one() -> None:
+    e = engine_with()
+    first, second = "0x" + "1" * 40, "0x" + "2" * 40
+    e.approve_agent(A, first, "")
+    assert e.account_for_signer(first) == A and e.account_for_signer(A) == A
+    e.approve_agent(A, second, "")
+    assert e.account_for_signer(first) is None and e.account_for_signer(second) == A
+    e.approve_agent(C, second, "bot")  # the key moves to another account
+    assert e.account_for_signer(second) == C and second not in e.accounts[A].agents
+    assert e.account_for_signer("0x" + "9" * 40) is None
+    with pytest.raises(EngineError, match="does not exist"):
+        e.approve_agent("0x" + "9" * 40, first, "")
+
+
+def test_leverage_increase_beyond_margin_is_refused_and_kept() -> None:
+    e = engine_with("1000")
+    e.place_orders(C, [req(False, "60000", "0.5")])
+    e.place_orders(A, [req(True, "60000", "0.5", "Ioc")])  # 30000 notional: 600 margin at 50x
+    with pytest.raises(EngineError, match="Insufficient margin to update leverage"):
+        e.update_leverage(A, 0, True, 20)  # would need 1500
+    assert e.accounts[A].leverage_of(0, 50) == 50

@@ -117,6 +117,9 @@ class ExchangeEngine:
         """Let ``agent`` sign for ``user``; a new unnamed agent replaces the previous unnamed one."""
         acct = self._account(user)
         agent = agent.lower()
+        previous_owner = self._agent_owner.get(agent)
+        if previous_owner is not None and previous_owner != acct.user:
+            del self.accounts[previous_owner].agents[agent]  # an agent key signs for one account
         for old, old_name in list(acct.agents.items()):
             if old_name == name or old == agent:
                 del acct.agents[old]
