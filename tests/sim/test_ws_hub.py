@@ -269,7 +269,7 @@ async def test_connection_the_server_keeps_sending_on_is_not_idle(
         loop = asyncio.get_running_loop()
         started = loop.time()
         price = 40000
-        while loop.time() - started < 1.5:  # three idle periods, the server sending all along
+        while loop.time() - started < 1.5:  # over two idle periods, the server sending all along
             await place(ex, trader, price=str(price))
             await client.expect("orderUpdates")
             price += 1
