@@ -1,0 +1,142 @@
+"""Child process of the crash-recovery test: a journaled Hyperliquid connector trading on a local exchange
+until it is SIGKILLed.
+
+Usage: ``HL_PRIVATE_KEY=... python -m tests.chaos.crash_child URL JOURNAL SEED MOMENT NTH OVER_WS``.
+Prints ``READY`` once started, ``SENT <cid>`` for each order right before its batch is handed to the
+network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` freezes the process
+(synchronously: nothing else runs) at the ``NTH`` occurrence of:
+
+- ``journaled``: the batch is committed to the journal, no byte of it sent yet;
+- ``answered``: the action reached the exchange and its answer arrived, but the connector has not read it;
+- ``none``: never (the parent kills it at a random point instead).
+
+After printing ``FROZEN <moment>`` the child waits for its SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from wingbeat.core.enums import OrderType, TimeInForce, TradeType
+from wingbeat.core.events import EventListener, OrderFilledEvent
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate
+from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+from wingbeat.hyperliquid.signer import Signer
+
+PAIRS = ("BTC-USD", "ETH-USD")
+
+
+def _say(line: str) -> None:
+    os.write(1, (line + "\n").encode())  # unbuffered: what the parent reads is what happened
+
+
+def _freeze(moment: str) -> None:
+    _say(f"FROZEN {moment}")
+    time.sleep(3600)  # blocks the event loop: the process is stopped exactly here until SIGKILL
+
+
+class _FillPrinter(EventListener):
+    def on_order_filled(self, event: OrderFilledEvent) -> None:
+        _say(f"FILL {event.trade_id} {event.client_order_id}")
+
+
+def connector_for(url: str, signer: Signer, journal: str, over_ws: bool) -> HyperliquidPerpetualConnector:
+    """The connector both the child and the parent's restart use (same journal, same settings)."""
+    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=2.0, dead_man_switch=None)
+    return HyperliquidPerpetualConnector(signer, trading_pairs=list(PAIRS), network=url, journal_path=journal,
+                                         config=config, reconcile_interval=0.2, status_retry_delay=0.1)
+
+
+def _hook_journaled(conn: HyperliquidPerpetualConnector, moment: str, nth: int) -> None:
+    place: Callable[[Sequence[InFlightOrder]], Awaitable[Sequence[OrderUpdate]]] = conn._place_orders
+    calls = 0
+
+    async def place_orders(orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+        nonlocal calls
+        calls += 1
+        for order in orders:
+            _say(f"SENT {order.client_order_id}")
+        if moment == "journaled" and calls == nth:
+            _freeze(moment)
+        return await place(orders)
+
+    conn._place_orders = place_orders  # type: ignore[method-assign]
+
+
+def _hook_answered(conn: HyperliquidPerpetualConnector, nth: int) -> None:
+    calls = 0
+
+    def wrap(send: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def sent_and_answered(payload: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            answer = await send(payload, **kwargs)
+            if payload.get("action", {}).get("type") == "order":
+                calls += 1
+                if calls == nth:
+                    _freeze("answered")
+            return answer
+        return sent_and_answered
+
+    assert conn._rest is not None and conn._ws is not None
+    conn._rest.exchange = wrap(conn._rest.exchange)  # type: ignore[method-assign]
+    conn._ws.post_action = wrap(conn._ws.post_action)  # type: ignore[method-assign]
+
+
+async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random) -> None:
+    placed: list[InFlightOrder] = []
+    while True:
+        batch = []
+        for _ in range(rng.randint(1, 4)):
+            pair = rng.choice(PAIRS)
+            book = conn.get_order_book(pair)
+            bid, ask = book.best_bid, book.best_ask
+            if bid is None or ask is None:
+                continue
+            mid = (bid + ask) / 2
+            side = TradeType.BUY if rng.random() < 0.5 else TradeType.SELL
+            size = (Decimal(rng.randint(20, 60)) / mid).quantize(Decimal("0.0001"))
+            if rng.random() < 0.7:  # resting inside or near the makers' spread
+                offset = Decimal(rng.randint(-1, 8)) / 10_000
+                price = mid * (1 - offset) if side is TradeType.BUY else mid * (1 + offset)
+                cid = conn.place_order(side, pair, size, OrderType.LIMIT, price)
+            else:
+                price = mid * (Decimal("1.01") if side is TradeType.BUY else Decimal("0.99"))
+                cid = conn.place_order(side, pair, size, OrderType.LIMIT, price, time_in_force=TimeInForce.IOC)
+            order = conn.get_order(cid)
+            if order is not None:
+                batch.append(order)
+        resting = [o for o in placed if o.current_state is OrderState.OPEN]
+        if resting and rng.random() < 0.3:
+            victim = rng.choice(resting)
+            conn.cancel(victim.trading_pair, victim.client_order_id)
+        placed = [o for o in placed if not o.is_done] + batch
+        waiters = [asyncio.ensure_future(o.wait_until_open()) for o in batch]
+        if waiters:  # pacing: the next step once this one is acknowledged (or after a while)
+            _done, pending = await asyncio.wait(waiters, timeout=2.0)
+            for waiter in pending:
+                waiter.cancel()
+
+
+async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws: bool) -> None:
+    conn = connector_for(url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws)
+    conn.add_listener(_FillPrinter())
+    _hook_journaled(conn, moment, nth)
+    await conn.start()
+    if moment == "answered":
+        _hook_answered(conn, nth)
+    _say("READY")
+    await _trade(conn, random.Random(seed))
+
+
+if __name__ == "__main__":
+    url_arg, journal_arg, seed_arg, moment_arg, nth_arg, over_ws_arg = sys.argv[1:7]
+    asyncio.run(main(url_arg, journal_arg, int(seed_arg), moment_arg, int(nth_arg), over_ws_arg == "1"))
