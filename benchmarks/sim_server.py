@@ -34,7 +34,7 @@ _OK = orjson.dumps({"status": "ok", "response": {"type": "default"}})
 
 
 # --------------------------------------------------------------------------------------------- server side
-async def _bare_app(port_q: Any, stop: Any) -> None:
+async def _bare_app(port_q: Any, stop: Any) -> float:
     from aiohttp import web
 
     async def handler(request: web.Request) -> web.Response:
@@ -47,20 +47,25 @@ async def _bare_app(port_q: Any, stop: Any) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port_q.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    cpu = time.process_time()
+    port_q.put(runner.addresses[0][1])
     await asyncio.to_thread(stop.wait)
+    cpu = time.process_time() - cpu
     await runner.cleanup()
+    return cpu
 
 
-async def _sim_app(port_q: Any, stop: Any, addresses: list[str]) -> None:
+async def _sim_app(port_q: Any, stop: Any, addresses: list[str]) -> float:
     from wingbeat.sim import LocalExchange
     from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
 
     async with LocalExchange(port=0, rate_limits=RELAXED_RATE_LIMITS) as ex:
         for address in addresses:
             await ex.fund(address, Decimal(10_000_000))
+        cpu = time.process_time()
         port_q.put(ex.port)
         await asyncio.to_thread(stop.wait)
+        return time.process_time() - cpu
 
 
 def _serve(mode: str, port_q: Any, stop: Any, result_q: Any, addresses: list[str], profile: bool) -> None:
@@ -70,14 +75,12 @@ def _serve(mode: str, port_q: Any, stop: Any, result_q: Any, addresses: list[str
     if profiler is not None:
         profiler.enable()
     if mode == "bare":
-        asyncio.run(_bare_app(port_q, stop))
+        cpu = asyncio.run(_bare_app(port_q, stop))
     else:
-        asyncio.run(_sim_app(port_q, stop, addresses))
+        cpu = asyncio.run(_sim_app(port_q, stop, addresses))
     if profiler is not None:
         profiler.disable()
-        result_q.put(_summarise(pstats.Stats(profiler)))
-    else:
-        result_q.put(None)
+    result_q.put((cpu, None if profiler is None else _summarise(pstats.Stats(profiler))))
 
 
 def _cumulative(raw: dict[Any, Any], path_end: str, func: str) -> float:
@@ -179,7 +182,8 @@ async def _load(port: int, bodies: list[list[bytes]], seconds: float) -> tuple[i
 
 def _measure(
     mode: str, bodies: list[list[bytes]], addresses: list[str], seconds: float, profile: bool
-) -> tuple[float, int, dict[str, Any] | None]:
+) -> tuple[float, float, int, dict[str, Any] | None]:
+    """(requests/s, server CPU microseconds per request, errors, profile summary)."""
     ctx = mp.get_context("spawn")
     port_q, result_q = ctx.Queue(), ctx.Queue()
     stop = ctx.Event()
@@ -192,9 +196,9 @@ def _measure(
         elapsed = time.perf_counter() - started
     finally:
         stop.set()
-    summary = result_q.get(timeout=60)
+    cpu, summary = result_q.get(timeout=60)
     proc.join(timeout=10)
-    return done / elapsed, errors, summary
+    return done / elapsed, cpu / max(done, 1) * 1e6, errors, summary
 
 
 def _in_process(bodies: list[bytes], address: str) -> float:
@@ -230,21 +234,27 @@ def main() -> None:
     addresses = [address for _, address in keys]
 
     direct_rps = _in_process(bodies[0][:2000], addresses[0])
-    bare_rps, _, _ = _measure("bare", bodies, addresses, args.seconds, profile=False)
-    sim_rps, sim_errors, _ = _measure("sim", bodies, addresses, args.seconds, profile=False)
+    bare_rps, bare_cpu, _, _ = _measure("bare", bodies, addresses, args.seconds, profile=False)
+    sim_rps, sim_cpu, sim_errors, _ = _measure("sim", bodies, addresses, args.seconds, profile=False)
     profile = None
     if not args.no_profile:
-        _, _, profile = _measure("sim", bodies, addresses, min(args.seconds, 3.0), profile=True)
+        _, _, _, profile = _measure("sim", bodies, addresses, min(args.seconds, 3.0), profile=True)
 
     print()
     print(
         f"Local exchange over loopback: {args.clients} concurrent clients, place + cancel-by-cloid, pre-signed"
     )
-    print(f"{'server':<44}{'requests/s':>12}{'vs bare aiohttp':>18}")
-    print(f"{'bare aiohttp (read + orjson + fixed answer)':<44}{bare_rps:>12,.0f}{1.0:>17.2f}x")
-    print(f"{'wingbeat LocalExchange (verify + apply)':<44}{sim_rps:>12,.0f}{sim_rps / bare_rps:>17.2f}x")
+    direct_cpu = 1e6 / direct_rps
+    print(f"{'server':<44}{'requests/s':>12}{'vs bare':>9}{'server CPU us/req':>19}{'vs bare':>9}")
+    rows = [
+        ("bare aiohttp (read + orjson + fixed answer)", bare_rps, bare_cpu),
+        ("wingbeat LocalExchange (verify + apply)", sim_rps, sim_cpu),
+        ("ActionProcessor in-process (no HTTP at all)", direct_rps, direct_cpu),
+    ]
+    for name, rps, cpu in rows:
+        print(f"{name:<44}{rps:>12,.0f}{rps / bare_rps:>8.2f}x{cpu:>19,.0f}{cpu / bare_cpu:>8.2f}x")
     print(
-        f"{'ActionProcessor in-process (no HTTP at all)':<44}{direct_rps:>12,.0f}{direct_rps / bare_rps:>17.2f}x"
+        "(CPU per request is the stable figure on a shared machine: requests/s also depends on what else runs)"
     )
     print(
         f"(client-side signing for the setup ran at {sign_rate:,.0f} signatures/s; errors in sim run: {sim_errors})"
