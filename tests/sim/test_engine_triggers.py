@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pytest
 
 from wingbeat.sim.engine import ExchangeEngine
+from wingbeat.sim.info import handle_info
 from wingbeat.sim.types import (
     EngineError,
     EngineEvent,
@@ -193,3 +194,19 @@ def test_scheduled_cancel_reports_each_order_once_in_one_event() -> None:
     assert sorted(u["status"] for u in updates) == ["canceled", "scheduledCancel", "scheduledCancel"]
     assert len({u["order"]["oid"] for u in updates}) == 3
     assert e.history[parent].status == "scheduledCancel" and not e.live
+
+
+def test_position_tpsl_triggers_wait_for_trigger_and_are_flagged() -> None:
+    e, _, _ = setup()
+    go_long(e)
+    st = e.place_orders(
+        A,
+        [trigger(False, "61000", "0.1", "60500", "tp"), trigger(False, "57000", "0.1", "58000", "sl")],
+        grouping="positionTpsl",
+    )
+    assert st == ["waitingForTrigger", "waitingForTrigger"]
+    orders = handle_info(e, {"type": "frontendOpenOrders", "user": A})
+    assert [o["isPositionTpsl"] for o in orders] == [True, True]
+    e.place_orders(C, [limit(True, "57500", "0.1")])
+    e.set_oracle_price("BTC", D("57900"))
+    assert e.accounts[A].szi(0) == 0

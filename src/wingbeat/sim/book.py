@@ -30,6 +30,7 @@ class Order:
         "margin_per_sz",
         "oid",
         "orig_sz",
+        "position_tpsl",
         "reduce_only",
         "sz",
         "texts",
@@ -69,6 +70,7 @@ class Order:
         self.tif = tif
         self.trigger = trigger
         self.triggered = False
+        self.position_tpsl = False  # a TP/SL of the whole position (positionTpsl grouping)
         self.cloid = cloid
         self.texts: tuple[str, str] | None = None  # rendered (limitPx, origSz), set on first use
         # initial margin reserved per unit of remaining size while resting (0: none reserved)
@@ -98,6 +100,7 @@ class OrderRecord(NamedTuple):
     tif: Literal["Gtc", "Ioc", "Alo"] | None
     cloid: str | None
     triggered: bool
+    position_tpsl: bool
     trigger_is_market: bool | None
     trigger_px: Decimal | None
     trigger_tpsl: Literal["tp", "sl"] | None
@@ -122,6 +125,7 @@ class OrderRecord(NamedTuple):
             order.tif,
             order.cloid,
             order.triggered,
+            order.position_tpsl,
             trig.is_market if trig is not None else None,
             trig.trigger_px if trig is not None else None,
             trig.tpsl if trig is not None else None,

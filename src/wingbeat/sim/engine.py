@@ -225,6 +225,13 @@ class ExchangeEngine:
                 parent = self._parent_from_status(parent_status)
                 for req in orders[1:]:
                     statuses.append(self._place_child(acct, req, parent, parent_status, now))
+            elif grouping == "positionTpsl":
+                for req in orders:
+                    status = self._place_one(acct, req, now)
+                    if req.trigger is not None and "resting" in status:
+                        self.live[status["resting"]["oid"]].position_tpsl = True
+                        status = "waitingForTrigger"
+                    statuses.append(status)
             else:
                 for req in orders:
                     statuses.append(self._place_one(acct, req, now))

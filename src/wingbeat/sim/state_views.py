@@ -46,7 +46,7 @@ def frontend_order(engine: ExchangeEngine, order: Order | OrderRecord) -> dict[s
         "isTrigger": trig is not None,
         "triggerPx": fmt(trig.trigger_px) if trig is not None else "0.0",
         "children": children,
-        "isPositionTpsl": False,
+        "isPositionTpsl": order.position_tpsl,
         "reduceOnly": order.reduce_only,
         "orderType": _order_type(order),
         "origSz": fmt(order.orig_sz),
