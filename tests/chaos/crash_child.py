@@ -87,8 +87,8 @@ def _hook_answered(conn: HyperliquidPerpetualConnector, nth: int) -> None:
         return sent_and_answered
 
     assert conn._rest is not None and conn._ws is not None
-    conn._rest.exchange = wrap(conn._rest.exchange)  # type: ignore[method-assign]
-    conn._ws.post_action = wrap(conn._ws.post_action)  # type: ignore[method-assign]
+    conn._rest.exchange = wrap(conn._rest.exchange)  # type: ignore[method-assign, assignment]
+    conn._ws.post_action = wrap(conn._ws.post_action)  # type: ignore[method-assign, assignment]
 
 
 async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random) -> None:

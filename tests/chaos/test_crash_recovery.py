@@ -97,10 +97,12 @@ def fill_resting_orders(exchange: LocalExchange, user: str, counterparty: str, r
     resting = [o for o in account.open_orders.values() if o.cloid]
     hit = rng.sample(resting, min(len(resting), rng.randint(1, 3)))
     for order in hit:
+        market = engine.market(order.coin)
+        assert market is not None
         # sweep through the makers' better levels down/up to our price: our order is reached
         sweep = order.sz + Decimal(30_000) / order.limit_px
         request = OrderRequest(asset=order.asset, is_buy=not order.is_buy, price=order.limit_px,
-                               size=sweep.quantize(Decimal(10) ** -engine.market(order.coin).cfg.sz_decimals),
+                               size=sweep.quantize(Decimal(10) ** -market.cfg.sz_decimals),
                                reduce_only=False, tif="Ioc")
         engine.place_orders(counterparty, [request])
     return len(hit)
