@@ -50,10 +50,13 @@ def test_events_count_orders_fills_and_latencies() -> None:
 
 def test_account_gauges() -> None:
     m = Metrics()
-    m.set_account(open_orders={"BTC-USD": 2}, positions={"BTC-USD": D("-0.5")},
+    m.set_account(open_orders={("BTC-USD", "OPEN"): 2, ("BTC-USD", "PENDING_CANCEL"): 1}, positions={"BTC-USD": D("-0.5")},
                   pnl={"BTC-USD": (D(3), D(-1), D("0.5"))}, ws_reconnects=4, rate_limit_remaining=1100)
     r = m.registry
-    assert r.get_sample_value("wingbeat_open_orders", {"pair": "BTC-USD"}) == 2
+    assert r.get_sample_value("wingbeat_open_orders", {"pair": "BTC-USD", "state": "OPEN"}) == 2
+    m.set_account(open_orders={("BTC-USD", "OPEN"): 1}, positions={}, pnl={})
+    assert r.get_sample_value("wingbeat_open_orders", {"pair": "BTC-USD", "state": "OPEN"}) == 1
+    assert r.get_sample_value("wingbeat_open_orders", {"pair": "BTC-USD", "state": "PENDING_CANCEL"}) is None
     assert r.get_sample_value("wingbeat_position", {"pair": "BTC-USD"}) == -0.5
     assert r.get_sample_value("wingbeat_pnl", {"pair": "BTC-USD", "kind": "unrealized"}) == -1
     assert r.get_sample_value("wingbeat_ws_reconnects") == 4

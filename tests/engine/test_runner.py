@@ -80,6 +80,6 @@ async def test_connector_counters_are_charted_when_the_connector_exposes_them(lo
         update_metrics(strategy, metrics)
         assert metrics.registry.get_sample_value("wingbeat_ws_reconnects") == 3
         assert metrics.registry.get_sample_value("wingbeat_rate_limit_remaining") == 1100
-        assert metrics.registry.get_sample_value("wingbeat_open_orders", {"pair": PAIR}) == 0
+        assert metrics.registry.get_sample_value("wingbeat_position", {"pair": PAIR}) == 0
     finally:
         await conn.stop()

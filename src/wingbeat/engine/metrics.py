@@ -51,7 +51,8 @@ class Metrics(EventListener):
                                        "acknowledgement", namespace=ns, registry=r, buckets=_LATENCY_BUCKETS)
         self.place_to_fill = Histogram("place_to_fill_seconds", "Time from buy()/sell() to the first fill",
                                        namespace=ns, registry=r, buckets=_LATENCY_BUCKETS)
-        self.open_orders = Gauge("open_orders", "Open orders", ["pair"], namespace=ns, registry=r)
+        self.open_orders = Gauge("open_orders", "Orders not final yet, by pair and current state",
+                                 ["pair", "state"], namespace=ns, registry=r)
         self.ws_reconnects = Gauge("ws_reconnects", "Websocket reconnections since start", namespace=ns,
                                    registry=r)
         self.rate_limit_remaining = Gauge("rate_limit_remaining", "Request weight left in the current window",
@@ -122,12 +123,14 @@ class Metrics(EventListener):
         self._submitted.pop(client_order_id, None)
         self._unfilled.pop(client_order_id, None)
 
-    def set_account(self, *, open_orders: Mapping[str, int], positions: Mapping[str, Decimal],
+    def set_account(self, *, open_orders: Mapping[tuple[str, str], int], positions: Mapping[str, Decimal],
                     pnl: Mapping[str, tuple[Decimal, Decimal, Decimal]], ws_reconnects: int | None = None,
                     rate_limit_remaining: float | None = None) -> None:
-        """Refresh the gauges; ``pnl`` maps pair -> (realised, unrealised, fees)."""
-        for pair, n in open_orders.items():
-            self.open_orders.labels(pair).set(n)
+        """Refresh the gauges; ``open_orders`` maps (pair, state) -> count, ``pnl`` maps pair ->
+        (realised, unrealised, fees)."""
+        self.open_orders.clear()  # a state no order is in any more must not keep its last count
+        for (pair, state), n in open_orders.items():
+            self.open_orders.labels(pair, state).set(n)
         for pair, amount in positions.items():
             self.position.labels(pair).set(float(amount))
         for pair, (realized, unrealized, fees) in pnl.items():

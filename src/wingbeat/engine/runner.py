@@ -111,13 +111,13 @@ async def run_strategy(strategy: Strategy, trading_pair: str, *, duration: float
 
 def update_metrics(strategy: Strategy, metrics: Metrics) -> None:
     """Refresh the account gauges of ``metrics`` from ``strategy`` and its connectors."""
-    open_orders: dict[str, int] = {}
+    open_orders: dict[tuple[str, str], int] = {}
     positions: dict[str, Decimal] = {}
     for conn in strategy.connectors.values():
         for order in conn.open_orders:
-            open_orders[order.trading_pair] = open_orders.get(order.trading_pair, 0) + 1
+            key = (order.trading_pair, order.current_state.name)
+            open_orders[key] = open_orders.get(key, 0) + 1
         for pair in conn.trading_pairs:
-            open_orders.setdefault(pair, 0)
             positions[pair] = strategy.position(pair)
     pnl = {pair: (p.realized, p.unrealized(strategy.mid_price(pair)), p.fees)
            for pair, p in strategy.pnl.pairs.items()}
