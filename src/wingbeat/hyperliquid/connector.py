@@ -315,12 +315,6 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         if active:
             self._tasks.create_task(self._check_orders(active), name="reconnect-order-check")
 
-    async def _restore_from_journal(self) -> None:
-        await super()._restore_from_journal()
-        # fills made while we were down: the stream's snapshot came before these orders were known
-        if self._sync is not None and self._order_tracker.all_fillable_orders:
-            await self._sync.catch_up_orders(list(self._order_tracker.all_fillable_orders.values()))
-
     # ------------------------------------------------------------------------------- orders
     def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:
         super()._on_state_change(order, previous)
@@ -386,47 +380,64 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     async def _request_order_statuses(
         self, orders: Sequence[InFlightOrder]
     ) -> Sequence[OrderUpdate | BaseException | None]:
-        """Many orders at once (e.g. after a reconnect): ONE ``frontendOpenOrders`` (weight 20) confirms
-        every order still resting; only the others cost an ``orderStatus`` each (weight 2)."""
-        if len(orders) <= _SINGLE_STATUS_LIMIT:
-            return await super()._request_order_statuses(orders)
-        resting = {o.cloid: o for o in await self._rest_client().frontend_open_orders(self._user) if o.cloid}
-        now = self._clock()
-        answers: list[OrderUpdate | BaseException | None] = []
-        others: list[int] = []
-        for i, order in enumerate(orders):
-            venue = resting.get(order.client_order_id)
-            filled = (venue.orig_sz or order.amount) - venue.sz if venue is not None else None
-            if venue is None or filled is None or filled > order.executed_amount_base:
-                others.append(i)  # gone, or fills we have not seen: the full status path (with catch-up)
-                answers.append(None)
+        """The venue's view of several orders, as cheaply as its weights allow.
+
+        Above a handful of orders, ONE ``frontendOpenOrders`` (weight 20) confirms every order still
+        resting with no fills we missed; the others cost an ``orderStatus`` (weight 2) each. Orders the
+        venue filled further than we counted get their fills first, in ONE ``userFillsByTime`` for all of
+        them, so that a FILLED state never arrives without its fills (if that fetch fails, their checks
+        fail too and are retried later)."""
+        answers: list[OrderUpdate | BaseException | None] = [None] * len(orders)
+        singles = list(range(len(orders)))
+        if len(orders) > _SINGLE_STATUS_LIMIT:
+            resting = {o.cloid: o for o in await self._rest_client().frontend_open_orders(self._user) if o.cloid}
+            now, singles = self._clock(), []
+            for i, order in enumerate(orders):
+                venue = resting.get(order.client_order_id)
+                if venue is None or (venue.orig_sz or order.amount) - venue.sz > order.executed_amount_base:
+                    singles.append(i)  # gone from the book, or fills we have not seen: the full path
+                    continue
+                answers[i] = OrderUpdate(
+                    client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=now,
+                    new_state=OrderState.PARTIALLY_FILLED if order.executed_amount_base else OrderState.OPEN,
+                    exchange_order_id=str(venue.oid))
+        results = await asyncio.gather(*(self._order_status(orders[i]) for i in singles), return_exceptions=True)
+        behind: list[int] = []
+        for i, result in zip(singles, results, strict=True):
+            if isinstance(result, BaseException):
+                answers[i] = result
                 continue
-            answers.append(OrderUpdate(
-                client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=now,
-                new_state=OrderState.OPEN if not order.executed_amount_base else OrderState.PARTIALLY_FILLED,
-                exchange_order_id=str(venue.oid)))
-        if others:
-            singles = await super()._request_order_statuses([orders[i] for i in others])
-            for i, answer in zip(others, singles, strict=True):
-                answers[i] = answer
+            answers[i], venue_filled = result
+            if venue_filled > orders[i].executed_amount_base:
+                behind.append(i)
+        if behind and self._sync is not None:
+            try:
+                await self._sync.catch_up_orders([orders[i] for i in behind])
+            except Exception as exc:
+                for i in behind:
+                    answers[i] = exc
         return answers
 
     async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
+        [answer] = await self._request_order_statuses([order])
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    async def _order_status(self, order: InFlightOrder) -> tuple[OrderUpdate | None, Decimal]:
+        """``orderStatus`` by cloid: the update it implies (None: unknown order) and how much the venue filled."""
         entry = await self._rest_client().order_status(self._user, order.client_order_id)
         if entry is None:
-            return None
+            return None, Decimal(0)
         update = order_update_from_status(entry)
         if update is None:
             raise MalformedMessageError(f"orderStatus of {order.client_order_id}: unknown status {entry.status!r}")
         filled = (entry.order.orig_sz or order.amount) - entry.order.sz
-        if filled > order.executed_amount_base and self._sync is not None:
-            # the venue filled more than we counted: fetch those fills before the state moves on
-            await self._sync.catch_up_orders([order])
         return adapt_venue_update(order, OrderUpdate(
             client_order_id=order.client_order_id, trading_pair=order.trading_pair,
             update_timestamp=max(update.update_timestamp, self._clock()), new_state=update.new_state,
             exchange_order_id=update.exchange_order_id, reason=update.reason,
-        ))
+        )), filled
 
     # ------------------------------------------------------------------------------- dead man's switch
     async def _arm_dead_man_switch(self, window: float) -> bool:
