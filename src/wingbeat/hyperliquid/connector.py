@@ -8,7 +8,10 @@ The core base owns order entry, batching, journaling and reconciliation; this cl
   the book price moved by ``market_slippage``; CLOSE = reduce-only; trigger orders via
   :meth:`place_trigger_order`;
 - every batch the base flushes in one loop tick is ONE signed action (see ``order_placement``);
-- client order ids are cloids, so every order can be found by cloid after any failure;
+- client order ids are cloids, so every order can be found by cloid after any failure: status checks
+  (lost answers, stale orders, reconnects, restart from the journal) ask ``orderStatus`` by cloid, or one
+  ``frontendOpenOrders`` for many orders, and fetch the fills the venue made that we have not counted
+  before the new state is applied;
 - a ``scheduleCancel`` dead man's switch kept armed while running (``dead_man_switch``).
 
 Example::

@@ -4,8 +4,9 @@
 tracker (which counts each fill once by trade id); funding and liquidations are published as events.
 Whatever the stream may have missed is fetched over REST:
 
-- after every user-stream reconnect (and after a restart), ``userFillsByTime`` from just before the last
-  fill seen, so no fill is missed and none is counted twice;
+- after every user-stream reconnect, ``userFillsByTime`` from just before the last fill seen (and, for
+  orders a status check finds filled further than we counted, from their creation), so no fill is
+  missed and none is counted twice;
 - positions and balances from ``clearinghouseState`` on a timer, after fills (debounced) and after
   reconnects and liquidations.
 """
