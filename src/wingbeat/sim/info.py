@@ -13,6 +13,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from wingbeat.core.errors import WingbeatError
+
 from .accounts import Account, Fill, fill_direction
 from .book import Order
 from .engine import ExchangeEngine
@@ -62,7 +64,7 @@ _INTERVALS_MS = {
 }
 
 
-class InfoError(Exception):
+class InfoError(WingbeatError):
     """A request the info endpoint refuses: ``status`` and ``text`` are the HTTP answer."""
 
     def __init__(self, status: int, text: str) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from wingbeat.core.errors import WingbeatError
+
 __all__ = [
     "AssetCtxChanged",
     "BookChanged",
@@ -49,7 +51,7 @@ class OrderRequest:
     cloid: str | None = None  # "0x" + 32 hex, lowercase
 
 
-class EngineError(Exception):
+class EngineError(WingbeatError):
     """An action the venue refuses as a whole; ``message`` is the exchange's own error text."""
 
     def __init__(self, message: str) -> None:
