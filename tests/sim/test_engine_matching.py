@@ -246,3 +246,12 @@ def test_order_history_is_bounded_and_evicted_cloids_are_forgotten(monkeypatch: 
     assert list(e.history) == oids[2:]
     assert set(e.accounts[A].cloids) == set(cloids[2:])
     assert "resting" in e.place_orders(A, [gtc(True, "59000", "0.1", cloid=cloids[0])])[0]
+
+
+def test_cloids_are_matched_case_insensitively() -> None:
+    e, _ = make_engine()
+    upper = "0x" + "AB" * 16
+    st = e.place_orders(A, [gtc(True, "59000", "0.1", cloid=upper)])
+    assert st[0]["resting"]["cloid"] == upper.lower()
+    assert "error" in e.place_orders(A, [gtc(True, "59000", "0.1", cloid=upper.lower())])[0]
+    assert e.cancel_by_cloid(A, [(0, upper)]) == ["success"]

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -285,6 +286,8 @@ class ExchangeEngine:
         )
 
     def _place_one(self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False) -> Any:
+        if req.cloid is not None and req.cloid != req.cloid.lower():
+            req = replace(req, cloid=req.cloid.lower())  # cloids are compared lowercase
         if not 0 <= req.asset < len(self.markets):
             return {"error": f"Invalid asset. asset={req.asset}"}
         m = self.markets[req.asset]
@@ -528,7 +531,10 @@ class ExchangeEngine:
         now = self._begin()
         out: list[Any] = []
         try:
-            for ref, req in modifies:
+            for ref, original in modifies:
+                req = original
+                if req.cloid is not None and req.cloid != req.cloid.lower():
+                    req = replace(req, cloid=req.cloid.lower())
                 oid = acct.cloids.get(ref.lower(), -1) if isinstance(ref, str) else ref
                 order = acct.open_orders.get(oid)
                 if order is None or order.asset != req.asset:
