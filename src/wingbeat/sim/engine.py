@@ -531,8 +531,7 @@ class ExchangeEngine:
         now = self._begin()
         out: list[Any] = []
         try:
-            for ref, original in modifies:
-                req = original
+            for ref, req in modifies:
                 if req.cloid is not None and req.cloid != req.cloid.lower():
                     req = replace(req, cloid=req.cloid.lower())
                 oid = acct.cloids.get(ref.lower(), -1) if isinstance(ref, str) else ref
