@@ -21,7 +21,8 @@ async def harness(local_exchange: LocalExchange) -> LocalExchangeHarness:
 @pytest.fixture
 def make_connector(harness: LocalExchangeHarness) -> Any:
     def make(*, journal_path: Path | None = None, **options: Any) -> HyperliquidPerpetualConnector:
-        config = options.pop("config", HyperliquidConfig())
+        # a short order validity: tests that lose an answer decide "never arrived" after ~2 s, not ~11 s
+        config = options.pop("config", HyperliquidConfig(order_validity=1.0))
         return HyperliquidPerpetualConnector(
             harness.signer, trading_pairs=[harness.trading_pair], network=harness.exchange.base_url,
             journal_path=str(journal_path) if journal_path else None, config=config,

@@ -72,7 +72,8 @@ async def _settle(conn: HyperliquidPerpetualConnector, harness: LocalExchangeHar
 async def test_no_order_is_lost_or_double_counted_under_injected_faults(
         make_connector: Any, harness: LocalExchangeHarness, over_ws: bool) -> None:
     ex, rng = harness.exchange, random.Random(7)
-    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=1.0, dead_man_switch=None)
+    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=1.0, order_validity=1.0,
+                               dead_man_switch=None)
     s = await Session.open(lambda **kw: make_connector(config=config, reconcile_interval=0.1,
                                                        stale_order_after=1.0, **kw))
     conn = s.connector

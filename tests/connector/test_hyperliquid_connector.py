@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from tests.conformance.recorder import EventRecorder, assert_legal_order_events
 from tests.conformance.suite import Session, wait_book
 from tests.connector.harness import LocalExchangeHarness
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
-from wingbeat.core.errors import InvalidOrderError
+from wingbeat.core.errors import ExchangeRejection, InvalidOrderError
 from wingbeat.core.events import (
     OrderCancelledEvent,
     OrderCompletedEvent,
@@ -77,7 +78,8 @@ async def test_client_order_ids_are_the_cloids_the_exchange_reports(
 async def test_lost_placement_answer_is_reconciled_by_cloid_and_never_resent(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
     harness.exchange.faults.add(FaultKind.LOSE_ANSWER, count=1, action="order")
-    config = HyperliquidConfig(actions_over_websocket=False, request_timeout=2.0, dead_man_switch=None)
+    config = HyperliquidConfig(actions_over_websocket=False, request_timeout=2.0, order_validity=1.0,
+                               dead_man_switch=None)
     s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
     try:
         cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
@@ -93,7 +95,7 @@ async def test_lost_placement_answer_is_reconciled_by_cloid_and_never_resent(
 async def test_order_lost_over_the_websocket_post_is_reconciled_too(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
     harness.exchange.faults.add(FaultKind.LOSE_ANSWER, count=1, action="order", path="/ws")
-    config = HyperliquidConfig(request_timeout=2.0, dead_man_switch=None)
+    config = HyperliquidConfig(request_timeout=2.0, order_validity=1.0, dead_man_switch=None)
     s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
     try:
         cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
@@ -182,10 +184,10 @@ async def test_actions_go_over_rest_when_the_websocket_is_down(harness: LocalExc
     ex = harness.exchange
     async with HyperliquidRestClient(ex.base_url) as rest:
         ws = HyperliquidWebSocket(ex.ws_url)  # never started: down
-        sender = ActionSender(harness.signer, rest, is_mainnet=False, ws=ws)
+        sender = ActionSender(harness.signer, rest, nonces=harness.signer.next_nonce, is_mainnet=False, ws=ws)
         spec = OrderSpec(asset=0, is_buy=True, price=_bid(harness), size=harness.order_size,
                          order_type=LimitType("Gtc"), cloid=Cloid.new())
-        reply = await sender.send(order_action([spec]), harness.signer.next_nonce())
+        reply = await sender.send(order_action([spec]), valid_for=5.0)
     assert reply.ok and sender.sent_over_ws == 0 and sender.requests_sent == 1
     assert await harness.open_order_count() == 1
 
@@ -350,3 +352,36 @@ async def test_stop_leaves_no_task_running(make_connector: Any, harness: LocalEx
     leftover = [(t.get_name(), t.get_coro()) for t in asyncio.all_tasks() - before
                 if not t.done() and "RequestHandler" not in getattr(t.get_coro(), "__qualname__", "")]
     assert not leftover
+
+
+async def test_order_actions_carry_a_deadline_the_exchange_enforces(harness: LocalExchangeHarness) -> None:
+    ex = harness.exchange
+    async with HyperliquidRestClient(ex.base_url) as rest:
+        sender = ActionSender(harness.signer, rest, nonces=harness.signer.next_nonce, is_mainnet=False)
+
+        def action() -> dict[str, Any]:
+            return order_action([OrderSpec(asset=0, is_buy=True, price=_bid(harness), size=harness.order_size,
+                                           cloid=Cloid.new())])
+
+        with pytest.raises(ExchangeRejection, match="expired"):  # arrived after its deadline: refused, definite
+            await sender.send(action(), valid_for=-1.0)
+        assert await harness.open_order_count() == 0
+        reply = await sender.send(action(), valid_for=5.0)
+    assert reply.ok and await harness.open_order_count() == 1
+
+
+async def test_an_unanswered_order_is_not_given_up_before_its_deadline_has_passed(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    harness.exchange.faults.add(FaultKind.HTTP_5XX, count=1, path="/exchange", action="order")  # never applied
+    config = HyperliquidConfig(actions_over_websocket=False, order_validity=1.0, dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
+    try:
+        sent_at = time.time()
+        cid = s.connector.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        [failed] = await s.recorder.wait_event(OrderFailedEvent, cid, timeout=10)
+        # until its expiresAfter (+1 s of clock slack) the request could still have landed
+        assert failed.timestamp >= sent_at + config.order_validity + 1.0
+        assert "lost" in failed.reason
+        assert await harness.open_order_count() == 0
+    finally:
+        await s.close()

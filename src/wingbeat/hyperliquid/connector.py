@@ -83,6 +83,9 @@ __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 _logger = logging.getLogger("wingbeat.hyperliquid.connector")
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: Our clock and the exchange's may differ by this much when judging an action's expiresAfter, seconds.
+_CLOCK_SLACK = 1.0
+_UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN})
 #: Above this many orders a status check starts with one frontendOpenOrders instead of one orderStatus each.
 _SINGLE_STATUS_LIMIT = 5
 
@@ -101,6 +104,10 @@ class HyperliquidConfig:
     """Seconds between ``clearinghouseState`` refreshes of positions and balances."""
     request_timeout: float = 10.0
     """Deadline of one REST request or websocket post, seconds."""
+    order_validity: float = 10.0
+    """Seconds an order action stays valid (its ``expiresAfter``): arriving later, the exchange refuses it.
+    An order whose request got no answer is declared lost only once this has passed (plus 1 s of clock
+    slack), so a late request can never bring back an order we called FAILED."""
     vault_address: str | None = None
     """Trade for this vault / subaccount (the signer is its leader or master)."""
     ready_timeout: float = 15.0
@@ -111,7 +118,7 @@ class HyperliquidConfig:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
         if self.dead_man_switch is not None and self.dead_man_switch < 5:
             raise ValueError(f"dead_man_switch must be >= 5 s (the exchange's minimum), got {self.dead_man_switch}")
-        for name in ("account_refresh_interval", "request_timeout", "ready_timeout"):
+        for name in ("account_refresh_interval", "request_timeout", "ready_timeout", "order_validity"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
@@ -243,8 +250,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout)
         self._ws = HyperliquidWebSocket(self._ws_url, post_timeout=config.request_timeout,
                                         name=f"hyperliquid.ws.{self._user[:10]}")
-        self._sender = ActionSender(self._signer, self._rest, is_mainnet=self._is_mainnet,
-                                    vault_address=config.vault_address,
+        self._sender = ActionSender(self._signer, self._rest, nonces=self._signer.next_nonce,
+                                    is_mainnet=self._is_mainnet, vault_address=config.vault_address,
                                     ws=self._ws if config.actions_over_websocket else None)
         self._sync = AccountSync(self._rest, self._user, self._order_tracker, self._publisher, self._tasks,
                                  self._on_account_state, on_reconnected=self._on_user_stream_reconnected,
@@ -314,7 +321,9 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
 
     def _on_user_stream_reconnected(self) -> None:
         # order news may have been missed too: ask the venue about every active order
-        active = list(self._order_tracker.active_orders.values())
+        # (not those still being sent: their answer is on its way)
+        active = [o for o in self._order_tracker.active_orders.values()
+                  if o.current_state is not OrderState.PENDING_CREATE]
         if active:
             self._tasks.create_task(self._check_orders(active), name="reconnect-order-check")
 
@@ -344,12 +353,12 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
             raise InvalidOrderError(f"no book or mark price for {trading_pair}")
         return self._slipped(reference, trade_type)
 
-    async def _send(self, action: dict[str, Any], batch_length: int = 1) -> Any:
+    async def _send(self, action: dict[str, Any], batch_length: int = 1, valid_for: float | None = None) -> Any:
         if self._sender is None:
             raise NotReadyError("connector is not started")
         self._actions_sent += 1
         try:
-            return await self._sender.send(action, self._signer.next_nonce(), batch_length=batch_length)
+            return await self._sender.send(action, batch_length=batch_length, valid_for=valid_for)
         except (RateLimitedError, AuthenticationError) as exc:
             # refused before anything was done: as definite as a rejection, so no reconciliation round
             raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc
@@ -371,7 +380,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
             specs.append(spec)
         sent: dict[str, OrderUpdate] = {}
         if specs:
-            reply = await self._send(order_action(specs), len(specs))
+            reply = await self._send(order_action(specs), len(specs), self._config.order_validity)
             sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
         return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
 
@@ -404,9 +413,19 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                     client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=now,
                     new_state=OrderState.PARTIALLY_FILLED if order.executed_amount_base else OrderState.OPEN,
                     exchange_order_id=str(venue.oid))
-        results = await asyncio.gather(*(self._order_status(orders[i]) for i in singles), return_exceptions=True)
+        results = dict(zip(singles, await self._order_statuses(orders, singles), strict=True))
+        # "unknown" proves nothing about an unanswered order whose request may still arrive: wait until its
+        # expiresAfter has passed (at most order_validity + slack), then ask once more
+        undecided = [i for i, r in results.items()
+                     if isinstance(r, tuple) and r[0] is None and orders[i].current_state in _UNCONFIRMED]
+        if undecided:
+            wait = max(orders[i].last_update_timestamp for i in undecided) + self._undecided_for() - self._clock()
+            if wait > 0:
+                _logger.info("%d unanswered order(s) unknown to the exchange; deciding in %.1fs", len(undecided), wait)
+                await asyncio.sleep(wait)
+                results.update(zip(undecided, await self._order_statuses(orders, undecided), strict=True))
         behind: list[int] = []
-        for i, result in zip(singles, results, strict=True):
+        for i, result in results.items():
             if isinstance(result, BaseException):
                 answers[i] = result
                 continue
@@ -420,6 +439,15 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                 for i in behind:
                     answers[i] = exc
         return answers
+
+    def _undecided_for(self) -> float:
+        """How long after an order became unanswered its request may still be applied (expiresAfter + slack)."""
+        return self._config.order_validity + _CLOCK_SLACK
+
+    async def _order_statuses(
+        self, orders: Sequence[InFlightOrder], indices: Sequence[int]
+    ) -> list[tuple[OrderUpdate | None, Decimal] | BaseException]:
+        return await asyncio.gather(*(self._order_status(orders[i]) for i in indices), return_exceptions=True)
 
     async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
         [answer] = await self._request_order_statuses([order])

@@ -13,7 +13,8 @@ batch PENDING_SUBMIT_UNKNOWN and reconciliation asks ``orderStatus`` by cloid. A
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
@@ -141,47 +142,55 @@ def cancel_results(count: int, reply: ExchangeReply) -> list[bool | str]:
 class ActionSender:
     """Signs L1 actions and sends them: over the websocket ``post`` when one is given and up, else REST.
 
-    One call = one nonce, one signature, one request, one rate-limit charge of ``1 + batch // 40``. A
-    ``{"status":"err"}`` reply raises :class:`ExchangeRejection` (definite); transport faults propagate as
-    the core's ``TransportError`` / ``RequestTimeout`` (unknown outcome). Nothing is ever retried here.
+    One call = one rate-limit charge of ``1 + batch // 40``, then one nonce (from ``nonces``), one signature
+    and one request: the budget is spent before signing, so a wait for it never ages the nonce or the
+    deadline. ``valid_for`` sets ``expiresAfter``: the exchange refuses the action if it arrives later, so
+    an action that got no answer is known to be absent once that moment has passed. A ``{"status":"err"}``
+    reply raises :class:`ExchangeRejection` (definite); transport faults propagate as the core's
+    ``TransportError`` / ``RequestTimeout`` (unknown outcome). Nothing is ever retried here.
     """
 
-    __slots__ = ("_is_mainnet", "_rest", "_signer", "_vault_address", "_ws", "requests_sent", "sent_over_ws")
+    __slots__ = ("_clock", "_is_mainnet", "_nonces", "_rest", "_signer", "_vault_address", "_ws", "requests_sent",
+                 "sent_over_ws")
 
-    def __init__(self, signer: SupportsSignDigest, rest: HyperliquidRestClient, *, is_mainnet: bool,
-                 vault_address: str | None = None, ws: HyperliquidWebSocket | None = None) -> None:
+    def __init__(self, signer: SupportsSignDigest, rest: HyperliquidRestClient, *, nonces: Callable[[], int],
+                 is_mainnet: bool, vault_address: str | None = None, ws: HyperliquidWebSocket | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._signer = signer
         self._rest = rest
+        self._nonces = nonces
         self._is_mainnet = is_mainnet
         self._vault_address = vault_address.lower() if vault_address else None
         self._ws = ws
+        self._clock = clock
         self.requests_sent = 0
         """Actions sent so far (each a single request), for metrics and batching tests."""
         self.sent_over_ws = 0
         """How many of them went over the websocket ``post`` method."""
 
-    def envelope(self, action: Mapping[str, Any], nonce: int) -> dict[str, Any]:
+    def envelope(self, action: Mapping[str, Any], nonce: int, expires_after: int | None = None) -> dict[str, Any]:
         """The signed ``/exchange`` body of ``action`` (always with ``vaultAddress`` and ``expiresAfter``)."""
-        signature = sign_l1_action(self._signer, action, self._vault_address, nonce, None, self._is_mainnet)
+        signature = sign_l1_action(self._signer, action, self._vault_address, nonce, expires_after,
+                                   self._is_mainnet)
         return {"action": action, "nonce": nonce, "signature": signature,
-                "vaultAddress": self._vault_address, "expiresAfter": None}
+                "vaultAddress": self._vault_address, "expiresAfter": expires_after}
 
-    async def send(self, action: Mapping[str, Any], nonce: int, *, batch_length: int = 1) -> ExchangeReply:
+    async def send(self, action: Mapping[str, Any], *, batch_length: int = 1,
+                   valid_for: float | None = None) -> ExchangeReply:
         """Sign and send ``action``; return the decoded reply (``ok`` True) or raise."""
-        payload = self.envelope(action, nonce)
+        # the IP budget is shared by REST and websocket posts: spend it first, then sign
+        await self._rest.limiter.acquire(action_weight(batch_length))
+        expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
+        payload = self.envelope(action, self._nonces(), expires_after)
         self.requests_sent += 1
         ws = self._ws
         # only a socket that is down BEFORE sending may fall back to REST: once the frame has left, a
         # failure is an unknown outcome and resending could place the orders twice
-        raw: Any = None
         if ws is not None and ws.connected:
-            # a post spends the same per-IP budget as REST: charge the shared limiter first
-            await self._rest.limiter.acquire(action_weight(batch_length))
-            if ws.connected:  # still up after a possible wait for budget
-                self.sent_over_ws += 1
-                raw = await ws.post_action(payload)
-        if raw is None:
-            raw = await self._rest.exchange(payload, weight=action_weight(batch_length))
+            self.sent_over_ws += 1
+            raw = await ws.post_action(payload)
+        else:
+            raw = await self._rest.exchange(payload, weight=0)  # already charged above
         try:
             reply = parse_exchange_reply(raw)
         except MalformedMessageError as exc:
@@ -191,4 +200,3 @@ class ActionSender:
             text = reply.error or "refused"
             raise ExchangeRejection(text, code=classify_exchange_error(text))
         return reply
-
