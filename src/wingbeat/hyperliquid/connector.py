@@ -104,10 +104,11 @@ class HyperliquidConfig:
     """Seconds between ``clearinghouseState`` refreshes of positions and balances."""
     request_timeout: float = 10.0
     """Deadline of one REST request or websocket post, seconds."""
-    order_validity: float = 10.0
-    """Seconds an order action stays valid (its ``expiresAfter``): arriving later, the exchange refuses it.
-    An order whose request got no answer is declared lost only once this has passed (plus 1 s of clock
-    slack), so a late request can never bring back an order we called FAILED."""
+    order_validity: float | None = None
+    """Seconds an order action stays valid (its ``expiresAfter``; None: ``request_timeout``, the time we
+    wait for its answer): arriving later, the exchange refuses it. An order whose request got no answer is
+    declared lost only once this has passed (plus 1 s of clock slack), so a late request can never bring
+    back an order we called FAILED."""
     vault_address: str | None = None
     """Trade for this vault / subaccount (the signer is its leader or master)."""
     ready_timeout: float = 15.0
@@ -119,8 +120,9 @@ class HyperliquidConfig:
         if self.dead_man_switch is not None and self.dead_man_switch < 5:
             raise ValueError(f"dead_man_switch must be >= 5 s (the exchange's minimum), got {self.dead_man_switch}")
         for name in ("account_refresh_interval", "request_timeout", "ready_timeout", "order_validity"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
         if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
             raise ValueError(f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}")
 
@@ -380,7 +382,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
             specs.append(spec)
         sent: dict[str, OrderUpdate] = {}
         if specs:
-            reply = await self._send(order_action(specs), len(specs), self._config.order_validity)
+            reply = await self._send(order_action(specs), len(specs), self._order_validity)
             sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
         return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
 
@@ -440,9 +442,14 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                     answers[i] = exc
         return answers
 
+    @property
+    def _order_validity(self) -> float:
+        validity = self._config.order_validity
+        return self._config.request_timeout if validity is None else validity
+
     def _undecided_for(self) -> float:
         """How long after an order became unanswered its request may still be applied (expiresAfter + slack)."""
-        return self._config.order_validity + _CLOCK_SLACK
+        return self._order_validity + _CLOCK_SLACK
 
     async def _order_statuses(
         self, orders: Sequence[InFlightOrder], indices: Sequence[int]
