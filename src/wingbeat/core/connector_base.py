@@ -264,6 +264,10 @@ class ConnectorBase(ABC):
         limit = _as_decimal(price)
         if not self._accepting:
             reason = "connector is stopped" if self._stopped else "connector is not started"
+        elif not isinstance(trade_type, TradeType):
+            reason = f"trade_type must be a TradeType, got {trade_type!r}"
+        elif not isinstance(trading_pair, str):
+            reason = f"trading_pair must be a str, got {type(trading_pair).__name__}"
         elif not isinstance(order_type, OrderType):
             reason = f"order_type must be an OrderType, got {order_type!r}"
         elif time_in_force is not None and not isinstance(time_in_force, TimeInForce):
@@ -289,9 +293,13 @@ class ConnectorBase(ABC):
         elif limit is None:
             reason = f"price must be a Decimal, got {type(price).__name__}"
         if reason is None and rule is not None and size is not None and limit is not None:
-            limit, size, reason = rule.quantize_order(trade_type, limit, size)
+            try:
+                limit, size, reason = rule.quantize_order(trade_type, limit, size)
+            except ArithmeticError:  # beyond Decimal's precision: no venue trades such a number
+                reason = f"amount {size} or price {limit} is out of range"
         order = InFlightOrder(
-            client_order_id=cid, trading_pair=str(trading_pair), trade_type=trade_type,
+            client_order_id=cid, trading_pair=str(trading_pair),
+            trade_type=trade_type if isinstance(trade_type, TradeType) else _BUY,
             order_type=order_type if isinstance(order_type, OrderType) else _LIMIT,
             amount=size if size is not None else _NAN, price=limit if limit is not None else _NAN,
             creation_timestamp=self._clock(),
@@ -332,6 +340,10 @@ class ConnectorBase(ABC):
     def cancel(self, trading_pair: str, client_order_id: str) -> str:
         """Request the cancellation of an order; return its client order id at once. An order not sent yet
         is cancelled locally; one whose submission is unconfirmed is cancelled as soon as it is confirmed."""
+        if not isinstance(client_order_id, str):
+            self._logger.warning("cancel refused: client_order_id must be a str, got %s",
+                                 type(client_order_id).__name__)
+            return client_order_id
         order = self._order_tracker.get_order(client_order_id)
         if order is None or order.trading_pair != trading_pair:
             self._logger.warning("cancel of unknown order %s on %s ignored", client_order_id, trading_pair)
