@@ -3,9 +3,10 @@
 Two accounts trade BTC, ETH and SOL against the exchange's built-in makers: one connector sends actions
 over the websocket ``post`` method, the other over REST. The load is random limit (some crossing),
 IOC, market and cancel calls, a few per step. Meanwhile the exchange, at random: drops every websocket,
-silences a channel for a while, answers 5xx, holds requests past the client's deadline, applies an action
-and loses the answer (REST and websocket), delays answers, duplicates and reorders websocket messages,
-and answers 429. At the end faults are switched off, reconciliation is allowed to settle, and the
+silences a channel for a while, answers 5xx, holds requests past the client's deadline (dropped unapplied,
+or applied late - as Hyperliquid does - within the order's validity or refused after it), applies an
+action and loses the answer (REST and websocket), delays answers, duplicates and reorders websocket
+messages, and answers 429. At the end faults are switched off, reconciliation is allowed to settle, and the
 connectors' views are compared with the venue's truth (``truth.divergences``).
 
 Run the long version with ``python -m tests.chaos.soak --orders 20000 --report soak-report.json``.
@@ -28,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.truth import FillLog, LogWatch, VenueRecorder, divergences
+from tests.chaos.truth import FillLog, LogWatch, VenueRecorder, apply_despite_disconnects, divergences
 from wingbeat.core.enums import OrderType, TimeInForce, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
@@ -127,6 +128,9 @@ def _arm_standing_faults(exchange: LocalExchange, scale: float) -> None:
     faults.add(FaultKind.TIMEOUT, probability=p(0.01), delay_ms=700)
     faults.add(FaultKind.LOSE_ANSWER, probability=p(0.04), action="order")
     faults.add(FaultKind.LOSE_ANSWER, probability=p(0.04), action="cancelByCloid")
+    # answered after the client's deadline, yet applied (within the order's validity) or refused (after it)
+    faults.add(FaultKind.DELAY, probability=p(0.01), delay_ms=1_000, path="/exchange")
+    faults.add(FaultKind.DELAY, probability=p(0.005), delay_ms=3_000, path="/exchange")
     faults.add(FaultKind.DELAY, probability=p(0.03), delay_ms=300)
     faults.add(FaultKind.WS_DUPLICATE, probability=p(0.02))
     faults.add(FaultKind.WS_REORDER, probability=p(0.01))
@@ -263,8 +267,8 @@ async def _news(accounts: list[_Account], limit_s: float) -> None:
 
 
 def _new_connector(exchange: LocalExchange, signer: Signer, over_ws: bool) -> HyperliquidPerpetualConnector:
-    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=0.5, dead_man_switch=None,
-                               account_refresh_interval=10.0)
+    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=0.5, order_validity=2.0,
+                               dead_man_switch=None, account_refresh_interval=10.0)
     return HyperliquidPerpetualConnector(
         signer, trading_pairs=list(PAIRS), network=exchange.base_url, config=config,
         reconcile_interval=0.2, stale_order_after=10.0, status_retry_delay=0.05,
@@ -277,8 +281,10 @@ async def run_soak(config: SoakConfig) -> SoakReport:
     baseline = set(asyncio.all_tasks())
     liquidity = LiquidityConfig(refresh_ms=200, taker_probability=0.5, level_notional=Decimal(5_000))
     with LogWatch() as logs:
-        async with LocalExchange(seed=config.seed, admin=True, liquidity=liquidity,
-                                 rate_limits=RELAXED_RATE_LIMITS, tick_ms=50) as exchange:
+        exchange = LocalExchange(seed=config.seed, admin=True, liquidity=liquidity, rate_limits=RELAXED_RATE_LIMITS,
+                                 tick_ms=50)
+        apply_despite_disconnects(exchange)
+        async with exchange:
             rng = random.Random(config.seed)
             signers = [Signer("0x" + rng.randbytes(32).hex()) for _ in range(2)]
             for signer in signers:

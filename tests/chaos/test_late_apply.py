@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
-from aiohttp import web
 
-from tests.chaos.truth import FillLog, venue_state
+from tests.chaos.truth import FillLog, apply_despite_disconnects, venue_state
 from tests.conftest import exchange_options, new_trader
 from wingbeat.core.enums import OrderType
 from wingbeat.core.order_state import OrderState
@@ -28,27 +26,12 @@ from wingbeat.sim.faults import FaultKind
 from wingbeat.sim.server import LocalExchange
 
 
-def _venue_finishes_what_it_started(exchange: LocalExchange) -> asyncio.Event:
-    """Shield the exchange's ``/exchange`` handler from client disconnects; the event is set when the
-    delayed request was applied."""
-    handler: Callable[[web.Request], Awaitable[web.Response]] = exchange._exchange
-    applied = asyncio.Event()
-
-    async def shielded(request: web.Request) -> web.Response:
-        inner = asyncio.ensure_future(handler(request))
-        inner.add_done_callback(lambda _f: applied.set())
-        return await asyncio.shield(inner)
-
-    exchange._exchange = shielded  # type: ignore[method-assign]
-    return applied
-
-
 @pytest.mark.parametrize(("delay_ms", "venue_final"), [(800, OrderState.OPEN), (2_500, None)],
                          ids=["applied-late-within-validity", "arrives-after-expiresAfter"])
 async def test_order_answered_after_the_client_deadline_ends_in_the_venues_state(
         delay_ms: int, venue_final: OrderState | None) -> None:
     exchange = LocalExchange(**exchange_options())
-    applied = _venue_finishes_what_it_started(exchange)
+    applied = apply_despite_disconnects(exchange)
     async with exchange:
         trader = new_trader()
         await exchange.fund(trader.address, Decimal(100_000))

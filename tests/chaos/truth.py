@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from aiohttp import web
 
 from wingbeat.core.events import Event, EventListener, OrderFilledEvent
 from wingbeat.core.in_flight_order import InFlightOrder
@@ -191,6 +193,22 @@ def account_divergences(connector: HyperliquidPerpetualConnector, exchange: Loca
     if connector.get_balance("USDC") != state.margin_summary.account_value:
         problems.append(f"balance {connector.get_balance('USDC')} != exchange {state.margin_summary.account_value}")
     return problems
+
+
+def apply_despite_disconnects(exchange: LocalExchange) -> asyncio.Event:
+    """Make the (not yet started) exchange finish every ``/exchange`` request whose client went away, as
+    Hyperliquid does (aiohttp would cancel the handler): a request held past the client's deadline is still
+    applied - or refused, once past its ``expiresAfter``. The event is set whenever such a request ends."""
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = exchange._exchange
+    finished = asyncio.Event()
+
+    async def shielded(request: web.Request) -> web.StreamResponse:
+        inner = asyncio.ensure_future(handler(request))
+        inner.add_done_callback(lambda _f: finished.set())
+        return await asyncio.shield(inner)
+
+    exchange._exchange = shielded  # type: ignore[assignment, method-assign]
+    return finished
 
 
 class LogWatch(logging.Handler):
