@@ -11,6 +11,7 @@ import pytest
 
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.info import InfoError, handle_info, render_bbo
+from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
 from wingbeat.sim.types import OrderRequest, TriggerSpec
 
 PAYLOADS = Path("/work/shared/hyperliquid/payloads")
@@ -170,6 +171,19 @@ def test_user_rate_limit_and_spot_meta_and_all_mids(engine: ExchangeEngine) -> N
     assert handle_info(engine, {"type": "spotMeta"}) == {"universe": [], "tokens": []}
     mids = handle_info(engine, {"type": "allMids", "dex": ""})
     assert set(mids) == {"BTC", "ETH", "SOL"} and mids["ETH"] == "3000.0"
+
+
+def test_user_rate_limit_reports_the_cap_and_count_of_the_servers_limiter(engine: ExchangeEngine) -> None:
+    limiter = RateLimiter(
+        RateLimitConfig(address_initial_buffer=500), lambda user: engine.accounts[user].cum_volume
+    )
+    limiter.charge_address(B, 7, T0)
+    body = {"type": "userRateLimit", "user": B}
+    ours = handle_info(engine, body, requests_used=limiter.used, requests_cap=limiter.cap)
+    traded = int(engine.accounts[B].cum_volume)
+    assert traded > 0
+    assert ours["nRequestsCap"] == 500 + traded and ours["nRequestsUsed"] == 7
+    assert handle_info(engine, body)["nRequestsCap"] == 10_000 + traded  # no limiter: the default
 
 
 def test_bbo_render(engine: ExchangeEngine) -> None:

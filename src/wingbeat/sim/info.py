@@ -45,6 +45,7 @@ _CLOID = re.compile(r"^0x[0-9a-fA-F]{32}$")
 _MAX_FILLS = 2000
 _MAX_RANGE_ITEMS = 500
 _MAX_CANDLES = 5000
+_DEFAULT_REQUESTS_BUFFER = 10_000  # Hyperliquid's initial per-address action buffer
 _PX_QUANTUM = Decimal("0.00000001")
 _INTERVALS_MS = {
     "1m": 60_000,
@@ -389,12 +390,16 @@ def _candle_snapshot(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 
 def _user_rate_limit(
-    engine: ExchangeEngine, body: dict[str, Any], requests_used: Callable[[str], int] | None
+    engine: ExchangeEngine,
+    body: dict[str, Any],
+    requests_used: Callable[[str], int] | None,
+    requests_cap: Callable[[str], int] | None,
 ) -> Any:
     user = _user(body)
     acct = engine.accounts.get(user)
     vlm = acct.cum_volume if acct is not None else Decimal(0)
-    cap = 10_000 + int(vlm)
+    # the protocol half's limiter knows its configured buffer; without one, Hyperliquid's default
+    cap = requests_cap(user) if requests_cap is not None else _DEFAULT_REQUESTS_BUFFER + int(vlm)
     used = requests_used(user) if requests_used is not None else 0
     return {
         "cumVlm": usd(vlm),
@@ -480,18 +485,22 @@ _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
 
 @venue_context
 def handle_info(
-    engine: ExchangeEngine, body: Any, *, requests_used: Callable[[str], int] | None = None
+    engine: ExchangeEngine,
+    body: Any,
+    *,
+    requests_used: Callable[[str], int] | None = None,
+    requests_cap: Callable[[str], int] | None = None,
 ) -> Any:
     """Answer one ``/info`` body; raise :class:`InfoError` (422) for what cannot be decoded.
 
-    ``requests_used`` lets the protocol half report its per-address action count in
-    ``userRateLimit``.
+    ``requests_used`` and ``requests_cap`` let the protocol half report its per-address action
+    count and cap in ``userRateLimit`` (without a cap: 10,000 plus one per traded USDC).
     """
     if not isinstance(body, dict):
         raise _bad("expected a JSON object")
     kind = body.get("type")
     if kind == "userRateLimit":
-        return _user_rate_limit(engine, body, requests_used)
+        return _user_rate_limit(engine, body, requests_used, requests_cap)
     handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
         raise _bad(
