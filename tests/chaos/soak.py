@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.truth import FillLog, LogWatch, VenueRecorder, apply_despite_disconnects, divergences
+from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, apply_despite_disconnects, divergences
 from wingbeat.core.enums import OrderType, TimeInForce, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
@@ -107,9 +107,9 @@ class _Account:
     def __init__(self, connector: HyperliquidPerpetualConnector, recorder: VenueRecorder) -> None:
         self.connector = connector
         self.recorder = recorder
-        self.fill_log = FillLog()
+        self.event_log = EventLog()
         self.orders: dict[str, InFlightOrder] = {}
-        connector.add_listener(self.fill_log)
+        connector.add_listener(self.event_log)
 
     def resting(self) -> list[InFlightOrder]:
         return [o for o in self.connector.open_orders if o.current_state in _RESTING]
@@ -233,7 +233,7 @@ async def _settle(accounts: list[_Account], exchange: LocalExchange, limit_s: fl
         for account in accounts:
             await account.connector.reconcile_now()
         problems = [p for a in accounts
-                    for p in divergences(a.connector, exchange, a.recorder, a.orders, a.fill_log)]
+                    for p in divergences(a.connector, exchange, a.recorder, a.orders, a.event_log)]
         if not problems or time.monotonic() > deadline:
             return problems
         # give the connectors' own timers (stale-order checks, account refresh) a chance: wake on news
@@ -257,13 +257,13 @@ def _client_weight_budget(weight: int) -> Iterator[None]:
 
 async def _news(accounts: list[_Account], limit_s: float) -> None:
     """Wait until any connector publishes an event, at most ``limit_s`` seconds."""
-    waiters = [asyncio.ensure_future(a.fill_log.changed.wait()) for a in accounts]
+    waiters = [asyncio.ensure_future(a.event_log.changed.wait()) for a in accounts]
     _done, pending = await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
     for waiter in pending:
         waiter.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     for account in accounts:
-        account.fill_log.changed.clear()
+        account.event_log.changed.clear()
 
 
 def _new_connector(exchange: LocalExchange, signer: Signer, over_ws: bool) -> HyperliquidPerpetualConnector:
@@ -311,7 +311,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
                     await account.connector.stop()
             states: Counter[str] = Counter()
             for account in accounts:
-                report.fills += len(account.fill_log.fills)
+                report.fills += len(account.event_log.fills)
                 states.update(o.current_state.name for o in account.orders.values())
                 owned = account.connector._tasks.tasks  # the owner's view: must be empty after stop
                 report.leftover_tasks += [t.get_name() for t in owned if not t.done()]

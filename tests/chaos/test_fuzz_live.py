@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from tests.chaos.fuzz_seeds import parsers, random_mutation
-from tests.chaos.truth import FillLog, LogWatch, VenueRecorder, divergences
+from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, divergences
 from tests.conftest import Trader
 from wingbeat.core.enums import OrderType, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
@@ -86,7 +86,7 @@ def push(exchange: LocalExchange, frames: list[bytes]) -> int:
 
 
 async def settled(conn: HyperliquidPerpetualConnector, exchange: LocalExchange, recorder: VenueRecorder,
-                  orders: dict[str, InFlightOrder], log: FillLog, limit_s: float = 20.0) -> list[str]:
+                  orders: dict[str, InFlightOrder], log: EventLog, limit_s: float = 20.0) -> list[str]:
     """Reconcile until the connector agrees with the exchange; the remaining divergences after ``limit_s``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
@@ -108,7 +108,7 @@ async def test_junk_on_the_websocket_is_skipped_and_the_connector_stays_consiste
     config = HyperliquidConfig(dead_man_switch=None, request_timeout=2.0, account_refresh_interval=1.0)
     conn = HyperliquidPerpetualConnector(Signer(trader.key), ["BTC-USD", "ETH-USD"], network=exchange.base_url,
                                          config=config, reconcile_interval=0.2, status_retry_delay=0.05)
-    log = FillLog()
+    log = EventLog()
     conn.add_listener(log)
     orders: dict[str, InFlightOrder] = {}
     with LogWatch() as logs:

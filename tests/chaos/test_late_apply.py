@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.chaos.truth import FillLog, apply_despite_disconnects, venue_state
+from tests.chaos.truth import EventLog, apply_despite_disconnects, venue_state
 from tests.conftest import exchange_options, new_trader
 from wingbeat.core.enums import OrderType
 from wingbeat.core.order_state import OrderState
@@ -39,7 +39,7 @@ async def test_order_answered_after_the_client_deadline_ends_in_the_venues_state
                                    dead_man_switch=None)
         conn = HyperliquidPerpetualConnector(Signer(trader.key), ["BTC-USD"], network=exchange.base_url,
                                              config=config, reconcile_interval=0.2, status_retry_delay=0.05)
-        log = FillLog()
+        log = EventLog()
         conn.add_listener(log)
         await conn.start()
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from tests.chaos.truth import FillLog
+from tests.chaos.truth import EventLog
 from tests.conformance.recorder import EventRecorder
 from tests.engine.cli_helpers import run_cli_async
 from wingbeat.core.enums import OrderType, TradeType
@@ -118,7 +118,7 @@ async def test_whole_debug_session_never_shows_the_key(local_exchange: LocalExch
         conn = HyperliquidPerpetualConnector(
             signer, ["BTC-USD"], network=exchange.base_url, journal_path=journal,
             config=HyperliquidConfig(request_timeout=1.0), reconcile_interval=0.2, status_retry_delay=0.05)
-        for listener in (metrics, EventRecorder(), FillLog(), _Raising()):
+        for listener in (metrics, EventRecorder(), EventLog(), _Raising()):
             conn.add_listener(listener)
         await conn.start()
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.conformance.recorder import assert_legal_order_events
 from wingbeat.core.events import Event, EventListener, OrderFilledEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
@@ -95,19 +96,23 @@ class VenueRecorder:
         return grouped
 
 
-class FillLog(EventListener):
-    """Every fill event a connector published, in order (duplicates included: that is what it checks);
-    ``changed`` is set on every event of any kind."""
+class EventLog(EventListener):
+    """Every event a connector published, by order, and every fill in order (duplicates included: that is
+    what is checked); ``changed`` is set on every event."""
 
     def __init__(self) -> None:
         self.fills: list[OrderFilledEvent] = []
+        self.by_order: dict[str, list[Event]] = defaultdict(list)
         self.changed = asyncio.Event()
 
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         self.fills.append(event)
-        self.changed.set()
+        self._any(event)
 
     def _any(self, event: Event) -> None:
+        cid = getattr(event, "client_order_id", None)
+        if isinstance(cid, str):
+            self.by_order[cid].append(event)
         self.changed.set()
 
     on_order_created = _any
@@ -141,7 +146,7 @@ def divergences(
     exchange: LocalExchange,
     recorder: VenueRecorder,
     orders: Mapping[str, InFlightOrder],
-    fill_log: FillLog,
+    event_log: EventLog,
 ) -> list[str]:
     """Every way ``connector`` (whose placed orders are ``orders``, by cid) disagrees with the venue."""
     user = connector.account_address
@@ -169,7 +174,13 @@ def divergences(
         paid = sum(order.cumulative_fee_paid.values(), _ZERO)
         if paid != fee:
             problems.append(f"{cid}: fees {paid}, exchange charged {fee}")
-    published = Counter(f.trade_id for f in fill_log.fills)
+    for cid, order in orders.items():
+        if order.amount.is_finite():  # (a refused order may have no amount at all)
+            try:
+                assert_legal_order_events(event_log.by_order.get(cid, []), order.amount)
+            except AssertionError as exc:
+                problems.append(f"{cid}: illegal event sequence: {exc}")
+    published = Counter(f.trade_id for f in event_log.fills)
     twice = [t for t, n in published.items() if n > 1]
     if twice:
         problems.append(f"{len(twice)} fill(s) published twice, e.g. {twice[:3]}")
