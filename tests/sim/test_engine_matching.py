@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wingbeat.sim import engine as engine_module
+from wingbeat.sim import matching as matching_module
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
 
@@ -238,7 +238,7 @@ def test_modify_to_an_invalid_price_is_refused_and_keeps_the_original() -> None:
 
 
 def test_order_history_is_bounded_and_evicted_cloids_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "HISTORY_LIMIT", 3)
+    monkeypatch.setattr(matching_module, "HISTORY_LIMIT", 3)
     e, _ = make_engine()
     cloids = [f"0x{i:032x}" for i in range(1, 6)]
     oids = [oid_of(e.place_orders(A, [gtc(True, "59000", "0.1", cloid=c)])[0]) for c in cloids]

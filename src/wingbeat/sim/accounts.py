@@ -135,37 +135,43 @@ class Account:
         return setting[1] if setting is not None and not setting[0] else 0
 
     def apply_fill(
-        self, asset: int, is_buy: bool, px: Decimal, sz: Decimal, fee: Decimal
+        self, asset: int, is_buy: bool, px: Decimal, sz: Decimal, fee: Decimal, ntl: Decimal | None = None
     ) -> tuple[Decimal, Decimal]:
         """Book a fill: move the position, realise PnL on the closed part, charge ``fee``; for an
-        isolated asset also move initial margin between the balance and the position.
+        isolated asset also move initial margin between the balance and the position. ``ntl`` is
+        ``px * sz`` when the caller has it already.
 
         Returns ``(start_position, closed_pnl)``.
         """
-        pos = self.position(asset)
+        if ntl is None:
+            ntl = px * sz
+        pos = self.positions.get(asset)
+        if pos is None:
+            pos = self.positions[asset] = Position()
         start = pos.szi
         closed_pnl = ZERO
         closing = ZERO
-        if start == 0 or (start > 0) == is_buy:
-            pos.entry_ntl += px * sz
-            if start == 0:
+        if not start or (start > 0) == is_buy:
+            pos.entry_ntl += ntl
+            if not start:
                 pos.cum_open = ZERO
         else:
-            closing = min(sz, abs(start))
-            entry_px = pos.entry_ntl / abs(start)
+            size = start if start > 0 else -start
+            closing = sz if sz < size else size
+            entry_px = pos.entry_ntl / size
             # a long closes by selling: pnl = (px - entry) * closing; a short the other way round
             closed_pnl = (px - entry_px) * closing if start > 0 else (entry_px - px) * closing
-            if closing == abs(start):
+            if closing == size:
                 pos.entry_ntl = px * (sz - closing)  # flat, or flipped at this fill's price
                 pos.cum_open = ZERO
             else:
                 pos.entry_ntl -= entry_px * closing
-        pos.szi = start + (sz if is_buy else -sz)
+        after = pos.szi = start + sz if is_buy else start - sz
         pos.cum_change = ZERO
-        if pos.szi == 0:
+        if not after:
             pos.entry_ntl = ZERO
         self.balance += closed_pnl - fee
-        self.cum_volume += px * sz
+        self.cum_volume += ntl
         if self.leverage:
             iso_lev = self.isolated_leverage(asset)
             if iso_lev or asset in self.isolated_margin:

@@ -83,6 +83,9 @@ class Order:
         return f"Order(oid={self.oid}, {self.coin} {side} {self.sz}@{self.limit_px})"
 
 
+_tuple_new = tuple.__new__
+
+
 class OrderRecord(NamedTuple):
     """A finished order as kept for ``orderStatus``/``historicalOrders``: a tuple of atoms (the
     trigger flattened), so the garbage collector stops tracking the many the history holds."""
@@ -111,27 +114,17 @@ class OrderRecord(NamedTuple):
     def of(cls, order: Order, status: str, now: int) -> OrderRecord:
         """Snapshot ``order`` with its final ``status``."""
         trig = order.trigger
-        return cls(
-            order.oid,
-            order.user,
-            order.asset,
-            order.coin,
-            order.is_buy,
-            order.limit_px,
-            order.sz,
-            order.orig_sz,
-            order.timestamp,
-            order.reduce_only,
-            order.tif,
-            order.cloid,
-            order.triggered,
-            order.position_tpsl,
-            trig.is_market if trig is not None else None,
-            trig.trigger_px if trig is not None else None,
-            trig.tpsl if trig is not None else None,
-            status,
-            now,
-        )
+        o = order
+        fields: tuple[object, ...]
+        if trig is None:
+            fields = (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                      o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
+        else:
+            fields = (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                      o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
+                      trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
+        record: OrderRecord = _tuple_new(cls, fields)  # skips the NamedTuple's Python-level __new__
+        return record
 
     @property
     def trigger(self) -> TriggerSpec | None:
@@ -155,7 +148,9 @@ Level = dict[int, Order]
 
 
 class _Side:
-    """One side of the book: price levels plus a lazily-cleaned heap of their keys."""
+    """One side of the book: price levels plus a lazily-cleaned heap of their keys.
+
+    ``levels`` is read directly by the matching loop; change it only through the methods."""
 
     __slots__ = ("_heap", "_in_heap", "_sign", "levels")
 
@@ -221,6 +216,10 @@ class Book:
     def best_ask(self) -> Decimal | None:
         """Lowest ask price, or None."""
         return self._asks.best()
+
+    def side(self, is_bid: bool) -> _Side:
+        """One side of the book (the matching loop works on it directly)."""
+        return self._bids if is_bid else self._asks
 
     def best_level(self, is_bid: bool) -> tuple[Decimal, Level] | None:
         """The best price of one side and its orders in time priority, or None if that side is empty."""

@@ -8,7 +8,6 @@ already in the websocket ``data`` shapes, and only rendered when someone subscri
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,12 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from . import account_actions, risk
-from .accounts import Account, Fill, fill_direction
+from .accounts import Account, Fill
 from .book import Order, OrderRecord
 from .event_queue import EventQueue
 from .market_state import MarketState
-from .markets import DEFAULT_MARKETS, MarketConfig, fmt, venue_context
-from .render import order_update, render_fill, render_trade
+from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
+from .matching import OrderFlow
+from .render import render_fill
 from .types import (
     AssetCtxChanged,
     EngineError,
@@ -42,8 +42,6 @@ LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 ZERO = Decimal(0)
 MAX_FUNDING = Decimal(10) ** 15  # keeps every rendered USDC amount within Decimal's 28 digits
 MAX_ORACLE_PRICE = Decimal(10) ** 12  # with the 80% band, keeps prices renderable
-USDC_QUANTUM = Decimal("0.000001")
-HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 
 
@@ -51,7 +49,7 @@ def _wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class ExchangeEngine:
+class ExchangeEngine(OrderFlow):
     """The venue: books, accounts, orders, fills, funding and liquidation of the local exchange."""
 
     def __init__(
@@ -189,28 +187,9 @@ class ExchangeEngine:
         self._next_oid += 1
         return oid
 
-    def tx_hash(self) -> str:
-        """The hash shared by every fill of the current action."""
-        return self._tx_hash()
-
-    def _tx_hash(self) -> str:
-        if self._hash is None:
-            digest = hashlib.sha256(f"{self.seed}:{self._action_count}".encode()).hexdigest()
-            self._hash = "0x" + digest
-        return self._hash
-
     def _end(self) -> None:
         self._settle_marks()
         self._events.publish()
-
-    def _book_changed(self, m: MarketState) -> None:
-        self._touched[m.index] = None
-        if self._subscribers and m.coin not in self._events.trades:
-            self._events.trades[m.coin] = []
-
-    def _emit_update(self, order: Order, status: str, now: int) -> None:
-        if self._subscribers:
-            self._events.updates.setdefault(order.user, []).append(order_update(order, status, now))
 
     # ------------------------------------------------------------------ orders
     @venue_context
@@ -315,183 +294,6 @@ class ExchangeEngine:
             self._emit_update(order, "open", now)
             return self._resting(order)
         return self._execute(acct, m, order, now, fresh=True)
-
-    @staticmethod
-    def _resting(order: Order) -> dict[str, Any]:
-        inner: dict[str, Any] = {"oid": order.oid}
-        if order.cloid is not None:
-            inner["cloid"] = order.cloid
-        return {"resting": inner}
-
-    def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
-        """Match ``order`` as a taker, then rest, cancel or reject what is left by its tif."""
-        filled_sz, filled_ntl = self._match(acct, m, order, now)
-        if order.sz == 0:
-            self._finish(order, "filled", now)
-            return self._filled(order, filled_sz, filled_ntl)
-        if order.tif == "Ioc" or (order.reduce_only and reducible(acct, m.index, order.is_buy) == 0):
-            if filled_sz == 0:
-                msg = (
-                    "Order could not immediately match against any resting orders."
-                    if order.tif == "Ioc"
-                    else "Reduce only order would increase position."
-                )
-                status = "iocCancelRejected" if order.tif == "Ioc" else "reduceOnlyRejected"
-                self._finish(order, status, now, notify=True)
-                return {"error": f"{msg} asset={m.index}"} if fresh else None
-            self._finish(order, "canceled", now)
-            return self._filled(order, filled_sz, filled_ntl)
-        # rest the remainder
-        if not order.reduce_only:
-            order.margin_per_sz = order.limit_px / acct.leverage_of(m.index, m.cfg.max_leverage)
-            acct.order_margin += order.margin_per_sz * order.sz
-        m.book.add(order)
-        self.live[order.oid] = order
-        acct.open_orders[order.oid] = order
-        self._book_changed(m)
-        self._emit_update(order, "open", now)
-        return self._resting(order)
-
-    @staticmethod
-    def _filled(order: Order, sz: Decimal, ntl: Decimal) -> dict[str, Any]:
-        inner: dict[str, Any] = {"totalSz": fmt(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
-        if order.cloid is not None:
-            inner["cloid"] = order.cloid
-        return {"filled": inner}
-
-    def _match(self, acct: Account, m: MarketState, order: Order, now: int) -> tuple[Decimal, Decimal]:
-        book = m.book
-        is_buy = order.is_buy
-        limit = order.limit_px
-        filled_sz = filled_ntl = ZERO
-        while order.sz:
-            best = book.best_level(not is_buy)
-            if best is None:
-                break
-            px, level = best
-            if (px > limit) if is_buy else (px < limit):
-                break
-            maker = next(iter(level.values()))
-            if maker.user == acct.user:
-                # self-trade prevention: the resting order goes, the taker keeps matching
-                self._remove_live(maker)
-                self._finish(maker, "selfTradeCanceled", now)
-                continue
-            maker_acct = self.accounts[maker.user]
-            sz = order.sz if order.sz < maker.sz else maker.sz
-            if order.reduce_only:
-                cap = reducible(acct, m.index, is_buy)
-                if cap == 0:
-                    break
-                sz = min(sz, cap)
-            if maker.reduce_only:
-                cap = reducible(maker_acct, m.index, maker.is_buy)
-                if cap == 0:
-                    self._remove_live(maker)
-                    self._finish(maker, "reduceOnlyCanceled", now)
-                    continue
-                sz = min(sz, cap)
-            self._trade(m, order, acct, maker, maker_acct, px, sz, now)
-            filled_sz += sz
-            filled_ntl += px * sz
-        return filled_sz, filled_ntl
-
-    def _trade(
-        self,
-        m: MarketState,
-        taker: Order,
-        taker_acct: Account,
-        maker: Order,
-        maker_acct: Account,
-        px: Decimal,
-        sz: Decimal,
-        now: int,
-    ) -> None:
-        ntl = px * sz
-        # fees are charged in whole micro-USDC, as the exchange's 6-decimal USDC does
-        taker_fee = (ntl * self.taker_fee).quantize(USDC_QUANTUM)
-        maker_fee = (ntl * self.maker_fee).quantize(USDC_QUANTUM)
-        self.fees_collected += taker_fee + maker_fee
-        tid = self._next_tid
-        self._next_tid = tid + 1
-        tx = self._hash or self._tx_hash()
-        asset = m.index
-        t_buy = taker.is_buy
-        t_start, t_pnl = taker_acct.apply_fill(asset, t_buy, px, sz, taker_fee)
-        m_start, m_pnl = maker_acct.apply_fill(asset, not t_buy, px, sz, maker_fee)
-        signed = sz if t_buy else -sz
-        m.on_position_change(taker_acct.user, t_start, t_start + signed)
-        m.on_position_change(maker_acct.user, m_start, m_start - signed)
-        coin = m.coin
-        tf = Fill(coin, px, sz, t_buy, now, t_start, fill_direction(t_start, t_buy, sz), t_pnl, tx,
-                  taker.oid, True, taker_fee, tid, taker.cloid)  # fmt: skip
-        mf = Fill(coin, px, sz, not t_buy, now, m_start, fill_direction(m_start, not t_buy, sz), m_pnl, tx,
-                  maker.oid, False, maker_fee, tid, maker.cloid)  # fmt: skip
-        taker_acct.add_fill(tf)
-        maker_acct.add_fill(mf)
-        taker.sz -= sz
-        maker.sz -= sz
-        if maker.margin_per_sz:
-            maker_acct.order_margin -= maker.margin_per_sz * sz
-        m.on_trade(px, sz, now)
-        self._touched[asset] = None
-        if self._subscribers:
-            px_text, sz_text = fmt(px), fmt(sz)
-            fills = self._events.fills
-            fills.setdefault(taker_acct.user, []).append(render_fill(tf, px_text, sz_text))
-            fills.setdefault(maker_acct.user, []).append(render_fill(mf, px_text, sz_text))
-            buyer, seller = (
-                (taker_acct.user, maker_acct.user) if t_buy else (maker_acct.user, taker_acct.user)
-            )
-            self._events.trades.setdefault(coin, []).append(
-                render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
-            )
-        if not maker.sz:
-            m.book.remove(maker)
-            self._finish(maker, "filled", now)
-
-    def _remove_live(self, order: Order) -> None:
-        """Take a live order off its book or trigger list (not yet recorded as finished)."""
-        m = self.markets[order.asset]
-        if order.trigger is not None and not order.triggered:
-            m.triggers.remove(order)
-        else:
-            m.book.remove(order)
-            self._book_changed(m)
-
-    def _finish(self, order: Order, status: str, now: int, *, notify: bool = True) -> None:
-        """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
-        acct = self.accounts[order.user]
-        self.live.pop(order.oid, None)
-        acct.open_orders.pop(order.oid, None)
-        if order.margin_per_sz:
-            acct.order_margin -= order.margin_per_sz * order.sz
-            order.margin_per_sz = ZERO
-            if not acct.open_orders or acct.order_margin < 0:
-                acct.order_margin = ZERO  # clear rounding dust
-        self._record(order, status, now)
-        if notify:
-            self._emit_update(order, status, now)
-        children, order.children = order.children, ()
-        for child in children:
-            if child.oid not in self.live:
-                continue
-            if status == "filled":
-                self.markets[child.asset].triggers.add(child)
-            else:
-                self._finish(child, "canceled", now)
-
-    def _record(self, order: Order, status: str, now: int) -> None:
-        """Keep ``order`` with its final status for orderStatus; evict the oldest beyond the limit
-        (with its cloid: it becomes unknown, and the cloid reusable)."""
-        history = self.history
-        history[order.oid] = OrderRecord.of(order, status, now)
-        if len(history) > HISTORY_LIMIT:
-            old = history.pop(next(iter(history)))
-            if old.cloid is not None:
-                cloids = self.accounts[old.user].cloids
-                if cloids.get(old.cloid) == old.oid:
-                    del cloids[old.cloid]
 
     @venue_context
     def cancel(self, user: str, cancels: Sequence[tuple[int, int]]) -> list[Any]:

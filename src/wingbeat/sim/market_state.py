@@ -112,16 +112,19 @@ class MarketState:
 
     def on_position_change(self, user: str, before: Decimal, after: Decimal) -> None:
         """Track open interest and the holders funding is paid to."""
-        self.open_interest += max(after, ZERO) - max(before, ZERO)
+        # open interest counts the long side only
+        if after > 0:
+            self.open_interest += after - before if before > 0 else after
+        elif before > 0:
+            self.open_interest -= before
         if after:
             self.holders[user] = None
         else:
             self.holders.pop(user, None)
 
-    def on_trade(self, px: Decimal, sz: Decimal, now: int) -> None:
-        """Record a trade in the 24h volumes and the 1m candle."""
+    def on_trade(self, px: Decimal, sz: Decimal, ntl: Decimal, now: int) -> None:
+        """Record a trade (``ntl`` = ``px * sz``) in the 24h volumes and the 1m candle."""
         self.last_px = px
-        ntl = px * sz
         self.day_ntl_vlm += ntl
         self.day_base_vlm += sz
         start = now - now % _MINUTE
