@@ -7,7 +7,8 @@ network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` 
 (synchronously: nothing else runs) at the ``NTH`` occurrence of:
 
 - ``journaled``: the batch is committed to the journal, no byte of it sent yet;
-- ``answered``: the action reached the exchange and its answer arrived, but the connector has not read it;
+- ``answered``: the order action reached the exchange and its answer arrived, but the connector has not read it;
+- ``cancel_answered``: the same for a cancel action;
 - ``none``: never (the parent kills it at a random point instead).
 
 After printing ``FROZEN <moment>`` the child waits for its SIGKILL.
@@ -72,17 +73,18 @@ def _hook_journaled(conn: HyperliquidPerpetualConnector, moment: str, nth: int) 
     conn._place_orders = place_orders  # type: ignore[method-assign]
 
 
-def _hook_answered(conn: HyperliquidPerpetualConnector, nth: int) -> None:
+def _hook_answered(conn: HyperliquidPerpetualConnector, moment: str, nth: int) -> None:
     calls = 0
+    kind = "order" if moment == "answered" else "cancelByCloid"
 
     def wrap(send: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def sent_and_answered(payload: Any, **kwargs: Any) -> Any:
             nonlocal calls
             answer = await send(payload, **kwargs)
-            if payload.get("action", {}).get("type") == "order":
+            if payload.get("action", {}).get("type") == kind:
                 calls += 1
                 if calls == nth:
-                    _freeze("answered")
+                    _freeze(moment)
             return answer
         return sent_and_answered
 
@@ -131,8 +133,8 @@ async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws
     conn.add_listener(_FillPrinter())
     _hook_journaled(conn, moment, nth)
     await conn.start()
-    if moment == "answered":
-        _hook_answered(conn, nth)
+    if moment in ("answered", "cancel_answered"):
+        _hook_answered(conn, moment, nth)
     _say("READY")
     await _trade(conn, random.Random(seed))
 
