@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -266,13 +267,31 @@ async def _news(accounts: list[_Account], limit_s: float) -> None:
         account.event_log.changed.clear()
 
 
-def _new_connector(exchange: LocalExchange, signer: Signer, over_ws: bool) -> HyperliquidPerpetualConnector:
+def _new_connector(exchange: LocalExchange, signer: Signer, over_ws: bool,
+                   journal: Path) -> HyperliquidPerpetualConnector:
     config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=0.5, order_validity=2.0,
                                dead_man_switch=None, account_refresh_interval=10.0)
     return HyperliquidPerpetualConnector(
-        signer, trading_pairs=list(PAIRS), network=exchange.base_url, config=config,
+        signer, trading_pairs=list(PAIRS), network=exchange.base_url, config=config, journal_path=journal,
         reconcile_interval=0.2, stale_order_after=10.0, status_retry_delay=0.05,
     )
+
+
+def _journal_divergences(account: _Account) -> list[str]:
+    """The journal a stopped connector left agrees with what it published: every order in its final state,
+    every fill once."""
+    journal = account.connector.journal
+    assert journal is not None
+    stored = {o.client_order_id: o for o in journal.iter_orders()}
+    problems = [f"{cid}: journal says {stored[cid].current_state.name if cid in stored else 'nothing'}, "
+                f"connector {order.current_state.name}"
+                for cid, order in account.orders.items()
+                if cid not in stored or stored[cid].current_state is not order.current_state]
+    fills = sorted(f.trade_id for f in journal.iter_fills())
+    published = sorted(f.trade_id for f in account.event_log.fills)
+    if fills != published:
+        problems.append(f"journal holds {len(fills)} fills, {len(published)} were published")
+    return problems[:20]
 
 
 async def run_soak(config: SoakConfig) -> SoakReport:
@@ -280,7 +299,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
     report = SoakReport()
     baseline = set(asyncio.all_tasks())
     liquidity = LiquidityConfig(refresh_ms=200, taker_probability=0.5, level_notional=Decimal(5_000))
-    with LogWatch() as logs:
+    with LogWatch() as logs, tempfile.TemporaryDirectory(prefix="wingbeat-soak-") as journals:
         exchange = LocalExchange(seed=config.seed, admin=True, liquidity=liquidity, rate_limits=RELAXED_RATE_LIMITS,
                                  tick_ms=50)
         apply_despite_disconnects(exchange)
@@ -290,7 +309,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             for signer in signers:
                 await exchange.fund(signer.address, _FUNDS)
             recorder = VenueRecorder.attach(exchange, [s.address for s in signers])
-            accounts = [_Account(_new_connector(exchange, s, over_ws), recorder)
+            accounts = [_Account(_new_connector(exchange, s, over_ws, Path(journals) / f"{s.address}.db"), recorder)
                         for s, over_ws in zip(signers, (True, False), strict=True)]
             try:
                 with _client_weight_budget(_CLIENT_WEIGHT_BUDGET):
@@ -313,6 +332,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             for account in accounts:
                 report.fills += len(account.event_log.fills)
                 states.update(o.current_state.name for o in account.orders.values())
+                report.divergences += _journal_divergences(account)
                 owned = account.connector._tasks.tasks  # the owner's view: must be empty after stop
                 report.leftover_tasks += [t.get_name() for t in owned if not t.done()]
             report.final_states = dict(states)
