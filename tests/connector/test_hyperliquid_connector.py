@@ -117,11 +117,15 @@ async def test_fills_missed_while_the_user_stream_was_down_are_caught_up_once(
     assert not session.recorder.of(OrderFilledEvent, cid)  # the stream really missed it
     for channel in ("userFills", "user", "orderUpdates"):
         faults.silence(channel, False)
+    assert conn.ws_reconnects == 0
     faults.drop_websockets()
     await session.recorder.wait_event(OrderCompletedEvent, cid, timeout=10)
     fills = session.recorder.of(OrderFilledEvent, cid)
     assert len(fills) == 1 and fills[0].amount == harness.order_size
     assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+    assert conn.ws_reconnects == 1  # the metric the engine exports
+    remaining = conn.rate_limit_remaining
+    assert remaining is not None and remaining < 1200  # the catch-up and the placement spent weight
 
 
 async def test_dead_mans_switch_is_armed_while_running_and_disarmed_on_stop(

@@ -195,6 +195,16 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         return super().get_funding_info(trading_pair)
 
     @property
+    def ws_reconnects(self) -> int:
+        """Websocket reconnections since start (0 before start)."""
+        return self._ws.reconnects if self._ws is not None else 0
+
+    @property
+    def rate_limit_remaining(self) -> float | None:
+        """Request weight left in the current rate-limit window (None before start)."""
+        return self._rest.limiter.remaining if self._rest is not None else None
+
+    @property
     def actions_sent(self) -> int:
         """Signed actions sent since this connector was created (one per batch, whatever its size)."""
         return self._actions_sent
