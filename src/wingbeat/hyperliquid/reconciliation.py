@@ -51,7 +51,8 @@ def adapt_venue_update(order: InFlightOrder, update: OrderUpdate) -> OrderUpdate
 
     The unfilled rest of an Ioc is reported ``canceled``: for us it EXPIRED (unless we asked for the
     cancel). A ``*Rejected`` status for an order that was already accepted (a trigger refused when it
-    fires) ends it as CANCELED with the venue's reason, since an accepted order cannot become FAILED.
+    fires) ends it as CANCELED with the venue's reason: the venue took it off the book; FAILED is kept for
+    orders that never rested (or were lost).
     """
     state = update.new_state
     if (state is OrderState.CANCELED and order.time_in_force is TimeInForce.IOC
