@@ -31,7 +31,7 @@ from wingbeat.sim.server import LocalExchange
 async def test_order_answered_after_the_client_deadline_ends_in_the_venues_state(
         delay_ms: int, venue_final: OrderState | None) -> None:
     exchange = LocalExchange(**exchange_options())
-    applied = apply_despite_disconnects(exchange)
+    requests = apply_despite_disconnects(exchange)
     async with exchange:
         trader = new_trader()
         await exchange.fund(trader.address, Decimal(100_000))
@@ -47,7 +47,7 @@ async def test_order_answered_after_the_client_deadline_ends_in_the_venues_state
             cid = conn.buy("BTC-USD", Decimal("0.001"), OrderType.LIMIT, Decimal(50_000))
             order = conn.get_order(cid)
             assert order is not None
-            await asyncio.wait_for(applied.wait(), 10)  # the venue is done with the request (applied or refused)
+            await asyncio.wait_for(requests.wait_finished(), 10)  # the venue is done with it (applied or refused)
             assert venue_state(exchange, trader.address, cid) is venue_final
             expected = OrderState.OPEN if venue_final is OrderState.OPEN else OrderState.FAILED
             async with asyncio.timeout(10):

@@ -206,20 +206,53 @@ def account_divergences(connector: HyperliquidPerpetualConnector, exchange: Loca
     return problems
 
 
-def apply_despite_disconnects(exchange: LocalExchange) -> asyncio.Event:
+class VenueRequests:
+    """The ``/exchange`` requests the exchange is still working on (see :func:`apply_despite_disconnects`)."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.finished = 0
+        self._changed = asyncio.Condition()
+
+    async def wait_until(self, predicate: Callable[[VenueRequests], bool]) -> None:
+        """Until ``predicate(self)`` holds (checked whenever a request starts or finishes)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: predicate(self))
+
+    async def wait_finished(self, count: int = 1) -> None:
+        """Until ``count`` requests have finished (applied or refused) since the start."""
+        await self.wait_until(lambda r: r.finished >= count)
+
+    async def wait_idle(self) -> None:
+        """Until no request is in flight."""
+        await self.wait_until(lambda r: r.in_flight == 0)
+
+    async def _count(self, started: int, finished: int) -> None:
+        self.in_flight += started - finished
+        self.finished += finished
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def apply_despite_disconnects(exchange: LocalExchange) -> VenueRequests:
     """Make the (not yet started) exchange finish every ``/exchange`` request whose client went away, as
     Hyperliquid does (aiohttp would cancel the handler): a request held past the client's deadline is still
-    applied - or refused, once past its ``expiresAfter``. The event is set whenever such a request ends."""
+    applied - or refused, once past its ``expiresAfter``."""
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = exchange._exchange
-    finished = asyncio.Event()
+    requests = VenueRequests()
+
+    async def finish(request: web.Request) -> web.StreamResponse:
+        await requests._count(1, 0)
+        try:
+            return await handler(request)
+        finally:
+            await requests._count(0, 1)
 
     async def shielded(request: web.Request) -> web.StreamResponse:
-        inner = asyncio.ensure_future(handler(request))
-        inner.add_done_callback(lambda _f: finished.set())
-        return await asyncio.shield(inner)
+        return await asyncio.shield(asyncio.ensure_future(finish(request)))
 
     exchange._exchange = shielded  # type: ignore[assignment, method-assign]
-    return finished
+    return requests
 
 
 class LogWatch(logging.Handler):
