@@ -9,6 +9,8 @@ network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` 
 - ``journaled``: the batch is committed to the journal, no byte of it sent yet;
 - ``answered``: the order action reached the exchange and its answer arrived, but the connector has not read it;
 - ``cancel_answered``: the same for a cancel action;
+- ``recovering``: during ``start()``, at the first status query about orders restored from the journal
+  (a crash during crash recovery); when the journal holds no unfinished order, at once after ``READY``;
 - ``none``: never (the parent kills it at a random point instead).
 
 After printing ``FROZEN <moment>`` the child waits for its SIGKILL.
@@ -93,6 +95,16 @@ def _hook_answered(conn: HyperliquidPerpetualConnector, moment: str, nth: int) -
     conn._ws.post_action = wrap(conn._ws.post_action)  # type: ignore[method-assign, assignment]
 
 
+def _hook_recovering(conn: HyperliquidPerpetualConnector) -> None:
+    query: Callable[[Sequence[InFlightOrder]], Awaitable[Sequence[Any]]] = conn._request_order_statuses
+
+    async def frozen_query(orders: Sequence[InFlightOrder]) -> Sequence[Any]:
+        _freeze("recovering")
+        return await query(orders)
+
+    conn._request_order_statuses = frozen_query  # type: ignore[method-assign]
+
+
 async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random) -> None:
     placed: list[InFlightOrder] = []
     while True:
@@ -132,10 +144,14 @@ async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws
     conn = connector_for(url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws)
     conn.add_listener(_FillPrinter())
     _hook_journaled(conn, moment, nth)
+    if moment == "recovering":
+        _hook_recovering(conn)
     await conn.start()
     if moment in ("answered", "cancel_answered"):
         _hook_answered(conn, moment, nth)
     _say("READY")
+    if moment == "recovering":
+        _freeze("nothing to recover")
     await _trade(conn, random.Random(seed))
 
 

@@ -1,6 +1,6 @@
 """Crash recovery of the Hyperliquid connector: a child process trading with a journal is SIGKILLed at random
-moments, including right after the journal commit (nothing sent) and right after the exchange answered an order
-or a cancel (answer never read); while it is down its resting orders fill; a connector restarted on the same journal must then
+moments, including right after the journal commit (nothing sent), right after the exchange answered an order
+or a cancel (answer never read) and in the middle of recovering from the previous crash; while it is down its resting orders fill; a connector restarted on the same journal must then
 know every order the exchange holds, never call FAILED an order the exchange filled, and report each fill
 made while it was down exactly once (and none already journaled again). Seeded, many rounds, every moment."""
 
@@ -30,8 +30,8 @@ from wingbeat.sim.server import LocalExchange
 from wingbeat.sim.types import OrderRequest
 
 ROOT = Path(__file__).resolve().parents[2]
-MOMENTS = ("journaled", "answered", "cancel_answered", "none")
-ROUNDS = int(os.environ.get("WINGBEAT_CRASH_ROUNDS", "12"))  # a quarter of each moment
+MOMENTS = ("journaled", "answered", "cancel_answered", "recovering", "none")
+ROUNDS = int(os.environ.get("WINGBEAT_CRASH_ROUNDS", "15"))  # a fifth of each moment
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 
 
@@ -70,12 +70,14 @@ async def run_child_until_killed(exchange: LocalExchange, key: str, journal: Pat
 
     try:
         async with asyncio.timeout(60):  # the exchange lives in this loop: read the pipe in a thread
-            while (word := record(await asyncio.to_thread(stdout.readline))) != "READY":
-                assert word in ("FILL", "SENT"), word  # a restart catches up fills before it is ready
+            ready = False  # before READY: a restart catching up fills, or frozen while recovering
             while True:
                 line = await asyncio.to_thread(stdout.readline)
                 assert line, "the child exited on its own"
-                if record(line) == "FROZEN" or (moment == "none" and len(run.sent) >= kill_after):
+                word = record(line)
+                assert word in ("READY", "FILL", "SENT", "FROZEN"), line
+                ready = ready or word == "READY"
+                if word == "FROZEN" or (moment == "none" and ready and len(run.sent) >= kill_after):
                     break
         os.kill(child.pid, signal.SIGKILL)
         *complete, _cut = (await asyncio.to_thread(stdout.read)).split(b"\n")
@@ -195,5 +197,8 @@ async def test_sigkill_at_every_moment_loses_no_order_and_reports_each_fill_once
             assert not problems, f"round {round_no} ({moment}, over_ws={over_ws}): {problems}"
             assert while_down <= by_restart, "a fill made while down was not reported by the restart"
             reported |= by_restart
-        assert frozen == Counter(m for i in range(ROUNDS) if (m := MOMENTS[i % len(MOMENTS)]) != "none"), frozen
+        expected = Counter(m for i in range(ROUNDS) if (m := MOMENTS[i % len(MOMENTS)]) != "none")
+        assert frozen["recovering"] + frozen["nothing to recover"] == expected.pop("recovering"), frozen
+        assert frozen["recovering"] > 0, "never killed during recovery"
+        assert {k: v for k, v in frozen.items() if k not in ("recovering", "nothing to recover")} == expected
         assert down_fills > 0, "no fill happened while the connector was down: the test proved nothing"
