@@ -6,13 +6,14 @@ All money is exact Decimal; rounding happens only when answers are rendered. Val
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .book import Order
 
-__all__ = ["Account", "Fill", "FundingRecord", "Position", "fill_direction"]
+__all__ = ["Account", "Fill", "FillLog", "FundingRecord", "Position", "fill_direction"]
 
 ZERO = Decimal(0)
 FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable
@@ -45,7 +46,7 @@ class Position:
 class Fill(NamedTuple):
     """One side of a trade as the user sees it (rendered to the ``userFills`` shape by ``info``).
 
-    A tuple of atoms, so the garbage collector stops tracking it: accounts keep thousands.
+    Accounts keep fills as plain tuples of the same fields (see :class:`FillLog`).
     """
 
     coin: str
@@ -63,6 +64,48 @@ class Fill(NamedTuple):
     tid: int
     cloid: str | None = None
     liquidation: dict[str, Any] | None = None
+
+
+_tuple_new = tuple.__new__
+
+
+class FillLog:
+    """The fills of one account, oldest first; reads give :class:`Fill` objects.
+
+    Stored as plain tuples of atoms, which the garbage collector stops tracking (it never
+    untracks tuple subclasses such as a NamedTuple): accounts keep tens of thousands, and each
+    tracked one would be re-scanned by every full collection.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
+
+    def append(self, fill: Fill | tuple[Any, ...]) -> None:
+        """Record a fill (a :class:`Fill` or a plain tuple of its fields), dropping the oldest
+        beyond twice :data:`FILLS_KEPT`."""
+        rows = self._rows
+        rows.append(fill if type(fill) is tuple else tuple(fill))
+        if len(rows) > 2 * FILLS_KEPT:
+            del rows[:-FILLS_KEPT]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[Fill]:
+        for row in self._rows:
+            yield _tuple_new(Fill, row)
+
+    @overload
+    def __getitem__(self, index: int) -> Fill: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Fill]: ...
+    def __getitem__(self, index: int | slice) -> Fill | list[Fill]:
+        if isinstance(index, slice):
+            return [_tuple_new(Fill, row) for row in self._rows[index]]
+        fill: Fill = _tuple_new(Fill, self._rows[index])
+        return fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +142,7 @@ class Account:
     open_orders: dict[int, Order] = field(default_factory=dict)  # resting and untriggered, by oid
     order_margin: Decimal = ZERO  # initial margin reserved by resting orders
     cloids: dict[str, int] = field(default_factory=dict)  # every cloid ever used -> oid
-    fills: list[Fill] = field(default_factory=list)  # oldest first
+    fills: FillLog = field(default_factory=FillLog)  # oldest first
     fundings: list[FundingRecord] = field(default_factory=list)
     cum_volume: Decimal = ZERO
     agents: dict[str, str] = field(default_factory=dict)  # agent address -> name
@@ -195,12 +238,9 @@ class Account:
         else:
             self.isolated_margin.pop(asset, None)
 
-    def add_fill(self, fill: Fill) -> None:
-        """Record a fill, dropping the oldest beyond twice :data:`FILLS_KEPT`."""
-        fills = self.fills
-        fills.append(fill)
-        if len(fills) > 2 * FILLS_KEPT:
-            del fills[:-FILLS_KEPT]
+    def add_fill(self, fill: Fill | tuple[Any, ...]) -> None:
+        """Record a fill (see :meth:`FillLog.append`)."""
+        self.fills.append(fill)
 
     def account_value(self, marks: dict[int, Decimal]) -> Decimal:
         """Total equity: balance + isolated margin + unrealised PnL of every position."""
@@ -240,5 +280,21 @@ class Account:
         return mm
 
     def available(self, marks: dict[int, Decimal], max_leverages: dict[int, int]) -> Decimal:
-        """What new orders (and isolated margin top-ups) may still use as initial margin."""
-        return self.cross_value(marks) - self.margin_used(marks, max_leverages) - self.order_margin
+        """What new orders (and isolated margin top-ups) may still use as initial margin:
+        cross value - cross margin used - order margin (one pass: checked on every order)."""
+        value = self.balance - self.order_margin
+        leverage = self.leverage
+        for asset, pos in self.positions.items():
+            szi = pos.szi
+            if not szi:
+                continue
+            setting = leverage.get(asset)
+            if setting is not None and not setting[0]:
+                continue  # isolated
+            mark = marks[asset]
+            lev = setting[1] if setting is not None else max_leverages[asset]
+            if szi > 0:
+                value += szi * mark - pos.entry_ntl - szi * mark / lev
+            else:
+                value += szi * mark + pos.entry_ntl + szi * mark / lev
+        return value

@@ -10,11 +10,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .types import TriggerSpec
 
-__all__ = ["Book", "Order", "OrderRecord"]
+__all__ = ["Book", "Order", "OrderHistory", "OrderRecord"]
 
 
 class Order:
@@ -43,7 +43,6 @@ class Order:
 
     def __init__(
         self,
-        *,
         oid: int,
         user: str,
         asset: int,
@@ -87,8 +86,8 @@ _tuple_new = tuple.__new__
 
 
 class OrderRecord(NamedTuple):
-    """A finished order as kept for ``orderStatus``/``historicalOrders``: a tuple of atoms (the
-    trigger flattened), so the garbage collector stops tracking the many the history holds."""
+    """A finished order as kept for ``orderStatus``/``historicalOrders`` (the trigger flattened,
+    so that as a plain tuple in :class:`OrderHistory` it holds atoms only)."""
 
     oid: int
     user: str
@@ -110,20 +109,22 @@ class OrderRecord(NamedTuple):
     status: str
     status_ts: int
 
+    @staticmethod
+    def row(order: Order, status: str, now: int) -> tuple[Any, ...]:
+        """The fields of the record of ``order`` finished with ``status``, as a plain tuple."""
+        trig = order.trigger
+        o = order
+        if trig is None:
+            return (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                    o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
+        return (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
+                trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
+
     @classmethod
     def of(cls, order: Order, status: str, now: int) -> OrderRecord:
         """Snapshot ``order`` with its final ``status``."""
-        trig = order.trigger
-        o = order
-        fields: tuple[object, ...]
-        if trig is None:
-            fields = (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                      o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
-        else:
-            fields = (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                      o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
-                      trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
-        record: OrderRecord = _tuple_new(cls, fields)  # skips the NamedTuple's Python-level __new__
+        record: OrderRecord = _tuple_new(cls, cls.row(order, status, now))
         return record
 
     @property
@@ -142,6 +143,54 @@ class OrderRecord(NamedTuple):
     def texts(self) -> tuple[str, str] | None:
         """Rendered texts are not kept for finished orders."""
         return None
+
+
+class OrderHistory:
+    """Finished orders by oid, oldest first; reads give :class:`OrderRecord` objects.
+
+    Stored as plain tuples of atoms, which the garbage collector stops tracking (it never
+    untracks tuple subclasses such as a NamedTuple): the history holds up to hundreds of
+    thousands, and each tracked one would be re-scanned by every full collection.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[Any, ...]] = {}
+
+    def add(self, order: Order, status: str, now: int) -> int:
+        """Record ``order`` finished with ``status`` (replacing an earlier record of its oid);
+        returns how many records are kept."""
+        rows = self._rows
+        rows[order.oid] = OrderRecord.row(order, status, now)
+        return len(rows)
+
+    def pop_oldest(self) -> OrderRecord:
+        """Forget the oldest record and return it (KeyError when empty)."""
+        rows = self._rows
+        record: OrderRecord = _tuple_new(OrderRecord, rows.pop(next(iter(rows))))
+        return record
+
+    def get(self, oid: int) -> OrderRecord | None:
+        """The record of ``oid``, or None."""
+        row = self._rows.get(oid)
+        if row is None:
+            return None
+        record: OrderRecord = _tuple_new(OrderRecord, row)
+        return record
+
+    def __getitem__(self, oid: int) -> OrderRecord:
+        record: OrderRecord = _tuple_new(OrderRecord, self._rows[oid])
+        return record
+
+    def __contains__(self, oid: object) -> bool:
+        return oid in self._rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 Level = dict[int, Order]

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import account_actions, risk
 from .accounts import Account, Fill
-from .book import Order, OrderRecord
+from .book import Order, OrderHistory
 from .event_queue import EventQueue
 from .market_state import MarketState
 from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
@@ -79,7 +79,7 @@ class ExchangeEngine(OrderFlow):
         self.accounts: dict[str, Account] = {}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
-        self.history: dict[int, OrderRecord] = {}  # finished orders, oldest first
+        self.history = OrderHistory()  # finished orders, oldest first
         self.fees_collected = ZERO
         # ids start at seed-dependent bases so two runs with different seeds do not share ids
         self._next_oid = 1_000_000 + (seed % 1000) * 1_000_000_000
@@ -248,21 +248,10 @@ class ExchangeEngine(OrderFlow):
         self._emit_update(order, status, now)
         return {"error": f"{msg} asset={m.index}"}
 
-    def _new_order(self, acct: Account, m: MarketState, req: OrderRequest, oid: int, now: int) -> Order:
-        return Order(
-            oid=oid,
-            user=acct.user,
-            asset=m.index,
-            coin=m.coin,
-            is_buy=req.is_buy,
-            limit_px=req.price,
-            sz=req.size,
-            timestamp=now,
-            reduce_only=req.reduce_only,
-            tif=req.tif,
-            trigger=req.trigger,
-            cloid=req.cloid,
-        )
+    @staticmethod
+    def _new_order(acct: Account, m: MarketState, req: OrderRequest, oid: int, now: int) -> Order:
+        return Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
+                     req.reduce_only, req.tif, req.trigger, req.cloid)  # fmt: skip
 
     def _place_one(self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False) -> Any:
         if req.cloid is not None and req.cloid != req.cloid.lower():
@@ -272,14 +261,7 @@ class ExchangeEngine(OrderFlow):
         m = self.markets[req.asset]
         if req.cloid is not None and req.cloid in acct.cloids:
             return {"error": f"Duplicate cloid. asset={m.index}"}
-        problem = check_order(
-            acct,
-            m,
-            req,
-            max_open_orders=self.max_open_orders,
-            marks=self.marks,
-            max_leverages=self.max_leverages,
-        )
+        problem = check_order(acct, m, req, self.max_open_orders, self.marks, self.max_leverages)
         if problem is not None:
             return self._reject(acct, m, req, problem[0], problem[1], now)
         oid = self.new_oid()

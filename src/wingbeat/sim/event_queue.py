@@ -28,11 +28,14 @@ class EventQueue:
 
     def publish(self) -> None:
         """Deliver the buffered events (a subscriber that raises is logged and skipped)."""
-        updates, fills, trades, other = self.updates, self.fills, self.trades, self.other
-        self.updates, self.fills, self.trades, self.other = {}, {}, {}, []
         subs = self.subscribers
         if not subs:
+            # nothing is rendered without subscribers; only emitted events may be waiting
+            if self.other:
+                self.other = []
             return
+        updates, fills, trades, other = self.updates, self.fills, self.trades, self.other
+        self.updates, self.fills, self.trades, self.other = {}, {}, {}, []
         # fills first, then the public view, then order statuses: a client sees a fill before
         # the "filled" status of its order
         events: list[EngineEvent] = [FillsEvent(user, fl) for user, fl in fills.items()]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .accounts import Account, Fill, fill_direction
-from .book import Order, OrderRecord
+from .book import Order, OrderHistory
 from .markets import fmt
 from .render import order_update, render_fill, render_trade
 from .validation import reducible
@@ -45,7 +45,7 @@ class OrderFlow:
     marks: dict[int, Decimal]
     accounts: dict[str, Account]
     live: dict[int, Order]
-    history: dict[int, OrderRecord]
+    history: OrderHistory
     _next_tid: int
     _action_count: int
     _hash: str | None
@@ -179,12 +179,13 @@ class OrderFlow:
         m.on_position_change(taker_acct.user, t_start, t_start + signed)
         m.on_position_change(maker_acct.user, m_start, m_start - signed)
         coin = m.coin
-        tf: Fill = _tuple_new(Fill, (coin, px, sz, t_buy, now, t_start, fill_direction(t_start, t_buy, sz),
-                                     t_pnl, tx, taker.oid, True, taker_fee, tid, taker.cloid, None))  # fmt: skip
-        mf: Fill = _tuple_new(Fill, (coin, px, sz, not t_buy, now, m_start, fill_direction(m_start, not t_buy, sz),
-                                     m_pnl, tx, maker.oid, False, maker_fee, tid, maker.cloid, None))  # fmt: skip
-        taker_acct.add_fill(tf)
-        maker_acct.add_fill(mf)
+        # Fill fields as plain tuples: see FillLog
+        tf = (coin, px, sz, t_buy, now, t_start, fill_direction(t_start, t_buy, sz),
+              t_pnl, tx, taker.oid, True, taker_fee, tid, taker.cloid, None)  # fmt: skip
+        mf = (coin, px, sz, not t_buy, now, m_start, fill_direction(m_start, not t_buy, sz),
+              m_pnl, tx, maker.oid, False, maker_fee, tid, maker.cloid, None)  # fmt: skip
+        taker_acct.fills.append(tf)
+        maker_acct.fills.append(mf)
         taker.sz -= sz
         maker.sz -= sz
         if maker.margin_per_sz:
@@ -194,8 +195,8 @@ class OrderFlow:
         if self._subscribers:
             px_text, sz_text = fmt(px), fmt(sz)
             fills = self._events.fills
-            fills.setdefault(taker_acct.user, []).append(render_fill(tf, px_text, sz_text))
-            fills.setdefault(maker_acct.user, []).append(render_fill(mf, px_text, sz_text))
+            fills.setdefault(taker_acct.user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
+            fills.setdefault(maker_acct.user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
             buyer, seller = (
                 (taker_acct.user, maker_acct.user) if t_buy else (maker_acct.user, taker_acct.user)
             )
@@ -244,9 +245,8 @@ class OrderFlow:
         """Keep ``order`` with its final status for orderStatus; evict the oldest beyond the limit
         (with its cloid: it becomes unknown, and the cloid reusable)."""
         history = self.history
-        history[order.oid] = OrderRecord.of(order, status, now)
-        if len(history) > HISTORY_LIMIT:
-            old = history.pop(next(iter(history)))
+        if history.add(order, status, now) > HISTORY_LIMIT:
+            old = history.pop_oldest()
             if old.cloid is not None:
                 cloids = self.accounts[old.user].cloids
                 if cloids.get(old.cloid) == old.oid:

@@ -66,7 +66,6 @@ def check_order(
     acct: Account,
     m: MarketState,
     req: OrderRequest,
-    *,
     max_open_orders: int,
     marks: dict[int, Decimal],
     max_leverages: dict[int, int],
