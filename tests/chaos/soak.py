@@ -44,8 +44,6 @@ from wingbeat.sim.server import LocalExchange
 
 __all__ = ["SoakConfig", "SoakReport", "run_soak"]
 
-_logger = logging.getLogger("tests.chaos.soak")
-
 PAIRS = ("BTC-USD", "ETH-USD", "SOL-USD")
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 _FUNDS = Decimal(50_000_000)
