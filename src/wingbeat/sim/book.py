@@ -8,6 +8,7 @@ heap operations with no scanning.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Literal, NamedTuple
@@ -153,22 +154,26 @@ class OrderHistory:
     thousands, and each tracked one would be re-scanned by every full collection.
     """
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_age", "_rows")
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[Any, ...]] = {}
+        # oids oldest first: popping the front of the dict itself would scan its deleted slots
+        self._age: deque[int] = deque()
 
     def add(self, order: Order, status: str, now: int) -> int:
         """Record ``order`` finished with ``status`` (replacing an earlier record of its oid);
         returns how many records are kept."""
         rows = self._rows
-        rows[order.oid] = OrderRecord.row(order, status, now)
+        oid = order.oid
+        if oid not in rows:
+            self._age.append(oid)
+        rows[oid] = OrderRecord.row(order, status, now)
         return len(rows)
 
     def pop_oldest(self) -> OrderRecord:
-        """Forget the oldest record and return it (KeyError when empty)."""
-        rows = self._rows
-        record: OrderRecord = _tuple_new(OrderRecord, rows.pop(next(iter(rows))))
+        """Forget the oldest record and return it (IndexError when empty)."""
+        record: OrderRecord = _tuple_new(OrderRecord, self._rows.pop(self._age.popleft()))
         return record
 
     def get(self, oid: int) -> OrderRecord | None:
@@ -187,13 +192,15 @@ class OrderHistory:
         return oid in self._rows
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._rows)
+        return iter(self._age)
 
     def __len__(self) -> int:
         return len(self._rows)
 
 
-Level = dict[int, Order]
+# an OrderedDict, not a dict: a level is a FIFO queue, and finding the first entry of a plain
+# dict after deleting from its front scans every deleted slot (until the next resize)
+Level = OrderedDict[int, Order]
 
 
 class _Side:
@@ -226,7 +233,7 @@ class _Side:
         px = order.limit_px
         level = self.levels.get(px)
         if level is None:
-            level = self.levels[px] = {}
+            level = self.levels[px] = OrderedDict()
             if px not in self._in_heap:
                 self._in_heap.add(px)
                 heapq.heappush(self._heap, px * self._sign)
