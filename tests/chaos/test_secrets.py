@@ -37,6 +37,7 @@ from wingbeat.sim.types import OrderRequest
 #: A fixed, recognisable test key (never a real one).
 SECRET = bytes.fromhex("5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e70001")
 KEY = "0x" + SECRET.hex()
+PASSWORD = "correct horse battery"
 
 
 def leaks(output: str | bytes, secret: bytes = SECRET) -> list[str]:
@@ -162,16 +163,26 @@ async def test_whole_debug_session_never_shows_the_key(local_exchange: LocalExch
     assert modes and all(mode == 0o600 for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
 
 
-async def test_cli_run_at_debug_level_never_prints_the_key(local_exchange: LocalExchange, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["env", "keystore"])
+async def test_cli_run_at_debug_level_never_prints_the_key(local_exchange: LocalExchange, tmp_path: Path,
+                                                           source: str) -> None:
     signer = Signer(KEY)
     await local_exchange.fund(signer.address, Decimal(100_000))
     journal = tmp_path / "run.db"
     config = tmp_path / "mm.toml"
+    env = {"HL_PRIVATE_KEY": KEY.upper().replace("0X", "0x")}
+    key_line = ""
+    if source == "keystore":
+        keystore = tmp_path / "wallet.json"
+        keystore.write_text(json.dumps(Account.encrypt(SECRET, PASSWORD, iterations=2)))
+        env = {"WINGBEAT_KEYSTORE_PASSWORD": PASSWORD}
+        key_line = f'keystore = "{keystore}"'
     config.write_text(f"""
 [exchange]
 network = "{local_exchange.base_url}"
 trading_pairs = ["BTC-USD"]
 journal_path = "{journal}"
+{key_line}
 
 [engine]
 tick_interval = 0.2
@@ -185,11 +196,11 @@ trading_pair = "BTC-USD"
 order_amount = "0.001"
 order_levels = 2
 """)
-    result = await run_cli_async("--debug", "--verbose", "run", str(config), "--plain",
-                                 env={"HL_PRIVATE_KEY": KEY.upper().replace("0X", "0x")}, limit=60)
+    result = await run_cli_async("--debug", "--verbose", "run", str(config), "--plain", env=env, limit=60)
     assert result.code == 0, result.err[-2000:]
     assert '"level":"INFO"' in result.err.replace(" ", "")  # it really logged (JSON lines, event fields)
     assert not leaks(result.out) and not leaks(result.err)
+    assert PASSWORD not in result.out + result.err
     assert not leaks(_journal_bytes(journal))
     shown = await run_cli_async("journal", str(journal))
     assert not leaks(shown.out + shown.err)
@@ -229,19 +240,19 @@ def test_signer_cannot_be_pickled_or_copied_and_shows_only_addresses() -> None:
 def test_keystore_is_loaded_encrypted_and_a_wrong_password_reveals_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keystore = tmp_path / "wallet.json"
-    keystore.write_text(json.dumps(Account.encrypt(SECRET, "correct horse", iterations=2)))
+    keystore.write_text(json.dumps(Account.encrypt(SECRET, PASSWORD, iterations=2)))
     assert not leaks(keystore.read_bytes()), "the keystore file holds the key in clear"
     with debug_logs() as logs:
-        signer = Signer.from_keystore(keystore, "correct horse")
+        signer = Signer.from_keystore(keystore, PASSWORD)
         assert signer.address == Signer(KEY).address
         for wrong in ("wrong", ""):
             with pytest.raises(SignatureError) as error:
                 Signer.from_keystore(keystore, wrong)
             assert not leaks("".join(traceback.format_exception(error.value)))
-            assert "correct horse" not in str(error.value)
-        monkeypatch.setenv("WINGBEAT_KEYSTORE_PASSWORD", "correct horse")
+            assert PASSWORD not in str(error.value)
+        monkeypatch.setenv("WINGBEAT_KEYSTORE_PASSWORD", PASSWORD)
         assert Signer.from_keystore(keystore).address == signer.address
-    assert not leaks(logs.stream.getvalue()) and "correct horse" not in logs.stream.getvalue()
+    assert not leaks(logs.stream.getvalue()) and PASSWORD not in logs.stream.getvalue()
 
 
 def _mode(path: Path) -> int:
