@@ -77,24 +77,28 @@ class FillLog:
     tracked one would be re-scanned by every full collection.
     """
 
-    __slots__ = ("_rows",)
+    __slots__ = ("rows",)
 
     def __init__(self) -> None:
-        self._rows: list[tuple[Any, ...]] = []
+        # the plain tuples; the matching loop appends to it directly, then calls trim()
+        self.rows: list[tuple[Any, ...]] = []
 
     def append(self, fill: Fill | tuple[Any, ...]) -> None:
-        """Record a fill (a :class:`Fill` or a plain tuple of its fields), dropping the oldest
-        beyond twice :data:`FILLS_KEPT`."""
-        rows = self._rows
-        rows.append(fill if type(fill) is tuple else tuple(fill))
+        """Record a fill (a :class:`Fill` or a plain tuple of its fields)."""
+        self.rows.append(fill if type(fill) is tuple else tuple(fill))
+        self.trim()
+
+    def trim(self) -> None:
+        """Drop the oldest fills beyond twice :data:`FILLS_KEPT` (in one go, not one per fill)."""
+        rows = self.rows
         if len(rows) > 2 * FILLS_KEPT:
             del rows[:-FILLS_KEPT]
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self.rows)
 
     def __iter__(self) -> Iterator[Fill]:
-        for row in self._rows:
+        for row in self.rows:
             yield _tuple_new(Fill, row)
 
     @overload
@@ -103,8 +107,8 @@ class FillLog:
     def __getitem__(self, index: slice) -> list[Fill]: ...
     def __getitem__(self, index: int | slice) -> Fill | list[Fill]:
         if isinstance(index, slice):
-            return [_tuple_new(Fill, row) for row in self._rows[index]]
-        fill: Fill = _tuple_new(Fill, self._rows[index])
+            return [_tuple_new(Fill, row) for row in self.rows[index]]
+        fill: Fill = _tuple_new(Fill, self.rows[index])
         return fill
 
 
@@ -179,12 +183,12 @@ class Account:
 
     def apply_fill(
         self, asset: int, is_buy: bool, px: Decimal, sz: Decimal, fee: Decimal, ntl: Decimal | None = None
-    ) -> tuple[Decimal, Decimal]:
+    ) -> tuple[Decimal, Decimal, str]:
         """Book a fill: move the position, realise PnL on the closed part, charge ``fee``; for an
         isolated asset also move initial margin between the balance and the position. ``ntl`` is
         ``px * sz`` when the caller has it already.
 
-        Returns ``(start_position, closed_pnl)``.
+        Returns ``(start_position, closed_pnl, dir)`` (``dir`` as :func:`fill_direction`).
         """
         if ntl is None:
             ntl = px * sz
@@ -198,9 +202,15 @@ class Account:
             pos.entry_ntl += ntl
             if not start:
                 pos.cum_open = ZERO
+            direction = "Open Long" if is_buy else "Open Short"
         else:
             size = start if start > 0 else -start
-            closing = sz if sz < size else size
+            if sz > size:
+                closing = size
+                direction = "Short > Long" if is_buy else "Long > Short"
+            else:
+                closing = sz
+                direction = "Close Short" if is_buy else "Close Long"
             entry_px = pos.entry_ntl / size
             # a long closes by selling: pnl = (px - entry) * closing; a short the other way round
             closed_pnl = (px - entry_px) * closing if start > 0 else (entry_px - px) * closing
@@ -219,7 +229,7 @@ class Account:
             iso_lev = self.isolated_leverage(asset)
             if iso_lev or asset in self.isolated_margin:
                 self._move_isolated_margin(asset, start, closing, sz - closing, px, iso_lev)
-        return start, closed_pnl
+        return start, closed_pnl, direction
 
     def _move_isolated_margin(
         self, asset: int, start: Decimal, closing: Decimal, opened: Decimal, px: Decimal, lev: int

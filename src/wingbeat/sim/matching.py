@@ -11,7 +11,7 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .accounts import Account, Fill, fill_direction
+from .accounts import Account, Fill
 from .book import Order, OrderHistory
 from .markets import fmt
 from .render import order_update, render_fill, render_trade
@@ -173,19 +173,34 @@ class OrderFlow:
         tx = self._hash or self.tx_hash()
         asset = m.index
         t_buy = taker.is_buy
-        t_start, t_pnl = taker_acct.apply_fill(asset, t_buy, px, sz, taker_fee, ntl)
-        m_start, m_pnl = maker_acct.apply_fill(asset, not t_buy, px, sz, maker_fee, ntl)
-        signed = sz if t_buy else -sz
-        m.on_position_change(taker_acct.user, t_start, t_start + signed)
-        m.on_position_change(maker_acct.user, m_start, m_start - signed)
+        t_start, t_pnl, t_dir = taker_acct.apply_fill(asset, t_buy, px, sz, taker_fee, ntl)
+        m_start, m_pnl, m_dir = maker_acct.apply_fill(asset, not t_buy, px, sz, maker_fee, ntl)
+        t_user, m_user = taker_acct.user, maker_acct.user
+        t_after = t_start + sz if t_buy else t_start - sz
+        m_after = m_start - sz if t_buy else m_start + sz
+        # MarketState.on_position_change for both sides, inlined: open interest counts the longs
+        m.open_interest += max(t_after, ZERO) - max(t_start, ZERO) + max(m_after, ZERO) - max(m_start, ZERO)
+        holders = m.holders
+        if t_after:
+            holders[t_user] = None
+        else:
+            holders.pop(t_user, None)
+        if m_after:
+            holders[m_user] = None
+        else:
+            holders.pop(m_user, None)
         coin = m.coin
         # Fill fields as plain tuples: see FillLog
-        tf = (coin, px, sz, t_buy, now, t_start, fill_direction(t_start, t_buy, sz),
-              t_pnl, tx, taker.oid, True, taker_fee, tid, taker.cloid, None)  # fmt: skip
-        mf = (coin, px, sz, not t_buy, now, m_start, fill_direction(m_start, not t_buy, sz),
-              m_pnl, tx, maker.oid, False, maker_fee, tid, maker.cloid, None)  # fmt: skip
-        taker_acct.fills.append(tf)
-        maker_acct.fills.append(mf)
+        tf = (coin, px, sz, t_buy, now, t_start, t_dir, t_pnl, tx, taker.oid, True, taker_fee, tid,
+              taker.cloid, None)  # fmt: skip
+        mf = (coin, px, sz, not t_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee, tid,
+              maker.cloid, None)  # fmt: skip
+        fills = taker_acct.fills
+        fills.rows.append(tf)
+        fills.trim()
+        fills = maker_acct.fills
+        fills.rows.append(mf)
+        fills.trim()
         taker.sz -= sz
         maker.sz -= sz
         if maker.margin_per_sz:
@@ -194,12 +209,10 @@ class OrderFlow:
         self._touched[asset] = None
         if self._subscribers:
             px_text, sz_text = fmt(px), fmt(sz)
-            fills = self._events.fills
-            fills.setdefault(taker_acct.user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
-            fills.setdefault(maker_acct.user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
-            buyer, seller = (
-                (taker_acct.user, maker_acct.user) if t_buy else (maker_acct.user, taker_acct.user)
-            )
+            events = self._events.fills
+            events.setdefault(t_user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
+            events.setdefault(m_user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
+            buyer, seller = (t_user, m_user) if t_buy else (m_user, t_user)
             self._events.trades.setdefault(coin, []).append(
                 render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .accounts import Account, Fill, FundingRecord, fill_direction
+from .accounts import Account, Fill, FundingRecord
 from .markets import fmt
 from .render import usd
 from .types import AssetCtxChanged, FundingEvent, LiquidationEvent
@@ -137,8 +137,8 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset
         is_buy = pos.szi < 0  # the closing side
         tid = engine.new_tid()
         info = {"liquidatedUser": acct.user, "markPx": fmt(mark), "method": "backstop"}
-        start, pnl = acct.apply_fill(asset, is_buy, mark, sz, ZERO)
-        lstart, lpnl = liq.apply_fill(asset, not is_buy, mark, sz, ZERO)
+        start, pnl, direction = acct.apply_fill(asset, is_buy, mark, sz, ZERO)
+        lstart, lpnl, ldirection = liq.apply_fill(asset, not is_buy, mark, sz, ZERO)
         m.on_position_change(acct.user, start, acct.szi(asset))
         m.on_position_change(liq.user, lstart, liq.szi(asset))
         mine = Fill(
@@ -148,7 +148,7 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset
             is_buy,
             now,
             start,
-            fill_direction(start, is_buy, sz),
+            direction,
             pnl,
             tx,
             engine.new_oid(),
@@ -165,7 +165,7 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset
             not is_buy,
             now,
             lstart,
-            fill_direction(lstart, not is_buy, sz),
+            ldirection,
             lpnl,
             tx,
             engine.new_oid(),
