@@ -389,3 +389,15 @@ async def test_an_unanswered_order_is_not_given_up_before_its_deadline_has_passe
         assert await harness.open_order_count() == 0
     finally:
         await s.close()
+
+
+async def test_rest_weight_budget_is_configurable_for_venues_that_allow_more(make_connector: Any) -> None:
+    config = HyperliquidConfig(order_validity=1.0, rest_weight_budget=100_000)
+    s = await Session.open(lambda **kw: make_connector(config=config, **kw))
+    try:
+        remaining = s.connector.rate_limit_remaining
+        assert remaining is not None and 1200 < remaining <= 100_000
+    finally:
+        await s.close()
+    with pytest.raises(ValueError, match="rest_weight_budget"):
+        HyperliquidConfig(rest_weight_budget=0)

@@ -50,8 +50,14 @@ from wingbeat.core.order_book_tracker import OrderBookTracker
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import FundingInfo
+from wingbeat.core.throttler import WeightedRateLimiter
 from wingbeat.core.trading_rule import TradingRule
-from wingbeat.hyperliquid.constants import coin_to_trading_pair, resolve_network, trading_pair_to_coin
+from wingbeat.hyperliquid.constants import (
+    REST_WEIGHT_WINDOW_S,
+    coin_to_trading_pair,
+    resolve_network,
+    trading_pair_to_coin,
+)
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
 from wingbeat.hyperliquid.reconciliation import (
@@ -113,6 +119,9 @@ class HyperliquidConfig:
     """Trade for this vault / subaccount (the signer is its leader or master)."""
     ready_timeout: float = 15.0
     """How long ``start()`` waits for the websocket and the first order books, seconds."""
+    rest_weight_budget: int | None = None
+    """REST request weight spent per minute at most (None: just under Hyperliquid's 1200 per IP). Raise
+    it only against a venue that allows more, such as a local exchange with relaxed limits."""
 
     def __post_init__(self) -> None:
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
@@ -123,6 +132,8 @@ class HyperliquidConfig:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
+        if self.rest_weight_budget is not None and not self.rest_weight_budget > 0:
+            raise ValueError(f"rest_weight_budget must be positive, got {self.rest_weight_budget!r}")
         if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
             raise ValueError(f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}")
 
@@ -259,7 +270,9 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     # ------------------------------------------------------------------------------- network
     async def _start_network(self) -> None:
         config = self._config
-        self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout)
+        budget = config.rest_weight_budget
+        limiter = WeightedRateLimiter(budget, REST_WEIGHT_WINDOW_S) if budget is not None else None
+        self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout, limiter=limiter)
         self._ws = HyperliquidWebSocket(self._ws_url, post_timeout=config.request_timeout,
                                         name=f"hyperliquid.ws.{self._user[:10]}")
         self._sender = ActionSender(self._signer, self._rest, nonces=self._signer.next_nonce,
