@@ -9,6 +9,7 @@ network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` 
 - ``journaled``: the batch is committed to the journal, no byte of it sent yet;
 - ``answered``: the order action reached the exchange and its answer arrived, but the connector has not read it;
 - ``cancel_answered``: the same for a cancel action;
+- ``filled_early``: an order is FILLED (on disk) while its fills have not arrived yet;
 - ``recovering``: during ``start()``, at the first status query about orders restored from the journal
   (a crash during crash recovery); when the journal holds no unfinished order, at once after ``READY``;
 - ``none``: never (the parent kills it at a random point instead).
@@ -105,7 +106,7 @@ def _hook_recovering(conn: HyperliquidPerpetualConnector) -> None:
     conn._request_order_statuses = frozen_query  # type: ignore[method-assign]
 
 
-async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random) -> None:
+async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random, moment: str) -> None:
     placed: list[InFlightOrder] = []
     while True:
         batch = []
@@ -138,6 +139,10 @@ async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random) -> Non
             _done, pending = await asyncio.wait(waiters, timeout=2.0)
             for waiter in pending:
                 waiter.cancel()
+        if moment == "filled_early" and any(o.is_filled and not o.is_fully_executed for o in batch):
+            assert conn.journal is not None
+            await conn.journal.commit()  # FILLED is on disk, its fills are not (not even received)
+            _freeze(moment)
 
 
 async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws: bool) -> None:
@@ -152,7 +157,7 @@ async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws
     _say("READY")
     if moment == "recovering":
         _freeze("nothing to recover")
-    await _trade(conn, random.Random(seed))
+    await _trade(conn, random.Random(seed), moment)
 
 
 if __name__ == "__main__":
