@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_UP, localcontext
+from decimal import ROUND_UP, getcontext, localcontext
 from decimal import Decimal as D
 from typing import Any
 
@@ -175,6 +175,24 @@ def test_embedding_programs_decimal_context_does_not_change_venue_arithmetic() -
         ctx.prec = 4
         ctx.rounding = ROUND_UP
         assert run() == expected
+
+
+def test_subscriber_changing_the_decimal_context_does_not_change_venue_arithmetic() -> None:
+    def run(meddle: bool) -> tuple[Any, D, D]:
+        e = engine_with()
+        if meddle:
+
+            def subscriber(event: object) -> None:
+                getcontext().prec = 3  # a careless listener
+
+            e.subscribe(subscriber)
+        e.place_orders(C, [req(False, "60001", "0.33333")])
+        e.place_orders(C, [req(False, "60001", "0.33333")])
+        st = e.place_orders(A, [req(True, "60001", "0.66666", "Ioc")])
+        return st, e.accounts[A].balance, e.accounts[A].fills[-1].fee
+
+    assert run(meddle=True) == run(meddle=False)
+    assert getcontext().prec == 28  # the caller's context is back as it was
 
 
 def test_agents_sign_for_their_owner_and_an_unnamed_agent_replaces_the_previous_one() -> None:

@@ -168,7 +168,13 @@ class OrderHistory:
         oid = order.oid
         if oid not in rows:
             self._age.append(oid)
-        rows[oid] = OrderRecord.row(order, status, now)
+        o, trig = order, order.trigger
+        # OrderRecord.row, inlined: once per order
+        if trig is None:
+            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
+        else:
+            rows[oid] = OrderRecord.row(order, status, now)
         return len(rows)
 
     def pop_oldest(self) -> OrderRecord:

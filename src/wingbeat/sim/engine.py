@@ -264,8 +264,10 @@ class ExchangeEngine(OrderFlow):
         problem = check_order(acct, m, req, self.max_open_orders, self.marks, self.max_leverages)
         if problem is not None:
             return self._reject(acct, m, req, problem[0], problem[1], now)
-        oid = self.new_oid()
-        order = self._new_order(acct, m, req, oid, now)
+        oid = self._next_oid
+        self._next_oid = oid + 1
+        order = Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
+                      req.reduce_only, req.tif, req.trigger, req.cloid)  # fmt: skip
         if req.cloid is not None:
             acct.cloids[req.cloid] = oid
         if req.trigger is not None:
@@ -414,7 +416,12 @@ class ExchangeEngine(OrderFlow):
                 self._refresh_mark(self.markets[index])
 
     def _refresh_mark(self, m: MarketState) -> None:
-        mark = m.compute_mark()
+        # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
+        book = m.book
+        bid, ask = book.side(True).best(), book.side(False).best()
+        mark = m.oracle
+        if bid is not None and ask is not None:
+            mark = min(max(mark, bid), ask)
         if mark != m.mark:
             m.mark = mark
             self.marks[m.index] = mark

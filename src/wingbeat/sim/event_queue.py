@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import localcontext
 from typing import Any
 
 from .types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
@@ -46,9 +47,11 @@ class EventQueue:
         for user, ul in updates.items():
             events.append(OrderUpdatesEvent(user, ul))
         events.extend(other)
-        for event in events:
-            for cb in subs:
-                try:
-                    cb(event)
-                except Exception:
-                    _log.exception("engine subscriber failed on %s", type(event).__name__)
+        # subscribers get a copy of the venue's Decimal context: whatever they do with it
+        with localcontext():
+            for event in events:
+                for cb in subs:
+                    try:
+                        cb(event)
+                    except Exception:
+                        _log.exception("engine subscriber failed on %s", type(event).__name__)

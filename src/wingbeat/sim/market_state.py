@@ -102,14 +102,6 @@ class MarketState:
             return mid
         return self.last_px if self.last_px is not None else self.oracle
 
-    def compute_mark(self) -> Decimal:
-        """Mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)."""
-        bid, ask = self.book.best_bid(), self.book.best_ask()
-        mark = self.oracle
-        if bid is not None and ask is not None:
-            mark = min(max(mark, bid), ask)
-        return mark
-
     def on_position_change(self, user: str, before: Decimal, after: Decimal) -> None:
         """Track open interest and the holders funding is paid to."""
         # open interest counts the long side only

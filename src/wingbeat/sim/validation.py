@@ -34,22 +34,26 @@ def has_margin(
     max_leverages: dict[int, int],
 ) -> bool:
     """Whether the part of the order that grows the position fits in the available margin."""
-    pos = acct.szi(m.index)
-    inc = sz if pos == 0 or (pos > 0) == is_buy else sz - abs(pos)
+    position = acct.positions.get(m.index)
+    pos = position.szi if position is not None else ZERO
+    inc = sz if not pos or (pos > 0) == is_buy else sz - abs(pos)
     if inc <= 0:
         return True
-    lev = acct.leverage_of(m.index, m.cfg.max_leverage)
+    setting = acct.leverage.get(m.index)
+    lev = setting[1] if setting is not None else m.cfg.max_leverage
     return px * inc / lev <= acct.available(marks, max_leverages)
 
 
 def static_problem(m: MarketState, req: OrderRequest, ref: Decimal) -> tuple[str, str] | None:
     """The first rule the order itself breaks (size, tick, price band, type, minimum value),
     whatever the account's state; ``ref`` is the reference (mark) price."""
-    if not req.size.is_finite() or req.size <= 0:
+    size, price = req.size, req.price
+    if not size.is_finite() or size <= 0:
         return "Order has zero size.", "rejected"
-    if not m.size_ok(req.size):
+    # the markets' caches answer almost every order (the flow repeats a few values)
+    if not (m.valid_sz.get(size) or m.size_ok(size)):
         return "Order has invalid size.", "rejected"
-    if not m.price_ok(req.price):
+    if not (price.is_finite() and m.valid_px.get(price)) and not m.price_ok(price):
         return "Price must be divisible by tick size.", "tickRejected"
     if abs(req.price - ref) > ref * MAX_PRICE_DEVIATION:
         return "Order price cannot be more than 80% away from the reference price", "rejected"
