@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
     "DEFAULT_MARKETS",
+    "FMT_CACHE",
     "MarketConfig",
     "fmt",
     "load_markets",
@@ -133,7 +134,8 @@ def load_markets(path: str | Path) -> tuple[MarketConfig, ...]:
     return markets_from_dicts(items)
 
 
-_FMT_CACHE: dict[Decimal, str] = {}
+FMT_CACHE: dict[Decimal, str] = {}
+"""Texts :func:`fmt` rendered recently, by value (read-only outside this module)."""
 _FMT_CACHE_MAX = 100_000
 
 
@@ -145,13 +147,13 @@ def fmt(value: Decimal, places: int | None = None) -> str:
     """
     if places is not None:
         value = round(value, places)
-    text = _FMT_CACHE.get(value)
+    text = FMT_CACHE.get(value)
     if text is None:
         # equal Decimals ("1.50" and "1.5") render the same, so the cache may key on value
         text = f"{value.normalize():f}" if value else "0"
         if "." not in text:
             text += ".0"
-        if len(_FMT_CACHE) >= _FMT_CACHE_MAX:
-            _FMT_CACHE.clear()
-        _FMT_CACHE[value] = text
+        if len(FMT_CACHE) >= _FMT_CACHE_MAX:
+            FMT_CACHE.clear()
+        FMT_CACHE[value] = text
     return text

@@ -7,6 +7,7 @@ from typing import Any
 
 from .accounts import Fill
 from .book import Order, OrderRecord
+from .markets import FMT_CACHE as _CACHE  # hot renders look up first, then call fmt
 from .markets import fmt
 
 __all__ = ["basic_order", "order_update", "px", "render_fill", "render_trade", "side", "usd"]
@@ -27,11 +28,12 @@ def basic_order(order: Order | OrderRecord) -> dict[str, Any]:
         texts = (fmt(order.limit_px), fmt(order.orig_sz))
         if isinstance(order, Order):  # both never change: render once per live order
             order.texts = texts
+    sz = order.sz
     out: dict[str, Any] = {
         "coin": order.coin,
         "side": "B" if order.is_buy else "A",
         "limitPx": texts[0],
-        "sz": fmt(order.sz),
+        "sz": _CACHE.get(sz) or fmt(sz),
         "oid": order.oid,
         "timestamp": order.timestamp,
         "origSz": texts[1],
@@ -48,19 +50,20 @@ def order_update(order: Order, status: str, now: int) -> dict[str, Any]:
 
 def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None) -> dict[str, Any]:
     """A fill in the ``userFills`` shape (``px_text``/``sz_text``: already rendered px and sz)."""
+    start, pnl, fee = f.start_position, f.closed_pnl, f.fee
     out: dict[str, Any] = {
         "coin": f.coin,
         "px": px_text or fmt(f.px),
         "sz": sz_text or fmt(f.sz),
-        "side": side(f.is_buy),
+        "side": "B" if f.is_buy else "A",
         "time": f.time,
-        "startPosition": fmt(f.start_position),
+        "startPosition": _CACHE.get(start) or fmt(start),
         "dir": f.dir,
-        "closedPnl": fmt(f.closed_pnl, _USD_PLACES) if f.closed_pnl else "0.0",
+        "closedPnl": fmt(pnl, _USD_PLACES) if pnl else "0.0",
         "hash": f.hash,
         "oid": f.oid,
         "crossed": f.crossed,
-        "fee": fmt(f.fee),  # already whole micro-USDC
+        "fee": _CACHE.get(fee) or fmt(fee),  # already whole micro-USDC
         "tid": f.tid,
         "feeToken": "USDC",
     }
@@ -77,7 +80,7 @@ def render_trade(
     """A public trade in the websocket ``trades`` shape (side = the aggressor's; px and sz rendered)."""
     return {
         "coin": coin,
-        "side": side(is_buy),
+        "side": "B" if is_buy else "A",
         "px": px_text,
         "sz": sz_text,
         "hash": tx,
