@@ -1,8 +1,9 @@
 """Crash recovery of the Hyperliquid connector: a child process trading with a journal is SIGKILLed at random
 moments, including right after the journal commit (nothing sent), right after the exchange answered an order
-or a cancel (answer never read) and in the middle of recovering from the previous crash; while it is down its resting orders fill; a connector restarted on the same journal must then
-know every order the exchange holds, never call FAILED an order the exchange filled, and report each fill
-made while it was down exactly once (and none already journaled again). Seeded, many rounds, every moment."""
+or a cancel (answer never read) and in the middle of recovering from the previous crash. While it is down its
+resting orders fill. A connector restarted on the same journal must then know every order the exchange holds,
+never call FAILED an order the exchange filled, and report each fill made while it was down exactly once (and
+none already journaled again). Seeded, many rounds (``WINGBEAT_CRASH_ROUNDS``), every moment."""
 
 from __future__ import annotations
 
