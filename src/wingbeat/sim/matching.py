@@ -148,6 +148,9 @@ class OrderFlow:
                     continue
                 sz = min(sz, cap)
             self._trade(m, order, acct, maker, maker_acct, px, sz, now)
+            if not maker.sz:
+                side.remove(maker)
+                self._finish(maker, "filled", now)
             filled_sz += sz
             filled_ntl += px * sz
         return filled_sz, filled_ntl
@@ -216,9 +219,6 @@ class OrderFlow:
             self._events.trades.setdefault(coin, []).append(
                 render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
             )
-        if not maker.sz:
-            m.book.remove(maker)
-            self._finish(maker, "filled", now)
 
     def _remove_live(self, order: Order) -> None:
         """Take a live order off its book or trigger list (not yet recorded as finished)."""
@@ -241,7 +241,8 @@ class OrderFlow:
             order.margin_per_sz = ZERO
             if not open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
-        self._record(order, status, now)
+        if self.history.add(order, status, now) > HISTORY_LIMIT:
+            self._evict_oldest()
         if notify and self._subscribers:
             self._emit_update(order, status, now)
         if order.children:
@@ -255,12 +256,15 @@ class OrderFlow:
                     self._finish(child, "canceled", now)
 
     def _record(self, order: Order, status: str, now: int) -> None:
-        """Keep ``order`` with its final status for orderStatus; evict the oldest beyond the limit
-        (with its cloid: it becomes unknown, and the cloid reusable)."""
-        history = self.history
-        if history.add(order, status, now) > HISTORY_LIMIT:
-            old = history.pop_oldest()
-            if old.cloid is not None:
-                cloids = self.accounts[old.user].cloids
-                if cloids.get(old.cloid) == old.oid:
-                    del cloids[old.cloid]
+        """Keep ``order`` with its final status for orderStatus, within the history limit."""
+        if self.history.add(order, status, now) > HISTORY_LIMIT:
+            self._evict_oldest()
+
+    def _evict_oldest(self) -> None:
+        """Forget the oldest finished order (with its cloid: it becomes unknown, and the cloid
+        reusable)."""
+        old = self.history.pop_oldest()
+        if old.cloid is not None:
+            cloids = self.accounts[old.user].cloids
+            if cloids.get(old.cloid) == old.oid:
+                del cloids[old.cloid]
