@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from wingbeat.sim.book import Book, Order
+from wingbeat.sim.book import Book, Order, OrderHistory, OrderRecord
 
 
 def order(oid: int, is_buy: bool, px: str, sz: str = "1") -> Order:
@@ -99,3 +99,36 @@ def test_sig_fig_buckets_round_bids_down_and_asks_up() -> None:
     assert asks == [(D("12500"), D("1"), 1)]
     bids, _ = book.levels(20, n_sig_figs=5)
     assert bids[0][0] == D("12345")
+
+
+def test_deep_level_is_consumed_in_time_priority_while_orders_keep_joining() -> None:
+    # a level is a FIFO queue: filled from the front while new orders join at the back
+    book = Book("BTC")
+    for oid in range(1_000):
+        book.add(order(oid, False, "100"))
+    taken: list[int] = []
+    next_oid = 1_000
+    for _ in range(3_000):
+        best = book.best_level(False)
+        assert best is not None
+        first = next(iter(best[1].values()))
+        taken.append(first.oid)
+        book.remove(first)
+        book.add(order(next_oid, False, "100"))
+        next_oid += 1
+    assert taken == list(range(3_000))
+    assert [o.oid for o in book.orders()] == list(range(3_000, 4_000))
+
+
+def test_order_history_reads_records_oldest_first_and_evicts_the_oldest() -> None:
+    history = OrderHistory()
+    first, second = order(1, True, "100"), order(2, False, "101", "0.5")
+    assert history.add(first, "canceled", 10) == 1
+    assert history.add(second, "filled", 11) == 2
+    assert history.add(first, "rejected", 12) == 2  # re-recorded: replaced, keeps its age
+    record = history[1]
+    assert isinstance(record, OrderRecord) and record.status == "rejected" and record.status_ts == 12
+    assert record.limit_px == D("100") and record.trigger is None
+    assert list(history) == [1, 2] and 2 in history and 3 not in history and history.get(3) is None
+    assert history.pop_oldest().oid == 1
+    assert list(history) == [2] and len(history) == 1 and history.get(2) == history[2]

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from wingbeat.sim import accounts as accounts_module
 from wingbeat.sim import matching as matching_module
+from wingbeat.sim.accounts import Fill
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
 
@@ -246,6 +248,20 @@ def test_order_history_is_bounded_and_evicted_cloids_are_forgotten(monkeypatch: 
     assert list(e.history) == oids[2:]
     assert set(e.accounts[A].cloids) == set(cloids[2:])
     assert "resting" in e.place_orders(A, [gtc(True, "59000", "0.1", cloid=cloids[0])])[0]
+
+
+def test_account_fills_read_as_fill_objects_and_keep_the_most_recent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts_module, "FILLS_KEPT", 2)
+    e, _ = make_engine()
+    for i in range(6):
+        e.place_orders(A, [gtc(False, str(60000 + i), "0.01")])
+        e.place_orders(B, [gtc(True, str(60000 + i), "0.01", tif="Ioc")])
+    fills = e.accounts[B].fills
+    assert 2 <= len(fills) <= 4  # trimmed to the most recent FILLS_KEPT when twice over
+    assert all(isinstance(f, Fill) for f in fills)
+    assert fills[-1].px == D("60005") and fills[-1].dir == "Open Long" and fills[-1].crossed is True
+    assert [f.px for f in fills[-2:]] == [D("60004"), D("60005")]
+    assert [f.tid for f in fills] == sorted(f.tid for f in fills)
 
 
 def test_cloids_are_matched_case_insensitively() -> None:
