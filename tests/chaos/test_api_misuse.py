@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -209,3 +210,21 @@ async def test_stop_during_start_leaves_nothing_running(
     refused = conn.get_order(conn.buy(PAIR, SIZE, OrderType.LIMIT, PRICE))
     assert refused is not None and refused.is_failure
     await conn.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="bugs.md: nothing stops a second connector from opening a journal in use")
+async def test_a_second_connector_on_a_journal_in_use_is_refused(
+        local_exchange: LocalExchange, trader: Trader, tmp_path: Path) -> None:
+    journal = tmp_path / "orders.db"
+    first = HyperliquidPerpetualConnector(Signer(trader.key), [PAIR], network=local_exchange.base_url,
+                                          journal_path=journal, config=HyperliquidConfig(dead_man_switch=None))
+    second = HyperliquidPerpetualConnector(Signer(trader.key), [PAIR], network=local_exchange.base_url,
+                                           journal_path=journal, config=HyperliquidConfig(dead_man_switch=None))
+    await first.start()
+    try:
+        with pytest.raises(WingbeatError):  # two writers would reconcile, cancel and journal each other's orders
+            await second.start()
+        assert not second.ready
+    finally:
+        await second.stop()
+        await first.stop()
