@@ -266,8 +266,7 @@ class ExchangeEngine(OrderFlow):
             return self._reject(acct, m, req, problem[0], problem[1], now)
         oid = self._next_oid
         self._next_oid = oid + 1
-        order = Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
-                      req.reduce_only, req.tif, req.trigger, req.cloid)  # fmt: skip
+        order = self._new_order(acct, m, req, oid, now)
         if req.cloid is not None:
             acct.cloids[req.cloid] = oid
         if req.trigger is not None:
