@@ -1,7 +1,8 @@
 """Child process of the crash-recovery test: a journaled Hyperliquid connector trading on a local exchange
 until it is SIGKILLed.
 
-Usage: ``HL_PRIVATE_KEY=... python -m tests.chaos.crash_child URL JOURNAL SEED MOMENT NTH OVER_WS``.
+Usage: ``HL_PRIVATE_KEY=... python -m tests.chaos.crash_child URL JOURNAL SEED MOMENT NTH OVER_WS``
+(``WINGBEAT_CHILD_DEAD_MAN_SWITCH=SECONDS`` arms the connector's dead man's switch).
 Prints ``READY`` once started, ``SENT <cid>`` for each order right before its batch is handed to the
 network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` freezes the process
 (synchronously: nothing else runs) at the ``NTH`` occurrence of:
@@ -53,9 +54,10 @@ class _FillPrinter(EventListener):
         _say(f"FILL {event.trade_id} {event.client_order_id}")
 
 
-def connector_for(url: str, signer: Signer, journal: str, over_ws: bool) -> HyperliquidPerpetualConnector:
+def connector_for(url: str, signer: Signer, journal: str, over_ws: bool,
+                  dead_man_switch: float | None = None) -> HyperliquidPerpetualConnector:
     """The connector both the child and the parent's restart use (same journal, same settings)."""
-    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=2.0, dead_man_switch=None)
+    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=2.0, dead_man_switch=dead_man_switch)
     return HyperliquidPerpetualConnector(signer, trading_pairs=list(PAIRS), network=url, journal_path=journal,
                                          config=config, reconcile_interval=0.2, status_retry_delay=0.1)
 
@@ -146,7 +148,9 @@ async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random, moment
 
 
 async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws: bool) -> None:
-    conn = connector_for(url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws)
+    switch = os.environ.get("WINGBEAT_CHILD_DEAD_MAN_SWITCH")  # seconds, when the switch is armed
+    conn = connector_for(url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws,
+                         float(switch) if switch else None)
     conn.add_listener(_FillPrinter())
     _hook_journaled(conn, moment, nth)
     if moment == "recovering":

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from tests.chaos.crash_child import connector_for
 from tests.chaos.truth import EventLog, VenueRecorder, venue_state
 from tests.conftest import new_trader
@@ -48,11 +46,12 @@ class ChildRun:
 
 
 async def run_child_until_killed(exchange: LocalExchange, key: str, journal: Path, seed: int, moment: str,
-                                 over_ws: bool, rng: random.Random) -> ChildRun:
+                                 over_ws: bool, rng: random.Random, extra_env: dict[str, str] | None = None,
+                                 ) -> ChildRun:
     """Start the child; SIGKILL it once frozen at ``moment`` (or after a random number of orders)."""
     nth = rng.randint(1, 4 if moment == "cancel_answered" else 12)
     kill_after = rng.randint(1, 60)
-    env = {**os.environ, "HL_PRIVATE_KEY": key}  # never on the command line
+    env = {**os.environ, **(extra_env or {}), "HL_PRIVATE_KEY": key}  # the key never on the command line
     child = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the pipe is read in a thread
         [sys.executable, "-m", "tests.chaos.crash_child", exchange.base_url, str(journal), str(seed), moment,
          str(nth), "1" if over_ws else "0"], cwd=ROOT, env=env,
@@ -225,8 +224,6 @@ async def test_sigkill_at_every_moment_loses_no_order_and_reports_each_fill_once
         assert down_fills > 0, "no fill happened while the connector was down: the test proved nothing"
 
 
-@pytest.mark.xfail(strict=True, reason="bugs.md: an order journaled FILLED before its fills arrived is final, so a "
-                                       "restart neither restores it nor catches up its fills: they are never reported")
 async def test_sigkill_between_filled_and_its_fills_still_reports_the_fills_after_restart(tmp_path: Path) -> None:
     rng = random.Random(8)
     trader = new_trader()
@@ -243,3 +240,26 @@ async def test_sigkill_between_filled_and_its_fills_still_reports_the_fills_afte
         problems, reported = await restart_and_check(exchange, trader.key, journal, recorder, set(), False)
         assert problems == []
         assert reported, "the fills of the FILLED order were never reported"
+
+
+async def test_dead_mans_switch_cancels_after_a_crash_and_the_restart_sees_it(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    trader = new_trader()
+    journal = tmp_path / "orders.db"
+    liquidity = LiquidityConfig(refresh_ms=200, level_notional=Decimal(5_000), taker_probability=0.0)
+    async with LocalExchange(seed=9, liquidity=liquidity, rate_limits=RELAXED_RATE_LIMITS) as exchange:
+        await exchange.fund(trader.address, Decimal(5_000_000))
+        recorder = VenueRecorder.attach(exchange, [trader.address])
+        run = await run_child_until_killed(exchange, trader.key, journal, 2, "none", True, rng,
+                                           {"WINGBEAT_CHILD_DEAD_MAN_SWITCH": "10"})
+        account = exchange.engine.accounts[trader.address]
+        resting = {o.cloid for o in account.open_orders.values()}
+        assert run.sent and resting and account.scheduled_cancel is not None, "the switch was not armed"
+        exchange.engine.advance(account.scheduled_cancel + 1)  # the switch's deadline passes while we are down
+        assert not account.open_orders
+        problems, _reported = await restart_and_check(exchange, trader.key, journal, recorder, set(run.fills),
+                                                      True, frozenset(final_before_fills(journal, recorder,
+                                                                                         trader.address)))
+        assert problems == []
+        stored = {o.client_order_id: o for o in OrderJournal(journal).iter_orders()}
+        assert {stored[c].current_state for c in resting if c is not None} == {OrderState.CANCELED}
