@@ -1,8 +1,8 @@
-"""Price-time priority order book of one market.
+"""Price-time priority order book of one market, and the history of finished orders.
 
-Each side is a dict ``price -> {oid: order}`` (insertion order is time priority) plus a heap of
-the prices present, deleted lazily, so best price, insert, cancel and fill are each a few dict and
-heap operations with no scanning.
+Each side is a dict ``price -> OrderedDict{oid: order}`` (insertion order is time priority) plus
+a heap of the prices present, deleted lazily, so best price, insert, cancel and fill are each a
+few dict and heap operations with no scanning.
 """
 
 from __future__ import annotations
@@ -122,12 +122,6 @@ class OrderRecord(NamedTuple):
                 o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
                 trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
 
-    @classmethod
-    def of(cls, order: Order, status: str, now: int) -> OrderRecord:
-        """Snapshot ``order`` with its final ``status``."""
-        record: OrderRecord = _tuple_new(cls, cls.row(order, status, now))
-        return record
-
     @property
     def trigger(self) -> TriggerSpec | None:
         """The trigger part, rebuilt."""
@@ -168,13 +162,7 @@ class OrderHistory:
         oid = order.oid
         if oid not in rows:
             self._age.append(oid)
-        o, trig = order, order.trigger
-        # OrderRecord.row, inlined: once per order
-        if trig is None:
-            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
-        else:
-            rows[oid] = OrderRecord.row(order, status, now)
+        rows[oid] = OrderRecord.row(order, status, now)
         return len(rows)
 
     def pop_oldest(self) -> OrderRecord:
