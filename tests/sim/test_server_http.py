@@ -155,6 +155,7 @@ async def test_user_rate_limit_reports_actions_used(
         http, local_exchange.base_url + "/info", {"type": "userRateLimit", "user": trader.address}
     )
     assert answer["nRequestsUsed"] == 1
+    assert answer["nRequestsCap"] == local_exchange.limiter.cap(trader.address)  # the cap that is enforced
 
 
 async def test_admin_funds_an_account_and_arms_faults(

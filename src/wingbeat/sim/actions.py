@@ -359,6 +359,10 @@ class ActionProcessor:
         """Actions ``address`` has sent so far (what ``userRateLimit`` reports)."""
         return self._limiter.used(address)
 
+    def requests_cap(self, address: str) -> int:
+        """The request cap of ``address`` (what ``userRateLimit`` reports as ``nRequestsCap``)."""
+        return self._limiter.cap(address)
+
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` (or its agents) trade for ``vault`` by setting ``vaultAddress``."""
         self._vault_leaders[vault.lower()] = leader.lower()

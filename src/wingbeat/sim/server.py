@@ -292,7 +292,7 @@ class LocalExchange:
         if early is not None:
             return early
         try:
-            reply = handle_info(self.engine, body, requests_used=self.limiter.used)
+            reply = handle_info(self.engine, body, requests_used=self.limiter.used, requests_cap=self.limiter.cap)
         except InfoError as exc:
             return web.Response(status=exc.status, text=exc.text)
         if isinstance(reply, list) and len(reply) >= 20:

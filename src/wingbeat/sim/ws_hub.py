@@ -355,7 +355,8 @@ class WsHub:
                 response = early
             else:
                 try:
-                    reply = handle_info(self._engine, payload, requests_used=self._actions.requests_used)
+                    reply = handle_info(self._engine, payload, requests_used=self._actions.requests_used,
+                                        requests_cap=self._actions.requests_cap)
                     response = {"type": "info", "payload": {"type": payload["type"], "data": reply}}
                 except InfoError as exc:
                     response = {"type": "error", "payload": f"{exc.status} {exc.text}"}
