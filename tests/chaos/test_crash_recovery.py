@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.chaos.crash_child import connector_for
 from tests.chaos.truth import EventLog, VenueRecorder, venue_state
 from tests.conftest import new_trader
@@ -224,6 +226,9 @@ async def test_sigkill_at_every_moment_loses_no_order_and_reports_each_fill_once
         assert down_fills > 0, "no fill happened while the connector was down: the test proved nothing"
 
 
+# not strict while the fix (bugs.md: fills of an order final before its fills) is staged but not yet on main
+@pytest.mark.xfail(strict=False, reason="bugs.md: an order journaled FILLED before its fills arrived is final, so a "
+                                        "restart neither restores it nor catches up its fills")
 async def test_sigkill_between_filled_and_its_fills_still_reports_the_fills_after_restart(tmp_path: Path) -> None:
     rng = random.Random(8)
     trader = new_trader()
