@@ -20,8 +20,6 @@ from wingbeat.sim.server import LocalExchange
 from wingbeat.sim.types import OrderRequest
 
 
-@pytest.mark.xfail(strict=True, reason="bugs.md: an order FILLED/EXPIRED by the placement reply whose fill messages "
-                                       "were missed never gets its fills (no reconnect, no catch-up)")
 @pytest.mark.parametrize(("size", "final"), [("0.001", OrderState.FILLED), ("0.02", OrderState.EXPIRED)],
                          ids=["ioc-filled", "ioc-partially-filled-then-expired"])
 async def test_fills_missed_on_a_silent_channel_are_still_counted(

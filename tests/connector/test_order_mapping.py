@@ -47,12 +47,14 @@ def test_recorded_resting_answer_opens_the_order_with_its_exchange_id() -> None:
 def test_recorded_filled_answer_for_the_whole_size_fills_the_order() -> None:
     [update] = order_updates([_order("0.02")], parse_exchange_reply(_payload("exchange_order_filled.json")["response"]), 5.0)
     assert update.new_state is OrderState.FILLED and update.exchange_order_id == "77747314"
+    assert update.filled_amount == Decimal("0.02")  # totalSz: these fills are awaited (and fetched if missed)
 
 
 def test_filled_answer_for_less_than_the_size_expires_the_ioc_remainder() -> None:
     [update] = order_updates([_order("0.05", OrderType.MARKET, TimeInForce.IOC)],
                              parse_exchange_reply(_payload("exchange_order_filled.json")["response"]), 5.0)
     assert update.new_state is OrderState.EXPIRED and update.reason
+    assert update.filled_amount == Decimal("0.02")
 
 
 def test_recorded_per_order_error_fails_that_order_with_the_exchange_text() -> None:

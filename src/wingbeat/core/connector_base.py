@@ -4,11 +4,13 @@ Track-before-submit: ``buy()`` / ``sell()`` validate and quantize, create the or
 queue it and return the client order id synchronously. Once per event-loop tick one reused flush task takes
 the whole queue, awaits the journal's group commit and hands the batch to ``_place_orders``: an order that
 could have reached the exchange is always on disk first. Cancels are queued and flushed the same way.
-A reconciliation loop asks the exchange about orders whose answer was lost or whose news is stale.
+A reconciliation loop asks the exchange about orders whose answer was lost or whose news is stale, and
+fetches the fills of final orders that are still missing some (``_fetch_missing_fills``).
 
 Subclasses implement ``_place_orders``, ``_place_cancels``, ``_request_order_status``,
 ``_update_trading_rules`` and may override ``_start_network``, ``_stop_network``,
-``_update_balances_and_positions``, ``_new_client_order_id``, ``_market_order_price``.
+``_update_balances_and_positions``, ``_fetch_missing_fills``, ``_new_client_order_id``,
+``_market_order_price``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ class ConnectorBase(ABC):
     ``journal_path=None`` keeps orders in memory only. ``reconcile_interval``: seconds between
     reconciliation passes; ``stale_order_after``: a resting order with no news for this long is checked;
     ``lost_order_limit``: consecutive "not found" answers before an order is given up as lost.
+    ``missing_fills_after``: a final order whose fills do not add up to what the venue reported filled
+    gets them fetched once it waited this long, then again with doubling delays, ``missing_fills_attempts``
+    times at most (then a warning; the journal keeps it for the next start).
     """
 
     name = "connector"
@@ -89,8 +94,12 @@ class ConnectorBase(ABC):
         lost_order_limit: int = 3,
         status_retry_delay: float = 0.25,
         completed_cache_size: int = 10_000,
+        missing_fills_after: float = 2.0,
+        missing_fills_attempts: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not missing_fills_after > 0 or missing_fills_attempts < 1:
+            raise ValueError("missing_fills_after must be > 0 and missing_fills_attempts >= 1")
         self._logger = logging.getLogger(f"wingbeat.core.connector.{self.name}")
         self._trading_pairs = list(trading_pairs)
         self._clock = clock
@@ -98,6 +107,9 @@ class ConnectorBase(ABC):
         self._stale_order_after = stale_order_after
         self._status_retry_delay = status_retry_delay
         self._lost_order_limit = lost_order_limit
+        self._missing_fills_after = missing_fills_after
+        self._missing_fills_attempts = missing_fills_attempts
+        self._fill_fetches: dict[str, tuple[int, float]] = {}  # cid -> (fetches made, when the next is due)
         self._publisher = EventPublisher()
         self._journal = OrderJournal(journal_path, durability=journal_durability) if journal_path else None
         self._order_tracker = ClientOrderTracker(
@@ -467,7 +479,8 @@ class ConnectorBase(ABC):
     # ------------------------------------------------------------------------------- reconciliation
     async def reconcile_now(self) -> None:
         """Run one reconciliation pass now: orders whose submission is unconfirmed, cancels without an
-        answer and resting orders with no news for ``stale_order_after`` seconds are checked."""
+        answer and resting orders with no news for ``stale_order_after`` seconds are checked, and the
+        missing fills of final orders are fetched when due (see ``missing_fills_after``)."""
         now = self._clock()
         due = []
         for order in self._order_tracker.active_orders.values():
@@ -478,6 +491,39 @@ class ConnectorBase(ABC):
                 due.append(order)
         if due:
             await self._check_orders(due)
+        if self._order_tracker.orders_awaiting_fills or self._fill_fetches:
+            await self._fetch_overdue_fills()
+
+    async def _fetch_overdue_fills(self, *, now: bool = False) -> None:
+        """Fetch the fills of final orders that awaited them long enough (``now``: all of them at once),
+        with doubling delays between the attempts of one order, and give up loudly after the last one."""
+        awaiting = self._order_tracker.orders_awaiting_fills
+        fetches = self._fill_fetches
+        for cid in [c for c in fetches if c not in awaiting]:
+            del fetches[cid]  # its fills added up (or it was given up)
+        clock = self._clock()
+        due: list[InFlightOrder] = []
+        for cid, order in awaiting.items():
+            made, next_at = fetches.get(cid, (0, order.last_update_timestamp + self._missing_fills_after))
+            if now or clock >= next_at:
+                due.append(order)
+                # scheduled before the request: a concurrent pass does not fetch it again meanwhile
+                fetches[cid] = (made + 1, clock + self._missing_fills_after * 2 ** (made + 1))
+        if not due:
+            return
+        try:
+            await self._fetch_missing_fills(due)
+        except Exception as exc:
+            self._logger.warning("fetching the missing fills of %d order(s) failed: %r", len(due), exc)
+        for order in due:
+            cid = order.client_order_id
+            if cid in awaiting and fetches.get(cid, (0, 0.0))[0] >= self._missing_fills_attempts:
+                self._logger.warning(
+                    "order %s: %s of %s filled on the venue but fills of only %s found after %d attempts; "
+                    "giving up until the next start (kept in the journal)", cid, order.venue_filled_amount,
+                    order.amount, order.executed_amount_base, self._missing_fills_attempts)
+                self._order_tracker.stop_awaiting_fills(cid)
+                del fetches[cid]
 
     async def _reconcile_loop(self) -> None:
         while True:
@@ -518,17 +564,22 @@ class ConnectorBase(ABC):
         if not orders:
             return
         self._order_tracker.restore(orders)
-        self._logger.info("restored %d unfinished order(s) from the journal; reconciling", len(orders))
+        self._logger.info("restored %d order(s) from the journal (unfinished or awaiting fills); reconciling",
+                          len(orders))
         for order in orders:
             if order.current_state is OrderState.PENDING_CREATE:  # we crashed around the send
                 self._update(order, OrderState.PENDING_SUBMIT_UNKNOWN)
-        pending = list(orders)
+        pending = [o for o in orders if not o.is_done]
         for attempt in range(self._lost_order_limit):
+            if not pending:
+                break
             await self._check_orders(pending)
             pending = [o for o in pending if o.current_state is OrderState.PENDING_SUBMIT_UNKNOWN]
             if not pending or attempt + 1 == self._lost_order_limit:
                 break
             await asyncio.sleep(self._status_retry_delay)  # the venue may still be processing the request
+        if self._order_tracker.orders_awaiting_fills:  # e.g. final before their fills arrived, then a crash
+            await self._fetch_overdue_fills(now=True)
 
     # --------------------------------------------------------------------------------- subclass hooks
     async def _start_network(self) -> None:  # noqa: B027 - optional hook
@@ -543,6 +594,10 @@ class ConnectorBase(ABC):
 
     async def _update_balances_and_positions(self) -> None:  # noqa: B027 - optional hook
         """Refresh balances and positions (called in ``start()``; subclasses also call it on a timer)."""
+
+    async def _fetch_missing_fills(self, orders: Sequence[InFlightOrder]) -> None:  # noqa: B027 - optional hook
+        """Fetch and feed to the tracker the fills of these final orders (the venue reported more filled
+        than was counted). Fills are counted once by trade id, so fetching twice is harmless."""
 
     @abstractmethod
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:

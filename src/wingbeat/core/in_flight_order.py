@@ -16,6 +16,7 @@ from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 __all__ = ["InFlightOrder"]
 
 _ZERO = Decimal(0)
+_FILLED = OrderState.FILLED  # hot path: an Enum attribute lookup is slow
 
 
 class InFlightOrder:
@@ -50,6 +51,7 @@ class InFlightOrder:
         "time_in_force",
         "trade_type",
         "trading_pair",
+        "venue_filled_amount",
     )
 
     def __init__(
@@ -85,6 +87,8 @@ class InFlightOrder:
         self.last_update_timestamp = creation_timestamp
         self.executed_amount_base = _ZERO
         self.executed_amount_quote = _ZERO
+        self.venue_filled_amount = amount if initial_state is _FILLED else _ZERO
+        """The most the venue said it filled of this order (FILLED: the whole amount); fills up to it are due."""
         self.reason: str | None = None
         """Why the order failed / was cancelled, when known."""
         self.not_found_count = 0
@@ -135,6 +139,11 @@ class InFlightOrder:
         return self.executed_amount_base >= self.amount
 
     @property
+    def awaits_fills(self) -> bool:
+        """True while the venue reported more filled than the fills counted so far."""
+        return self.venue_filled_amount > self.executed_amount_base
+
+    @property
     def remaining_amount(self) -> Decimal:
         """Amount not executed yet."""
         return self.amount - self.executed_amount_base
@@ -164,13 +173,18 @@ class InFlightOrder:
     def apply_order_update(self, update: OrderUpdate) -> bool:
         """Apply a state change if the state machine allows it; return whether the state changed.
 
-        The exchange order id is learned from any update, even one whose state change is refused (a late
-        "resting" answer after a fill still tells us the venue's id)."""
+        The exchange order id and the venue's filled amount are learned from any update, even one whose state
+        change is refused (a late "resting" answer after a fill still tells us the venue's id)."""
         if update.exchange_order_id is not None and self.exchange_order_id is None:
             self.exchange_order_id = update.exchange_order_id
+        filled = update.filled_amount
+        if filled is not None and filled.is_finite() and filled > self.venue_filled_amount:
+            self.venue_filled_amount = min(filled, self.amount)
         if update.new_state is self.current_state or not can_transition(self.current_state, update.new_state):
             return False
         self.current_state = update.new_state
+        if update.new_state is _FILLED:
+            self.venue_filled_amount = self.amount
         self.last_update_timestamp = max(self.last_update_timestamp, update.update_timestamp)
         self.not_found_count = 0
         if update.reason is not None:

@@ -17,7 +17,7 @@ import concurrent.futures
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import groupby
 from pathlib import Path
@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS orders (
     creation_timestamp REAL NOT NULL,
     state TEXT NOT NULL,
     reason TEXT,
-    last_update_timestamp REAL NOT NULL
+    last_update_timestamp REAL NOT NULL,
+    venue_filled_amount TEXT
 );
 CREATE INDEX IF NOT EXISTS orders_by_state ON orders (state);
 CREATE TABLE IF NOT EXISTS fills (
@@ -69,21 +70,32 @@ CREATE TABLE IF NOT EXISTS fills (
     PRIMARY KEY (client_order_id, trade_id)
 );
 """
-_INSERT_ORDER = "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_ORDER = "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPDATE_STATE = (
     "UPDATE orders SET state = ?, exchange_order_id = COALESCE(?, exchange_order_id),"
-    " reason = COALESCE(?, reason), last_update_timestamp = ? WHERE client_order_id = ?"
+    " reason = COALESCE(?, reason), last_update_timestamp = ?,"
+    " venue_filled_amount = COALESCE(?, venue_filled_amount) WHERE client_order_id = ?"
 )
 _INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _ORDER_COLUMNS = (
     "client_order_id, exchange_order_id, trading_pair, trade_type, order_type, time_in_force, amount, price,"
-    " position_action, reduce_only, leverage, creation_timestamp, state, reason, last_update_timestamp"
+    " position_action, reduce_only, leverage, creation_timestamp, state, reason, last_update_timestamp,"
+    " venue_filled_amount"
 )
 _FILL_COLUMNS = (
     "trade_id, client_order_id, exchange_order_id, trading_pair, fill_timestamp, fill_price, fill_base_amount,"
     " fill_quote_amount, fee_asset, fee_amount, is_taker"
 )
 _FINAL_NAMES = tuple(s.value for s in FINAL_STATES)
+_MARKS = ",".join("?" * len(_FINAL_NAMES))
+# Orders to restore: the unfinished ones, and final ones whose journaled fills fall short of what the venue
+# reported filled (FILLED: the whole amount). The REAL sums only pre-select (a shortfall is at least one lot,
+# far above their rounding); the exact Decimal check is made on the loaded orders.
+_RESTORE_WHERE = f"""
+state NOT IN ({_MARKS}) OR COALESCE(CAST(CASE WHEN state = '{OrderState.FILLED.value}' THEN amount
+    ELSE venue_filled_amount END AS REAL), 0) > (SELECT COALESCE(SUM(CAST(f.fill_base_amount AS REAL)), 0)
+    FROM fills f WHERE f.client_order_id = orders.client_order_id)
+"""
 
 # Queued operations: (statement, parameters); consecutive ones with the same statement share an executemany.
 _Op = tuple[str, tuple[Any, ...]]
@@ -94,7 +106,17 @@ def _connect(path: Path, durability: Durability) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
     conn.executescript(_SCHEMA)
+    if not _has_venue_filled(conn):  # a journal written before the column existed
+        conn.execute("ALTER TABLE orders ADD COLUMN venue_filled_amount TEXT")
     return conn
+
+
+def _has_venue_filled(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "venue_filled_amount" for row in conn.execute("PRAGMA table_info(orders)"))
+
+
+def _stored_amount(amount: Decimal) -> str | None:
+    return str(amount) if amount else None  # None: nothing reported (kept as is by COALESCE)
 
 
 def _order_from_row(row: Sequence[Any]) -> InFlightOrder:
@@ -115,6 +137,8 @@ def _order_from_row(row: Sequence[Any]) -> InFlightOrder:
     )
     order.reason = row[13]
     order.last_update_timestamp = row[14]
+    if len(row) > 15 and row[15] is not None and order.current_state is not OrderState.FILLED:
+        order.venue_filled_amount = Decimal(row[15])
     return order
 
 
@@ -234,13 +258,14 @@ class OrderJournal:
             order.order_type.value, order.time_in_force.value, str(order.amount), str(order.price),
             order.position_action.value, int(order.reduce_only), order.leverage, order.creation_timestamp,
             order.current_state.value, order.reason, order.last_update_timestamp,
+            _stored_amount(order.venue_filled_amount),
         ))
 
     def record_state(self, order: InFlightOrder) -> None:
-        """Queue the order's current state, exchange id, reason and update time."""
+        """Queue the order's current state, exchange id, reason, update time and venue filled amount."""
         self._queue(_UPDATE_STATE, (
             order.current_state.value, order.exchange_order_id, order.reason, order.last_update_timestamp,
-            order.client_order_id,
+            _stored_amount(order.venue_filled_amount), order.client_order_id,
         ))
 
     def record_fill(self, trade: TradeUpdate) -> None:
@@ -331,7 +356,8 @@ class OrderJournal:
 
     # -------------------------------------------------------------------------------------- reading
     async def load_unfinished(self) -> list[InFlightOrder]:
-        """Orders that were not final when last recorded, with their fills, oldest first."""
+        """Orders that were not final when last recorded, and final ones whose fills do not add up to what
+        the venue reported filled (they await fills), with their fills, oldest first."""
         await self.commit()
         if self._executor is None:
             raise JournalError(f"order journal {self._path} is not open")
@@ -341,16 +367,15 @@ class OrderJournal:
     def _load_unfinished_sync(self) -> list[InFlightOrder]:
         conn = self._conn
         assert conn is not None
-        marks = ",".join("?" * len(_FINAL_NAMES))
         rows = conn.execute(
-            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE state NOT IN ({marks}) ORDER BY creation_timestamp",
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {_RESTORE_WHERE} ORDER BY creation_timestamp",
             _FINAL_NAMES,
         ).fetchall()
         orders = [_order_from_row(row) for row in rows]
         by_id = {o.client_order_id: o for o in orders}
         fills = conn.execute(
             f"SELECT {_FILL_COLUMNS} FROM fills WHERE client_order_id IN "
-            f"(SELECT client_order_id FROM orders WHERE state NOT IN ({marks})) ORDER BY fill_timestamp",
+            f"(SELECT client_order_id FROM orders WHERE {_RESTORE_WHERE}) ORDER BY fill_timestamp",
             _FINAL_NAMES,
         ).fetchall()
         for row in fills:
@@ -359,20 +384,25 @@ class OrderJournal:
             if order is not None and not order.apply_trade_update(fill):
                 _logger.error("journal fill %s of %s does not fit its order; skipped", fill.trade_id,
                               fill.client_order_id)
-        return orders
+        return [o for o in orders if not o.current_state.is_final or o.awaits_fills]
 
     def iter_orders(self) -> Iterator[InFlightOrder]:
         """Every order in the file (final or not, without fills), oldest first. Synchronous, on its own
         connection: meant for tools such as ``wingbeat journal``."""
-        for row in self._read(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY creation_timestamp"):
+        def query(conn: sqlite3.Connection) -> str:
+            # a journal written before venue_filled_amount existed is read as it is (never migrated here)
+            columns = _ORDER_COLUMNS if _has_venue_filled(conn) else _ORDER_COLUMNS.rsplit(",", 1)[0]
+            return f"SELECT {columns} FROM orders ORDER BY creation_timestamp"
+
+        for row in self._read(query):
             yield _order_from_row(row)
 
     def iter_fills(self) -> Iterator[TradeUpdate]:
         """Every fill in the file, oldest first (synchronous, like :meth:`iter_orders`)."""
-        for row in self._read(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
+        for row in self._read(lambda _conn: f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
             yield _fill_from_row(row)
 
-    def _read(self, query: str) -> Iterator[Sequence[Any]]:
+    def _read(self, query: Callable[[sqlite3.Connection], str]) -> Iterator[Sequence[Any]]:
         if not self._path.exists():
             raise JournalError(f"order journal {self._path} does not exist")
         try:
@@ -380,7 +410,7 @@ class OrderJournal:
         except sqlite3.Error as exc:
             raise JournalError(f"cannot read order journal {self._path}: {exc}") from exc
         try:
-            yield from conn.execute(query)
+            yield from conn.execute(query(conn))
         except sqlite3.Error as exc:  # not a journal, or damaged
             raise JournalError(f"cannot read order journal {self._path}: {exc}") from exc
         finally:

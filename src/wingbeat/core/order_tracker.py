@@ -2,7 +2,9 @@
 
 All exchange news enters here (``process_order_update`` / ``process_trade_update``), is checked against the
 state machine, counted once, appended to the journal and turned into events. Completed orders stay in a
-bounded LRU cache so that fills arriving after the final state are still matched and counted.
+bounded LRU cache so that fills arriving after the final state are still matched and counted; a final order
+whose fills do not add up to what the venue reported filled "awaits fills" (``orders_awaiting_fills``) and
+is never evicted while it does, so the connector can fetch its missing fills.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class ClientOrderTracker:
         self._active: dict[str, InFlightOrder] = {}
         self._completed: OrderedDict[str, InFlightOrder] = OrderedDict()
         self._by_exchange_id: dict[str, str] = {}
+        self._awaiting: dict[str, InFlightOrder] = {}
 
     # ------------------------------------------------------------------------------------ properties
     @property
@@ -102,6 +105,17 @@ class ClientOrderTracker:
     def cached_orders(self) -> Mapping[str, InFlightOrder]:
         """Recently completed orders kept for late fills, by client order id (a live read-only view)."""
         return MappingProxyType(self._completed)
+
+    @property
+    def orders_awaiting_fills(self) -> Mapping[str, InFlightOrder]:
+        """Final orders whose fills do not add up yet to what the venue reported filled, by client order id
+        (a live read-only view). An order leaves it once its fills add up."""
+        return MappingProxyType(self._awaiting)
+
+    def stop_awaiting_fills(self, client_order_id: str) -> None:
+        """Give up waiting for an order's missing fills (it may be evicted again; a late fill still counts
+        while it is cached, and the journal keeps what the venue reported)."""
+        self._awaiting.pop(client_order_id, None)
 
     @property
     def all_fillable_orders(self) -> dict[str, InFlightOrder]:
@@ -129,6 +143,8 @@ class ClientOrderTracker:
         """Track orders loaded from the journal (already recorded there, so nothing is written)."""
         for order in orders:
             self._add(order)
+            if order.current_state.is_final and order.awaits_fills:
+                self._awaiting[order.client_order_id] = order
 
     def track_failed(self, order: InFlightOrder, reason: str) -> OrderFailedEvent:
         """Keep an order refused locally (never sent, never journaled) so that ``get_order`` finds it; return
@@ -151,8 +167,14 @@ class ClientOrderTracker:
         completed = self._completed
         completed[order.client_order_id] = order
         completed.move_to_end(order.client_order_id)
+        awaiting = self._awaiting
         while len(completed) > self._cache_size:
-            _cid, evicted = completed.popitem(last=False)
+            cid, evicted = completed.popitem(last=False)
+            if cid in awaiting:  # its fills are due: kept (at the young end) until they add up
+                completed[cid] = evicted
+                if len(awaiting) >= len(completed):
+                    break
+                continue
             if evicted.exchange_order_id is not None:
                 self._by_exchange_id.pop(evicted.exchange_order_id, None)
 
@@ -167,6 +189,7 @@ class ClientOrderTracker:
             _logger.debug("order update for unknown order %s ignored", update.client_order_id)
             return False
         had_exchange_id = order.exchange_order_id
+        had_venue_filled = order.venue_filled_amount
         previous = order.current_state
         if not order.apply_order_update(update):
             if update.new_state is not previous:
@@ -175,12 +198,29 @@ class ClientOrderTracker:
                     previous.name, update.new_state.name, order.client_order_id,
                 )
             if had_exchange_id is None and order.exchange_order_id is not None:
-                self._learned_exchange_id(order)
+                self._by_exchange_id[order.exchange_order_id] = order.client_order_id
+            elif order.venue_filled_amount == had_venue_filled:
+                return False
+            if self._journal is not None:
+                self._journal.record_state(order)
+            if order.current_state.is_final:
+                self._check_awaiting(order)
             return False
         if had_exchange_id is None and order.exchange_order_id is not None:
             self._by_exchange_id[order.exchange_order_id] = order.client_order_id
         self._state_changed(order, previous, update.update_timestamp)
         return True
+
+    def _check_awaiting(self, order: InFlightOrder) -> None:
+        """Keep the awaiting-fills set true for a final order."""
+        if order.awaits_fills:
+            if order.client_order_id not in self._awaiting:
+                _logger.info("order %s is %s with %s of %s filled on the venue but %s counted: awaiting its fills",
+                             order.client_order_id, order.current_state.name, order.venue_filled_amount,
+                             order.amount, order.executed_amount_base)
+                self._awaiting[order.client_order_id] = order
+        else:
+            self._awaiting.pop(order.client_order_id, None)
 
     def process_trade_update(self, trade: TradeUpdate) -> bool:
         """Count a fill exactly once (by trade id); return whether it was new. A fill completing the amount
@@ -208,6 +248,8 @@ class ClientOrderTracker:
         if self._journal is not None:
             self._journal.record_fill(trade)
         state = order.current_state
+        if self._awaiting and order.client_order_id in self._awaiting and not order.awaits_fills:
+            del self._awaiting[order.client_order_id]  # its fills add up now
         if not state.is_final and order.is_fully_executed:
             self._transition(order, _FILLED, trade.fill_timestamp, fill=trade)
         elif state is _OPEN or state is _PENDING_CREATE or state is _UNKNOWN:
@@ -254,12 +296,6 @@ class ClientOrderTracker:
         elif fill is not None:
             self._publish_fill(order, fill)
 
-    def _learned_exchange_id(self, order: InFlightOrder) -> None:
-        assert order.exchange_order_id is not None
-        self._by_exchange_id[order.exchange_order_id] = order.client_order_id
-        if self._journal is not None:
-            self._journal.record_state(order)
-
     # ----------------------------------------------------------------------------------- side effects
     def _state_changed(
         self, order: InFlightOrder, previous: OrderState, timestamp: float, fill: TradeUpdate | None = None
@@ -268,6 +304,8 @@ class ClientOrderTracker:
             self._journal.record_state(order)
         state = order.current_state
         if state.is_final:
+            if order.awaits_fills:
+                self._check_awaiting(order)
             self._archive(order)
         if self._publisher.has_listeners:
             self._publish_state_events(order, previous, state, timestamp, fill)

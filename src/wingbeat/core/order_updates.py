@@ -20,6 +20,9 @@ class OrderUpdate:
     new_state: OrderState
     exchange_order_id: str | None = None
     reason: str | None = None  # failure / cancel reason, human-readable
+    filled_amount: Decimal | None = None
+    """The venue's cumulative filled base amount as of this update, when it says so (None: not said).
+    Fills beyond what we counted are then awaited and fetched if they do not come."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -465,6 +465,12 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                     answers[i] = exc
         return answers
 
+    async def _fetch_missing_fills(self, orders: Sequence[InFlightOrder]) -> None:
+        """One ``userFillsByTime`` from the oldest order's creation on (duplicates dropped by trade id)."""
+        if self._sync is None:
+            raise NotReadyError("connector is not started")
+        await self._sync.catch_up_orders(orders)
+
     @property
     def _order_validity(self) -> float:
         validity = self._config.order_validity
@@ -497,7 +503,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         return adapt_venue_update(order, OrderUpdate(
             client_order_id=order.client_order_id, trading_pair=order.trading_pair,
             update_timestamp=max(update.update_timestamp, self._clock()), new_state=update.new_state,
-            exchange_order_id=update.exchange_order_id, reason=update.reason,
+            exchange_order_id=update.exchange_order_id, reason=update.reason, filled_amount=filled,
         )), filled
 
     # ------------------------------------------------------------------------------- dead man's switch

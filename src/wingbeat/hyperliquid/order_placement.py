@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
@@ -74,7 +75,7 @@ def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = N
 
 
 def _update(order: InFlightOrder, now: float, state: OrderState, oid: int | None = None,
-            reason: str | None = None) -> OrderUpdate:
+            reason: str | None = None, filled: Decimal | None = None) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=order.client_order_id,
         trading_pair=order.trading_pair,
@@ -82,6 +83,7 @@ def _update(order: InFlightOrder, now: float, state: OrderState, oid: int | None
         new_state=state,
         exchange_order_id=None if oid is None else str(oid),
         reason=reason,
+        filled_amount=filled,
     )
 
 
@@ -90,6 +92,8 @@ def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: fl
 
     resting -> OPEN; filled with the whole size -> FILLED; filled with less (an IOC) -> EXPIRED (the
     remainder was cancelled); error -> FAILED with the exchange's text; waitingForTrigger/Fill -> OPEN.
+    A ``filled`` status carries ``totalSz`` as the update's ``filled_amount``: the order's fills come later
+    over the user stream and are fetched if they do not.
     A single error for a batch of several is Hyperliquid's pre-validation refusal of all of them.
     Statuses missing from a short reply leave their orders unknown (reconciliation decides).
     """
@@ -110,11 +114,11 @@ def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: fl
             updates.append(_update(order, now, OrderState.OPEN, status.oid))
         elif isinstance(status, FilledStatus):
             if status.total_sz >= order.amount:
-                updates.append(_update(order, now, OrderState.FILLED, status.oid))
+                updates.append(_update(order, now, OrderState.FILLED, status.oid, filled=status.total_sz))
             else:
                 updates.append(_update(order, now, OrderState.EXPIRED, status.oid,
                                        f"immediate-or-cancel remainder of {order.amount - status.total_sz} "
-                                       "cancelled by the exchange"))
+                                       "cancelled by the exchange", status.total_sz))
         elif isinstance(status, ErrorStatus):
             updates.append(_update(order, now, OrderState.FAILED, reason=status.message))
         elif isinstance(status, PendingStatus):

@@ -83,6 +83,7 @@ def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
         new_state=state,
         exchange_order_id=str(order.oid),
         reason=None if state is OrderState.OPEN or state is OrderState.FILLED else entry.status,
+        filled_amount=None if order.orig_sz is None else order.orig_sz - order.sz,
     )
 
 
