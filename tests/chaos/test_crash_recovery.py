@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from tests.chaos.crash_child import connector_for
 from tests.chaos.truth import EventLog, VenueRecorder, venue_state
 from tests.conftest import new_trader
@@ -114,21 +112,10 @@ def fill_resting_orders(exchange: LocalExchange, user: str, counterparty: str, r
     return len(hit)
 
 
-def final_before_fills(journal: Path, recorder: VenueRecorder, user: str) -> set[str]:
-    """Orders the journal holds final while some of their venue fills are not journaled: the known bug of
-    ``test_sigkill_between_filled_and_its_fills_still_reports_the_fills_after_restart`` (bugs.md)."""
-    journaled = {(f.client_order_id, f.trade_id) for f in OrderJournal(journal).iter_fills()}
-    final = {o.client_order_id for o in OrderJournal(journal).iter_orders() if o.current_state.is_final}
-    return {f.cloid for f in recorder.fills.values()
-            if f.user == user and f.cloid in final and (f.cloid, f.trade_id) not in journaled}
-
-
 async def restart_and_check(exchange: LocalExchange, key: str, journal: Path, recorder: VenueRecorder,
-                            reported_before: set[str], over_ws: bool,
-                            known_bug: frozenset[str] = frozenset()) -> tuple[list[str], set[str]]:
+                            reported_before: set[str], over_ws: bool) -> tuple[list[str], set[str]]:
     """Restart on the journal, let it reconcile; return (problems, trade ids reported by the restart).
-    ``reported_before``: every fill reported by earlier processes; ``known_bug``: orders whose missing fills
-    are the known bug (see :func:`final_before_fills`), not checked here."""
+    ``reported_before``: every fill reported by earlier processes."""
     journaled_fills = {(f.client_order_id, f.trade_id) for f in OrderJournal(journal).iter_fills()}
     conn = connector_for(exchange.base_url, Signer(key), str(journal), over_ws)
     log = EventLog()
@@ -160,9 +147,7 @@ async def restart_and_check(exchange: LocalExchange, key: str, journal: Path, re
     unknown = set(account.cloids) - set(orders)
     if unknown:
         problems.append(f"orders on the exchange unknown to the connector: {sorted(unknown)[:3]}")
-    venue_fills = {(f.cloid, f.trade_id) for f in recorder.fills.values()
-                   if f.user == user and f.cloid and f.cloid not in known_bug}
-    journal_fills = {(c, t) for c, t in journal_fills if c not in known_bug}
+    venue_fills = {(f.cloid, f.trade_id) for f in recorder.fills.values() if f.user == user and f.cloid}
     if venue_fills != journal_fills:
         problems.append(f"fills missing {sorted(venue_fills - journal_fills)[:3]}, "
                         f"unknown {sorted(journal_fills - venue_fills)[:3]}")
@@ -212,12 +197,10 @@ async def test_sigkill_at_every_moment_loses_no_order_and_reports_each_fill_once
             while_down = {f.trade_id for f in list(recorder.fills.values())[fills_before:]
                           if f.user == trader.address and f.cloid}
             down_fills += len(while_down)
-            known_bug = frozenset(final_before_fills(journal, recorder, trader.address))
             problems, by_restart = await restart_and_check(exchange, trader.key, journal, recorder, reported,
-                                                           over_ws, known_bug)
+                                                           over_ws)
             assert not problems, f"round {round_no} ({moment}, over_ws={over_ws}): {problems}"
-            assert while_down <= by_restart | {f.trade_id for f in recorder.fills.values() if f.cloid in known_bug}, \
-                "a fill made while down was not reported by the restart"
+            assert while_down <= by_restart, "a fill made while down was not reported by the restart"
             reported |= by_restart
         expected = Counter(m for i in range(ROUNDS) if (m := MOMENTS[i % len(MOMENTS)]) != "none")
         assert frozen["recovering"] + frozen["nothing to recover"] == expected.pop("recovering"), frozen
@@ -226,9 +209,6 @@ async def test_sigkill_at_every_moment_loses_no_order_and_reports_each_fill_once
         assert down_fills > 0, "no fill happened while the connector was down: the test proved nothing"
 
 
-# not strict while the fix (bugs.md: fills of an order final before its fills) is staged but not yet on main
-@pytest.mark.xfail(strict=False, reason="bugs.md: an order journaled FILLED before its fills arrived is final, so a "
-                                        "restart neither restores it nor catches up its fills")
 async def test_sigkill_between_filled_and_its_fills_still_reports_the_fills_after_restart(tmp_path: Path) -> None:
     rng = random.Random(8)
     trader = new_trader()
@@ -263,8 +243,7 @@ async def test_dead_mans_switch_cancels_after_a_crash_and_the_restart_sees_it(tm
         exchange.engine.advance(account.scheduled_cancel + 1)  # the switch's deadline passes while we are down
         assert not account.open_orders
         problems, _reported = await restart_and_check(exchange, trader.key, journal, recorder, set(run.fills),
-                                                      True, frozenset(final_before_fills(journal, recorder,
-                                                                                         trader.address)))
+                                                      True)
         assert problems == []
         stored = {o.client_order_id: o for o in OrderJournal(journal).iter_orders()}
         assert {stored[c].current_state for c in resting if c is not None} == {OrderState.CANCELED}
