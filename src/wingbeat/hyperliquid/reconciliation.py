@@ -5,8 +5,8 @@ tracker (which counts each fill once by trade id); funding and liquidations are 
 Whatever the stream may have missed is fetched over REST:
 
 - after every user-stream reconnect, ``userFillsByTime`` from just before the last fill seen (and, for
-  orders a status check finds filled further than we counted, from their creation), so no fill is
-  missed and none is counted twice;
+  orders a status check finds filled further than we counted, or final orders still awaiting fills the
+  venue reported, from their creation), so no fill is missed and none is counted twice;
 - positions and balances from ``clearinghouseState`` on a timer, after fills (debounced) and after
   reconnects and liquidations.
 """
