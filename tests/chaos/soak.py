@@ -48,11 +48,11 @@ PAIRS = ("BTC-USD", "ETH-USD", "SOL-USD")
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 _FUNDS = Decimal(50_000_000)
 _CLIENT_WEIGHT_BUDGET = 60_000
-#: Silenced together: the user stream's order and fill news (one fill channel at a time: the other still
-#: brings the fills), and a market-data channel.
-_SILENCEABLE: tuple[tuple[str, ...], ...] = (("orderUpdates",), ("userFills",), ("l2Book",), ("user",))
-#: Both fill channels at once (``SoakConfig.silence_all_fills``): fills are then only found by reconciliation.
-_ALL_FILLS = ("userFills", "user")
+#: Silenced together: the user stream's order news, one fill channel (the other still brings the fills), both
+#: fill channels (fills are then only found by reconciliation), and a market-data channel.
+_SILENCEABLE: tuple[tuple[str, ...], ...] = (
+    ("orderUpdates",), ("userFills",), ("user",), ("userFills", "user"), ("l2Book",),
+)
 #: Steps at which a one-off fault is forced (its kind's roll), so a short run sees every kind.
 _FIRST_FAULTS = {5: 0.0, 10: 0.5, 15: 0.9}
 
@@ -65,8 +65,6 @@ class SoakConfig:
     seed: int = 1
     fault_scale: float = 1.0
     settle_timeout: float = 30.0
-    silence_all_fills: bool = False
-    """Also silence both fill channels at once (off by default: bugs.md, fills of final orders are lost)."""
 
 
 @dataclass(slots=True)
@@ -141,14 +139,14 @@ def _arm_standing_faults(exchange: LocalExchange, scale: float) -> None:
 
 
 def _random_fault(exchange: LocalExchange, rng: random.Random, silenced: dict[str, int], step: int,
-                  roll: float | None = None, silence_all_fills: bool = False) -> None:
+                  roll: float | None = None) -> None:
     """A one-off fault now: drop every websocket, silence a channel for a few steps, or one 429."""
     roll = rng.random() if roll is None else roll
     faults = exchange.faults
     if roll < 0.4:
         faults.drop_websockets()
     elif roll < 0.7:
-        channels = rng.choice(_SILENCEABLE + ((_ALL_FILLS,) if silence_all_fills else ()))
+        channels = rng.choice(_SILENCEABLE)
         until = step + rng.randint(3, 30)
         for channel in channels:
             if channel not in silenced:
@@ -206,7 +204,7 @@ async def _load(accounts: list[_Account], exchange: LocalExchange, config: SoakC
                 exchange.faults.silence(channel, False)
                 del silenced[channel]
         if config.fault_scale > 0 and (step in _FIRST_FAULTS or rng.random() < 0.05 * config.fault_scale):
-            _random_fault(exchange, rng, silenced, step, _FIRST_FAULTS.get(step), config.silence_all_fills)
+            _random_fault(exchange, rng, silenced, step, _FIRST_FAULTS.get(step))
         account = rng.choice(accounts)
         placed: list[InFlightOrder] = []
         for _ in range(rng.randint(1, 6)):
@@ -356,12 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0)
     parser.add_argument("--report", type=Path, default=Path("soak-report.json"))
-    parser.add_argument("--silence-all-fills", action="store_true",
-                        help="also silence both fill channels at once (see SoakConfig.silence_all_fills)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = SoakConfig(orders=args.orders, seed=args.seed, fault_scale=args.fault_scale,
-                        settle_timeout=max(30.0, args.orders / 200), silence_all_fills=args.silence_all_fills)
+                        settle_timeout=max(30.0, args.orders / 200))
     report = asyncio.run(run_soak(config))
     text = report.render()
     sys.stdout.write(text + "\n")
