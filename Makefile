@@ -29,7 +29,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 soak: $(STAMP)
-	WINGBEAT_SOAK_ORDERS=20000 $(BIN)/python -m pytest tests/chaos -q -s
+	$(BIN)/python -m tests.chaos.soak --orders 20000 --report soak-report.json
+	WINGBEAT_CRASH_ROUNDS=60 $(BIN)/python -m pytest -q tests/chaos/test_crash_recovery.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

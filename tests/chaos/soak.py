@@ -23,8 +23,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +32,6 @@ from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, apply_despite_d
 from wingbeat.core.enums import OrderType, TimeInForce, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
-from wingbeat.hyperliquid import constants
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim.faults import FaultKind
@@ -244,21 +241,6 @@ async def _settle(accounts: list[_Account], exchange: LocalExchange, limit_s: fl
         await _news(accounts, limit_s=0.5)
 
 
-@contextmanager
-def _client_weight_budget(weight: int) -> Iterator[None]:
-    """Connectors started inside get a REST weight budget of ``weight`` per minute.
-
-    The local exchange runs with relaxed rate limits; at Hyperliquid's 1,150/min the soak would measure the
-    client's throttle, not its correctness. (The connector has no option for this yet: reported.)
-    """
-    saved = constants.REST_WEIGHT_BUDGET
-    constants.REST_WEIGHT_BUDGET = weight  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        constants.REST_WEIGHT_BUDGET = saved  # type: ignore[misc]
-
-
 async def _news(accounts: list[_Account], limit_s: float) -> None:
     """Wait until any connector publishes an event, at most ``limit_s`` seconds."""
     waiters = [asyncio.ensure_future(a.event_log.changed.wait()) for a in accounts]
@@ -272,8 +254,11 @@ async def _news(accounts: list[_Account], limit_s: float) -> None:
 
 def _new_connector(exchange: LocalExchange, signer: Signer, over_ws: bool,
                    journal: Path) -> HyperliquidPerpetualConnector:
+    # the local exchange runs with relaxed rate limits: at Hyperliquid's 1,150/min the soak would measure
+    # the client's throttle, not its correctness
     config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=0.5, order_validity=2.0,
-                               dead_man_switch=None, account_refresh_interval=10.0)
+                               dead_man_switch=None, account_refresh_interval=10.0,
+                               rest_weight_budget=_CLIENT_WEIGHT_BUDGET)
     return HyperliquidPerpetualConnector(
         signer, trading_pairs=list(PAIRS), network=exchange.base_url, config=config, journal_path=journal,
         reconcile_interval=0.2, stale_order_after=10.0, status_retry_delay=0.05,
@@ -305,7 +290,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
     with LogWatch() as logs, tempfile.TemporaryDirectory(prefix="wingbeat-soak-") as journals:
         exchange = LocalExchange(seed=config.seed, admin=True, liquidity=liquidity, rate_limits=RELAXED_RATE_LIMITS,
                                  tick_ms=50)
-        apply_despite_disconnects(exchange)
+        venue_requests = apply_despite_disconnects(exchange)
         async with exchange:
             rng = random.Random(config.seed)
             signers = [Signer("0x" + rng.randbytes(32).hex()) for _ in range(2)]
@@ -315,9 +300,8 @@ async def run_soak(config: SoakConfig) -> SoakReport:
             accounts = [_Account(_new_connector(exchange, s, over_ws, Path(journals) / f"{s.address}.db"), recorder)
                         for s, over_ws in zip(signers, (True, False), strict=True)]
             try:
-                with _client_weight_budget(_CLIENT_WEIGHT_BUDGET):
-                    for account in accounts:
-                        await account.connector.start()
+                for account in accounts:
+                    await account.connector.start()
                 _arm_standing_faults(exchange, config.fault_scale)
                 started = time.monotonic()
                 await _load(accounts, exchange, config, report)
@@ -331,6 +315,8 @@ async def run_soak(config: SoakConfig) -> SoakReport:
                 for account in accounts:
                     report.actions += account.connector.actions_sent
                     await account.connector.stop()
+                # requests held by a delay fault finish on the venue after their clients gave up
+                await asyncio.wait_for(venue_requests.wait_idle(), config.settle_timeout)
             states: Counter[str] = Counter()
             for account in accounts:
                 report.fills += len(account.event_log.fills)
