@@ -212,7 +212,6 @@ async def test_stop_during_start_leaves_nothing_running(
     await conn.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="bugs.md: nothing stops a second connector from opening a journal in use")
 async def test_a_second_connector_on_a_journal_in_use_is_refused(
         local_exchange: LocalExchange, trader: Trader, tmp_path: Path) -> None:
     journal = tmp_path / "orders.db"

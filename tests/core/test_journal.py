@@ -163,3 +163,18 @@ def test_reading_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -
         conn.execute("CREATE TABLE unrelated (x)")
     with pytest.raises(JournalError, match="cannot read"):
         list(OrderJournal(path).iter_fills())
+
+
+async def test_one_writer_per_journal_file_while_readers_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "orders.db"
+    first, second = OrderJournal(path), OrderJournal(path)
+    await first.open()
+    try:
+        with pytest.raises(JournalError, match="in use by another connector"):
+            await second.open()
+        assert not second.is_open
+        assert list(first.iter_orders()) == []  # a reader (wingbeat journal) is not locked out
+    finally:
+        await first.close()
+    await second.open()  # the lock went with the first writer
+    await second.close()

@@ -17,6 +17,7 @@ import concurrent.futures
 import logging
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import groupby
@@ -28,6 +29,9 @@ from wingbeat.core.errors import JournalError
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import FINAL_STATES, OrderState
 from wingbeat.core.order_updates import TradeUpdate
+
+if sys.platform != "win32":
+    import fcntl
 
 __all__ = ["Durability", "OrderJournal"]
 
@@ -181,6 +185,7 @@ class OrderJournal:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._closed = False
         self._commit_count = 0
+        self._lock_fd: int | None = None
 
     @property
     def path(self) -> Path:
@@ -218,8 +223,15 @@ class OrderJournal:
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="wingbeat-journal")
         try:
             self._conn = await loop.run_in_executor(executor, self._open_sync)
+        except BlockingIOError as exc:
+            executor.shutdown(wait=False)
+            raise JournalError(
+                f"order journal {self._path} is in use by another connector (two writers would reconcile, "
+                "cancel and journal each other's orders)"
+            ) from exc
         except (OSError, sqlite3.Error) as exc:
             executor.shutdown(wait=False)
+            self._release_lock()
             raise JournalError(f"cannot open order journal {self._path}: {exc}") from exc
         self._executor = executor
         self._loop = loop
@@ -229,10 +241,29 @@ class OrderJournal:
 
     def _open_sync(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_writer()
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         os.chmod(self._path, 0o600)  # also tightens a file created by an older version or another umask
         return _connect(self._path, self._durability)
+
+    def _lock_writer(self) -> None:
+        """One writer per journal: an advisory lock on ``<journal>.lock``, held until ``close()`` (readers
+        such as ``iter_orders`` do not take it). Raises BlockingIOError when another writer holds it."""
+        if sys.platform == "win32":  # no flock there: a single writer is the user's to ensure
+            return
+        fd = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     async def close(self) -> None:
         """Write everything still queued, then close the file. Idempotent."""
@@ -246,6 +277,7 @@ class OrderJournal:
         conn, executor = self._conn, self._executor
         await asyncio.get_running_loop().run_in_executor(executor, conn.close)
         executor.shutdown(wait=True)
+        self._release_lock()
         self._conn = None
         self._executor = None
         self._loop = None
