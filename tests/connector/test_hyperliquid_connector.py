@@ -401,3 +401,9 @@ async def test_rest_weight_budget_is_configurable_for_venues_that_allow_more(mak
         await s.close()
     with pytest.raises(ValueError, match="rest_weight_budget"):
         HyperliquidConfig(rest_weight_budget=0)
+
+
+def test_a_dead_mans_switch_the_exchange_would_refuse_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="dead_man_switch must be >= 10"):
+        HyperliquidConfig(dead_man_switch=5.0)  # arrives less than 5 s ahead: refused, the switch silently off
+    assert HyperliquidConfig(dead_man_switch=10.0).dead_man_switch == 10.0

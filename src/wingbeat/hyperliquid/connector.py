@@ -96,6 +96,10 @@ _UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_U
 _SINGLE_STATUS_LIMIT = 5
 
 
+#: The exchange refuses a scheduleCancel time less than 5 s ahead on arrival: the rest is room for latency.
+_MIN_DEAD_MAN_SWITCH = 10.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HyperliquidConfig:
     """Tuning of a :class:`HyperliquidPerpetualConnector`; every field has a safe default."""
@@ -105,7 +109,7 @@ class HyperliquidConfig:
     market_slippage: Decimal = Decimal("0.05")
     """A MARKET order is an Ioc limit at the book price moved this fraction against us (the SDK's 5%)."""
     dead_man_switch: float | None = 60.0
-    """Seconds ahead the ``scheduleCancel`` switch is kept armed (>= 5); None disables it."""
+    """Seconds ahead the ``scheduleCancel`` switch is kept armed (>= 10); None disables it."""
     account_refresh_interval: float = 10.0
     """Seconds between ``clearinghouseState`` refreshes of positions and balances."""
     request_timeout: float = 10.0
@@ -126,8 +130,11 @@ class HyperliquidConfig:
     def __post_init__(self) -> None:
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
-        if self.dead_man_switch is not None and self.dead_man_switch < 5:
-            raise ValueError(f"dead_man_switch must be >= 5 s (the exchange's minimum), got {self.dead_man_switch}")
+        if self.dead_man_switch is not None and self.dead_man_switch < _MIN_DEAD_MAN_SWITCH:
+            raise ValueError(
+                f"dead_man_switch must be >= {_MIN_DEAD_MAN_SWITCH:g} s (the exchange wants the cancel time at least "
+                f"5 s ahead when the request arrives), got {self.dead_man_switch}"
+            )
         for name in ("account_refresh_interval", "request_timeout", "ready_timeout", "order_validity"):
             value = getattr(self, name)
             if value is not None and not value > 0:
