@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
-from wingbeat.core.errors import ExchangeRejection, JournalError
+from wingbeat.core.errors import ExchangeRejection, JournalError, NotReadyError
 from wingbeat.core.events import EventListener, EventPublisher
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.journal import Durability, OrderJournal
@@ -127,6 +127,7 @@ class ConnectorBase(ABC):
         self._accepting = False
         self._stopped = False
         self._flushers: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Task[None] | None = None
         self._cid_prefix = os.urandom(5).hex()
         self._cid_counter = count(1)
 
@@ -191,6 +192,19 @@ class ConnectorBase(ABC):
             return
         self._loop = asyncio.get_running_loop()
         self._stopped = False
+        # its own task, so that a stop() arriving meanwhile can cancel it before tearing down
+        starting = self._starting = self._loop.create_task(self._start_steps(), name=f"{self.name}-start")
+        try:
+            await starting
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._stopped and (current is None or not current.cancelling()):
+                raise NotReadyError(f"{self.name} was stopped while starting") from None
+            raise
+        finally:
+            self._starting = None
+
+    async def _start_steps(self) -> None:
         try:
             if self._journal is not None:
                 await self._journal.open()
@@ -223,6 +237,10 @@ class ConnectorBase(ABC):
         self._stopped = True
         self._accepting = False
         self._ready.clear()
+        starting = self._starting
+        if starting is not None and not starting.done() and starting is not asyncio.current_task():
+            starting.cancel()  # start() must not go on creating what is torn down below
+            await asyncio.gather(starting, return_exceptions=True)
         queued, self._submit_queue = self._submit_queue, []
         for order in queued:
             self._fail(order, "connector stopped before the order was sent")
