@@ -94,6 +94,14 @@ def _int(body: dict[str, Any], key: str, *, required: bool = True) -> int | None
     return value
 
 
+def _time_range(body: dict[str, Any]) -> tuple[int, int]:
+    """``startTime`` (required) and ``endTime`` (optional: open-ended) of a range query, in ms."""
+    start = _int(body, "startTime")
+    end = _int(body, "endTime", required=False)
+    assert start is not None
+    return start, end if end is not None else 1 << 62
+
+
 def _coin(engine: ExchangeEngine, body: dict[str, Any]) -> MarketState | None:
     coin = body.get("coin")
     if not isinstance(coin, str):
@@ -321,24 +329,18 @@ def _user_fills(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 def _user_fills_by_time(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     acct = _account_or_none(engine, body)
-    start = _int(body, "startTime")
-    end = _int(body, "endTime", required=False)
+    start, hi = _time_range(body)
     if acct is None:
         return []
-    assert start is not None
-    hi = end if end is not None else 1 << 62
     picked = _aggregate_by_time(body, [f for f in acct.fills if start <= f.time <= hi])
     return [render_fill(f) for f in reversed(picked[:_MAX_FILLS])]
 
 
 def _user_funding(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     acct = _account_or_none(engine, body)
-    start = _int(body, "startTime")
-    end = _int(body, "endTime", required=False)
+    start, hi = _time_range(body)
     if acct is None:
         return []
-    assert start is not None
-    hi = end if end is not None else 1 << 62
     out = []
     for r in acct.fundings:
         if start <= r.time <= hi:
@@ -358,12 +360,9 @@ def _user_funding(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 def _funding_history(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     m = _coin(engine, body)
-    start = _int(body, "startTime")
-    end = _int(body, "endTime", required=False)
+    start, hi = _time_range(body)
     if m is None:
         return []
-    assert start is not None
-    hi = end if end is not None else 1 << 62
     out = []
     for t, rate, premium in m.funding_history:
         if start <= t <= hi:
