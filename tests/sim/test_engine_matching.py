@@ -251,7 +251,9 @@ def test_order_history_is_bounded_and_evicted_cloids_are_forgotten(monkeypatch: 
 
 
 def test_account_fills_read_as_fill_objects_and_keep_the_most_recent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts_module, "FILLS_KEPT", 2)
+    for module in (accounts_module, matching_module):  # the matching loop trims inline
+        monkeypatch.setattr(module, "FILLS_KEPT", 2)
+        monkeypatch.setattr(module, "TRIM_AT", 4)
     e, _ = make_engine()
     for i in range(6):
         e.place_orders(A, [gtc(False, str(60000 + i), "0.01")])

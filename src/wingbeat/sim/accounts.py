@@ -13,10 +13,11 @@ from typing import Any, NamedTuple, overload
 
 from .book import Order
 
-__all__ = ["Account", "Fill", "FillLog", "FundingRecord", "Position", "fill_direction"]
+__all__ = ["FILLS_KEPT", "TRIM_AT", "Account", "Fill", "FillLog", "FundingRecord", "Position", "fill_direction"]
 
 ZERO = Decimal(0)
 FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable
+TRIM_AT = 2 * FILLS_KEPT  # trimmed in one go, not one per fill
 
 
 class Position:
@@ -91,7 +92,7 @@ class FillLog:
     def trim(self) -> None:
         """Drop the oldest fills beyond twice :data:`FILLS_KEPT` (in one go, not one per fill)."""
         rows = self.rows
-        if len(rows) > 2 * FILLS_KEPT:
+        if len(rows) > TRIM_AT:
             del rows[:-FILLS_KEPT]
 
     def __len__(self) -> int:
@@ -196,35 +197,39 @@ class Account:
         if pos is None:
             pos = self.positions[asset] = Position()
         start = pos.szi
-        closed_pnl = ZERO
-        closing = ZERO
+        self.cum_volume += ntl
+        pos.cum_change = ZERO
         if not start or (start > 0) == is_buy:
+            # opens or grows the position: nothing realised (the most common fill, kept short)
             pos.entry_ntl += ntl
             if not start:
                 pos.cum_open = ZERO
-            direction = "Open Long" if is_buy else "Open Short"
+            pos.szi = start + sz if is_buy else start - sz
+            self.balance -= fee
+            if self.leverage:
+                iso_lev = self.isolated_leverage(asset)
+                if iso_lev or asset in self.isolated_margin:
+                    self._move_isolated_margin(asset, start, ZERO, sz, px, iso_lev)
+            return start, ZERO, "Open Long" if is_buy else "Open Short"
+        size = start if start > 0 else -start
+        if sz > size:
+            closing = size
+            direction = "Short > Long" if is_buy else "Long > Short"
         else:
-            size = start if start > 0 else -start
-            if sz > size:
-                closing = size
-                direction = "Short > Long" if is_buy else "Long > Short"
-            else:
-                closing = sz
-                direction = "Close Short" if is_buy else "Close Long"
-            entry_px = pos.entry_ntl / size
-            # a long closes by selling: pnl = (px - entry) * closing; a short the other way round
-            closed_pnl = (px - entry_px) * closing if start > 0 else (entry_px - px) * closing
-            if closing == size:
-                pos.entry_ntl = px * (sz - closing)  # flat, or flipped at this fill's price
-                pos.cum_open = ZERO
-            else:
-                pos.entry_ntl -= entry_px * closing
+            closing = sz
+            direction = "Close Short" if is_buy else "Close Long"
+        entry_px = pos.entry_ntl / size
+        # a long closes by selling: pnl = (px - entry) * closing; a short the other way round
+        closed_pnl = (px - entry_px) * closing if start > 0 else (entry_px - px) * closing
+        if closing == size:
+            pos.entry_ntl = px * (sz - closing)  # flat, or flipped at this fill's price
+            pos.cum_open = ZERO
+        else:
+            pos.entry_ntl -= entry_px * closing
         after = pos.szi = start + sz if is_buy else start - sz
-        pos.cum_change = ZERO
         if not after:
             pos.entry_ntl = ZERO
         self.balance += closed_pnl - fee
-        self.cum_volume += ntl
         if self.leverage:
             iso_lev = self.isolated_leverage(asset)
             if iso_lev or asset in self.isolated_margin:

@@ -110,18 +110,6 @@ class OrderRecord(NamedTuple):
     status: str
     status_ts: int
 
-    @staticmethod
-    def row(order: Order, status: str, now: int) -> tuple[Any, ...]:
-        """The fields of the record of ``order`` finished with ``status``, as a plain tuple."""
-        trig = order.trigger
-        o = order
-        if trig is None:
-            return (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                    o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status, now)  # fmt: skip
-        return (o.oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
-                trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
-
     @property
     def trigger(self) -> TriggerSpec | None:
         """The trigger part, rebuilt."""
@@ -159,10 +147,20 @@ class OrderHistory:
         """Record ``order`` finished with ``status`` (replacing an earlier record of its oid);
         returns how many records are kept."""
         rows = self._rows
-        oid = order.oid
+        o = order
+        oid = o.oid
         if oid not in rows:
             self._age.append(oid)
-        rows[oid] = OrderRecord.row(order, status, now)
+        trig = o.trigger
+        # the fields of OrderRecord, in its order
+        if trig is None:
+            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status,
+                         now)  # fmt: skip
+        else:
+            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
+                         trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
         return len(rows)
 
     def pop_oldest(self) -> OrderRecord:
@@ -198,28 +196,35 @@ Level = OrderedDict[int, Order]
 
 
 class _Side:
-    """One side of the book: price levels plus a lazily-cleaned heap of their keys.
+    """One side of the book: price levels, their best price, and a lazily-cleaned heap of the
+    level prices (consulted only when the best level empties).
 
-    ``levels`` is read directly by the matching loop; change it only through the methods."""
+    ``levels`` and ``top`` are read directly by the matching loop; change them only through the
+    methods."""
 
-    __slots__ = ("_heap", "_in_heap", "_sign", "levels")
+    __slots__ = ("_heap", "_in_heap", "_is_bid", "levels", "top")
 
     def __init__(self, is_bid: bool) -> None:
         self.levels: dict[Decimal, Level] = {}
         self._heap: list[Decimal] = []  # prices, negated for bids so heap[0] is the best
         self._in_heap: set[Decimal] = set()
-        self._sign = -1 if is_bid else 1
+        self._is_bid = is_bid
+        self.top: Decimal | None = None  # the best price, always exact
 
     def best(self) -> Decimal | None:
-        """Best price of this side, popping stale heap entries on the way."""
-        heap = self._heap
-        levels = self.levels
+        """Best price of this side, or None when it is empty."""
+        return self.top
+
+    def _next_top(self) -> Decimal | None:
+        # the best level emptied: pop stale heap entries down to the best remaining level
+        heap, levels, in_heap = self._heap, self.levels, self._in_heap
+        is_bid = self._is_bid
         while heap:
-            px = heap[0] * self._sign
+            px = -heap[0] if is_bid else heap[0]
             if px in levels:
                 return px
             heapq.heappop(heap)
-            self._in_heap.discard(px)
+            in_heap.discard(px)
         return None
 
     def add(self, order: Order) -> None:
@@ -230,22 +235,32 @@ class _Side:
             level = self.levels[px] = OrderedDict()
             if px not in self._in_heap:
                 self._in_heap.add(px)
-                heapq.heappush(self._heap, px * self._sign)
+                heapq.heappush(self._heap, -px if self._is_bid else px)
+            top = self.top
+            if top is None or (px > top if self._is_bid else px < top):
+                self.top = px
         level[order.oid] = order
 
     def remove(self, order: Order) -> None:
         """Drop ``order`` from its level (dropping an emptied level; its heap entry goes lazily)."""
-        level = self.levels.get(order.limit_px)
+        px = order.limit_px
+        level = self.levels.get(px)
         if level is None or level.pop(order.oid, None) is None:
             return
         if not level:
-            del self.levels[order.limit_px]
+            self.drop_level(px)
+
+    def drop_level(self, px: Decimal) -> None:
+        """Forget the (emptied) level at ``px``."""
+        del self.levels[px]
+        if px == self.top:
+            self.top = self._next_top()
 
     def sorted_prices(self, limit: int | None = None) -> list[Decimal]:
         """Prices best first; only the best ``limit`` when given (a partial selection, no full sort)."""
         if limit is None or limit >= len(self.levels):
-            return sorted(self.levels, reverse=self._sign < 0)
-        pick = heapq.nlargest if self._sign < 0 else heapq.nsmallest
+            return sorted(self.levels, reverse=self._is_bid)
+        pick = heapq.nlargest if self._is_bid else heapq.nsmallest
         return pick(limit, self.levels)
 
 
@@ -261,11 +276,11 @@ class Book:
 
     def best_bid(self) -> Decimal | None:
         """Highest bid price, or None."""
-        return self._bids.best()
+        return self._bids.top
 
     def best_ask(self) -> Decimal | None:
         """Lowest ask price, or None."""
-        return self._asks.best()
+        return self._asks.top
 
     def side(self, is_bid: bool) -> _Side:
         """One side of the book (the matching loop works on it directly)."""
@@ -274,7 +289,7 @@ class Book:
     def best_level(self, is_bid: bool) -> tuple[Decimal, Level] | None:
         """The best price of one side and its orders in time priority, or None if that side is empty."""
         side = self._bids if is_bid else self._asks
-        px = side.best()
+        px = side.top
         if px is None:
             return None
         return px, side.levels[px]
@@ -289,7 +304,7 @@ class Book:
 
     def mid(self) -> Decimal | None:
         """(best bid + best ask) / 2, or None unless both sides have orders."""
-        bid, ask = self.best_bid(), self.best_ask()
+        bid, ask = self._bids.top, self._asks.top
         if bid is None or ask is None:
             return None
         return (bid + ask) / 2

@@ -147,7 +147,7 @@ class ExchangeEngine(OrderFlow):
         self._subscribers.append(callback)
 
     def _account(self, user: str) -> Account:
-        acct = self.accounts.get(user.lower())
+        acct = self.accounts.get(user) or self.accounts.get(user.lower())
         if acct is None:
             raise EngineError(f"User or API Wallet {user.lower()} does not exist.")
         return acct
@@ -188,8 +188,11 @@ class ExchangeEngine(OrderFlow):
         return oid
 
     def _end(self) -> None:
-        self._settle_marks()
-        self._events.publish()
+        if self._touched:
+            self._settle_marks()
+        events = self._events
+        if events.subscribers or events.other:
+            events.publish()
 
     # ------------------------------------------------------------------ orders
     @venue_context
@@ -199,7 +202,10 @@ class ExchangeEngine(OrderFlow):
         now = self._begin()
         statuses: list[Any] = []
         try:
-            if grouping == "normalTpsl" and orders and orders[0].trigger is None:
+            if grouping == "na":
+                for req in orders:
+                    statuses.append(self._place_one(acct, req, now))
+            elif grouping == "normalTpsl" and orders and orders[0].trigger is None:
                 parent_status = self._place_one(acct, orders[0], now)
                 statuses.append(parent_status)
                 parent = self._parent_from_status(parent_status)
@@ -254,21 +260,30 @@ class ExchangeEngine(OrderFlow):
                      req.reduce_only, req.tif, req.trigger, req.cloid)  # fmt: skip
 
     def _place_one(self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False) -> Any:
-        if req.cloid is not None and req.cloid != req.cloid.lower():
-            req = replace(req, cloid=req.cloid.lower())  # cloids are compared lowercase
-        if not 0 <= req.asset < len(self.markets):
+        cloid = req.cloid
+        if cloid is not None:
+            if cloid != cloid.lower():
+                cloid = cloid.lower()  # cloids are compared lowercase
+                req = replace(req, cloid=cloid)
+            if cloid in acct.cloids:
+                if 0 <= req.asset < len(self.markets):
+                    return {"error": f"Duplicate cloid. asset={req.asset}"}
+                return {"error": f"Invalid asset. asset={req.asset}"}
+        try:
+            m = self.markets[req.asset] if req.asset >= 0 else None
+        except IndexError:
+            m = None
+        if m is None:
             return {"error": f"Invalid asset. asset={req.asset}"}
-        m = self.markets[req.asset]
-        if req.cloid is not None and req.cloid in acct.cloids:
-            return {"error": f"Duplicate cloid. asset={m.index}"}
         problem = check_order(acct, m, req, self.max_open_orders, self.marks, self.max_leverages)
         if problem is not None:
             return self._reject(acct, m, req, problem[0], problem[1], now)
         oid = self._next_oid
         self._next_oid = oid + 1
-        order = self._new_order(acct, m, req, oid, now)
-        if req.cloid is not None:
-            acct.cloids[req.cloid] = oid
+        order = Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
+                      req.reduce_only, req.tif, req.trigger, cloid)  # fmt: skip
+        if cloid is not None:
+            acct.cloids[cloid] = oid
         if req.trigger is not None:
             self.live[oid] = order
             acct.open_orders[oid] = order
@@ -417,10 +432,14 @@ class ExchangeEngine(OrderFlow):
     def _refresh_mark(self, m: MarketState) -> None:
         # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
         book = m.book
-        bid, ask = book.side(True).best(), book.side(False).best()
+        bid, ask = book._bids.top, book._asks.top
         mark = m.oracle
         if bid is not None and ask is not None:
-            mark = min(max(mark, bid), ask)
+            # min(max(oracle, bid), ask), keeping the same object on ties
+            if mark < bid:
+                mark = bid
+            if mark > ask:
+                mark = ask
         if mark != m.mark:
             m.mark = mark
             self.marks[m.index] = mark

@@ -114,27 +114,29 @@ class MarketState:
         else:
             self.holders.pop(user, None)
 
-    def on_trade(self, px: Decimal, sz: Decimal, ntl: Decimal, now: int) -> None:
-        """Record a trade (``ntl`` = ``px * sz``) in the 24h volumes and the 1m candle."""
-        self.last_px = px
+    def on_trades(self, first_px: Decimal, last_px: Decimal, sz: Decimal, ntl: Decimal, n: int, now: int) -> None:
+        """Record the ``n`` trades of one taker order (prices from ``first_px`` to ``last_px``,
+        ``sz`` and notional ``ntl`` in all) in the 24h volumes and the 1m candle."""
+        self.last_px = last_px
         self.day_ntl_vlm += ntl
         self.day_base_vlm += sz
+        hi, lo = (last_px, first_px) if last_px > first_px else (first_px, last_px)
         start = now - now % _MINUTE
         candle = self.candles.get(start)
         if candle is None:
-            self.candles[start] = [px, px, px, px, sz, 1, ntl]
+            self.candles[start] = [first_px, hi, lo, last_px, sz, n, ntl]
             self.window.append(start)
             if len(self.candles) > CANDLES_KEPT:
                 del self.candles[next(iter(self.candles))]
             self.roll(now)
             return
-        if px > candle[1]:
-            candle[1] = px
-        if px < candle[2]:
-            candle[2] = px
-        candle[3] = px
+        if hi > candle[1]:
+            candle[1] = hi
+        if lo < candle[2]:
+            candle[2] = lo
+        candle[3] = last_px
         candle[4] += sz
-        candle[5] += 1
+        candle[5] += n
         candle[6] += ntl
 
     def roll(self, now: int) -> None:

@@ -11,8 +11,8 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .accounts import Account, Fill
-from .book import Order, OrderHistory
+from .accounts import FILLS_KEPT, TRIM_AT, Account, Fill
+from .book import Order, OrderHistory, _Side
 from .markets import fmt
 from .render import order_update, render_fill, render_trade
 from .validation import reducible
@@ -85,7 +85,12 @@ class OrderFlow:
 
     def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
         """Match ``order`` as a taker, then rest, cancel or reject what is left by its tif."""
-        filled_sz, filled_ntl = self._match(acct, m, order, now)
+        side = m.book._asks if order.is_buy else m.book._bids
+        top = side.top
+        if top is not None and (top <= order.limit_px if order.is_buy else top >= order.limit_px):
+            filled_sz, filled_ntl = self._match(acct, m, order, side, now)
+        else:
+            filled_sz = filled_ntl = ZERO
         if not order.sz:
             self._finish(order, "filled", now)
             return self._filled(order, filled_sz, filled_ntl)
@@ -97,128 +102,158 @@ class OrderFlow:
                     else "Reduce only order would increase position."
                 )
                 status = "iocCancelRejected" if order.tif == "Ioc" else "reduceOnlyRejected"
-                self._finish(order, status, now, notify=True)
+                self._finish(order, status, now)
                 return {"error": f"{msg} asset={m.index}"} if fresh else None
             self._finish(order, "canceled", now)
             return self._filled(order, filled_sz, filled_ntl)
         # rest the remainder
         if not order.reduce_only:
-            order.margin_per_sz = order.limit_px / acct.leverage_of(m.index, m.cfg.max_leverage)
-            acct.order_margin += order.margin_per_sz * order.sz
-        m.book.add(order)
-        self.live[order.oid] = order
-        acct.open_orders[order.oid] = order
+            setting = acct.leverage.get(m.index)
+            per_sz = order.margin_per_sz = order.limit_px / (setting[1] if setting else m.cfg.max_leverage)
+            acct.order_margin += per_sz * order.sz
+        oid = order.oid
+        (m.book._bids if order.is_buy else m.book._asks).add(order)
+        self.live[oid] = order
+        acct.open_orders[oid] = order
         self._touched[m.index] = None
         if self._subscribers:
             self._book_changed(m)
             self._emit_update(order, "open", now)
-        return self._resting(order)
+        if order.cloid is None:
+            return {"resting": {"oid": oid}}
+        return {"resting": {"oid": oid, "cloid": order.cloid}}
 
-    def _match(self, acct: Account, m: MarketState, order: Order, now: int) -> tuple[Decimal, Decimal]:
-        side = m.book.side(not order.is_buy)
-        best = side.best
+    def _match(
+        self, acct: Account, m: MarketState, order: Order, side: _Side, now: int
+    ) -> tuple[Decimal, Decimal]:
+        """Trade ``order`` against the resting orders of ``side`` (the opposite side) while they
+        cross its limit; returns the size and notional it filled."""
         levels = side.levels
         is_buy = order.is_buy
         limit = order.limit_px
         user = acct.user
         accounts = self.accounts
-        filled_sz = filled_ntl = ZERO
-        while order.sz:
-            px = best()
+        asset = m.index
+        taker_rate, maker_rate = self.taker_fee, self.maker_fee
+        subscribed = bool(self._subscribers)
+        tx = self._hash or self.tx_hash()
+        coin = m.coin
+        holders = m.holders
+        taker_fills = acct.fills.rows
+        t_cloid = order.cloid
+        t_oid = order.oid
+        remaining = order.sz
+        filled_sz = filled_ntl = fees = oi_delta = ZERO
+        first_px = last_px = ZERO
+        n = 0
+        tid = self._next_tid
+        while remaining:
+            px = side.top
             if px is None or ((px > limit) if is_buy else (px < limit)):
                 break
-            maker = next(iter(levels[px].values()))
+            level = levels[px]
+            maker = next(iter(level.values()))
             if maker.user == user:
                 # self-trade prevention: the resting order goes, the taker keeps matching
                 self._remove_live(maker)
                 self._finish(maker, "selfTradeCanceled", now)
                 continue
             maker_acct = accounts[maker.user]
-            sz = order.sz if order.sz < maker.sz else maker.sz
+            msz = maker.sz
+            sz = remaining if remaining < msz else msz
             if order.reduce_only:
-                cap = reducible(acct, m.index, is_buy)
+                cap = reducible(acct, asset, is_buy)
                 if cap == 0:
                     break
-                sz = min(sz, cap)
+                if cap < sz:
+                    sz = cap
             if maker.reduce_only:
-                cap = reducible(maker_acct, m.index, maker.is_buy)
+                cap = reducible(maker_acct, asset, maker.is_buy)
                 if cap == 0:
                     self._remove_live(maker)
                     self._finish(maker, "reduceOnlyCanceled", now)
                     continue
-                sz = min(sz, cap)
-            self._trade(m, order, acct, maker, maker_acct, px, sz, now)
-            if not maker.sz:
-                side.remove(maker)
-                self._finish(maker, "filled", now)
+                if cap < sz:
+                    sz = cap
+            ntl = px * sz
+            # fees are charged in whole micro-USDC, as the exchange's 6-decimal USDC does
+            taker_fee = (ntl * taker_rate).quantize(USDC_QUANTUM)
+            maker_fee = (ntl * maker_rate).quantize(USDC_QUANTUM)
+            fees += taker_fee + maker_fee
+            t_start, t_pnl, t_dir = acct.apply_fill(asset, is_buy, px, sz, taker_fee, ntl)
+            m_start, m_pnl, m_dir = maker_acct.apply_fill(asset, not is_buy, px, sz, maker_fee, ntl)
+            m_user = maker_acct.user
+            if is_buy:
+                t_after, m_after = t_start + sz, m_start - sz
+            else:
+                t_after, m_after = t_start - sz, m_start + sz
+            # open interest counts the longs
+            oi_delta += (
+                (t_after if t_after > 0 else ZERO)
+                - (t_start if t_start > 0 else ZERO)
+                + (m_after if m_after > 0 else ZERO)
+                - (m_start if m_start > 0 else ZERO)
+            )
+            if t_after:
+                holders[user] = None
+            else:
+                holders.pop(user, None)
+            if m_after:
+                holders[m_user] = None
+            else:
+                holders.pop(m_user, None)
+            # Fill fields as plain tuples: see FillLog
+            tf = (coin, px, sz, is_buy, now, t_start, t_dir, t_pnl, tx, t_oid, True, taker_fee, tid,
+                  t_cloid, None)  # fmt: skip
+            mf = (coin, px, sz, not is_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee, tid,
+                  maker.cloid, None)  # fmt: skip
+            # FillLog.trim inlined for both logs
+            taker_fills.append(tf)
+            if len(taker_fills) > TRIM_AT:
+                del taker_fills[:-FILLS_KEPT]
+            maker_fills = maker_acct.fills.rows
+            maker_fills.append(mf)
+            if len(maker_fills) > TRIM_AT:
+                del maker_fills[:-FILLS_KEPT]
+            remaining -= sz
+            msz -= sz
+            maker.sz = msz
+            if maker.margin_per_sz:
+                maker_acct.order_margin -= maker.margin_per_sz * sz
+            if subscribed:
+                self._render_trade(order, maker_acct.user, tf, mf)
+            tid += 1
+            if not n:
+                first_px = px
+            last_px = px
+            n += 1
             filled_sz += sz
-            filled_ntl += px * sz
+            filled_ntl += ntl
+            if not msz:
+                del level[maker.oid]
+                if not level:
+                    side.drop_level(px)
+                self._finish(maker, "filled", now)
+        order.sz = remaining
+        self._next_tid = tid
+        if n:
+            self.fees_collected += fees
+            m.open_interest += oi_delta
+            m.on_trades(first_px, last_px, filled_sz, filled_ntl, n, now)
+            self._touched[asset] = None
         return filled_sz, filled_ntl
 
-    def _trade(
-        self,
-        m: MarketState,
-        taker: Order,
-        taker_acct: Account,
-        maker: Order,
-        maker_acct: Account,
-        px: Decimal,
-        sz: Decimal,
-        now: int,
-    ) -> None:
-        ntl = px * sz
-        # fees are charged in whole micro-USDC, as the exchange's 6-decimal USDC does
-        taker_fee = (ntl * self.taker_fee).quantize(USDC_QUANTUM)
-        maker_fee = (ntl * self.maker_fee).quantize(USDC_QUANTUM)
-        self.fees_collected += taker_fee + maker_fee
-        tid = self._next_tid
-        self._next_tid = tid + 1
-        tx = self._hash or self.tx_hash()
-        asset = m.index
-        t_buy = taker.is_buy
-        t_start, t_pnl, t_dir = taker_acct.apply_fill(asset, t_buy, px, sz, taker_fee, ntl)
-        m_start, m_pnl, m_dir = maker_acct.apply_fill(asset, not t_buy, px, sz, maker_fee, ntl)
-        t_user, m_user = taker_acct.user, maker_acct.user
-        t_after = t_start + sz if t_buy else t_start - sz
-        m_after = m_start - sz if t_buy else m_start + sz
-        # MarketState.on_position_change for both sides, inlined: open interest counts the longs
-        m.open_interest += max(t_after, ZERO) - max(t_start, ZERO) + max(m_after, ZERO) - max(m_start, ZERO)
-        holders = m.holders
-        if t_after:
-            holders[t_user] = None
-        else:
-            holders.pop(t_user, None)
-        if m_after:
-            holders[m_user] = None
-        else:
-            holders.pop(m_user, None)
-        coin = m.coin
-        # Fill fields as plain tuples: see FillLog
-        tf = (coin, px, sz, t_buy, now, t_start, t_dir, t_pnl, tx, taker.oid, True, taker_fee, tid,
-              taker.cloid, None)  # fmt: skip
-        mf = (coin, px, sz, not t_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee, tid,
-              maker.cloid, None)  # fmt: skip
-        fills = taker_acct.fills
-        fills.rows.append(tf)
-        fills.trim()
-        fills = maker_acct.fills
-        fills.rows.append(mf)
-        fills.trim()
-        taker.sz -= sz
-        maker.sz -= sz
-        if maker.margin_per_sz:
-            maker_acct.order_margin -= maker.margin_per_sz * sz
-        m.on_trade(px, sz, ntl, now)
-        self._touched[asset] = None
-        if self._subscribers:
-            px_text, sz_text = fmt(px), fmt(sz)
-            events = self._events.fills
-            events.setdefault(t_user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
-            events.setdefault(m_user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
-            buyer, seller = (t_user, m_user) if t_buy else (m_user, t_user)
-            self._events.trades.setdefault(coin, []).append(
-                render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
-            )
+    def _render_trade(self, taker: Order, maker_user: str, tf: tuple[Any, ...], mf: tuple[Any, ...]) -> None:
+        coin, px, sz, t_buy, now, tx, tid = tf[0], tf[1], tf[2], tf[3], tf[4], tf[8], tf[12]
+        t_user = taker.user
+        px_text, sz_text = fmt(px), fmt(sz)
+        events = self._events.fills
+        events.setdefault(t_user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
+        events.setdefault(maker_user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
+        buyer, seller = (t_user, maker_user) if t_buy else (maker_user, t_user)
+        self._events.trades.setdefault(coin, []).append(
+            render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
+        )
 
     def _remove_live(self, order: Order) -> None:
         """Take a live order off its book or trigger list (not yet recorded as finished)."""
@@ -229,7 +264,7 @@ class OrderFlow:
             m.book.remove(order)
             self._book_changed(m)
 
-    def _finish(self, order: Order, status: str, now: int, *, notify: bool = True) -> None:
+    def _finish(self, order: Order, status: str, now: int) -> None:
         """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
         acct = self.accounts[order.user]
         oid = order.oid
@@ -243,7 +278,7 @@ class OrderFlow:
                 acct.order_margin = ZERO  # clear rounding dust
         if self.history.add(order, status, now) > HISTORY_LIMIT:
             self._evict_oldest()
-        if notify and self._subscribers:
+        if self._subscribers:
             self._emit_update(order, status, now)
         if order.children:
             children, order.children = order.children, ()

@@ -15,6 +15,18 @@ ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
 MAX_PRICE_DEVIATION = Decimal("0.8")  # from the reference (mark) price
 
+# (message, order status) of each refusal
+ZERO_SIZE = ("Order has zero size.", "rejected")
+INVALID_SIZE = ("Order has invalid size.", "rejected")
+BAD_TICK = ("Price must be divisible by tick size.", "tickRejected")
+OUT_OF_BAND = ("Order price cannot be more than 80% away from the reference price", "rejected")
+BAD_TRIGGER_PX = ("Invalid TP/SL price.", "badTriggerPxRejected")
+INVALID_TYPE = ("Order has invalid type.", "rejected")
+BELOW_MIN_NOTIONAL = ("Order must have minimum value of $10.", "minTradeNtlRejected")
+TOO_MANY_ORDERS = ("Too many open orders.", "rejected")
+REDUCE_ONLY_REJECTED = ("Reduce only order would increase position.", "reduceOnlyRejected")
+INSUFFICIENT_MARGIN = ("Insufficient margin to place order.", "perpMarginRejected")
+
 
 def reducible(acct: Account, asset: int, is_buy: bool) -> Decimal:
     """How much a reduce-only order on this side may still trade (0: it would increase)."""
@@ -35,10 +47,13 @@ def has_margin(
 ) -> bool:
     """Whether the part of the order that grows the position fits in the available margin."""
     position = acct.positions.get(m.index)
-    pos = position.szi if position is not None else ZERO
-    inc = sz if not pos or (pos > 0) == is_buy else sz - abs(pos)
-    if inc <= 0:
-        return True
+    if position is not None and position.szi:
+        pos = position.szi
+        inc = sz if (pos > 0) == is_buy else sz - abs(pos)
+        if inc <= 0:
+            return True
+    else:
+        inc = sz
     setting = acct.leverage.get(m.index)
     lev = setting[1] if setting is not None else m.cfg.max_leverage
     return px * inc / lev <= acct.available(marks, max_leverages)
@@ -49,20 +64,21 @@ def static_problem(m: MarketState, req: OrderRequest, ref: Decimal) -> tuple[str
     whatever the account's state; ``ref`` is the reference (mark) price."""
     size, price = req.size, req.price
     if not size.is_finite() or size <= 0:
-        return "Order has zero size.", "rejected"
+        return ZERO_SIZE
     # the markets' caches answer almost every order (the flow repeats a few values)
     if not (m.valid_sz.get(size) or m.size_ok(size)):
-        return "Order has invalid size.", "rejected"
+        return INVALID_SIZE
     if not (price.is_finite() and m.valid_px.get(price)) and not m.price_ok(price):
-        return "Price must be divisible by tick size.", "tickRejected"
-    if abs(req.price - ref) > ref * MAX_PRICE_DEVIATION:
-        return "Order price cannot be more than 80% away from the reference price", "rejected"
-    if req.trigger is not None and not m.price_ok(req.trigger.trigger_px):
-        return "Invalid TP/SL price.", "badTriggerPxRejected"
-    if (req.trigger is None) == (req.tif is None):
-        return "Order has invalid type.", "rejected"
-    if not req.reduce_only and req.price * req.size < MIN_NOTIONAL:
-        return "Order must have minimum value of $10.", "minTradeNtlRejected"
+        return BAD_TICK
+    if abs(price - ref) > ref * MAX_PRICE_DEVIATION:
+        return OUT_OF_BAND
+    trigger = req.trigger
+    if trigger is not None and not m.price_ok(trigger.trigger_px):
+        return BAD_TRIGGER_PX
+    if (trigger is None) == (req.tif is None):
+        return INVALID_TYPE
+    if not req.reduce_only and price * size < MIN_NOTIONAL:
+        return BELOW_MIN_NOTIONAL
     return None
 
 
@@ -79,19 +95,20 @@ def check_order(
     if problem is not None:
         return problem
     if len(acct.open_orders) >= max_open_orders:
-        return "Too many open orders.", "rejected"
+        return TOO_MANY_ORDERS
     if req.reduce_only and req.trigger is None and reducible(acct, m.index, req.is_buy) == 0:
-        return "Reduce only order would increase position.", "reduceOnlyRejected"
+        return REDUCE_ONLY_REJECTED
     if req.tif == "Alo":
-        opp = m.book.best_ask() if req.is_buy else m.book.best_bid()
+        book = m.book
+        opp = book.best_ask() if req.is_buy else book.best_bid()
         if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
-            bid, ask = m.book.best_bid(), m.book.best_ask()
+            bid, ask = book.best_bid(), book.best_ask()
             bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
             return f"Post only order would have immediately matched, bbo was {bbo}.", "badAloPxRejected"
     if (
-        req.trigger is None
-        and not req.reduce_only
+        not req.reduce_only
+        and req.trigger is None
         and not has_margin(acct, m, req.is_buy, req.price, req.size, marks, max_leverages)
     ):
-        return "Insufficient margin to place order.", "perpMarginRejected"
+        return INSUFFICIENT_MARGIN
     return None
