@@ -13,7 +13,16 @@ from typing import Any, NamedTuple, overload
 
 from .book import Order
 
-__all__ = ["FILLS_KEPT", "TRIM_AT", "Account", "Fill", "FillLog", "FundingRecord", "Position", "fill_direction"]
+__all__ = [
+    "FILLS_KEPT",
+    "TRIM_AT",
+    "Account",
+    "Fill",
+    "FillLog",
+    "FundingRecord",
+    "Position",
+    "fill_direction",
+]
 
 ZERO = Decimal(0)
 FILLS_KEPT = 10_000  # per account, as Hyperliquid keeps only the 10000 most recent reachable

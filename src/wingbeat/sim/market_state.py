@@ -114,7 +114,9 @@ class MarketState:
         else:
             self.holders.pop(user, None)
 
-    def on_trades(self, first_px: Decimal, last_px: Decimal, sz: Decimal, ntl: Decimal, n: int, now: int) -> None:
+    def on_trades(
+        self, first_px: Decimal, last_px: Decimal, sz: Decimal, ntl: Decimal, n: int, now: int
+    ) -> None:
         """Record the ``n`` trades of one taker order (prices from ``first_px`` to ``last_px``,
         ``sz`` and notional ``ntl`` in all) in the 24h volumes and the 1m candle."""
         self.last_px = last_px
