@@ -381,3 +381,98 @@ def _encodable(action: dict[str, Any]) -> bool:
     except Exception:
         return False
     return True
+
+
+# -- the fast decoding path against the full one --------------------------------------------------
+_price_text = st.sampled_from(["50000", "50000.0", "0.00012345", "1.5", "1.50", "123456789", "0.1"])
+_size_text = st.sampled_from(["0.001", "0.0010", "1", "2.5", "10.00000001"])
+_order_type = st.sampled_from(
+    [
+        {"limit": {"tif": "Gtc"}},
+        {"limit": {"tif": "Ioc"}},
+        {"limit": {"tif": "Alo"}},
+        {"trigger": {"isMarket": True, "triggerPx": "49000.0", "tpsl": "sl"}},
+    ]
+)
+_cloid_text = (
+    st.none() | st.binary(min_size=16, max_size=16).map(lambda b: "0x" + b.hex()) | st.just("0x" + "AB" * 16)
+)
+_client_order = st.builds(
+    lambda a, b, p, s, r, t, c: {
+        "a": a,
+        "b": b,
+        "p": p,
+        "s": s,
+        "r": r,
+        "t": t,
+        **({} if c is None else {"c": c}),
+    },
+    st.integers(0, 5),
+    st.booleans(),
+    _price_text,
+    _size_text,
+    st.booleans(),
+    _order_type,
+    _cloid_text,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders=st.lists(_client_order, min_size=1, max_size=3), grouping=st.sampled_from(["na", "normalTpsl"]))
+def test_order_rebuild_equals_wire_builders_whether_numbers_were_seen_before_or_not(
+    orders: list[dict[str, Any]], grouping: str
+) -> None:
+    from wingbeat.hyperliquid import wire
+    from wingbeat.sim.actions import ParsedAction, _order_request, parse_request
+
+    specs = [wire.order_spec_from_wire(o) for o in orders]
+    expected = wire.order_action(specs, grouping=grouping)  # type: ignore[arg-type]
+    expected_requests = [_order_request(s) for s in specs]
+    body = {
+        "action": {"type": "order", "orders": orders, "grouping": grouping},
+        "nonce": NOW,
+        "signature": {"r": "0x1", "s": "0x1", "v": 27},
+    }
+    for _first_then_cached in range(2):
+        parsed = parse_request(body, "Testnet")
+        assert isinstance(parsed, ParsedAction)
+        assert orjson.dumps(parsed.canonical) == orjson.dumps(expected)  # same keys, order and texts
+        requests, parsed_grouping = parsed.fields
+        # repr, not ==: Decimal("50000.0") == Decimal("50000") but the engine renders them differently
+        assert repr(requests) == repr(expected_requests) and parsed_grouping == grouping
+
+
+def test_cancel_by_cloid_rebuild_equals_wire_builder_with_lowercased_ids() -> None:
+    from wingbeat.hyperliquid import wire
+    from wingbeat.sim.actions import ParsedAction, parse_request
+
+    cancels: list[dict[str, Any]] = [
+        {"asset": 3, "cloid": "0x" + "AB" * 16},
+        {"cloid": "0x" + "01" * 16, "asset": 0},
+    ]
+    body = {
+        "action": {"type": "cancelByCloid", "cancels": cancels},
+        "nonce": NOW,
+        "signature": {"r": "0x1", "s": "0x1", "v": 27},
+    }
+    parsed = parse_request(body, "Testnet")
+    assert isinstance(parsed, ParsedAction)
+    expected = wire.cancel_by_cloid_action([(c["asset"], wire.Cloid.from_str(c["cloid"])) for c in cancels])
+    assert orjson.dumps(parsed.canonical) == orjson.dumps(expected)
+    assert parsed.fields == [(3, "0x" + "ab" * 16), (0, "0x" + "01" * 16)]
+
+
+def test_signer_recovery_route_agrees_with_coincurve_public_api() -> None:
+    import coincurve
+
+    from wingbeat.hyperliquid import signing
+
+    for _ in range(20):
+        secret, digest = secrets.token_bytes(32), secrets.token_bytes(32)
+        compact = coincurve.PrivateKey(secret).sign_recoverable(digest, hasher=None)
+        point = signing._recover_point(compact[:64], compact[64], digest)
+        assert point is not None and point == signing._recover_point_object(compact[:64], compact[64], digest)
+        assert point == coincurve.PrivateKey(secret).public_key.format(compressed=False)[1:]
+    unrecoverable = bytes(32) + bytes(31) + b"\x01"  # r = 0
+    assert signing._recover_point(unrecoverable, 0, digest) is None
+    assert signing._recover_point_object(unrecoverable, 0, digest) is None

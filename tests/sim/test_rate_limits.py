@@ -87,3 +87,11 @@ def test_per_item_surcharge_can_overdraw_the_ip_budget_which_then_refills() -> N
     limiter.add_ip_weight("ip", 100, now_ms=0)  # 40 - 100 = -60
     assert not limiter.charge_ip("ip", 1, now_ms=60_000)  # refilled by 60 to 0
     assert limiter.charge_ip("ip", 1, now_ms=61_000)
+
+
+def test_config_refuses_negative_volume_rate_or_cancel_buffer() -> None:
+    # every cap is then at least the initial buffer, which the limiter relies on
+    with pytest.raises(ValueError):
+        RateLimitConfig(requests_per_usdc=Decimal(-1))
+    with pytest.raises(ValueError):
+        RateLimitConfig(cancel_extra_buffer=-1)

@@ -391,7 +391,22 @@ def sign_digest_with_secret(secret: bytes, digest: bytes) -> Signature:
 
 def address_from_public_key(public_key: coincurve.PublicKey) -> str:
     """The lowercase 0x Ethereum address of a public key."""
-    return "0x" + keccak256(public_key.format(compressed=False)[1:])[-20:].hex()
+    return _address_of_point(public_key.format(compressed=False)[1:])
+
+
+_ADDRESS_CACHE_SIZE: Final = 4096
+_addresses: dict[bytes, str] = {}
+
+
+def _address_of_point(point: bytes) -> str:
+    # An exchange recovers the same few keys over and over: keccak + hex only once per key.
+    address = _addresses.get(point)
+    if address is None:
+        address = "0x" + keccak256(point)[-20:].hex()
+        if len(_addresses) >= _ADDRESS_CACHE_SIZE:
+            _addresses.clear()  # bounded: keys come from the network
+        _addresses[point] = address
+    return address
 
 
 def parse_private_key(key: str | bytes) -> bytes:
@@ -553,23 +568,81 @@ def _parse_word(value: Any, name: str) -> int:
     return number
 
 
+def _load_raw_recover() -> Callable[[bytes, int, bytes], bytes | None] | None:
+    """Public key recovery through coincurve's compiled libsecp256k1 with per-thread reused buffers, or None.
+
+    The function takes (r || s, recovery id, digest) and returns the 64-byte uncompressed point
+    (x || y), or None when nothing can be recovered. coincurve's ``PublicKey`` route allocates four
+    cffi objects and a wrapper per call; this one allocates nothing but the answer.
+    """
+    try:
+        from coincurve._libsecp256k1 import ffi, lib
+        from coincurve.context import GLOBAL_CONTEXT
+    except ImportError:  # pragma: no cover - depends on coincurve's layout
+        return None
+    ctx = GLOBAL_CONTEXT.ctx
+    parse = lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+    recover = lib.secp256k1_ecdsa_recover
+    serialize = lib.secp256k1_ec_pubkey_serialize
+    uncompressed = lib.SECP256K1_EC_UNCOMPRESSED
+    local = threading.local()
+
+    def new_buffers() -> tuple[Any, Any, Any, Any, Any]:
+        out = ffi.new("unsigned char[65]")
+        buffers = (
+            ffi.new("secp256k1_ecdsa_recoverable_signature *"),
+            ffi.new("secp256k1_pubkey *"),
+            out,
+            ffi.new("size_t *"),
+            ffi.buffer(out),
+        )
+        local.buffers = buffers
+        return buffers
+
+    def recover_point(compact: bytes, recovery_id: int, digest: bytes) -> bytes | None:
+        try:
+            sig, pubkey, out, out_len, buf = local.buffers
+        except AttributeError:
+            sig, pubkey, out, out_len, buf = new_buffers()
+        if not parse(ctx, sig, compact, recovery_id) or not recover(ctx, pubkey, sig, digest):
+            return None
+        out_len[0] = 65
+        serialize(ctx, out, out_len, pubkey, uncompressed)
+        point: bytes = buf[1:65]
+        return point
+
+    return recover_point
+
+
+def _recover_point_object(compact: bytes, recovery_id: int, digest: bytes) -> bytes | None:
+    """Public key recovery through coincurve's public API (the portable, slower route)."""
+    try:
+        public_key = coincurve.PublicKey.from_signature_and_message(
+            compact + bytes((recovery_id,)), digest, hasher=None
+        )
+    except ValueError:
+        return None
+    return public_key.format(compressed=False)[1:]
+
+
+_recover_point: Callable[[bytes, int, bytes], bytes | None] = _load_raw_recover() or _recover_point_object
+_VALID_V: Final = (0, 1, 27, 28)
+
+
 def _recover_digest(digest: bytes, signature: Mapping[str, Any]) -> str:
-    if not isinstance(signature, Mapping):
+    if not isinstance(signature, dict | Mapping):  # dict first: the ABC check costs more
         raise SignatureError("signature must be an object with r, s and v")
     try:
         r, s, v = signature["r"], signature["s"], signature["v"]
     except KeyError as exc:
         raise SignatureError(f"signature is missing {exc.args[0]!r}") from None
-    if isinstance(v, bool) or not isinstance(v, int) or v not in (0, 1, 27, 28):
+    if isinstance(v, bool) or not isinstance(v, int) or v not in _VALID_V:
         raise SignatureError("signature v must be 27 or 28")
     compact = _parse_word(r, "r").to_bytes(32, "big") + _parse_word(s, "s").to_bytes(32, "big")
-    try:
-        public_key = coincurve.PublicKey.from_signature_and_message(
-            compact + bytes((v % 27,)), digest, hasher=None
-        )
-    except ValueError:
-        raise SignatureError("unable to recover signer") from None
-    return address_from_public_key(public_key)
+    point = _recover_point(compact, v % 27, digest)
+    if point is None:
+        raise SignatureError("unable to recover signer")
+    return _address_of_point(point)
 
 
 def recover_signer(
@@ -587,7 +660,7 @@ def recover_signer(
     ``is_mainnet`` (a signature for the other network recovers a different address); every other type is
     an L1 action. Raises ``SignatureError`` when the action or signature cannot be hashed or recovered.
     """
-    if not isinstance(action, Mapping):
+    if not isinstance(action, dict | Mapping):  # dict first: the ABC check costs more
         raise SignatureError("action must be an object")
     try:
         user_signed = USER_SIGNED_TYPES.get(action.get("type"))  # type: ignore[arg-type]

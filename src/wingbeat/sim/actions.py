@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -103,14 +103,19 @@ class _Malformed(Exception):
 
 
 # -- decoding helpers: strict JSON types, as serde would demand ---------------------------------
+# (each reads its key itself rather than through _field: they run a dozen times per request)
 def _field(obj: Mapping[str, Any], key: str) -> Any:
-    if key not in obj:
-        raise _Malformed(f"missing field `{key}`")
-    return obj[key]
+    try:
+        return obj[key]
+    except KeyError:
+        raise _Malformed(f"missing field `{key}`") from None
 
 
 def _int(obj: Mapping[str, Any], key: str) -> int:
-    value = _field(obj, key)
+    try:
+        value = obj[key]
+    except KeyError:
+        raise _Malformed(f"missing field `{key}`") from None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _Malformed(f"{key}: invalid type: expected u64")
     return value
@@ -131,7 +136,10 @@ def _bool(obj: Mapping[str, Any], key: str) -> bool:
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str:
-    value = _field(obj, key)
+    try:
+        value = obj[key]
+    except KeyError:
+        raise _Malformed(f"missing field `{key}`") from None
     if not isinstance(value, str):
         raise _Malformed(f"{key}: invalid type: expected a string")
     return value
@@ -144,7 +152,10 @@ def _obj(value: Any, what: str) -> Mapping[str, Any]:
 
 
 def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
-    value = _field(obj, key)
+    try:
+        value = obj[key]
+    except KeyError:
+        raise _Malformed(f"missing field `{key}`") from None
     if not isinstance(value, list):
         raise _Malformed(f"{key}: invalid type: expected a sequence")
     return value
@@ -187,6 +198,68 @@ def _order_request(spec: wire.OrderSpec) -> OrderRequest:
     )
 
 
+# wire number string -> (value, canonical string), filled by the full decoding path: prices and
+# sizes repeat (a tick grid, a few lot sizes), and decoding + re-formatting one costs ~1 us
+_numbers: dict[str, tuple[Decimal, str]] = {}
+_NUMBERS_KEPT = 65_536
+_TIFS = frozenset(("Gtc", "Ioc", "Alo"))
+_Decoded = tuple[OrderRequest, dict[str, Any]]
+
+
+def _known_number(value: Any) -> tuple[Decimal, str] | None:
+    return _numbers.get(value) if type(value) is str else None
+
+
+def _decode_order(value: Any) -> _Decoded | wire.OrderSpec:
+    """One order wire: (engine request, canonical wire) when it is a well-formed limit order whose
+    numbers were seen before, else the ``OrderSpec`` of the full decoder (which raises on anything
+    malformed, with its own message) for `_finish_order`."""
+    if type(value) is dict:
+        a, b, r, t, c = value.get("a"), value.get("b"), value.get("r"), value.get("t"), value.get("c")
+        price, size = _known_number(value.get("p")), _known_number(value.get("s"))
+        limit = t.get("limit") if type(t) is dict else None
+        tif = limit.get("tif") if type(limit) is dict else None
+        if (
+            type(a) is int
+            and a >= 0
+            and type(b) is bool
+            and type(r) is bool
+            and price is not None
+            and size is not None
+            and type(tif) is str
+            and tif in _TIFS
+            and (c is None or (type(c) is str and _CLOID.fullmatch(c) is not None))
+        ):
+            cloid = None if c is None else c.lower()
+            # the key order of wire.order_wire (test_actions checks they agree)
+            canonical = {"a": a, "b": b, "p": price[1], "s": size[1], "r": r, "t": {"limit": {"tif": tif}}}
+            if cloid is not None:
+                canonical["c"] = cloid
+            request = OrderRequest(
+                asset=a,
+                is_buy=b,
+                price=price[0],
+                size=size[0],
+                reduce_only=r,
+                tif=cast(wire.Tif, tif),  # one of _TIFS
+                cloid=cloid,
+            )
+            return request, canonical
+    return _order_spec(value)
+
+
+def _finish_order(decoded: _Decoded | wire.OrderSpec) -> _Decoded:
+    if not isinstance(decoded, wire.OrderSpec):
+        return decoded
+    canonical = wire.order_wire(decoded)  # raises on what decoding alone accepts (a zero size)
+    if len(_numbers) >= _NUMBERS_KEPT:
+        _numbers.clear()  # bounded: the strings come from the network
+    for text in (canonical["p"], canonical["s"]):
+        # the value of the canonical text itself: "50000.0" decodes to another exponent
+        _numbers[text] = (Decimal(text), text)
+    return _order_request(decoded), canonical
+
+
 def _oid(value: Any) -> int | wire.Cloid:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
@@ -201,7 +274,7 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
     """
     kind = _str(action, "type")
     if kind == "order":
-        orders = [_order_spec(o) for o in _list(action, "orders")]
+        decoded = [_decode_order(o) for o in _list(action, "orders")]
         grouping = _str(action, "grouping")
         if grouping not in ("na", "normalTpsl", "positionTpsl"):
             raise _Malformed(
@@ -211,8 +284,14 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         if action.get("builder") is not None:
             b = _obj(action["builder"], "builder")
             builder = wire.Builder(_address(_field(b, "b"), "builder"), _int(b, "f"))
-        canonical = wire.order_action(orders, grouping=grouping, builder=builder)  # type: ignore[arg-type]
-        return canonical, len(orders), (orders, grouping)
+        if not decoded:
+            raise InvalidOrderError("an order action needs at least one order")
+        orders = [_finish_order(d) for d in decoded]
+        # the shape of wire.order_action, from orders already in canonical form
+        canonical: dict[str, Any] = {"type": "order", "orders": [w for _, w in orders], "grouping": grouping}
+        if builder is not None:
+            canonical["builder"] = {"b": builder.address, "f": builder.fee_tenths_bp}
+        return canonical, len(orders), ([r for r, _ in orders], grouping)
     if kind == "cancel":
         cancels = [
             (_int(c, "a"), _int(c, "o")) for c in (_obj(c, "cancel") for c in _list(action, "cancels"))
@@ -220,10 +299,14 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         return wire.cancel_action(cancels), len(cancels), cancels
     if kind == "cancelByCloid":
         by_cloid = [
-            (_int(c, "asset"), wire.Cloid.from_str(_cloid(_field(c, "cloid"))))
+            (_int(c, "asset"), _cloid(_field(c, "cloid")))
             for c in (_obj(c, "cancel") for c in _list(action, "cancels"))
         ]
-        return wire.cancel_by_cloid_action(by_cloid), len(by_cloid), [(a, c.raw) for a, c in by_cloid]
+        if not by_cloid:
+            raise InvalidOrderError("a cancelByCloid action needs at least one cancel")
+        # the shape of wire.cancel_by_cloid_action; _cloid validated and lowercased the ids
+        canonical = {"type": "cancelByCloid", "cancels": [{"asset": a, "cloid": c} for a, c in by_cloid]}
+        return canonical, len(by_cloid), by_cloid
     if kind in ("modify", "batchModify"):
         items = [action] if kind == "modify" else [_obj(m, "modify") for m in _list(action, "modifies")]
         modifies = [
@@ -464,8 +547,8 @@ class ActionProcessor:
             return _err(f"{kind} is not supported by the local exchange (perpetuals only).")
         return _ok(_DEFAULT_OK)
 
-    def _place(self, user: str, orders: list[wire.OrderSpec], grouping: str) -> list[Any]:
-        return self._engine.place_orders(user, [_order_request(o) for o in orders], grouping)
+    def _place(self, user: str, orders: list[OrderRequest], grouping: str) -> list[Any]:
+        return self._engine.place_orders(user, orders, grouping)
 
     def _modify(self, user: str, modifies: list[wire.ModifySpec]) -> list[Any]:
         pairs = [

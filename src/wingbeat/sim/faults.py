@@ -136,6 +136,11 @@ class FaultInjector:
         """The armed rules."""
         return tuple(self._rules)
 
+    @property
+    def armed(self) -> bool:
+        """Whether any rule is armed (what every request asks first, so without copying the rules)."""
+        return bool(self._rules)
+
     # -- firing -------------------------------------------------------------------------------
     def fire(
         self, kind: FaultKind, *, path: str | None = None, action: str | None = None

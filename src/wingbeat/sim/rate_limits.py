@@ -50,6 +50,8 @@ class RateLimitConfig:
             self.ip_weight_per_minute <= 0
             or self.address_initial_buffer < 0
             or self.exhausted_interval_ms <= 0
+            or self.requests_per_usdc < 0
+            or self.cancel_extra_buffer < 0
         ):
             raise ValueError("rate limit budgets must be positive")
 
@@ -139,6 +141,10 @@ class RateLimiter:
         if not self.config.enabled:
             return
         budget = self._budget(address)
+        if budget.used + count <= self.config.address_initial_buffer:
+            # every cap is at least the initial buffer: no need to ask the volume (a Decimal product)
+            budget.used += count
+            return
         cap = self.cap(address)
         if is_cancel:
             cap = min(cap + self.config.cancel_extra_buffer, 2 * cap)

@@ -15,7 +15,7 @@ import ipaddress
 import logging
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +55,7 @@ class _Dropped(Exception):
 
 
 MarketsArg = Sequence[MarketConfig] | Sequence[Mapping[str, Any]] | str | Path | None
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _wall_ms() -> int:
@@ -151,11 +152,12 @@ class LocalExchange:
         """Bind the socket and start the timer task."""
         if self._runner is not None:
             return
-        app = web.Application(client_max_size=self._max_body, middlewares=[self._errors])
-        app.router.add_post("/info", self._info)
-        app.router.add_post("/exchange", self._exchange)
-        app.router.add_get("/ws", self.hub.handle)
-        app.router.add_post("/admin", self._admin)
+        # no aiohttp middleware: each one adds its own layers to every request; _guarded is one frame
+        app = web.Application(client_max_size=self._max_body)
+        app.router.add_post("/info", self._guarded(self._info))
+        app.router.add_post("/exchange", self._guarded(self._exchange))
+        app.router.add_get("/ws", self._guarded(self.hub.handle))
+        app.router.add_post("/admin", self._guarded(self._admin))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port)
@@ -220,23 +222,27 @@ class LocalExchange:
         return self.limiter.charge_ip(ip, weight, _wall_ms())
 
     # -- HTTP ---------------------------------------------------------------------------------
-    @web.middleware
-    async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        except web.HTTPException:
-            raise
-        except _Dropped:
-            # the client sees its connection reset with no answer; the response below is never written
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=499)
-        except (asyncio.CancelledError, ConnectionError):
-            raise
-        except Exception:
-            _log.exception("%s %s failed", request.method, request.path)
-            return web.Response(status=500, text="Internal Server Error")
+    def _guarded(self, handler: Handler) -> Handler:
+        """``handler`` with the server's failure policy: a dropped-connection fault aborts the
+        socket, any other error is logged and answered 500 (the server keeps serving)."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except web.HTTPException:
+                raise
+            except _Dropped:
+                # the client sees its connection reset with no answer; the response below is never written
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=499)
+            except (asyncio.CancelledError, ConnectionError):
+                raise
+            except Exception:
+                _log.exception("%s %s failed", request.method, request.path)
+                return web.Response(status=500, text="Internal Server Error")
+
+        return guarded
 
     async def _read_json(self, request: web.Request) -> Any | web.Response:
         try:
@@ -249,10 +255,8 @@ class LocalExchange:
             return web.Response(status=400, text=f"Failed to parse the request body as JSON: {exc}")
 
     async def _pre_faults(self, path: str, action: str | None) -> web.Response | None:
-        """Faults that replace the answer before anything is applied."""
+        """Faults that replace the answer before anything is applied (callers ask `armed` first)."""
         faults = self.faults
-        if not faults.rules:
-            return None
         if faults.fire(FaultKind.RATE_LIMIT, path=path, action=action) is not None:
             return _rate_limited()
         rule = faults.fire(FaultKind.TIMEOUT, path=path, action=action)
@@ -288,11 +292,14 @@ class LocalExchange:
         kind: str = body["type"]
         if not self._charge_ip(request.remote or "?", info_weight(kind)):
             return _rate_limited()
-        early = await self._pre_faults("/info", None)
-        if early is not None:
-            return early
+        if self.faults.armed:
+            early = await self._pre_faults("/info", None)
+            if early is not None:
+                return early
         try:
-            reply = handle_info(self.engine, body, requests_used=self.limiter.used, requests_cap=self.limiter.cap)
+            reply = handle_info(
+                self.engine, body, requests_used=self.limiter.used, requests_cap=self.limiter.cap
+            )
         except InfoError as exc:
             return web.Response(status=exc.status, text=exc.text)
         if isinstance(reply, list) and len(reply) >= 20:
@@ -312,13 +319,15 @@ class LocalExchange:
             return _rate_limited()
         if isinstance(parsed, ParseFailure):
             return web.Response(status=parsed.status, text=parsed.text)
-        early = await self._pre_faults("/exchange", action)
-        if early is not None:
-            return early
+        if self.faults.armed:
+            early = await self._pre_faults("/exchange", action)
+            if early is not None:
+                return early
         result: ActionResult = self.actions.execute(parsed)
-        lost = self._lost_answer(request, "/exchange", action) if self.faults.rules else None
-        if lost is not None:
-            return lost
+        if self.faults.armed:
+            lost = self._lost_answer(request, "/exchange", action)
+            if lost is not None:
+                return lost
         return web.Response(status=result.status, body=result.body(), content_type=_JSON)
 
     async def _admin(self, request: web.Request) -> web.Response:

@@ -355,8 +355,12 @@ class WsHub:
                 response = early
             else:
                 try:
-                    reply = handle_info(self._engine, payload, requests_used=self._actions.requests_used,
-                                        requests_cap=self._actions.requests_cap)
+                    reply = handle_info(
+                        self._engine,
+                        payload,
+                        requests_used=self._actions.requests_used,
+                        requests_cap=self._actions.requests_cap,
+                    )
                     response = {"type": "info", "payload": {"type": payload["type"], "data": reply}}
                 except InfoError as exc:
                     response = {"type": "error", "payload": f"{exc.status} {exc.text}"}
@@ -389,7 +393,7 @@ class WsHub:
         if response is _SWALLOWED:
             return
         frame = _frame("post", {"id": post_id, "response": response})
-        delay = self._faults.fire(FaultKind.DELAY, path="/ws") if self._faults.rules else None
+        delay = self._faults.fire(FaultKind.DELAY, path="/ws") if self._faults.armed else None
         if delay is None:
             conn.send(frame)
         else:
@@ -399,7 +403,7 @@ class WsHub:
     def _post_faults(self, action: str | None) -> dict[str, Any] | None:
         """Faults that replace a post's answer before anything is applied (None: no fault)."""
         faults = self._faults
-        if not faults.rules:
+        if not faults.armed:
             return None
         if faults.fire(FaultKind.RATE_LIMIT, path="/ws", action=action) is not None:
             return _TOO_MANY
