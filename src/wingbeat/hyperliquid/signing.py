@@ -552,15 +552,13 @@ def sign_user_set_abstraction_action(
 
 
 def _parse_word(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise SignatureError(f"signature {name} must be hex or an integer")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str):
+    if isinstance(value, str):  # the usual case first
         try:
             number = int(value, 16)
         except ValueError:
             raise SignatureError(f"signature {name} is not hex") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
     else:
         raise SignatureError(f"signature {name} must be hex or an integer")
     if not 0 < number < SECP256K1_N:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 
@@ -54,9 +54,12 @@ class ParseFailure:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedAction:
-    """An ``/exchange`` body decoded and rebuilt canonically, not yet verified."""
+class ParsedAction(NamedTuple):
+    """An ``/exchange`` body decoded and rebuilt canonically, not yet verified.
+
+    A named tuple rather than a frozen dataclass: one is built per request, and a frozen
+    dataclass sets each of its fields through ``object.__setattr__``.
+    """
 
     action_type: str
     canonical: dict[str, Any]

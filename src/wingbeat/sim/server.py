@@ -229,6 +229,11 @@ class LocalExchange:
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
                 return await handler(request)
+            except web.HTTPRequestEntityTooLarge:
+                # what the exchange (axum) answers a body over its limit
+                return web.Response(
+                    status=413, text="Failed to buffer the request body: length limit exceeded"
+                )
             except web.HTTPException:
                 raise
             except _Dropped:
@@ -243,16 +248,6 @@ class LocalExchange:
                 return web.Response(status=500, text="Internal Server Error")
 
         return guarded
-
-    async def _read_json(self, request: web.Request) -> Any | web.Response:
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="Failed to buffer the request body: length limit exceeded")
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            return web.Response(status=400, text=f"Failed to parse the request body as JSON: {exc}")
 
     async def _pre_faults(self, path: str, action: str | None) -> web.Response | None:
         """Faults that replace the answer before anything is applied (callers ask `armed` first)."""
@@ -281,7 +276,7 @@ class LocalExchange:
         raise _Dropped("lost-answer fault")
 
     async def _info(self, request: web.Request) -> web.Response:
-        body = await self._read_json(request)
+        body = _decode_json(await request.read())
         if isinstance(body, web.Response):
             return body
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
@@ -309,16 +304,17 @@ class LocalExchange:
         return web.Response(body=orjson.dumps(reply), content_type=_JSON)
 
     async def _exchange(self, request: web.Request) -> web.Response:
-        body = await self._read_json(request)
+        body = _decode_json(await request.read())
         if isinstance(body, web.Response):
             return body
         parsed = self.actions.parse(body)
-        action = None if isinstance(parsed, ParseFailure) else parsed.action_type
-        weight = 1 if isinstance(parsed, ParseFailure) else action_weight(parsed.batch_length)
-        if not self._charge_ip(request.remote or "?", weight):
-            return _rate_limited()
         if isinstance(parsed, ParseFailure):
+            if not self._charge_ip(request.remote or "?", 1):
+                return _rate_limited()
             return web.Response(status=parsed.status, text=parsed.text)
+        if not self._charge_ip(request.remote or "?", action_weight(parsed.batch_length)):
+            return _rate_limited()
+        action = parsed.action_type
         if self.faults.armed:
             early = await self._pre_faults("/exchange", action)
             if early is not None:
@@ -333,7 +329,7 @@ class LocalExchange:
     async def _admin(self, request: web.Request) -> web.Response:
         if not self.admin or not _is_loopback(request.remote):
             return web.Response(status=404, text="Not Found")
-        body = await self._read_json(request)
+        body = _decode_json(await request.read())
         if isinstance(body, web.Response):
             return body
         try:
@@ -364,6 +360,14 @@ class LocalExchange:
             self.register_vault(str(command["vault"]), str(command["leader"]))
             return "ok"
         return self.faults.apply_command(command)
+
+
+def _decode_json(raw: bytes) -> Any | web.Response:
+    """The JSON value of a request body, or the exchange's 400 answer."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return web.Response(status=400, text=f"Failed to parse the request body as JSON: {exc}")
 
 
 def _is_loopback(remote: str | None) -> bool:
