@@ -43,13 +43,13 @@ def build_flow(n: int, seed: int) -> list[tuple[str, str, Any]]:
         if r < 0.45:
             off = rng.randint(1, 40)
             px = Decimal(60000 - off if is_buy else 60000 + off)
-            flow.append(("place", rng.choice(MAKERS), OrderRequest(0, is_buy, px, sz, False, "Gtc")))
+            flow.append(("place", rng.choice(MAKERS), [OrderRequest(0, is_buy, px, sz, False, "Gtc")]))
         elif r < 0.80:
             px = Decimal(60050 if is_buy else 59950)
-            flow.append(("place", rng.choice(TAKERS), OrderRequest(0, is_buy, px, sz * 3, False, "Ioc")))
+            flow.append(("place", rng.choice(TAKERS), [OrderRequest(0, is_buy, px, sz * 3, False, "Ioc")]))
         elif r < 0.90:
             px = Decimal(60010 if is_buy else 59990)
-            flow.append(("place", rng.choice(TAKERS), OrderRequest(0, is_buy, px, sz, False, "Gtc")))
+            flow.append(("place", rng.choice(TAKERS), [OrderRequest(0, is_buy, px, sz, False, "Gtc")]))
         else:
             flow.append(("cancel", rng.choice(MAKERS), None))
     return flow
@@ -100,15 +100,16 @@ def run_sweeps(rounds: int, *, subscribed: bool) -> tuple[float, int, int]:
 
 def _apply(engine: ExchangeEngine, flow: list[tuple[str, str, Any]], sink: list[EngineEvent]) -> int:
     orders = 0
-    for kind, user, req in flow:
+    place, cancel, accounts = engine.place_orders, engine.cancel, engine.accounts
+    for kind, user, batch in flow:
         if kind == "place":
-            engine.place_orders(user, [req])
+            place(user, batch)
             orders += 1
         else:
-            open_orders = engine.accounts[user].open_orders
+            open_orders = accounts[user].open_orders
             if open_orders:
-                engine.cancel(user, [(0, next(iter(open_orders)))])
-        if len(sink) > 10_000:
+                cancel(user, [(0, next(iter(open_orders)))])
+        if sink and len(sink) > 10_000:
             sink.clear()
     return orders
 

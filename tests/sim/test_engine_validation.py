@@ -21,7 +21,7 @@ prices = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1000000")
 @given(prices, st.integers(0, 5))
 def test_venue_accepts_exactly_the_prices_the_connector_rule_accepts(px: Decimal, sz_decimals: int) -> None:
     m = MarketState(
-        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1))
+        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1)), {}
     )
     assert m.price_ok(px) == perp_trading_rule("X", sz_decimals).is_valid_price(px)
     assert m.price_ok(px) == m.price_ok(px)  # the cached answer agrees with the first one
@@ -31,7 +31,7 @@ def test_venue_accepts_exactly_the_prices_the_connector_rule_accepts(px: Decimal
 @given(st.decimals(min_value=Decimal("0.0000001"), max_value=Decimal("100000"), places=7), st.integers(0, 5))
 def test_venue_accepts_exactly_the_sizes_the_connector_rule_accepts(sz: Decimal, sz_decimals: int) -> None:
     m = MarketState(
-        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1))
+        0, MarketConfig(name="X", sz_decimals=sz_decimals, max_leverage=10, start_price=Decimal(1)), {}
     )
     assert m.size_ok(sz) == perp_trading_rule("X", sz_decimals).is_valid_size(sz)
 

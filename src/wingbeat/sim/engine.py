@@ -72,11 +72,13 @@ class ExchangeEngine(OrderFlow):
         self.taker_fee = taker_fee
         self.funding_interval_ms = funding_interval_ms
         self.max_open_orders = max_open_orders
-        self.markets: list[MarketState] = [MarketState(i, cfg) for i, cfg in enumerate(markets)]
+        self.accounts: dict[str, Account] = {}
+        self.markets: list[MarketState] = [
+            MarketState(i, cfg, self.accounts) for i, cfg in enumerate(markets)
+        ]
         self._by_coin = {m.coin: m for m in self.markets}
         self.marks: dict[int, Decimal] = {m.index: m.mark for m in self.markets}
         self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.markets}
-        self.accounts: dict[str, Account] = {}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
         self.history = OrderHistory()  # finished orders, oldest first
@@ -421,33 +423,32 @@ class ExchangeEngine(OrderFlow):
 
     def _settle_marks(self) -> None:
         # fills move the mark, which may fire triggers, whose fills move it again
+        markets = self.markets
         for _ in range(100):
             touched = self._touched
             if not touched:
                 return
             self._touched = {}
             for index in touched:
-                self._refresh_mark(self.markets[index])
-
-    def _refresh_mark(self, m: MarketState) -> None:
-        # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
-        book = m.book
-        bid, ask = book._bids.top, book._asks.top
-        mark = m.oracle
-        if bid is not None and ask is not None:
-            # min(max(oracle, bid), ask), keeping the same object on ties
-            if mark < bid:
-                mark = bid
-            if mark > ask:
-                mark = ask
-        if mark != m.mark:
-            m.mark = mark
-            self.marks[m.index] = mark
-            if self._subscribers:
-                self._events.other.append(AssetCtxChanged(m.coin))
-        if m.triggers.orders:
-            for order in m.triggers.due(mark):
-                self._fire(order, self.now)
+                # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
+                m = markets[index]
+                book = m.book
+                bid, ask = book._bids.top, book._asks.top
+                mark = m.oracle
+                if bid is not None and ask is not None:
+                    # min(max(oracle, bid), ask), keeping the same object on ties
+                    if mark < bid:
+                        mark = bid
+                    if mark > ask:
+                        mark = ask
+                if mark != m.mark:
+                    m.mark = mark
+                    self.marks[index] = mark
+                    if self._subscribers:
+                        self._events.other.append(AssetCtxChanged(m.coin))
+                if m.triggers.orders:
+                    for order in m.triggers.due(mark):
+                        self._fire(order, self.now)
 
     def _fire(self, order: Order, now: int) -> None:
         acct = self.accounts[order.user]

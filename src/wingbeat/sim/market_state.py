@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wingbeat.hyperliquid.wire import is_valid_price, is_valid_size
 
 from .book import Book
 from .markets import MarketConfig
 from .triggers import TriggerBook
+
+if TYPE_CHECKING:
+    from .accounts import Account
 
 __all__ = ["MarketState"]
 
@@ -25,6 +29,7 @@ class MarketState:
     """Everything the venue knows about one perp market (mutable engine state)."""
 
     __slots__ = (
+        "_accounts",
         "book",
         "candles",
         "cfg",
@@ -38,7 +43,6 @@ class MarketState:
         "last_px",
         "mark",
         "next_funding",
-        "open_interest",
         "oracle",
         "premium",
         "prev_day_px",
@@ -48,7 +52,7 @@ class MarketState:
         "window",
     )
 
-    def __init__(self, index: int, cfg: MarketConfig) -> None:
+    def __init__(self, index: int, cfg: MarketConfig, accounts: Mapping[str, Account]) -> None:
         self.index = index
         self.cfg = cfg
         self.coin = cfg.name
@@ -60,7 +64,6 @@ class MarketState:
         self.prev_day_px = cfg.start_price
         self.funding_rate = Decimal("0.0000125")
         self.premium = ZERO
-        self.open_interest = ZERO  # total long size
         self.day_ntl_vlm = ZERO
         self.day_base_vlm = ZERO
         # 1m candles by open time: [open, high, low, close, base volume, trade count, notional]
@@ -68,6 +71,7 @@ class MarketState:
         self.window: deque[int] = deque()  # open times of the candles of the last 24h
         self.funding_history: list[tuple[int, Decimal, Decimal]] = []  # (time, rate, premium)
         self.holders: dict[str, None] = {}  # users with a non-zero position, in first-seen order
+        self._accounts = accounts  # the venue's accounts, by address
         self.next_funding = 0
         # validity of recently seen prices and sizes: order flow repeats the same few values
         self.valid_px: dict[Decimal, bool] = {}
@@ -102,13 +106,21 @@ class MarketState:
             return mid
         return self.last_px if self.last_px is not None else self.oracle
 
+    @property
+    def open_interest(self) -> Decimal:
+        """Total long size, summed over the holders when asked (it is rendered far less often
+        than fills change it)."""
+        total = ZERO
+        index = self.index
+        accounts = self._accounts
+        for user in self.holders:
+            szi = accounts[user].positions[index].szi
+            if szi > 0:
+                total += szi
+        return total
+
     def on_position_change(self, user: str, before: Decimal, after: Decimal) -> None:
-        """Track open interest and the holders funding is paid to."""
-        # open interest counts the long side only
-        if after > 0:
-            self.open_interest += after - before if before > 0 else after
-        elif before > 0:
-            self.open_interest -= before
+        """Track the holders funding is paid to (``before`` is the size before the change)."""
         if after:
             self.holders[user] = None
         else:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .accounts import FILLS_KEPT, TRIM_AT, Account, Fill
 from .book import Order, OrderHistory, _Side
-from .markets import fmt
+from .markets import FMT_CACHE, fmt
 from .render import order_update, render_fill, render_trade
 from .validation import reducible
 
@@ -31,6 +31,16 @@ USDC_QUANTUM = Decimal("0.000001")
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
 
 _tuple_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
+_AVG_TEXTS: dict[Decimal, str] = {}  # average fill prices rendered recently, by exact value
+_AVG_TEXTS_MAX = 100_000
+
+
+def _avg_text(avg: Decimal) -> str:
+    text = fmt(avg, 8)
+    if len(_AVG_TEXTS) >= _AVG_TEXTS_MAX:
+        _AVG_TEXTS.clear()
+    _AVG_TEXTS[avg] = text
+    return text
 
 
 class OrderFlow:
@@ -78,7 +88,13 @@ class OrderFlow:
 
     @staticmethod
     def _filled(order: Order, sz: Decimal, ntl: Decimal) -> dict[str, Any]:
-        inner: dict[str, Any] = {"totalSz": fmt(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
+        avg = ntl / sz
+        # rounding is only needed for a price the cache has not seen (averages over several fills)
+        inner: dict[str, Any] = {
+            "totalSz": FMT_CACHE.get(sz) or fmt(sz),
+            "avgPx": _AVG_TEXTS.get(avg) or _avg_text(avg),
+            "oid": order.oid,
+        }
         if order.cloid is not None:
             inner["cloid"] = order.cloid
         return {"filled": inner}
@@ -130,7 +146,9 @@ class OrderFlow:
         cross its limit; returns the size and notional it filled."""
         levels = side.levels
         is_buy = order.is_buy
+        maker_is_buy = not is_buy
         limit = order.limit_px
+        reduce_only = order.reduce_only
         user = acct.user
         accounts = self.accounts
         asset = m.index
@@ -140,11 +158,11 @@ class OrderFlow:
         coin = m.coin
         holders = m.holders
         taker_fills = acct.fills.rows
+        taker_fill = acct.apply_fill
         t_cloid = order.cloid
         t_oid = order.oid
         remaining = order.sz
-        filled_sz = filled_ntl = fees = oi_delta = ZERO
-        first_px = last_px = ZERO
+        filled_sz = filled_ntl = fees = first_px = last_px = ZERO
         n = 0
         tid = self._next_tid
         while remaining:
@@ -153,22 +171,23 @@ class OrderFlow:
                 break
             level = levels[px]
             maker = next(iter(level.values()))
-            if maker.user == user:
+            m_user = maker.user
+            if m_user == user:
                 # self-trade prevention: the resting order goes, the taker keeps matching
                 self._remove_live(maker)
                 self._finish(maker, "selfTradeCanceled", now)
                 continue
-            maker_acct = accounts[maker.user]
+            maker_acct = accounts[m_user]
             msz = maker.sz
             sz = remaining if remaining < msz else msz
-            if order.reduce_only:
+            if reduce_only:
                 cap = reducible(acct, asset, is_buy)
                 if cap == 0:
                     break
                 if cap < sz:
                     sz = cap
             if maker.reduce_only:
-                cap = reducible(maker_acct, asset, maker.is_buy)
+                cap = reducible(maker_acct, asset, maker_is_buy)
                 if cap == 0:
                     self._remove_live(maker)
                     self._finish(maker, "reduceOnlyCanceled", now)
@@ -180,34 +199,22 @@ class OrderFlow:
             taker_fee = (ntl * taker_rate).quantize(USDC_QUANTUM)
             maker_fee = (ntl * maker_rate).quantize(USDC_QUANTUM)
             fees += taker_fee + maker_fee
-            t_start, t_pnl, t_dir = acct.apply_fill(asset, is_buy, px, sz, taker_fee, ntl)
-            m_start, m_pnl, m_dir = maker_acct.apply_fill(asset, not is_buy, px, sz, maker_fee, ntl)
-            m_user = maker_acct.user
-            if is_buy:
-                t_after, m_after = t_start + sz, m_start - sz
-            else:
-                t_after, m_after = t_start - sz, m_start + sz
-            # open interest counts the longs
-            oi_delta += (
-                (t_after if t_after > 0 else ZERO)
-                - (t_start if t_start > 0 else ZERO)
-                + (m_after if m_after > 0 else ZERO)
-                - (m_start if m_start > 0 else ZERO)
-            )
-            if t_after:
+            t_start, t_pnl, t_dir = taker_fill(asset, is_buy, px, sz, taker_fee, ntl)
+            m_start, m_pnl, m_dir = maker_acct.apply_fill(asset, maker_is_buy, px, sz, maker_fee, ntl)
+            # the holders of a position change only when one opens or closes out
+            if not t_start:
                 holders[user] = None
-            else:
-                holders.pop(user, None)
-            if m_after:
+            elif t_start == (-sz if is_buy else sz):
+                del holders[user]
+            if not m_start:
                 holders[m_user] = None
-            else:
-                holders.pop(m_user, None)
-            # Fill fields as plain tuples: see FillLog
+            elif m_start == (sz if is_buy else -sz):
+                del holders[m_user]
+            # Fill fields as plain tuples (see FillLog), FillLog.trim inlined for both logs
             tf = (coin, px, sz, is_buy, now, t_start, t_dir, t_pnl, tx, t_oid, True, taker_fee, tid,
                   t_cloid, None)  # fmt: skip
-            mf = (coin, px, sz, not is_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee, tid,
-                  maker.cloid, None)  # fmt: skip
-            # FillLog.trim inlined for both logs
+            mf = (coin, px, sz, maker_is_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee,
+                  tid, maker.cloid, None)  # fmt: skip
             taker_fills.append(tf)
             if len(taker_fills) > TRIM_AT:
                 del taker_fills[:-FILLS_KEPT]
@@ -221,11 +228,11 @@ class OrderFlow:
             if maker.margin_per_sz:
                 maker_acct.order_margin -= maker.margin_per_sz * sz
             if subscribed:
-                self._render_trade(order, maker_acct.user, tf, mf)
-            tid += 1
+                self._render_trade(order, m_user, tf, mf)
             if not n:
                 first_px = px
             last_px = px
+            tid += 1
             n += 1
             filled_sz += sz
             filled_ntl += ntl
@@ -235,10 +242,9 @@ class OrderFlow:
                     side.drop_level(px)
                 self._finish(maker, "filled", now)
         order.sz = remaining
-        self._next_tid = tid
         if n:
+            self._next_tid = tid
             self.fees_collected += fees
-            m.open_interest += oi_delta
             m.on_trades(first_px, last_px, filled_sz, filled_ntl, n, now)
             self._touched[asset] = None
         return filled_sz, filled_ntl

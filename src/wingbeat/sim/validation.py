@@ -63,13 +63,19 @@ def static_problem(m: MarketState, req: OrderRequest, ref: Decimal) -> tuple[str
     """The first rule the order itself breaks (size, tick, price band, type, minimum value),
     whatever the account's state; ``ref`` is the reference (mark) price."""
     size, price = req.size, req.price
-    if not size.is_finite() or size <= 0:
-        return ZERO_SIZE
-    # the markets' caches answer almost every order (the flow repeats a few values)
-    if not (m.valid_sz.get(size) or m.size_ok(size)):
-        return INVALID_SIZE
-    if not (price.is_finite() and m.valid_px.get(price)) and not m.price_ok(price):
-        return BAD_TICK
+    # the markets' caches answer almost every order (the flow repeats a few values); a cached
+    # size is finite and positive, a cached price finite
+    try:
+        known = m.valid_sz.get(size) and m.valid_px.get(price)
+    except TypeError:  # a signalling NaN cannot be hashed
+        known = False
+    if not known:
+        if not size.is_finite() or size <= 0:
+            return ZERO_SIZE
+        if not m.size_ok(size):
+            return INVALID_SIZE
+        if not m.price_ok(price):
+            return BAD_TICK
     if abs(price - ref) > ref * MAX_PRICE_DEVIATION:
         return OUT_OF_BAND
     trigger = req.trigger
