@@ -476,3 +476,5 @@ def test_signer_recovery_route_agrees_with_coincurve_public_api() -> None:
     unrecoverable = bytes(32) + bytes(31) + b"\x01"  # r = 0
     assert signing._recover_point(unrecoverable, 0, digest) is None
     assert signing._recover_point_object(unrecoverable, 0, digest) is None
+    assert signing._recover_point(compact[:63], 0, digest) is None  # short buffers never reach C
+    assert signing._recover_point(compact[:64], 0, digest[:31]) is None

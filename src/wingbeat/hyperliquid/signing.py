@@ -598,6 +598,8 @@ def _load_raw_recover() -> Callable[[bytes, int, bytes], bytes | None] | None:
         return buffers
 
     def recover_point(compact: bytes, recovery_id: int, digest: bytes) -> bytes | None:
+        if len(compact) != 64 or len(digest) != 32 or not 0 <= recovery_id <= 3:
+            return None  # C reads fixed lengths: never hand it a short buffer
         try:
             sig, pubkey, out, out_len, buf = local.buffers
         except AttributeError:
