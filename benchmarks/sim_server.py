@@ -352,7 +352,7 @@ def main() -> None:
             f"Where the local exchange's process spends CPU time while serving {served:,} requests"
             " (cProfile on the CPU clock, stages disjoint)"
         )
-        print(f"{'stage':<48}{'seconds':>9}{'us/req':>8}{'share':>8}")
+        print(f"{'stage':<48}{'seconds':>9}{'us/req':>8}{'share':>8}   (us/req under cProfile)")
         for name, secs in totals.items():
             print(f"{name:<48}{secs:>9.2f}{secs / served * 1e6:>8.0f}{secs / total:>8.0%}")
         largest = max(totals, key=lambda name: totals[name])
