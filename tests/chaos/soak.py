@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, apply_despite_disconnects, divergences
+from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, count_venue_requests, divergences
 from wingbeat.core.enums import OrderType, TimeInForce, TradeType
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
@@ -290,7 +290,7 @@ async def run_soak(config: SoakConfig) -> SoakReport:
     with LogWatch() as logs, tempfile.TemporaryDirectory(prefix="wingbeat-soak-") as journals:
         exchange = LocalExchange(seed=config.seed, admin=True, liquidity=liquidity, rate_limits=RELAXED_RATE_LIMITS,
                                  tick_ms=50)
-        venue_requests = apply_despite_disconnects(exchange)
+        venue_requests = count_venue_requests(exchange)
         async with exchange:
             rng = random.Random(config.seed)
             signers = [Signer("0x" + rng.randbytes(32).hex()) for _ in range(2)]

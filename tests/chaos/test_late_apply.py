@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.chaos.truth import EventLog, apply_despite_disconnects, venue_state
+from tests.chaos.truth import EventLog, count_venue_requests, venue_state
 from tests.conftest import exchange_options, new_trader
 from wingbeat.core.enums import OrderType
 from wingbeat.core.order_state import OrderState
@@ -31,7 +31,7 @@ from wingbeat.sim.server import LocalExchange
 async def test_order_answered_after_the_client_deadline_ends_in_the_venues_state(
         delay_ms: int, venue_final: OrderState | None) -> None:
     exchange = LocalExchange(**exchange_options())
-    requests = apply_despite_disconnects(exchange)
+    requests = count_venue_requests(exchange)
     async with exchange:
         trader = new_trader()
         await exchange.fund(trader.address, Decimal(100_000))

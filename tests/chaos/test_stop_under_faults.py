@@ -10,7 +10,7 @@ import contextlib
 from decimal import Decimal
 from pathlib import Path
 
-from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, apply_despite_disconnects, venue_state
+from tests.chaos.truth import EventLog, LogWatch, VenueRecorder, count_venue_requests, venue_state
 from tests.conftest import exchange_options, new_trader
 from wingbeat.core.enums import OrderType
 from wingbeat.core.journal import OrderJournal
@@ -32,7 +32,7 @@ def _connector(exchange: LocalExchange, key: str, journal: Path) -> HyperliquidP
 
 async def test_stop_while_requests_hang_then_restart_ends_in_the_venues_state(tmp_path: Path) -> None:
     exchange = LocalExchange(**exchange_options())
-    requests = apply_despite_disconnects(exchange)
+    requests = count_venue_requests(exchange)
     journal = tmp_path / "orders.db"
     trader = new_trader()
     async with exchange:

@@ -207,7 +207,7 @@ def account_divergences(connector: HyperliquidPerpetualConnector, exchange: Loca
 
 
 class VenueRequests:
-    """The ``/exchange`` requests the exchange is still working on (see :func:`apply_despite_disconnects`)."""
+    """The ``/exchange`` requests the exchange is still working on (see :func:`count_venue_requests`)."""
 
     def __init__(self) -> None:
         self.in_flight = 0
@@ -234,24 +234,21 @@ class VenueRequests:
             self._changed.notify_all()
 
 
-def apply_despite_disconnects(exchange: LocalExchange) -> VenueRequests:
-    """Make the (not yet started) exchange finish every ``/exchange`` request whose client went away, as
-    Hyperliquid does (aiohttp would cancel the handler): a request held past the client's deadline is still
-    applied - or refused, once past its ``expiresAfter``."""
+def count_venue_requests(exchange: LocalExchange) -> VenueRequests:
+    """Count the (not yet started) exchange's ``/exchange`` requests in flight and finished. The
+    exchange carries out a request whose client went away, as Hyperliquid does: a request held past
+    the client's deadline is still applied - or refused, once past its ``expiresAfter``."""
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = exchange._exchange
     requests = VenueRequests()
 
-    async def finish(request: web.Request) -> web.StreamResponse:
+    async def counted(request: web.Request) -> web.StreamResponse:
         await requests._count(1, 0)
         try:
             return await handler(request)
         finally:
             await requests._count(0, 1)
 
-    async def shielded(request: web.Request) -> web.StreamResponse:
-        return await asyncio.shield(asyncio.ensure_future(finish(request)))
-
-    exchange._exchange = shielded  # type: ignore[assignment, method-assign]
+    exchange._exchange = counted  # type: ignore[assignment, method-assign]
     return requests
 
 

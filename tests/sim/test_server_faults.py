@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import Trader, limit_order_action, signed_body
 from tests.sim.test_ws_hub import WsClient
 from wingbeat.sim import LocalExchange
+from wingbeat.sim.types import OrderUpdatesEvent
 
 ORDER_ONLY = {"path": "/exchange", "action": "order"}
 
@@ -74,6 +75,23 @@ async def test_timeout_fault_holds_past_the_client_timeout_and_applies_nothing(
         with pytest.raises(asyncio.TimeoutError):
             await place(impatient, local_exchange, trader)
     assert open_orders(local_exchange, trader) == 0
+
+
+async def test_a_delayed_order_is_applied_even_after_its_client_gave_up(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    # as on the exchange: the client's timeout does not undo the order (it must reconcile)
+    applied = asyncio.Event()
+    local_exchange.engine.subscribe(
+        lambda event: applied.set() if isinstance(event, OrderUpdatesEvent) else None
+    )
+    local_exchange.faults.add("delay", count=1, delay_ms=400, **ORDER_ONLY)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.05)) as impatient:
+        with pytest.raises(asyncio.TimeoutError):
+            await place(impatient, local_exchange, trader)
+    assert open_orders(local_exchange, trader) == 0, "still held by the delay"
+    await asyncio.wait_for(applied.wait(), timeout=5)
+    assert open_orders(local_exchange, trader) == 1
 
 
 async def test_delay_and_forced_429_faults(

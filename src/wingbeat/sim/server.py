@@ -158,7 +158,9 @@ class LocalExchange:
         app.router.add_post("/exchange", self._guarded(self._exchange))
         app.router.add_get("/ws", self._guarded(self.hub.handle))
         app.router.add_post("/admin", self._guarded(self._admin))
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
+        # a request whose client went away is still carried out, as on the exchange (a client that
+        # timed out must reconcile, not assume nothing happened); stop() cancels what is still running
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handler_cancellation=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()
