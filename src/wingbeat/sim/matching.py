@@ -70,8 +70,11 @@ class OrderFlow:
             self._hash = "0x" + digest
         return self._hash
 
-    def _book_changed(self, m: MarketState) -> None:
-        self._touched[m.index] = None
+    def _book_changed(self, m: MarketState, side: _Side, top: Decimal | None) -> None:
+        """``side`` of ``m``'s book changed (its best price was ``top``): the mark is only settled
+        again when the best price moved or a trigger may be due; subscribers see the book anyway."""
+        if side.top is not top or m.triggers.orders:
+            self._touched[m.index] = None
         if self._subscribers and m.coin not in self._events.trades:
             self._events.trades[m.coin] = []
 
@@ -128,12 +131,13 @@ class OrderFlow:
             per_sz = order.margin_per_sz = order.limit_px / (setting[1] if setting else m.cfg.max_leverage)
             acct.order_margin += per_sz * order.sz
         oid = order.oid
-        (m.book._bids if order.is_buy else m.book._asks).add(order)
+        side = m.book._bids if order.is_buy else m.book._asks
+        top = side.top
+        side.add(order)
         self.live[oid] = order
         acct.open_orders[oid] = order
-        self._touched[m.index] = None
+        self._book_changed(m, side, top)
         if self._subscribers:
-            self._book_changed(m)
             self._emit_update(order, "open", now)
         if order.cloid is None:
             return {"resting": {"oid": oid}}
@@ -267,8 +271,10 @@ class OrderFlow:
         if order.trigger is not None and not order.triggered:
             m.triggers.remove(order)
         else:
-            m.book.remove(order)
-            self._book_changed(m)
+            side = m.book._bids if order.is_buy else m.book._asks
+            top = side.top
+            side.remove(order)
+            self._book_changed(m, side, top)
 
     def _finish(self, order: Order, status: str, now: int) -> None:
         """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
