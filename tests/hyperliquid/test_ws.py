@@ -263,7 +263,7 @@ async def test_unsubscribe_stops_routing_and_tells_the_server(
 def test_malformed_frames_are_counted_and_skipped() -> None:
     client = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
     inbox = Inbox()
-    client._routes[("l2Book", "btc")] = [inbox]  # route without a connection: this test drives frames only
+    client._routes[("l2Book", ("btc",))] = [inbox]  # route without a connection: this test drives frames only
     client._on_message(b'{"channel":"l2Book","data":{"coin":"BTC","time":"x","levels":[[],[]]}}')
     client._on_message(b"not json")
     client._on_message(b'{"channel":"l2Book","data":{"coin":"BTC","time":1,"levels":[[],[]]}}')
@@ -298,10 +298,12 @@ JSON_VALUES = st.recursive(
             "l2Book",
             "trades",
             "bbo",
+            "candle",
             "activeAssetCtx",
             "allMids",
             "orderUpdates",
             "userFills",
+            "userFundings",
             "user",
             "post",
             "error",
@@ -315,7 +317,7 @@ JSON_VALUES = st.recursive(
 )
 def test_random_frames_never_escape_the_router(channel: str, data: Any, raw: bytes) -> None:
     client = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
-    client._routes[(channel, None)] = [lambda message: None]  # a route for keyless channels
+    client._routes[(channel, ())] = [lambda message: None]  # a route for keyless channels
     client._on_message(orjson.dumps({"channel": channel, "data": data}))
     client._on_message(raw)
 

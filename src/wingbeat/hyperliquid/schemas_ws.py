@@ -37,6 +37,32 @@ from wingbeat.hyperliquid.schemas_account import (
     parse_order_with_status,
 )
 
+__all__ = [
+    "CANDLE_INTERVALS",
+    "ActiveAssetCtx",
+    "Bbo",
+    "Candle",
+    "Liquidation",
+    "NonUserCancel",
+    "PostReply",
+    "Trade",
+    "UserEvents",
+    "UserFillsMessage",
+    "UserFundingsMessage",
+    "parse_active_asset_ctx",
+    "parse_bbo",
+    "parse_candle",
+    "parse_frame",
+    "parse_order_updates",
+    "parse_post_reply",
+    "parse_subscription_ack",
+    "parse_trades",
+    "parse_user_events",
+    "parse_user_fills_message",
+    "parse_user_fundings_message",
+    "parse_ws_all_mids",
+]
+
 
 def parse_frame(raw: bytes | str) -> tuple[str, Any]:
     """Split a server frame into ``(channel, data)``; ``data`` is ``None`` for ``pong``.
@@ -178,6 +204,73 @@ def parse_user_fills_message(raw: Any) -> UserFillsMessage:
         user=req_str(d, "user", "userFills").lower(),
         fills=parse_list(d.get("fills"), "userFills.fills", parse_fill),
         is_snapshot=bool(opt_bool(d, "isSnapshot", "userFills")),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFundingsMessage:
+    """``userFundings`` push: funding payments of ``user``; the first one after subscribing is the
+    snapshot of past payments (``is_snapshot``), then each hourly payment as it happens."""
+
+    user: str
+    fundings: tuple[FundingPayment, ...]
+    is_snapshot: bool = False
+
+
+def parse_user_fundings_message(raw: Any) -> UserFundingsMessage:
+    """Decode the ``userFundings`` channel payload ``{"user", "fundings": [...], "isSnapshot"?}``."""
+    d = obj(raw, "userFundings")
+    return UserFundingsMessage(
+        user=req_str(d, "user", "userFundings").lower(),
+        fundings=parse_list(d.get("fundings"), "userFundings.fundings", parse_funding_payment),
+        is_snapshot=bool(opt_bool(d, "isSnapshot", "userFundings")),
+    )
+
+
+# --- candle ------------------------------------------------------------------------------------
+
+CANDLE_INTERVALS: frozenset[str] = frozenset(
+    {"1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M"}
+)
+"""Candle intervals Hyperliquid serves; case matters (``"1m"`` is a minute, ``"1M"`` a month)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candle:
+    """One OHLCV candle of ``coin`` over ``interval``, as pushed on the ``candle`` channel (the
+    current candle again on every trade) and answered by ``candleSnapshot``.
+
+    ``open_time_ms`` / ``close_time_ms`` bound the period (close = open + span - 1 ms); ``volume``
+    is in the coin, ``n_trades`` counts the trades in the period.
+    """
+
+    coin: str
+    interval: str
+    open_time_ms: int
+    close_time_ms: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    n_trades: int
+
+
+def parse_candle(raw: Any, what: str = "candle") -> Candle:
+    """Decode one candle ``{"t","T","s","i","o","c","h","l","v","n"}`` (the ``candle`` channel
+    payload, or an item of a ``candleSnapshot`` answer)."""
+    d = obj(raw, what)
+    return Candle(
+        coin=req_str(d, "s", what),
+        interval=req_str(d, "i", what),
+        open_time_ms=req_int(d, "t", what),
+        close_time_ms=req_int(d, "T", what),
+        open=req_dec(d, "o", what),
+        high=req_dec(d, "h", what),
+        low=req_dec(d, "l", what),
+        close=req_dec(d, "c", what),
+        volume=req_dec(d, "v", what),
+        n_trades=req_int(d, "n", what),
     )
 
 

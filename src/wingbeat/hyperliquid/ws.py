@@ -8,9 +8,11 @@ missed (fresh book snapshots, fills over REST).
 
 Each frame is decoded once: ``{"channel", "data"}`` is split, ``data`` is parsed by the channel's
 schema, and the typed object goes to the handlers of the matching subscription, found by channel
-plus coin (l2Book, trades, bbo, activeAssetCtx) or user (userFills). Handlers are synchronous and
-must be cheap; one that raises is logged and the others still run. Malformed frames are logged and
-skipped (counted in ``malformed``).
+plus a route key: the values of the subscription's key fields read back from the message - coin
+(l2Book, trades, bbo, activeAssetCtx), coin and interval (candle) or user (userFills, userFundings).
+Coins and users match case-insensitively, as on the venue; an interval matches exactly ("1m" is a
+minute, "1M" a month). Handlers are synchronous and must be cheap; one that raises is logged and
+the others still run. Malformed frames are logged and skipped (counted in ``malformed``).
 
 ``post_info`` / ``post_action`` send a request over the socket and await the answer with the same
 id. When the socket is down they raise :class:`TransportError` at once, so the caller can fall back
@@ -35,14 +37,17 @@ from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
 from wingbeat.hyperliquid.rest import raise_for_exchange_error
 from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_l2_book
 from wingbeat.hyperliquid.schemas_ws import (
+    CANDLE_INTERVALS,
     parse_active_asset_ctx,
     parse_bbo,
+    parse_candle,
     parse_frame,
     parse_order_updates,
     parse_post_reply,
     parse_trades,
     parse_user_events,
     parse_user_fills_message,
+    parse_user_fundings_message,
     parse_ws_all_mids,
 )
 
@@ -54,50 +59,74 @@ Handler = Callable[[Any], None]
 """Receives the decoded payload of one message (the type depends on the subscription)."""
 
 
+_RouteKey = tuple[str, ...]
+"""Values of a subscription's key fields, normalised (``()`` for a channel without key fields)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _ChannelSpec:
     channel: str
     parse: Callable[[Any], Any]
-    key_field: str | None  # subscription field that routes within the channel ("coin" / "user")
-    message_key: Callable[[Any], str | None]
+    # subscription fields that route within the channel, e.g. ("coin", "interval")
+    key_fields: tuple[str, ...]
+    # the same fields' values read from a decoded message, in order (None: routes nowhere)
+    message_key: Callable[[Any], tuple[str, ...] | None]
+    # subscription fields restricted to known values (a typo would otherwise subscribe to silence)
+    allowed: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
-def _no_key(_: Any) -> None:
-    return None
+def _no_key(_: Any) -> tuple[()]:
+    return ()
 
 
-def _first_trade_coin(trades: Any) -> str | None:
-    return trades[0].coin if trades else None
+def _first_trade_coin(trades: Any) -> tuple[str] | None:
+    return (trades[0].coin,) if trades else None
 
 
-def _coin(message: Any) -> str:
-    coin: str = message.coin
-    return coin
+def _coin(message: Any) -> tuple[str]:
+    return (message.coin,)
 
 
-def _user(message: Any) -> str:
-    user: str = message.user
-    return user
+def _user(message: Any) -> tuple[str]:
+    return (message.user,)
+
+
+def _coin_interval(candle: Any) -> tuple[str, str]:
+    return candle.coin, candle.interval
 
 
 # subscription type -> how its channel is decoded and routed
 _SPECS: dict[str, _ChannelSpec] = {
-    "l2Book": _ChannelSpec("l2Book", parse_l2_book, "coin", _coin),
-    "trades": _ChannelSpec("trades", parse_trades, "coin", _first_trade_coin),
-    "bbo": _ChannelSpec("bbo", parse_bbo, "coin", _coin),
-    "activeAssetCtx": _ChannelSpec("activeAssetCtx", parse_active_asset_ctx, "coin", _coin),
-    "allMids": _ChannelSpec("allMids", parse_ws_all_mids, None, _no_key),
-    "orderUpdates": _ChannelSpec("orderUpdates", parse_order_updates, None, _no_key),
-    "userFills": _ChannelSpec("userFills", parse_user_fills_message, "user", _user),
-    "userEvents": _ChannelSpec("user", parse_user_events, None, _no_key),
+    "l2Book": _ChannelSpec("l2Book", parse_l2_book, ("coin",), _coin),
+    "trades": _ChannelSpec("trades", parse_trades, ("coin",), _first_trade_coin),
+    "bbo": _ChannelSpec("bbo", parse_bbo, ("coin",), _coin),
+    "candle": _ChannelSpec(
+        "candle", parse_candle, ("coin", "interval"), _coin_interval, (("interval", CANDLE_INTERVALS),)
+    ),
+    "activeAssetCtx": _ChannelSpec("activeAssetCtx", parse_active_asset_ctx, ("coin",), _coin),
+    "allMids": _ChannelSpec("allMids", parse_ws_all_mids, (), _no_key),
+    "orderUpdates": _ChannelSpec("orderUpdates", parse_order_updates, (), _no_key),
+    "userFills": _ChannelSpec("userFills", parse_user_fills_message, ("user",), _user),
+    "userFundings": _ChannelSpec("userFundings", parse_user_fundings_message, ("user",), _user),
+    "userEvents": _ChannelSpec("user", parse_user_events, (), _no_key),
 }
 _BY_CHANNEL: dict[str, _ChannelSpec] = {spec.channel: spec for spec in _SPECS.values()}
 
 _IGNORED_CHANNELS = frozenset({"pong", "subscriptionResponse", ""})
 
+# Key fields the venue matches case-insensitively (a coin, an address); others match exactly.
+_CASE_INSENSITIVE = frozenset({"coin", "user"})
 
-def _route_key(value: Any) -> str | None:
-    return value.lower() if isinstance(value, str) else None
+
+def _route_key(fields: tuple[str, ...], values: tuple[str, ...]) -> _RouteKey:
+    """The route key of the string ``values`` of ``fields``: the one normalisation applied to a
+    subscription's fields and to the key values read from a message, so the two always agree."""
+    return tuple(
+        [
+            value.lower() if field in _CASE_INSENSITIVE else value
+            for field, value in zip(fields, values, strict=True)
+        ]
+    )
 
 
 def _post_error(text: str) -> Exception:
@@ -143,8 +172,8 @@ class HyperliquidWebSocket:
         self._name = name
         self._post_timeout = post_timeout
         # canonical subscription JSON -> (subscription, spec, route key)
-        self._subscriptions: dict[bytes, tuple[dict[str, Any], _ChannelSpec, str | None]] = {}
-        self._routes: dict[tuple[str, str | None], list[Handler]] = {}
+        self._subscriptions: dict[bytes, tuple[dict[str, Any], _ChannelSpec, _RouteKey]] = {}
+        self._routes: dict[tuple[str, _RouteKey], list[Handler]] = {}
         self._reconnect_listeners: list[Callable[[], None]] = []
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._post_ids = itertools.count(1)
@@ -203,19 +232,24 @@ class HyperliquidWebSocket:
 
         The subscription is sent now if connected and again after every reconnect. Handlers get
         typed objects: l2Book -> ``L2Book``, trades -> ``tuple[Trade]``, bbo -> ``Bbo``,
-        activeAssetCtx -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
-        ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userEvents -> ``UserEvents``.
-        Raises ``ValueError`` for another type or a missing coin / user.
+        candle (``{"type":"candle","coin":"BTC","interval":"1m"}``) -> ``Candle``, activeAssetCtx
+        -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
+        ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userFundings ->
+        ``UserFundingsMessage``, userEvents -> ``UserEvents``. Raises ``ValueError`` for another
+        type, a missing coin / user / interval or an interval not in ``CANDLE_INTERVALS``.
         """
         sub = dict(subscription)
         spec = _SPECS.get(sub.get("type"))  # type: ignore[arg-type]
         if spec is None:
             raise ValueError(f"unsupported subscription type {sub.get('type')!r}; known: {sorted(_SPECS)}")
-        key = None
-        if spec.key_field is not None:
-            key = _route_key(sub.get(spec.key_field))
-            if key is None:
-                raise ValueError(f"a {spec.channel} subscription needs a string {spec.key_field!r}")
+        values = tuple(value for field in spec.key_fields if type(value := sub.get(field)) is str)
+        if len(values) != len(spec.key_fields):
+            fields = " and ".join(repr(field) for field in spec.key_fields)
+            raise ValueError(f"a {spec.channel} subscription needs a string {fields}")
+        key = _route_key(spec.key_fields, values)
+        for field, known in spec.allowed:
+            if sub[field] not in known:
+                raise ValueError(f"unknown {spec.channel} {field} {sub[field]!r}; known: {sorted(known)}")
         canonical = orjson.dumps(sub, option=orjson.OPT_SORT_KEYS)
         handlers = self._routes.setdefault((spec.channel, key), [])
         if handler not in handlers:
@@ -280,8 +314,12 @@ class HyperliquidWebSocket:
             spec = _BY_CHANNEL.get(channel)
             if spec is not None:
                 message = spec.parse(data)
-                key = spec.message_key(message)
-                handlers = self._routes.get((channel, key if key is None else key.lower()))
+                values = spec.message_key(message)
+                handlers = (
+                    None
+                    if values is None
+                    else self._routes.get((channel, _route_key(spec.key_fields, values)))
+                )
                 if handlers:
                     for handler in tuple(handlers):  # a handler may unsubscribe
                         try:
