@@ -4,13 +4,9 @@ Track-before-submit: ``buy()`` / ``sell()`` validate and quantize, create the or
 queue it and return the client order id synchronously. Once per event-loop tick one reused flush task takes
 the whole queue, awaits the journal's group commit and hands the batch to ``_place_orders``: an order that
 could have reached the exchange is always on disk first. Cancels are queued and flushed the same way.
-A reconciliation loop asks the exchange about orders whose answer was lost or whose news is stale, and
-fetches the fills of final orders that are still missing some (``_fetch_missing_fills``).
-
-Subclasses implement ``_place_orders``, ``_place_cancels``, ``_request_order_status``,
-``_update_trading_rules`` and may override ``_start_network``, ``_stop_network``,
-``_update_balances_and_positions``, ``_fetch_missing_fills``, ``_new_client_order_id``,
-``_market_order_price``.
+Reconciliation (lost answers, stale orders, missing fills) is inherited from
+:class:`~wingbeat.core.order_reconciliation.OrderReconciliation`. Subclasses fill the hooks of the "subclass
+hooks" section below and of that module (each docstring says when it is called and what it must return).
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ import asyncio
 import logging
 import os
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +28,7 @@ from wingbeat.core.errors import ExchangeRejection, JournalError, NotReadyError
 from wingbeat.core.events import EventListener, EventPublisher
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.journal import Durability, OrderJournal
+from wingbeat.core.order_reconciliation import OrderReconciliation
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
 from wingbeat.core.order_updates import OrderUpdate
@@ -69,15 +66,13 @@ def _as_decimal(value: object) -> Decimal | None:
     return None
 
 
-class ConnectorBase(ABC):
+class ConnectorBase(OrderReconciliation):
     """Lifecycle, order entry, batching, journaling and reconciliation for one exchange account.
 
-    ``journal_path=None`` keeps orders in memory only. ``reconcile_interval``: seconds between
-    reconciliation passes; ``stale_order_after``: a resting order with no news for this long is checked;
-    ``lost_order_limit``: consecutive "not found" answers before an order is given up as lost.
-    ``missing_fills_after``: a final order whose fills do not add up to what the venue reported filled
-    gets them fetched once it waited this long, then again with doubling delays, ``missing_fills_attempts``
-    times at most (then a warning; the journal keeps it for the next start).
+    ``journal_path=None`` keeps orders in memory only. ``completed_cache_size``: final orders kept for
+    ``get_order``. Reconciliation timing (``reconcile_interval``, ``stale_order_after``, ``lost_order_limit``,
+    ``status_retry_delay``, ``missing_fills_after``, ``missing_fills_attempts``): see
+    :class:`~wingbeat.core.order_reconciliation.OrderReconciliation`.
     """
 
     name = "connector"
@@ -98,18 +93,14 @@ class ConnectorBase(ABC):
         missing_fills_attempts: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not missing_fills_after > 0 or missing_fills_attempts < 1:
-            raise ValueError("missing_fills_after must be > 0 and missing_fills_attempts >= 1")
+        self._init_reconciliation(
+            reconcile_interval=reconcile_interval, stale_order_after=stale_order_after,
+            lost_order_limit=lost_order_limit, status_retry_delay=status_retry_delay,
+            missing_fills_after=missing_fills_after, missing_fills_attempts=missing_fills_attempts,
+        )
         self._logger = logging.getLogger(f"wingbeat.core.connector.{self.name}")
         self._trading_pairs = list(trading_pairs)
         self._clock = clock
-        self._reconcile_interval = reconcile_interval
-        self._stale_order_after = stale_order_after
-        self._status_retry_delay = status_retry_delay
-        self._lost_order_limit = lost_order_limit
-        self._missing_fills_after = missing_fills_after
-        self._missing_fills_attempts = missing_fills_attempts
-        self._fill_fetches: dict[str, tuple[int, float]] = {}  # cid -> (fetches made, when the next is due)
         self._publisher = EventPublisher()
         self._journal = OrderJournal(journal_path, durability=journal_durability) if journal_path else None
         self._order_tracker = ClientOrderTracker(
@@ -398,11 +389,6 @@ class ConnectorBase(ABC):
         if not self._cancel_wakeup.is_set():
             self._cancel_wakeup.set()
 
-    def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:
-        if order.cancel_requested and order.current_state in _RESTING and self._accepting:
-            order.cancel_requested = False
-            self._queue_cancel(order)
-
     async def cancel_all(self, timeout: float) -> list[CancellationResult]:  # noqa: ASYNC109 - public API
         """Cancel every open order and wait (up to ``timeout`` s) for each to end; one result per order."""
         orders = self.open_orders
@@ -494,88 +480,7 @@ class ConnectorBase(ABC):
         if refused:  # "already filled / cancelled" is the usual reason: ask what happened
             await self._check_orders(refused)
 
-    # ------------------------------------------------------------------------------- reconciliation
-    async def reconcile_now(self) -> None:
-        """Run one reconciliation pass now: orders whose submission is unconfirmed, cancels without an
-        answer and resting orders with no news for ``stale_order_after`` seconds are checked, and the
-        missing fills of final orders are fetched when due (see ``missing_fills_after``)."""
-        now = self._clock()
-        due = []
-        for order in self._order_tracker.active_orders.values():
-            state, age = order.current_state, now - order.last_update_timestamp
-            if (state is OrderState.PENDING_SUBMIT_UNKNOWN
-                    or (state is OrderState.PENDING_CANCEL and age >= self._reconcile_interval)
-                    or (state in _RESTING and age >= self._stale_order_after)):
-                due.append(order)
-        if due:
-            await self._check_orders(due)
-        if self._order_tracker.orders_awaiting_fills or self._fill_fetches:
-            await self._fetch_overdue_fills()
-
-    async def _fetch_overdue_fills(self, *, now: bool = False) -> None:
-        """Fetch the fills of final orders that awaited them long enough (``now``: all of them at once),
-        with doubling delays between the attempts of one order, and give up loudly after the last one."""
-        awaiting = self._order_tracker.orders_awaiting_fills
-        fetches = self._fill_fetches
-        for cid in [c for c in fetches if c not in awaiting]:
-            del fetches[cid]  # its fills added up (or it was given up)
-        clock = self._clock()
-        due: list[InFlightOrder] = []
-        for cid, order in awaiting.items():
-            made, next_at = fetches.get(cid, (0, order.last_update_timestamp + self._missing_fills_after))
-            if now or clock >= next_at:
-                due.append(order)
-                # scheduled before the request: a concurrent pass does not fetch it again meanwhile
-                fetches[cid] = (made + 1, clock + self._missing_fills_after * 2 ** (made + 1))
-        if not due:
-            return
-        try:
-            await self._fetch_missing_fills(due)
-        except Exception as exc:
-            self._logger.warning("fetching the missing fills of %d order(s) failed: %r", len(due), exc)
-        for order in due:
-            cid = order.client_order_id
-            if cid in awaiting and fetches.get(cid, (0, 0.0))[0] >= self._missing_fills_attempts:
-                self._logger.warning(
-                    "order %s: %s of %s filled on the venue but fills of only %s found after %d attempts; "
-                    "giving up until the next start (kept in the journal)", cid, order.venue_filled_amount,
-                    order.amount, order.executed_amount_base, self._missing_fills_attempts)
-                self._order_tracker.stop_awaiting_fills(cid)
-                del fetches[cid]
-
-    async def _reconcile_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._reconcile_interval)
-            try:
-                await self.reconcile_now()
-            except Exception:
-                self._logger.exception("reconciliation pass failed")
-
-    async def _check_orders(self, orders: Sequence[InFlightOrder]) -> None:
-        try:
-            answers = await self._request_order_statuses(orders)
-        except Exception as exc:
-            self._logger.warning("status check of %d order(s) failed: %r", len(orders), exc)
-            return
-        if len(answers) != len(orders):
-            self._logger.error("status check returned %d answers for %d orders", len(answers), len(orders))
-        tracker = self._order_tracker
-        for order, answer in zip(orders, answers, strict=False):
-            if isinstance(answer, BaseException):
-                self._logger.warning("status check of %s failed: %r", order.client_order_id, answer)
-            elif answer is None:
-                tracker.process_order_not_found(order.client_order_id)
-            elif not tracker.process_order_update(answer) and not order.is_done:
-                order.last_update_timestamp = self._clock()  # confirmed unchanged: fresh again
-                order.not_found_count = 0
-
-    async def _request_order_statuses(
-        self, orders: Sequence[InFlightOrder]
-    ) -> Sequence[OrderUpdate | BaseException | None]:
-        """Status of several orders (default: ``_request_order_status`` for each, concurrently). Override
-        with a batched query where the venue has one. An exception in the list fails that order's check."""
-        return await asyncio.gather(*(self._request_order_status(o) for o in orders), return_exceptions=True)
-
+    # ------------------------------------------------------------------------------- journal restore
     async def _restore_from_journal(self) -> None:
         assert self._journal is not None
         orders = await self._journal.load_unfinished()
@@ -587,56 +492,57 @@ class ConnectorBase(ABC):
         for order in orders:
             if order.current_state is OrderState.PENDING_CREATE:  # we crashed around the send
                 self._update(order, OrderState.PENDING_SUBMIT_UNKNOWN)
-        pending = [o for o in orders if not o.is_done]
-        for attempt in range(self._lost_order_limit):
-            if not pending:
-                break
-            await self._check_orders(pending)
-            pending = [o for o in pending if o.current_state is OrderState.PENDING_SUBMIT_UNKNOWN]
-            if not pending or attempt + 1 == self._lost_order_limit:
-                break
-            await asyncio.sleep(self._status_retry_delay)  # the venue may still be processing the request
-        if self._order_tracker.orders_awaiting_fills:  # e.g. final before their fills arrived, then a crash
-            await self._fetch_overdue_fills(now=True)
+        await self._reconcile_restored(orders)
 
     # --------------------------------------------------------------------------------- subclass hooks
-    async def _start_network(self) -> None:  # noqa: B027 - optional hook
-        """Open sessions and streams (called first in ``start()``)."""
+    async def _start_network(self) -> None:
+        """Hook (optional): open sessions and streams. Called first in ``start()``, journal already open;
+        raising aborts the start (what started is stopped again, ``start()`` re-raises)."""
 
-    async def _stop_network(self) -> None:  # noqa: B027 - optional hook
-        """Close what ``_start_network`` opened (called last in ``stop()``)."""
+    async def _stop_network(self) -> None:
+        """Hook (optional): close what ``_start_network`` opened. Called last in ``stop()``, once every
+        background task ended; also after a failed start, so it must cope with a partial start."""
 
     @abstractmethod
     async def _update_trading_rules(self) -> Mapping[str, TradingRule]:
-        """Load the trading rule of every pair."""
+        """Hook (required): the trading rule of every pair. Called in ``start()`` after ``_start_network``;
+        raising aborts the start."""
 
-    async def _update_balances_and_positions(self) -> None:  # noqa: B027 - optional hook
-        """Refresh balances and positions (called in ``start()``; subclasses also call it on a timer)."""
-
-    async def _fetch_missing_fills(self, orders: Sequence[InFlightOrder]) -> None:  # noqa: B027 - optional hook
-        """Fetch and feed to the tracker the fills of these final orders (the venue reported more filled
-        than was counted). Fills are counted once by trade id, so fetching twice is harmless."""
+    async def _update_balances_and_positions(self) -> None:
+        """Hook (optional): refresh balances and positions. Called in ``start()`` after the rules (raising
+        aborts the start); subclasses also call it on their own timer."""
 
     @abstractmethod
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
-        """Send a batch; one update per order, same order. Raise ExchangeRejection when the whole batch was
-        definitely refused; any other exception makes the batch PENDING_SUBMIT_UNKNOWN (reconciled)."""
+        """Hook (required): send a journaled batch, everything queued in one event-loop tick. Return one
+        update per order, same order (OPEN with the exchange id, FILLED, FAILED with a reason, ...). Raise
+        ExchangeRejection when the whole batch was definitely refused (all FAILED); any other exception makes
+        the batch PENDING_SUBMIT_UNKNOWN, resolved by reconciliation."""
 
     @abstractmethod
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
-        """Cancel a batch; per order True (cancelled) or the venue's refusal reason."""
-
-    @abstractmethod
-    async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
-        """The venue's view of one order; None when the venue does not know it."""
+        """Hook (required): cancel a batch of PENDING_CANCEL orders, everything queued in one event-loop
+        tick. Return per order, same order, True (cancelled) or the venue's refusal reason (the order is then
+        checked). Raising gets every order checked, its cancel sent again if it still rests."""
 
     def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
-        """A client order id unique across restarts (random per-process prefix + counter)."""
+        """Hook (optional): a client order id unique across restarts (default: random per-process prefix +
+        counter). Called synchronously by every ``place_order``: keep it cheap, never raise."""
         return f"wb{'B' if trade_type is _BUY else 'S'}{self._cid_prefix}{next(self._cid_counter):x}"
 
     def _market_order_price(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> Decimal:
-        """Limit price for a MARKET order (e.g. best price ± slippage); unsupported by default."""
+        """Hook (optional): the limit price of a MARKET order before quantization (e.g. book price ±
+        slippage). Called synchronously by ``place_order``; raising refuses the order, the exception's text
+        in the reason (the default raises: no market orders)."""
         raise NotImplementedError(f"{self.name} does not support market orders")
+
+    def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:
+        """Hook (optional; overrides call ``super()``, which sends a cancel asked for while the order was
+        unconfirmed once it rests): called synchronously by the tracker after every applied state change,
+        journaled and published. Runs inside whatever applied the update: never raise, never block."""
+        if order.cancel_requested and order.current_state in _RESTING and self._accepting:
+            order.cancel_requested = False
+            self._queue_cancel(order)
 
 
 class PerpetualConnectorBase(ConnectorBase):
