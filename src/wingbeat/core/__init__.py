@@ -7,8 +7,9 @@ new name, add one line to ``_EXPORTS`` and the matching import under ``TYPE_CHEC
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from wingbeat._exports import resolve_export
 
 if TYPE_CHECKING:
     from wingbeat.core.connector_base import CancellationResult as CancellationResult
@@ -131,12 +132,7 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wingbeat.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip this function
-    return value
+    return resolve_export(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:

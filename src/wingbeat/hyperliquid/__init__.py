@@ -7,8 +7,9 @@ on a server's hot path, does not drag in the networking stack. To export a new n
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from wingbeat._exports import resolve_export
 
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector as HyperliquidPerpetualConnector
@@ -51,13 +52,8 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wingbeat.hyperliquid' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip this function
-    return value
+    return resolve_export(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted({*globals(), *_EXPORTS})

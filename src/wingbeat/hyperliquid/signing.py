@@ -54,6 +54,7 @@ __all__ = [
     "user_signed_struct_hash",
 ]
 
+# the order of the secp256k1 curve (a public constant of the curve, for low-s normalisation; not a key)
 SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from .types import TriggerSpec
 
-__all__ = ["Book", "Order", "OrderHistory", "OrderRecord"]
+__all__ = ["Book", "BookSide", "Order", "OrderHistory", "OrderRecord"]
 
 
 class Order:
@@ -195,7 +195,7 @@ class OrderHistory:
 Level = OrderedDict[int, Order]
 
 
-class _Side:
+class BookSide:
     """One side of the book: price levels, their best price, and a lazily-cleaned heap of the
     level prices (consulted only when the best level empties).
 
@@ -210,10 +210,6 @@ class _Side:
         self._in_heap: set[Decimal] = set()
         self._is_bid = is_bid
         self.top: Decimal | None = None  # the best price, always exact
-
-    def best(self) -> Decimal | None:
-        """Best price of this side, or None when it is empty."""
-        return self.top
 
     def _next_top(self) -> Decimal | None:
         # the best level emptied: pop stale heap entries down to the best remaining level
@@ -267,28 +263,25 @@ class _Side:
 class Book:
     """The price-time priority book of one market (resting limit orders only)."""
 
-    __slots__ = ("_asks", "_bids", "coin")
+    __slots__ = ("asks", "bids", "coin")
 
     def __init__(self, coin: str) -> None:
         self.coin = coin
-        self._bids = _Side(is_bid=True)
-        self._asks = _Side(is_bid=False)
+        # the sides, read directly by the matching loop; change them only through Book and BookSide methods
+        self.bids = BookSide(is_bid=True)
+        self.asks = BookSide(is_bid=False)
 
     def best_bid(self) -> Decimal | None:
         """Highest bid price, or None."""
-        return self._bids.top
+        return self.bids.top
 
     def best_ask(self) -> Decimal | None:
         """Lowest ask price, or None."""
-        return self._asks.top
-
-    def side(self, is_bid: bool) -> _Side:
-        """One side of the book (the matching loop works on it directly)."""
-        return self._bids if is_bid else self._asks
+        return self.asks.top
 
     def best_level(self, is_bid: bool) -> tuple[Decimal, Level] | None:
         """The best price of one side and its orders in time priority, or None if that side is empty."""
-        side = self._bids if is_bid else self._asks
+        side = self.bids if is_bid else self.asks
         px = side.top
         if px is None:
             return None
@@ -296,22 +289,22 @@ class Book:
 
     def add(self, order: Order) -> None:
         """Rest ``order`` at the back of its price level."""
-        (self._bids if order.is_buy else self._asks).add(order)
+        (self.bids if order.is_buy else self.asks).add(order)
 
     def remove(self, order: Order) -> None:
         """Take ``order`` off the book (no-op if it is not there)."""
-        (self._bids if order.is_buy else self._asks).remove(order)
+        (self.bids if order.is_buy else self.asks).remove(order)
 
     def mid(self) -> Decimal | None:
         """(best bid + best ask) / 2, or None unless both sides have orders."""
-        bid, ask = self._bids.top, self._asks.top
+        bid, ask = self.bids.top, self.asks.top
         if bid is None or ask is None:
             return None
         return (bid + ask) / 2
 
     def orders(self) -> Iterator[Order]:
         """Every resting order, bids then asks (for tests and invariants)."""
-        for side in (self._bids, self._asks):
+        for side in (self.bids, self.asks):
             for level in side.levels.values():
                 yield from level.values()
 
@@ -322,13 +315,13 @@ class Book:
         per side; with ``n_sig_figs`` prices are bucketed to that many significant figures (bids
         rounded down, asks up), as ``l2Book`` with ``nSigFigs`` does."""
         return (
-            self._aggregate(self._bids, depth, n_sig_figs, ROUND_FLOOR),
-            self._aggregate(self._asks, depth, n_sig_figs, ROUND_CEILING),
+            self._aggregate(self.bids, depth, n_sig_figs, ROUND_FLOOR),
+            self._aggregate(self.asks, depth, n_sig_figs, ROUND_CEILING),
         )
 
     @staticmethod
     def _aggregate(
-        side: _Side, depth: int, n_sig_figs: int | None, rounding: str
+        side: BookSide, depth: int, n_sig_figs: int | None, rounding: str
     ) -> list[tuple[Decimal, Decimal, int]]:
         out: list[tuple[Decimal, Decimal, int]] = []
         for px in side.sorted_prices(depth if n_sig_figs is None else None):

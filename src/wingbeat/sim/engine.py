@@ -433,7 +433,7 @@ class ExchangeEngine(OrderFlow):
                 # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
                 m = markets[index]
                 book = m.book
-                bid, ask = book._bids.top, book._asks.top
+                bid, ask = book.bids.top, book.asks.top
                 mark = m.oracle
                 if bid is not None and ask is not None:
                     # min(max(oracle, bid), ask), keeping the same object on ties

@@ -119,8 +119,8 @@ class MarketState:
                 total += szi
         return total
 
-    def on_position_change(self, user: str, before: Decimal, after: Decimal) -> None:
-        """Track the holders funding is paid to (``before`` is the size before the change)."""
+    def on_position_change(self, user: str, after: Decimal) -> None:
+        """Track the holders funding is paid to (``after``: the user's position size now)."""
         if after:
             self.holders[user] = None
         else:

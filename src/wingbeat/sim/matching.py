@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .accounts import FILLS_KEPT, TRIM_AT, Account, Fill
-from .book import Order, OrderHistory, _Side
-from .markets import FMT_CACHE, fmt
+from .book import BookSide, Order, OrderHistory
+from .markets import fmt
 from .render import order_update, render_fill, render_trade
 from .validation import reducible
 
@@ -31,16 +31,6 @@ USDC_QUANTUM = Decimal("0.000001")
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
 
 _tuple_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
-_AVG_TEXTS: dict[Decimal, str] = {}  # average fill prices rendered recently, by exact value
-_AVG_TEXTS_MAX = 100_000
-
-
-def _avg_text(avg: Decimal) -> str:
-    text = fmt(avg, 8)
-    if len(_AVG_TEXTS) >= _AVG_TEXTS_MAX:
-        _AVG_TEXTS.clear()
-    _AVG_TEXTS[avg] = text
-    return text
 
 
 class OrderFlow:
@@ -70,7 +60,7 @@ class OrderFlow:
             self._hash = "0x" + digest
         return self._hash
 
-    def _book_changed(self, m: MarketState, side: _Side, top: Decimal | None) -> None:
+    def _book_changed(self, m: MarketState, side: BookSide, top: Decimal | None) -> None:
         """``side`` of ``m``'s book changed (its best price was ``top``): the mark is only settled
         again when the best price moved or a trigger may be due; subscribers see the book anyway."""
         if side.top is not top or m.triggers.orders:
@@ -91,20 +81,14 @@ class OrderFlow:
 
     @staticmethod
     def _filled(order: Order, sz: Decimal, ntl: Decimal) -> dict[str, Any]:
-        avg = ntl / sz
-        # rounding is only needed for a price the cache has not seen (averages over several fills)
-        inner: dict[str, Any] = {
-            "totalSz": FMT_CACHE.get(sz) or fmt(sz),
-            "avgPx": _AVG_TEXTS.get(avg) or _avg_text(avg),
-            "oid": order.oid,
-        }
+        inner: dict[str, Any] = {"totalSz": fmt(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
         if order.cloid is not None:
             inner["cloid"] = order.cloid
         return {"filled": inner}
 
     def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
         """Match ``order`` as a taker, then rest, cancel or reject what is left by its tif."""
-        side = m.book._asks if order.is_buy else m.book._bids
+        side = m.book.asks if order.is_buy else m.book.bids
         top = side.top
         if top is not None and (top <= order.limit_px if order.is_buy else top >= order.limit_px):
             filled_sz, filled_ntl = self._match(acct, m, order, side, now)
@@ -131,7 +115,7 @@ class OrderFlow:
             per_sz = order.margin_per_sz = order.limit_px / (setting[1] if setting else m.cfg.max_leverage)
             acct.order_margin += per_sz * order.sz
         oid = order.oid
-        side = m.book._bids if order.is_buy else m.book._asks
+        side = m.book.bids if order.is_buy else m.book.asks
         top = side.top
         side.add(order)
         self.live[oid] = order
@@ -139,12 +123,10 @@ class OrderFlow:
         self._book_changed(m, side, top)
         if self._subscribers:
             self._emit_update(order, "open", now)
-        if order.cloid is None:
-            return {"resting": {"oid": oid}}
-        return {"resting": {"oid": oid, "cloid": order.cloid}}
+        return self._resting(order)
 
     def _match(
-        self, acct: Account, m: MarketState, order: Order, side: _Side, now: int
+        self, acct: Account, m: MarketState, order: Order, side: BookSide, now: int
     ) -> tuple[Decimal, Decimal]:
         """Trade ``order`` against the resting orders of ``side`` (the opposite side) while they
         cross its limit; returns the size and notional it filled."""
@@ -271,7 +253,7 @@ class OrderFlow:
         if order.trigger is not None and not order.triggered:
             m.triggers.remove(order)
         else:
-            side = m.book._bids if order.is_buy else m.book._asks
+            side = m.book.bids if order.is_buy else m.book.asks
             top = side.top
             side.remove(order)
             self._book_changed(m, side, top)
@@ -288,8 +270,7 @@ class OrderFlow:
             order.margin_per_sz = ZERO
             if not open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
-        if self.history.add(order, status, now) > HISTORY_LIMIT:
-            self._evict_oldest()
+        self._record(order, status, now)
         if self._subscribers:
             self._emit_update(order, status, now)
         if order.children:

@@ -139,8 +139,8 @@ def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset
         info = {"liquidatedUser": acct.user, "markPx": fmt(mark), "method": "backstop"}
         start, pnl, direction = acct.apply_fill(asset, is_buy, mark, sz, ZERO)
         lstart, lpnl, ldirection = liq.apply_fill(asset, not is_buy, mark, sz, ZERO)
-        m.on_position_change(acct.user, start, acct.szi(asset))
-        m.on_position_change(liq.user, lstart, liq.szi(asset))
+        m.on_position_change(acct.user, acct.szi(asset))
+        m.on_position_change(liq.user, liq.szi(asset))
         mine = Fill(
             m.coin,
             mark,
