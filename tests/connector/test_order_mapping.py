@@ -21,7 +21,7 @@ from wingbeat.hyperliquid.schemas_exchange import parse_exchange_reply
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import Cloid, LimitType, TriggerType
 
-PAYLOADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "hyperliquid" / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 
 
 def _payload(name: str) -> Any:

@@ -19,7 +19,7 @@ from wingbeat.hyperliquid import schemas as s
 from wingbeat.hyperliquid import schemas_exchange as sx
 from wingbeat.hyperliquid import schemas_ws as sw
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "hyperliquid" / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 
 
 def load(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Signing against the fixed vectors in ../shared/hyperliquid/vectors.json, recovery, and bad input."""
+"""Signing against the fixed vectors in tests/fixtures/hyperliquid/vectors.json, recovery, and bad input."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from wingbeat.hyperliquid.signing import (
     user_signed_struct_hash,
 )
 
-VECTORS_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "hyperliquid" / "vectors.json"
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "vectors.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())
 KEY: str = VECTORS["private_key"]
 ADDRESS: str = VECTORS["address"].lower()

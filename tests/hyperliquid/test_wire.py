@@ -40,7 +40,7 @@ from wingbeat.hyperliquid.wire import (
 )
 
 VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[2].parent / "shared" / "hyperliquid" / "vectors.json").read_text()
+    (Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "vectors.json").read_text()
 )
 L1 = {v["name"]: v for v in VECTORS["l1"]}
 VAULT = "0x1719884eb866cb12b2287399b15f7db5e7d775ea"

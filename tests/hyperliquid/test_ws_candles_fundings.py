@@ -31,7 +31,7 @@ from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim import LocalExchange
 from wingbeat.sim.types import OrderRequest
 
-PAYLOADS = Path("/work/shared/hyperliquid/payloads")
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 USER = "0x" + "ab" * 20
 
 CANDLE = {

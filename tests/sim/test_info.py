@@ -14,7 +14,7 @@ from wingbeat.sim.info import InfoError, handle_info, render_bbo
 from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
 from wingbeat.sim.types import OrderRequest, TriggerSpec
 
-PAYLOADS = Path("/work/shared/hyperliquid/payloads")
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40
 T0 = 1_700_000_000_000
