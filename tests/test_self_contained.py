@@ -18,7 +18,9 @@ def scanned_files() -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".md", ""})
+            files.extend(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".md", ""}
+            )
     return [p for p in files if "__pycache__" not in p.parts]
 
 
