@@ -246,7 +246,7 @@ async def bench_l2book(ex: LocalExchange, signer: Signer) -> float:
 
 
 async def main() -> None:
-    async with LocalExchange(seed=0, rate_limits=RELAXED_RATE_LIMITS) as ex:
+    async with LocalExchange(seed=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS) as ex:
         signers = []
         for _ in range(7):
             signer = Signer("0x" + secrets.token_hex(32))

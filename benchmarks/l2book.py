@@ -119,7 +119,7 @@ async def run(quick: bool) -> None:
     clock_ms = time.time_ns() // 1_000_000 + 86_400_000
     rows: list[tuple[str, dict[str, float]]] = []
 
-    async with LocalExchange() as exchange:
+    async with LocalExchange(liquidity=False) as exchange:
         rest = HyperliquidRestClient(exchange.base_url)
         ws = HyperliquidWebSocket(exchange.ws_url)
         source = HyperliquidOrderBookDataSource(rest, ws, owns_ws=True)

@@ -82,7 +82,7 @@ async def _sim_app(window: _Window, port_q: Any, stop: Any, addresses: list[str]
     from wingbeat.sim import LocalExchange
     from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
 
-    async with LocalExchange(port=0, rate_limits=RELAXED_RATE_LIMITS) as ex:
+    async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS) as ex:
         for address in addresses:
             await ex.fund(address, Decimal(10_000_000))
         await window.serve(ex.port, port_q, stop)

@@ -66,7 +66,7 @@ class RecordingSink:
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[LocalExchange]:
-    async with LocalExchange() as ex:
+    async with LocalExchange(liquidity=False) as ex:
         await ex.fund(MAKER)
         await ex.fund(TAKER)
         yield ex

@@ -32,7 +32,7 @@ BTC = 0
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[LocalExchange]:
-    async with LocalExchange() as ex:
+    async with LocalExchange(liquidity=False) as ex:
         await ex.fund(ALICE)
         await ex.fund(BOB)
         yield ex

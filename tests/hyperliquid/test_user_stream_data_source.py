@@ -70,7 +70,7 @@ class RecordingListener:
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[LocalExchange]:
-    async with LocalExchange(funding_interval_ms=300) as ex:
+    async with LocalExchange(funding_interval_ms=300, liquidity=False) as ex:
         await ex.fund(MAKER)
         await ex.fund(TAKER)
         yield ex

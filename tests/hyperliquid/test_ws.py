@@ -54,7 +54,7 @@ class Inbox:
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[LocalExchange]:
-    async with LocalExchange() as ex:
+    async with LocalExchange(liquidity=False) as ex:
         await ex.fund(MAKER)
         await ex.fund(TAKER)
         yield ex
@@ -347,7 +347,7 @@ async def test_same_handler_subscribed_twice_is_called_once(
 
 
 async def test_ping_keeps_an_idle_connection_open_and_silence_gets_it_closed() -> None:
-    async with LocalExchange(ws_idle_timeout_s=0.2) as exchange:  # closes sockets that send nothing for 0.2 s
+    async with LocalExchange(ws_idle_timeout_s=0.2, liquidity=False) as exchange:  # closes sockets that send nothing for 0.2 s
         pinging = WebSocketConfig(
             heartbeat_interval=0.05, stale_timeout=5.0, backoff_initial=0.01, backoff_max=0.02
         )

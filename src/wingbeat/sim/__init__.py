@@ -1,24 +1,40 @@
 """wingbeat.sim: a Hyperliquid-compatible local exchange for tests, demos and paper trading.
 
-``from wingbeat.sim import LocalExchange``; ``async with LocalExchange(port=0) as ex: ex.base_url``.
-The venue half (engine, books, accounts, info) has no I/O; the protocol half (server, actions,
-ws_hub, rate_limits, faults) speaks Hyperliquid's HTTP and websocket API on top of it. The server
-is imported on first use, so the venue modules load without aiohttp.
+``from wingbeat.sim import LocalExchange``; ``async with LocalExchange(port=0) as ex:`` serves on a free
+port at ``ex.base_url``, ``await ex.fund(address, 10_000)`` credits USDC, built-in liquidity on unless
+``liquidity=False`` (see `LocalExchange`). The venue half (engine, books, accounts, info) has no I/O;
+the protocol half (server, actions, ws_hub, rate_limits, faults) speaks Hyperliquid's HTTP and websocket
+API on top of it. Names are exported lazily, so the venue modules load without aiohttp.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from wingbeat.sim.server import DEFAULT_FUND_AMOUNT, LocalExchange, run_local_exchange
+from wingbeat._exports import resolve_export
 
-__all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
+if TYPE_CHECKING:
+    from wingbeat.sim.liquidity import LiquidityConfig as LiquidityConfig
+    from wingbeat.sim.markets import DEFAULT_MARKETS as DEFAULT_MARKETS
+    from wingbeat.sim.markets import MarketConfig as MarketConfig
+    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS as RELAXED_RATE_LIMITS
+    from wingbeat.sim.rate_limits import RateLimitConfig as RateLimitConfig
+    from wingbeat.sim.server import DEFAULT_FUND_AMOUNT as DEFAULT_FUND_AMOUNT
+    from wingbeat.sim.server import LocalExchange as LocalExchange
+    from wingbeat.sim.server import run_local_exchange as run_local_exchange
+
+_EXPORTS = {
+    "DEFAULT_FUND_AMOUNT": "wingbeat.sim.server",
+    "DEFAULT_MARKETS": "wingbeat.sim.markets",
+    "LiquidityConfig": "wingbeat.sim.liquidity",
+    "LocalExchange": "wingbeat.sim.server",
+    "MarketConfig": "wingbeat.sim.markets",
+    "RELAXED_RATE_LIMITS": "wingbeat.sim.rate_limits",
+    "RateLimitConfig": "wingbeat.sim.rate_limits",
+    "run_local_exchange": "wingbeat.sim.server",
+}
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from wingbeat.sim import server
-
-        return getattr(server, name)
-    raise AttributeError(f"module 'wingbeat.sim' has no attribute {name!r}")
+    return resolve_export(__name__, _EXPORTS, globals(), name)

@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
 import orjson
@@ -43,6 +45,7 @@ DEFAULT_FUND_AMOUNT = Decimal(1_000_000)
 # axum's default body limit on the real exchange is 2 MiB; oversized bodies get 413
 _MAX_BODY_BYTES = 2 * 1024 * 1024
 _JSON = "application/json"
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def _rate_limited() -> web.Response:
@@ -76,10 +79,32 @@ def _load(markets: MarketsArg) -> tuple[MarketConfig, ...]:
 class LocalExchange:
     """A Hyperliquid-compatible exchange on a local socket, for tests, demos and paper trading.
 
-    ``async with LocalExchange(port=0) as ex:`` starts it on a free port; ``ex.base_url`` is what a
-    client (or the official SDK) is pointed at. It answers as testnet unless ``chain="mainnet"``.
-    ``liquidity`` switches the built-in market makers on (True or a `LiquidityConfig`). Nothing
-    starts before `start`.
+    ::
+
+        async with LocalExchange(port=0) as ex:       # started on a free port, stopped on exit
+            await ex.fund(address, 10_000)            # USDC; creates the account
+            conn = HyperliquidPerpetualConnector(signer, ["BTC-USD"], network=ex.base_url)
+
+    ``ex.base_url`` (``http://127.0.0.1:PORT``) is what the connector, the official SDK, ccxt or
+    ``wingbeat --network`` take. By default it runs as ``wingbeat sim`` does: built-in liquidity on
+    (synthetic makers quote every market and noise takers trade), testnet signatures, the markets of
+    `DEFAULT_MARKETS`. Pass ``liquidity=False`` for an empty book that moves only with your own
+    orders (deterministic tests); the test suite's fixtures do. Nothing starts before `start`.
+
+    Args:
+        markets: `MarketConfig` objects, dicts with the same keys, or the path of a TOML
+            file (as ``wingbeat sim --markets``); None for `DEFAULT_MARKETS` (BTC, ETH, SOL).
+        seed: seeds the makers' price walk, the takers and the fault injector (same seed, same run).
+        host, port: where to listen; ``port=0`` picks a free port (read it back from `port`).
+        admin: serve ``POST /admin`` (funding, oracle prices, faults) to loopback clients.
+        chain: the chain whose signatures are accepted, ``"testnet"`` or ``"mainnet"``.
+        liquidity: True for the built-in makers with their defaults, a `LiquidityConfig` to tune
+            them, False for none.
+        funding_interval_ms: how often funding is paid (an hour, as on Hyperliquid).
+        rate_limits: per-IP and per-address budgets; None for Hyperliquid's.
+        ws_idle_timeout_s: a websocket that sends nothing for this long is closed (60 s, as there).
+        max_body_bytes: larger request bodies are answered 413.
+        tick_ms: how often the timer advances funding, triggers, liquidations and the makers.
     """
 
     def __init__(
@@ -91,7 +116,7 @@ class LocalExchange:
         port: int = 0,
         admin: bool = False,
         chain: Literal["testnet", "mainnet"] = "testnet",
-        liquidity: bool | LiquidityConfig = False,
+        liquidity: bool | LiquidityConfig = True,
         funding_interval_ms: int = 3_600_000,
         rate_limits: RateLimitConfig | None = None,
         ws_idle_timeout_s: float = 60.0,
@@ -181,16 +206,36 @@ class LocalExchange:
             await runner.cleanup()
 
     async def __aenter__(self) -> LocalExchange:
+        """`start`, and return the started exchange."""
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """`stop` (also when the block raised)."""
         await self.stop()
 
     # -- in-process API -----------------------------------------------------------------------
-    async def fund(self, address: str, amount: Decimal | int | str = DEFAULT_FUND_AMOUNT) -> None:
-        """Credit ``amount`` USDC to ``address`` (creating the account)."""
-        self.engine.fund(address.lower(), Decimal(amount))
+    async def fund(self, address: str, usdc: Decimal | int | str = DEFAULT_FUND_AMOUNT) -> None:
+        """Credit ``usdc`` USDC to ``address`` (a ``0x`` address, any case), creating the account.
+
+        An address that was never funded does not exist on the exchange, as on Hyperliquid.
+        Raises ValueError for a malformed address or an amount that is not a positive exact number
+        (floats are refused: money is exact).
+        """
+        if not isinstance(address, str) or _ADDRESS.fullmatch(address) is None:
+            raise ValueError(f"address must be 0x followed by 40 hex digits, got {address!r}")
+        if isinstance(usdc, bool) or not isinstance(usdc, Decimal | int | str):
+            raise ValueError(f"usdc must be a Decimal, int or str, got {type(usdc).__name__}")
+        try:
+            amount = Decimal(usdc)
+        except InvalidOperation:
+            raise ValueError(f"usdc must be a number, got {usdc!r}") from None
+        self.engine.fund(address.lower(), amount)
 
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` trade for ``vault`` through ``vaultAddress`` (the vault must be funded)."""
