@@ -24,6 +24,7 @@ from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from .matching import OrderFlow
 from .render import render_fill
 from .types import (
+    AccountChanged,
     AssetCtxChanged,
     EngineError,
     EngineEvent,
@@ -109,6 +110,13 @@ class ExchangeEngine(OrderFlow):
         if acct is None:
             acct = self.accounts[user] = Account(user)
         acct.balance += amount
+        self.account_changed(user)
+
+    def account_changed(self, user: str) -> None:
+        """Announce now that ``user``'s balance or margin settings changed (outside an action frame)."""
+        if self._subscribers:
+            self._events.other.append(AccountChanged(user))
+            self._events.publish()
 
     def has_account(self, user: str) -> bool:
         """Whether ``user`` was ever funded (an unknown address "does not exist")."""
@@ -364,12 +372,16 @@ class ExchangeEngine(OrderFlow):
     @venue_context
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
-        account_actions.update_leverage(self, self._account(user), asset, is_cross, leverage)
+        acct = self._account(user)
+        account_actions.update_leverage(self, acct, asset, is_cross, leverage)
+        self.account_changed(acct.user)
 
     @venue_context
     def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
         """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
-        account_actions.update_isolated_margin(self, self._account(user), asset, ntli)
+        acct = self._account(user)
+        account_actions.update_isolated_margin(self, acct, asset, ntli)
+        self.account_changed(acct.user)
 
     @venue_context
     def schedule_cancel(self, user: str, time_ms: int | None) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from wingbeat.core.errors import WingbeatError
 
 __all__ = [
+    "AccountChanged",
     "AssetCtxChanged",
     "BookChanged",
     "EngineError",
@@ -122,8 +123,17 @@ class AssetCtxChanged:
     coin: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """Balance or margin settings of ``user`` changed without a fill or an order update (a
+    deposit, a transfer, a leverage or isolated-margin change): account views must be re-rendered."""
+
+    user: str
+
+
 EngineEvent = (
-    BookChanged
+    AccountChanged
+    | BookChanged
     | TradesEvent
     | OrderUpdatesEvent
     | FillsEvent

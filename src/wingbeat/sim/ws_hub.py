@@ -3,8 +3,10 @@
 Engine events arrive synchronously through ``ExchangeEngine.subscribe``. Book and context
 signals are coalesced: they mark a coin dirty and one flush, scheduled with ``call_soon``, renders
 each affected channel once (from ``info.handle_info``, so the websocket and ``/info`` agree).
-Every rendered message is serialised once with orjson and the same bytes are queued to every
-subscriber; each connection has one writer task, owned by its handler, that drains its queue.
+Account-state channels (``clearinghouseState``) are coalesced the same way per user: any event of
+the user, or a mark change of a coin the user holds, marks the user dirty and the flush renders the
+state once. Every rendered message is serialised once with orjson and the same bytes are queued to
+every subscriber; each connection has one writer task, owned by its handler, that drains its queue.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from wingbeat.sim.types import (
     TradesEvent,
 )
 
-__all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "WsHub"]
+__all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "STATE_REFRESH_S", "WsHub"]
 
 _log = logging.getLogger("wingbeat.sim.ws_hub")
 
@@ -66,11 +68,18 @@ CANDLE_INTERVALS_MS: dict[str, int] = {
 }
 _COIN_TYPES = frozenset({"l2Book", "trades", "bbo", "candle", "activeAssetCtx"})
 _USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
+# account-state channels: a full state, re-rendered whenever the user's account may have changed
+_STATE_TYPES = frozenset({"clearinghouseState"})
+_DEX_TYPES = frozenset({"clearinghouseState"})  # take an optional "dex" ("" = the only perp dex here)
 _CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
 _PONG = orjson.dumps({"channel": "pong"})
 _TOO_MANY: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
 _INTERNAL_ERROR: dict[str, Any] = {"type": "error", "payload": "500 Internal Server Error"}
 _SWALLOWED: dict[str, Any] = {}  # identity marker: a post the timeout fault leaves unanswered
+STATE_REFRESH_S = 2.0
+"""Seconds between re-sends of an unchanged account state. Hyperliquid's cadence for these channels
+is not documented (no source found); its ``time`` field shows the state is re-rendered, and a client
+that opens a second watch on the same stream (ccxt.pro) waits for the next push."""
 MAX_BACKLOG = 10_000
 """Messages queued for one websocket client before the server gives up on it and disconnects."""
 
@@ -85,6 +94,7 @@ class _Sub:
     interval: str | None = None
     n_sig_figs: int | None = None
     mantissa: int | None = None
+    dex: str | None = None
 
     def echo(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
@@ -98,6 +108,8 @@ class _Sub:
             out["nSigFigs"] = self.n_sig_figs
         if self.mantissa is not None:
             out["mantissa"] = self.mantissa
+        if self.dex is not None:
+            out["dex"] = self.dex
         return out
 
     @property
@@ -173,12 +185,16 @@ class WsHub:
         self._faults = faults
         self._clock = clock
         self.idle_timeout_s = idle_timeout_s
+        self.state_refresh_s = STATE_REFRESH_S
         self._charge_ip = charge_ip
         self._connections: set[_Connection] = set()
         self._index: dict[_Sub, set[_Connection]] = {}
         self._dirty_books: set[str] = set()
         self._dirty_ctx: set[str] = set()
         self._dirty_candles: set[str] = set()
+        self._state_subs: dict[str, set[_Sub]] = {}  # user -> its subscribed account-state channels
+        self._dirty_users: set[str] = set()
+        self._refresh: asyncio.TimerHandle | None = None
         self._mids_dirty = False
         self._flush_scheduled = False
         self._last_bbo: dict[str, bytes] = {}
@@ -290,6 +306,9 @@ class WsHub:
                 self._engine.subscribe(self._on_event)
             conn.subs.add(sub)
             self._index.setdefault(sub, set()).add(conn)
+            if sub.type in _STATE_TYPES and sub.user is not None:
+                self._state_subs.setdefault(sub.user, set()).add(sub)
+                self._arm_refresh()
             conn.send(_frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo()}))
             self._send_snapshot(conn, sub)
         else:
@@ -306,6 +325,14 @@ class WsHub:
             conns.discard(conn)
             if not conns:
                 del self._index[sub]
+                state = self._state_subs.get(sub.user or "")
+                if state is not None:
+                    state.discard(sub)
+                    if not state:
+                        del self._state_subs[sub.user or ""]
+                        if not self._state_subs and self._refresh is not None:
+                            self._refresh.cancel()
+                            self._refresh = None
 
     def _parse_sub(self, raw: Any) -> _Sub:
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
@@ -313,13 +340,13 @@ class WsHub:
         kind = raw["type"]
         if kind == "allMids":
             return _Sub("allMids")
-        coin = user = interval = None
+        coin = user = interval = dex = None
         n_sig_figs = mantissa = None
         if kind in _COIN_TYPES:
             coin = raw.get("coin")
             if not isinstance(coin, str) or self._engine.asset_index(coin) is None:
                 raise _Invalid
-        elif kind in _USER_TYPES:
+        elif kind in _USER_TYPES or kind in _STATE_TYPES:
             user = raw.get("user")
             if not isinstance(user, str) or len(user) != 42 or not user.startswith("0x"):
                 raise _Invalid
@@ -337,7 +364,11 @@ class WsHub:
                 raise _Invalid
             if mantissa is not None and n_sig_figs != 5:
                 raise _Invalid
-        return _Sub(kind, coin, user, interval, n_sig_figs, mantissa)
+        if kind in _DEX_TYPES:
+            dex = raw.get("dex")
+            if dex not in (None, ""):
+                raise _Invalid  # the local exchange has one perp dex, the default one
+        return _Sub(kind, coin, user, interval, n_sig_figs, mantissa, dex)
 
     def _on_post(self, conn: _Connection, msg: Mapping[str, Any], ip: str) -> None:
         post_id = msg.get("id")
@@ -438,6 +469,14 @@ class WsHub:
             return render_candle(market, sub.interval or "1m", now - now % span)
         return None
 
+    def _render_state(self, sub: _Sub) -> Any:
+        """The data of an account-state subscription (rendered through ``handle_info``)."""
+        user = sub.user or ""
+        engine = self._engine
+        # clearinghouseState: the /info answer wrapped with the dex and user it is for
+        state = handle_info(engine, {"type": "clearinghouseState", "user": user})
+        return {"dex": "", "user": user, "clearinghouseState": state}
+
     def _send_snapshot(self, conn: _Connection, sub: _Sub) -> None:
         if self._faults.suppresses(sub.channel):
             return
@@ -451,7 +490,7 @@ class WsHub:
             fundings = [_funding_item(h) for h in history] if isinstance(history, list) else []
             conn.send(_frame("userFundings", {"isSnapshot": True, "user": user, "fundings": fundings}))
             return
-        data = self._render(sub)
+        data = self._render_state(sub) if sub.type in _STATE_TYPES else self._render(sub)
         if data is not None:
             conn.send(_frame(sub.channel, data))
 
@@ -474,6 +513,8 @@ class WsHub:
             _log.exception("websocket fan-out of %s failed", type(event).__name__)
 
     def _route(self, event: EngineEvent) -> None:
+        if self._state_subs:
+            self._mark_state(event)
         if isinstance(event, BookChanged):
             self._mark(self._dirty_books, event.coin)
         elif isinstance(event, AssetCtxChanged):
@@ -498,9 +539,41 @@ class WsHub:
         elif isinstance(event, NonUserCancelEvent):
             self._publish([_Sub("userEvents", user=event.user)], "user", {"nonUserCancel": event.cancels})
 
+    def _mark_state(self, event: EngineEvent) -> None:
+        """Mark the users whose account state ``event`` may have changed."""
+        if isinstance(event, AssetCtxChanged):
+            # a mark move changes the unrealized PnL and margin of everyone holding the coin
+            index = self._engine.asset_index(event.coin)
+            accounts = self._engine.accounts
+            for user in self._state_subs:
+                acct = accounts.get(user)
+                if acct is not None and index is not None and acct.szi(index):
+                    self._dirty_users.add(user)
+        elif isinstance(event, BookChanged | TradesEvent):
+            return
+        elif event.user in self._state_subs:
+            self._dirty_users.add(event.user)
+        else:
+            return
+        self._schedule_flush()
+
+    def _arm_refresh(self) -> None:
+        if self._refresh is None:
+            self._refresh = asyncio.get_running_loop().call_later(self.state_refresh_s, self._on_refresh)
+
+    def _on_refresh(self) -> None:
+        self._refresh = None
+        if self._state_subs:
+            self._dirty_users.update(self._state_subs)
+            self._schedule_flush()
+            self._arm_refresh()
+
     def _mark(self, dirty: set[str], coin: str) -> None:
         dirty.add(coin)
         self._mids_dirty = True
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -510,7 +583,12 @@ class WsHub:
         self._flush_scheduled = False
         books, ctxs, candles = self._dirty_books, self._dirty_ctx, self._dirty_candles
         self._dirty_books, self._dirty_ctx, self._dirty_candles = set(), set(), set()
+        users, self._dirty_users = self._dirty_users, set()
         try:
+            for user in users:
+                subs = self._state_subs.get(user)
+                if subs:
+                    self._publish_state(subs)
             for sub in list(self._index):
                 if sub.coin in books and sub.type == "l2Book":
                     self._publish([sub], "l2Book", self._render(sub))
@@ -527,6 +605,15 @@ class WsHub:
                 self._publish_mids()
         except Exception:
             _log.exception("websocket flush failed")
+
+    def _publish_state(self, subs: set[_Sub]) -> None:
+        """Render each account-state channel of one user once for all its subscriptions (with and
+        without ``dex`` they carry the same data)."""
+        by_kind: dict[tuple[str, str | None], list[_Sub]] = {}
+        for sub in subs:
+            by_kind.setdefault((sub.type, sub.coin), []).append(sub)
+        for same in by_kind.values():
+            self._publish(same, same[0].channel, self._render_state(same[0]))
 
     def _publish_bbo(self, sub: _Sub) -> None:
         data = self._render(sub)
