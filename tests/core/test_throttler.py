@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from wingbeat.core.throttler import WeightedRateLimiter
+from wingbeat.core.errors import RateLimitedError
+from wingbeat.core.throttler import Priority, WeightedRateLimiter
 from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
 
 
@@ -192,3 +193,87 @@ async def test_client_with_headroom_never_earns_a_429_from_the_local_exchange_bu
         t.now += rng.random() * 0.05
     assert venue.rejected_ip == 0
     assert client.throttled > 100  # the budget really was the bottleneck
+
+
+# --- venue pauses, deadlines and priorities (issue 12) -------------------------------------------
+
+
+async def test_an_absurd_venue_pause_is_capped_at_max_pause() -> None:
+    t = FakeTime()
+    rl = WeightedRateLimiter(1200, 60, max_pause=30, clock=t.clock, sleep=t.sleep)
+    assert rl.penalize(99_999_999) == 30
+    assert rl.blocked_for == pytest.approx(30) and rl.capped_pauses == 1 and rl.pauses == 1
+    await rl.acquire(1)
+    assert sum(t.sleeps) == pytest.approx(30)  # the capped pause (the emptied bucket refills meanwhile)
+    assert rl.blocked_for == 0
+
+
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, -1.0])
+def test_a_non_finite_or_negative_pause_is_refused(seconds: float) -> None:
+    rl = limiter(FakeTime())
+    with pytest.raises(ValueError, match="finite"):
+        rl.penalize(seconds)
+    assert rl.blocked_for == 0
+
+
+async def test_acquire_refuses_at_once_when_the_pause_outlasts_its_deadline() -> None:
+    t = FakeTime()
+    rl = limiter(t)
+    rl.penalize(20)
+    with pytest.raises(RateLimitedError) as info:
+        await rl.acquire(1, timeout=10)
+    assert t.sleeps == []  # nothing gained by waiting: refused before any sleep
+    assert info.value.retry_after == pytest.approx(20)
+
+
+async def test_acquire_waits_for_a_pause_shorter_than_its_deadline() -> None:
+    t = FakeTime()
+    rl = limiter(t)
+    rl.penalize(2)
+    await rl.acquire(1, timeout=10)
+    assert sum(t.sleeps) == pytest.approx(2)
+
+
+async def test_acquire_deadline_counts_real_time_spent_queueing() -> None:
+    rl = WeightedRateLimiter(10, 1.0)  # 10 weight per second
+    await rl.acquire(10)
+    waiter = asyncio.ensure_future(rl.acquire(10))  # ahead in the queue: ~1 s
+    await asyncio.sleep(0)
+    with pytest.raises(RateLimitedError):
+        await rl.acquire(1, timeout=0.05)
+    await waiter
+
+
+async def test_bookkeeping_leaves_the_reserve_to_actions() -> None:
+    t = FakeTime()
+    rl = WeightedRateLimiter(100, 10, reserve=25, clock=t.clock, sleep=t.sleep)  # 10 weight per second
+    for _ in range(3):
+        assert rl.try_acquire(25, priority=Priority.BOOKKEEPING)
+    assert not rl.try_acquire(1, priority=Priority.BOOKKEEPING)  # the last 25 are the actions'
+    for _ in range(25):
+        assert rl.try_acquire(1)  # an action spends them without waiting
+    await rl.acquire(20, priority=Priority.BOOKKEEPING)
+    assert sum(t.sleeps) == pytest.approx((20 + 25) / 10)  # waited until 20 above the reserve
+
+
+async def test_a_waiting_action_goes_before_waiting_bookkeeping() -> None:
+    rl = WeightedRateLimiter(20, 0.2, reserve=5)  # 100 weight per second: real waits of a few ms
+    await rl.acquire(20)
+    order: list[str] = []
+
+    async def take(name: str, weight: float, priority: Priority) -> None:
+        await rl.acquire(weight, priority=priority)
+        order.append(name)
+
+    bookkeeping = asyncio.ensure_future(take("bookkeeping", 10, Priority.BOOKKEEPING))
+    await asyncio.sleep(0)
+    action = asyncio.ensure_future(take("action", 10, Priority.ACTION))
+    await asyncio.gather(bookkeeping, action)
+    assert order == ["action", "bookkeeping"]
+
+
+def test_bookkeeping_weight_above_budget_less_reserve_is_refused() -> None:
+    rl = WeightedRateLimiter(100, 10, reserve=25)
+    with pytest.raises(ValueError):
+        rl.try_acquire(80, priority=Priority.BOOKKEEPING)
+    assert rl.try_acquire(80)

@@ -169,6 +169,41 @@ async def test_429_on_an_action_raises_rate_limited_and_backs_off(
     assert not client.limiter.try_acquire(1)  # paused: the next request waits out the backoff
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"), [("99999999", 2.0), ("inf", 0.05), ("nan", 0.05), ("-3", 0.05)]
+)
+async def test_an_absurd_or_unreadable_retry_after_is_capped_or_ignored(
+    exchange: LocalExchange, header: str, expected: float
+) -> None:
+    """A proxy's ``Retry-After: 99999999`` pauses for ``max_pause`` at most; a non-finite or negative one is
+    ignored (the exponential backoff applies)."""
+    exchange.faults.add("rate_limit", count=1, path="/exchange", retry_after=header)
+    limiter = WeightedRateLimiter(1200, 60, max_pause=2.0)
+    async with HyperliquidRestClient(
+        exchange.base_url, limiter=limiter, timeout=1.0, backoff=(0.05, 0.2)
+    ) as rest:
+        with pytest.raises(RateLimitedError) as info:
+            await rest.exchange(_bogus_envelope(), weight=1)
+        assert info.value.retry_after == pytest.approx(expected)
+        assert limiter.blocked_for <= expected
+        if expected > 1.0:  # longer than the request deadline: the next request is refused at once, unsent
+            started = time.monotonic()
+            with pytest.raises(RateLimitedError):
+                await rest.meta()
+            assert time.monotonic() - started < 0.5
+            assert exchange.faults.counters["rate_limit"] == 1
+
+
+async def test_the_limiter_wait_counts_inside_the_request_deadline(exchange: LocalExchange) -> None:
+    limiter = WeightedRateLimiter(100, 60, reserve=0)  # spent: the next weight comes in 0.6 s
+    limiter.charge(100)
+    async with HyperliquidRestClient(exchange.base_url, limiter=limiter, timeout=0.3, info_retries=0) as rest:
+        started = time.monotonic()
+        with pytest.raises(RateLimitedError):
+            await rest.meta()
+    assert time.monotonic() - started < 0.3
+
+
 async def test_info_gives_up_after_its_retries(exchange: LocalExchange, exchange_url: str) -> None:
     exchange.faults.add("http_5xx", path="/info")
     async with HyperliquidRestClient(exchange_url, info_retries=1, backoff=(0.01, 0.01)) as rest:

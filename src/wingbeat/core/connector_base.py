@@ -135,8 +135,9 @@ class ConnectorBase(OrderReconciliation):
 
     @property
     def ready(self) -> bool:
-        """True once started, rules loaded and journaled orders reconciled; False after stop."""
-        return self._ready.is_set() and self._accepting
+        """True once started, rules loaded and journaled orders reconciled; False after stop, and while the
+        venue has paused us (a rate-limit pause: orders would be refused)."""
+        return self._ready.is_set() and self._accepting and self._paused_for() <= 0
 
     @property
     def order_tracker(self) -> ClientOrderTracker:
@@ -216,9 +217,13 @@ class ConnectorBase(OrderReconciliation):
                           len(self._trading_rules), len(self._order_tracker.active_orders))
 
     async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - public API
-        """Wait until ``start()`` has finished (rules loaded, journaled orders reconciled)."""
+        """Wait until ``ready``: ``start()`` has finished (rules loaded, journaled orders reconciled) and no
+        venue pause is in force."""
         async with asyncio.timeout(timeout):
             await self._ready.wait()
+            pause = self._paused_for()
+            if pause > 0:  # a known deadline: the venue's pause ends then (it may only be extended by a 429,
+                await asyncio.sleep(pause)  # which needs a request, and none is sent while it lasts)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting orders, let in-flight requests finish (up to ``grace`` seconds), stop the
@@ -524,6 +529,11 @@ class ConnectorBase(OrderReconciliation):
         """Hook (required): cancel a batch of PENDING_CANCEL orders, everything queued in one event-loop
         tick. Return per order, same order, True (cancelled) or the venue's refusal reason (the order is then
         checked). Raising gets every order checked, its cancel sent again if it still rests."""
+
+    def _paused_for(self) -> float:
+        """Hook (optional): seconds the venue still makes us wait before any request (a rate-limit pause);
+        ``ready`` is False while it is positive. Called by ``ready``: keep it cheap, never raise (default 0)."""
+        return 0.0
 
     def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
         """Hook (optional): a client order id unique across restarts (default: random per-process prefix +

@@ -53,6 +53,7 @@ from wingbeat.core.positions import FundingInfo
 from wingbeat.core.throttler import WeightedRateLimiter
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.constants import (
+    REST_WEIGHT_BUDGET,
     REST_WEIGHT_WINDOW_S,
     coin_to_trading_pair,
     resolve_network,
@@ -126,6 +127,9 @@ class HyperliquidConfig:
     rest_weight_budget: int | None = None
     """REST request weight spent per minute at most (None: just under Hyperliquid's 1200 per IP). Raise
     it only against a venue that allows more, such as a local exchange with relaxed limits."""
+    max_rate_limit_pause: float = 30.0
+    """Longest pause honoured when the venue answers 429 with ``Retry-After`` (a proxy may send absurd
+    values), seconds; meanwhile requests are refused at once and ``ready`` is False."""
 
     def __post_init__(self) -> None:
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
@@ -135,7 +139,8 @@ class HyperliquidConfig:
                 f"dead_man_switch must be >= {_MIN_DEAD_MAN_SWITCH:g} s (the exchange wants the cancel time at least "
                 f"5 s ahead when the request arrives), got {self.dead_man_switch}"
             )
-        for name in ("account_refresh_interval", "request_timeout", "ready_timeout", "order_validity"):
+        for name in ("account_refresh_interval", "request_timeout", "ready_timeout", "order_validity",
+                     "max_rate_limit_pause"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
@@ -277,8 +282,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     # ------------------------------------------------------------------------------- network
     async def _start_network(self) -> None:
         config = self._config
-        budget = config.rest_weight_budget
-        limiter = WeightedRateLimiter(budget, REST_WEIGHT_WINDOW_S) if budget is not None else None
+        budget = REST_WEIGHT_BUDGET if config.rest_weight_budget is None else config.rest_weight_budget
+        limiter = WeightedRateLimiter(budget, REST_WEIGHT_WINDOW_S, max_pause=config.max_rate_limit_pause)
         self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout, limiter=limiter)
         self._ws = HyperliquidWebSocket(self._ws_url, post_timeout=config.request_timeout,
                                         name=f"hyperliquid.ws.{self._user[:10]}")
@@ -319,6 +324,9 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                 _logger.exception("error while stopping %r", stop)
         self._books = self._user_stream = self._ws = self._rest = None
         self._sender = self._sync = None
+
+    def _paused_for(self) -> float:
+        return self._rest.limiter.blocked_for if self._rest is not None else 0.0
 
     def _rest_client(self) -> HyperliquidRestClient:
         if self._rest is None:

@@ -182,8 +182,12 @@ class ActionSender:
     async def send(self, action: Mapping[str, Any], *, batch_length: int = 1,
                    valid_for: float | None = None) -> ExchangeReply:
         """Sign and send ``action``; return the decoded reply (``ok`` True) or raise."""
-        # the IP budget is shared by REST and websocket posts: spend it first, then sign
-        await self._rest.limiter.acquire(action_weight(batch_length))
+        # the IP budget is shared by REST and websocket posts: spend it first (within the request's deadline:
+        # RateLimitedError, nothing sent, when it cannot be had in time), then sign
+        timeout = self._rest.timeout
+        started = time.monotonic()
+        await self._rest.limiter.acquire(action_weight(batch_length), timeout=timeout)
+        left = max(timeout - (time.monotonic() - started), 0.001)
         expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
         payload = self.envelope(action, self._nonces(), expires_after)
         self.requests_sent += 1
@@ -192,7 +196,7 @@ class ActionSender:
         # failure is an unknown outcome and resending could place the orders twice
         if ws is not None and ws.connected:
             self.sent_over_ws += 1
-            raw = await ws.post_action(payload)
+            raw = await ws.post_action(payload, timeout=left)
         else:
             raw = await self._rest.exchange(payload, weight=0)  # already charged above
         try:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from types import TracebackType
@@ -33,7 +35,7 @@ from wingbeat.core.errors import (
     RequestTimeout,
     TransportError,
 )
-from wingbeat.core.throttler import WeightedRateLimiter
+from wingbeat.core.throttler import Priority, WeightedRateLimiter
 from wingbeat.hyperliquid import constants as c
 from wingbeat.hyperliquid.schemas import (
     L2Book,
@@ -90,6 +92,7 @@ def classify_exchange_error(message: str) -> str | None:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds, or None when absent or not a finite number >= 0 (then we back off)."""
     value = headers.get("Retry-After")
     if value is None:
         return None
@@ -97,7 +100,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 class HyperliquidRestClient:
@@ -107,7 +110,9 @@ class HyperliquidRestClient:
     ``session`` is used and left open; otherwise the client opens its own on first use and closes
     it in :meth:`close`. ``limiter`` defaults to 1150 of Hyperliquid's 1200 weight per minute;
     share one limiter between clients that use the same IP. ``timeout`` bounds each request
-    (seconds). ``info_retries`` is how often an idempotent ``/info`` request is retried after a
+    (seconds), the wait for the limiter included: a request that cannot get its weight in time is
+    refused with :class:`RateLimitedError` before anything is sent. ``/info`` requests are
+    bookkeeping for the limiter, ``/exchange`` actions have priority. ``info_retries`` is how often an idempotent ``/info`` request is retried after a
     429, a 5xx or a transport error; ``/exchange`` actions are never retried here.
     ``backoff`` is the (initial, maximum) pause after a 429 without ``Retry-After``.
     """
@@ -133,7 +138,7 @@ class HyperliquidRestClient:
         self._session = session
         self._owns_session = session is None
         self._limiter = limiter or WeightedRateLimiter(c.REST_WEIGHT_BUDGET, c.REST_WEIGHT_WINDOW_S)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout_s = timeout
         self._info_retries = info_retries
         self._backoff_initial, self._backoff_max = backoff
         self._consecutive_429 = 0
@@ -147,6 +152,11 @@ class HyperliquidRestClient:
     def base_url(self) -> str:
         """The API root this client talks to."""
         return self._base_url
+
+    @property
+    def timeout(self) -> float:
+        """Deadline of one request, seconds (the wait for the limiter included)."""
+        return self._timeout_s
 
     @property
     def limiter(self) -> WeightedRateLimiter:
@@ -179,17 +189,22 @@ class HyperliquidRestClient:
 
     # -- transport -------------------------------------------------------------------------------
 
-    async def _post(self, url: str, body: Any, what: str) -> Any:
-        """POST ``body`` and return the decoded JSON answer, or raise a core error."""
+    async def _post(self, url: str, body: Any, what: str, deadline: float) -> Any:
+        """POST ``body`` and return the decoded JSON answer, or raise a core error; ``deadline`` is
+        ``time.monotonic()`` by which the answer must be in."""
         data = orjson.dumps(body)
         session = self._get_session()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RateLimitedError(f"{what}: its deadline passed waiting for the rate limiter (not sent)")
         try:
-            async with session.post(url, data=data, headers=_JSON_HEADERS, timeout=self._timeout) as resp:
-                status = resp.status
-                payload = await resp.read()
-                headers = resp.headers
+            async with asyncio.timeout(left):
+                async with session.post(url, data=data, headers=_JSON_HEADERS) as resp:
+                    status = resp.status
+                    payload = await resp.read()
+                    headers = resp.headers
         except TimeoutError:
-            raise RequestTimeout(f"{what}: no answer within {self._timeout.total}s") from None
+            raise RequestTimeout(f"{what}: no answer within {self._timeout_s}s") from None
         except aiohttp.ClientError as exc:
             raise TransportError(f"{what}: {type(exc).__name__}: {exc}") from exc
         if status == 429:
@@ -212,7 +227,7 @@ class HyperliquidRestClient:
         self._consecutive_429 += 1
         if retry_after is None:
             retry_after = min(self._backoff_max, self._backoff_initial * 2 ** (self._consecutive_429 - 1))
-        self._limiter.penalize(retry_after)
+        retry_after = self._limiter.penalize(retry_after)  # capped at the limiter's max_pause
         raise RateLimitedError(f"{what}: HTTP 429 rate limited", retry_after=retry_after)
 
     # -- info --------------------------------------------------------------------------------------
@@ -231,9 +246,10 @@ class HyperliquidRestClient:
         what = f"info {request_type}"
         attempt = 0
         while True:
-            await self._limiter.acquire(weight)
+            deadline = time.monotonic() + self._timeout_s
             try:
-                result = await self._post(self._info_url, body, what)
+                await self._limiter.acquire(weight, priority=Priority.BOOKKEEPING, timeout=self._timeout_s)
+                result = await self._post(self._info_url, body, what, deadline)
             except (RateLimitedError, TransportError, RequestTimeout) as exc:
                 if attempt >= self._info_retries:
                     raise
@@ -318,7 +334,8 @@ class HyperliquidRestClient:
     async def exchange(self, payload: Mapping[str, Any], *, weight: int = 1) -> Any:
         """Post a signed ``/exchange`` envelope and return the decoded JSON reply.
 
-        ``weight`` is :func:`~wingbeat.hyperliquid.constants.action_weight` of the batch. A reply
+        ``weight`` is :func:`~wingbeat.hyperliquid.constants.action_weight` of the batch (0: already
+        spent by the caller). A reply
         ``{"status":"err"}`` raises :class:`ExchangeRejection` (``code`` from
         :func:`classify_exchange_error`). Never retried here: a transport error or timeout leaves the
         outcome unknown and the caller must reconcile.
@@ -326,8 +343,10 @@ class HyperliquidRestClient:
         action = payload.get("action")
         action_type = action.get("type") if isinstance(action, Mapping) else None
         what = f"exchange {action_type}"
-        await self._limiter.acquire(weight)
-        reply = await self._post(self._exchange_url, payload, what)
+        deadline = time.monotonic() + self._timeout_s
+        if weight:
+            await self._limiter.acquire(weight, timeout=self._timeout_s)
+        reply = await self._post(self._exchange_url, payload, what, deadline)
         raise_for_exchange_error(reply, what)
         return reply
 

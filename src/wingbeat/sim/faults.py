@@ -6,7 +6,8 @@ Draws come from one seeded ``random.Random`` so a run is reproducible, and ``cou
 many faults of each kind were injected.
 
 HTTP kinds (consulted by the server for each request, in this order):
-``rate_limit`` (answer 429), ``timeout`` (hold the request ``delay_ms`` without applying it),
+``rate_limit`` (answer 429, with a ``Retry-After`` header when the rule has ``retry_after``: any
+text, so that absurd values such as ``99999999`` or ``inf`` can be sent), ``timeout`` (hold the request ``delay_ms`` without applying it),
 ``http_5xx`` (answer ``status`` without applying), ``delay`` (answer late), ``lose_answer``
 (apply the action, then drop the connection, or answer ``status`` when one is given).
 
@@ -60,6 +61,7 @@ class FaultRule:
     action: str | None = None
     delay_ms: int = 0
     status: int | None = None
+    retry_after: str | None = None
 
     def matches(self, path: str | None, action: str | None) -> bool:
         """Whether this rule applies to a request on ``path`` carrying an action of type ``action``."""
@@ -90,6 +92,7 @@ class FaultInjector:
         action: str | None = None,
         delay_ms: int | None = None,
         status: int | None = None,
+        retry_after: str | None = None,
     ) -> FaultRule:
         """Arm a fault; returns the rule (it can be passed to `remove`)."""
         kind = FaultKind(kind)
@@ -111,6 +114,7 @@ class FaultInjector:
             action=action,
             delay_ms=max(delay_ms, 0),
             status=status,
+            retry_after=retry_after,
         )
         self._rules.append(rule)
         _log.info("fault armed: %s", rule)
@@ -203,7 +207,7 @@ class FaultInjector:
         """Run one ``/admin`` fault command; returns its JSON-able answer, ValueError on bad input.
 
         Commands (``type`` key): ``addFault`` (kind, probability, count, path, action, delayMs,
-        status), ``clearFaults`` (optional kind), ``dropWebsockets``, ``dropWebsocketsEvery``
+        status, retryAfter), ``clearFaults`` (optional kind), ``dropWebsockets``, ``dropWebsocketsEvery``
         (seconds or null), ``silenceChannel`` (channel, silent), ``faultCounters``.
         """
         kind = command.get("type")
@@ -216,6 +220,7 @@ class FaultInjector:
                 action=_opt_str(command, "action"),
                 delay_ms=_opt_int(command, "delayMs"),
                 status=_opt_int(command, "status"),
+                retry_after=_opt_str(command, "retryAfter"),
             )
             return {"kind": rule.kind.value, "count": rule.count, "probability": rule.probability}
         if kind == "clearFaults":

@@ -48,9 +48,10 @@ _JSON = "application/json"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-def _rate_limited() -> web.Response:
-    # what Hyperliquid answers an IP over its weight budget
-    return web.Response(status=429, body=b"null", content_type=_JSON)
+def _rate_limited(retry_after: str | None = None) -> web.Response:
+    # what Hyperliquid answers an IP over its weight budget (a proxy in front may add Retry-After)
+    headers = None if retry_after is None else {"Retry-After": retry_after}
+    return web.Response(status=429, body=b"null", content_type=_JSON, headers=headers)
 
 
 class _Dropped(Exception):
@@ -299,8 +300,9 @@ class LocalExchange:
     async def _pre_faults(self, path: str, action: str | None) -> web.Response | None:
         """Faults that replace the answer before anything is applied (callers ask `armed` first)."""
         faults = self.faults
-        if faults.fire(FaultKind.RATE_LIMIT, path=path, action=action) is not None:
-            return _rate_limited()
+        rule = faults.fire(FaultKind.RATE_LIMIT, path=path, action=action)
+        if rule is not None:
+            return _rate_limited(rule.retry_after)
         rule = faults.fire(FaultKind.TIMEOUT, path=path, action=action)
         if rule is not None:
             await asyncio.sleep(rule.delay_ms / 1000)
