@@ -9,7 +9,6 @@ the other, linearly up to ``max_inventory``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,7 @@ from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.strategy import Strategy, TradingConnector
+from wingbeat.engine.virtual_time import now as clock_now
 
 _ONE = Decimal(1)
 
@@ -89,7 +89,7 @@ class MarketMakerStrategy(Strategy):
         pair = self.config.trading_pair
         active = self.active_orders(pair)
         if active:
-            now, refresh = time.time(), self.config.order_refresh_time
+            now, refresh = clock_now(), self.config.order_refresh_time
             # a cancel the venue refused is asked again after another refresh period
             stale = [o for o in active if now - self._placed_at.get(o.client_order_id, now) >= refresh
                      and now - self._cancel_requested.get(o.client_order_id, 0.0) >= refresh]
@@ -110,7 +110,7 @@ class MarketMakerStrategy(Strategy):
             order_type = OrderType.LIMIT_MAKER if self.config.post_only else OrderType.LIMIT
             cid = place(pair, quote.amount, quote.price, order_type, PositionAction.OPEN)
             if cid is not None:
-                self._placed_at[cid] = time.time()
+                self._placed_at[cid] = clock_now()
                 self.quotes_placed += 1
 
     def proposal(self) -> list[Quote]:

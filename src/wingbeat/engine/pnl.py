@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
+
+from wingbeat.engine.virtual_time import now as clock_now
 
 _ZERO = Decimal(0)
 
@@ -38,7 +39,7 @@ class PnLTracker:
     """Average-cost PnL per pair from fills; ``loss_today`` for the daily loss limit."""
 
     def __init__(self, *, now: Callable[[], float] | None = None) -> None:
-        self._now = now or (lambda: datetime.now(UTC).timestamp())
+        self._now = now or clock_now  # the virtual clock in a backtest
         self._pairs: dict[str, PairPnL] = {}
         self._seen: set[str] = set()
         self._day = self._utc_day()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
@@ -29,6 +28,7 @@ from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.pnl import PnLTracker
 from wingbeat.engine.risk import Exposure, OrderIntent, OrderRefusedEvent, RiskLimits
+from wingbeat.engine.virtual_time import now as clock_now
 
 _logger = logging.getLogger("wingbeat.engine.strategy")
 _ZERO = Decimal(0)
@@ -200,7 +200,7 @@ class Strategy(EventListener):
         return cid
 
     def _refuse(self, pair: str, is_buy: bool, amount: Decimal, price: Decimal, reason: str) -> None:
-        event = OrderRefusedEvent(timestamp=time.time(), trading_pair=pair, is_buy=is_buy, amount=amount,
+        event = OrderRefusedEvent(timestamp=clock_now(), trading_pair=pair, is_buy=is_buy, amount=amount,
                                   price=price, reason=reason)
         self.refused.append(event)
         self.refused_count += 1

@@ -10,7 +10,6 @@ the remainder for one more slice period, then cancels what rests and is done.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,7 @@ from wingbeat.core.events import OrderFilledEvent
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.strategy import Strategy, TradingConnector
+from wingbeat.engine.virtual_time import now as clock_now
 
 _ZERO = Decimal(0)
 
@@ -75,14 +75,14 @@ class TwapExecutor(Strategy):
 
     async def on_start(self) -> None:
         """Start the schedule now."""
-        self._started_at = time.time()
+        self._started_at = clock_now()
 
     async def on_tick(self, timestamp: float) -> None:
         """Send the due slice, rolling the previous slice's remainder into it."""
         cfg = self.config
         if self._started_at is None or self.done.is_set():
             return
-        elapsed = time.time() - self._started_at
+        elapsed = clock_now() - self._started_at
         interval = cfg.duration / cfg.slices
         due = min(cfg.slices, int(elapsed // interval) + 1)
         rule = self.connector.trading_rules.get(cfg.trading_pair)
