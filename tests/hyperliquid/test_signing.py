@@ -279,3 +279,21 @@ def test_package_exports_resolve_lazily_to_the_module_objects() -> None:
     assert "sign_l1_action" in dir(package)
     with pytest.raises(AttributeError):
         _ = package.no_such_name  # type: ignore[attr-defined]
+
+
+def test_raw_signing_route_equals_coincurve_public_api_across_keys_and_threads() -> None:
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [(secrets.token_bytes(32), secrets.token_bytes(32)) for _ in range(64)]
+    expected = [signing._sign_object(secret, digest) for secret, digest in cases]
+    assert signing.sign_recoverable_raw is not signing._sign_object  # the compiled route is the one in use
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda case: signing.sign_recoverable_raw(*case), cases * 3))
+    assert results == expected * 3
+
+
+@pytest.mark.parametrize(("secret", "digest"), [(b"\x01" * 31, b"\x00" * 32), (b"\x01" * 32, b"\x00" * 31)])
+def test_raw_signing_route_refuses_short_buffers(secret: bytes, digest: bytes) -> None:
+    with pytest.raises(SignatureError):
+        signing.sign_recoverable_raw(secret, digest)

@@ -385,9 +385,59 @@ def signature_from_recoverable(compact: bytes) -> Signature:
     }
 
 
+def _load_raw_sign() -> Callable[[bytes, bytes], bytes] | None:
+    """Recoverable signing through coincurve's compiled libsecp256k1 with per-thread buffers, or None.
+
+    The function takes (32-byte secret, 32-byte digest) and returns libsecp256k1's 65-byte
+    ``r || s || recovery id``. ``coincurve.PrivateKey(secret)`` derives two public keys on construction
+    (two curve multiplications, more than the signature itself), which a raw key or a ``LocalAccount``
+    would pay on every call; signing needs only the secret.
+    """
+    try:
+        from coincurve._libsecp256k1 import ffi, lib
+        from coincurve.context import GLOBAL_CONTEXT
+    except ImportError:  # pragma: no cover - depends on coincurve's layout
+        return None
+    ctx = GLOBAL_CONTEXT.ctx
+    sign = lib.secp256k1_ecdsa_sign_recoverable
+    serialize = lib.secp256k1_ecdsa_recoverable_signature_serialize_compact
+    null = ffi.NULL  # the default nonce function: RFC 6979, as coincurve's sign_recoverable
+    local = threading.local()
+
+    def new_buffers() -> tuple[Any, Any, Any, Any]:
+        out = ffi.new("unsigned char[64]")
+        buffers = (ffi.new("secp256k1_ecdsa_recoverable_signature *"), out, ffi.new("int *"), ffi.buffer(out))
+        local.buffers = buffers
+        return buffers
+
+    def sign_raw(secret: bytes, digest: bytes) -> bytes:
+        if len(secret) != 32 or len(digest) != 32:
+            raise SignatureError("signing needs a 32-byte secret and a 32-byte digest")  # C reads 32 bytes
+        try:
+            sig, out, recovery_id, buf = local.buffers
+        except AttributeError:
+            sig, out, recovery_id, buf = new_buffers()
+        if not sign(ctx, sig, digest, secret, null, null):
+            raise SignatureError("the private key is not a valid secp256k1 secret")
+        serialize(ctx, out, recovery_id, sig)
+        compact: bytes = buf[:]
+        return compact + bytes((recovery_id[0],))
+
+    return sign_raw
+
+
+def _sign_object(secret: bytes, digest: bytes) -> bytes:
+    """Recoverable signing through coincurve's public API (the portable, slower route)."""
+    return coincurve.PrivateKey(secret).sign_recoverable(digest, hasher=None)
+
+
+sign_recoverable_raw: Callable[[bytes, bytes], bytes] = _load_raw_sign() or _sign_object
+"""Sign a 32-byte digest with a 32-byte secret: libsecp256k1's ``r || s || recovery id`` (RFC 6979, low s)."""
+
+
 def sign_digest_with_secret(secret: bytes, digest: bytes) -> Signature:
     """Sign a 32-byte digest with a raw 32-byte secret (RFC 6979 nonce, low s, v = 27 + recovery id)."""
-    return signature_from_recoverable(coincurve.PrivateKey(secret).sign_recoverable(digest, hasher=None))
+    return signature_from_recoverable(sign_recoverable_raw(secret, digest))
 
 
 def address_from_public_key(public_key: coincurve.PublicKey) -> str:
