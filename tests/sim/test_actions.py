@@ -269,7 +269,7 @@ def test_address_rate_limit_answers_the_exchange_text() -> None:
     assert refused.payload["response"].startswith("Too many cumulative requests sent (3 > 1)")
 
 
-def test_usd_send_is_verified_then_refused_as_unsupported(h: Harness) -> None:
+def test_usd_send_is_verified_then_moves_the_usdc(h: Harness) -> None:
     from wingbeat.hyperliquid.signing import sign_usd_transfer_action
 
     nonce = h.next_nonce()
@@ -288,8 +288,11 @@ def test_usd_send_is_verified_then_refused_as_unsupported(h: Harness) -> None:
         "expiresAfter": None,
     }
     result = h.processor.handle(orjson.dumps(envelope))
-    assert result.payload["status"] == "err"
-    assert "not supported" in result.payload["response"]
+    assert result.payload == {"status": "ok", "response": {"type": "default"}}
+    assert h.engine.accounts["0x" + "11" * 20].balance == 1
+    forged = dict(envelope, action=dict(action, amount="2"))  # signed for 1, posted as 2
+    assert h.processor.handle(orjson.dumps(forged)).payload["status"] == "err"
+    assert h.engine.accounts["0x" + "11" * 20].balance == 1
 
 
 def test_update_isolated_margin_reaches_the_engine_with_signed_ntli(h: Harness) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "Fill",
     "FillLog",
     "FundingRecord",
+    "LedgerUpdate",
     "Position",
     "fill_direction",
 ]
@@ -123,6 +124,15 @@ class FillLog:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerUpdate:
+    """One non-funding ledger update of a user: ``delta`` is already in Hyperliquid's JSON shape."""
+
+    time: int
+    hash: str
+    delta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class FundingRecord:
     """One funding payment of a user (``usdc`` positive = received)."""
 
@@ -163,6 +173,17 @@ class Account:
     scheduled_cancel: int | None = None
     scheduled_cancel_day: int = -1
     scheduled_cancel_count: int = 0
+    # account-level transfers and settings (see transfers.py)
+    ledger: list[LedgerUpdate] = field(default_factory=list)  # non-funding ledger updates, oldest first
+    spot: dict[str, Decimal] = field(default_factory=dict)  # spot token -> balance (USDC until spot trades)
+    builder_fees: dict[str, int] = field(default_factory=dict)  # builder -> approved max fee, 0.1 bp
+    referred_by: str | None = None  # the referral code given with setReferrer
+    master: str | None = None  # for a sub-account: the account that created it
+    name: str | None = None  # a sub-account's name
+    sub_accounts: list[str] = field(default_factory=list)  # of a master, in creation order
+    vault_leader: str | None = None  # set when the account is registered as a vault
+    vault_shares: dict[str, Decimal] = field(default_factory=dict)  # of a vault: depositor -> shares
+    vault_entries: dict[str, int] = field(default_factory=dict)  # of a depositor: vault -> first deposit ms
 
     def position(self, asset: int) -> Position:
         """The position in ``asset`` (created flat on first use)."""

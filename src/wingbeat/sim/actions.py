@@ -31,6 +31,14 @@ from wingbeat.hyperliquid import wire
 from wingbeat.hyperliquid.signing import SignatureError, recover_signer
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.rate_limits import AddressLimitExceeded, RateLimiter
+from wingbeat.sim.transfer_actions import (
+    TRANSFER_ACTIONS,
+    USER_SIGNED_TRANSFERS,
+    Transfer,
+    TransferMalformed,
+    dispatch_transfer,
+    parse_transfer,
+)
 from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
 
 __all__ = ["ActionProcessor", "ActionResult", "NonceTracker", "ParseFailure", "ParsedAction"]
@@ -42,8 +50,7 @@ _CLOID = re.compile(r"0x[0-9a-fA-F]{32}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _NONCES_KEPT = 100
 # user-signed actions: recovered with their own EIP-712 type, signed by the account itself
-_USER_SIGNED = frozenset({"approveAgent", "usdClassTransfer", "usdSend"})
-_UNSUPPORTED = frozenset({"usdClassTransfer", "usdSend"})
+_USER_SIGNED = frozenset({"approveAgent"}) | USER_SIGNED_TRANSFERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,11 +356,12 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
             "nonce": nonce,
         }
         return canonical, 1, (agent, name)
-    if kind in _UNSUPPORTED:
-        # verified like any user-signed action, then refused: the venue has no spot side
-        canonical = dict(action)
-        canonical["hyperliquidChain"] = chain
-        return canonical, 1, None
+    if kind in TRANSFER_ACTIONS:
+        try:
+            canonical, transfer = parse_transfer(action, chain)
+        except TransferMalformed as exc:
+            raise _Malformed(str(exc)) from None
+        return canonical, 1, transfer
     raise _Malformed(f"unknown variant `{kind}`")
 
 
@@ -454,6 +462,12 @@ class ActionProcessor:
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` (or its agents) trade for ``vault`` by setting ``vaultAddress``."""
         self._vault_leaders[vault.lower()] = leader.lower()
+        acct = self._engine.accounts.get(vault.lower())
+        if acct is not None:
+            acct.vault_leader = leader.lower()
+
+    def _allow_sub_account(self, sub: str, master: str) -> None:
+        self._vault_leaders[sub] = master  # a master trades for its sub-accounts via vaultAddress
 
     def parse(self, body: bytes | Any) -> ParsedAction | ParseFailure:
         """Decode a body for this exchange's chain."""
@@ -548,8 +562,8 @@ class ActionProcessor:
         elif kind == "approveAgent":
             agent, name = fields
             engine.approve_agent(user, agent, name)
-        elif kind in _UNSUPPORTED:
-            return _err(f"{kind} is not supported by the local exchange (perpetuals only).")
+        elif isinstance(fields, Transfer):
+            return _ok(dispatch_transfer(engine, user, fields, self._allow_sub_account))
         return _ok(_DEFAULT_OK)
 
     def _place(self, user: str, orders: list[OrderRequest], grouping: str) -> list[Any]:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from . import account_actions, risk
+from . import account_actions, risk, transfers
 from .accounts import Account, Fill
 from .book import Order, OrderHistory
 from .event_queue import EventQueue
 from .market_state import MarketState
 from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from .matching import OrderFlow
-from .render import render_fill
+from .render import render_fill, usd
 from .types import (
     AccountChanged,
     AssetCtxChanged,
@@ -109,14 +110,24 @@ class ExchangeEngine(OrderFlow):
         acct = self.accounts.get(user)
         if acct is None:
             acct = self.accounts[user] = Account(user)
-        acct.balance += amount
-        self.account_changed(user)
+        with self.account_frame() as now:
+            acct.balance += amount
+            transfers.record(self, acct, now, {"type": "deposit", "usdc": usd(amount)})
+
+    @contextmanager
+    def account_frame(self) -> Iterator[int]:
+        """An action frame (yields its time) for account actions outside the order flow: events
+        emitted inside are published, and the tx hash is fresh, when it ends."""
+        now = self._begin()
+        try:
+            yield now
+        finally:
+            self._end()
 
     def account_changed(self, user: str) -> None:
-        """Announce now that ``user``'s balance or margin settings changed (outside an action frame)."""
+        """Within an action frame: ``user``'s balance or margin settings changed."""
         if self._subscribers:
             self._events.other.append(AccountChanged(user))
-            self._events.publish()
 
     def has_account(self, user: str) -> bool:
         """Whether ``user`` was ever funded (an unknown address "does not exist")."""
@@ -373,15 +384,17 @@ class ExchangeEngine(OrderFlow):
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
         acct = self._account(user)
-        account_actions.update_leverage(self, acct, asset, is_cross, leverage)
-        self.account_changed(acct.user)
+        with self.account_frame():
+            account_actions.update_leverage(self, acct, asset, is_cross, leverage)
+            self.account_changed(acct.user)
 
     @venue_context
     def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
         """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
         acct = self._account(user)
-        account_actions.update_isolated_margin(self, acct, asset, ntli)
-        self.account_changed(acct.user)
+        with self.account_frame():
+            account_actions.update_isolated_margin(self, acct, asset, ntli)
+            self.account_changed(acct.user)
 
     @venue_context
     def schedule_cancel(self, user: str, time_ms: int | None) -> None:

@@ -18,6 +18,7 @@ from wingbeat.core.errors import WingbeatError
 from .accounts import Account, Fill, fill_direction
 from .book import Order
 from .engine import ExchangeEngine
+from .info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS, spot_clearinghouse_state
 from .market_state import MarketState
 from .markets import fmt, venue_context
 from .render import basic_order, order_update, px, render_fill, render_trade, usd
@@ -428,7 +429,10 @@ def _historical_orders(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 def _user_role(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     user = _user(body)
-    if user in engine.accounts:
+    acct = engine.accounts.get(user)
+    if acct is not None:
+        if acct.master is not None:
+            return {"role": "subAccount", "data": {"master": acct.master}}
         return {"role": "user"}
     owner = engine.account_for_signer(user)
     if owner is not None:
@@ -444,8 +448,7 @@ def _extra_agents(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 
 def _spot_clearinghouse(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _user(body)
-    return {"balances": []}
+    return spot_clearinghouse_state(engine.accounts.get(_user(body)))
 
 
 def _meta(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
@@ -482,6 +485,14 @@ _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
 }
 
 
+def _with_user(handler: Callable[[ExchangeEngine, dict[str, Any], str], Any]) -> Callable[..., Any]:
+    return lambda engine, body: handler(engine, body, _user(body))
+
+
+_HANDLERS.update({kind: _with_user(handler) for kind, handler in ACCOUNT_HANDLERS.items()})
+_HANDLERS.update(MARKET_HANDLERS)
+
+
 @venue_context
 def handle_info(
     engine: ExchangeEngine,
@@ -505,4 +516,7 @@ def handle_info(
         raise _bad(
             f"unknown variant {kind!r}: this local exchange answers {sorted([*_HANDLERS, 'userRateLimit'])}"
         )
-    return handler(engine, body)
+    try:
+        return handler(engine, body)
+    except ValueError as exc:  # a field the handler could not decode
+        raise _bad(str(exc)) from None

@@ -20,6 +20,7 @@ __all__ = [
     "EngineEvent",
     "FillsEvent",
     "FundingEvent",
+    "LedgerEvent",
     "LiquidationEvent",
     "NonUserCancelEvent",
     "OrderRequest",
@@ -131,8 +132,17 @@ class AccountChanged:
     user: str
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """A non-funding ledger update of ``user``: ``update`` is ``{"time","hash","delta"}``."""
+
+    user: str
+    update: dict[str, Any]
+
+
 EngineEvent = (
     AccountChanged
+    | LedgerEvent
     | BookChanged
     | TradesEvent
     | OrderUpdatesEvent
