@@ -2,10 +2,13 @@
 
 Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
 strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
-``cancel-all`` (quick account tools), ``journal`` (what an order journal holds) and ``version``.
+``cancel-all`` (quick account tools), ``journal`` (what an order journal holds) and ``version``
+(also ``wingbeat --version``). ``orders``, ``positions`` and ``journal`` take ``--json`` for scripts.
 
-User errors (bad configuration, missing key, unreachable exchange, refused action) are one short line
-on stderr and exit status 1 (2 for usage errors); ``wingbeat --debug ...`` shows the traceback instead.
+User errors (bad configuration, missing key, unreachable exchange, refused action, bad usage) are exactly
+one line on stderr and exit status 1 (2 for usage errors); ``wingbeat --debug ...`` shows the traceback
+instead. Piped output is never wrapped or cut (see `cli_output`). A private key is never echoed: a value
+that looks like one, given where a network or a variable name belongs, is reported without the value.
 Exchange and connector modules are imported inside the commands, so ``wingbeat --help`` always works.
 """
 
@@ -13,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import signal
+import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from wingbeat.engine.cli_output import json_document, jsonable, make_console, print_error
 
 if TYPE_CHECKING:
     from wingbeat.engine.live_view import RunSummary
@@ -31,25 +37,52 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-app = typer.Typer(help="wingbeat: fast, crash-safe exchange connectors, a local Hyperliquid-compatible exchange "
-                       "and a strategy engine.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, rich_markup_mode=None)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+app = typer.Typer(
+    help="wingbeat: fast, crash-safe exchange connectors, a local Hyperliquid-compatible exchange "
+    "and a strategy engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = make_console()
+err = make_console(stderr=True)
 _state = {"debug": False, "verbose": False}
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
-NetworkOpt = Annotated[str, typer.Option("--network", "-n", envvar="WINGBEAT_NETWORK",
-                                         help='"testnet", "mainnet" or a URL such as http://127.0.0.1:8080.')]
+NetworkOpt = Annotated[
+    str,
+    typer.Option(
+        "--network",
+        "-n",
+        envvar="WINGBEAT_NETWORK",
+        help='"testnet", "mainnet" or a URL such as http://127.0.0.1:8080.',
+    ),
+]
 KeyEnvOpt = Annotated[str, typer.Option("--key-env", help="Environment variable holding the private key.")]
-KeystoreOpt = Annotated[Path | None, typer.Option("--keystore", help="Encrypted Ethereum keystore file "
-                                                  "(password from WINGBEAT_KEYSTORE_PASSWORD or a prompt).")]
-AccountOpt = Annotated[str | None, typer.Option("--account", help="Main account address when the key is an "
-                                                "API (agent) wallet.")]
+KeystoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        help="Encrypted Ethereum keystore file (password from WINGBEAT_KEYSTORE_PASSWORD or a prompt).",
+    ),
+]
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", help="Main account address when the key is an API (agent) wallet.")
+]
+
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="One JSON document on stdout instead of tables (prices and sizes as exact decimal strings).",
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"error: {message}", markup=False)
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -62,7 +95,7 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:
-        err.print("interrupted")
+        print_error("interrupted")
         raise typer.Exit(130) from None
     except (WingbeatError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
         if _state["debug"]:
@@ -85,14 +118,28 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-@app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
-    from wingbeat.engine.logging_setup import setup_logging
+def _show_version(value: bool) -> None:
+    if value:
+        from wingbeat import __version__
 
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the wingbeat version and exit."
+        ),
+    ] = False,
+) -> None:
     _state["debug"], _state["verbose"] = debug, verbose
     # quiet by default: retries and reconnects are the library's business, the error line says the rest
-    setup_logging("DEBUG" if debug else "INFO" if verbose else "ERROR")
+    _setup_logs("DEBUG" if debug else "INFO" if verbose else "ERROR", False)
 
 
 @app.command()
@@ -105,6 +152,7 @@ def version() -> None:
 
 # -- demo and run -------------------------------------------------------------------------------------
 
+
 @app.command()
 def demo(
     duration: Annotated[float, typer.Option(help="Seconds to run.", min=1)] = 30.0,
@@ -113,8 +161,10 @@ def demo(
     tick: Annotated[float, typer.Option(help="Strategy tick interval in seconds.", min=0.05)] = 0.5,
     plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,
     metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
-    log_level: Annotated[str | None, typer.Option(help="Log level of the wingbeat loggers on stderr "
-                                                  "(WARNING, or INFO with -v).")] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="Log level of the wingbeat loggers on stderr (WARNING, or INFO with -v)."),
+    ] = None,
     json_logs: Annotated[bool, typer.Option("--json-logs", help="Log as JSON lines.")] = False,
 ) -> None:
     """Run the market maker against the embedded local exchange: no configuration, no network."""
@@ -126,8 +176,16 @@ def demo(
     async def main() -> RunSummary:
         stop = asyncio.Event()
         _install_stop_signals(stop)
-        return await run_demo(duration=duration, seed=seed, trading_pair=pair, tick_interval=tick, console=out,
-                              live=live, metrics_port=metrics_port, stop=stop)
+        return await run_demo(
+            duration=duration,
+            seed=seed,
+            trading_pair=pair,
+            tick_interval=tick,
+            console=out,
+            live=live,
+            metrics_port=metrics_port,
+            stop=stop,
+        )
 
     _print_summary(_run(main()))
 
@@ -138,6 +196,14 @@ def run(
     mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow trading real money on mainnet.")] = False,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=1)] = None,
     plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve Prometheus metrics on this port (overrides engine.metrics_port; 0 = any free port).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run a strategy from CONFIG on testnet, mainnet or a URL (see the README for the file format)."""
     from wingbeat.engine.config import ConfigError, load_config
@@ -157,7 +223,9 @@ def run(
 
         stop = asyncio.Event()
         _install_stop_signals(stop)
-        return await run_configured(cfg, signer, console=out, live=live, duration=duration, stop=stop)
+        return await run_configured(
+            cfg, signer, console=out, live=live, duration=duration, stop=stop, metrics_port=metrics_port
+        )
 
     _print_summary(_run(main()))
 
@@ -169,6 +237,11 @@ def _setup_logs(level: str, json_logs: bool) -> None:
         setup_logging(level, json=json_logs)
     except ValueError as exc:
         _fail(str(exc), 2)
+    # key custody warnings (a keystore others can read) are shown however quiet the rest is
+    signer_log = logging.getLogger("wingbeat.hyperliquid.signer")
+    signer_log.setLevel(
+        logging.WARNING if logging.getLogger("wingbeat").level > logging.WARNING else logging.NOTSET
+    )
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -179,19 +252,28 @@ def _print_summary(summary: RunSummary) -> None:
 
 # -- the local exchange -------------------------------------------------------------------------------
 
+
 @app.command()
 def sim(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 8080,
-    fund: Annotated[list[str] | None, typer.Option(help="ADDRESS[=USDC] to fund at start (repeatable; "
-                                                    "1,000,000 USDC by default).")] = None,
-    chain: Annotated[str, typer.Option(help='"testnet" (how the SDK signs for any URL) or "mainnet".')]
-    = "testnet",
+    fund: Annotated[
+        list[str] | None,
+        typer.Option(help="ADDRESS[=USDC] to fund at start (repeatable; 1,000,000 USDC by default)."),
+    ] = None,
+    chain: Annotated[
+        str, typer.Option(help='"testnet" (how the SDK signs for any URL) or "mainnet".')
+    ] = "testnet",
     admin: Annotated[bool, typer.Option(help="Enable the POST /admin endpoint (loopback only).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of prices and liquidity.")] = 0,
     liquidity: Annotated[bool, typer.Option(help="Run the built-in market makers.")] = True,
-    markets: Annotated[Path | None, typer.Option(help="TOML file of [[market]] tables (name, sz_decimals, "
-                                                 "max_leverage, start_price); default BTC, ETH, SOL.")] = None,
+    markets: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file of [[market]] tables (name, sz_decimals, "
+            "max_leverage, start_price); default BTC, ETH, SOL."
+        ),
+    ] = None,
 ) -> None:
     """Run the local Hyperliquid-compatible exchange until Ctrl-C."""
     if chain not in ("testnet", "mainnet"):
@@ -206,8 +288,18 @@ def sim(
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
     funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
-    _run(run_local_exchange(host, port, funded, "mainnet" if chain == "mainnet" else "testnet", admin, seed,
-                            markets=loaded, liquidity=liquidity))
+    _run(
+        run_local_exchange(
+            host,
+            port,
+            funded,
+            "mainnet" if chain == "mainnet" else "testnet",
+            admin,
+            seed,
+            markets=loaded,
+            liquidity=liquidity,
+        )
+    )
 
 
 def _parse_fund(item: str) -> tuple[str, Decimal | None]:
@@ -226,6 +318,7 @@ def _parse_fund(item: str) -> tuple[str, Decimal | None]:
 
 
 # -- account tools ------------------------------------------------------------------------------------
+
 
 def _signer(key_env: str, keystore: Path | None, account: str | None) -> Signer:
     from wingbeat.hyperliquid.signer import Signer
@@ -261,9 +354,19 @@ AddressOpt = Annotated[str | None, typer.Option("--address", help="Account to sh
 
 
 @app.command()
-def orders(network: NetworkOpt = "testnet", address: AddressOpt = None, key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
-           keystore: KeystoreOpt = None, account: AccountOpt = None) -> None:
-    """List the account's open orders."""
+def orders(
+    network: NetworkOpt = "testnet",
+    address: AddressOpt = None,
+    key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the account's open orders.
+
+    --json prints {"account", "orders": [...]}, each order with the venue's fields (coin, side "B"/"A",
+    limit_px, sz, orig_sz, oid, cloid, timestamp_ms, ...); prices and sizes are decimal strings.
+    """
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
     user = _account(address, key_env, keystore, account)
@@ -274,20 +377,42 @@ def orders(network: NetworkOpt = "testnet", address: AddressOpt = None, key_env:
             return await rest.frontend_open_orders(user)
 
     rows = _run(main())
+    if as_json:
+        _print_json({"account": user, "orders": rows})
+        return
     table = Table(title=f"open orders of {user} ({len(rows)})")
     for col in ("coin", "side", "price", "size", "orig size", "type", "oid", "cloid", "placed (UTC)"):
         table.add_column(col, justify="right" if col in ("price", "size", "orig size", "oid") else "left")
     for o in rows:
-        table.add_row(o.coin, "buy" if o.side == "B" else "sell", f"{o.limit_px}", f"{o.sz}",
-                      f"{o.orig_sz if o.orig_sz is not None else ''}", o.order_type or "", str(o.oid),
-                      o.cloid or "", _utc(o.timestamp_ms / 1000))
+        table.add_row(
+            o.coin,
+            "buy" if o.side == "B" else "sell",
+            f"{o.limit_px}",
+            f"{o.sz}",
+            f"{o.orig_sz if o.orig_sz is not None else ''}",
+            o.order_type or "",
+            str(o.oid),
+            o.cloid or "",
+            _utc(o.timestamp_ms / 1000),
+        )
     out.print(table)
 
 
 @app.command()
-def positions(network: NetworkOpt = "testnet", address: AddressOpt = None, key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
-              keystore: KeystoreOpt = None, account: AccountOpt = None) -> None:
-    """Show the account's positions, margin and withdrawable balance."""
+def positions(
+    network: NetworkOpt = "testnet",
+    address: AddressOpt = None,
+    key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the account's positions, margin and withdrawable balance.
+
+    --json prints {"account", "positions": [...], "margin_summary", "cross_margin_summary", "withdrawable",
+    ...}: the venue's clearinghouse state, each position with coin, szi (signed size), entry_px,
+    position_value, unrealized_pnl, leverage, liquidation_px, ...; amounts are decimal strings.
+    """
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
     user = _account(address, key_env, keystore, account)
@@ -298,21 +423,37 @@ def positions(network: NetworkOpt = "testnet", address: AddressOpt = None, key_e
             return await rest.clearinghouse_state(user)
 
     state = _run(main())
+    if as_json:
+        _print_json({"account": user, **jsonable(state)})
+        return
     table = Table(title=f"positions of {user} ({len(state.positions)})")
     for col in ("coin", "size", "entry", "value", "unrealised PnL", "leverage", "liquidation"):
         table.add_column(col, justify="left" if col == "coin" else "right")
     for p in state.positions:
-        table.add_row(p.coin, f"{p.szi}", f"{p.entry_px or ''}", f"{p.position_value}", f"{p.unrealized_pnl}",
-                      f"{p.leverage.value}x {p.leverage.kind}", f"{p.liquidation_px or '-'}")
+        table.add_row(
+            p.coin,
+            f"{p.szi}",
+            f"{p.entry_px or ''}",
+            f"{p.position_value}",
+            f"{p.unrealized_pnl}",
+            f"{p.leverage.value}x {p.leverage.kind}",
+            f"{p.liquidation_px or '-'}",
+        )
     out.print(table)
-    out.print(f"account value {state.margin_summary.account_value} USDC · margin used "
-              f"{state.margin_summary.total_margin_used} · withdrawable {state.withdrawable}")
+    out.print(
+        f"account value {state.margin_summary.account_value} USDC · margin used "
+        f"{state.margin_summary.total_margin_used} · withdrawable {state.withdrawable}"
+    )
 
 
 @app.command("cancel-all")
-def cancel_all(network: NetworkOpt = "testnet", key_env: KeyEnvOpt = "HL_PRIVATE_KEY", keystore: KeystoreOpt = None,
-               account: AccountOpt = None,
-               mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow acting on mainnet.")] = False) -> None:
+def cancel_all(
+    network: NetworkOpt = "testnet",
+    key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow acting on mainnet.")] = False,
+) -> None:
     """Cancel every open order of the account (one signed batch)."""
     from wingbeat.engine.account_tools import cancel_all_open_orders
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
@@ -339,12 +480,20 @@ def cancel_all(network: NetworkOpt = "testnet", key_env: KeyEnvOpt = "HL_PRIVATE
 def journal(
     path: Annotated[Path, typer.Argument(help="Order journal file (the connector's journal_path).")],
     limit: Annotated[int, typer.Option(help="Show the latest N orders and fills.", min=1)] = 50,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Show what an order journal holds: orders (with their state) and fills."""
+    """Show what an order journal holds: orders (with their state and executed amount) and fills.
+
+    --json prints {"orders": [{"client_order_id", "exchange_order_id", "trading_pair", "side", "order_type",
+    "amount", "price", "executed_amount", "state", "reason", ...}], "fills": [{"trade_id", "client_order_id",
+    "trading_pair", "price", "amount", "fee", "fee_asset", "is_taker", "timestamp", ...}]} (the latest
+    --limit of each); amounts and prices are decimal strings, timestamps Unix seconds.
+    """
     import sqlite3
 
     from wingbeat.core.errors import JournalError
     from wingbeat.core.journal import OrderJournal
+    from wingbeat.engine.cli_output import executed_amounts, journal_document
 
     if not path.exists():
         _fail(f"order journal {path} does not exist", 2)
@@ -356,23 +505,59 @@ def journal(
         _fail(str(exc))
     except sqlite3.Error as exc:  # the journal's reader lets query errors through as they are
         _fail(f"cannot read order journal {path}: {exc}")
+    executed = executed_amounts(all_orders, all_fills)
+    if as_json:
+        _print_json(journal_document(all_orders[-limit:], all_fills[-limit:], executed))
+        return
     orders_table = Table(title=f"orders in {path} ({len(all_orders)}, latest {min(limit, len(all_orders))})")
-    for col in ("created (UTC)", "client order id", "pair", "side", "type", "amount", "price", "executed",
-                "state", "reason"):
+    for col in (
+        "created (UTC)",
+        "client order id",
+        "pair",
+        "side",
+        "type",
+        "amount",
+        "price",
+        "executed",
+        "state",
+        "reason",
+    ):
         orders_table.add_column(col, justify="right" if col in ("amount", "price", "executed") else "left")
     for o in all_orders[-limit:]:
-        orders_table.add_row(_utc(o.creation_timestamp), o.client_order_id, o.trading_pair, o.trade_type.name.lower(),
-                             o.order_type.name, f"{o.amount}", f"{o.price}", f"{o.executed_amount_base}",
-                             o.current_state.name, o.reason or "")
+        orders_table.add_row(
+            _utc(o.creation_timestamp),
+            o.client_order_id,
+            o.trading_pair,
+            o.trade_type.name.lower(),
+            o.order_type.name,
+            f"{o.amount}",
+            f"{o.price}",
+            f"{executed[o.client_order_id]}",
+            o.current_state.name,
+            o.reason or "",
+        )
     out.print(orders_table)
     fills_table = Table(title=f"fills ({len(all_fills)}, latest {min(limit, len(all_fills))})")
     for col in ("time (UTC)", "trade id", "client order id", "pair", "price", "amount", "fee", "liquidity"):
         fills_table.add_column(col, justify="right" if col in ("price", "amount", "fee") else "left")
     for f in all_fills[-limit:]:
-        fills_table.add_row(_utc(f.fill_timestamp), f.trade_id, f.client_order_id, f.trading_pair,
-                            f"{f.fill_price}", f"{f.fill_base_amount}", f"{f.fee_amount} {f.fee_asset}",
-                            "taker" if f.is_taker else "maker")
+        fills_table.add_row(
+            _utc(f.fill_timestamp),
+            f.trade_id,
+            f.client_order_id,
+            f.trading_pair,
+            f"{f.fill_price}",
+            f"{f.fill_base_amount}",
+            f"{f.fee_amount} {f.fee_asset}",
+            "taker" if f.is_taker else "maker",
+        )
     out.print(fills_table)
+
+
+def _print_json(value: Any) -> None:
+    # written as is, not through rich: exact text, no colours, one document
+    sys.stdout.write(json_document(value) + "\n")
+    sys.stdout.flush()
 
 
 def _utc(timestamp: float) -> str:
@@ -380,8 +565,21 @@ def _utc(timestamp: float) -> str:
 
 
 def main() -> None:
-    """Entry point of the ``wingbeat`` script."""
-    app()
+    """Entry point of the ``wingbeat`` script: usage errors are one line too (with a pointer to --help)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's parsing errors (bad option, missing argument, ...)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # bare ``wingbeat``: the help
+            out.print(ctx.get_help(), markup=False)
+            sys.exit(0)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        print_error(f"{exc.format_message()}{hint}")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print_error("aborted")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

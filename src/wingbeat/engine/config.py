@@ -4,7 +4,7 @@ A complete file (every key but ``strategy.kind`` and the strategy's own required
 
     [exchange]
     network = "testnet"              # "testnet", "mainnet" or a URL such as "http://127.0.0.1:8080"
-    trading_pairs = ["BTC-USD"]
+    trading_pairs = ["BTC-USD"]      # default: the strategy's pair
     key_env = "HL_PRIVATE_KEY"       # environment variable holding the private key (hex)
     # keystore = "wallet.json"       # or an encrypted Ethereum keystore (password: WINGBEAT_KEYSTORE_PASSWORD)
     # account_address = "0x..."      # the main account when the key is an API (agent) wallet
@@ -40,6 +40,7 @@ Decimal values may be written as strings (exact) or TOML numbers (converted thro
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ from wingbeat.core.errors import WingbeatError
 from wingbeat.engine.market_maker import MarketMakerConfig
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.twap import TwapConfig
+from wingbeat.hyperliquid.constants import resolve_network
+from wingbeat.hyperliquid.signer import is_variable_name
 
 
 class ConfigError(WingbeatError, ValueError):
@@ -64,6 +67,7 @@ class ExchangeConfig:
     ``network`` is "testnet", "mainnet" or the URL of a Hyperliquid-compatible server; the private key
     comes from the environment variable ``key_env`` unless ``keystore`` names a keystore file;
     ``account_address`` is set when the key is an API wallet trading for that main account.
+    ``trading_pairs`` defaults to the strategy's pair (`parse_config` fills it in).
     """
 
     network: str = "testnet"
@@ -120,16 +124,33 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
     """Validate an already parsed mapping (the TOML document) into a `RunConfig`."""
     _only(raw, "", {"exchange", "engine", "risk", "strategy"})
     ex = _section(raw, "exchange")
-    _only(ex, "exchange.", {"network", "trading_pairs", "key_env", "keystore", "account_address", "journal_path"})
-    pairs = ex.get("trading_pairs", ["BTC-USD"])
-    if not isinstance(pairs, list) or not pairs or not all(isinstance(x, str) and x for x in pairs):
-        raise ConfigError("exchange.trading_pairs must be a non-empty list of pair names like \"BTC-USD\"")
+    _only(
+        ex,
+        "exchange.",
+        {"network", "trading_pairs", "key_env", "keystore", "account_address", "journal_path"},
+    )
+    pairs = ex.get("trading_pairs")  # None: the strategy's pair, known once [strategy] is read
+    if pairs is not None and (
+        not isinstance(pairs, list) or not pairs or not all(isinstance(x, str) and x for x in pairs)
+    ):
+        raise ConfigError('exchange.trading_pairs must be a non-empty list of pair names like "BTC-USD"')
     journal = _str(ex, "exchange.", "journal_path", "orders.db")
     keystore = ex.get("keystore")
+    network = _str(ex, "exchange.", "network", "testnet")
+    try:
+        resolve_network(network)
+    except ValueError as exc:  # the message never repeats a value that looks like a private key
+        raise ConfigError(f"exchange.{exc}") from None
+    key_env = _str(ex, "exchange.", "key_env", "HL_PRIVATE_KEY")
+    if not is_variable_name(key_env):
+        raise ConfigError(
+            "exchange.key_env must be the NAME of an environment variable (such as "
+            "HL_PRIVATE_KEY) that holds the key, never the key itself; the value is not shown"
+        )
     exchange = ExchangeConfig(
-        network=_str(ex, "exchange.", "network", "testnet"),
-        trading_pairs=tuple(pairs),
-        key_env=_str(ex, "exchange.", "key_env", "HL_PRIVATE_KEY"),
+        network=network,
+        trading_pairs=tuple(pairs) if pairs is not None else ("BTC-USD",),
+        key_env=key_env,
         keystore=Path(_str(ex, "exchange.", "keystore", "")) if keystore is not None else None,
         account_address=_str(ex, "exchange.", "account_address", "") or None,
         journal_path=Path(journal) if journal else None,
@@ -150,7 +171,9 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
     )
 
     rk = _section(raw, "risk")
-    _only(rk, "risk.", {"max_order_size", "max_position", "max_open_orders", "max_notional", "daily_loss_limit"})
+    _only(
+        rk, "risk.", {"max_order_size", "max_position", "max_open_orders", "max_notional", "daily_loss_limit"}
+    )
     max_open = rk.get("max_open_orders")
     if max_open is not None and (not isinstance(max_open, int) or isinstance(max_open, bool) or max_open < 1):
         raise ConfigError("risk.max_open_orders must be a positive integer")
@@ -165,18 +188,57 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
     st = _section(raw, "strategy")
     kind = st.get("kind")
     if kind == "market_maker":
-        return RunConfig(exchange=exchange, engine=engine, risk=risk, strategy_kind="market_maker",
-                         market_maker=_market_maker(st))
+        mm = _market_maker(st)
+        return RunConfig(
+            exchange=_with_pair(exchange, mm.trading_pair, pairs is None),
+            engine=engine,
+            risk=risk,
+            strategy_kind="market_maker",
+            market_maker=mm,
+        )
     if kind == "twap":
-        return RunConfig(exchange=exchange, engine=engine, risk=risk, strategy_kind="twap", twap=_twap(st))
+        twap = _twap(st)
+        return RunConfig(
+            exchange=_with_pair(exchange, twap.trading_pair, pairs is None),
+            engine=engine,
+            risk=risk,
+            strategy_kind="twap",
+            twap=twap,
+        )
     raise ConfigError('strategy.kind must be "market_maker" or "twap"')
+
+
+def _with_pair(exchange: ExchangeConfig, pair: str, defaulted: bool) -> ExchangeConfig:
+    if defaulted:
+        return dataclasses.replace(exchange, trading_pairs=(pair,))
+    if pair not in exchange.trading_pairs:
+        raise ConfigError(
+            f"strategy.trading_pair {pair} is not in exchange.trading_pairs "
+            f"({', '.join(exchange.trading_pairs)}); leave trading_pairs out to trade just it"
+        )
+    return exchange
 
 
 def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
     p = "strategy."
-    _only(st, p, {"kind", "trading_pair", "order_amount", "bid_spread", "ask_spread", "order_refresh_time",
-                  "order_levels", "level_spread", "inventory_skew", "max_inventory", "post_only",
-                  "order_refresh_tolerance"})
+    _only(
+        st,
+        p,
+        {
+            "kind",
+            "trading_pair",
+            "order_amount",
+            "bid_spread",
+            "ask_spread",
+            "order_refresh_time",
+            "order_levels",
+            "level_spread",
+            "inventory_skew",
+            "max_inventory",
+            "post_only",
+            "order_refresh_tolerance",
+        },
+    )
     levels = st.get("order_levels", 1)
     if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= 20:
         raise ConfigError("strategy.order_levels must be an integer from 1 to 20")
@@ -200,8 +262,20 @@ def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
 
 def _twap(st: Mapping[str, Any]) -> TwapConfig:
     p = "strategy."
-    _only(st, p, {"kind", "trading_pair", "side", "total_amount", "duration", "slices", "price_limit",
-                  "position_action"})
+    _only(
+        st,
+        p,
+        {
+            "kind",
+            "trading_pair",
+            "side",
+            "total_amount",
+            "duration",
+            "slices",
+            "price_limit",
+            "position_action",
+        },
+    )
     slices = st.get("slices", 10)
     if not isinstance(slices, int) or isinstance(slices, bool) or slices < 1:
         raise ConfigError("strategy.slices must be a positive integer")
@@ -226,6 +300,7 @@ def _twap(st: Mapping[str, Any]) -> TwapConfig:
 
 
 # -- small typed readers: every message names the key -------------------------------------------------
+
 
 def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = raw.get(name, {})
@@ -277,7 +352,7 @@ def _decimal(table: Mapping[str, Any], prefix: str, key: str, default: Decimal |
         return default
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ConfigError(f"{prefix}{key} must be a decimal number (a string like \"0.01\" is exact)")
+        raise ConfigError(f'{prefix}{key} must be a decimal number (a string like "0.01" is exact)')
     try:
         # a TOML float goes through its shortest text form, never through binary arithmetic
         d = Decimal(value if isinstance(value, str) else repr(value))

@@ -22,19 +22,35 @@ from wingbeat.hyperliquid.signer import Signer
 _logger = logging.getLogger("wingbeat.engine.run")
 
 
-async def run_configured(cfg: RunConfig, signer: Signer, *, console: Console, live: bool,
-                         duration: float | None = None, stop: asyncio.Event | None = None,
-                         ready_timeout: float = 60.0) -> RunSummary:
-    """Connect, run the configured strategy until its end / the duration / ``stop``, disconnect."""
+async def run_configured(
+    cfg: RunConfig,
+    signer: Signer,
+    *,
+    console: Console,
+    live: bool,
+    duration: float | None = None,
+    stop: asyncio.Event | None = None,
+    ready_timeout: float = 60.0,
+    metrics_port: int | None = None,
+) -> RunSummary:
+    """Connect, run the configured strategy until its end / the duration / ``stop``, disconnect.
+
+    ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
+    """
     ex = cfg.exchange
+    port = metrics_port if metrics_port is not None else cfg.engine.metrics_port
     async with contextlib.AsyncExitStack() as stack:
         metrics = Metrics()
         stack.push_async_callback(metrics.stop)
-        if cfg.engine.metrics_port is not None:
-            await metrics.start_http(cfg.engine.metrics_port)
+        if port is not None:
+            bound = await metrics.start_http(port)
+            console.print(f"metrics on http://127.0.0.1:{bound}/metrics", highlight=False)
         connector = HyperliquidPerpetualConnector(
-            signer, trading_pairs=list(ex.trading_pairs), network=ex.network,
-            journal_path=str(ex.journal_path) if ex.journal_path is not None else None)
+            signer,
+            trading_pairs=list(ex.trading_pairs),
+            network=ex.network,
+            journal_path=str(ex.journal_path) if ex.journal_path is not None else None,
+        )
         connector.add_listener(metrics)
         connector.add_listener(EventLogger())
         with console.status(f"connecting to {ex.network} as {signer.account_address}..."):
@@ -50,11 +66,16 @@ async def run_configured(cfg: RunConfig, signer: Signer, *, console: Console, li
             strategy = TwapExecutor(connector, cfg.twap, risk=cfg.risk, metrics=metrics)
         else:  # parse_config always sets one of the two
             raise ValueError("the configuration has no strategy")
-        if pair not in ex.trading_pairs:
-            raise ValueError(f"strategy pair {pair} is not in exchange.trading_pairs")
         _logger.info("running %s on %s (%s)", type(strategy).__name__, pair, ex.network)
-        summary = await run_strategy(strategy, pair, duration=duration or cfg.engine.duration,
-                                     tick_interval=cfg.engine.tick_interval, console=console, live=live,
-                                     title=f"wingbeat run: {type(strategy).__name__}", network=ex.network,
-                                     stop=stop)
+        summary = await run_strategy(
+            strategy,
+            pair,
+            duration=duration or cfg.engine.duration,
+            tick_interval=cfg.engine.tick_interval,
+            console=console,
+            live=live,
+            title=f"wingbeat run: {type(strategy).__name__}",
+            network=ex.network,
+            stop=stop,
+        )
     return summary

@@ -7,6 +7,7 @@ depending on the request type, and a few list endpoints cost extra per returned 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
@@ -118,6 +119,16 @@ def action_weight(batch_length: int = 1) -> int:
     return 1 + batch_length // ACTION_BATCH_PER_WEIGHT
 
 
+_KEY_LIKE = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
+
+
+def _shown(value: str) -> str:
+    """``value`` quoted for an error message, unless it may be a private key pasted in the wrong place."""
+    if _KEY_LIKE.search(value):
+        return "a value that looks like a private key (not shown)"
+    return repr(value[:80])
+
+
 def resolve_network(network: str) -> tuple[str, str, bool]:
     """Map ``"mainnet"``, ``"testnet"`` or an http(s) base URL to ``(rest_url, ws_url, is_mainnet)``.
 
@@ -133,7 +144,7 @@ def resolve_network(network: str) -> tuple[str, str, bool]:
         return TESTNET_API_URL, TESTNET_WS_URL, False
     parts = urlsplit(name)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"network must be 'mainnet', 'testnet' or an http(s) URL, got {network!r}")
+        raise ValueError(f"network must be 'mainnet', 'testnet' or an http(s) URL, got {_shown(network)}")
     rest_url = name.rstrip("/")
     if rest_url == MAINNET_API_URL:
         return MAINNET_API_URL, MAINNET_WS_URL, True

@@ -3,6 +3,11 @@
 The key never leaves the ``Signer``: not in ``repr``/``str``, not in log lines, not in exception messages,
 and a ``Signer`` refuses to be pickled or copied. An API (agent) wallet signs for a main account:
 ``address`` is the signing key's own address, ``account_address`` the account whose orders are traded.
+
+Error reporting tools that capture the local variables of a traceback's frames (Sentry, rich's
+``show_locals``) never find the key either: an invalid key's error is raised afresh from a frame that no
+longer holds it, never chained to the parser's exception, and the loaders drop their copies (``del``)
+before anything can raise. A keystore file that other users can read is reported with a warning.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import getpass
 import json
 import logging
 import os
+import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,12 +35,54 @@ from wingbeat.hyperliquid.signing import (
     signature_from_recoverable,
 )
 
-__all__ = ["KEYSTORE_PASSWORD_ENV", "NonceManager", "Signer"]
+__all__ = ["KEYSTORE_PASSWORD_ENV", "NonceManager", "Signer", "is_variable_name"]
 
 KEYSTORE_PASSWORD_ENV = "WINGBEAT_KEYSTORE_PASSWORD"
 """Environment variable ``Signer.from_keystore`` reads the keystore password from when none is given."""
 
 _log = logging.getLogger("wingbeat.hyperliquid.signer")
+
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEY_LIKE = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
+
+
+def is_variable_name(name: str) -> bool:
+    """Whether ``name`` can name an environment variable and is not a private key pasted in its place."""
+    return bool(_VARIABLE_NAME.fullmatch(name)) and not _KEY_LIKE.fullmatch(name)
+
+
+def _private_key(private_key: str | bytes) -> coincurve.PrivateKey | str:
+    """The key object, or why ``private_key`` is not a key (returned, so no traceback keeps this frame)."""
+    try:
+        return coincurve.PrivateKey(parse_private_key(private_key))
+    except SignatureError as exc:
+        return str(exc)
+
+
+def _decrypt(keystore: Any, password: str) -> bytes | None:
+    from eth_account import Account  # off the hot path: only needed to decrypt
+
+    try:
+        return bytes(Account.decrypt(keystore, password))
+    except Exception:  # eth-account raises ValueError, KeyError, TypeError... on bad files or passwords
+        return None
+
+
+def _warn_if_shared(path: Path) -> None:
+    if os.name != "posix":  # Windows has ACLs, not mode bits
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        _log.warning(
+            "keystore %s can be read by other users of this machine (mode %s): run chmod 600 %s",
+            path,
+            stat.filemode(mode),
+            path,
+        )
 
 
 def _wall_clock_ms() -> int:
@@ -99,7 +148,11 @@ class Signer:
         account_address: str | None = None,
         nonce_manager: NonceManager | None = None,
     ) -> None:
-        self._key = coincurve.PrivateKey(parse_private_key(private_key))
+        key = _private_key(private_key)
+        del private_key  # this frame is in the traceback of any error below: it must not hold the key
+        if isinstance(key, str):
+            raise SignatureError(key)
+        self._key = key
         self._address = address_from_public_key(self._key.public_key)
         self._account_address = (
             self._address
@@ -111,14 +164,22 @@ class Signer:
 
     @classmethod
     def from_env(cls, variable: str = "HL_PRIVATE_KEY", *, account_address: str | None = None) -> Signer:
-        """Load the key from environment variable ``variable`` (hex, with or without ``0x``)."""
-        value = os.environ.get(variable)
-        if not value:
+        """Load the key from environment variable ``variable`` (hex, with or without ``0x``).
+
+        ``variable`` is the variable's name; a key given in its place is refused without being shown.
+        """
+        if not is_variable_name(variable):
+            raise SignatureError(
+                "the key's environment variable must be given by NAME (such as HL_PRIVATE_KEY), "
+                "not the key itself; what was given is not a variable name (not shown)"
+            )
+        if not os.environ.get(variable):
             raise SignatureError(f"environment variable {variable} is not set")
-        try:
-            return cls(value.strip(), account_address=account_address)
+        try:  # read straight into the Signer: no local of this frame ever holds the key
+            return cls(os.environ[variable].strip(), account_address=account_address)
         except SignatureError as exc:
-            raise SignatureError(f"environment variable {variable}: {exc}") from None
+            reason = str(exc)
+        raise SignatureError(f"environment variable {variable}: {reason}")  # not chained to the first error
 
     @classmethod
     def from_keystore(
@@ -127,27 +188,28 @@ class Signer:
         """Load the key from an encrypted Ethereum keystore (JSON v3) file.
 
         The password is ``password``, else environment variable ``WINGBEAT_KEYSTORE_PASSWORD``, else asked
-        for on the terminal.
+        for on the terminal. A file that other users can read or write is logged as a warning naming the
+        fix (chmod 600).
         """
-        from eth_account import Account  # off the hot path: only needed to decrypt
-
         keystore_path = Path(path)
         try:
             keystore = json.loads(keystore_path.read_text())
         except (OSError, ValueError) as exc:
             raise SignatureError(f"cannot read keystore {keystore_path}: {type(exc).__name__}") from None
+        _warn_if_shared(keystore_path)
         if password is None:
             password = os.environ.get(KEYSTORE_PASSWORD_ENV)
         if password is None:
             password = getpass.getpass(f"Password for keystore {keystore_path.name}: ")
-        try:
-            secret = bytes(Account.decrypt(keystore, password))
-        except Exception:  # eth-account raises ValueError, KeyError, TypeError... on bad files or passwords
-            raise SignatureError(
-                f"cannot decrypt keystore {keystore_path}: wrong password or not a keystore"
-            ) from None
+        secret = _decrypt(keystore, password)
+        del password
+        if secret is None:
+            raise SignatureError(f"cannot decrypt keystore {keystore_path}: wrong password or not a keystore")
         _log.info("loaded signing key from keystore %s", keystore_path.name)
-        return cls(secret, account_address=account_address)
+        try:
+            return cls(secret, account_address=account_address)
+        finally:
+            del secret  # gone from this frame before any error leaves it
 
     @property
     def address(self) -> str:
@@ -187,9 +249,14 @@ class Signer:
         return sign_l1_action(self, action, vault_address, nonce, expires_after, is_mainnet)
 
     def __repr__(self) -> str:
-        if self.is_agent:
-            return f"Signer(address={self._address}, account_address={self._account_address})"
-        return f"Signer(address={self._address})"
+        # getattr: a Signer whose __init__ failed half-way (or never ran) still has a repr
+        address = getattr(self, "_address", None)
+        account = getattr(self, "_account_address", None)
+        if address is None:
+            return "Signer(<no key loaded>)"
+        if account is not None and account != address:
+            return f"Signer(address={address}, account_address={account})"
+        return f"Signer(address={address})"
 
     __str__ = __repr__
 
