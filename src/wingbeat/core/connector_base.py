@@ -36,7 +36,12 @@ from wingbeat.core.positions import FundingInfo, Position
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.core.trading_rule import TradingRule
 
-__all__ = ["CancellationResult", "ConnectorBase", "PerpetualConnectorBase"]
+__all__ = ["STOP_TEARDOWN_S", "CancellationResult", "ConnectorBase", "PerpetualConnectorBase"]
+
+STOP_TEARDOWN_S = 3.0
+"""``stop(grace)`` returns within ``grace`` plus this many seconds: task cancellation and network teardown."""
+_TASKS_STOP_S = 1.0
+_MIN_NETWORK_STOP_S = 0.5
 
 _NAN = Decimal("NaN")
 _ZERO = Decimal(0)
@@ -227,9 +232,13 @@ class ConnectorBase(OrderReconciliation):
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting orders, let in-flight requests finish (up to ``grace`` seconds), stop the
-        network and close the journal. Orders still queued and never sent become FAILED."""
+        network and close the journal. Orders still queued and never sent become FAILED.
+
+        Returns within ``grace + STOP_TEARDOWN_S`` seconds whatever the venue does (a venue that never
+        answers included): background tasks get 1 s to end once cancelled, the network teardown the rest."""
         if self._stopped or self._loop is None:
             return
+        deadline = time.monotonic() + grace + STOP_TEARDOWN_S
         self._stopped = True
         self._accepting = False
         self._ready.clear()
@@ -247,9 +256,13 @@ class ConnectorBase(OrderReconciliation):
         senders = [t for t in self._tasks.tasks if t.get_name().endswith(("place-orders", "cancel-orders"))]
         if senders:
             await asyncio.wait(senders, timeout=grace)
-        await self._tasks.stop()
+        await self._tasks.stop(timeout=_TASKS_STOP_S)
         try:
-            await self._stop_network()
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), _MIN_NETWORK_STOP_S)):
+                    await self._stop_network()
+            except TimeoutError:
+                self._logger.warning("%s: the network did not stop within the stop deadline; abandoned", self.name)
         finally:
             if self._journal is not None:
                 await self._journal.close()

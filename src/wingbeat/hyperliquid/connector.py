@@ -99,6 +99,8 @@ _SINGLE_STATUS_LIMIT = 5
 
 #: The exchange refuses a scheduleCancel time less than 5 s ahead on arrival: the rest is room for latency.
 _MIN_DEAD_MAN_SWITCH = 10.0
+#: How long stop() waits for the dead man's switch to be disarmed, seconds (at most the request timeout).
+_DISARM_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,8 +309,9 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
 
     async def _stop_network(self) -> None:
         if self._dead_man_armed and self._sender is not None:
-            try:  # a clean stop leaves resting orders as they are: disarm the switch
-                await self._send(schedule_cancel_action(None))
+            try:  # a clean stop leaves resting orders as they are: disarm the switch (bounded: stop has a deadline)
+                async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
+                    await self._send(schedule_cancel_action(None))
             except Exception as exc:
                 _logger.warning("could not disarm the dead man's switch: %r", exc)
             self._dead_man_armed = False
