@@ -14,156 +14,121 @@ messages live in :mod:`wingbeat.hyperliquid.schemas_ws`, ``/exchange`` replies i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from wingbeat.core.errors import WingbeatError
-
-_T = TypeVar("_T")
-
-
-class MalformedMessageError(WingbeatError, ValueError):
-    """A REST answer or websocket message does not have the shape Hyperliquid documents.
-
-    The message names the offending field; the caller logs it and skips the message.
-    """
-
-
-# --- field readers ---------------------------------------------------------------------------
-# ``what`` is the path of the object being read, used only to build error messages.
-
-
-def obj(value: Any, what: str) -> dict[str, Any]:
-    """``value`` as a JSON object, else :class:`MalformedMessageError`."""
-    if type(value) is not dict:
-        raise MalformedMessageError(f"{what}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def arr(value: Any, what: str) -> list[Any]:
-    """``value`` as a JSON array, else :class:`MalformedMessageError`."""
-    if type(value) is not list:
-        raise MalformedMessageError(f"{what}: expected an array, got {type(value).__name__}")
-    return value
-
-
-def _missing(what: str, key: str) -> MalformedMessageError:
-    return MalformedMessageError(f"{what}: missing field {key!r}")
-
-
-def _wrong(what: str, key: str, expected: str, value: Any) -> MalformedMessageError:
-    return MalformedMessageError(
-        f"{what}.{key}: expected {expected}, got {type(value).__name__} {value!r:.40}"
-    )
-
-
-def to_decimal(value: Any, what: str) -> Decimal:
-    """A finite ``Decimal`` from a JSON string, else :class:`MalformedMessageError`."""
-    if type(value) is not str:
-        raise MalformedMessageError(f"{what}: expected a decimal string, got {type(value).__name__}")
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise MalformedMessageError(f"{what}: not a decimal: {value!r:.40}") from None
-    if not result.is_finite():
-        raise MalformedMessageError(f"{what}: not a finite decimal: {value!r:.40}")
-    return result
-
-
-def req_str(d: dict[str, Any], key: str, what: str) -> str:
-    """Required string field."""
-    try:
-        value = d[key]
-    except KeyError:
-        raise _missing(what, key) from None
-    if type(value) is not str:
-        raise _wrong(what, key, "a string", value)
-    return value
-
-
-def opt_str(d: dict[str, Any], key: str, what: str) -> str | None:
-    """Optional string field: missing or null gives ``None``."""
-    value = d.get(key)
-    if value is None:
-        return None
-    if type(value) is not str:
-        raise _wrong(what, key, "a string or null", value)
-    return value
-
-
-def req_dec(d: dict[str, Any], key: str, what: str) -> Decimal:
-    """Required decimal field (a JSON string)."""
-    try:
-        value = d[key]
-    except KeyError:
-        raise _missing(what, key) from None
-    return to_decimal(value, f"{what}.{key}")
-
-
-def opt_dec(d: dict[str, Any], key: str, what: str) -> Decimal | None:
-    """Optional decimal field: missing or null gives ``None``."""
-    value = d.get(key)
-    if value is None:
-        return None
-    return to_decimal(value, f"{what}.{key}")
-
-
-def req_int(d: dict[str, Any], key: str, what: str) -> int:
-    """Required integer field (a JSON number without fraction; booleans refused)."""
-    try:
-        value = d[key]
-    except KeyError:
-        raise _missing(what, key) from None
-    if type(value) is not int:
-        raise _wrong(what, key, "an integer", value)
-    return value
-
-
-def opt_int(d: dict[str, Any], key: str, what: str) -> int | None:
-    """Optional integer field: missing or null gives ``None``."""
-    value = d.get(key)
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise _wrong(what, key, "an integer or null", value)
-    return value
-
-
-def req_bool(d: dict[str, Any], key: str, what: str) -> bool:
-    """Required boolean field."""
-    try:
-        value = d[key]
-    except KeyError:
-        raise _missing(what, key) from None
-    if type(value) is not bool:
-        raise _wrong(what, key, "a boolean", value)
-    return value
-
-
-def opt_bool(d: dict[str, Any], key: str, what: str) -> bool | None:
-    """Optional boolean field: missing or null gives ``None``."""
-    value = d.get(key)
-    if value is None:
-        return None
-    if type(value) is not bool:
-        raise _wrong(what, key, "a boolean or null", value)
-    return value
-
-
-def req_side(d: dict[str, Any], key: str, what: str) -> str:
-    """Required side field: ``"B"`` (bid / buy) or ``"A"`` (ask / sell)."""
-    side = req_str(d, key, what)
-    if side != "B" and side != "A":
-        raise MalformedMessageError(f"{what}.{key}: expected 'B' or 'A', got {side!r:.20}")
-    return side
-
-
-def parse_list(value: Any, what: str, item: Callable[[Any, str], _T]) -> tuple[_T, ...]:
-    """Parse a JSON array with ``item(element, path)``."""
-    return tuple(item(element, f"{what}[{i}]") for i, element in enumerate(arr(value, what)))
-
+# Account shapes are importable from here too (schemas_account builds on schemas_fields, not on
+# this module, so there is no import circle).
+from wingbeat.hyperliquid.schemas_account import (
+    ClearinghouseState as ClearinghouseState,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    CumFunding as CumFunding,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    Fill as Fill,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    FillLiquidation as FillLiquidation,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    FundingPayment as FundingPayment,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    Leverage as Leverage,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    MarginSummary as MarginSummary,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    OpenOrder as OpenOrder,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    OrderWithStatus as OrderWithStatus,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    PerpPosition as PerpPosition,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    UserRateLimit as UserRateLimit,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_clearinghouse_state as parse_clearinghouse_state,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_fill as parse_fill,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_fills as parse_fills,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_funding_payment as parse_funding_payment,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_historical_orders as parse_historical_orders,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_open_orders as parse_open_orders,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_order as parse_order,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_order_status as parse_order_status,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_order_with_status as parse_order_with_status,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_user_funding as parse_user_funding,
+)
+from wingbeat.hyperliquid.schemas_account import (
+    parse_user_rate_limit as parse_user_rate_limit,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    MalformedMessageError as MalformedMessageError,
+)
+from wingbeat.hyperliquid.schemas_fields import _wrong
+from wingbeat.hyperliquid.schemas_fields import (
+    arr as arr,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    obj as obj,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    opt_bool as opt_bool,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    opt_dec as opt_dec,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    opt_int as opt_int,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    opt_str as opt_str,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    parse_list as parse_list,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    req_bool as req_bool,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    req_dec as req_dec,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    req_int as req_int,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    req_side as req_side,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    req_str as req_str,
+)
+from wingbeat.hyperliquid.schemas_fields import (
+    to_decimal as to_decimal,
+)
 
 # --- meta / asset contexts ---------------------------------------------------------------------
 
@@ -377,67 +342,3 @@ def parse_l2_book(raw: Any) -> L2Book:
     if len(_BOOK_DECIMALS) > _BOOK_DECIMALS_MAX:
         _BOOK_DECIMALS.clear()
     return L2Book(coin, time_ms, _book_side(levels[0], "l2Book.bids"), _book_side(levels[1], "l2Book.asks"))
-
-
-# --- account shapes (schemas_account), importable from here too ------------------------------------
-# Loaded on first use (PEP 562): schemas_account builds on the readers above, so a plain import at
-# the top or bottom of this module would be circular.
-
-if TYPE_CHECKING:
-    from wingbeat.hyperliquid.schemas_account import ClearinghouseState as ClearinghouseState
-    from wingbeat.hyperliquid.schemas_account import CumFunding as CumFunding
-    from wingbeat.hyperliquid.schemas_account import Fill as Fill
-    from wingbeat.hyperliquid.schemas_account import FillLiquidation as FillLiquidation
-    from wingbeat.hyperliquid.schemas_account import FundingPayment as FundingPayment
-    from wingbeat.hyperliquid.schemas_account import Leverage as Leverage
-    from wingbeat.hyperliquid.schemas_account import MarginSummary as MarginSummary
-    from wingbeat.hyperliquid.schemas_account import OpenOrder as OpenOrder
-    from wingbeat.hyperliquid.schemas_account import OrderWithStatus as OrderWithStatus
-    from wingbeat.hyperliquid.schemas_account import PerpPosition as PerpPosition
-    from wingbeat.hyperliquid.schemas_account import UserRateLimit as UserRateLimit
-    from wingbeat.hyperliquid.schemas_account import parse_clearinghouse_state as parse_clearinghouse_state
-    from wingbeat.hyperliquid.schemas_account import parse_fill as parse_fill
-    from wingbeat.hyperliquid.schemas_account import parse_fills as parse_fills
-    from wingbeat.hyperliquid.schemas_account import parse_funding_payment as parse_funding_payment
-    from wingbeat.hyperliquid.schemas_account import parse_historical_orders as parse_historical_orders
-    from wingbeat.hyperliquid.schemas_account import parse_open_orders as parse_open_orders
-    from wingbeat.hyperliquid.schemas_account import parse_order as parse_order
-    from wingbeat.hyperliquid.schemas_account import parse_order_status as parse_order_status
-    from wingbeat.hyperliquid.schemas_account import parse_order_with_status as parse_order_with_status
-    from wingbeat.hyperliquid.schemas_account import parse_user_funding as parse_user_funding
-    from wingbeat.hyperliquid.schemas_account import parse_user_rate_limit as parse_user_rate_limit
-
-_ACCOUNT_NAMES = frozenset(
-    {
-        "Leverage",
-        "CumFunding",
-        "PerpPosition",
-        "MarginSummary",
-        "ClearinghouseState",
-        "parse_clearinghouse_state",
-        "OpenOrder",
-        "OrderWithStatus",
-        "parse_order",
-        "parse_open_orders",
-        "parse_order_with_status",
-        "parse_order_status",
-        "parse_historical_orders",
-        "FillLiquidation",
-        "Fill",
-        "parse_fill",
-        "parse_fills",
-        "FundingPayment",
-        "parse_funding_payment",
-        "parse_user_funding",
-        "UserRateLimit",
-        "parse_user_rate_limit",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _ACCOUNT_NAMES:
-        from wingbeat.hyperliquid import schemas_account
-
-        return getattr(schemas_account, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """Typed decoding of a Hyperliquid account's ``/info`` answers: clearinghouse state, orders, fills,
 funding and the address rate limit.
 
-Split from :mod:`wingbeat.hyperliquid.schemas` (which re-exports every name here) to keep modules
-small; the same rules apply: frozen slotted dataclasses, ``Decimal`` money, tolerant of missing newer
+Split from :mod:`wingbeat.hyperliquid.schemas` (which re-exports every name here; both build on
+:mod:`wingbeat.hyperliquid.schemas_fields`) to keep modules small; the same rules apply: frozen slotted dataclasses, ``Decimal`` money, tolerant of missing newer
 fields and unknown extra ones, strict about types, :class:`MalformedMessageError` on bad input.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wingbeat.hyperliquid.schemas import (
+from wingbeat.hyperliquid.schemas_fields import (
     MalformedMessageError,
     arr,
     obj,

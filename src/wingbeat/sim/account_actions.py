@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from .accounts import Account
+from .engine_view import EngineView
 from .types import EngineError
-
-if TYPE_CHECKING:
-    from .engine import ExchangeEngine
 
 __all__ = ["schedule_cancel", "update_isolated_margin", "update_leverage"]
 
@@ -19,12 +16,12 @@ _MIN_SCHEDULE_AHEAD_MS = 5_000
 _MAX_SCHEDULES_PER_DAY = 10
 
 
-def _check_asset(engine: ExchangeEngine, asset: int) -> None:
+def _check_asset(engine: EngineView, asset: int) -> None:
     if not 0 <= asset < len(engine.markets):
         raise EngineError("Invalid asset.")
 
 
-def update_leverage(engine: ExchangeEngine, acct: Account, asset: int, is_cross: bool, leverage: int) -> None:
+def update_leverage(engine: EngineView, acct: Account, asset: int, is_cross: bool, leverage: int) -> None:
     """Set leverage and margin mode for ``asset``; refused if the position would lack margin."""
     _check_asset(engine, asset)
     if not 1 <= leverage <= engine.markets[asset].cfg.max_leverage:
@@ -44,7 +41,7 @@ def update_leverage(engine: ExchangeEngine, acct: Account, asset: int, is_cross:
         raise EngineError("Insufficient margin to update leverage.")
 
 
-def update_isolated_margin(engine: ExchangeEngine, acct: Account, asset: int, ntli: int) -> None:
+def update_isolated_margin(engine: EngineView, acct: Account, asset: int, ntli: int) -> None:
     """Move ``ntli`` / 1e6 USDC into (or, negative, out of) an isolated position's margin."""
     _check_asset(engine, asset)
     if acct.is_cross(asset) or not acct.szi(asset):

@@ -1,6 +1,6 @@
 """Time-driven venue processes: funding payments, liquidations and the dead man's switch.
 
-Functions over an :class:`~wingbeat.sim.engine.ExchangeEngine`, run from ``advance()``.
+Functions over an :class:`~wingbeat.sim.engine_view.EngineView` (the engine), run from ``advance()``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .accounts import Account, Fill, FundingRecord
+from .engine_view import EngineView
 from .markets import fmt
 from .render import usd
 from .types import AssetCtxChanged, FundingEvent, LiquidationEvent
 
 if TYPE_CHECKING:
-    from .engine import ExchangeEngine
     from .market_state import MarketState
 
 __all__ = ["funding_rate", "liquidate", "run_funding", "run_liquidations", "run_scheduled_cancels"]
@@ -36,7 +36,7 @@ def funding_rate(m: MarketState) -> tuple[Decimal, Decimal]:
     return min(max(rate, -_MAX_RATE), _MAX_RATE), premium
 
 
-def run_funding(engine: ExchangeEngine, now: int) -> None:
+def run_funding(engine: EngineView, now: int) -> None:
     """Pay funding for every period that ended by ``now``: longs pay shorts when the rate is positive."""
     interval = engine.funding_interval_ms
     for m in engine.markets:
@@ -50,7 +50,7 @@ def run_funding(engine: ExchangeEngine, now: int) -> None:
             m.next_funding += interval
 
 
-def _pay_funding(engine: ExchangeEngine, m: MarketState, t: int) -> None:
+def _pay_funding(engine: EngineView, m: MarketState, t: int) -> None:
     rate, premium = funding_rate(m)
     if (rate, premium) != (m.funding_rate, m.premium) and engine.has_subscribers:
         engine.emit(AssetCtxChanged(m.coin))
@@ -82,7 +82,7 @@ def _pay_funding(engine: ExchangeEngine, m: MarketState, t: int) -> None:
             )
 
 
-def run_scheduled_cancels(engine: ExchangeEngine, now: int) -> None:
+def run_scheduled_cancels(engine: EngineView, now: int) -> None:
     """Fire every dead man's switch that is due: all the user's open orders are canceled."""
     for acct in list(engine.accounts.values()):
         due = acct.scheduled_cancel
@@ -92,7 +92,7 @@ def run_scheduled_cancels(engine: ExchangeEngine, now: int) -> None:
             engine.cancel_all_of(acct, "scheduledCancel", now)
 
 
-def run_liquidations(engine: ExchangeEngine, now: int) -> None:
+def run_liquidations(engine: EngineView, now: int) -> None:
     """Liquidate every isolated position whose margin + PnL fell below its maintenance margin,
     then every account whose cross value fell below the cross maintenance margin."""
     users: dict[str, None] = {}
@@ -112,7 +112,7 @@ def run_liquidations(engine: ExchangeEngine, now: int) -> None:
             liquidate(engine, acct, now)
 
 
-def liquidate(engine: ExchangeEngine, acct: Account, now: int, *, isolated_asset: int | None = None) -> None:
+def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: int | None = None) -> None:
     """Hand positions to the backstop liquidator at mark: every cross position (after canceling
     all the account's orders), or the one isolated position (after canceling its market's orders)."""
     marks = engine.marks

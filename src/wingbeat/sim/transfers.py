@@ -16,14 +16,12 @@ from __future__ import annotations
 import hashlib
 import re
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .accounts import Account, LedgerUpdate
+from .engine_view import EngineView
 from .render import usd
 from .types import EngineError, LedgerEvent
-
-if TYPE_CHECKING:
-    from .engine import ExchangeEngine
 
 __all__ = [
     "MAX_AMOUNT",
@@ -81,7 +79,7 @@ def parse_fee_rate(text: str) -> int | None:
     return int(tenths)
 
 
-def record(engine: ExchangeEngine, acct: Account, now: int, delta: dict[str, Any]) -> None:
+def record(engine: EngineView, acct: Account, now: int, delta: dict[str, Any]) -> None:
     """Book ``delta`` in ``acct``'s ledger (inside an account frame) and announce it."""
     update = LedgerUpdate(now, engine.tx_hash(), delta)
     acct.ledger.append(update)
@@ -89,14 +87,14 @@ def record(engine: ExchangeEngine, acct: Account, now: int, delta: dict[str, Any
     engine.account_changed(acct.user)
 
 
-def _account(engine: ExchangeEngine, user: str) -> Account:
+def _account(engine: EngineView, user: str) -> Account:
     acct = engine.accounts.get(user)
     if acct is None:
         raise EngineError(f"User or API Wallet {user} does not exist.")
     return acct
 
 
-def _destination(engine: ExchangeEngine, address: str) -> Account:
+def _destination(engine: EngineView, address: str) -> Account:
     """The receiving account, created on first receipt as on Hyperliquid."""
     address = address.lower()
     acct = engine.accounts.get(address)
@@ -105,7 +103,7 @@ def _destination(engine: ExchangeEngine, address: str) -> Account:
     return acct
 
 
-def _take_perp(engine: ExchangeEngine, acct: Account, amount: Decimal, text: str = INSUFFICIENT) -> None:
+def _take_perp(engine: EngineView, acct: Account, amount: Decimal, text: str = INSUFFICIENT) -> None:
     if amount > acct.available(engine.marks, engine.max_leverages):
         raise EngineError(text)
     acct.balance -= amount
@@ -126,7 +124,7 @@ def _token_name(token: str) -> str:
     return name
 
 
-def usd_send(engine: ExchangeEngine, user: str, destination: str, amount: Decimal) -> None:
+def usd_send(engine: EngineView, user: str, destination: str, amount: Decimal) -> None:
     """``usdSend``: perp USDC from ``user`` to ``destination``'s perp balance."""
     acct = _account(engine, user)
     with engine.account_frame() as now:
@@ -145,7 +143,7 @@ def usd_send(engine: ExchangeEngine, user: str, destination: str, amount: Decima
             record(engine, dest, now, delta)
 
 
-def withdraw(engine: ExchangeEngine, user: str, amount: Decimal, nonce: int) -> None:
+def withdraw(engine: EngineView, user: str, amount: Decimal, nonce: int) -> None:
     """``withdraw3``: ``amount`` leaves the exchange (the destination gets it less the 1 USDC fee)."""
     acct = _account(engine, user)
     if amount <= WITHDRAW_FEE:
@@ -156,7 +154,7 @@ def withdraw(engine: ExchangeEngine, user: str, amount: Decimal, nonce: int) -> 
         record(engine, acct, now, delta)
 
 
-def class_transfer(engine: ExchangeEngine, user: str, amount: Decimal, to_perp: bool) -> None:
+def class_transfer(engine: EngineView, user: str, amount: Decimal, to_perp: bool) -> None:
     """``usdClassTransfer``: USDC between ``user``'s spot and perp balances."""
     acct = _account(engine, user)
     with engine.account_frame() as now:
@@ -170,7 +168,7 @@ def class_transfer(engine: ExchangeEngine, user: str, amount: Decimal, to_perp: 
 
 
 def spot_send(
-    engine: ExchangeEngine, user: str, destination: str, token: str, amount: Decimal, nonce: int
+    engine: EngineView, user: str, destination: str, token: str, amount: Decimal, nonce: int
 ) -> None:
     """``spotSend``: a spot token from ``user`` to ``destination``'s spot balance."""
     acct = _account(engine, user)
@@ -197,7 +195,7 @@ def spot_send(
 
 
 def send_asset(
-    engine: ExchangeEngine,
+    engine: EngineView,
     user: str,
     destination: str,
     source_dex: str,
@@ -242,7 +240,7 @@ def send_asset(
             record(engine, dest, now, delta)
 
 
-def create_sub_account(engine: ExchangeEngine, master: str, name: str) -> str:
+def create_sub_account(engine: EngineView, master: str, name: str) -> str:
     """``createSubAccount``: a new account owned by ``master``; returns its address.
 
     Hyperliquid's address derivation is not public: this one is a hash of master and index.
@@ -263,7 +261,7 @@ def create_sub_account(engine: ExchangeEngine, master: str, name: str) -> str:
 
 
 def sub_account_transfer(
-    engine: ExchangeEngine, master: str, sub: str, is_deposit: bool, amount: Decimal
+    engine: EngineView, master: str, sub: str, is_deposit: bool, amount: Decimal
 ) -> None:
     """``subAccountTransfer``: perp USDC between ``master`` and its sub-account ``sub``."""
     acct = _account(engine, master)
@@ -284,7 +282,7 @@ def sub_account_transfer(
         record(engine, dest, now, delta)
 
 
-def vault_equity(engine: ExchangeEngine, vault: Account, user: str) -> Decimal:
+def vault_equity(engine: EngineView, vault: Account, user: str) -> Decimal:
     """``user``'s equity in ``vault``: its share of the vault's account value."""
     shares = vault.vault_shares.get(user, ZERO)
     total = sum(vault.vault_shares.values(), ZERO)
@@ -294,7 +292,7 @@ def vault_equity(engine: ExchangeEngine, vault: Account, user: str) -> Decimal:
 
 
 def vault_transfer(
-    engine: ExchangeEngine, user: str, vault_address: str, leader: str, is_deposit: bool, amount: Decimal
+    engine: EngineView, user: str, vault_address: str, leader: str, is_deposit: bool, amount: Decimal
 ) -> None:
     """``vaultTransfer``: deposit into, or withdraw from, the vault led by ``leader``."""
     acct = _account(engine, user)
@@ -332,13 +330,13 @@ def vault_transfer(
         engine.account_changed(vault.user)
 
 
-def approve_builder_fee(engine: ExchangeEngine, user: str, builder: str, max_fee_tenths_bp: int) -> None:
+def approve_builder_fee(engine: EngineView, user: str, builder: str, max_fee_tenths_bp: int) -> None:
     """``approveBuilderFee``: ``builder`` may charge ``user`` up to this fee (0 revokes)."""
     acct = _account(engine, user)
     acct.builder_fees[builder.lower()] = max_fee_tenths_bp
 
 
-def set_referrer(engine: ExchangeEngine, user: str, code: str) -> None:
+def set_referrer(engine: EngineView, user: str, code: str) -> None:
     """``setReferrer``: ``user`` trades under referral ``code`` (set once)."""
     acct = _account(engine, user)
     if acct.referred_by is not None:
