@@ -6,12 +6,13 @@ marks what it must print with ``# prints: TEXT`` comments (each TEXT must appear
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.journeys.conftest import REPO_ROOT, python
+from tests.journeys.conftest import REPO_ROOT, python, wingbeat
 
 README = REPO_ROOT / "README.md"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
@@ -55,3 +56,14 @@ async def test_python_block_runs_as_written(index: int, tmp_path: Path) -> None:
         found = run.out.find(expected, position)
         assert found >= 0, f"{expected!r} not printed (in order)\n{run}"
         position = found + len(expected)
+
+
+async def test_the_quick_start_leaves_its_order_in_the_journal(tmp_path: Path) -> None:
+    quick_start = python_blocks()[0]
+    assert 'journal_path="orders.db"' in quick_start
+    assert (await python("-c", quick_start, cwd=tmp_path)).code == 0
+    run = await wingbeat("journal", "orders.db", "--json", cwd=tmp_path)
+    assert run.code == 0, run
+    [order] = json.loads(run.out)["orders"]
+    assert (order["trading_pair"], order["side"], order["state"]) == ("BTC-USD", "buy", "CANCELED"), order
+    assert order["executed_amount"] == "0", order
