@@ -51,7 +51,9 @@ class VenueRecorder:
     """Everything the venue did for the watched ``users`` (lowercase addresses)."""
 
     users: set[str]
-    submissions: Counter[str] = field(default_factory=Counter)  # cloid -> times it reached the matching engine
+    submissions: Counter[str] = field(
+        default_factory=Counter
+    )  # cloid -> times it reached the matching engine
     # (user, trade id) -> fill: both sides of a trade share its trade id
     fills: dict[tuple[str, str], VenueFill] = field(default_factory=dict)
     duplicate_fill_ids: list[str] = field(default_factory=list)
@@ -63,12 +65,14 @@ class VenueRecorder:
         engine = exchange.engine
         place: Callable[..., list[Any]] = engine.place_orders
 
-        def counting_place(user: str, orders: Any, grouping: str = "na") -> list[Any]:
+        def counting_place(
+            user: str, orders: Any, grouping: str = "na", builder: tuple[str, int] | None = None
+        ) -> list[Any]:
             if user.lower() in recorder.users:
                 for request in orders:
                     if isinstance(request, OrderRequest) and request.cloid is not None:
                         recorder.submissions[request.cloid.lower()] += 1
-            return place(user, orders, grouping)
+            return place(user, orders, grouping, builder)
 
         engine.place_orders = counting_place  # type: ignore[method-assign]
         engine.subscribe(recorder._on_event)
@@ -84,8 +88,13 @@ class VenueRecorder:
                 self.duplicate_fill_ids.append(trade_id)
             cloid = raw.get("cloid")
             self.fills[user, trade_id] = VenueFill(
-                user, trade_id, cloid.lower() if isinstance(cloid, str) else None, str(raw["coin"]),
-                Decimal(str(raw["sz"])), Decimal(str(raw["fee"])))
+                user,
+                trade_id,
+                cloid.lower() if isinstance(cloid, str) else None,
+                str(raw["coin"]),
+                Decimal(str(raw["sz"])),
+                Decimal(str(raw["fee"])),
+            )
 
     def fills_by_cloid(self, user: str) -> dict[str, list[VenueFill]]:
         """The recorded fills of ``user`` grouped by cloid (fills without a cloid are left out)."""
@@ -155,7 +164,9 @@ def divergences(
     problems: list[str] = []
     unknown = [c for c in account.cloids if c not in orders]
     if unknown:
-        problems.append(f"{len(unknown)} order(s) on the exchange unknown to the connector, e.g. {unknown[:3]}")
+        problems.append(
+            f"{len(unknown)} order(s) on the exchange unknown to the connector, e.g. {unknown[:3]}"
+        )
     resent = [c for c, n in recorder.submissions.items() if n > 1 and c in orders]
     if resent:
         problems.append(f"{len(resent)} order(s) sent twice, e.g. {resent[:3]}")
@@ -195,14 +206,18 @@ def divergences(
 def account_divergences(connector: HyperliquidPerpetualConnector, exchange: LocalExchange) -> list[str]:
     """Positions and balance of ``connector`` against the venue's ``clearinghouseState`` now."""
     user = connector.account_address
-    state = parse_clearinghouse_state(handle_info(exchange.engine, {"type": "clearinghouseState", "user": user}))
+    state = parse_clearinghouse_state(
+        handle_info(exchange.engine, {"type": "clearinghouseState", "user": user})
+    )
     problems: list[str] = []
     venue_positions = {coin_to_trading_pair(p.coin): p.szi for p in state.positions if p.szi}
     ours = {pair: p.amount for pair, p in connector.account_positions.items()}
     if ours != venue_positions:
         problems.append(f"positions {ours} != exchange {venue_positions}")
     if connector.get_balance("USDC") != state.margin_summary.account_value:
-        problems.append(f"balance {connector.get_balance('USDC')} != exchange {state.margin_summary.account_value}")
+        problems.append(
+            f"balance {connector.get_balance('USDC')} != exchange {state.margin_summary.account_value}"
+        )
     return problems
 
 

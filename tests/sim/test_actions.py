@@ -440,7 +440,8 @@ def test_order_rebuild_equals_wire_builders_whether_numbers_were_seen_before_or_
         parsed = parse_request(body, "Testnet")
         assert isinstance(parsed, ParsedAction)
         assert orjson.dumps(parsed.canonical) == orjson.dumps(expected)  # same keys, order and texts
-        requests, parsed_grouping = parsed.fields
+        requests, parsed_grouping, builder = parsed.fields
+        assert builder is None
         # repr, not ==: Decimal("50000.0") == Decimal("50000") but the engine renders them differently
         assert repr(requests) == repr(expected_requests) and parsed_grouping == grouping
 

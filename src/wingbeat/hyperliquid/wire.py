@@ -459,10 +459,15 @@ def order_spec_from_wire(wire: Mapping[str, Any]) -> OrderSpec:
         raise InvalidOrderError(f"malformed order wire: missing or invalid field {exc}") from None
 
 
+# a received wire number: ASCII digits with an optional fraction, as the SDK's float_to_wire writes
+# them; Decimal() alone would also take " 1", "1_000", full-width digits, exponents and "NaN"
+_WIRE_NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
 def _wire_decimal(value: object, field: str) -> Decimal:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _WIRE_NUMBER.fullmatch(value) is None:
         raise InvalidOrderError(f"{field} must be a decimal string, got {value!r}")
-    return _decimal(value, field)
+    return Decimal(value)
 
 
 def resolve_asset(coin: str, assets: Mapping[str, int]) -> int:

@@ -165,11 +165,15 @@ class Account:
     isolated_margin: dict[int, Decimal] = field(default_factory=dict)
     open_orders: dict[int, Order] = field(default_factory=dict)  # resting and untriggered, by oid
     order_margin: Decimal = ZERO  # initial margin reserved by resting orders
+    # live orders that exist to reduce a position (reduce-only, position TP/SL), checked when one
+    # of its positions closes or flips (off the matching hot path), by oid
+    reducing: dict[int, Order] = field(default_factory=dict)
     cloids: dict[str, int] = field(default_factory=dict)  # every cloid ever used -> oid
     fills: FillLog = field(default_factory=FillLog)  # oldest first
     fundings: list[FundingRecord] = field(default_factory=list)
     cum_volume: Decimal = ZERO
     agents: dict[str, str] = field(default_factory=dict)  # agent address -> name
+    builder_fees: dict[str, int] = field(default_factory=dict)  # builder -> approved max fee, 0.1 bp
     scheduled_cancel: int | None = None
     scheduled_cancel_day: int = -1
     scheduled_cancel_count: int = 0

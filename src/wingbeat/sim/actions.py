@@ -20,7 +20,7 @@ import heapq
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
@@ -261,13 +261,27 @@ def _decode_order(value: Any) -> _Decoded | wire.OrderSpec:
 def _finish_order(decoded: _Decoded | wire.OrderSpec) -> _Decoded:
     if not isinstance(decoded, wire.OrderSpec):
         return decoded
-    canonical = wire.order_wire(decoded)  # raises on what decoding alone accepts (a zero size)
+    canonical = _order_wire(decoded)
     if len(_numbers) >= _NUMBERS_KEPT:
         _numbers.clear()  # bounded: the strings come from the network
     for text in (canonical["p"], canonical["s"]):
         # the value of the canonical text itself: "50000.0" decodes to another exponent
         _numbers[text] = (Decimal(text), text)
     return _order_request(decoded), canonical
+
+
+def _order_wire(spec: wire.OrderSpec) -> dict[str, Any]:
+    """``wire.order_wire``, except that a zero price or size is the engine's to refuse (Hyperliquid
+    answers it in the order's status, and a position TP/SL of size 0 covers the whole position)."""
+    if spec.price and spec.size:
+        return wire.order_wire(spec)
+    one = Decimal(1)
+    canonical = wire.order_wire(replace(spec, price=spec.price or one, size=spec.size or one))
+    if not spec.price:
+        canonical["p"] = "0"
+    if not spec.size:
+        canonical["s"] = "0"
+    return canonical
 
 
 def _oid(value: Any) -> int | wire.Cloid:
@@ -303,7 +317,8 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         canonical: dict[str, Any] = {"type": "order", "orders": [w for _, w in orders], "grouping": grouping}
         if builder is not None:
             canonical["builder"] = {"b": builder.address, "f": builder.fee_tenths_bp}
-        return canonical, len(orders), ([r for r, _ in orders], grouping)
+        builder_fee = None if builder is None else (builder.address, builder.fee_tenths_bp)
+        return canonical, len(orders), ([r for r, _ in orders], grouping, builder_fee)
     if kind == "cancel":
         cancels = [
             (_int(c, "a"), _int(c, "o")) for c in (_obj(c, "cancel") for c in _list(action, "cancels"))
@@ -539,8 +554,9 @@ class ActionProcessor:
         kind = parsed.action_type
         fields = parsed.fields
         if kind == "order":
-            orders, grouping = fields
-            return _ok({"type": "order", "data": {"statuses": self._place(user, orders, grouping)}})
+            orders, grouping, builder = fields
+            statuses = self._place(user, orders, grouping, builder)
+            return _ok({"type": "order", "data": {"statuses": statuses}})
         if kind == "cancel":
             return _ok({"type": "cancel", "data": {"statuses": engine.cancel(user, fields)}})
         if kind == "cancelByCloid":
@@ -566,8 +582,10 @@ class ActionProcessor:
             return _ok(dispatch_transfer(engine, user, fields, self._allow_sub_account))
         return _ok(_DEFAULT_OK)
 
-    def _place(self, user: str, orders: list[OrderRequest], grouping: str) -> list[Any]:
-        return self._engine.place_orders(user, orders, grouping)
+    def _place(
+        self, user: str, orders: list[OrderRequest], grouping: str, builder: tuple[str, int] | None
+    ) -> list[Any]:
+        return self._engine.place_orders(user, orders, grouping, builder)
 
     def _modify(self, user: str, modifies: list[wire.ModifySpec]) -> list[Any]:
         pairs = [

@@ -33,6 +33,7 @@ class Order:
         "orig_sz",
         "position_tpsl",
         "reduce_only",
+        "siblings",
         "sz",
         "texts",
         "tif",
@@ -77,6 +78,8 @@ class Order:
         self.margin_per_sz = Decimal(0)
         # normalTpsl children waiting for this order to fill
         self.children: tuple[Order, ...] = ()
+        # the other TP/SL orders of the same normalTpsl bracket (canceled when this one fills)
+        self.siblings: tuple[Order, ...] = ()
 
     def __repr__(self) -> str:
         side = "B" if self.is_buy else "A"
@@ -136,10 +139,13 @@ class OrderHistory:
     thousands, and each tracked one would be re-scanned by every full collection.
     """
 
-    __slots__ = ("_age", "_rows")
+    __slots__ = ("_age", "_rows", "_triggered")
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[Any, ...]] = {}
+        # trigger orders that fired, as they were then (status "triggered"), by oid: Hyperliquid
+        # lists that step in historicalOrders besides the order's final status
+        self._triggered: dict[int, tuple[Any, ...]] = {}
         # oids oldest first: popping the front of the dict itself would scan its deleted slots
         self._age: deque[int] = deque()
 
@@ -147,25 +153,46 @@ class OrderHistory:
         """Record ``order`` finished with ``status`` (replacing an earlier record of its oid);
         returns how many records are kept."""
         rows = self._rows
-        o = order
-        oid = o.oid
+        oid = order.oid
         if oid not in rows:
             self._age.append(oid)
+        rows[oid] = self._row(order, status, now)
+        return len(rows)
+
+    def add_triggered(self, order: Order, now: int) -> None:
+        """Record that the trigger order ``order`` fired at ``now`` (kept until its oid is forgotten)."""
+        self._triggered[order.oid] = self._row(order, "triggered", now)
+
+    def triggered(self, oid: int) -> OrderRecord | None:
+        """The "triggered" record of ``oid``, or None if it never fired."""
+        row = self._triggered.get(oid)
+        if row is None:
+            return None
+        record: OrderRecord = _tuple_new(OrderRecord, row)
+        return record
+
+    def triggered_oids(self) -> list[int]:
+        """Oids of the trigger orders that fired and are still remembered."""
+        return list(self._triggered)
+
+    @staticmethod
+    def _row(o: Order, status: str, now: int) -> tuple[Any, ...]:
+        oid = o.oid
         trig = o.trigger
         # the fields of OrderRecord, in its order
         if trig is None:
-            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status,
-                         now)  # fmt: skip
-        else:
-            rows[oid] = (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
-                         o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
-                         trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
-        return len(rows)
+            return (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                    o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, None, None, None, status,
+                    now)  # fmt: skip
+        return (oid, o.user, o.asset, o.coin, o.is_buy, o.limit_px, o.sz, o.orig_sz, o.timestamp,
+                o.reduce_only, o.tif, o.cloid, o.triggered, o.position_tpsl, trig.is_market,
+                trig.trigger_px, trig.tpsl, status, now)  # fmt: skip
 
     def pop_oldest(self) -> OrderRecord:
         """Forget the oldest record and return it (IndexError when empty)."""
-        record: OrderRecord = _tuple_new(OrderRecord, self._rows.pop(self._age.popleft()))
+        oid = self._age.popleft()
+        self._triggered.pop(oid, None)
+        record: OrderRecord = _tuple_new(OrderRecord, self._rows.pop(oid))
         return record
 
     def get(self, oid: int) -> OrderRecord | None:

@@ -32,7 +32,7 @@ from .types import (
     NonUserCancelEvent,
     OrderRequest,
 )
-from .validation import check_order, has_margin, reducible, static_problem
+from .validation import check_order, has_margin, reducible, slippage_price, static_problem
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
@@ -97,6 +97,7 @@ class ExchangeEngine(OrderFlow):
         self._events = EventQueue()
         self._subscribers = self._events.subscribers
         self._touched: dict[int, None] = {}
+        self._reduced: dict[tuple[str, int], None] = {}
         self.liquidator = LIQUIDATOR
         self.accounts[LIQUIDATOR] = Account(LIQUIDATOR)
 
@@ -209,6 +210,8 @@ class ExchangeEngine(OrderFlow):
         return oid
 
     def _end(self) -> None:
+        if self._reduced:
+            self._settle_reducing(self.now)
         if self._touched:
             self._settle_marks()
         events = self._events
@@ -217,9 +220,24 @@ class ExchangeEngine(OrderFlow):
 
     # ------------------------------------------------------------------ orders
     @venue_context
-    def place_orders(self, user: str, orders: Sequence[OrderRequest], grouping: str = "na") -> list[Any]:
-        """Place a batch; one status per order: resting / filled / error (or a TP/SL child string)."""
+    def place_orders(
+        self,
+        user: str,
+        orders: Sequence[OrderRequest],
+        grouping: str = "na",
+        builder: tuple[str, int] | None = None,
+    ) -> list[Any]:
+        """Place a batch; one status per order: resting / filled / error (or a TP/SL child string).
+
+        ``builder`` is the action's ``(builder address, fee in tenths of a basis point)``: refused
+        as a whole (EngineError) unless the user approved at least that fee for that builder.
+        """
         acct = self._account(user)
+        if builder is not None:
+            approved = acct.builder_fees.get(builder[0].lower())
+            if approved is None or builder[1] > approved:
+                # the text clients match on (Hyperliquid's own; seen in SDK users' error handling)
+                raise EngineError("Builder fee has not been approved.")
         now = self._begin()
         statuses: list[Any] = []
         try:
@@ -230,13 +248,18 @@ class ExchangeEngine(OrderFlow):
                 parent_status = self._place_one(acct, orders[0], now)
                 statuses.append(parent_status)
                 parent = self._parent_from_status(parent_status)
+                bracket: list[Order] = []
                 for req in orders[1:]:
-                    statuses.append(self._place_child(acct, req, parent, parent_status, now))
+                    status, child = self._place_child(acct, req, parent, parent_status, now)
+                    statuses.append(status)
+                    if child is not None:
+                        bracket.append(child)
+                for child in bracket:  # the TP and the SL of one bracket cancel each other
+                    child.siblings = tuple(o for o in bracket if o is not child)
             elif grouping == "positionTpsl":
                 for req in orders:
-                    status = self._place_one(acct, req, now)
+                    status = self._place_one(acct, req, now, position_tpsl=req.trigger is not None)
                     if req.trigger is not None and "resting" in status:
-                        self.live[status["resting"]["oid"]].position_tpsl = True
                         status = "waitingForTrigger"
                     statuses.append(status)
             else:
@@ -253,16 +276,20 @@ class ExchangeEngine(OrderFlow):
 
     def _place_child(
         self, acct: Account, req: OrderRequest, parent: Order | None, parent_status: Any, now: int
-    ) -> Any:
-        if req.trigger is None or "error" in parent_status:
-            return self._place_one(acct, req, now) if "error" not in parent_status else parent_status
+    ) -> tuple[Any, Order | None]:
+        """(status, the child order if it waits) of one TP/SL of a normalTpsl bracket."""
+        if "error" in parent_status:
+            return parent_status, None
+        if req.trigger is None:
+            return self._place_one(acct, req, now), None
         status = self._place_one(acct, req, now, hold=parent is not None)
         if "error" in status:
-            return status
+            return status, None
+        child = self.live[status["resting"]["oid"]]
         if parent is not None:
-            parent.children = (*parent.children, self.live[status["resting"]["oid"]])
-            return "waitingForFill"
-        return "waitingForTrigger"
+            parent.children = (*parent.children, child)
+            return "waitingForFill", child
+        return "waitingForTrigger", child
 
     def _reject(
         self, acct: Account, m: MarketState, req: OrderRequest, msg: str, status: str, now: int
@@ -280,7 +307,9 @@ class ExchangeEngine(OrderFlow):
         return Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
                      req.reduce_only, req.tif, req.trigger, req.cloid)  # fmt: skip
 
-    def _place_one(self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False) -> Any:
+    def _place_one(
+        self, acct: Account, req: OrderRequest, now: int, *, hold: bool = False, position_tpsl: bool = False
+    ) -> Any:
         cloid = req.cloid
         if cloid is not None:
             if cloid != cloid.lower():
@@ -296,7 +325,9 @@ class ExchangeEngine(OrderFlow):
             m = None
         if m is None:
             return {"error": f"Invalid asset. asset={req.asset}"}
-        problem = check_order(acct, m, req, self.max_open_orders, self.marks, self.max_leverages)
+        problem = check_order(
+            acct, m, req, self.max_open_orders, self.marks, self.max_leverages, whole_position=position_tpsl
+        )
         if problem is not None:
             return self._reject(acct, m, req, problem[0], problem[1], now)
         oid = self._next_oid
@@ -306,10 +337,11 @@ class ExchangeEngine(OrderFlow):
         if cloid is not None:
             acct.cloids[cloid] = oid
         if req.trigger is not None:
+            order.position_tpsl = position_tpsl
             self.live[oid] = order
             acct.open_orders[oid] = order
             if not hold:
-                m.triggers.add(order)
+                self._arm(order)
             self._emit_update(order, "open", now)
             return self._resting(order)
         return self._execute(acct, m, order, now, fresh=True)
@@ -450,6 +482,8 @@ class ExchangeEngine(OrderFlow):
         # fills move the mark, which may fire triggers, whose fills move it again
         markets = self.markets
         for _ in range(100):
+            if self._reduced:
+                self._settle_reducing(self.now)
             touched = self._touched
             if not touched:
                 return
@@ -481,15 +515,28 @@ class ExchangeEngine(OrderFlow):
         assert order.trigger is not None
         self.live.pop(order.oid, None)
         acct.open_orders.pop(order.oid, None)
+        acct.reducing.pop(order.oid, None)
+        # open -> triggered -> filled/open/canceled, as orderUpdates and historicalOrders show it
+        self.history.add_triggered(order, now)
         order.triggered = True
         self._emit_update(order, "triggered", now)
-        if order.reduce_only and reducible(acct, m.index, order.is_buy) == 0:
+        if (order.reduce_only or not order.sz) and reducible(acct, m.index, order.is_buy) == 0:
             self._finish(order, "reduceOnlyCanceled", now)
             return
+        if not order.sz:  # a position TP/SL of size 0 closes the whole position it finds
+            order.sz = order.orig_sz = reducible(acct, m.index, order.is_buy)
+            order.texts = None
         if not order.reduce_only and not has_margin(
             acct, m, order.is_buy, order.limit_px, order.sz, self.marks, self.max_leverages
         ):
             self._finish(order, "marginCanceled", now)
             return
-        order.tif = "Ioc" if order.trigger.is_market else "Gtc"
+        if order.trigger.is_market:
+            # a market TP/SL trades like a market order, within Hyperliquid's 10% slippage
+            # tolerance from the mark (docs, "My TP/SL did not execute correctly")
+            order.limit_px = slippage_price(self.marks[m.index], order.is_buy, m.cfg.sz_decimals)
+            order.texts = None
+            order.tif = "Ioc"
+        else:
+            order.tif = "Gtc"
         self._execute(acct, m, order, now, fresh=False)

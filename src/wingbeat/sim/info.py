@@ -22,7 +22,7 @@ from .info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS, spot_clearinghouse
 from .market_state import MarketState
 from .markets import fmt, venue_context
 from .render import basic_order, order_update, px, render_fill, render_trade, usd
-from .state_views import clearinghouse_state, frontend_order, order_status_entry
+from .state_views import clearinghouse_state, frontend_order, historical_orders, order_status_entry
 
 __all__ = [
     "DESERIALIZE_ERROR",
@@ -410,21 +410,7 @@ def _user_rate_limit(
 
 
 def _historical_orders(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    user = _user(body)
-    out = []
-    for oid in sorted(engine.history, reverse=True):
-        order = engine.history[oid]
-        if order.user == user:
-            out.append(
-                {
-                    "order": frontend_order(engine, order),
-                    "status": order.status,
-                    "statusTimestamp": order.status_ts,
-                }
-            )
-            if len(out) == _MAX_FILLS:
-                break
-    return out
+    return historical_orders(engine, _user(body), _MAX_FILLS)
 
 
 def _user_role(engine: ExchangeEngine, body: dict[str, Any]) -> Any:

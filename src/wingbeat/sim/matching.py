@@ -52,6 +52,7 @@ class OrderFlow:
     _events: EventQueue
     _subscribers: list[Callable[[EngineEvent], None]]
     _touched: dict[int, None]
+    _reduced: dict[tuple[str, int], None]  # (user, asset) whose position shrank, for _settle_reducing
 
     def tx_hash(self) -> str:
         """The hash shared by every fill of the current action."""
@@ -110,11 +111,13 @@ class OrderFlow:
             self._finish(order, "canceled", now)
             return self._filled(order, filled_sz, filled_ntl)
         # rest the remainder
+        oid = order.oid
         if not order.reduce_only:
             setting = acct.leverage.get(m.index)
             per_sz = order.margin_per_sz = order.limit_px / (setting[1] if setting else m.cfg.max_leverage)
             acct.order_margin += per_sz * order.sz
-        oid = order.oid
+        else:
+            acct.reducing[oid] = order
         side = m.book.bids if order.is_buy else m.book.asks
         top = side.top
         side.add(order)
@@ -145,6 +148,8 @@ class OrderFlow:
         holders = m.holders
         taker_fills = acct.fills.rows
         taker_fill = acct.apply_fill
+        taker_reducing = acct.reducing
+        reduced = self._reduced
         t_cloid = order.cloid
         t_oid = order.oid
         remaining = order.sz
@@ -196,6 +201,11 @@ class OrderFlow:
                 holders[m_user] = None
             elif m_start == (sz if is_buy else -sz):
                 del holders[m_user]
+            # a shrinking position may leave reduce-only and position TP/SL orders with nothing to reduce
+            if taker_reducing and t_start and (t_start > 0) != is_buy:
+                reduced[(user, asset)] = None
+            if maker_acct.reducing and m_start and (m_start > 0) == is_buy:
+                reduced[(m_user, asset)] = None
             # Fill fields as plain tuples (see FillLog), FillLog.trim inlined for both logs
             tf = (coin, px, sz, is_buy, now, t_start, t_dir, t_pnl, tx, t_oid, True, taker_fee, tid,
                   t_cloid, None)  # fmt: skip
@@ -265,6 +275,8 @@ class OrderFlow:
         self.live.pop(oid, None)
         open_orders = acct.open_orders
         open_orders.pop(oid, None)
+        if order.reduce_only or order.position_tpsl:
+            acct.reducing.pop(oid, None)
         if order.margin_per_sz:
             acct.order_margin -= order.margin_per_sz * order.sz
             order.margin_per_sz = ZERO
@@ -279,9 +291,44 @@ class OrderFlow:
                 if child.oid not in self.live:
                     continue
                 if status == "filled":
-                    self.markets[child.asset].triggers.add(child)
+                    self._arm(child)
                 else:
                     self._finish(child, "canceled", now)
+        if order.siblings:
+            siblings, order.siblings = order.siblings, ()
+            if status == "filled":
+                # one-cancels-other (docs, order statuses: "TP/SL only. Canceled due to sibling
+                # ordering being filled")
+                for sibling in siblings:
+                    if sibling.oid in self.live:
+                        self._remove_live(sibling)
+                        self._finish(sibling, "siblingFilledCanceled", now)
+
+    def _arm(self, order: Order) -> None:
+        """Start watching the trigger order ``order`` (placed, or its parent filled)."""
+        self.markets[order.asset].triggers.add(order)
+        if order.reduce_only or order.position_tpsl:
+            self.accounts[order.user].reducing[order.oid] = order
+
+    def _settle_reducing(self, now: int) -> None:
+        """Cancel the reduce-only and position TP/SL orders left with nothing to reduce by the
+        positions that shrank in this action (closed, or flipped to the order's own side):
+        ``reduceOnlyCanceled`` (docs, order statuses: "Canceled reduced-only order that does
+        not reduce position")."""
+        while self._reduced:
+            reduced, self._reduced = self._reduced, {}
+            for user, asset in reduced:
+                acct = self.accounts[user]
+                szi = acct.szi(asset)
+                stale = [
+                    o
+                    for o in acct.reducing.values()
+                    if o.asset == asset and (not szi or (szi > 0) == o.is_buy)
+                ]
+                for order in stale:
+                    if order.oid in self.live:
+                        self._remove_live(order)
+                        self._finish(order, "reduceOnlyCanceled", now)
 
     def _record(self, order: Order, status: str, now: int) -> None:
         """Keep ``order`` with its final status for orderStatus, within the history limit."""

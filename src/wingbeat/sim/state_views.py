@@ -12,7 +12,7 @@ from .render import px, side, usd
 if TYPE_CHECKING:
     from .engine import ExchangeEngine
 
-__all__ = ["clearinghouse_state", "frontend_order", "order_status_entry"]
+__all__ = ["clearinghouse_state", "frontend_order", "historical_orders", "order_status_entry"]
 
 ZERO = Decimal(0)
 
@@ -33,7 +33,9 @@ def frontend_order(engine: ExchangeEngine, order: Order | OrderRecord) -> dict[s
         condition = "N/A"
     else:
         above = (trig.tpsl == "tp") != order.is_buy
-        condition = f"Price {'above' if above else 'below'} {fmt(trig.trigger_px)}"
+        # a whole price without ".0" (recorded payloads: "Price above 10.004", clients parse the number)
+        px_text = fmt(trig.trigger_px).removesuffix(".0")
+        condition = f"Price {'above' if above else 'below'} {px_text}"
     children = [frontend_order(engine, c) for c in order.children if c.oid in engine.live]
     return {
         "coin": order.coin,
@@ -59,11 +61,38 @@ def order_status_entry(engine: ExchangeEngine, user: str, oid: int) -> dict[str,
     """``{"order", "status", "statusTimestamp"}`` of one order of ``user``, or None if unknown."""
     live = engine.live.get(oid)
     if live is not None and live.user == user:
+        fired = engine.history.triggered(oid) if live.triggered else None
+        if fired is not None:  # a TP/SL that fired and now rests as a limit order
+            return {
+                "order": frontend_order(engine, live),
+                "status": "triggered",
+                "statusTimestamp": fired.status_ts,
+            }
         return {"order": frontend_order(engine, live), "status": "open", "statusTimestamp": live.timestamp}
     done = engine.history.get(oid)
     if done is None or done.user != user:
         return None
     return {"order": frontend_order(engine, done), "status": done.status, "statusTimestamp": done.status_ts}
+
+
+def historical_orders(engine: ExchangeEngine, user: str, limit: int) -> list[dict[str, Any]]:
+    """The ``historicalOrders`` answer: each finished order with its final status and each TP/SL
+    that fired with status ``triggered`` (before its outcome), newest first, at most ``limit``."""
+    history = engine.history
+    entries: list[tuple[int, int, OrderRecord]] = []
+    for oid in history:
+        record = history[oid]
+        if record.user == user:
+            entries.append((oid, 1, record))
+    for oid in history.triggered_oids():
+        fired = history.triggered(oid)
+        if fired is not None and fired.user == user:
+            entries.append((oid, 0, fired))
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    return [
+        {"order": frontend_order(engine, r), "status": r.status, "statusTimestamp": r.status_ts}
+        for _, _, r in entries[:limit]
+    ]
 
 
 def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:

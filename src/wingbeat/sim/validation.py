@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from .accounts import Account
 from .market_state import MarketState
 from .markets import fmt
 from .types import OrderRequest
 
-__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "reducible", "static_problem"]
+__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "open_order_limit", "reducible", "slippage_price",
+           "static_problem"]  # fmt: skip
 
 ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
 MAX_PRICE_DEVIATION = Decimal("0.8")  # from the reference (mark) price
+MAX_WIRE_NUMBER = Decimal(10) ** 15  # larger sizes and trigger prices are refused per order
+MARKET_TRIGGER_SLIPPAGE = Decimal("0.1")  # docs: market TP/SL orders have a 10% slippage tolerance
+# docs, rate limits and user limits: 1000 open orders plus 1 per 5M USDC of volume, up to 5000;
+# from 1000 open orders on, new reduce-only and trigger orders are rejected
+VOLUME_PER_EXTRA_ORDER = Decimal(5_000_000)
+MAX_OPEN_ORDERS_FACTOR = 5
 
 # (message, order status) of each refusal
 ZERO_SIZE = ("Order has zero size.", "rejected")
 INVALID_SIZE = ("Order has invalid size.", "rejected")
+INVALID_PRICE = ("Order has invalid price.", "rejected")  # text from ccxt's Hyperliquid error table
 BAD_TICK = ("Price must be divisible by tick size.", "tickRejected")
 OUT_OF_BAND = ("Order price cannot be more than 80% away from the reference price", "rejected")
 BAD_TRIGGER_PX = ("Invalid TP/SL price.", "badTriggerPxRejected")
@@ -59,31 +67,55 @@ def has_margin(
     return px * inc / lev <= acct.available(marks, max_leverages)
 
 
-def static_problem(m: MarketState, req: OrderRequest, ref: Decimal) -> tuple[str, str] | None:
+def slippage_price(mark: Decimal, is_buy: bool, sz_decimals: int) -> Decimal:
+    """The limit a triggered market TP/SL trades within: the mark moved by the 10% tolerance
+    against the order, on the price grid (5 significant figures, ``6 - sz_decimals`` decimals)."""
+    px = mark * (1 + MARKET_TRIGGER_SLIPPAGE) if is_buy else mark * (1 - MARKET_TRIGGER_SLIPPAGE)
+    exp = max(px.adjusted() - 4, -(6 - sz_decimals))
+    return px.quantize(Decimal(1).scaleb(min(exp, 0)), rounding=ROUND_HALF_EVEN)
+
+
+def open_order_limit(acct: Account, base: int) -> int:
+    """How many open orders ``acct`` may have: ``base`` plus one per 5M USDC it traded, at most
+    five times ``base``."""
+    extra = int(acct.cum_volume / VOLUME_PER_EXTRA_ORDER)
+    return min(base + extra, MAX_OPEN_ORDERS_FACTOR * base)
+
+
+def static_problem(
+    m: MarketState, req: OrderRequest, ref: Decimal, *, whole_position: bool = False
+) -> tuple[str, str] | None:
     """The first rule the order itself breaks (size, tick, price band, type, minimum value),
-    whatever the account's state; ``ref`` is the reference (mark) price."""
+    whatever the account's state; ``ref`` is the reference (mark) price. With ``whole_position``
+    (a position TP/SL) a size of 0 means the whole position and is not checked."""
     size, price = req.size, req.price
+    if whole_position and not size:
+        size = ZERO
     # the markets' caches answer almost every order (the flow repeats a few values); a cached
     # size is finite and positive, a cached price finite
     try:
         known = m.valid_sz.get(size) and m.valid_px.get(price)
     except TypeError:  # a signalling NaN cannot be hashed
         known = False
-    if not known:
+    if not known and not (whole_position and size == 0):
         if not size.is_finite() or size <= 0:
             return ZERO_SIZE
-        if not m.size_ok(size):
+        if size > MAX_WIRE_NUMBER or not m.size_ok(size):
             return INVALID_SIZE
+        if not price.is_finite() or price <= 0:
+            return INVALID_PRICE
         if not m.price_ok(price):
             return BAD_TICK
+    elif not known and not m.price_ok(price):
+        return INVALID_PRICE if not price.is_finite() or price <= 0 else BAD_TICK
     if abs(price - ref) > ref * MAX_PRICE_DEVIATION:
         return OUT_OF_BAND
     trigger = req.trigger
-    if trigger is not None and not m.price_ok(trigger.trigger_px):
+    if trigger is not None and (trigger.trigger_px > MAX_WIRE_NUMBER or not m.price_ok(trigger.trigger_px)):
         return BAD_TRIGGER_PX
     if (trigger is None) == (req.tif is None):
         return INVALID_TYPE
-    if not req.reduce_only and price * size < MIN_NOTIONAL:
+    if not req.reduce_only and not (whole_position and size == 0) and price * size < MIN_NOTIONAL:
         return BELOW_MIN_NOTIONAL
     return None
 
@@ -95,12 +127,18 @@ def check_order(
     max_open_orders: int,
     marks: dict[int, Decimal],
     max_leverages: dict[int, int],
+    *,
+    whole_position: bool = False,
 ) -> tuple[str, str] | None:
-    """``(message, order status)`` of the first rule ``req`` breaks, or None when it may trade."""
-    problem = static_problem(m, req, marks[m.index])
+    """``(message, order status)`` of the first rule ``req`` breaks, or None when it may trade.
+    ``max_open_orders`` is the base open-order limit (see `open_order_limit`)."""
+    problem = static_problem(m, req, marks[m.index], whole_position=whole_position)
     if problem is not None:
         return problem
-    if len(acct.open_orders) >= max_open_orders:
+    n_open = len(acct.open_orders)
+    if n_open >= max_open_orders and (
+        req.reduce_only or req.trigger is not None or n_open >= open_order_limit(acct, max_open_orders)
+    ):
         return TOO_MANY_ORDERS
     if req.reduce_only and req.trigger is None and reducible(acct, m.index, req.is_buy) == 0:
         return REDUCE_ONLY_REJECTED
