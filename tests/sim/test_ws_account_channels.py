@@ -163,3 +163,103 @@ async def test_ccxt_pro_watch_positions_and_watch_balance(
             assert positions[0]["side"] == "long"
     finally:
         await client.close()
+
+
+async def test_ledger_updates_snapshot_then_one_message_per_update(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    await ws.subscribe({"type": "userNonFundingLedgerUpdates", "user": trader.address})
+    snapshot = await ws.expect("userNonFundingLedgerUpdates")
+    assert snapshot["isSnapshot"] is True and snapshot["user"] == trader.address
+    assert [u["delta"] for u in snapshot["nonFundingLedgerUpdates"]] == [
+        {"type": "deposit", "usdc": "1000000.0"}
+    ]
+    await local_exchange.fund(trader.address, 7)
+    update = await ws.expect("userNonFundingLedgerUpdates")
+    assert set(update) == {"user", "nonFundingLedgerUpdates"}
+    [entry] = update["nonFundingLedgerUpdates"]
+    assert entry["delta"] == {"type": "deposit", "usdc": "7.0"} and set(entry) == {"time", "hash", "delta"}
+
+
+async def test_open_orders_channel_follows_placements(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    await ws.subscribe({"type": "openOrders", "user": trader.address, "dex": ""})
+    first = await ws.expect("openOrders")
+    assert first == {"dex": "", "user": trader.address, "orders": []}
+    await place(local_exchange, trader, price="40000", size="0.01")
+    pushed = await ws.expect("openOrders", lambda d: bool(d["orders"]))
+    [order] = pushed["orders"]
+    assert (order["coin"], order["limitPx"], order["sz"], order["orderType"]) == (
+        "BTC",
+        "40000.0",
+        "0.01",
+        "Limit",
+    )
+
+
+async def test_web_data_twap_notification_and_spot_channels(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    user = trader.address
+    await ws.subscribe({"type": "webData2", "user": user})
+    web2 = await ws.expect("webData2")
+    assert web2["user"] == user and web2["clearinghouseState"]["marginSummary"]["accountValue"] == "1000000.0"
+    assert {"openOrders", "meta", "assetCtxs", "serverTime", "cumLedger", "isVault", "twapStates"} <= set(
+        web2
+    )
+    assert web2["cumLedger"] == "1000000.0" and len(web2["assetCtxs"]) == len(web2["meta"]["universe"])
+    await ws.subscribe({"type": "webData3", "user": user})
+    web3 = await ws.expect("webData3")
+    assert web3["userState"]["user"] == user and web3["perpDexStates"][0]["totalVaultEquity"] == "0.0"
+    await ws.subscribe({"type": "twapStates", "user": user})
+    assert await ws.expect("twapStates") == {"dex": "", "user": user, "states": []}
+    await ws.subscribe({"type": "userTwapSliceFills", "user": user})
+    assert await ws.expect("userTwapSliceFills") == {"isSnapshot": True, "user": user, "twapSliceFills": []}
+    await ws.subscribe({"type": "userTwapHistory", "user": user})
+    assert await ws.expect("userTwapHistory") == {"isSnapshot": True, "user": user, "history": []}
+    assert (await ws.subscribe({"type": "notification", "user": user}))["subscription"][
+        "type"
+    ] == "notification"
+    await ws.subscribe({"type": "spotState", "user": user})
+    assert await ws.expect("spotState") == {"user": user, "spotState": {"balances": []}}
+    await ws.subscribe({"type": "activeAssetData", "user": user, "coin": "ETH"})
+    data = await ws.expect("activeAssetData")
+    assert (data["user"], data["coin"], data["leverage"]) == (user, "ETH", {"type": "cross", "value": 50})
+    assert data["availableToTrade"] == ["50000000.0", "50000000.0"] and data["markPx"] == "3000.0"
+    await ws.send(
+        {"method": "subscribe", "subscription": {"type": "activeAssetData", "user": user, "coin": "NOPE"}}
+    )
+    assert (await ws.expect("error")).startswith("Invalid subscription")
+
+
+async def test_official_sdk_receives_web_data2_ledger_and_active_asset_data(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    from hyperliquid.info import Info
+
+    loop = asyncio.get_running_loop()
+    got: dict[str, asyncio.Future[Any]] = {
+        name: loop.create_future() for name in ("webData2", "userNonFundingLedgerUpdates", "activeAssetData")
+    }
+
+    def on_message(msg: Any) -> None:
+        future = got.get(msg.get("channel"))
+        if future is not None:
+            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(msg["data"]))
+
+    info = await asyncio.to_thread(Info, local_exchange.base_url, False)
+    try:
+        for sub in (
+            {"type": "webData2", "user": trader.address},
+            {"type": "userNonFundingLedgerUpdates", "user": trader.address},
+            {"type": "activeAssetData", "user": trader.address, "coin": "BTC"},
+        ):
+            await asyncio.to_thread(info.subscribe, sub, on_message)  # type: ignore[arg-type]
+        async with asyncio.timeout(TIMEOUT):
+            web2, ledger, asset = await asyncio.gather(*got.values())
+    finally:
+        await asyncio.to_thread(info.disconnect_websocket)
+    assert web2["user"] == trader.address
+    assert ledger["nonFundingLedgerUpdates"][0]["delta"]["type"] == "deposit"
+    assert asset["coin"] == "BTC" and asset["leverage"]["value"] == 50

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from . import transfers
 from .accounts import Account
 from .engine import ExchangeEngine
 from .markets import fmt
-from .render import render_trade, usd
+from .render import px, render_trade, usd
 from .state_views import clearinghouse_state
 
-__all__ = ["ACCOUNT_HANDLERS", "MARKET_HANDLERS", "spot_clearinghouse_state"]
+__all__ = [
+    "ACCOUNT_HANDLERS",
+    "MARKET_HANDLERS",
+    "net_inflow",
+    "render_active_asset_data",
+    "spot_clearinghouse_state",
+    "total_vault_equity",
+]
 
 ZERO = Decimal(0)
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -55,7 +62,7 @@ def spot_clearinghouse_state(acct: Account | None) -> dict[str, Any]:
     return {"balances": balances}
 
 
-def _net_inflow(acct: Account) -> Decimal:
+def net_inflow(acct: Account) -> Decimal:
     """USDC that came in minus what left, from the ledger (what PnL is measured against)."""
     net = ZERO
     for update in acct.ledger:
@@ -79,7 +86,7 @@ def _portfolio(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
         value = pnl = vlm = ZERO
     else:
         value = acct.account_value(engine.marks) + sum(acct.spot.values(), ZERO)
-        pnl = value - _net_inflow(acct)
+        pnl = value - net_inflow(acct)
         vlm = acct.cum_volume
     # the local exchange keeps no account-value history: each period holds the current point
     data = {"accountValueHistory": [[now, usd(value)]], "pnlHistory": [[now, usd(pnl)]], "vlm": usd(vlm)}
@@ -159,6 +166,59 @@ def _sub_accounts(engine: ExchangeEngine, body: dict[str, Any], user: str) -> An
             }
         )
     return out
+
+
+def render_active_asset_data(engine: ExchangeEngine, user: str, coin: str) -> dict[str, Any]:
+    """``activeAssetData``: ``user``'s leverage on ``coin`` and what it can still trade there.
+
+    ``availableToTrade`` is the notional the free margin buys at the coin's leverage, per side
+    (buy, sell); ``maxTradeSzs`` the same in coin, plus the position an order on that side closes.
+    """
+    m = engine.market(coin)
+    if m is None:
+        raise ValueError(f"coin: unknown coin {coin!r}")
+    acct = engine.accounts.get(user)
+    max_lev = m.cfg.max_leverage
+    mark = engine.marks[m.index]
+    if acct is None:
+        leverage: dict[str, Any] = {"type": "cross", "value": max_lev}
+        free = szi = ZERO
+    else:
+        lev = acct.leverage_of(m.index, max_lev)
+        leverage = {"type": "cross", "value": lev}
+        if not acct.is_cross(m.index):
+            iso = acct.isolated_margin.get(m.index, ZERO)
+            pos = acct.positions.get(m.index)
+            entry = pos.szi * pos.entry_px if pos is not None else ZERO
+            leverage = {"type": "isolated", "value": lev, "rawUsd": usd(iso - entry)}
+        free = max(ZERO, acct.available(engine.marks, engine.max_leverages)) * lev
+        szi = acct.szi(m.index)
+    quantum = Decimal(1).scaleb(-m.cfg.sz_decimals)
+    base = (free / mark).quantize(quantum, rounding=ROUND_DOWN) if mark else ZERO
+    buy, sell = base + max(ZERO, -szi), base + max(ZERO, szi)
+    return {
+        "user": user,
+        "coin": coin,
+        "leverage": leverage,
+        "maxTradeSzs": [fmt(buy), fmt(sell)],
+        "availableToTrade": [usd(free), usd(free)],
+        "markPx": px(mark),
+    }
+
+
+def total_vault_equity(engine: ExchangeEngine, user: str) -> Decimal:
+    """``user``'s equity in all the vaults it deposited into."""
+    acct = engine.accounts.get(user)
+    if acct is None:
+        return ZERO
+    return sum((transfers.vault_equity(engine, engine.accounts[v], user) for v in acct.vault_entries), ZERO)
+
+
+def _active_asset_data(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
+    coin = body.get("coin")
+    if not isinstance(coin, str):
+        raise ValueError("coin: expected a string")
+    return render_active_asset_data(engine, user, coin)
 
 
 def _vault_equities(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
@@ -312,6 +372,7 @@ ACCOUNT_HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any], str], Any]
     "subAccounts": _sub_accounts,
     "userVaultEquities": _vault_equities,
     "maxBuilderFee": _max_builder_fee,
+    "activeAssetData": _active_asset_data,
     # no staking, TWAP, multi-sig or deployment state in the local exchange: their empty answers
     "delegations": lambda e, b, u: [],
     "delegatorSummary": lambda e, b, u: {

@@ -3,9 +3,10 @@
 Engine events arrive synchronously through ``ExchangeEngine.subscribe``. Book and context
 signals are coalesced: they mark a coin dirty and one flush, scheduled with ``call_soon``, renders
 each affected channel once (from ``info.handle_info``, so the websocket and ``/info`` agree).
-Account-state channels (``clearinghouseState``) are coalesced the same way per user: any event of
-the user, or a mark change of a coin the user holds, marks the user dirty and the flush renders the
-state once. Every rendered message is serialised once with orjson and the same bytes are queued to
+Account-state channels (``ws_user_channels.STATE_TYPES``: clearinghouseState, openOrders, webData2/3,
+activeAssetData, twapStates, spotState) are coalesced the same way per user: any event of the user
+marks all of them dirty, a mark change of a coin the user holds (or watches) the mark-dependent ones,
+and the flush renders each once; all are re-sent every ``state_refresh_s``. Every rendered message is serialised once with orjson and the same bytes are queued to
 every subscriber; each connection has one writer task, owned by its handler, that drains its queue.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -39,39 +39,30 @@ from wingbeat.sim.types import (
     EngineEvent,
     FillsEvent,
     FundingEvent,
+    LedgerEvent,
     LiquidationEvent,
     NonUserCancelEvent,
     OrderUpdatesEvent,
     TradesEvent,
+)
+from wingbeat.sim.ws_subscriptions import (
+    CANDLE_INTERVALS_MS,
+    InvalidSubscription,
+    Subscription,
+    parse_subscription,
+)
+from wingbeat.sim.ws_user_channels import (
+    MARK_TYPES,
+    SNAPSHOT_TYPES,
+    STATE_TYPES,
+    render_snapshot,
+    render_state,
 )
 
 __all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "STATE_REFRESH_S", "WsHub"]
 
 _log = logging.getLogger("wingbeat.sim.ws_hub")
 
-_MINUTE = 60_000
-CANDLE_INTERVALS_MS: dict[str, int] = {
-    "1m": _MINUTE,
-    "3m": 3 * _MINUTE,
-    "5m": 5 * _MINUTE,
-    "15m": 15 * _MINUTE,
-    "30m": 30 * _MINUTE,
-    "1h": 60 * _MINUTE,
-    "2h": 120 * _MINUTE,
-    "4h": 240 * _MINUTE,
-    "8h": 480 * _MINUTE,
-    "12h": 720 * _MINUTE,
-    "1d": 1440 * _MINUTE,
-    "3d": 3 * 1440 * _MINUTE,
-    "1w": 7 * 1440 * _MINUTE,
-    "1M": 30 * 1440 * _MINUTE,
-}
-_COIN_TYPES = frozenset({"l2Book", "trades", "bbo", "candle", "activeAssetCtx"})
-_USER_TYPES = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
-# account-state channels: a full state, re-rendered whenever the user's account may have changed
-_STATE_TYPES = frozenset({"clearinghouseState"})
-_DEX_TYPES = frozenset({"clearinghouseState"})  # take an optional "dex" ("" = the only perp dex here)
-_CHANNEL = {"userEvents": "user"}  # every other subscription type names its own channel
 _PONG = orjson.dumps({"channel": "pong"})
 _TOO_MANY: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}
 _INTERNAL_ERROR: dict[str, Any] = {"type": "error", "payload": "500 Internal Server Error"}
@@ -84,43 +75,6 @@ MAX_BACKLOG = 10_000
 """Messages queued for one websocket client before the server gives up on it and disconnects."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Sub:
-    """A normalised subscription: the key of the fan-out index."""
-
-    type: str
-    coin: str | None = None
-    user: str | None = None
-    interval: str | None = None
-    n_sig_figs: int | None = None
-    mantissa: int | None = None
-    dex: str | None = None
-
-    def echo(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type}
-        if self.coin is not None:
-            out["coin"] = self.coin
-        if self.user is not None:
-            out["user"] = self.user
-        if self.interval is not None:
-            out["interval"] = self.interval
-        if self.n_sig_figs is not None:
-            out["nSigFigs"] = self.n_sig_figs
-        if self.mantissa is not None:
-            out["mantissa"] = self.mantissa
-        if self.dex is not None:
-            out["dex"] = self.dex
-        return out
-
-    @property
-    def channel(self) -> str:
-        return _CHANNEL.get(self.type, self.type)
-
-
-class _Invalid(Exception):
-    pass
-
-
 class _Connection:
     """One websocket client: its subscriptions and its outbound queue."""
 
@@ -131,7 +85,7 @@ class _Connection:
         self.transport = request.transport
         self.faults = faults
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.subs: set[_Sub] = set()
+        self.subs: set[Subscription] = set()
         self.held: bytes | None = None  # a message held back by the reorder fault
         self.last_sent = asyncio.get_running_loop().time()  # the idle clock starts at connect
 
@@ -188,12 +142,13 @@ class WsHub:
         self.state_refresh_s = STATE_REFRESH_S
         self._charge_ip = charge_ip
         self._connections: set[_Connection] = set()
-        self._index: dict[_Sub, set[_Connection]] = {}
+        self._index: dict[Subscription, set[_Connection]] = {}
         self._dirty_books: set[str] = set()
         self._dirty_ctx: set[str] = set()
         self._dirty_candles: set[str] = set()
-        self._state_subs: dict[str, set[_Sub]] = {}  # user -> its subscribed account-state channels
-        self._dirty_users: set[str] = set()
+        self._state_subs: dict[str, set[Subscription]] = {}  # user -> its subscribed account-state channels
+        self._dirty_users: set[str] = set()  # every account-state channel of these is stale
+        self._dirty_marks: set[str] = set()  # only the mark-dependent ones (MARK_TYPES)
         self._refresh: asyncio.TimerHandle | None = None
         self._mids_dirty = False
         self._flush_scheduled = False
@@ -293,8 +248,8 @@ class WsHub:
     def _on_subscription(self, conn: _Connection, method: str, raw: Any) -> None:
         text = orjson.dumps(raw).decode()
         try:
-            sub = self._parse_sub(raw)
-        except _Invalid:
+            sub = parse_subscription(raw, self._engine.asset_index)
+        except InvalidSubscription:
             conn.send(_frame("error", f"Invalid subscription {text}"))
             return
         if method == "subscribe":
@@ -306,7 +261,7 @@ class WsHub:
                 self._engine.subscribe(self._on_event)
             conn.subs.add(sub)
             self._index.setdefault(sub, set()).add(conn)
-            if sub.type in _STATE_TYPES and sub.user is not None:
+            if sub.type in STATE_TYPES and sub.user is not None:
                 self._state_subs.setdefault(sub.user, set()).add(sub)
                 self._arm_refresh()
             conn.send(_frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo()}))
@@ -319,7 +274,7 @@ class WsHub:
             self._unindex(sub, conn)
             conn.send(_frame("subscriptionResponse", {"method": "unsubscribe", "subscription": sub.echo()}))
 
-    def _unindex(self, sub: _Sub, conn: _Connection) -> None:
+    def _unindex(self, sub: Subscription, conn: _Connection) -> None:
         conns = self._index.get(sub)
         if conns is not None:
             conns.discard(conn)
@@ -333,42 +288,6 @@ class WsHub:
                         if not self._state_subs and self._refresh is not None:
                             self._refresh.cancel()
                             self._refresh = None
-
-    def _parse_sub(self, raw: Any) -> _Sub:
-        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-            raise _Invalid
-        kind = raw["type"]
-        if kind == "allMids":
-            return _Sub("allMids")
-        coin = user = interval = dex = None
-        n_sig_figs = mantissa = None
-        if kind in _COIN_TYPES:
-            coin = raw.get("coin")
-            if not isinstance(coin, str) or self._engine.asset_index(coin) is None:
-                raise _Invalid
-        elif kind in _USER_TYPES or kind in _STATE_TYPES:
-            user = raw.get("user")
-            if not isinstance(user, str) or len(user) != 42 or not user.startswith("0x"):
-                raise _Invalid
-            user = user.lower()
-        else:
-            raise _Invalid
-        if kind == "candle":
-            interval = raw.get("interval")
-            if not isinstance(interval, str) or interval not in CANDLE_INTERVALS_MS:
-                raise _Invalid
-        if kind == "l2Book":
-            n_sig_figs = raw.get("nSigFigs")
-            mantissa = raw.get("mantissa")
-            if n_sig_figs not in (None, 2, 3, 4, 5) or mantissa not in (None, 1, 2, 5):
-                raise _Invalid
-            if mantissa is not None and n_sig_figs != 5:
-                raise _Invalid
-        if kind in _DEX_TYPES:
-            dex = raw.get("dex")
-            if dex not in (None, ""):
-                raise _Invalid  # the local exchange has one perp dex, the default one
-        return _Sub(kind, coin, user, interval, n_sig_figs, mantissa, dex)
 
     def _on_post(self, conn: _Connection, msg: Mapping[str, Any], ip: str) -> None:
         post_id = msg.get("id")
@@ -449,7 +368,7 @@ class WsHub:
         return self._charge_ip is None or self._charge_ip(ip, weight)
 
     # -- rendering ----------------------------------------------------------------------------
-    def _render(self, sub: _Sub) -> Any:
+    def _render(self, sub: Subscription) -> Any:
         """The current data of a snapshot-able subscription, None when there is nothing to send."""
         engine = self._engine
         if sub.type == "allMids":
@@ -469,15 +388,10 @@ class WsHub:
             return render_candle(market, sub.interval or "1m", now - now % span)
         return None
 
-    def _render_state(self, sub: _Sub) -> Any:
-        """The data of an account-state subscription (rendered through ``handle_info``)."""
-        user = sub.user or ""
-        engine = self._engine
-        # clearinghouseState: the /info answer wrapped with the dex and user it is for
-        state = handle_info(engine, {"type": "clearinghouseState", "user": user})
-        return {"dex": "", "user": user, "clearinghouseState": state}
+    def _render_state(self, sub: Subscription) -> Any:
+        return render_state(self._engine, sub.type, sub.user or "", sub.coin)
 
-    def _send_snapshot(self, conn: _Connection, sub: _Sub) -> None:
+    def _send_snapshot(self, conn: _Connection, sub: Subscription) -> None:
         if self._faults.suppresses(sub.channel):
             return
         user = sub.user or ""
@@ -490,12 +404,17 @@ class WsHub:
             fundings = [_funding_item(h) for h in history] if isinstance(history, list) else []
             conn.send(_frame("userFundings", {"isSnapshot": True, "user": user, "fundings": fundings}))
             return
-        data = self._render_state(sub) if sub.type in _STATE_TYPES else self._render(sub)
+        if sub.type in SNAPSHOT_TYPES:
+            conn.send(_frame(sub.channel, render_snapshot(self._engine, sub.type, user)))
+            return
+        if sub.type == "notification":
+            return  # the local exchange sends no notifications
+        data = self._render_state(sub) if sub.type in STATE_TYPES else self._render(sub)
         if data is not None:
             conn.send(_frame(sub.channel, data))
 
     # -- engine events ------------------------------------------------------------------------
-    def _publish(self, subs: Iterable[_Sub], channel: str, data: Any) -> None:
+    def _publish(self, subs: Iterable[Subscription], channel: str, data: Any) -> None:
         conns = [c for sub in subs for c in self._index.get(sub, ())]
         if not conns or self._faults.suppresses(channel):
             return
@@ -521,34 +440,47 @@ class WsHub:
             self._mark(self._dirty_ctx, event.coin)
         elif isinstance(event, TradesEvent):
             if event.trades:
-                self._publish([_Sub("trades", coin=event.coin)], "trades", event.trades)
+                self._publish([Subscription("trades", coin=event.coin)], "trades", event.trades)
             self._mark(self._dirty_candles, event.coin)
         elif isinstance(event, OrderUpdatesEvent):
-            self._publish([_Sub("orderUpdates", user=event.user)], "orderUpdates", event.updates)
+            self._publish([Subscription("orderUpdates", user=event.user)], "orderUpdates", event.updates)
         elif isinstance(event, FillsEvent):
             self._publish(
-                [_Sub("userFills", user=event.user)], "userFills", {"user": event.user, "fills": event.fills}
+                [Subscription("userFills", user=event.user)],
+                "userFills",
+                {"user": event.user, "fills": event.fills},
             )
-            self._publish([_Sub("userEvents", user=event.user)], "user", {"fills": event.fills})
+            self._publish([Subscription("userEvents", user=event.user)], "user", {"fills": event.fills})
         elif isinstance(event, FundingEvent):
-            self._publish([_Sub("userEvents", user=event.user)], "user", {"funding": event.funding})
+            self._publish([Subscription("userEvents", user=event.user)], "user", {"funding": event.funding})
             data = {"user": event.user, "fundings": [event.funding]}
-            self._publish([_Sub("userFundings", user=event.user)], "userFundings", data)
+            self._publish([Subscription("userFundings", user=event.user)], "userFundings", data)
         elif isinstance(event, LiquidationEvent):
-            self._publish([_Sub("userEvents", user=event.user)], "user", {"liquidation": event.liquidation})
+            self._publish(
+                [Subscription("userEvents", user=event.user)], "user", {"liquidation": event.liquidation}
+            )
         elif isinstance(event, NonUserCancelEvent):
-            self._publish([_Sub("userEvents", user=event.user)], "user", {"nonUserCancel": event.cancels})
+            self._publish(
+                [Subscription("userEvents", user=event.user)], "user", {"nonUserCancel": event.cancels}
+            )
+        elif isinstance(event, LedgerEvent):
+            sub = Subscription("userNonFundingLedgerUpdates", user=event.user)
+            self._publish([sub], sub.channel, {"user": event.user, "nonFundingLedgerUpdates": [event.update]})
 
     def _mark_state(self, event: EngineEvent) -> None:
         """Mark the users whose account state ``event`` may have changed."""
         if isinstance(event, AssetCtxChanged):
-            # a mark move changes the unrealized PnL and margin of everyone holding the coin
-            index = self._engine.asset_index(event.coin)
+            # a mark move changes the unrealized PnL and margin of everyone holding the coin, and
+            # what anyone watching the coin's activeAssetData may trade
+            coin = event.coin
+            index = self._engine.asset_index(coin)
             accounts = self._engine.accounts
-            for user in self._state_subs:
+            for user, subs in self._state_subs.items():
                 acct = accounts.get(user)
-                if acct is not None and index is not None and acct.szi(index):
-                    self._dirty_users.add(user)
+                if (acct is not None and index is not None and acct.szi(index)) or any(
+                    sub.coin == coin for sub in subs
+                ):
+                    self._dirty_marks.add(user)
         elif isinstance(event, BookChanged | TradesEvent):
             return
         elif event.user in self._state_subs:
@@ -584,11 +516,16 @@ class WsHub:
         books, ctxs, candles = self._dirty_books, self._dirty_ctx, self._dirty_candles
         self._dirty_books, self._dirty_ctx, self._dirty_candles = set(), set(), set()
         users, self._dirty_users = self._dirty_users, set()
+        marks, self._dirty_marks = self._dirty_marks - users, set()
         try:
             for user in users:
                 subs = self._state_subs.get(user)
                 if subs:
                     self._publish_state(subs)
+            for user in marks:
+                subs = self._state_subs.get(user)
+                if subs:
+                    self._publish_state({sub for sub in subs if sub.type in MARK_TYPES})
             for sub in list(self._index):
                 if sub.coin in books and sub.type == "l2Book":
                     self._publish([sub], "l2Book", self._render(sub))
@@ -606,16 +543,16 @@ class WsHub:
         except Exception:
             _log.exception("websocket flush failed")
 
-    def _publish_state(self, subs: set[_Sub]) -> None:
+    def _publish_state(self, subs: set[Subscription]) -> None:
         """Render each account-state channel of one user once for all its subscriptions (with and
         without ``dex`` they carry the same data)."""
-        by_kind: dict[tuple[str, str | None], list[_Sub]] = {}
+        by_kind: dict[tuple[str, str | None], list[Subscription]] = {}
         for sub in subs:
             by_kind.setdefault((sub.type, sub.coin), []).append(sub)
         for same in by_kind.values():
             self._publish(same, same[0].channel, self._render_state(same[0]))
 
-    def _publish_bbo(self, sub: _Sub) -> None:
+    def _publish_bbo(self, sub: Subscription) -> None:
         data = self._render(sub)
         if data is None:
             return
@@ -627,7 +564,7 @@ class WsHub:
         self._publish([sub], "bbo", data)
 
     def _publish_mids(self) -> None:
-        sub = _Sub("allMids")
+        sub = Subscription("allMids")
         if sub not in self._index:
             return
         data = self._render(sub)
@@ -636,10 +573,6 @@ class WsHub:
             return
         self._last_mids = key
         self._publish([sub], "allMids", data)
-
-
-def _top(levels: list[Any]) -> Any:
-    return levels[0] if levels else None
 
 
 def _funding_item(entry: Mapping[str, Any]) -> dict[str, Any]:
