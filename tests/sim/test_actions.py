@@ -482,3 +482,80 @@ def test_signer_recovery_route_agrees_with_coincurve_public_api() -> None:
     assert signing._recover_point_object(unrecoverable, 0, digest) is None
     assert signing._recover_point(compact[:63], 0, digest) is None  # short buffers never reach C
     assert signing._recover_point(compact[:64], 0, digest[:31]) is None
+
+
+def _user_signed_body(h: Harness, action: dict[str, Any]) -> bytes:
+    from wingbeat.hyperliquid.signing import USER_SIGNED_TYPES, sign_user_signed_action
+
+    primary, fields = USER_SIGNED_TYPES[action["type"]]
+    types = [{"name": n, "type": t} for n, t in fields]
+    nonce = action.get("nonce", action.get("time"))
+    sig = sign_user_signed_action(h.key, action, types, primary, False)
+    return orjson.dumps(
+        {"action": action, "nonce": nonce, "signature": sig, "vaultAddress": None, "expiresAfter": None}
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"type": "usdSend", "destination": "0x" + "22" * 20, "amount": "-1", "time": NOW + 5},
+        {"type": "usdSend", "destination": "0x" + "22" * 20, "amount": "1e30", "time": NOW + 5},
+        {"type": "usdSend", "destination": "0x" + "22" * 20, "amount": "1.0000001", "time": NOW + 5},
+        {"type": "withdraw3", "destination": "nope", "amount": "5", "time": NOW + 5},
+        {"type": "usdClassTransfer", "amount": "5 subaccount:0x12", "toPerp": True, "nonce": NOW + 5},
+        {"type": "approveBuilderFee", "maxFeeRate": "5%", "builder": "0x" + "22" * 20, "nonce": NOW + 5},
+        {
+            "type": "approveBuilderFee",
+            "maxFeeRate": "0.00001%",
+            "builder": "0x" + "22" * 20,
+            "nonce": NOW + 5,
+        },
+    ],
+    ids=lambda a: f"{a['type']}-{a.get('amount', a.get('maxFeeRate', a.get('destination')))}",
+)
+def test_malformed_user_signed_transfers_are_422_and_move_nothing(h: Harness, action: dict[str, Any]) -> None:
+    result = h.processor.handle(_user_signed_body(h, action))
+    assert result.status == 422 and result.text is not None
+    assert result.text.startswith("Failed to deserialize the JSON body into the target type")
+    assert h.engine.accounts[h.address].balance == 1_000_000
+    assert [u.delta["type"] for u in h.engine.accounts[h.address].ledger] == ["deposit"]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"type": "subAccountTransfer", "subAccountUser": "0x" + "33" * 20, "isDeposit": True, "usd": -5},
+        {"type": "vaultTransfer", "vaultAddress": "0x" + "33" * 20, "isDeposit": "yes", "usd": 5},
+        {"type": "createSubAccount"},
+        {"type": "setReferrer", "code": 7},
+    ],
+    ids=lambda a: a["type"],
+)
+def test_malformed_l1_account_actions_are_422(h: Harness, action: dict[str, Any]) -> None:
+    result = h.post(action)
+    assert result.status == 422
+    assert h.engine.accounts[h.address].balance == 1_000_000
+
+
+def test_account_actions_refused_by_the_venue_change_nothing(h: Harness) -> None:
+    stranger = "0x" + "44" * 20
+    refused = h.post(
+        {"type": "subAccountTransfer", "subAccountUser": stranger, "isDeposit": True, "usd": 1_000_000}
+    )
+    assert refused.payload["status"] == "err"
+    unknown_token = {
+        "type": "spotSend",
+        "destination": stranger,
+        "token": "PURR:0x1",
+        "amount": "1",
+        "time": NOW + 9,
+    }
+    assert h.processor.handle(_user_signed_body(h, unknown_token)).payload["status"] == "err"
+    tiny = {"type": "withdraw3", "destination": stranger, "amount": "0.5", "time": NOW + 10}
+    assert h.processor.handle(_user_signed_body(h, tiny)).payload == {
+        "status": "err",
+        "response": "Insufficient balance for withdrawal",
+    }
+    assert h.engine.accounts[h.address].balance == 1_000_000
+    assert stranger not in h.engine.accounts

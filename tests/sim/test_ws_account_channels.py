@@ -263,3 +263,24 @@ async def test_official_sdk_receives_web_data2_ledger_and_active_asset_data(
     assert web2["user"] == trader.address
     assert ledger["nonFundingLedgerUpdates"][0]["delta"]["type"] == "deposit"
     assert asset["coin"] == "BTC" and asset["leverage"]["value"] == 50
+
+
+async def test_ccxt_pro_gets_the_invalid_subscription_error_and_spot_balances(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    from ccxt.base.errors import ExchangeError
+
+    from wingbeat.sim import transfers
+
+    transfers.class_transfer(local_exchange.engine, trader.address, Decimal(250), to_perp=False)
+    client = ccxt_pro(local_exchange, trader)
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            spot = await client.watch_balance({"type": "spot"})
+            assert spot["USDC"]["total"] == 250
+            with pytest.raises(ExchangeError) as refused:
+                await client.watch_balance({"dex": "nope"})  # the local exchange has no such perp dex
+    finally:
+        await client.close()
+    sent = {"type": "clearinghouseState", "user": trader.address, "dex": "nope"}
+    assert str(refused.value) == "hyperliquid Invalid subscription " + orjson.dumps(sent).decode()

@@ -74,8 +74,12 @@ def net_inflow(acct: Account) -> Decimal:
             sign = 1 if delta["destination"] == acct.user else -1
             if delta["user"] != delta["destination"]:
                 net += sign * Decimal(delta["usdc"])
-        elif kind == "send" and delta["user"] != delta["destination"]:
+        elif kind in ("send", "spotTransfer") and delta["user"] != delta["destination"]:
             net += (1 if delta["destination"] == acct.user else -1) * Decimal(delta["usdcValue"])
+        elif kind == "vaultDeposit":  # vault equity is not in the account value
+            net -= Decimal(delta["usdc"])
+        elif kind == "vaultWithdraw":
+            net += Decimal(delta["netWithdrawnUsd"])
     return net
 
 

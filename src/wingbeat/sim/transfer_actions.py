@@ -78,9 +78,10 @@ def _amount(text: str) -> Decimal:
 
 def _micro_usd(action: Mapping[str, Any]) -> Decimal:
     usd = _get(action, "usd", int)
-    if usd <= 0:
-        raise TransferMalformed("usd: expected a positive integer")
-    return (Decimal(usd) * _MICRO).normalize()
+    amount = Decimal(usd) * _MICRO
+    if not 0 < amount <= transfers.MAX_AMOUNT:
+        raise TransferMalformed("usd: expected a positive integer (USDC x 1e6)")
+    return amount
 
 
 def _user_signed(
