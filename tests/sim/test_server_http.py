@@ -22,9 +22,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def post(http: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
+async def post(
+    http: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     data = io.BytesIO(body if isinstance(body, bytes) else orjson.dumps(body))
-    async with http.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
+    async with http.post(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    ) as resp:
         text = await resp.text()
         try:
             return resp.status, orjson.loads(text)
@@ -163,28 +167,63 @@ async def test_admin_funds_an_account_and_arms_faults(
 ) -> None:
     newcomer = new_trader()
     url = local_exchange.base_url + "/admin"
-    status, answer = await post(http, url, {"type": "fund", "user": newcomer.address, "amount": "2500"})
+    token = {"Authorization": f"Bearer {local_exchange.admin_token}"}
+    fund = {"type": "fund", "user": newcomer.address, "amount": "2500"}
+    status, answer = await post(http, url, fund, token)
     assert (status, answer) == (200, {"status": "ok", "response": "ok"})
     _, state = await post(
         http, local_exchange.base_url + "/info", {"type": "clearinghouseState", "user": newcomer.address}
     )
     assert state["marginSummary"]["accountValue"].startswith("2500")
-    await post(http, url, {"type": "addFault", "kind": "http_5xx", "count": 1, "path": "/info"})
+    await post(http, url, {"type": "addFault", "kind": "http_5xx", "count": 1, "path": "/info"}, token)
     status, _ = await post(http, local_exchange.base_url + "/info", {"type": "meta"})
     assert status == 502
-    _, counters = await post(http, url, {"type": "faultCounters"})
+    other_header = {"X-Wingbeat-Admin-Token": local_exchange.admin_token}
+    _, counters = await post(http, url, {"type": "faultCounters"}, other_header)
     assert counters["response"] == {"http_5xx": 1}
-    status, _ = await post(http, url, {"type": "addFault", "kind": "bogus"})
+    status, _ = await post(http, url, {"type": "addFault", "kind": "bogus"}, token)
     assert status == 400
-    status, text = await post(http, url, {"type": "setOraclePrice", "coin": "NOPE", "px": "1"})
+    status, text = await post(http, url, {"type": "setOraclePrice", "coin": "NOPE", "px": "1"}, token)
     assert status == 400 and "NOPE" in text
+
+
+async def test_admin_refuses_a_cross_origin_form_post_and_a_missing_or_wrong_token(
+    local_exchange: LocalExchange, http: aiohttp.ClientSession
+) -> None:
+    newcomer = new_trader()
+    url = local_exchange.base_url + "/admin"
+    fund = orjson.dumps({"type": "fund", "user": newcomer.address, "amount": "2500"})
+    # what a browser page can send cross-origin without a preflight: text/plain, no custom header
+    async with http.post(url, data=fund, headers={"Content-Type": "text/plain"}) as resp:
+        assert resp.status == 415
+    async with http.post(
+        url,
+        data=fund,
+        headers={"Content-Type": "text/plain", "X-Wingbeat-Admin-Token": local_exchange.admin_token},
+    ) as resp:
+        assert resp.status == 415
+    assert (await post(http, url, fund))[0] == 401
+    assert (await post(http, url, fund, {"Authorization": "Bearer " + "x" * 32}))[0] == 401
+    assert (await post(http, url, fund, {"Authorization": local_exchange.admin_token}))[0] == 401  # no scheme
+    assert not local_exchange.engine.has_account(newcomer.address)
+    assert (await post(http, url, fund, {"Authorization": f"bearer {local_exchange.admin_token}"}))[0] == 200
+    assert local_exchange.engine.has_account(newcomer.address)
+
+
+def test_admin_token_is_random_per_exchange_unless_given() -> None:
+    first, second = LocalExchange(liquidity=False), LocalExchange(liquidity=False)
+    assert first.admin_token != second.admin_token and len(first.admin_token) >= 16
+    assert LocalExchange(admin_token="t" * 20).admin_token == "t" * 20
+    with pytest.raises(ValueError, match="at least 16"):
+        LocalExchange(admin_token="short")
 
 
 async def test_admin_is_not_served_unless_enabled(
     start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]],
 ) -> None:
     async with start_local_exchange(liquidity=False, admin=False) as ex, aiohttp.ClientSession() as http:
-        status, _ = await post(http, ex.base_url + "/admin", {"type": "faultCounters"})
+        token = {"Authorization": f"Bearer {ex.admin_token}"}
+        status, _ = await post(http, ex.base_url + "/admin", {"type": "faultCounters"}, token)
         assert status == 404
 
 

@@ -264,7 +264,9 @@ def sim(
     chain: Annotated[
         str, typer.Option(help='"testnet" (how the SDK signs for any URL) or "mainnet".')
     ] = "testnet",
-    admin: Annotated[bool, typer.Option(help="Enable the POST /admin endpoint (loopback only).")] = False,
+    admin: Annotated[
+        bool, typer.Option(help="Enable POST /admin (loopback, JSON, the token printed at start).")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of prices and liquidity.")] = 0,
     liquidity: Annotated[bool, typer.Option(help="Run the built-in market makers.")] = True,
     markets: Annotated[

@@ -2,7 +2,8 @@
 
 ``POST /info`` answers from the engine (``info.handle_info``), ``POST /exchange`` runs signed actions
 (``actions``), ``/ws`` is the websocket (``ws_hub``), ``POST /admin`` switches faults and funds
-accounts (only when started with ``admin=True``, and only from loopback). A timer task drives
+accounts (only when started with ``admin=True``, only from loopback, only with a JSON content type
+and the admin token, so a browser page cannot post to it cross-origin). A timer task drives
 ``engine.advance()`` (funding, triggers, scheduled cancels, liquidations), the liquidity makers and
 the periodic websocket drops.
 """
@@ -14,6 +15,7 @@ import contextlib
 import ipaddress
 import logging
 import re
+import secrets
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -46,6 +48,7 @@ DEFAULT_FUND_AMOUNT = Decimal(1_000_000)
 _MAX_BODY_BYTES = 2 * 1024 * 1024
 _JSON = "application/json"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_MIN_TOKEN_CHARS = 16
 
 
 def _rate_limited(retry_after: str | None = None) -> web.Response:
@@ -97,7 +100,10 @@ class LocalExchange:
             file (as ``wingbeat sim --markets``); None for `DEFAULT_MARKETS` (BTC, ETH, SOL).
         seed: seeds the makers' price walk, the takers and the fault injector (same seed, same run).
         host, port: where to listen; ``port=0`` picks a free port (read it back from `port`).
-        admin: serve ``POST /admin`` (funding, oracle prices, faults) to loopback clients.
+        admin: serve ``POST /admin`` (funding, oracle prices, faults) to loopback clients that send
+            ``Content-Type: application/json`` and `admin_token` (``Authorization: Bearer TOKEN``
+            or ``X-Wingbeat-Admin-Token: TOKEN``).
+        admin_token: the token ``/admin`` requires; None for a fresh random one.
         chain: the chain whose signatures are accepted, ``"testnet"`` or ``"mainnet"``.
         liquidity: True for the built-in makers with their defaults, a `LiquidityConfig` to tune
             them, False for none.
@@ -116,6 +122,7 @@ class LocalExchange:
         host: str = "127.0.0.1",
         port: int = 0,
         admin: bool = False,
+        admin_token: str | None = None,
         chain: Literal["testnet", "mainnet"] = "testnet",
         liquidity: bool | LiquidityConfig = True,
         funding_interval_ms: int = 3_600_000,
@@ -131,6 +138,10 @@ class LocalExchange:
         self.host = host
         self._requested_port = port
         self.admin = admin
+        if admin_token is not None and len(admin_token) < _MIN_TOKEN_CHARS:
+            raise ValueError(f"admin_token must have at least {_MIN_TOKEN_CHARS} characters")
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        """What ``POST /admin`` requires (``Authorization: Bearer`` or ``X-Wingbeat-Admin-Token``)."""
         self.chain = chain
         self._tick_s = tick_ms / 1000
         self._max_body = max_body_bytes
@@ -378,6 +389,12 @@ class LocalExchange:
     async def _admin(self, request: web.Request) -> web.Response:
         if not self.admin or not _is_loopback(request.remote):
             return web.Response(status=404, text="Not Found")
+        # a cross-origin browser post can only be a "simple" request (text/plain, form types, no
+        # custom header): requiring JSON and a token header refuses it without reading the body
+        if request.content_type != _JSON:
+            return web.Response(status=415, text="/admin takes Content-Type: application/json")
+        if not self._admin_authorized(request):
+            return web.Response(status=401, text="/admin needs the admin token printed at start-up")
         body = _decode_json(await request.read())
         if isinstance(body, web.Response):
             return body
@@ -388,6 +405,13 @@ class LocalExchange:
         except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
             return web.Response(status=400, text=f"Bad admin command: {exc}")
         return web.Response(body=orjson.dumps({"status": "ok", "response": answer}), content_type=_JSON)
+
+    def _admin_authorized(self, request: web.Request) -> bool:
+        given = request.headers.get("X-Wingbeat-Admin-Token")
+        if given is None:
+            scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+            given = value.strip() if scheme.lower() == "bearer" else ""
+        return secrets.compare_digest(given.encode(), self.admin_token.encode())
 
     async def _admin_command(self, command: Any) -> Any:
         """``fund`` (user, amount), ``setOraclePrice`` (coin, px), ``advance`` (optional nowMs),
@@ -436,6 +460,7 @@ async def run_local_exchange(
     admin: bool = False,
     seed: int = 0,
     *,
+    admin_token: str | None = None,
     markets: MarketsArg = None,
     liquidity: bool | LiquidityConfig = True,
 ) -> None:
@@ -447,7 +472,14 @@ async def run_local_exchange(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with LocalExchange(
-        markets, seed=seed, host=host, port=port, admin=admin, chain=chain, liquidity=liquidity
+        markets,
+        seed=seed,
+        host=host,
+        port=port,
+        admin=admin,
+        admin_token=admin_token,
+        chain=chain,
+        liquidity=liquidity,
     ) as ex:
         for address, amount in fund:
             await ex.fund(address, amount)
@@ -455,6 +487,11 @@ async def run_local_exchange(
             f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})",
             flush=True,
         )
+        if admin:
+            # the token is a local-control credential, not a key: printing it is how the user gets it
+            print(
+                f"admin token: {ex.admin_token}  (POST /admin with Authorization: Bearer <token>)", flush=True
+            )
         try:
             await stop.wait()
         finally:
