@@ -173,7 +173,6 @@ class Account:
     fundings: list[FundingRecord] = field(default_factory=list)
     cum_volume: Decimal = ZERO
     agents: dict[str, str] = field(default_factory=dict)  # agent address -> name
-    builder_fees: dict[str, int] = field(default_factory=dict)  # builder -> approved max fee, 0.1 bp
     scheduled_cancel: int | None = None
     scheduled_cancel_day: int = -1
     scheduled_cancel_count: int = 0
