@@ -3,16 +3,36 @@
 import io
 import json
 import logging
+from collections.abc import Iterator
 from decimal import Decimal
+
+import pytest
+from rich.console import Console
+from rich.live import Live
 
 from wingbeat.core.enums import OrderType
 from wingbeat.core.events import OrderFailedEvent
-from wingbeat.engine.logging_setup import EventLogger, setup_logging
+from wingbeat.engine.logging_setup import EventLogger, logs_above, setup_logging
+
+
+@pytest.fixture(autouse=True)
+def _restore_wingbeat_logger() -> Iterator[None]:
+    """setup_logging detaches the wingbeat tree from the root logger: undo it for the tests that follow."""
+    logger = logging.getLogger("wingbeat")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def _failed() -> OrderFailedEvent:
-    return OrderFailedEvent(timestamp=5.0, client_order_id="0xabc", exchange_order_id=None, trading_pair="BTC-USD",
-                            order_type=OrderType.LIMIT, reason="Insufficient margin")
+    return OrderFailedEvent(
+        timestamp=5.0,
+        client_order_id="0xabc",
+        exchange_order_id=None,
+        trading_pair="BTC-USD",
+        order_type=OrderType.LIMIT,
+        reason="Insufficient margin",
+    )
 
 
 def test_json_logging_writes_one_object_per_event_with_fields() -> None:
@@ -41,3 +61,34 @@ def test_setup_twice_does_not_duplicate_lines_and_text_is_one_line() -> None:
         assert len(lines) == 1 and lines[0].endswith("wingbeat.engine.test hello 1.5")
     finally:
         logging.getLogger("wingbeat").handlers.clear()
+
+
+class _TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_while_a_live_view_is_up_log_lines_print_through_its_console_above_the_frame() -> None:
+    stderr = _TerminalStream()
+    setup_logging("INFO", stream=stderr)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80, color_system=None)
+    log = logging.getLogger("wingbeat.engine.test")
+    with logs_above(console), Live("FRAME", console=console, auto_refresh=False) as live:
+        live.refresh()
+        log.info("while the view is up")
+    log.info("after the view")
+    printed = screen.getvalue()
+    assert "while the view is up" in printed and "while the view is up" not in stderr.getvalue()
+    # printed above the frame: the frame is redrawn after the line
+    assert printed.index("while the view is up") < printed.rindex("FRAME")
+    assert "after the view" in stderr.getvalue() and "after the view" not in printed
+
+
+def test_logs_to_a_file_stay_in_the_file_during_a_live_view() -> None:
+    stderr = io.StringIO()  # not a terminal: nothing to tear
+    setup_logging("INFO", stream=stderr)
+    console = Console(file=io.StringIO(), force_terminal=True)
+    with logs_above(console):
+        logging.getLogger("wingbeat.engine.test").info("to the file")
+    assert "to the file" in stderr.getvalue()

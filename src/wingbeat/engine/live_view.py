@@ -2,17 +2,26 @@
 
 Rendering depends only on the plain dataclasses here (`ViewState`, `RunSummary`), never on a live
 connector, so it is cheap to test and the same snapshot drives the live terminal view, the periodic
-plain lines used when stdout is not a terminal, and the final summary table.
+plain lines used when stdout is not a terminal, and the final summary table: the summary of a run is
+`RunSummary.from_view` of the very snapshot its last frame shows, so their figures cannot differ.
+
+`live_display` draws the frames: a rich ``Live`` on the console, wingbeat's log records printed through
+that same console (above the frame, never into it: see `logging_setup.logs_above`), and the terminal's
+echo off meanwhile (an echoed ``^C`` or keystroke moves the cursor, and the next frame would be drawn a
+line lower, leaving the top of the old one on screen).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -46,7 +55,7 @@ class FillRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ViewState:
-    """Everything the live view shows at one instant."""
+    """Everything the live view shows at one instant, and every figure of the run's summary."""
 
     title: str
     trading_pair: str
@@ -65,7 +74,12 @@ class ViewState:
     open_p50_ms: float | None = None
     open_p99_ms: float | None = None
     fill_p50_ms: float | None = None
+    fill_p99_ms: float | None = None
     refused: int = 0
+    orders_placed: int = 0
+    buy_volume: Decimal = _ZERO
+    sell_volume: Decimal = _ZERO
+    quote_volume: Decimal = _ZERO
     status: str = "running"
 
     @property
@@ -103,6 +117,40 @@ class RunSummary:
     def net_pnl(self) -> Decimal:
         """Realised + unrealised − fees."""
         return self.realized + self.unrealized - self.fees
+
+    @classmethod
+    def from_view(
+        cls,
+        state: ViewState,
+        *,
+        strategy: str,
+        network: str,
+        stop_reason: str,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> RunSummary:
+        """The summary of a run whose last frame showed ``state``: the same figures, by construction."""
+        return cls(
+            strategy=strategy,
+            trading_pair=state.trading_pair,
+            network=network,
+            duration=state.elapsed,
+            orders_placed=state.orders_placed,
+            fills=state.fill_count,
+            buy_volume=state.buy_volume,
+            sell_volume=state.sell_volume,
+            quote_volume=state.quote_volume,
+            position=state.position,
+            realized=state.realized,
+            unrealized=state.unrealized,
+            fees=state.fees,
+            refused=state.refused,
+            open_p50_ms=state.open_p50_ms,
+            open_p99_ms=state.open_p99_ms,
+            fill_p50_ms=state.fill_p50_ms,
+            fill_p99_ms=state.fill_p99_ms,
+            stop_reason=stop_reason,
+            extra=tuple(extra),
+        )
 
 
 def _ms(value: float | None) -> str:
@@ -142,19 +190,31 @@ def render_view(state: ViewState, depth: int = 5) -> RenderableType:
     for col in ("side", "price", "amount", "filled", "state"):
         orders.add_column(col, justify="left" if col in ("side", "state") else "right")
     for o in state.orders[:8]:
-        orders.add_row(Text("buy", style="green") if o.is_buy else Text("sell", style="red"),
-                       f"{o.price}", f"{o.amount}", f"{o.executed}", o.state.lower())
+        orders.add_row(
+            Text("buy", style="green") if o.is_buy else Text("sell", style="red"),
+            f"{o.price}",
+            f"{o.amount}",
+            f"{o.executed}",
+            o.state.lower(),
+        )
 
     fills = Table(title=f"fills ({state.fill_count})", expand=True, show_edge=False)
     for col in ("time", "side", "price", "amount", "fee", "liq"):
         fills.add_column(col, justify="left" if col in ("time", "side", "liq") else "right")
     for f in list(state.recent_fills)[-5:]:
-        fills.add_row(datetime.fromtimestamp(f.timestamp, UTC).strftime("%H:%M:%S"),
-                      Text("buy", style="green") if f.is_buy else Text("sell", style="red"),
-                      f"{f.price}", f"{f.amount}", f"{f.fee:.6f}", "taker" if f.is_taker else "maker")
+        fills.add_row(
+            datetime.fromtimestamp(f.timestamp, UTC).strftime("%H:%M:%S"),
+            Text("buy", style="green") if f.is_buy else Text("sell", style="red"),
+            f"{f.price}",
+            f"{f.amount}",
+            f"{f.fee:.6f}",
+            "taker" if f.is_taker else "maker",
+        )
 
     stats = Table.grid(padding=(0, 2))
-    stats.add_row("position", f"{state.position}", "entry", f"{state.entry_price:.2f}" if state.position else "-")
+    stats.add_row(
+        "position", f"{state.position}", "entry", f"{state.entry_price:.2f}" if state.position else "-"
+    )
     pnl_style = "green" if state.net_pnl >= 0 else "red"
     stats.add_row("realised", _money(state.realized), "unrealised", _money(state.unrealized))
     stats.add_row("fees", _money(state.fees), "net PnL", Text(_money(state.net_pnl), style=pnl_style))
@@ -168,14 +228,49 @@ def plain_line(state: ViewState) -> str:
     """One status line for logs and pipes (used when stdout is not a terminal)."""
     bid = state.bids[0][0] if state.bids else "-"
     ask = state.asks[0][0] if state.asks else "-"
-    return (f"[{_elapsed(state)}] {state.trading_pair} bid {bid} ask {ask} | orders {len(state.orders)} "
-            f"| fills {state.fill_count} | pos {state.position} | pnl {state.net_pnl:.4f} "
-            f"| open p50 {_ms(state.open_p50_ms)} | {state.status}")
+    return (
+        f"[{_elapsed(state)}] {state.trading_pair} bid {bid} ask {ask} | orders {len(state.orders)} "
+        f"| fills {state.fill_count} | pos {state.position} | pnl {state.net_pnl:.4f} "
+        f"| open p50 {_ms(state.open_p50_ms)} | {state.status}"
+    )
+
+
+@contextlib.contextmanager
+def live_display(console: Console) -> Iterator[Live]:
+    """A rich ``Live`` on ``console`` for the caller to ``update(..., refresh=True)``; logs print above it.
+
+    No refresh thread: a frame is drawn when the caller updates it or a log line is printed, so the
+    last frame drawn is the last one given. On exit the last frame stays on screen, drawn once.
+    """
+    from wingbeat.engine.logging_setup import logs_above
+
+    with _terminal_echo_off(), logs_above(console), Live(console=console, auto_refresh=False) as live:
+        yield live
+
+
+@contextlib.contextmanager
+def _terminal_echo_off() -> Iterator[None]:
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except Exception:  # no termios (Windows), stdin closed, redirected or not a terminal: nothing to do
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL)  # lflag: neither keys nor ^C are echoed
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def summary_table(summary: RunSummary) -> Table:
     """The final table of a run."""
-    table = Table(title=f"{summary.strategy} on {summary.trading_pair} ({summary.network})", show_header=False)
+    title = f"{summary.strategy} on {summary.trading_pair} ({summary.network})"
+    table = Table(title=title, show_header=False, min_width=len(title))  # the title on one line
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     rows: list[tuple[str, str]] = [

@@ -1,22 +1,26 @@
 """Structured logging: one line per record (text or JSON) and one line per connector event.
 
 `setup_logging` configures the ``wingbeat`` logger tree only (never the root logger of an embedding
-application). `EventLogger` is a listener that writes every connector event as one line on
+application). While a live view is drawn, `logs_above` sends its records through the view's console,
+which prints them above the frame instead of into it. `EventLogger` is a listener that writes every connector event as one line on
 ``wingbeat.engine.events`` with its fields as structured data (``extra={"event": {...}}``), which the
 JSON formatter emits as an object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TextIO
 
 import orjson
+from rich.console import Console
 
 from wingbeat.core.events import (
     Event,
@@ -79,7 +83,58 @@ class TextFormatter(logging.Formatter):
         self.converter = time.gmtime
 
 
-def setup_logging(level: str | int = "INFO", *, json: bool = False, stream: TextIO | None = None) -> logging.Handler:
+class _WingbeatHandler(logging.StreamHandler[TextIO]):
+    """The handler `setup_logging` installs: its stream, or a rich console while `logs_above` holds one."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.console: Console | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one line to the stream, or print it through the live view's console."""
+        console = self.console
+        if console is None:
+            super().emit(record)
+            return
+        try:
+            console.print(self.format(record), markup=False, highlight=False, emoji=False, soft_wrap=True)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def logs_above(console: Console) -> Iterator[None]:
+    """While active, the wingbeat log lines bound for the same terminal print through ``console``.
+
+    A rich ``Live`` on ``console`` then prints each one above its frame and redraws the frame below;
+    written straight to the terminal they would tear it. Logs going to a file or a pipe are left alone.
+    """
+    handlers = [
+        h
+        for h in logging.getLogger("wingbeat").handlers
+        if isinstance(h, _WingbeatHandler) and h.console is None and _is_terminal(h.stream)
+    ]
+    if not console.is_terminal:
+        handlers = []
+    for handler in handlers:
+        handler.console = console
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.console = None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def setup_logging(
+    level: str | int = "INFO", *, json: bool = False, stream: TextIO | None = None
+) -> logging.Handler:
     """Send the ``wingbeat`` loggers to ``stream`` (stderr by default) in text or JSON; returns the handler.
 
     Replaces a handler installed by an earlier call, so calling it twice does not double the lines.
@@ -90,11 +145,10 @@ def setup_logging(level: str | int = "INFO", *, json: bool = False, stream: Text
         if not isinstance(resolved, int):
             raise ValueError(f"unknown log level {level!r}")
         level = resolved
-    for old in [h for h in logger.handlers if getattr(h, "_wingbeat", False)]:
+    for old in [h for h in logger.handlers if isinstance(h, _WingbeatHandler)]:
         logger.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _WingbeatHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if json else TextFormatter())
-    handler._wingbeat = True  # type: ignore[attr-defined]  # marks our own handler for replacement
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
@@ -113,24 +167,40 @@ class EventLogger(EventListener):
 
     def on_order_created(self, event: OrderCreatedEvent) -> None:
         """Log an accepted order."""
-        self._log(logging.INFO, event, f"created {event.client_order_id} {event.trade_type.name} {event.amount} "
-                                       f"{event.trading_pair} @ {event.price}")
+        self._log(
+            logging.INFO,
+            event,
+            f"created {event.client_order_id} {event.trade_type.name} {event.amount} "
+            f"{event.trading_pair} @ {event.price}",
+        )
 
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         """Log a fill."""
-        self._log(logging.INFO, event, f"filled {event.client_order_id} {event.trade_type.name} {event.amount} "
-                                       f"{event.trading_pair} @ {event.price} fee {event.fee_amount} "
-                                       f"{event.fee_asset} ({'taker' if event.is_taker else 'maker'})")
+        self._log(
+            logging.INFO,
+            event,
+            f"filled {event.client_order_id} {event.trade_type.name} {event.amount} "
+            f"{event.trading_pair} @ {event.price} fee {event.fee_amount} "
+            f"{event.fee_asset} ({'taker' if event.is_taker else 'maker'})",
+        )
 
     def on_order_partially_filled(self, event: OrderPartiallyFilledEvent) -> None:
         """Log a partial fill."""
-        self._log(logging.DEBUG, event, f"partially filled {event.client_order_id}: "
-                                        f"{event.executed_amount_base} done, {event.remaining_amount} left")
+        self._log(
+            logging.DEBUG,
+            event,
+            f"partially filled {event.client_order_id}: "
+            f"{event.executed_amount_base} done, {event.remaining_amount} left",
+        )
 
     def on_order_completed(self, event: OrderCompletedEvent) -> None:
         """Log a completed order."""
-        self._log(logging.INFO, event, f"completed {event.client_order_id} {event.executed_amount_base} "
-                                       f"{event.trading_pair} avg {event.average_price}")
+        self._log(
+            logging.INFO,
+            event,
+            f"completed {event.client_order_id} {event.executed_amount_base} "
+            f"{event.trading_pair} avg {event.average_price}",
+        )
 
     def on_order_cancelled(self, event: OrderCancelledEvent) -> None:
         """Log a cancellation."""
@@ -147,7 +217,9 @@ class EventLogger(EventListener):
 
     def on_funding_payment(self, event: FundingPaymentEvent) -> None:
         """Log a funding payment."""
-        self._log(logging.INFO, event, f"funding {event.amount} on {event.trading_pair} rate {event.funding_rate}")
+        self._log(
+            logging.INFO, event, f"funding {event.amount} on {event.trading_pair} rate {event.funding_rate}"
+        )
 
     def on_position_liquidated(self, event: PositionLiquidatedEvent) -> None:
         """Log a liquidation."""
