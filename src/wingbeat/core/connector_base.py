@@ -241,6 +241,7 @@ class ConnectorBase(OrderReconciliation):
         deadline = time.monotonic() + grace + STOP_TEARDOWN_S
         self._stopped = True
         self._accepting = False
+        was_ready = self._ready.is_set()
         self._ready.clear()
         starting = self._starting
         if starting is not None and not starting.done() and starting is not asyncio.current_task():
@@ -267,7 +268,8 @@ class ConnectorBase(OrderReconciliation):
             if self._journal is not None:
                 await self._journal.close()
             self._loop = None
-            self._logger.info("%s stopped", self.name)
+            # after a failed start the start's error says it all: the CLI prints it as its one line
+            self._logger.log(logging.INFO if was_ready else logging.DEBUG, "%s stopped", self.name)
 
     # ------------------------------------------------------------------------------------ order entry
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = _LIMIT,

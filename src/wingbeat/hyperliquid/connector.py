@@ -52,6 +52,7 @@ from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import FundingInfo
 from wingbeat.core.throttler import WeightedRateLimiter
 from wingbeat.core.trading_rule import TradingRule
+from wingbeat.hyperliquid.account_check import check_account
 from wingbeat.hyperliquid.constants import (
     REST_WEIGHT_BUDGET,
     REST_WEIGHT_WINDOW_S,
@@ -155,8 +156,10 @@ class HyperliquidConfig:
 class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     """Trades Hyperliquid perpetuals for ``signer``'s account on ``network``.
 
-    ``network`` is ``"mainnet"``, ``"testnet"`` or a base URL (e.g. a local exchange's
-    ``http://127.0.0.1:PORT``, which signs as testnet like the official SDK). ``journal_path=None`` keeps
+    ``network`` is ``"testnet"`` (the default: never real money by accident), ``"mainnet"`` or a base URL
+    (e.g. a local exchange's ``http://127.0.0.1:PORT``, which signs as testnet like the official SDK).
+    ``start()`` first checks the account (see :mod:`~wingbeat.hyperliquid.account_check`): one that does
+    not exist, holds nothing, or that an agent key may not trade raises :class:`AuthenticationError`. ``journal_path=None`` keeps
     orders in memory only. Further keyword arguments (``reconcile_interval``, ``stale_order_after``,
     ``lost_order_limit`` ...) go to the core base.
     """
@@ -167,7 +170,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self,
         signer: Signer,
         trading_pairs: Sequence[str],
-        network: str = "mainnet",
+        network: str = "testnet",
         journal_path: str | os.PathLike[str] | None = None,
         *,
         config: HyperliquidConfig | None = None,
@@ -177,6 +180,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._signer = signer
         self._config = config or HyperliquidConfig()
         self._rest_url, self._ws_url, self._is_mainnet = resolve_network(network)
+        self._network = network.strip()
         vault = self._config.vault_address
         self._user = (vault or signer.account_address).lower()
         self._coins = {pair: trading_pair_to_coin(pair) for pair in trading_pairs}
@@ -287,6 +291,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         budget = REST_WEIGHT_BUDGET if config.rest_weight_budget is None else config.rest_weight_budget
         limiter = WeightedRateLimiter(budget, REST_WEIGHT_WINDOW_S, max_pause=config.max_rate_limit_pause)
         self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout, limiter=limiter)
+        await check_account(self._rest, account=self._user, key_address=self._signer.address,
+                            key_account=self._signer.account_address, network=self._network)
         self._ws = HyperliquidWebSocket(self._ws_url, post_timeout=config.request_timeout,
                                         name=f"hyperliquid.ws.{self._user[:10]}")
         self._sender = ActionSender(self._signer, self._rest, nonces=self._signer.next_nonce,

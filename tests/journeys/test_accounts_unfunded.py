@@ -1,0 +1,41 @@
+"""A key whose account does not exist: ``wingbeat run`` says so in one line and fails; nothing is traded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.journeys.conftest import account_env, assert_error_line, new_trader, wingbeat
+from wingbeat.sim import LocalExchange
+
+
+def _market_maker_config(path: Path, network: str) -> Path:
+    path.write_text(f"""
+[exchange]
+network = "{network}"
+trading_pairs = ["BTC-USD"]
+
+[engine]
+tick_interval = 0.2
+duration = 5
+
+[strategy]
+kind = "market_maker"
+trading_pair = "BTC-USD"
+order_amount = "0.001"
+""")
+    return path
+
+
+async def test_run_with_an_unfunded_key_prints_one_line_and_exits_non_zero(
+    live_exchange: LocalExchange, tmp_path: Path
+) -> None:
+    account = new_trader()  # never funded: the venue does not know it
+    config = _market_maker_config(tmp_path / "mm.toml", live_exchange.base_url)
+    run = await wingbeat("run", str(config), env=account_env(account))
+    assert_error_line(
+        run,
+        1,
+        f"account {account.address} does not exist on {live_exchange.base_url}: fund it or check the key",
+    )
+    assert account.key[2:] not in run.out + run.err
+    assert not live_exchange.engine.has_account(account.address)
