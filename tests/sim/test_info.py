@@ -225,9 +225,14 @@ def test_user_role_and_extra_agents(engine: ExchangeEngine) -> None:
     assert handle_info(engine, {"type": "userRole", "user": B}) == {"role": "user"}
     assert handle_info(engine, {"type": "userRole", "user": agent}) == {"role": "agent", "data": {"user": B}}
     assert handle_info(engine, {"type": "userRole", "user": "0x" + "7" * 40}) == {"role": "missing"}
-    assert handle_info(engine, {"type": "extraAgents", "user": B}) == [
-        {"name": "bot", "address": agent, "validUntil": None}
-    ]
+    (extra,) = handle_info(engine, {"type": "extraAgents", "user": B})
+    assert extra["name"] == "bot" and extra["address"] == agent
+    assert isinstance(extra["validUntil"], int) and extra["validUntil"] > engine.now  # a ms time, as recorded
+    same_shape([extra], recorded("info_extraAgents.json"))
+    vault = "0x" + "5" * 40
+    engine.fund(vault, D(1000))
+    engine.accounts[vault].vault_leader = B  # what registering a vault does
+    assert handle_info(engine, {"type": "userRole", "user": vault}) == recorded("info_userRole.json")
 
 
 def test_tpsl_children_show_under_their_parent(engine: ExchangeEngine) -> None:

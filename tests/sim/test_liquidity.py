@@ -71,3 +71,28 @@ def test_invalid_config_is_refused() -> None:
         LiquidityConfig(levels=0)
     with pytest.raises(ValueError):
         LiquidityConfig(level_notional=D(5))
+
+
+def test_default_makers_quote_twenty_levels_a_side() -> None:
+    e = ExchangeEngine(clock=lambda: T0)
+    MarketMakers(e, seed=1).step(T0)
+    bids, asks = e.markets[0].book.levels()
+    assert len(bids) == 20 and len(asks) == 20
+
+
+def test_an_oracle_price_set_from_outside_becomes_the_makers_mid_at_once() -> None:
+    clock = [T0]
+    e = ExchangeEngine(clock=lambda: clock[0])
+    makers = MarketMakers(e, LiquidityConfig(taker_probability=0.0, refresh_ms=500), seed=2)
+    makers.step(T0)
+    e.set_oracle_price("BTC", D("50000"))  # as /admin setOraclePrice does
+    clock[0] += 1
+    makers.step(clock[0])  # before the refresh interval: only the moved market re-quotes
+    m = e.markets[0]
+    assert makers.mid("BTC") == D("50000") and m.oracle == D("50000") and m.mark == D("50000")
+    bid, ask = m.book.best_bid(), m.book.best_ask()
+    assert bid is not None and ask is not None and bid < D("50000") < ask
+    for _ in range(10):  # the walk goes on from the admin price (at most 3 bps a step)
+        clock[0] += 500
+        makers.step(clock[0])
+    assert abs(m.oracle - D("50000")) <= D("50000") * D("0.003")

@@ -173,6 +173,7 @@ class Account:
     fundings: list[FundingRecord] = field(default_factory=list)
     cum_volume: Decimal = ZERO
     agents: dict[str, str] = field(default_factory=dict)  # agent address -> name
+    agents_valid_until: dict[str, int] = field(default_factory=dict)  # agent address -> expiry, ms
     scheduled_cancel: int | None = None
     scheduled_cancel_day: int = -1
     scheduled_cancel_count: int = 0

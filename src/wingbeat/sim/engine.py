@@ -45,6 +45,9 @@ ZERO = Decimal(0)
 MAX_FUNDING = Decimal(10) ** 15  # keeps every rendered USDC amount within Decimal's 28 digits
 MAX_ORACLE_PRICE = Decimal(10) ** 12  # with the 80% band, keeps prices renderable
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
+# how long an agent approval lasts: not documented; 180 days is an assumption (recorded extraAgents
+# answers only show that validUntil is a millisecond time)
+AGENT_VALIDITY_MS = 180 * 86_400_000
 
 
 def _wall_clock_ms() -> int:
@@ -140,12 +143,16 @@ class ExchangeEngine(OrderFlow):
         agent = agent.lower()
         previous_owner = self._agent_owner.get(agent)
         if previous_owner is not None and previous_owner != acct.user:
-            del self.accounts[previous_owner].agents[agent]  # an agent key signs for one account
+            previous = self.accounts[previous_owner]
+            del previous.agents[agent]  # an agent key signs for one account
+            previous.agents_valid_until.pop(agent, None)
         for old, old_name in list(acct.agents.items()):
             if old_name == name or old == agent:
                 del acct.agents[old]
+                acct.agents_valid_until.pop(old, None)
                 self._agent_owner.pop(old, None)
         acct.agents[agent] = name
+        acct.agents_valid_until[agent] = self.clock() + AGENT_VALIDITY_MS
         self._agent_owner[agent] = acct.user
 
     def account_for_signer(self, signer: str) -> str | None:

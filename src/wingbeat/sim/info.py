@@ -419,6 +419,8 @@ def _user_role(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     if acct is not None:
         if acct.master is not None:
             return {"role": "subAccount", "data": {"master": acct.master}}
+        if acct.vault_leader is not None:
+            return {"role": "vault"}  # as recorded (info_userRole.json)
         return {"role": "user"}
     owner = engine.account_for_signer(user)
     if owner is not None:
@@ -430,7 +432,11 @@ def _extra_agents(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     acct = _account_or_none(engine, body)
     if acct is None:
         return []
-    return [{"name": n, "address": a, "validUntil": None} for a, n in acct.agents.items() if n]
+    return [
+        {"name": n, "address": a, "validUntil": acct.agents_valid_until.get(a)}
+        for a, n in acct.agents.items()
+        if n
+    ]
 
 
 def _spot_clearinghouse(engine: ExchangeEngine, body: dict[str, Any]) -> Any:

@@ -3,7 +3,9 @@
 Each market gets a maker account that re-quotes a ladder of ``levels`` bids and asks around a
 seeded random-walk mid every ``refresh_ms``, and a noise taker that now and then sends an IOC into
 the book, so a demo strategy sees a moving book, public trades and its own fills. The oracle (and
-so the mark) follows the walk. No asyncio: the server calls :meth:`MarketMakers.step` on a timer.
+so the mark) follows the walk, and the walk follows the oracle: an oracle price set from outside
+(``/admin setOraclePrice``) becomes the mid, re-quoted at the next step. No asyncio: the server
+calls :meth:`MarketMakers.step` on a timer.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class LiquidityConfig:
     USDC against the book. ``fund`` is each synthetic account's USDC balance.
     """
 
-    levels: int = 5
+    levels: int = 20  # l2Book shows up to 20 levels a side
     half_spread_bps: Decimal = Decimal(2)
     level_step_bps: Decimal = Decimal(2)
     level_notional: Decimal = Decimal(20_000)
@@ -81,13 +83,14 @@ def round_size(notional: Decimal, px: Decimal, sz_decimals: int) -> Decimal:
 class _Quoter:
     """Maker + noise taker of one market."""
 
-    __slots__ = ("maker", "market", "mid", "oids", "taker")
+    __slots__ = ("maker", "market", "mid", "oids", "oracle_set", "taker")
 
     def __init__(self, market: MarketState, maker: str, taker: str) -> None:
         self.market = market
         self.maker = maker
         self.taker = taker
         self.mid = market.cfg.start_price
+        self.oracle_set = market.oracle  # the oracle price this quoter last set
         self.oids: list[int] = []
 
 
@@ -123,24 +126,37 @@ class MarketMakers:
 
     @venue_context
     def step(self, now_ms: int) -> None:
-        """Re-quote every market if ``refresh_ms`` passed since the last step (else do nothing)."""
+        """Re-quote every market if ``refresh_ms`` passed since the last step, else only the
+        markets whose oracle price was moved from outside (their mid jumps to it)."""
         if self._last_ms is not None and now_ms - self._last_ms < self.config.refresh_ms:
+            for q in self._quoters:
+                if q.market.oracle != q.oracle_set:
+                    self._step_guarded(q)
             return
         self._last_ms = now_ms
         for q in self._quoters:
-            try:
-                self._step_market(q)
-            except EngineError as exc:
-                _log.warning("maker on %s refused: %s", q.market.coin, exc.message)
+            self._step_guarded(q)
+
+    def _step_guarded(self, q: _Quoter) -> None:
+        try:
+            self._step_market(q)
+        except EngineError as exc:
+            _log.warning("maker on %s refused: %s", q.market.coin, exc.message)
 
     def _step_market(self, q: _Quoter) -> None:
         cfg = self.config
         rng = self._rng
         szd = q.market.cfg.sz_decimals
-        # uniform step in [-volatility, +volatility] bps, drawn as an integer for exact Decimal math
-        move = Decimal(rng.randint(-1000, 1000)) / 1000 * cfg.volatility_bps * _BPS
-        q.mid = round_price(q.mid * (1 + move), szd, up=move > 0)
+        if q.market.oracle != q.oracle_set:
+            # someone else set the oracle (the admin endpoint): quote around it from now on
+            q.mid = round_price(q.market.oracle, szd, up=False)
+            move = Decimal(0)
+        else:
+            # uniform step in [-volatility, +volatility] bps, drawn as an integer for exact Decimal math
+            move = Decimal(rng.randint(-1000, 1000)) / 1000 * cfg.volatility_bps * _BPS
+            q.mid = round_price(q.mid * (1 + move), szd, up=move > 0)
         self.engine.set_oracle_price(q.market.coin, q.mid)
+        q.oracle_set = q.market.oracle
         if q.oids:
             self.engine.cancel(q.maker, [(q.market.index, oid) for oid in q.oids])
         orders: list[OrderRequest] = []
