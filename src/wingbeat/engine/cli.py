@@ -472,10 +472,8 @@ def cancel_all(
 
     report = _run(main())
     out.print(f"{report.cancelled} of {report.open_orders} open orders cancelled")
-    for text in report.errors:
-        err.print(f"refused: {text}", markup=False)
     if report.errors:
-        raise typer.Exit(1)
+        _fail(f"{len(report.errors)} refused: {'; '.join(report.errors)}")
 
 
 @app.command()

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.live_view import RunSummary
-from wingbeat.engine.logging_setup import EventLogger
+from wingbeat.engine.logging_setup import EventLogger, logs_above
 from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
@@ -56,9 +56,17 @@ def demo_setup(trading_pair: str, mid: Decimal, rule: TradingRule) -> tuple[Mark
     return config, risk
 
 
-async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_pair: str = "BTC-USD",
-                   tick_interval: float = 0.5, console: Console | None = None, live: bool = False,
-                   metrics_port: int | None = None, stop: asyncio.Event | None = None) -> RunSummary:
+async def run_demo(
+    *,
+    duration: float = 30.0,
+    seed: int | None = None,
+    trading_pair: str = "BTC-USD",
+    tick_interval: float = 0.5,
+    console: Console | None = None,
+    live: bool = False,
+    metrics_port: int | None = None,
+    stop: asyncio.Event | None = None,
+) -> RunSummary:
     """Run the demo and return its summary (the caller prints it)."""
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import Signer
@@ -68,7 +76,8 @@ async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_p
     signer = Signer(secrets.token_hex(32))  # throwaway: exists only in this process
     seed = secrets.randbelow(2**31) if seed is None else seed
     async with contextlib.AsyncExitStack() as stack:
-        with console.status("starting the local exchange and connecting..."):
+        # log lines print above the spinner, never through it
+        with logs_above(console), console.status("starting the local exchange and connecting..."):
             exchange = await stack.enter_async_context(LocalExchange(seed=seed, liquidity=True, port=0))
             pairs = [f"{m.coin}-USD" for m in exchange.engine.markets]
             if trading_pair not in pairs:
@@ -76,15 +85,19 @@ async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_p
             await exchange.fund(signer.account_address, DEMO_FUNDS)
             metrics = Metrics()
             stack.push_async_callback(metrics.stop)
-            connector = HyperliquidPerpetualConnector(signer, trading_pairs=[trading_pair],
-                                                      network=exchange.base_url, journal_path=None)
+            connector = HyperliquidPerpetualConnector(
+                signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
+            )
             connector.add_listener(metrics)
             connector.add_listener(EventLogger())
             await connector.start()
             stack.push_async_callback(connector.stop)
             await asyncio.wait_for(connector.wait_ready(), 30)
-        console.print(f"local exchange on {exchange.base_url} · account {signer.account_address} funded with "
-                      f"{DEMO_FUNDS:,} USDC", highlight=False)
+        console.print(
+            f"local exchange on {exchange.base_url} · account {signer.account_address} funded with "
+            f"{DEMO_FUNDS:,} USDC",
+            highlight=False,
+        )
         if metrics_port is not None:
             port = await metrics.start_http(metrics_port)
             console.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
@@ -93,7 +106,15 @@ async def run_demo(*, duration: float = 30.0, seed: int | None = None, trading_p
             mid = (await connector.order_book_tracker.wait_for_update(trading_pair, timeout=30)).mid_price
         config, risk = demo_setup(trading_pair, mid, connector.trading_rules[trading_pair])
         strategy = MarketMakerStrategy(connector, config, risk=risk, metrics=metrics)
-        summary = await run_strategy(strategy, trading_pair, duration=duration, tick_interval=tick_interval,
-                                     console=console, live=live, title="wingbeat demo: market maker",
-                                     network=f"local exchange, seed {seed}", stop=stop)
+        summary = await run_strategy(
+            strategy,
+            trading_pair,
+            duration=duration,
+            tick_interval=tick_interval,
+            console=console,
+            live=live,
+            title="wingbeat demo: market maker",
+            network=f"local exchange, seed {seed}",
+            stop=stop,
+        )
     return summary

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from wingbeat.engine.config import RunConfig
 from wingbeat.engine.live_view import RunSummary
-from wingbeat.engine.logging_setup import EventLogger
+from wingbeat.engine.logging_setup import EventLogger, logs_above
 from wingbeat.engine.market_maker import MarketMakerStrategy
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.runner import run_strategy
@@ -53,7 +53,11 @@ async def run_configured(
         )
         connector.add_listener(metrics)
         connector.add_listener(EventLogger())
-        with console.status(f"connecting to {ex.network} as {signer.account_address}..."):
+        # log lines print above the spinner, never through it
+        with (
+            logs_above(console),
+            console.status(f"connecting to {ex.network} as {signer.account_address}..."),
+        ):
             await connector.start()
             stack.push_async_callback(connector.stop)
             await asyncio.wait_for(connector.wait_ready(), ready_timeout)
