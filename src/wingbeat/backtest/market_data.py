@@ -45,6 +45,7 @@ __all__ = [
     "TradePrint",
     "TradesUpdate",
     "data_files",
+    "file_hour_ns",
     "format_time",
     "parse_time",
     "read_events",
@@ -226,6 +227,14 @@ def data_files(
                 if path.is_file():
                     out[coin].append((start, path))
     return {coin: [p for _, p in sorted(files)] for coin, files in out.items()}
+
+
+def file_hour_ns(path: Path) -> int | None:
+    """Start of the hour a data file covers, from its ``<YYYYMMDD>/<hour>`` folders (None if not laid out so)."""
+    for folder in path.parents:
+        if folder.name.isdigit() and _DATE.fullmatch(folder.parent.name):
+            return _hour_start_ns(folder.parent.name, folder.name)
+    return None
 
 
 def _coin_stream(

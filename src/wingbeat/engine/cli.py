@@ -564,6 +564,12 @@ def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+from wingbeat.engine.backtest_cli import backtest_command, record_command  # noqa: E402 - after app
+
+app.command("record")(record_command)
+app.command("backtest")(backtest_command)
+
+
 def main() -> None:
     """Entry point of the ``wingbeat`` script: usage errors are one line too (with a pointer to --help)."""
     try:

@@ -471,6 +471,22 @@ class ExchangeEngine(OrderFlow):
             self._end()
 
     @venue_context
+    def pay_funding(self, coin: str, rate: Decimal, now_ms: int | None = None) -> None:
+        """Pay one funding period of ``coin`` now at ``rate`` (per period, longs pay when positive),
+        outside the engine's own schedule: a backtest replays recorded rates through it (and builds the
+        engine with a ``funding_interval_ms`` beyond its data, so the formula never pays as well)."""
+        m = self._by_coin.get(coin)
+        if m is None:
+            raise EngineError(f"Unknown coin {coin}.")
+        if not rate.is_finite() or abs(rate) > risk.MAX_RATE:
+            raise EngineError(f"Funding rate must be within +-{risk.MAX_RATE}.")
+        now = self._begin(now_ms)
+        try:
+            risk.pay_funding_at(self, m, now, rate)
+        finally:
+            self._end()
+
+    @venue_context
     def set_oracle_price(self, coin: str, px: Decimal) -> None:
         """Move the oracle price of ``coin`` (the mark follows it within the book's spread)."""
         m = self._by_coin.get(coin)

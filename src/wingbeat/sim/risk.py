@@ -17,12 +17,19 @@ from .types import AssetCtxChanged, FundingEvent, LiquidationEvent
 if TYPE_CHECKING:
     from .market_state import MarketState
 
-__all__ = ["funding_rate", "liquidate", "run_funding", "run_liquidations", "run_scheduled_cancels"]
+__all__ = [
+    "funding_rate",
+    "liquidate",
+    "pay_funding_at",
+    "run_funding",
+    "run_liquidations",
+    "run_scheduled_cancels",
+]
 
 ZERO = Decimal(0)
 _INTEREST_8H = Decimal("0.0001")
 _CLAMP = Decimal("0.0005")
-_MAX_RATE = Decimal("0.04")
+MAX_RATE = Decimal("0.04")  # per period, either way
 _RATE_PLACES = Decimal("0.00000001")
 _MAX_CATCH_UP = 48  # funding periods settled at most per advance() (a long pause skips the rest)
 
@@ -33,7 +40,7 @@ def funding_rate(m: MarketState) -> tuple[Decimal, Decimal]:
     premium = ((m.mark - m.oracle) / m.oracle).quantize(_RATE_PLACES)
     rate_8h = premium + min(max(_INTEREST_8H - premium, -_CLAMP), _CLAMP)
     rate = (rate_8h / 8).quantize(_RATE_PLACES)
-    return min(max(rate, -_MAX_RATE), _MAX_RATE), premium
+    return min(max(rate, -MAX_RATE), MAX_RATE), premium
 
 
 def run_funding(engine: EngineView, now: int) -> None:
@@ -50,8 +57,13 @@ def run_funding(engine: EngineView, now: int) -> None:
             m.next_funding += interval
 
 
-def _pay_funding(engine: EngineView, m: MarketState, t: int) -> None:
-    rate, premium = funding_rate(m)
+def pay_funding_at(engine: EngineView, m: MarketState, t: int, rate: Decimal) -> None:
+    """Pay one funding period of ``m`` at ``t`` at a given ``rate`` (a replay of recorded rates)."""
+    _pay_funding(engine, m, t, rate)
+
+
+def _pay_funding(engine: EngineView, m: MarketState, t: int, given: Decimal | None = None) -> None:
+    rate, premium = funding_rate(m) if given is None else (given, m.premium)
     if (rate, premium) != (m.funding_rate, m.premium) and engine.has_subscribers:
         engine.emit(AssetCtxChanged(m.coin))
     m.funding_rate, m.premium = rate, premium
