@@ -35,8 +35,14 @@ CONFIG = {
     "exchange": {"trading_pairs": ["BTC-USD"]},
     "engine": {"tick_interval": 1.0},
     "risk": {"max_position": "0.2"},
-    "strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "0.01",
-                 "bid_spread": "0.00005", "ask_spread": "0.00005", "order_refresh_time": 5.0},
+    "strategy": {
+        "kind": "market_maker",
+        "trading_pair": "BTC-USD",
+        "order_amount": "0.01",
+        "bid_spread": "0.00005",
+        "ask_spread": "0.00005",
+        "order_refresh_time": 5.0,
+    },
     "backtest": {"seed": 1},
 }
 
@@ -68,13 +74,21 @@ def write_archive_hours(root: Path, hours: int, seed: int = 15) -> int:
                 sizes_ask = [rng.uniform(0.05, 3) for _ in range(-step)] + sizes_ask[:step]
             sizes_bid = [max(0.001, s + rng.gauss(0, 0.05)) for s in sizes_bid]
             sizes_ask = [max(0.001, s + rng.gauss(0, 0.05)) for s in sizes_ask]
-            bids = [{"px": str(mid - 1 - k), "sz": f"{s:.5f}", "n": 1 + k % 7} for k, s in enumerate(sizes_bid)]
-            asks = [{"px": str(mid + 1 + k), "sz": f"{s:.5f}", "n": 1 + k % 5} for k, s in enumerate(sizes_ask)]
-            raw = {"channel": "l2Book", "data": {"coin": "BTC", "time": int(t.timestamp() * 1000) - 200,
-                                                 "levels": [bids, asks]}}
+            bids = [
+                {"px": str(mid - 1 - k), "sz": f"{s:.5f}", "n": 1 + k % 7} for k, s in enumerate(sizes_bid)
+            ]
+            asks = [
+                {"px": str(mid + 1 + k), "sz": f"{s:.5f}", "n": 1 + k % 5} for k, s in enumerate(sizes_ask)
+            ]
+            raw = {
+                "channel": "l2Book",
+                "data": {"coin": "BTC", "time": int(t.timestamp() * 1000) - 200, "levels": [bids, asks]},
+            }
             lines.append(json.dumps({"time": _time_text(t), "ver_num": 1, "raw": raw}, separators=(",", ":")))
             count += 1
-        path = root / "market_data" / hour_start.strftime("%Y%m%d") / str(hour_start.hour) / "l2Book" / "BTC.lz4"
+        path = (
+            root / "market_data" / hour_start.strftime("%Y%m%d") / str(hour_start.hour) / "l2Book" / "BTC.lz4"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(lz4.frame.compress(("\n".join(lines) + "\n").encode()))
     return count
@@ -90,8 +104,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         snapshots = write_archive_hours(root, args.hours)
-        table = Table(title=f"backtest replay: {args.hours} h of BTC archive data ({snapshots} snapshots), "
-                            "MarketMakerStrategy, 1 s ticks")
+        table = Table(
+            title=f"backtest replay: {args.hours} h of BTC archive data ({snapshots} snapshots), "
+            "MarketMakerStrategy, 1 s ticks"
+        )
         for column in ("run", "events", "wall s", "cpu s", "events/s", "speed-up", "fills", "orders"):
             table.add_column(column, justify="right")
         best = 0.0
@@ -102,12 +118,22 @@ def main() -> None:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             speedup = (result.end - result.start) / wall
             best = max(best, speedup)
-            table.add_row(str(run), str(result.events), f"{wall:.2f}", f"{cpu:.2f}", f"{result.events / wall:,.0f}",
-                          f"{speedup:,.0f}x", str(summary["fills"]), str(summary["orders"]))
+            table.add_row(
+                str(run),
+                str(result.events),
+                f"{wall:.2f}",
+                f"{cpu:.2f}",
+                f"{result.events / wall:,.0f}",
+                f"{speedup:,.0f}x",
+                str(summary["fills"]),
+                str(summary["orders"]),
+            )
         console.print(table)
         verdict = "meets" if best >= TARGET_SPEEDUP else "MISSES"
-        console.print(f"best speed-up {best:,.0f}x real time: {verdict} the {TARGET_SPEEDUP:.0f}x target "
-                      f"(an hour replays in {3600 / best:.1f} s)")
+        console.print(
+            f"best speed-up {best:,.0f}x real time: {verdict} the {TARGET_SPEEDUP:.0f}x target "
+            f"(an hour replays in {3600 / best:.1f} s)"
+        )
 
 
 if __name__ == "__main__":
