@@ -83,3 +83,29 @@ async def test_record_refuses_an_unknown_coin(tmp_path: Path, local_exchange: Lo
     else:
         raise AssertionError("an unknown coin was recorded")
     assert not (tmp_path / "meta.json").exists()
+
+
+async def test_a_restarted_recorder_appends_and_notes_the_time_it_was_down(
+    tmp_path: Path, start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]]
+) -> None:
+    async with start_local_exchange() as ex:
+        for _ in range(2):
+            stop = asyncio.Event()
+
+            def progress(stats: RecorderStats, stop: asyncio.Event = stop) -> None:
+                if stats.messages["l2Book"] >= 2:
+                    stop.set()
+
+            await asyncio.wait_for(
+                record(
+                    ex.base_url, ["BTC-USD"], tmp_path, stop=stop, on_progress=progress, progress_interval=0.2
+                ),
+                30,
+            )
+    events = list(read_events(tmp_path, ["BTC"]))
+    gaps = [e for e in events if isinstance(e, DataGap)]
+    assert [g.reason for g in gaps] == ["recorder was not running"]
+    books = [e for e in events if isinstance(e, BookUpdate)]
+    assert len(books) >= 4  # both runs' lines, the second appended as a new LZ4 frame
+    first_run_last_book = max(b.t_ns for b in books if b.t_ns < gaps[0].t_ns)
+    assert first_run_last_book <= gaps[0].since_ns < gaps[0].t_ns  # from the first run's last line on

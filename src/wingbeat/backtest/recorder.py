@@ -116,6 +116,7 @@ async def record(
     writer = RecordingWriter(out)
     stats = RecorderStats()
     down_since: list[int] = []  # when the connection was lost, until the next connect notes the gap
+    earlier = {coin: t for coin, t in writer.previous_last_seen().items() if coin in coins}
     client: ReconnectingWebSocket
 
     def on_message(frame: bytes) -> None:
@@ -137,6 +138,12 @@ async def record(
         stats.messages[channel] += 1
 
     async def on_connected() -> None:
+        if earlier:  # an earlier run stopped (or died): the time in between is a gap too
+            now = time.time_ns()
+            for coin, since in earlier.items():
+                writer.write_gap(coin, since, now, "recorder was not running")
+            earlier.clear()
+            stats.gaps += 1
         if down_since:
             now = time.time_ns()
             for coin in coins:

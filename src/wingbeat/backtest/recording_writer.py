@@ -16,7 +16,10 @@ import orjson
 
 from wingbeat.backtest.market_data import format_time
 
-__all__ = ["RecordingWriter", "hour_path"]
+__all__ = ["STATE_FILE", "RecordingWriter", "hour_path"]
+
+STATE_FILE = "recorder-state.json"
+"""Where the recorder notes the last receive time per coin, for the gap line of a restart."""
 
 _HOUR_NS = 3600 * 1_000_000_000
 
@@ -35,12 +38,15 @@ class RecordingWriter:
         self._open: dict[str, tuple[int, IO[bytes]]] = {}  # coin -> (hour index, file)
         self.files_written: set[Path] = set()
         self.lines = 0
+        self.last_seen: dict[str, int] = {}
+        """Receive time (ns) of the last line written per coin."""
 
     def write_frame(self, coin: str, t_ns: int, frame: bytes) -> None:
         """One websocket frame (already JSON) of ``coin`` received at ``t_ns``."""
         line = b'{"time":"' + format_time(t_ns).encode() + b'","ver_num":1,"raw":' + frame.strip() + b"}\n"
         self._file(coin, t_ns).write(line)
         self.lines += 1
+        self.last_seen[coin] = t_ns
 
     def write_gap(self, coin: str, since_ns: int, t_ns: int, reason: str) -> None:
         """Note that the feed of ``coin`` was down from ``since_ns`` to ``t_ns``."""
@@ -50,12 +56,27 @@ class RecordingWriter:
         self.lines += 1
 
     def flush(self) -> None:
-        """Push buffered lines into the files (a reader sees them once their frame is closed)."""
+        """Push buffered lines into the files and note the last receive time per coin in ``STATE_FILE``
+        (a restarted recorder starts with a gap line from there)."""
         for _, fh in self._open.values():
             fh.flush()
+        if self.last_seen:
+            state = self.root / STATE_FILE
+            state.write_bytes(orjson.dumps({**self.previous_last_seen(), **self.last_seen}))
+
+    def previous_last_seen(self) -> dict[str, int]:
+        """The last receive time per coin an earlier run of the recorder noted (empty if none)."""
+        try:
+            raw = orjson.loads((self.root / STATE_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        if not isinstance(raw, dict):
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, int)}
 
     def close(self) -> None:
-        """Close every open file (ends their LZ4 frames)."""
+        """Close every open file (ends their LZ4 frames), noting the last receive times first."""
+        self.flush()
         for _, fh in self._open.values():
             fh.close()
         self._open.clear()

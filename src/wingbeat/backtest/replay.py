@@ -111,12 +111,15 @@ def market_configs(
 ) -> list[MarketConfig]:
     """The markets of ``coins``: a recording's ``meta.json``, else the built-in markets, else inferred from
     the first book (size decimals from its sizes, max leverage 20); start price the first recorded mid."""
-    meta: dict[str, dict[str, object]] = {}
+    meta: dict[str, tuple[int, int]] = {}  # coin -> (szDecimals, maxLeverage)
     path = root / "meta.json"
     if path.is_file():
         for asset in orjson.loads(path.read_bytes()).get("universe", []):
-            if isinstance(asset, dict) and isinstance(asset.get("name"), str):
-                meta[asset["name"]] = asset
+            if not isinstance(asset, dict):
+                continue
+            name, sz, lev = asset.get("name"), asset.get("szDecimals"), asset.get("maxLeverage")
+            if isinstance(name, str) and isinstance(sz, int) and isinstance(lev, int):
+                meta[name] = (sz, lev)
     known = {m.name: m for m in DEFAULT_MARKETS}
     out = []
     for coin in coins:
@@ -124,13 +127,8 @@ def market_configs(
         if book is None:
             raise ValueError(f"no l2Book data for {coin} in {root}")
         start = Decimal(f"{(book.bids[0][0] + book.asks[0][0]) / 2:.5g}")
-        entry = meta.get(coin)
-        if (
-            entry is not None
-            and isinstance(entry.get("szDecimals"), int)
-            and isinstance(entry.get("maxLeverage"), int)
-        ):
-            sz, lev = int(entry["szDecimals"]), int(entry["maxLeverage"])  # type: ignore[call-overload]
+        if coin in meta:
+            sz, lev = meta[coin]
         elif coin in known:
             sz, lev = known[coin].sz_decimals, known[coin].max_leverage
         else:
