@@ -1,7 +1,7 @@
-"""The live view in a real terminal: ``wingbeat -v demo`` in a pseudo-terminal, read back as a screen.
+"""The live view in a real terminal: ``wingbeat -v demo`` and ``wingbeat run`` (at INFO) in a pseudo-terminal.
 
-The demo runs as a user starts it from a shell: its own session with the pty as controlling terminal,
-so Ctrl-C is the byte ``\\x03`` typed into the terminal (the line discipline turns it into SIGINT and,
+Each runs as a user starts it from a shell: its own session with the pty as controlling terminal, so
+Ctrl-C is the byte ``\\x03`` typed into the terminal (the line discipline turns it into SIGINT and,
 unless told otherwise, echoes ``^C``). What it prints is fed to a VT100 emulator (pyte) and the
 assertions are about the screen a user sees: log lines above exactly one frame while it runs, the final
 frame drawn once after Ctrl-C, and the summary's figures equal to that frame's.
@@ -18,10 +18,16 @@ import struct
 import sys
 import termios
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyte
 
-from tests.journeys.conftest import REPO_ROOT, WINGBEAT, user_env
+from tests.journeys.conftest import REPO_ROOT, WINGBEAT, account_env, user_env
+
+if TYPE_CHECKING:
+    from tests.conftest import Trader
+    from wingbeat.sim import LocalExchange
 
 COLUMNS, ROWS = 120, 200  # tall enough that nothing scrolls off during the run
 FRAME_TOP = re.compile(r"^╭─+ wingbeat ─+╮$")
@@ -97,24 +103,19 @@ def _summary_figures(lines: list[str]) -> dict[str, str]:
     return {"fills": rows["fills"], "position": rows["final position"], "net PnL": rows["net PnL"]}
 
 
-async def test_logs_print_above_one_frame_and_ctrl_c_leaves_the_final_frame_once() -> None:
+async def _watch_then_ctrl_c(*args: str, env: dict[str, str]) -> None:
+    """Run ``wingbeat ARGS`` in a terminal; check the screen while it runs and after Ctrl-C."""
     term = Terminal()
-    env = user_env({"TERM": "xterm-256color"})
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         _LAUNCH,
         *WINGBEAT,
-        "-v",
-        "demo",
-        "--duration",
-        "120",
-        "--seed",
-        "7",
+        *args,
         stdin=term.slave,
         stdout=term.slave,
         stderr=term.slave,
-        env=env,
+        env=user_env({"TERM": "xterm-256color", **env}),
         cwd=REPO_ROOT,
         start_new_session=True,
     )
@@ -156,3 +157,31 @@ async def test_logs_print_above_one_frame_and_ctrl_c_leaves_the_final_frame_once
             proc.kill()
             await proc.wait()
         term.close()
+
+
+async def test_demo_logs_print_above_one_frame_and_ctrl_c_leaves_the_final_frame_once() -> None:
+    await _watch_then_ctrl_c("-v", "demo", "--duration", "120", "--seed", "7", env={})
+
+
+async def test_run_at_info_logs_above_one_frame_and_its_summary_is_the_final_frame(
+    live_exchange: LocalExchange, funded_account: Trader, tmp_path: Path
+) -> None:
+    config = tmp_path / "mm.toml"
+    config.write_text(f"""
+[exchange]
+network = "{live_exchange.base_url}"
+journal_path = ""
+
+[engine]
+tick_interval = 0.5
+log_level = "INFO"
+
+[strategy]
+kind = "market_maker"
+trading_pair = "BTC-USD"
+order_amount = "0.002"
+bid_spread = "0.0001"
+ask_spread = "0.0001"
+order_refresh_time = 2.0
+""")
+    await _watch_then_ctrl_c("run", str(config), env=account_env(funded_account))
