@@ -65,3 +65,10 @@ async def test_a_keystore_others_can_read_is_warned_about_even_without_verbose(t
     warning = [line for line in run.err_lines if "chmod 600" in line]
     assert warning and str(keystore) in warning[0], run
     _assert_not_echoed(run.out + run.err, account.key)
+
+
+async def test_a_key_given_to_sim_fund_is_not_echoed() -> None:
+    key = new_trader().key
+    run = await wingbeat("sim", "--port", "0", "--fund", key)
+    assert_error_line(run, 2, "--fund a value that looks like a private key (not shown)")
+    _assert_not_echoed(run.out + run.err, key)

@@ -305,17 +305,19 @@ def sim(
 
 
 def _parse_fund(item: str) -> tuple[str, Decimal | None]:
+    from wingbeat.hyperliquid.constants import shown  # a key pasted here is not echoed either
+
     address, _, amount = item.partition("=")
     if not _ADDRESS.fullmatch(address):
-        _fail(f"--fund {item!r}: expected 0x followed by 40 hex digits, optionally =AMOUNT", 2)
+        _fail(f"--fund {shown(item)}: expected 0x followed by 40 hex digits, optionally =AMOUNT", 2)
     if not amount:
         return address.lower(), None
     try:
         value = Decimal(amount)
     except InvalidOperation:
-        _fail(f"--fund {item!r}: {amount!r} is not a number", 2)
+        _fail(f"--fund {shown(item)}: {shown(amount)} is not a number", 2)
     if not value.is_finite() or value <= 0:
-        _fail(f"--fund {item!r}: the amount must be positive", 2)
+        _fail(f"--fund {shown(item)}: the amount must be positive", 2)
     return address.lower(), value
 
 

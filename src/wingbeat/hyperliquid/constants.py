@@ -119,12 +119,17 @@ def action_weight(batch_length: int = 1) -> int:
     return 1 + batch_length // ACTION_BATCH_PER_WEIGHT
 
 
-_KEY_LIKE = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
+_KEY_LIKE = re.compile(r"[0-9a-fA-F]{64}")
 
 
-def _shown(value: str) -> str:
+def looks_like_private_key(text: str) -> bool:
+    """Whether ``text`` holds 64 hex digits in a row: possibly a private key, never to be echoed."""
+    return _KEY_LIKE.search(text) is not None
+
+
+def shown(value: str) -> str:
     """``value`` quoted for an error message, unless it may be a private key pasted in the wrong place."""
-    if _KEY_LIKE.search(value):
+    if looks_like_private_key(value):
         return "a value that looks like a private key (not shown)"
     return repr(value[:80])
 
@@ -144,7 +149,7 @@ def resolve_network(network: str) -> tuple[str, str, bool]:
         return TESTNET_API_URL, TESTNET_WS_URL, False
     parts = urlsplit(name)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"network must be 'mainnet', 'testnet' or an http(s) URL, got {_shown(network)}")
+        raise ValueError(f"network must be 'mainnet', 'testnet' or an http(s) URL, got {shown(network)}")
     rest_url = name.rstrip("/")
     if rest_url == MAINNET_API_URL:
         return MAINNET_API_URL, MAINNET_WS_URL, True

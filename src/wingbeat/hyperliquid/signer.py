@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 import coincurve
 
+from wingbeat.hyperliquid.constants import looks_like_private_key
 from wingbeat.hyperliquid.signing import (
     Signature,
     SignatureError,
@@ -44,12 +45,11 @@ _log = logging.getLogger("wingbeat.hyperliquid.signer")
 
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEY_LIKE = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
 
 
 def is_variable_name(name: str) -> bool:
     """Whether ``name`` can name an environment variable and is not a private key pasted in its place."""
-    return bool(_VARIABLE_NAME.fullmatch(name)) and not _KEY_LIKE.fullmatch(name)
+    return bool(_VARIABLE_NAME.fullmatch(name)) and not looks_like_private_key(name)
 
 
 def _private_key(private_key: str | bytes) -> coincurve.PrivateKey | str:
