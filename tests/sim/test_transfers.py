@@ -196,3 +196,34 @@ async def test_builder_fee_approval_and_referrer(sdk: Sdk) -> None:
     referral = await call(sdk.info.query_referral_state, sdk.trader.address)
     assert referral["referredBy"]["code"] == "FRIEND"
     assert (await call(sdk.exchange.set_referrer, "OTHER"))["status"] == "err"
+
+
+async def test_ccxt_transfer_withdraw_ledger_and_fees(sdk: Sdk) -> None:
+    import ccxt
+
+    trader, base_url = sdk.trader, sdk.ex.base_url
+
+    def run() -> tuple[Any, ...]:  # ccxt's sync client, in a worker thread
+        client = ccxt.hyperliquid({"walletAddress": trader.address, "privateKey": trader.key})
+        client.set_sandbox_mode(True)
+        client.urls["api"] = {"public": base_url, "private": base_url}
+        client.load_markets()
+        client.transfer("USDC", 100, "swap", "spot")
+        spot = client.fetch_balance({"type": "spot"})
+        client.withdraw("USDC", 10, trader.address)
+        ledger = client.fetch_ledger("USDC")
+        withdrawals = client.fetch_withdrawals("USDC")
+        fee = client.fetch_trading_fee("BTC/USDC:USDC")
+        return spot, ledger, withdrawals, fee
+
+    spot, ledger, withdrawals, fee = await call(run)
+    assert spot["USDC"]["total"] == 100
+    assert sdk.balance(trader.address) == TRADER_FUNDS - 110
+    assert [entry["info"]["delta"]["type"] for entry in ledger] == [
+        "deposit",
+        "accountClassTransfer",
+        "withdraw",
+    ]
+    [withdrawal] = withdrawals
+    assert withdrawal["amount"] == 10 and withdrawal["fee"]["cost"] == 1
+    assert (fee["taker"], fee["maker"]) == (0.00045, 0.00015)
