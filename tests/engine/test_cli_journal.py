@@ -44,3 +44,38 @@ async def test_journal_on_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
     assert_user_error(await run_cli_async("journal", str(path)), 1, "error:")
+
+
+async def test_journal_shows_the_executed_amount_from_fills_or_the_venue(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "orders.db"
+    now = time.time()
+
+    def order(n: int, amount: str) -> InFlightOrder:
+        return InFlightOrder(client_order_id="0x" + str(n) * 32, trading_pair="BTC-USD", trade_type=TradeType.BUY,
+                             order_type=OrderType.LIMIT, amount=Decimal(amount), price=Decimal("60000"),
+                             creation_timestamp=now + n)
+
+    filled_unjournaled, partly_cancelled = order(3, "0.02"), order(4, "0.05")
+    async with OrderJournal(path) as journal:
+        for o in (filled_unjournaled, partly_cancelled):
+            journal.record_order(o)
+        filled_unjournaled.current_state = OrderState.FILLED  # its fills never reached the journal
+        journal.record_state(filled_unjournaled)
+        journal.record_fill(TradeUpdate(trade_id="9", client_order_id=partly_cancelled.client_order_id,
+                                        exchange_order_id="43", trading_pair="BTC-USD", fill_timestamp=now,
+                                        fill_price=Decimal("60000"), fill_base_amount=Decimal("0.01"),
+                                        fill_quote_amount=Decimal("600"), fee_asset="USDC", fee_amount=Decimal("0.1"),
+                                        is_taker=False))
+        partly_cancelled.current_state = OrderState.CANCELED
+        journal.record_state(partly_cancelled)
+        await journal.commit()
+    document = json.loads((await run_cli_async("journal", str(path), "--json")).out)
+    executed = {o["client_order_id"]: (o["state"], o["executed_amount"]) for o in document["orders"]}
+    assert executed == {filled_unjournaled.client_order_id: ("FILLED", "0.02"),
+                        partly_cancelled.client_order_id: ("CANCELED", "0.01")}
+    assert [f["trade_id"] for f in document["fills"]] == ["9"]
+    table = (await run_cli_async("journal", str(path))).out
+    row = next(line for line in table.splitlines() if filled_unjournaled.client_order_id in line)
+    assert row.count("0.02") == 2  # amount and executed, not "executed 0"
