@@ -170,7 +170,8 @@ async def run_strategy(
                 if waiters[1] in done:
                     reason = "stopped by user"
                     break
-                show("running")
+                if deadline is None or time.monotonic() < deadline:  # at the deadline the final line says it
+                    show("running")
             if view is not None:
                 show(f"stopping: {reason}")
             stopped = True
