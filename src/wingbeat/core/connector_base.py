@@ -32,7 +32,7 @@ from wingbeat.core.order_reconciliation import OrderReconciliation
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
 from wingbeat.core.order_updates import OrderUpdate
-from wingbeat.core.positions import FundingInfo, Position
+from wingbeat.core.positions import FundingInfo, Position, PositionBook, PositionFill
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.core.trading_rule import TradingRule
 
@@ -571,19 +571,24 @@ class ConnectorBase(OrderReconciliation):
 
 
 class PerpetualConnectorBase(ConnectorBase):
-    """A connector for perpetual futures: adds positions, funding info, balances and leverage."""
+    """A connector for perpetual futures: adds positions, funding info, balances and leverage.
+
+    Positions live in a :class:`~wingbeat.core.positions.PositionBook`: subclasses feed it every fill of
+    the account (``_apply_position_fill``, ours or not) the moment it arrives, and the venue's snapshots
+    (``_set_positions``), which win over ours; a divergence is logged as a warning."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._positions: dict[str, Position] = {}
+        self._position_book = PositionBook(self._default_leverage)
         self._funding_info: dict[str, FundingInfo] = {}
         self._balances: dict[str, Decimal] = {}
         self._available_balances: dict[str, Decimal] = {}
 
     @property
     def account_positions(self) -> dict[str, Position]:
-        """Open positions by trading pair (a copy)."""
-        return dict(self._positions)
+        """Open positions of the account by trading pair (a copy), every pair included, not only the traded
+        ones: updated by each fill as it arrives and by the venue's account snapshots."""
+        return self._position_book.positions
 
     def get_funding_info(self, trading_pair: str) -> FundingInfo | None:
         """Latest funding information of a pair, when known."""
@@ -606,8 +611,22 @@ class PerpetualConnectorBase(ConnectorBase):
         self._balances[asset] = total
         self._available_balances[asset] = available
 
-    def _set_positions(self, positions: Mapping[str, Position]) -> None:
-        self._positions = {pair: p for pair, p in positions.items() if p.amount != 0}
+    def _set_positions(self, positions: Mapping[str, Position], as_of_ms: int | None = None) -> None:
+        """The venue's positions as of ``as_of_ms`` (venue time; None: now) replace ours."""
+        when = int(self._clock() * 1000) if as_of_ms is None else as_of_ms
+        for divergence in self._position_book.reconcile(positions, when):
+            self._logger.warning("position diverged from the venue, using the venue's: %s", divergence)
+
+    def _apply_position_fill(self, fill: PositionFill) -> None:
+        """A fill of the account (ours or another program's) moves its position now."""
+        divergence = self._position_book.apply_fill(fill)
+        if divergence is not None:
+            self._logger.warning("position diverged from the venue, using the venue's: %s", divergence)
+
+    def _default_leverage(self, trading_pair: str) -> int:
+        # a position a fill opens before the venue reports it: the pair's max (the local exchange's default)
+        rule = self._trading_rules.get(trading_pair)
+        return rule.max_leverage if rule is not None and rule.max_leverage else 1
 
     def _set_funding_info(self, info: FundingInfo) -> None:
         self._funding_info[info.trading_pair] = info

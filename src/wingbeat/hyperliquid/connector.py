@@ -49,7 +49,7 @@ from wingbeat.core.order_book import OrderBook
 from wingbeat.core.order_book_tracker import OrderBookTracker
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
-from wingbeat.core.positions import FundingInfo
+from wingbeat.core.positions import FundingInfo, PositionFill
 from wingbeat.core.throttler import WeightedRateLimiter
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.account_check import check_account
@@ -115,7 +115,8 @@ class HyperliquidConfig:
     dead_man_switch: float | None = 60.0
     """Seconds ahead the ``scheduleCancel`` switch is kept armed (>= 10); None disables it."""
     account_refresh_interval: float = 10.0
-    """Seconds between ``clearinghouseState`` refreshes of positions and balances."""
+    """Seconds between ``clearinghouseState`` polls of positions and balances, made only while the venue
+    has pushed no state on the websocket for that long (fills move positions at once either way)."""
     request_timeout: float = 10.0
     """Deadline of one REST request or websocket post, seconds."""
     order_validity: float | None = None
@@ -300,10 +301,13 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
                                     ws=self._ws if config.actions_over_websocket else None)
         self._sync = AccountSync(self._rest, self._user, self._order_tracker, self._publisher, self._tasks,
                                  self._on_account_state, on_reconnected=self._on_user_stream_reconnected,
-                                 clock=self._clock)
+                                 on_account_fills=self._on_account_fills,
+                                 push_fresh_for=config.account_refresh_interval, clock=self._clock)
         await self._ws.start()
         await self._ws.wait_connected(config.ready_timeout)
-        self._user_stream = HyperliquidUserStreamDataSource(self._ws, self._user, clock=self._clock)
+        self._user_stream = HyperliquidUserStreamDataSource(
+            self._ws, self._user, clock=self._clock, on_account_fills=self._on_account_fills,
+            on_account_state=self._sync.on_venue_state)
         await self._user_stream.start(self._sync)
         source = HyperliquidOrderBookDataSource(self._rest, self._ws, clock=self._clock)
         self._books = OrderBookTracker(source, self.trading_pairs, name=f"{self.name}.books")
@@ -366,7 +370,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     def _on_account_state(self, state: ClearinghouseState) -> None:
         asset, total, available = balance_from_state(state)
         self._set_balance(asset, total, available)
-        self._set_positions(positions_from_state(state))
+        self._set_positions(positions_from_state(state), state.time_ms)
+
+    def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
+        for fill in fills:
+            self._apply_position_fill(fill)
 
     def _on_user_stream_reconnected(self) -> None:
         # order news may have been missed too: ask the venue about every active order

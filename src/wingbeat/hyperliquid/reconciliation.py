@@ -7,8 +7,12 @@ Whatever the stream may have missed is fetched over REST:
 - after every user-stream reconnect, ``userFillsByTime`` from just before the last fill seen (and, for
   orders a status check finds filled further than we counted, or final orders still awaiting fills the
   venue reported, from their creation), so no fill is missed and none is counted twice;
-- positions and balances from ``clearinghouseState`` on a timer, after fills (debounced) and after
-  reconnects and liquidations.
+- positions and balances from ``clearinghouseState``: pushed by the venue on the websocket
+  (:meth:`AccountSync.on_venue_state`) where it offers the channel; polled on a timer, after fills
+  (debounced), reconnects and liquidations while no push has arrived for a refresh interval (a venue
+  that refuses the subscription, or a silent channel, falls back to polling by itself);
+- every fill of the account (ours or not) goes to ``on_account_fills`` (the positions) before the
+  order tracker, also those the REST catch-up finds.
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
-from wingbeat.core.positions import Position, PositionSide
+from wingbeat.core.positions import Position, PositionFill, PositionSide
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, MAX_FILLS_PER_REPLY, coin_to_trading_pair
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
-from wingbeat.hyperliquid.user_stream_data_source import fill_to_trade_update
+from wingbeat.hyperliquid.user_stream_data_source import fill_to_position_fill, fill_to_trade_update
 
 __all__ = ["AccountSync", "adapt_venue_update", "balance_from_state", "positions_from_state"]
 
@@ -87,9 +91,11 @@ def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
 class AccountSync:
     """User-stream listener and REST catch-up of one account (see the module docstring).
 
-    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched; event-driven refreshes
-    (fills, funding, liquidation) are spaced at least ``min_refresh_interval`` seconds apart. Background
-    work runs on ``tasks`` (owned by the connector, stopped with it).
+    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched or pushed; event-driven
+    refreshes (fills, funding, liquidation) are spaced at least ``min_refresh_interval`` seconds apart and
+    skipped while the venue pushes the state. ``on_account_fills`` receives every fill the REST catch-up
+    finds (the stream's go there directly). Background work runs on ``tasks`` (owned by the connector,
+    stopped with it).
     """
 
     def __init__(
@@ -102,7 +108,9 @@ class AccountSync:
         on_account_state: Callable[[ClearinghouseState], None],
         *,
         on_reconnected: Callable[[], None] | None = None,
+        on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
         min_refresh_interval: float = 1.0,
+        push_fresh_for: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._rest = rest
@@ -117,6 +125,11 @@ class AccountSync:
         self._refresh_pending = False
         self._min_refresh_interval = min_refresh_interval
         self._last_refresh = float("-inf")
+        self._on_account_fills = on_account_fills
+        self._push_fresh_for = push_fresh_for
+        self._last_push = float("-inf")
+        self.state_pushes = 0
+        """``clearinghouseState`` pushes received (metrics, tests)."""
         self.fills_caught_up = 0
         """Fills found by REST catch-up that the stream had not delivered (metrics, tests)."""
 
@@ -150,6 +163,19 @@ class AccountSync:
         self._publisher.publish(liquidation)
         self.schedule_refresh()
 
+    def on_venue_state(self, state: ClearinghouseState) -> None:
+        """The venue pushed the account state (websocket ``clearinghouseState``): apply it; polling pauses."""
+        if self.state_pushes == 0:
+            _logger.info("%s: the venue pushes the account state; polling only when the pushes stop", self._user)
+        self.state_pushes += 1
+        self._last_push = self._clock()
+        self._on_account_state(state)
+
+    @property
+    def pushes_live(self) -> bool:
+        """True while the venue's last account-state push is fresher than the refresh interval."""
+        return self._clock() - self._last_push < self._push_fresh_for
+
     def on_reconnected(self) -> None:
         """The stream was down for a while: fetch the fills it may have missed, refresh the account."""
         self._tasks.create_task(self._after_reconnect(), name="user-stream-catch-up")
@@ -180,6 +206,8 @@ class AccountSync:
         start = since_ms
         while True:
             fills = await self._rest.user_fills_by_time(self._user, start)
+            if self._on_account_fills is not None and fills:
+                self._on_account_fills([fill_to_position_fill(f) for f in fills])
             new += self._apply_fills([fill_to_trade_update(f) for f in fills])
             if len(fills) < MAX_FILLS_PER_REPLY:
                 break
@@ -230,8 +258,9 @@ class AccountSync:
         return state
 
     def schedule_refresh(self) -> None:
-        """Refresh positions and balances soon; bursts of fills cause one request, not one each."""
-        if self._refresh_pending:
+        """Refresh positions and balances soon; bursts of fills cause one request, not one each (none while
+        the venue pushes the state itself)."""
+        if self._refresh_pending or self.pushes_live:
             return
         self._refresh_pending = True
         self._tasks.create_task(self._debounced_refresh(), name="account-refresh")
@@ -249,9 +278,17 @@ class AccountSync:
             self._refresh_pending = False
 
     async def refresh_loop(self, interval: float) -> None:
-        """Refresh the account every ``interval`` seconds until cancelled; failures are logged."""
+        """Refresh the account every ``interval`` seconds until cancelled (skipped while the venue pushes it);
+        failures are logged."""
+        polling = True
         while True:
             await asyncio.sleep(interval)
+            if self.pushes_live:
+                polling = False
+                continue
+            if not polling:
+                _logger.warning("%s: no account-state push for %.1fs; polling again", self._user, interval)
+                polling = True
             try:
                 await self.refresh_account()
             except WingbeatError as exc:

@@ -29,9 +29,11 @@ from wingbeat.hyperliquid.schemas import (
     to_decimal,
 )
 from wingbeat.hyperliquid.schemas_account import (
+    ClearinghouseState,
     Fill,
     FundingPayment,
     OrderWithStatus,
+    parse_clearinghouse_state,
     parse_fill,
     parse_funding_payment,
     parse_order_with_status,
@@ -42,6 +44,7 @@ __all__ = [
     "ActiveAssetCtx",
     "Bbo",
     "Candle",
+    "ClearinghouseStateMessage",
     "Liquidation",
     "NonUserCancel",
     "PostReply",
@@ -52,6 +55,7 @@ __all__ = [
     "parse_active_asset_ctx",
     "parse_bbo",
     "parse_candle",
+    "parse_clearinghouse_state_message",
     "parse_frame",
     "parse_order_updates",
     "parse_post_reply",
@@ -224,6 +228,26 @@ def parse_user_fundings_message(raw: Any) -> UserFundingsMessage:
         user=req_str(d, "user", "userFundings").lower(),
         fundings=parse_list(d.get("fundings"), "userFundings.fundings", parse_funding_payment),
         is_snapshot=bool(opt_bool(d, "isSnapshot", "userFundings")),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearinghouseStateMessage:
+    """``clearinghouseState`` push: the perp account state of ``user`` on ``dex`` ("" = the first perp dex),
+    the same shape as the ``/info`` answer."""
+
+    user: str
+    dex: str
+    state: ClearinghouseState
+
+
+def parse_clearinghouse_state_message(raw: Any) -> ClearinghouseStateMessage:
+    """Decode the ``clearinghouseState`` channel payload ``{"dex", "user", "clearinghouseState"}``."""
+    d = obj(raw, "clearinghouseState")
+    return ClearinghouseStateMessage(
+        user=req_str(d, "user", "clearinghouseState").lower(),
+        dex=opt_str(d, "dex", "clearinghouseState") or "",
+        state=parse_clearinghouse_state(d.get("clearinghouseState")),
     )
 
 

@@ -12,6 +12,11 @@ Each decoded websocket message is turned into core :class:`OrderUpdate` / :class
   ``userFills`` snapshot repeats old ones: the tracker counts each trade id once.
 - After a reconnect ``listener.on_reconnected()`` is called (the connector then catches up with
   ``userFillsByTime``) and the ``userFills`` snapshot is delivered again.
+- Every fill of the account (ours or another program's) also goes to ``on_account_fills`` first, as
+  :class:`PositionFill` values for the positions, so a position has moved by the time the fill's
+  events are published. With ``on_account_state``, the ``clearinghouseState`` channel is subscribed
+  too and each pushed state is handed to it (a venue that refuses the subscription simply pushes
+  nothing: the connector polls while no push arrives).
 """
 
 from __future__ import annotations
@@ -25,17 +30,26 @@ from wingbeat.core.data_sources import UserStreamListener, UserStreamTrackerData
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.positions import PositionFill
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
 from wingbeat.hyperliquid.schemas_account import (
+    ClearinghouseState,
     Fill,
     FundingPayment,
     OrderWithStatus,
 )
-from wingbeat.hyperliquid.schemas_ws import Liquidation, NonUserCancel, UserEvents, UserFillsMessage
+from wingbeat.hyperliquid.schemas_ws import (
+    ClearinghouseStateMessage,
+    Liquidation,
+    NonUserCancel,
+    UserEvents,
+    UserFillsMessage,
+)
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
 __all__ = [
     "HyperliquidUserStreamDataSource",
+    "fill_to_position_fill",
     "fill_to_trade_update",
     "funding_to_event",
     "order_state_from_status",
@@ -104,6 +118,20 @@ def fill_to_trade_update(fill: Fill) -> TradeUpdate:
     )
 
 
+def fill_to_position_fill(fill: Fill) -> PositionFill:
+    """How one fill moves the account's position (the venue's start position and closed PnL included)."""
+    return PositionFill(
+        trade_id=fill.trade_id,
+        trading_pair=coin_to_trading_pair(fill.coin),
+        is_buy=fill.is_buy,
+        price=fill.px,
+        amount=fill.sz,
+        timestamp_ms=fill.time_ms,
+        start_position=fill.start_position,
+        realized_pnl=fill.closed_pnl,
+    )
+
+
 def funding_to_event(funding: FundingPayment) -> FundingPaymentEvent:
     """Core funding event of one payment; ``amount`` is signed from the user's side (negative = paid)."""
     return FundingPaymentEvent(
@@ -137,9 +165,11 @@ def _liquidation_event(liquidation: Liquidation, now: float) -> PositionLiquidat
 class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
     """Private stream of one Hyperliquid ``user`` (the account address, not an agent's).
 
-    Subscribes ``orderUpdates``, ``userFills`` and ``userEvents`` on ``ws``, which it starts and
-    stops itself only when ``owns_ws`` is True (a websocket shared with market data is left to its
-    owner). ``clock`` gives seconds since the epoch for events that carry no time.
+    Subscribes ``orderUpdates``, ``userFills`` and ``userEvents`` on ``ws`` (and ``clearinghouseState``
+    when ``on_account_state`` is given), which it starts and stops itself only when ``owns_ws`` is True
+    (a websocket shared with market data is left to its owner). ``on_account_fills`` receives every
+    fill of the account before the listener does. ``clock`` gives seconds since the epoch for events
+    that carry no time.
     """
 
     def __init__(
@@ -149,6 +179,8 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         *,
         owns_ws: bool = False,
         clock: Callable[[], float] = time.time,
+        on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
+        on_account_state: Callable[[ClearinghouseState], None] | None = None,
     ) -> None:
         self._ws = ws
         self._user = user.lower()
@@ -160,6 +192,10 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             {"type": "userFills", "user": self._user},
             {"type": "userEvents", "user": self._user},
         ]
+        self._on_account_fills = on_account_fills
+        self._on_account_state = on_account_state
+        if on_account_state is not None:
+            self._subscriptions.append({"type": "clearinghouseState", "user": self._user})
 
     @property
     def user(self) -> str:
@@ -177,6 +213,8 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             self._on_user_fills,
             self._on_user_events,
         ]
+        if self._on_account_state is not None:
+            handlers.append(self._on_clearinghouse_state)
         for subscription, handler in zip(self._subscriptions, handlers, strict=True):
             await self._ws.subscribe(subscription, handler)
 
@@ -212,7 +250,13 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
 
     def _deliver_fills(self, fills: Sequence[Fill]) -> None:
         if self._listener is not None and fills:
+            if self._on_account_fills is not None:
+                self._on_account_fills([fill_to_position_fill(f) for f in fills])
             self._listener.on_trade_updates([fill_to_trade_update(f) for f in fills])
+
+    def _on_clearinghouse_state(self, message: ClearinghouseStateMessage) -> None:
+        if self._listener is not None and self._on_account_state is not None and not message.dex:
+            self._on_account_state(message.state)
 
     def _on_user_fills(self, message: UserFillsMessage) -> None:
         if message.user != self._user:

@@ -9,7 +9,8 @@ missed (fresh book snapshots, fills over REST).
 Each frame is decoded once: ``{"channel", "data"}`` is split, ``data`` is parsed by the channel's
 schema, and the typed object goes to the handlers of the matching subscription, found by channel
 plus a route key: the values of the subscription's key fields read back from the message - coin
-(l2Book, trades, bbo, activeAssetCtx), coin and interval (candle) or user (userFills, userFundings).
+(l2Book, trades, bbo, activeAssetCtx), coin and interval (candle) or user (userFills, userFundings,
+clearinghouseState).
 Coins and users match case-insensitively, as on the venue; an interval matches exactly ("1m" is a
 minute, "1M" a month). Handlers are synchronous and must be cheap; one that raises is logged and
 the others still run. Malformed frames are logged and skipped (counted in ``malformed``).
@@ -41,6 +42,7 @@ from wingbeat.hyperliquid.schemas_ws import (
     parse_active_asset_ctx,
     parse_bbo,
     parse_candle,
+    parse_clearinghouse_state_message,
     parse_frame,
     parse_order_updates,
     parse_post_reply,
@@ -108,6 +110,9 @@ _SPECS: dict[str, _ChannelSpec] = {
     "orderUpdates": _ChannelSpec("orderUpdates", parse_order_updates, (), _no_key),
     "userFills": _ChannelSpec("userFills", parse_user_fills_message, ("user",), _user),
     "userFundings": _ChannelSpec("userFundings", parse_user_fundings_message, ("user",), _user),
+    "clearinghouseState": _ChannelSpec(
+        "clearinghouseState", parse_clearinghouse_state_message, ("user",), _user
+    ),
     "userEvents": _ChannelSpec("user", parse_user_events, (), _no_key),
 }
 _BY_CHANNEL: dict[str, _ChannelSpec] = {spec.channel: spec for spec in _SPECS.values()}
@@ -237,7 +242,8 @@ class HyperliquidWebSocket:
         candle (``{"type":"candle","coin":"BTC","interval":"1m"}``) -> ``Candle``, activeAssetCtx
         -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
         ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userFundings ->
-        ``UserFundingsMessage``, userEvents -> ``UserEvents``. Raises ``ValueError`` for another
+        ``UserFundingsMessage``, clearinghouseState -> ``ClearinghouseStateMessage``, userEvents ->
+        ``UserEvents``. Raises ``ValueError`` for another
         type, a missing coin / user / interval or an interval not in ``CANDLE_INTERVALS``.
         """
         sub = dict(subscription)
