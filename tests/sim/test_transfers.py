@@ -227,3 +227,25 @@ async def test_ccxt_transfer_withdraw_ledger_and_fees(sdk: Sdk) -> None:
     [withdrawal] = withdrawals
     assert withdrawal["amount"] == 10 and withdrawal["fee"]["cost"] == 1
     assert (fee["taker"], fee["maker"]) == (0.00045, 0.00015)
+
+
+async def test_master_trades_for_its_sub_account_and_a_vault_registered_before_funding_works(
+    sdk: Sdk,
+) -> None:
+    created = await call(sdk.exchange.create_sub_account, "trading")
+    sub = created["response"]["data"]
+    assert await call(sdk.exchange.sub_account_transfer, sub, True, 1_000_000_000) == OK
+    as_sub = await sdk.exchange_for(sdk.trader, vault_address=sub)
+    placed = await call(as_sub.order, "BTC", True, 0.01, 40000.0, {"limit": {"tif": "Gtc"}})
+    oid = placed["response"]["data"]["statuses"][0]["resting"]["oid"]
+    assert [o["oid"] for o in await call(sdk.info.open_orders, sub)] == [oid]
+    assert await call(sdk.info.open_orders, sdk.trader.address) == []
+
+    vault = new_trader().address
+    sdk.ex.register_vault(vault, sdk.trader.address)
+    await sdk.ex.fund(vault, 100)
+    depositor = new_trader()
+    await sdk.ex.fund(depositor.address, 100)
+    exchange = await sdk.exchange_for(depositor)
+    assert await call(exchange.vault_usd_transfer, vault, True, 40_000_000) == OK
+    assert await call(sdk.info.user_role, vault) == {"role": "vault"}

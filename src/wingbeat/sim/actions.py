@@ -477,12 +477,24 @@ class ActionProcessor:
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` (or its agents) trade for ``vault`` by setting ``vaultAddress``."""
         self._vault_leaders[vault.lower()] = leader.lower()
-        acct = self._engine.accounts.get(vault.lower())
-        if acct is not None:
-            acct.vault_leader = leader.lower()
+        self._vault_leader(vault.lower())
 
-    def _allow_sub_account(self, sub: str, master: str) -> None:
-        self._vault_leaders[sub] = master  # a master trades for its sub-accounts via vaultAddress
+    def _vault_leader(self, vault: str) -> str | None:
+        """The registered leader of ``vault``, marked on the vault's account once it exists (the
+        engine's accounts carry what info and transfers need)."""
+        leader = self._vault_leaders.get(vault)
+        acct = self._engine.accounts.get(vault)
+        if acct is not None and leader is not None and acct.vault_leader is None:
+            acct.vault_leader = leader  # registered before it was funded
+        return leader
+
+    def _acts_for(self, target: str, account: str) -> bool:
+        """Whether ``account`` may act for ``target`` through ``vaultAddress``: as the leader of
+        a registered vault, or as the master of a sub-account."""
+        if self._vault_leader(target) == account:
+            return True
+        acct = self._engine.accounts.get(target)
+        return acct is not None and acct.master == account
 
     def parse(self, body: bytes | Any) -> ParsedAction | ParseFailure:
         """Decode a body for this exchange's chain."""
@@ -533,7 +545,7 @@ class ActionProcessor:
             return _err(nonce_error)
         user = account
         if parsed.vault_address is not None and not user_signed:
-            if self._vault_leaders.get(parsed.vault_address) != account:
+            if not self._acts_for(parsed.vault_address, account):
                 return _err(f"Vault not registered: {parsed.vault_address}")
             user = parsed.vault_address
         try:
@@ -579,7 +591,9 @@ class ActionProcessor:
             agent, name = fields
             engine.approve_agent(user, agent, name)
         elif isinstance(fields, Transfer):
-            return _ok(dispatch_transfer(engine, user, fields, self._allow_sub_account))
+            if fields.kind == "vaultTransfer":
+                self._vault_leader(fields.fields["vault"])
+            return _ok(dispatch_transfer(engine, user, fields))
         return _ok(_DEFAULT_OK)
 
     def _place(

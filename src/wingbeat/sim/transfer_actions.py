@@ -10,7 +10,7 @@ in :mod:`transfers`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -192,13 +192,8 @@ def dispatch_transfer(
     engine: ExchangeEngine,
     user: str,
     transfer: Transfer,
-    on_sub_account: Callable[[str, str], None],
 ) -> dict[str, Any]:
-    """Carry out ``transfer`` for ``user``; the ``response`` of the ok answer (EngineError if refused).
-
-    ``on_sub_account(sub, master)`` is told of a new sub-account so its master may trade for it
-    through ``vaultAddress``.
-    """
+    """Carry out ``transfer`` for ``user``; the ``response`` of the ok answer (EngineError if refused)."""
     kind, f = transfer
     if kind == "usdSend":
         transfers.usd_send(engine, user, f["destination"], f["amount"])
@@ -216,7 +211,6 @@ def dispatch_transfer(
         transfers.approve_builder_fee(engine, user, f["builder"], f["tenths_bp"])
     elif kind == "createSubAccount":
         sub = transfers.create_sub_account(engine, user, f["name"])
-        on_sub_account(sub, user)
         return {"type": "createSubAccount", "data": sub}
     elif kind == "subAccountTransfer":
         transfers.sub_account_transfer(engine, user, f["sub"], f["is_deposit"], f["amount"])
