@@ -90,6 +90,14 @@ def test_account_below_maintenance_is_liquidated_to_the_backstop() -> None:
     assert fills[-1]["liquidation"] == {"liquidatedUser": A, "markPx": "59000.0", "method": "backstop"}
     total = sum((acct.szi(0) for acct in e.accounts.values()), D(0))
     assert total == 0
+    ledger = handle_info(e, {"type": "userNonFundingLedgerUpdates", "user": A, "startTime": 0})
+    assert ledger[-1]["delta"] == {
+        "type": "liquidation",
+        "liquidatedNtlPos": "47200.0",
+        "accountValue": liq[0]["liquidated_account_value"],
+        "leverageType": "Cross",
+        "liquidatedPositions": [{"coin": "BTC", "szi": "0.8"}],
+    }
 
 
 def test_funding_rate_follows_the_premium_and_announces_the_new_context() -> None:

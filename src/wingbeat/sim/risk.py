@@ -6,8 +6,9 @@ Functions over an :class:`~wingbeat.sim.engine_view.EngineView` (the engine), ru
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from . import transfers
 from .accounts import Account, Fill, FundingRecord
 from .engine_view import EngineView
 from .markets import fmt
@@ -140,9 +141,11 @@ def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: in
     liq = engine.accounts[engine.liquidator]
     ntl = ZERO
     tx = engine.tx_hash()
+    closed: list[dict[str, Any]] = []
     for asset in assets:
         pos = acct.positions[asset]
         m = engine.markets[asset]
+        closed.append({"coin": m.coin, "szi": fmt(pos.szi)})
         mark = engine.marks[asset]
         sz = abs(pos.szi)
         ntl += sz * mark
@@ -205,3 +208,11 @@ def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: in
                 },
             )
         )
+    delta = {
+        "type": "liquidation",
+        "liquidatedNtlPos": usd(ntl),
+        "accountValue": usd(value),
+        "leverageType": "Cross" if isolated_asset is None else "Isolated",
+        "liquidatedPositions": closed,
+    }
+    transfers.record(engine, acct, now, delta)
