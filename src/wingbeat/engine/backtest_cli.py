@@ -1,4 +1,6 @@
-"""The ``wingbeat record`` and ``wingbeat backtest`` commands (registered by ``wingbeat.engine.cli``).
+"""The ``wingbeat record`` and ``wingbeat backtest`` commands, added to the app by ``wingbeat.engine.cli``
+through `register`, which hands over the CLI's shared helpers (running a coroutine with one-line errors,
+Ctrl-C handling, log setup) so this module never imports ``cli`` back.
 
 Both import ``wingbeat.backtest`` inside the command, so the engine layer does not depend on the
 backtest layer at import time and ``wingbeat --help`` stays fast.
@@ -7,6 +9,8 @@ backtest layer at import time and ``wingbeat --help`` stays fast.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,10 +22,39 @@ from rich.table import Table
 if TYPE_CHECKING:
     from wingbeat.backtest.recorder import RecorderStats
 
-__all__ = ["backtest_command", "record_command"]
+__all__ = ["backtest_command", "record_command", "register"]
 
 _out = Console(highlight=False)
 _err = Console(stderr=True, highlight=False)
+
+
+@dataclass(slots=True)
+class _CliHelpers:
+    run: Callable[[Coroutine[Any, Any, Any]], Any]
+    install_stop_signals: Callable[[asyncio.Event], None]
+    setup_logs: Callable[[str, bool], None]
+
+
+_helpers: list[_CliHelpers] = []
+
+
+def register(
+    app: typer.Typer,
+    *,
+    run: Callable[[Coroutine[Any, Any, Any]], Any],
+    install_stop_signals: Callable[[asyncio.Event], None],
+    setup_logs: Callable[[str, bool], None],
+) -> None:
+    """Add ``record`` and ``backtest`` to ``app``, with the CLI's helpers."""
+    _helpers[:] = [_CliHelpers(run, install_stop_signals, setup_logs)]
+    app.command("record")(record_command)
+    app.command("backtest")(backtest_command)
+
+
+def _cli() -> _CliHelpers:
+    if not _helpers:
+        raise RuntimeError("backtest commands used before register()")
+    return _helpers[0]
 
 
 def _time_ns(text: str | None, option: str) -> int | None:
@@ -50,7 +83,8 @@ def record_command(
 ) -> None:
     """Record l2Book, trades, bbo and activeAssetCtx of PAIRS into hourly LZ4 files (see the README)."""
     from wingbeat.backtest.recorder import record
-    from wingbeat.engine.cli import _install_stop_signals, _run
+
+    helpers = _cli()
 
     pair_list = [p.strip() for p in pairs.split(",") if p.strip()]
     if not pair_list:
@@ -66,10 +100,10 @@ def record_command(
 
     async def main() -> RecorderStats:
         stop = asyncio.Event()
-        _install_stop_signals(stop)
+        helpers.install_stop_signals(stop)
         return await record(network, pair_list, out, duration=duration, stop=stop, on_progress=progress)
 
-    stats = _run(main())
+    stats: RecorderStats = helpers.run(main())
     _out.print(stats.line(), soft_wrap=True)
     _out.print(f"recorded into {out}")
 
@@ -133,10 +167,9 @@ def _single(
     from wingbeat.backtest.report import timing, write_report
     from wingbeat.backtest.settings import load_backtest_config
     from wingbeat.backtest.summary import summarize
-    from wingbeat.engine.cli import _setup_logs
 
     cfg = load_backtest_config(config)
-    _setup_logs("WARNING", False)
+    _cli().setup_logs("WARNING", False)
     with Progress(
         TextColumn("backtest"),
         BarColumn(),

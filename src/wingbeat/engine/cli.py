@@ -566,10 +566,9 @@ def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-from wingbeat.engine.backtest_cli import backtest_command, record_command  # noqa: E402 - after app
+from wingbeat.engine.backtest_cli import register as register_backtest_commands  # noqa: E402 - after app
 
-app.command("record")(record_command)
-app.command("backtest")(backtest_command)
+register_backtest_commands(app, run=_run, install_stop_signals=_install_stop_signals, setup_logs=_setup_logs)
 
 
 def main() -> None:
