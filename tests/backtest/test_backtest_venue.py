@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from wingbeat.backtest.connector import BacktestConnector
 from wingbeat.backtest.market_data import AssetCtxUpdate, BookUpdate, TradePrint, TradesUpdate
-from wingbeat.backtest.venue import LatencyModel, SimulatedVenue
+from wingbeat.backtest.venue import USER, LatencyModel, SimulatedVenue
 from wingbeat.core.enums import OrderType
 from wingbeat.core.events import EventListener, FundingPaymentEvent, OrderFilledEvent
 from wingbeat.core.order_state import OrderState
@@ -110,9 +110,7 @@ def test_a_crossing_order_takes_the_recorded_levels_as_taker() -> None:
         ]
         assert connector.get_order(cid).current_state is OrderState.FILLED  # type: ignore[union-attr]
         # the recorded levels were only lent for the match: nothing of them rests
-        assert all(
-            not venue.engine.accounts[u].open_orders for u in venue.engine.accounts if u != "0x" + "ba" * 20
-        )
+        assert all(not venue.engine.accounts[u].open_orders for u in venue.engine.accounts if u != USER)
         await connector.stop()
 
     in_virtual_time(scenario)
@@ -139,9 +137,9 @@ def test_orders_and_market_data_arrive_after_their_latency() -> None:
         start = now()
         cid = connector.buy("BTC-USD", D("0.01"), price=D("99990"))
         await asyncio.sleep(0.09)
-        assert not venue.engine.accounts["0x" + "ba" * 20].open_orders  # still on its way
+        assert not venue.engine.accounts[USER].open_orders  # still on its way
         await asyncio.sleep(0.02)
-        assert venue.engine.accounts["0x" + "ba" * 20].open_orders  # at the venue after 0.1 s
+        assert venue.engine.accounts[USER].open_orders  # at the venue after 0.1 s
         order = connector.get_order(cid)
         assert order is not None and order.exchange_order_id is None  # no answer yet
         await asyncio.sleep(0.1)
