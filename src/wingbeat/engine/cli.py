@@ -276,11 +276,29 @@ def sim(
             "max_leverage, start_price); default BTC, ETH, SOL."
         ),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite state file: accounts, orders, fills and nonces survive a restart "
+            "(even a kill); created if missing. Default: [sim] state of --config."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file whose [sim] table gives defaults (state).")
+    ] = None,
 ) -> None:
     """Run the local Hyperliquid-compatible exchange until Ctrl-C."""
     if chain not in ("testnet", "mainnet"):
         _fail('--chain must be "testnet" or "mainnet"', 2)
     requested = [_parse_fund(item) for item in fund or []]
+    if config is not None and state is None:
+        from wingbeat.engine.config import ConfigError
+        from wingbeat.engine.sim_config import load_sim_settings
+
+        try:
+            state = load_sim_settings(config).state
+        except ConfigError as exc:
+            _fail(f"--config {config}: {exc}", 2)
 
     from wingbeat.sim.markets import load_markets
     from wingbeat.sim.server import DEFAULT_FUND_AMOUNT, run_local_exchange
@@ -290,18 +308,24 @@ def sim(
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
     funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
-    _run(
-        run_local_exchange(
-            host,
-            port,
-            funded,
-            "mainnet" if chain == "mainnet" else "testnet",
-            admin,
-            seed,
-            markets=loaded,
-            liquidity=liquidity,
+    from wingbeat.sim.state_store import StateFileError
+
+    try:
+        _run(
+            run_local_exchange(
+                host,
+                port,
+                funded,
+                "mainnet" if chain == "mainnet" else "testnet",
+                admin,
+                seed,
+                markets=loaded,
+                liquidity=liquidity,
+                state=state,
+            )
         )
-    )
+    except StateFileError as exc:
+        _fail(str(exc), 2)
 
 
 def _parse_fund(item: str) -> tuple[str, Decimal | None]:

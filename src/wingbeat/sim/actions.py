@@ -465,6 +465,8 @@ class ActionProcessor:
         self.chain = "Mainnet" if is_mainnet else "Testnet"
         self.nonces = NonceTracker()
         self._vault_leaders: dict[str, str] = {}
+        # wraps each execution (the state file pins the clock and logs the action before the answer)
+        self.recorder: Callable[[ParsedAction], contextlib.AbstractContextManager[object]] | None = None
 
     def requests_used(self, address: str) -> int:
         """Actions ``address`` has sent so far (what ``userRateLimit`` reports)."""
@@ -509,7 +511,12 @@ class ActionProcessor:
 
     def execute(self, parsed: ParsedAction) -> ActionResult:
         """Verify and apply one parsed action; never raises for anything a client can send."""
-        result = self._execute(parsed)
+        recorder = self.recorder
+        if recorder is None:
+            result = self._execute(parsed)
+        else:
+            with recorder(parsed):
+                result = self._execute(parsed)
         if not result.applied and _log.isEnabledFor(logging.DEBUG):
             _log.debug("refused %s (nonce %d): %s", parsed.action_type, parsed.nonce, result.payload)
         return result

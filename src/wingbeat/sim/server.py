@@ -30,13 +30,16 @@ from aiohttp import web
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import action_weight, info_weight
 from wingbeat.sim.actions import ActionProcessor, ActionResult, ParseFailure
+from wingbeat.sim.durable_venue import DurableVenue
 from wingbeat.sim.engine import ExchangeEngine
 from wingbeat.sim.faults import FaultInjector, FaultKind
 from wingbeat.sim.info import InfoError, handle_info
 from wingbeat.sim.liquidity import LiquidityConfig, MarketMakers
 from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
 from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.state_store import StateStore
 from wingbeat.sim.types import EngineError
+from wingbeat.sim.venue_clock import VenueClock
 from wingbeat.sim.ws_hub import WsHub
 
 __all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
@@ -112,6 +115,13 @@ class LocalExchange:
         ws_idle_timeout_s: a websocket that sends nothing for this long is closed (60 s, as there).
         max_body_bytes: larger request bodies are answered 413.
         tick_ms: how often the timer advances funding, triggers, liquidations and the makers.
+        state: a SQLite state file (created if missing): the venue's accounts, orders, fills and
+            nonces are restored from it at `start` and every acknowledged input is in it before it
+            is answered, so a restart (even after a SIGKILL) continues where the venue was. The
+            file belongs to one configuration (markets, seed, chain, liquidity, funding interval):
+            another one is refused with `StateFileError` at `start`. None: memory only.
+        snapshot_interval_s: how often the whole state is snapshotted into ``state`` (the log
+            replayed at a restart is what came after the latest snapshot).
     """
 
     def __init__(
@@ -130,6 +140,8 @@ class LocalExchange:
         ws_idle_timeout_s: float = 60.0,
         max_body_bytes: int = _MAX_BODY_BYTES,
         tick_ms: int = 100,
+        state: str | Path | None = None,
+        snapshot_interval_s: float = 30.0,
     ) -> None:
         if chain not in ("testnet", "mainnet"):
             raise ValueError(f"chain must be 'testnet' or 'mainnet', got {chain!r}")
@@ -145,12 +157,16 @@ class LocalExchange:
         self.chain = chain
         self._tick_s = tick_ms / 1000
         self._max_body = max_body_bytes
-        self.engine = ExchangeEngine(_load(markets), seed=seed, funding_interval_ms=funding_interval_ms)
+        self.clock = VenueClock()
+        loaded = _load(markets)
+        self.engine = ExchangeEngine(
+            loaded, seed=seed, funding_interval_ms=funding_interval_ms, clock=self.clock
+        )
         self.engine.is_mainnet = chain == "mainnet"
         self.faults = FaultInjector(seed)
         self.limiter = RateLimiter(rate_limits or RateLimitConfig(), self._cum_volume)
         self.actions = ActionProcessor(
-            self.engine, self.limiter, is_mainnet=chain == "mainnet", clock=_wall_ms
+            self.engine, self.limiter, is_mainnet=chain == "mainnet", clock=self.clock
         )
         self.hub = WsHub(
             self.engine,
@@ -162,6 +178,13 @@ class LocalExchange:
         )
         config = liquidity if isinstance(liquidity, LiquidityConfig) else None
         self.makers = MarketMakers(self.engine, config, seed=seed) if liquidity else None
+        self.state_path = None if state is None else Path(state)
+        # what a state file must have been written by: the inputs of a deterministic replay
+        self._venue_text = repr(
+            (loaded, seed, chain, liquidity and (config or LiquidityConfig()), funding_interval_ms)
+        )
+        self._snapshot_interval_s = snapshot_interval_s
+        self.durable: DurableVenue | None = None
         self._tasks = TaskOwner("sim.server", _log)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -189,6 +212,8 @@ class LocalExchange:
         """Bind the socket and start the timer task."""
         if self._runner is not None:
             return
+        if self.state_path is not None and self.durable is None:
+            self._open_state(self.state_path)
         # no aiohttp middleware: each one adds its own layers to every request; _guarded is one frame
         app = web.Application(client_max_size=self._max_body)
         app.router.add_post("/info", self._guarded(self._info))
@@ -204,8 +229,9 @@ class LocalExchange:
         self._runner = runner
         bound = runner.addresses  # (host, port, ...) of every listening socket
         self._port = int(bound[0][1]) if bound else self._requested_port
-        if self.makers is not None:
-            self.makers.step(_wall_ms())  # quote at once: the book is live from the first request
+        if self.makers is not None and (self.durable is None or not self.durable.restored):
+            with self._applying("tick") as now:  # quote at once: the book is live from the first request
+                self._tick(now)
         self._tasks.create_task(self._timer(), name="timer")
         _log.info("local exchange listening on %s (%s)", self.base_url, self.chain)
 
@@ -216,6 +242,44 @@ class LocalExchange:
         if runner is not None:
             self.hub.drop_all()
             await runner.cleanup()
+        durable, self.durable = self.durable, None
+        if durable is not None:
+            self.actions.recorder = None
+            durable.close()
+
+    def _open_state(self, path: Path) -> None:
+        store = StateStore(path, self._venue_text)
+        durable = DurableVenue(
+            store,
+            engine=self.engine,
+            actions=self.actions,
+            limiter=self.limiter,
+            makers=self.makers,
+            clock=self.clock,
+            tick=self._tick,
+            owner=self,
+            snapshot_interval_s=self._snapshot_interval_s,
+        )
+        try:
+            restored = durable.restore()
+        except BaseException:
+            store.close()
+            raise
+        if restored:
+            _log.info("state restored from %s (%d log entries replayed)", path, durable.replayed)
+        self.actions.recorder = durable.record_action
+        self.durable = durable
+
+    def _applying(self, kind: str, args: tuple[Any, ...] = ()) -> contextlib.AbstractContextManager[int]:
+        """One venue input at one pinned time, logged to the state file (if any) once applied."""
+        if self.durable is None:
+            return self.clock.pinned(self.clock.wall())
+        return self.durable.applying(kind, args)
+
+    def _tick(self, now: int) -> None:
+        self.engine.advance(now)
+        if self.makers is not None:
+            self.makers.step(now)
 
     async def __aenter__(self) -> LocalExchange:
         """`start`, and return the started exchange."""
@@ -247,11 +311,13 @@ class LocalExchange:
             amount = Decimal(usdc)
         except InvalidOperation:
             raise ValueError(f"usdc must be a number, got {usdc!r}") from None
-        self.engine.fund(address.lower(), amount)
+        with self._applying("fund", (address.lower(), str(amount))):
+            self.engine.fund(address.lower(), amount)
 
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` trade for ``vault`` through ``vaultAddress`` (the vault must be funded)."""
-        self.actions.register_vault(vault, leader)
+        with self._applying("vault", (vault, leader)):
+            self.actions.register_vault(vault, leader)
 
     # -- timer --------------------------------------------------------------------------------
     async def _timer(self) -> None:
@@ -259,11 +325,16 @@ class LocalExchange:
             await asyncio.sleep(self._tick_s)
             now = _wall_ms()
             try:
-                self.engine.advance(now)
-                if self.makers is not None:
-                    self.makers.step(now)
+                with self._applying("tick"):
+                    self._tick(now)
             except Exception:
                 _log.exception("engine tick failed")
+            durable = self.durable
+            if durable is not None and durable.snapshot_due(now):
+                try:
+                    durable.snapshot()
+                except Exception:
+                    _log.exception("state snapshot failed (the log keeps every input)")
             interval = self.faults.drop_interval_ms
             if interval is None:
                 self._last_drop_ms = None
@@ -423,11 +494,15 @@ class LocalExchange:
             await self.fund(str(command["user"]), Decimal(str(command.get("amount", DEFAULT_FUND_AMOUNT))))
             return "ok"
         if kind == "setOraclePrice":
-            self.engine.set_oracle_price(str(command["coin"]), Decimal(str(command["px"])))
+            coin, px = str(command["coin"]), Decimal(str(command["px"]))
+            with self._applying("oracle", (coin, str(px))):
+                self.engine.set_oracle_price(coin, px)
             return "ok"
         if kind == "advance":
             now = command.get("nowMs")
-            self.engine.advance(None if now is None else int(now))
+            to = None if now is None else int(now)
+            with self._applying("advance", (to,)):
+                self.engine.advance(to)
             return "ok"
         if kind == "registerVault":
             self.register_vault(str(command["vault"]), str(command["leader"]))
@@ -463,8 +538,12 @@ async def run_local_exchange(
     admin_token: str | None = None,
     markets: MarketsArg = None,
     liquidity: bool | LiquidityConfig = True,
+    state: str | Path | None = None,
 ) -> None:
-    """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL."""
+    """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL.
+
+    With ``state``, ``fund`` credits accounts only when the state file is new (a restart must not
+    fund them twice)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -480,18 +559,24 @@ async def run_local_exchange(
         admin_token=admin_token,
         chain=chain,
         liquidity=liquidity,
+        state=state,
     ) as ex:
-        for address, amount in fund:
-            await ex.fund(address, amount)
-        print(
-            f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})",
-            flush=True,
-        )
+        restored = ex.durable is not None and ex.durable.restored
+        if not restored:
+            for address, amount in fund:
+                await ex.fund(address, amount)
+        if ex.durable is not None:
+            how = f"restored, {ex.durable.replayed} logged inputs replayed" if restored else "new"
+            print(f"state file: {ex.durable.store.path} ({how})", flush=True)
         if admin:
             # the token is a local-control credential, not a key: printing it is how the user gets it
             print(
                 f"admin token: {ex.admin_token}  (POST /admin with Authorization: Bearer <token>)", flush=True
             )
+        print(
+            f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})",
+            flush=True,
+        )
         try:
             await stop.wait()
         finally:

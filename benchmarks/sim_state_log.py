@@ -1,0 +1,110 @@
+"""Cost per action of the ``--state`` log: pre-signed place + cancel actions through the action
+processor, memory-only vs logged to a SQLite state file (WAL, synchronous=NORMAL, one commit per
+action before it is answered), and the time of one snapshot and of a restart that replays the log.
+
+No HTTP: the difference between the two runs is the log write alone (pickling the parsed action,
+one INSERT, one commit). Usage: ``python benchmarks/sim_state_log.py [--actions 4000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import coincurve
+
+from wingbeat.hyperliquid.signing import address_from_public_key, sign_l1_action
+from wingbeat.sim import LocalExchange
+from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
+
+
+def _bodies(key: str, count: int) -> list[dict[str, Any]]:
+    bodies = []
+    nonce = time.time_ns() // 1_000_000
+    for i in range(count // 2):
+        cloid = f"0x{i:032x}"
+        order = {
+            "type": "order",
+            "orders": [
+                {
+                    "a": 0,
+                    "b": True,
+                    "p": "50000",
+                    "s": "0.001",
+                    "r": False,
+                    "t": {"limit": {"tif": "Gtc"}},
+                    "c": cloid,
+                }
+            ],
+            "grouping": "na",
+        }
+        cancel = {"type": "cancelByCloid", "cancels": [{"asset": 0, "cloid": cloid}]}
+        for action in (order, cancel):
+            nonce += 1
+            sig = sign_l1_action(key, action, None, nonce, None, False)
+            bodies.append({"action": action, "nonce": nonce, "signature": dict(sig), "vaultAddress": None})
+    return bodies
+
+
+async def _run(state: Path | None, bodies: list[dict[str, Any]], address: str) -> float:
+    async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS, state=state) as ex:
+        await ex.fund(address, Decimal(10_000_000))
+        parsed = [ex.actions.parse(b) for b in bodies]
+        start = time.perf_counter()
+        for p in parsed:
+            result = ex.actions.execute(p)  # type: ignore[arg-type]
+            assert result.applied
+        elapsed = (time.perf_counter() - start) / len(parsed)
+        if state is not None:  # the file as a SIGKILL would leave it: every action still in the log
+            shutil.copyfile(state, state.with_suffix(".crash"))
+            shutil.copyfile(f"{state}-wal", f"{state.with_suffix('.crash')}-wal")
+        return elapsed
+
+
+async def _restart(state: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS, state=state) as ex:
+        assert ex.durable is not None
+        return time.perf_counter() - start, ex.durable.replayed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--actions", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    secret = secrets.token_bytes(32)
+    key = "0x" + secret.hex()
+    address = address_from_public_key(coincurve.PrivateKey(secret).public_key)
+    memory, logged = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            bodies = _bodies(key, args.actions)
+            memory.append(asyncio.run(_run(None, bodies, address)))
+            bodies = _bodies(key, args.actions)
+            logged.append(asyncio.run(_run(Path(tmp) / f"s{r}.sqlite", bodies, address)))
+        mem, log = min(memory) * 1e6, min(logged) * 1e6
+        print(f"{args.actions} actions (place/cancel by cloid, signature verified), best of {args.rounds}:")
+        print(f"  memory only      {mem:8.1f} us/action")
+        print(
+            f"  --state logged   {log:8.1f} us/action  (+{log - mem:.1f} us, +{(log / mem - 1) * 100:.0f}%)"
+        )
+        print(
+            f"  spread: memory {statistics.pstdev(memory) * 1e6:.1f}, logged {statistics.pstdev(logged) * 1e6:.1f} us"
+        )
+        restart, replayed = asyncio.run(_restart(Path(tmp) / "s0.sqlite"))
+        print(f"  restart after a graceful stop: {restart * 1000:.1f} ms ({replayed} entries replayed)")
+        restart, replayed = asyncio.run(_restart(Path(tmp) / "s0.crash"))
+        print(f"  restart after a crash: {restart * 1000:.1f} ms ({replayed} entries replayed)")
+
+
+if __name__ == "__main__":
+    main()
