@@ -57,7 +57,17 @@ class StateStore:
         configuration); StateFileError if the file belongs to another configuration or is locked."""
         self.path = Path(path)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StateFileError(f"state file {self.path}: {exc}") from None
+        try:
+            self._open(venue)
+        except BaseException:
+            self._db.close()  # never keep the lock of a file that was refused
+            raise
+
+    def _open(self, venue: str) -> None:
+        try:
             self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
