@@ -99,3 +99,34 @@ def test_backtest_user_errors_are_one_line(tmp_path: Path) -> None:
     )
     config.write_text(CONFIG, encoding="utf-8")
     assert_user_error(run_cli("backtest", str(config), "--data", str(tmp_path)), 1, "no data for BTC")
+
+
+def test_backtest_sweep_through_the_cli_prints_and_writes_one_table(tmp_path: Path) -> None:
+    archive = Path(__file__).parent.parent / "fixtures" / "hyperliquid_archive"
+    config = tmp_path / "mm.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    result = run_cli(
+        "backtest",
+        str(config),
+        "--data",
+        str(archive),
+        "--sweep",
+        "strategy.bid_spread=0.00001,0.001",
+        "--sweep",
+        "strategy.order_amount=0.001,0.002",
+        "--report",
+        str(tmp_path / "out"),
+        "--workers",
+        "2",
+        timeout=120,
+    )
+    assert result.code == 0, result.err
+    assert "sweep: 4 runs" in result.out
+    rows = (tmp_path / "out" / "sweep.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("strategy.bid_spread,strategy.order_amount,fills,")
+    assert [r.split(",")[:2] for r in rows[1:]] == [
+        ["0.00001", "0.001"],
+        ["0.00001", "0.002"],
+        ["0.001", "0.001"],
+        ["0.001", "0.002"],
+    ]
