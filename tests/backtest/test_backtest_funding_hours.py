@@ -88,3 +88,34 @@ def test_start_and_end_cut_the_replay(recording: Path) -> None:
     assert 6 < summary["simulated_seconds"] < 8
     assert summary["fills"] == 0  # the trade at 09:59:55 is before the start
     assert result.start >= parse_time("2025-03-11T09:59:58") / 1e9
+
+
+def test_a_price_fall_liquidates_the_account_and_the_kill_switch_ends_the_replay(tmp_path: Path) -> None:
+    writer = RecordingWriter(tmp_path)
+    t0 = parse_time("2025-03-11T12:00:00")
+    for i in range(40):
+        t = t0 + i * 500_000_000
+        mid = 100_000 if i < 20 else 95_000  # a 5% fall at 12:00:10
+        book = {
+            "coin": "BTC",
+            "time": t // 1_000_000,
+            "levels": [[{"px": str(mid - 1), "sz": "1", "n": 1}], [{"px": str(mid + 1), "sz": "1", "n": 1}]],
+        }
+        writer.write_frame("BTC", t, _frame("l2Book", book))
+        if i == 10:
+            trade = [
+                {"coin": "BTC", "side": "A", "px": "99990", "sz": "0.5", "time": t // 1_000_000, "tid": 1}
+            ]
+            writer.write_frame("BTC", t + 1000, _frame("trades", trade))
+    writer.close()
+    config = {
+        **CONFIG,
+        "strategy": {**CONFIG["strategy"], "order_amount": "0.02"},
+        "backtest": {"initial_balance": "100"},
+    }
+    result = run_backtest(parse_backtest_config(config), tmp_path)
+    summary = summarize(result, seed=0, order_latency_ms=50, market_data_latency_ms=20)
+    assert summary["stop_reason"] == "kill switch: position liquidated (account)"
+    assert Decimal(str(summary["position"])) == 0  # the backstop liquidator took it over
+    assert summary["simulated_seconds"] < 12  # stopped at the fall, not at the end of the data
+    assert Decimal(str(summary["final_equity"])) < 10
