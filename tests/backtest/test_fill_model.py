@@ -104,3 +104,13 @@ def test_with_a_trade_feed_a_vanished_level_is_not_a_fill() -> None:
     m.add(1, True, D("100"), D("2"))
     assert m.on_book(*book([("99", "3")], [("100.5", "4")])) == []
     assert m.orders[1].ahead == 0
+
+
+def test_a_bbo_between_snapshots_crosses_or_shrinks_the_queue() -> None:
+    m = model()
+    m.add(1, True, D("100"), D("2"))
+    m.add(2, False, D("101"), D("1"))
+    assert m.on_top((D("100"), D("1")), (D("101"), D("4"))) == []
+    assert m.orders[1].ahead == D("1")  # the best bid at our price is down to 1
+    assert m.on_top((D("100"), D("1")), (D("100"), D("0.5"))) == [(1, D("2"))]  # the ask came down to our bid
+    assert m.on_top((D("101"), D("3")), None) == [(2, D("1"))]

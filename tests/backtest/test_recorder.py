@@ -43,7 +43,12 @@ async def test_record_writes_books_and_contexts_of_each_pair(
     assert {a["name"] for a in meta["universe"]} == {"BTC", "ETH"}
     events = list(read_events(tmp_path, ["BTC", "ETH"]))
     kinds = {(type(e).__name__, e.coin) for e in events}
-    assert {("BookUpdate", "BTC"), ("BookUpdate", "ETH"), ("AssetCtxUpdate", "BTC")} <= kinds
+    assert {
+        ("BookUpdate", "BTC"),
+        ("BookUpdate", "ETH"),
+        ("AssetCtxUpdate", "BTC"),
+        ("BboUpdate", "ETH"),
+    } <= kinds
     assert [e.t_ns for e in events] == sorted(e.t_ns for e in events)
     assert any(isinstance(e, BookUpdate) and e.bids and e.asks for e in events)
     assert all(e.oracle_px > 0 for e in events if isinstance(e, AssetCtxUpdate))

@@ -10,8 +10,8 @@ queued before it at its price (our order joins the back of the level).
   is left fills us (up to our remaining size).
 - **Trades print through our price** (a sell below our bid, a buy above our ask), or a trade on our side
   at our price (the other side reached it): we fill completely.
-- **The opposite side crosses** (recorded best ask at or below our bid, best bid at or above our ask):
-  we fill completely.
+- **The opposite side crosses** (recorded best ask at or below our bid, best bid at or above our ask,
+  in an l2Book snapshot or a ``bbo`` update between snapshots): we fill completely.
 - **The level shrinks** without trades explaining it: with a trade feed the shrink is cancellations;
   cancellations ahead of us at most shrink ``ahead`` to the level's new size (``ahead = min(ahead,
   level)``; orders behind us cancelling cannot be told apart, so this is the conservative choice).
@@ -150,6 +150,25 @@ class QueueModel:
                     left[key] = volume - (before - order.remaining)
             if order.ahead > level:
                 order.ahead = level
+        self._prune()
+        return fills
+
+    def on_top(self, bid: Level | None, ask: Level | None) -> list[tuple[int, Decimal]]:
+        """A best bid / offer update between snapshots (``bbo``): crosses fill us, and a smaller best level
+        at our price shrinks the queue ahead (the depth book is left as the last snapshot had it)."""
+        fills: list[tuple[int, Decimal]] = []
+        for order in self._sorted():
+            if order.remaining <= 0:
+                continue
+            opposite = ask if order.is_buy else bid
+            if opposite is not None and (
+                opposite[0] <= order.px if order.is_buy else opposite[0] >= order.px
+            ):
+                self._take(order, order.remaining, fills)
+                continue
+            same = bid if order.is_buy else ask
+            if same is not None and same[0] == order.px and order.ahead > same[1]:
+                order.ahead = same[1]
         self._prune()
         return fills
 

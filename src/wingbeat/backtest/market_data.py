@@ -35,10 +35,11 @@ import lz4.frame
 import orjson
 
 from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_l2_book
-from wingbeat.hyperliquid.schemas_ws import parse_active_asset_ctx, parse_trades
+from wingbeat.hyperliquid.schemas_ws import parse_active_asset_ctx, parse_bbo, parse_trades
 
 __all__ = [
     "AssetCtxUpdate",
+    "BboUpdate",
     "BookUpdate",
     "DataGap",
     "MarketEvent",
@@ -88,6 +89,16 @@ class TradesUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class BboUpdate:
+    """Best bid and offer of ``coin`` (``bbo``); a side is None when empty."""
+
+    t_ns: int
+    coin: str
+    bid: Level | None
+    ask: Level | None
+
+
+@dataclass(frozen=True, slots=True)
 class AssetCtxUpdate:
     """Mark, oracle and the current hourly funding rate of ``coin`` (``activeAssetCtx``)."""
 
@@ -108,7 +119,7 @@ class DataGap:
     reason: str
 
 
-MarketEvent = BookUpdate | TradesUpdate | AssetCtxUpdate | DataGap
+MarketEvent = BookUpdate | TradesUpdate | BboUpdate | AssetCtxUpdate | DataGap
 
 _SECOND_CACHE: dict[str, int] = {}
 
@@ -138,7 +149,7 @@ def format_time(t_ns: int) -> str:
 
 
 def decode_line(line: bytes, coin: str) -> MarketEvent | None:
-    """The event of one file line, None for a channel the backtest does not use (bbo, pong).
+    """The event of one file line, None for a channel the backtest does not use (pong, ...).
 
     Raises `MalformedMessageError` (or orjson's error) for a line it cannot read."""
     item = orjson.loads(line)
@@ -160,6 +171,9 @@ def decode_line(line: bytes, coin: str) -> MarketEvent | None:
             return None
         prints = tuple(TradePrint(t.px, t.sz, t.is_buy, t.tid, t.time_ms) for t in trades)
         return TradesUpdate(t_ns, trades[0].coin, prints)
+    if channel == "bbo":
+        bbo = parse_bbo(data)
+        return BboUpdate(t_ns, bbo.coin, bbo.bid, bbo.ask)
     if channel == "activeAssetCtx":
         ctx = parse_active_asset_ctx(data)
         return AssetCtxUpdate(t_ns, ctx.coin, ctx.ctx.mark_px, ctx.ctx.oracle_px, ctx.ctx.funding)

@@ -31,6 +31,7 @@ from typing import Any
 from wingbeat.backtest.fill_model import QueueModel
 from wingbeat.backtest.market_data import (
     AssetCtxUpdate,
+    BboUpdate,
     BookUpdate,
     DataGap,
     Level,
@@ -149,6 +150,9 @@ class SimulatedVenue:
         elif isinstance(event, TradesUpdate):
             self._drop_gone(coin)
             self._execute(coin, self._queues[coin].on_trades(event.trades))
+        elif isinstance(event, BboUpdate):
+            self._drop_gone(coin)
+            self._execute(coin, self._queues[coin].on_top(event.bid, event.ask))
         elif isinstance(event, AssetCtxUpdate):
             self._has_ctx.add(coin)
             self._funding[coin] = event.funding
