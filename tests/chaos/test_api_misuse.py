@@ -180,7 +180,7 @@ async def test_wrongly_typed_or_out_of_range_input_is_refused_and_never_sent(
     await _no_request(conn, recorder, sent)
 
 
-@pytest.mark.parametrize("stage", ["l2Book", "meta", "clearinghouseState"])
+@pytest.mark.parametrize("stage", ["l2Book", "metaAndAssetCtxs", "clearinghouseState"])
 async def test_stop_during_start_leaves_nothing_running(
         local_exchange: LocalExchange, trader: Trader, monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
     reached = asyncio.Event()

@@ -594,6 +594,12 @@ class PerpetualConnectorBase(ConnectorBase):
         """Latest funding information of a pair, when known."""
         return self._funding_info.get(trading_pair)
 
+    def get_mark_price(self, trading_pair: str) -> Decimal | None:
+        """The venue's mark price of ``trading_pair`` (any pair the venue lists, traded or not), when known;
+        the base answers from the funding information."""
+        info = self.get_funding_info(trading_pair)
+        return info.mark_price if info is not None else None
+
     def get_balance(self, asset: str) -> Decimal:
         """Total balance (account value) of ``asset``; 0 when unknown."""
         return self._balances.get(asset, _ZERO)

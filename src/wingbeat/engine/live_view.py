@@ -42,6 +42,23 @@ class OrderRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PositionRow:
+    """A position of the account in a pair the strategy does not trade (another program's): shown only."""
+
+    trading_pair: str
+    amount: Decimal
+    mark: Decimal | None
+
+    def value(self) -> str:
+        """``0.5 @ 3012.4`` (``@ ?`` without a mark)."""
+        return f"{self.amount} @ {self.mark if self.mark is not None else '?'}"
+
+    def text(self) -> str:
+        """``ETH-USD 0.5 @ 3012.4``."""
+        return f"{self.trading_pair} {self.value()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FillRow:
     """One of our fills."""
 
@@ -80,6 +97,7 @@ class ViewState:
     buy_volume: Decimal = _ZERO
     sell_volume: Decimal = _ZERO
     quote_volume: Decimal = _ZERO
+    other_positions: Sequence[PositionRow] = ()
     status: str = "running"
 
     @property
@@ -220,6 +238,8 @@ def render_view(state: ViewState, depth: int = 5) -> RenderableType:
     stats.add_row("fees", _money(state.fees), "net PnL", Text(_money(state.net_pnl), style=pnl_style))
     stats.add_row("place→open p50", _ms(state.open_p50_ms), "p99", _ms(state.open_p99_ms))
     stats.add_row("place→fill p50", _ms(state.fill_p50_ms), "refused", str(state.refused))
+    if state.other_positions:
+        stats.add_row("not traded", ", ".join(p.text() for p in state.other_positions), "", "")
     header = Text(f"{state.title}  ·  {_elapsed(state)}  ·  {state.status}", style="bold")
     return Panel(Group(header, book, orders, fills, stats), title="wingbeat", border_style="cyan")
 
@@ -231,7 +251,9 @@ def plain_line(state: ViewState) -> str:
     return (
         f"[{_elapsed(state)}] {state.trading_pair} bid {bid} ask {ask} | orders {len(state.orders)} "
         f"| fills {state.fill_count} | pos {state.position} | pnl {state.net_pnl:.4f} "
-        f"| open p50 {_ms(state.open_p50_ms)} | {state.status}"
+        f"| open p50 {_ms(state.open_p50_ms)} | "
+        + "".join(f"not traded {p.text()} | " for p in state.other_positions)
+        + state.status
     )
 
 

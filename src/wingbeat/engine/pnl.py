@@ -52,6 +52,10 @@ class PnLTracker:
             p = self._pairs[trading_pair] = PairPnL()
         return p
 
+    def get(self, trading_pair: str) -> PairPnL | None:
+        """The running numbers of ``trading_pair``, or None before its first fill (nothing is created)."""
+        return self._pairs.get(trading_pair)
+
     @property
     def pairs(self) -> dict[str, PairPnL]:
         """Every pair seen so far."""

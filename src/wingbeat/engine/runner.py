@@ -22,6 +22,7 @@ from wingbeat.engine.clock import Clock
 from wingbeat.engine.live_view import (
     FillRow,
     OrderRow,
+    PositionRow,
     RunSummary,
     ViewState,
     live_display,
@@ -97,6 +98,10 @@ def view_state(
         buy_volume=pnl.bought,
         sell_volume=pnl.sold,
         quote_volume=pnl.volume_quote,
+        other_positions=[
+            PositionRow(trading_pair=pair, amount=p.amount, mark=strategy.mark_price(pair))
+            for pair, p in sorted(strategy.untracked_positions().items())
+        ],
         status=status,
     )
 
@@ -185,7 +190,10 @@ async def run_strategy(
         strategy=type(strategy).__name__,
         network=network,
         stop_reason=reason,
-        extra=tuple(strategy.summary_rows()),
+        extra=(
+            *strategy.summary_rows(),
+            *((f"not traded {p.trading_pair}", p.value()) for p in final.other_positions),
+        ),
     )
 
 
@@ -207,8 +215,10 @@ def update_metrics(strategy: Strategy, metrics: Metrics) -> None:
             open_orders[key] = open_orders.get(key, 0) + 1
         for pair in conn.trading_pairs:
             positions[pair] = strategy.position(pair)
+    for pair, position in strategy.untracked_positions().items():
+        positions[pair] = position.amount
     pnl = {
-        pair: (p.realized, p.unrealized(strategy.mid_price(pair)), p.fees)
+        pair: (p.realized, p.unrealized(strategy.mark_price(pair)), p.fees)
         for pair, p in strategy.pnl.pairs.items()
     }
     # optional connector counters: a connector that exposes them gets them charted

@@ -4,8 +4,8 @@ A strategy sees its connectors, their order books and positions, receives the co
 (override the ``on_*`` methods of `EventListener`) and is ticked by a `Clock`. It places orders through
 its own `buy` / `sell`, which run the `RiskLimits` check *before* the connector creates anything: a
 refused order is never tracked, journaled or sent; the refusal is logged, counted and delivered to
-`on_order_refused`. `kill` is the kill switch: refuse everything, cancel every open order on every
-connector, stop. It fires by itself when the daily loss limit is reached or a position is liquidated.
+`on_order_refused`. `kill` is the kill switch: refuse everything, cancel this strategy's orders and the
+connector's on the pairs it trades, stop. It fires by itself when the daily loss limit is reached or a position is liquidated.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class TradingConnector(Protocol):
     def account_positions(self) -> dict[str, Position]: ...
     def get_order(self, client_order_id: str) -> InFlightOrder | None: ...
     def get_order_book(self, trading_pair: str) -> OrderBook: ...
+    def get_mark_price(self, trading_pair: str) -> Decimal | None: ...
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
             price: Decimal | None = ..., **kwargs: Any) -> str: ...
     def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
@@ -87,6 +88,7 @@ class Strategy(EventListener):
         self._our_orders: dict[str, TradingConnector] = {}  # not final yet, pruned lazily
         self._own: set[str] = set()  # every order id this strategy created: late fills still count
         self._start_positions: dict[str, Decimal] = {}
+        self._pairs_traded: set[str] = set()  # every pair this strategy placed an order on
         self._fill_book = _FillBook(self)
         self._running = False
         self._tasks = TaskOwner(f"wingbeat.engine.{type(self).__name__}", self.logger)
@@ -116,10 +118,39 @@ class Strategy(EventListener):
         return self.order_book(trading_pair, connector).mid_price
 
     def position(self, trading_pair: str) -> Decimal:
-        """Signed base position on ``trading_pair``: the account's position when the strategy started plus
-        this strategy's own fills since. Exact at every fill, where the venue's account snapshot (see
-        `account_position`) is refreshed only periodically."""
-        return self._start_positions.get(trading_pair, _ZERO) + self.pnl.pair(trading_pair).position
+        """Signed base position on ``trading_pair``: for a pair a connector trades, the account's position
+        when the strategy started plus this strategy's own fills since (exact at every fill, whatever other
+        programs do); for any other pair, the account's position as the connectors know it now."""
+        if not self._is_traded(trading_pair):
+            return sum((_position_of(c, trading_pair) for c in self.connectors.values()), _ZERO)
+        own = self.pnl.get(trading_pair)
+        return self._start_positions.get(trading_pair, _ZERO) + (own.position if own is not None else _ZERO)
+
+    def mark_price(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal | None:
+        """The price positions are valued at: the book's mid for a traded pair, else the venue's mark (any
+        pair the venue lists, see the connector's ``get_mark_price``); None when neither is known."""
+        for conn in (connector,) if connector is not None else self.connectors.values():
+            if trading_pair in conn.trading_pairs:
+                mid = conn.get_order_book(trading_pair).mid_price
+                if mid is not None:
+                    return mid
+            mark = conn.get_mark_price(trading_pair)
+            if mark is not None:
+                return mark
+        return None
+
+    def untracked_positions(self) -> dict[str, Position]:
+        """The account's positions in pairs no connector of this strategy trades (another bot's, the app's):
+        counted in ``max_notional`` at their mark and shown, never traded, cancelled or closed."""
+        out: dict[str, Position] = {}
+        for conn in self.connectors.values():
+            for pair, pos in conn.account_positions.items():
+                if not self._is_traded(pair):
+                    out[pair] = pos
+        return out
+
+    def _is_traded(self, trading_pair: str) -> bool:
+        return any(trading_pair in c.trading_pairs for c in self.connectors.values())
 
     def account_position(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal:
         """The position as the connector last heard it from the venue (0 when flat)."""
@@ -193,6 +224,7 @@ class Strategy(EventListener):
             return None
         place = conn.buy if is_buy else conn.sell
         cid = place(pair, amount, order_type, price, position_action=action)
+        self._pairs_traded.add(pair)
         self._our_orders[cid] = conn
         self._own.add(cid)
         if self.metrics is not None:
@@ -229,9 +261,13 @@ class Strategy(EventListener):
                         open_buy += remaining
                     else:
                         open_sell += remaining
-        for pair in self._start_positions.keys() | self.pnl.pairs.keys():
-            mark = self._mark(pair) or self.pnl.pair(pair).entry_price
+        traded = {p for p in self._start_positions.keys() | self.pnl.pairs.keys() if self._is_traded(p)}
+        for pair in traded:
+            own = self.pnl.get(pair)
+            mark = self.mark_price(pair) or (own.entry_price if own is not None else _ZERO)
             gross += abs(self.position(pair)) * mark
+        for pair, pos in self.untracked_positions().items():  # another program's: at the venue's mark
+            gross += abs(pos.amount) * (self.mark_price(pair) or pos.entry_price)
         return Exposure(position=self.position(trading_pair), open_buy=open_buy, open_sell=open_sell,
                         open_orders=count, gross_notional=gross, loss_today=self.loss_today())
 
@@ -240,10 +276,7 @@ class Strategy(EventListener):
         return self.pnl.loss_today(self._mark)
 
     def _mark(self, trading_pair: str) -> Decimal | None:
-        for conn in self.connectors.values():
-            if trading_pair in conn.trading_pairs:
-                return conn.get_order_book(trading_pair).mid_price
-        return None
+        return self.mark_price(trading_pair) if self._is_traded(trading_pair) else None
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -279,7 +312,10 @@ class Strategy(EventListener):
         await asyncio.shield(self._begin_shutdown(everything=False))
 
     async def kill(self, reason: str) -> None:
-        """Kill switch: refuse every new order, cancel every open order on every connector, stop."""
+        """Kill switch: refuse every new order, cancel this strategy's open orders and every order its
+        connectors track on the pairs it traded (e.g. restored from the journal), stop. Orders other
+        programs placed on the account are never touched (``wingbeat cancel-all`` is the account-wide
+        command)."""
         self._engage(reason)
         shutdown = self._begin_shutdown(everything=True)
         await asyncio.shield(shutdown)
@@ -330,16 +366,23 @@ class Strategy(EventListener):
                               self.cancel_timeout, ", ".join(o.client_order_id for o in active if o.is_open))
 
     async def _cancel_all(self) -> None:
+        own = {o.client_order_id for o in self.active_orders()}
+        await self._cancel_own()
         for name, conn in self.connectors.items():
-            try:
-                results = await conn.cancel_all(timeout=self.cancel_timeout)
-            except Exception:
-                self.logger.exception("cancel_all on %s failed", name)
+            orders = [o for o in conn.open_orders
+                      if o.trading_pair in self._pairs_traded and o.client_order_id not in own]
+            for order in orders:
+                conn.cancel(order.trading_pair, order.client_order_id)
+            if not orders:
                 continue
-            failed = [r for r in results if not r.success]
-            if failed:
-                self.logger.error("%d order(s) on %s not confirmed cancelled: %s", len(failed), name,
-                                  ", ".join(r.client_order_id for r in failed))
+            waits = [asyncio.ensure_future(o.wait_until_done()) for o in orders]
+            _done, pending = await asyncio.wait(waits, timeout=self.cancel_timeout)
+            for fut in pending:
+                fut.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            left = [o.client_order_id for o in orders if o.is_open]
+            if left:
+                self.logger.error("%d order(s) on %s not confirmed cancelled: %s", len(left), name, ", ".join(left))
 
     # -- hooks ---------------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from wingbeat.core.errors import (
     NotReadyError,
     RateLimitedError,
     TransportError,
+    WingbeatError,
 )
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
@@ -69,7 +70,7 @@ from wingbeat.hyperliquid.reconciliation import (
     positions_from_state,
 )
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
-from wingbeat.hyperliquid.schemas import ClearinghouseState, MalformedMessageError
+from wingbeat.hyperliquid.schemas import ClearinghouseState, MalformedMessageError, MetaAndAssetCtxs
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.user_stream_data_source import (
     HyperliquidUserStreamDataSource,
@@ -186,6 +187,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._user = (vault or signer.account_address).lower()
         self._coins = {pair: trading_pair_to_coin(pair) for pair in trading_pairs}
         self._assets: dict[str, int] = {}
+        self._venue_marks: dict[str, Decimal] = {}  # every listed perp's mark, from metaAndAssetCtxs
+        self._marks_wanted: set[str] = set()  # untracked pairs someone asked a mark of
         self._triggers: dict[str, TriggerType] = {}
         self._rest: HyperliquidRestClient | None = None
         self._ws: HyperliquidWebSocket | None = None
@@ -223,6 +226,18 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
             if info is not None:
                 return info
         return super().get_funding_info(trading_pair)
+
+    def get_mark_price(self, trading_pair: str) -> Decimal | None:
+        """The venue's mark of any listed perpetual: a traded pair's from its live asset context, any other's
+        from ``metaAndAssetCtxs`` (loaded at start, refreshed every ``account_refresh_interval`` while the
+        account holds a position in such a pair or its mark was asked for). None when the venue lists none."""
+        if trading_pair in self._coins:
+            info = self.get_funding_info(trading_pair)
+            if info is not None:
+                return info.mark_price
+        else:
+            self._marks_wanted.add(trading_pair)
+        return self._venue_marks.get(trading_pair)
 
     @property
     def ws_reconnects(self) -> int:
@@ -314,6 +329,7 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         await self._books.start()
         await self._books.wait_ready(config.ready_timeout)
         self._tasks.create_task(self._sync.refresh_loop(config.account_refresh_interval), name="account-refresh")
+        self._tasks.create_task(self._marks_loop(config.account_refresh_interval), name="mark-refresh")
         if config.dead_man_switch is not None and await self._arm_dead_man_switch(config.dead_man_switch):
             self._tasks.create_task(self._dead_man_switch_loop(config.dead_man_switch), name="dead-man-switch")
 
@@ -349,10 +365,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     async def _update_trading_rules(self) -> Mapping[str, TradingRule]:
         from wingbeat.hyperliquid.wire import perp_trading_rule
 
-        meta = await self._rest_client().meta()
+        contexts = await self._rest_client().meta_and_asset_ctxs()
+        self._store_marks(contexts)
         wanted = set(self._coins.values())
         rules: dict[str, TradingRule] = {}
-        for asset in meta.universe:
+        for asset in contexts.meta.universe:
             if asset.name in wanted and not asset.is_delisted:
                 pair = coin_to_trading_pair(asset.name)
                 self._assets[pair] = asset.asset
@@ -361,6 +378,24 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         if missing:
             raise InvalidOrderError(f"the exchange lists no perpetual {sorted(missing)}")
         return rules
+
+    def _store_marks(self, contexts: MetaAndAssetCtxs) -> None:
+        for asset in contexts.meta.universe:
+            ctx = contexts.ctx_of(asset.asset)
+            if ctx is not None:
+                self._venue_marks[coin_to_trading_pair(asset.name)] = ctx.mark_px
+
+    async def _marks_loop(self, interval: float) -> None:
+        """Keep the marks of untracked pairs fresh while they matter (a position, or someone asked)."""
+        while True:
+            await asyncio.sleep(interval)
+            held = {pair for pair in self.account_positions if pair not in self._coins}
+            if not held and not self._marks_wanted:
+                continue
+            try:
+                self._store_marks(await self._rest_client().meta_and_asset_ctxs())
+            except WingbeatError as exc:
+                _logger.warning("mark refresh failed: %r", exc)
 
     async def _update_balances_and_positions(self) -> None:
         if self._sync is None:
