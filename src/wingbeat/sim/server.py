@@ -41,6 +41,7 @@ from wingbeat.sim.state_store import StateStore
 from wingbeat.sim.types import EngineError
 from wingbeat.sim.venue_clock import VenueClock
 from wingbeat.sim.ws_hub import WsHub
+from wingbeat.sim.ws_limits import WsLimitConfig
 
 __all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
 
@@ -113,6 +114,11 @@ class LocalExchange:
         funding_interval_ms: how often funding is paid (an hour, as on Hyperliquid).
         rate_limits: per-IP and per-address budgets; None for Hyperliquid's.
         ws_idle_timeout_s: a websocket that sends nothing for this long is closed (60 s, as there).
+        ws_limits: per-IP websocket caps (connections, subscriptions, users, messages a minute,
+            posts in flight); None for Hyperliquid's.
+        header_timeout_s: a connection must send a request's complete headers within this long of
+            opening (or of its previous answer), else it is closed: a slow client cannot hold
+            sockets open by trickling bytes.
         max_body_bytes: larger request bodies are answered 413.
         tick_ms: how often the timer advances funding, triggers, liquidations and the makers.
         state: a SQLite state file (created if missing): the venue's accounts, orders, fills and
@@ -140,6 +146,8 @@ class LocalExchange:
         ws_idle_timeout_s: float = 60.0,
         max_body_bytes: int = _MAX_BODY_BYTES,
         tick_ms: int = 100,
+        ws_limits: WsLimitConfig | None = None,
+        header_timeout_s: float = 30.0,
         state: str | Path | None = None,
         snapshot_interval_s: float = 30.0,
     ) -> None:
@@ -147,6 +155,9 @@ class LocalExchange:
             raise ValueError(f"chain must be 'testnet' or 'mainnet', got {chain!r}")
         if tick_ms <= 0:
             raise ValueError("tick_ms must be positive")
+        if not header_timeout_s > 0:
+            raise ValueError("header_timeout_s must be positive")
+        self._header_timeout_s = header_timeout_s
         self.host = host
         self._requested_port = port
         self.admin = admin
@@ -175,6 +186,7 @@ class LocalExchange:
             clock=_wall_ms,
             idle_timeout_s=ws_idle_timeout_s,
             charge_ip=self._charge_ip,
+            limits=ws_limits,
         )
         config = liquidity if isinstance(liquidity, LiquidityConfig) else None
         self.makers = MarketMakers(self.engine, config, seed=seed) if liquidity else None
@@ -222,7 +234,16 @@ class LocalExchange:
         app.router.add_post("/admin", self._guarded(self._admin))
         # a request whose client went away is still carried out, as on the exchange (a client that
         # timed out must reconcile, not assume nothing happened); stop() cancels what is still running
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handler_cancellation=False)
+        # aiohttp's keep-alive timer runs from the connection's start and is not pushed back by
+        # partial data, so it closes a connection whose headers have not all arrived in time (and an
+        # idle keep-alive one): the header timeout against slow clients
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=0.25,
+            handler_cancellation=False,
+            keepalive_timeout=self._header_timeout_s,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()

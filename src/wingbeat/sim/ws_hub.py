@@ -45,6 +45,7 @@ from wingbeat.sim.types import (
     OrderUpdatesEvent,
     TradesEvent,
 )
+from wingbeat.sim.ws_limits import WsIpLimits, WsLimitConfig
 from wingbeat.sim.ws_subscriptions import (
     CANDLE_INTERVALS_MS,
     InvalidSubscription,
@@ -78,10 +79,14 @@ MAX_BACKLOG = 10_000
 class _Connection:
     """One websocket client: its subscriptions and its outbound queue."""
 
-    __slots__ = ("faults", "held", "last_sent", "queue", "subs", "transport", "ws")
+    __slots__ = ("faults", "held", "inflight", "ip", "last_sent", "queue", "subs", "transport", "ws")
 
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, faults: FaultInjector) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, request: web.Request, faults: FaultInjector, ip: str
+    ) -> None:
         self.ws = ws
+        self.ip = ip
+        self.inflight = 0  # posts received, not answered yet
         self.transport = request.transport
         self.faults = faults
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -133,6 +138,7 @@ class WsHub:
         clock: Callable[[], int],
         idle_timeout_s: float = 60.0,
         charge_ip: Callable[[str, int], bool] | None = None,
+        limits: WsLimitConfig | None = None,
     ) -> None:
         self._engine = engine
         self._actions = actions
@@ -142,6 +148,7 @@ class WsHub:
         self.state_refresh_s = STATE_REFRESH_S
         self._charge_ip = charge_ip
         self._connections: set[_Connection] = set()
+        self._limits = WsIpLimits(limits)  # per-IP caps (connections, subscriptions, users, messages, posts)
         self._index: dict[Subscription, set[_Connection]] = {}
         self._dirty_books: set[str] = set()
         self._dirty_ctx: set[str] = set()
@@ -165,25 +172,50 @@ class WsHub:
         """Open websocket connections."""
         return len(self._connections)
 
+    @property
+    def state_counts(self) -> dict[str, int]:
+        """Sizes of the hub's per-connection and per-subscription state (all 0 once every socket closed
+        and no account stream is subscribed): what a leak would grow."""
+        return {
+            "connections": len(self._connections),
+            "subscriptions": len(self._index),
+            "user_streams": len(self._state_subs),
+            "limited_ips": self._limits.tracked_ips,
+        }
+
     def drop_all(self) -> None:
         """Cut every connection now (the ``ws_drop`` fault)."""
         for conn in list(self._connections):
             conn.drop()
 
     # -- connection lifecycle -----------------------------------------------------------------
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler of ``/ws``: read frames until the client leaves or idles out."""
+        ip = request.remote or "?"
+        if not self._limits.try_connect(ip):
+            # Hyperliquid's answer to one connection too many is not documented: refuse the upgrade
+            text = f"Too many websocket connections from this IP (max {self._limits.config.connections})"
+            return web.Response(status=429, text=text)
         ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
-        await ws.prepare(request)
-        conn = _Connection(ws, request, self._faults)
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            self._limits.disconnect(ip)
+            raise
+        conn = _Connection(ws, request, self._faults, ip)
         self._connections.add(conn)
         writer = asyncio.get_running_loop().create_task(self._writer(conn), name="sim.ws.writer")
         try:
-            await self._reader(conn, request.remote or "?")
+            await self._reader(conn, ip)
         finally:
             self._connections.discard(conn)
             for sub in conn.subs:
                 self._unindex(sub, conn)
+                self._limits.unsubscribe(ip, sub.user)
+            conn.subs.clear()
+            while conn.inflight:
+                self._post_answered(conn)  # posts never answered (a fault swallowed them)
+            self._limits.disconnect(ip)
             conn.queue.put_nowait(None)
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
@@ -230,6 +262,10 @@ class WsHub:
 
     # -- client messages ----------------------------------------------------------------------
     def _on_message(self, conn: _Connection, data: str | bytes, ip: str) -> None:
+        refused = self._limits.try_message(ip, self._clock())
+        if refused is not None:
+            conn.send(_frame("error", refused))
+            return
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -241,7 +277,13 @@ class WsHub:
         elif method in ("subscribe", "unsubscribe"):
             self._on_subscription(conn, method, msg.get("subscription"))
         elif method == "post":
-            self._on_post(conn, msg, ip)
+            error = self._limits.try_post(ip, msg.get("id"))
+            if error is not None:
+                conn.send(_frame("error", error))
+                return
+            conn.inflight += 1
+            if self._on_post(conn, msg, ip):
+                self._post_answered(conn)
         else:
             conn.send(_frame("error", f"Unknown method: {str(data)[:200]}"))
 
@@ -255,6 +297,10 @@ class WsHub:
         if method == "subscribe":
             if sub in conn.subs:
                 conn.send(_frame("error", f"Already subscribed: {text}"))
+                return
+            refused = self._limits.try_subscribe(conn.ip, sub.user)
+            if refused is not None:
+                conn.send(_frame("error", refused))
                 return
             if not self._listening:
                 self._listening = True
@@ -272,6 +318,7 @@ class WsHub:
                 return
             conn.subs.discard(sub)
             self._unindex(sub, conn)
+            self._limits.unsubscribe(conn.ip, sub.user)
             conn.send(_frame("subscriptionResponse", {"method": "unsubscribe", "subscription": sub.echo()}))
 
     def _unindex(self, sub: Subscription, conn: _Connection) -> None:
@@ -289,12 +336,13 @@ class WsHub:
                             self._refresh.cancel()
                             self._refresh = None
 
-    def _on_post(self, conn: _Connection, msg: Mapping[str, Any], ip: str) -> None:
+    def _on_post(self, conn: _Connection, msg: Mapping[str, Any], ip: str) -> bool:
+        """Answer one post; False when its answer is not sent yet (delayed or swallowed by a fault)."""
         post_id = msg.get("id")
         request = msg.get("request")
         if isinstance(post_id, bool) or not isinstance(post_id, int) or not isinstance(request, dict):
             conn.send(_frame("error", f"Invalid post request id={post_id}"))
-            return
+            return True
         kind = request.get("type")
         payload = request.get("payload")
         response: dict[str, Any]
@@ -332,23 +380,33 @@ class WsHub:
                 except Exception:
                     _log.exception("action post %s failed", parsed.action_type)
                     conn.send(_frame("post", {"id": post_id, "response": _INTERNAL_ERROR}))
-                    return
+                    return True
                 if self._faults.fire(FaultKind.LOSE_ANSWER, path="/ws", action=parsed.action_type):
                     conn.drop()
-                    return
+                    return True
                 response = {"type": "action", "payload": result.payload}
         else:
             conn.send(_frame("error", f"Invalid post request id={post_id}"))
-            return
+            return True
         if response is _SWALLOWED:
-            return
+            return False  # in flight until the connection closes
         frame = _frame("post", {"id": post_id, "response": response})
         delay = self._faults.fire(FaultKind.DELAY, path="/ws") if self._faults.armed else None
         if delay is None:
             conn.send(frame)
-        else:
-            # the answer is late, not the action: it was applied on receipt
-            asyncio.get_running_loop().call_later(delay.delay_ms / 1000, conn.send, frame)
+            return True
+        # the answer is late, not the action: it was applied on receipt
+        asyncio.get_running_loop().call_later(delay.delay_ms / 1000, self._answer_late, conn, frame)
+        return False
+
+    def _answer_late(self, conn: _Connection, frame: bytes) -> None:
+        conn.send(frame)
+        self._post_answered(conn)
+
+    def _post_answered(self, conn: _Connection) -> None:
+        if conn.inflight:
+            conn.inflight -= 1
+            self._limits.post_answered(conn.ip)
 
     def _post_faults(self, action: str | None) -> dict[str, Any] | None:
         """Faults that replace a post's answer before anything is applied (None: no fault)."""
