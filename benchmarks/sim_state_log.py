@@ -1,6 +1,7 @@
 """Cost per action of the ``--state`` log: pre-signed place + cancel actions through the action
 processor, memory-only vs logged to a SQLite state file (WAL, synchronous=NORMAL, one commit per
-action before it is answered), and the time of one snapshot and of a restart that replays the log.
+action before it is answered), the time of a restart that replays the log, and of one snapshot
+once the built-in makers have filled the order history to its cap (what a long paper session holds).
 
 No HTTP: the difference between the two runs is the log write alone (pickling the parsed action,
 one INSERT, one commit). Usage: ``python benchmarks/sim_state_log.py [--actions 4000]``
@@ -76,10 +77,24 @@ async def _restart(state: Path) -> tuple[float, int]:
         return time.perf_counter() - start, ex.durable.replayed
 
 
+async def _full_history_snapshot(state: Path, steps: int) -> tuple[float, int]:
+    async with LocalExchange(port=0, state=state, tick_ms=3_600_000) as ex:
+        assert ex.durable is not None and ex.makers is not None
+        now = ex.clock.wall()
+        for _ in range(steps):  # the makers re-quote (cancel + place) every step
+            now += ex.makers.config.refresh_ms
+            ex.engine.advance(now)
+            ex.makers.step(now)
+        start = time.perf_counter()
+        ex.durable.snapshot()
+        return time.perf_counter() - start, len(ex.engine.history)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--actions", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--maker-steps", type=int, default=3000, help="for the full-history snapshot")
     args = parser.parse_args()
     secret = secrets.token_bytes(32)
     key = "0x" + secret.hex()
@@ -104,6 +119,10 @@ def main() -> None:
         print(f"  restart after a graceful stop: {restart * 1000:.1f} ms ({replayed} entries replayed)")
         restart, replayed = asyncio.run(_restart(Path(tmp) / "s0.crash"))
         print(f"  restart after a crash: {restart * 1000:.1f} ms ({replayed} entries replayed)")
+        full = Path(tmp) / "full.sqlite"
+        took, orders = asyncio.run(_full_history_snapshot(full, args.maker_steps))
+        size = full.stat().st_size
+        print(f"  snapshot with {orders} finished orders: {took * 1000:.0f} ms, file {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

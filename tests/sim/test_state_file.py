@@ -78,6 +78,9 @@ async def test_a_crash_image_restores_the_venue_exactly_with_liquidity_running(t
             http, url, signed_body(trader.key, limit_order_action(price="50000", size="0.01", cloid=_CLOID))
         )
         oid = rest["response"]["data"]["statuses"][0]["resting"]["oid"]
+        assert ex.durable is not None
+        ex.durable.snapshot()  # what the timer does every snapshot_interval_s, with everything wired
+        assert ex.durable.store.log_length() == 0
         taker = limit_order_action(price="70000", size="0.02", tif="Ioc")
         filled = await _post(http, url, signed_body(trader.key, taker))
         assert "filled" in filled["response"]["data"]["statuses"][0]

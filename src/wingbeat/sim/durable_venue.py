@@ -70,10 +70,10 @@ _SAFE_GLOBALS = {
 class _VenueUnpickler(pickle.Unpickler):
     """Builds only the venue's classes and plain values; the live wiring comes back by name."""
 
-    def __init__(self, data: bytes, wiring: dict[str, Any], owner: object) -> None:
+    def __init__(self, data: bytes, wiring: dict[str, Any], owners: dict[str, object]) -> None:
         super().__init__(io.BytesIO(data))
         self._wiring = wiring
-        self._owner = owner
+        self._owners = owners  # name -> the object whose bound methods are wiring
 
     def find_class(self, module: str, name: str) -> Any:
         if name in _SAFE_GLOBALS.get(module, ()):
@@ -85,10 +85,12 @@ class _VenueUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"state file names {module}.{name}, which a venue state never holds")
 
     def persistent_load(self, pid: Any) -> Any:
-        if isinstance(pid, str) and pid.startswith("method:"):
-            method = getattr(type(self._owner), pid.removeprefix("method:"), None)
+        owner_name, _, method_name = pid.partition(":") if isinstance(pid, str) else ("", "", "")
+        owner = self._owners.get(owner_name)
+        if owner is not None:
+            method = getattr(type(owner), method_name, None)
             if isinstance(method, types.FunctionType):
-                return types.MethodType(method, self._owner)
+                return types.MethodType(method, owner)
         elif pid in self._wiring:
             return self._wiring[pid]
         raise pickle.UnpicklingError(f"state file refers to unknown wiring {pid!r}")
@@ -97,17 +99,19 @@ class _VenueUnpickler(pickle.Unpickler):
 class _VenuePickler(pickle.Pickler):
     """Pickles the venue's state; references to the live objects and callbacks become names."""
 
-    def __init__(self, buffer: io.BytesIO, wiring: dict[int, str], owner: object) -> None:
+    def __init__(self, buffer: io.BytesIO, wiring: dict[int, str], owners: dict[int, str]) -> None:
         super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         self._wiring = wiring
-        self._owner = owner
+        self._owners = owners  # id -> name of the objects whose bound methods are wiring
 
     def persistent_id(self, obj: Any) -> str | None:
         name = self._wiring.get(id(obj))
         if name is not None:
             return name
-        if isinstance(obj, types.MethodType) and obj.__self__ is self._owner:
-            return "method:" + obj.__func__.__name__
+        if isinstance(obj, types.MethodType):
+            owner = self._owners.get(id(obj.__self__))
+            if owner is not None:
+                return f"{owner}:{obj.__func__.__name__}"
         return None
 
 
@@ -125,14 +129,16 @@ class DurableVenue:
         clock: VenueClock,
         tick: Callable[[int], None],
         owner: object,
-        snapshot_interval_s: float = 30.0,
+        snapshot_interval_s: float = 300.0,
     ) -> None:
         self.store = store
         self._parts: dict[str, object] = {"engine": engine, "actions": actions, "limiter": limiter}
         if makers is not None:
             self._parts["makers"] = makers
         self._engine, self._actions, self._clock, self._tick = engine, actions, clock, tick
-        self._owner = owner  # the LocalExchange whose bound methods the parts hold (the limiter's)
+        # objects whose bound methods the parts hold: the exchange's (the limiter's volume_of) and
+        # ours (the action processor's recorder)
+        self._owners: dict[str, object] = {"exchange": owner, "durable": self}
         events = next(v for v in vars(engine).values() if isinstance(v, EventQueue))
         self._wiring: dict[str, Any] = {"clock": clock, "events": events, "subscribers": events.subscribers}
         self._wiring.update({"part:" + name: part for name, part in self._parts.items()})
@@ -164,7 +170,7 @@ class DurableVenue:
         """Write the whole venue state; the log restarts empty after it."""
         buffer = io.BytesIO()
         wiring = {id(obj): name for name, obj in self._wiring.items()}
-        pickler = _VenuePickler(buffer, wiring, self._owner)
+        pickler = _VenuePickler(buffer, wiring, {id(obj): name for name, obj in self._owners.items()})
         pickler.dump({name: dict(vars(part)) for name, part in self._parts.items()})
         now = self._clock.wall()
         self.store.write_snapshot(now, buffer.getvalue())
@@ -207,7 +213,7 @@ class DurableVenue:
         return True
 
     def _loads(self, data: bytes) -> Any:
-        return _VenueUnpickler(data, self._wiring, self._owner).load()
+        return _VenueUnpickler(data, self._wiring, self._owners).load()
 
     def _replay(self, kind: str, args: tuple[Any, ...], at_ms: int) -> None:
         try:

@@ -126,7 +126,8 @@ class LocalExchange:
             is answered, so a restart (even after a SIGKILL) continues where the venue was. The
             file belongs to one configuration (markets, seed, chain, liquidity, funding interval):
             another one is refused with `StateFileError` at `start`. None: memory only.
-        snapshot_interval_s: how often the whole state is snapshotted into ``state`` (the log
+        snapshot_interval_s: how often the whole state is snapshotted into ``state`` (it blocks
+            the event loop for up to a few seconds once the order history is large; the log
             replayed at a restart is what came after the latest snapshot).
     """
 
@@ -149,7 +150,7 @@ class LocalExchange:
         ws_limits: WsLimitConfig | None = None,
         header_timeout_s: float = 30.0,
         state: str | Path | None = None,
-        snapshot_interval_s: float = 30.0,
+        snapshot_interval_s: float = 300.0,
     ) -> None:
         if chain not in ("testnet", "mainnet"):
             raise ValueError(f"chain must be 'testnet' or 'mainnet', got {chain!r}")
