@@ -11,8 +11,9 @@ network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` 
 - ``answered``: the order action reached the exchange and its answer arrived, but the connector has not read it;
 - ``cancel_answered``: the same for a cancel action;
 - ``filled_early``: an order is FILLED (on disk) while its fills have not arrived yet;
-- ``recovering``: during ``start()``, at the first status query about orders restored from the journal
-  (a crash during crash recovery); when the journal holds no unfinished order, at once after ``READY``;
+- ``recovering``: at the first status query about orders restored from the journal (a crash during crash
+  recovery, which runs in the background once ``start()`` returned); when the journal holds no unfinished
+  order, at once after ``READY``;
 - ``none``: never (the parent kills it at a random point instead).
 
 After printing ``FROZEN <moment>`` the child waits for its SIGKILL.
@@ -54,12 +55,22 @@ class _FillPrinter(EventListener):
         _say(f"FILL {event.trade_id} {event.client_order_id}")
 
 
-def connector_for(url: str, signer: Signer, journal: str, over_ws: bool,
-                  dead_man_switch: float | None = None) -> HyperliquidPerpetualConnector:
+def connector_for(
+    url: str, signer: Signer, journal: str, over_ws: bool, dead_man_switch: float | None = None
+) -> HyperliquidPerpetualConnector:
     """The connector both the child and the parent's restart use (same journal, same settings)."""
-    config = HyperliquidConfig(actions_over_websocket=over_ws, request_timeout=2.0, dead_man_switch=dead_man_switch)
-    return HyperliquidPerpetualConnector(signer, trading_pairs=list(PAIRS), network=url, journal_path=journal,
-                                         config=config, reconcile_interval=0.2, status_retry_delay=0.1)
+    config = HyperliquidConfig(
+        actions_over_websocket=over_ws, request_timeout=2.0, dead_man_switch=dead_man_switch
+    )
+    return HyperliquidPerpetualConnector(
+        signer,
+        trading_pairs=list(PAIRS),
+        network=url,
+        journal_path=journal,
+        config=config,
+        reconcile_interval=0.2,
+        status_retry_delay=0.1,
+    )
 
 
 def _hook_journaled(conn: HyperliquidPerpetualConnector, moment: str, nth: int) -> None:
@@ -91,6 +102,7 @@ def _hook_answered(conn: HyperliquidPerpetualConnector, moment: str, nth: int) -
                 if calls == nth:
                     _freeze(moment)
             return answer
+
         return sent_and_answered
 
     assert conn._rest is not None and conn._ws is not None
@@ -127,7 +139,9 @@ async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random, moment
                 cid = conn.place_order(side, pair, size, OrderType.LIMIT, price)
             else:
                 price = mid * (Decimal("1.01") if side is TradeType.BUY else Decimal("0.99"))
-                cid = conn.place_order(side, pair, size, OrderType.LIMIT, price, time_in_force=TimeInForce.IOC)
+                cid = conn.place_order(
+                    side, pair, size, OrderType.LIMIT, price, time_in_force=TimeInForce.IOC
+                )
             order = conn.get_order(cid)
             if order is not None:
                 batch.append(order)
@@ -149,8 +163,9 @@ async def _trade(conn: HyperliquidPerpetualConnector, rng: random.Random, moment
 
 async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws: bool) -> None:
     switch = os.environ.get("WINGBEAT_CHILD_DEAD_MAN_SWITCH")  # seconds, when the switch is armed
-    conn = connector_for(url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws,
-                         float(switch) if switch else None)
+    conn = connector_for(
+        url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws, float(switch) if switch else None
+    )
     conn.add_listener(_FillPrinter())
     _hook_journaled(conn, moment, nth)
     if moment == "recovering":
@@ -160,6 +175,8 @@ async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws
         _hook_answered(conn, moment, nth)
     _say("READY")
     if moment == "recovering":
+        if conn.recovering:  # restored orders are reconciled in the background: the hook freezes there
+            await conn.wait_recovered()
         _freeze("nothing to recover")
     await _trade(conn, random.Random(seed), moment)
 

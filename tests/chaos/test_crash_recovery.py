@@ -125,6 +125,7 @@ async def restart_and_check(exchange: LocalExchange, key: str, journal: Path, re
     makers, exchange.makers = exchange.makers, None
     await conn.start()
     try:
+        await conn.wait_recovered(20)  # the journal's orders are reconciled in the background
         problems = ["not reconciled"]
         async with asyncio.timeout(20):
             while problems:

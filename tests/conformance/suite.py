@@ -72,6 +72,7 @@ class Session:
         connector.add_listener(recorder)
         await connector.start()
         await connector.wait_ready(timeout=READY_TIMEOUT)
+        await connector.wait_recovered(timeout=READY_TIMEOUT)  # journaled orders are resolved in the background
         return cls(connector, recorder)
 
     async def close(self) -> None:
@@ -333,7 +334,7 @@ class ConnectorConformanceSuite:
         s = await Session.open(make_connector, journal_path)
         try:
             restored = s.connector.get_order(cid)
-            assert restored is not None and restored.current_state is OrderState.FAILED  # before wait_ready returned
+            assert restored is not None and restored.current_state is OrderState.FAILED  # before wait_recovered returned
             [failed] = s.recorder.of(OrderFailedEvent, cid)
             assert failed.reason
             assert await harness.open_order_count() == 0

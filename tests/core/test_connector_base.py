@@ -430,7 +430,7 @@ async def test_stale_open_orders_are_checked_and_lost_ones_failed(tmp_path: Path
         await connector.stop()
 
 
-async def test_restart_restores_unfinished_orders_and_reconciles_before_ready(tmp_path: Path) -> None:
+async def test_restart_restores_unfinished_orders_and_reconciles_them_in_the_background(tmp_path: Path) -> None:
     path = tmp_path / "orders.db"
     first = FakeExchange(path)
     await first.start()
@@ -456,6 +456,7 @@ async def test_restart_restores_unfinished_orders_and_reconciles_before_ready(tm
     second.statuses[resting.client_order_id] = update(resting, OrderState.FILLED)
     await second.start()
     await second.wait_ready(timeout=WAIT)
+    await second.wait_recovered(timeout=WAIT)
     try:
         assert second.get_order(done.client_order_id) is None  # final orders are not reloaded
         restored = second.get_order(resting.client_order_id)

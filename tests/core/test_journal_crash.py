@@ -68,13 +68,14 @@ async def test_every_sent_order_survives_sigkill_and_is_tracked_after_restart(tm
     await restarted.start()
     try:
         await restarted.wait_ready(timeout=10)
+        await restarted.wait_recovered(timeout=10)
         by_id = {o.client_order_id: o for o in OrderJournal(path).iter_orders()}
         assert all_sent <= set(by_id)
         for cid in all_sent:
             order = restarted.get_order(cid)
             if order is None:  # final before the crash (e.g. cancelled): not reloaded, the journal says why
                 assert by_id[cid].current_state.is_final
-            else:  # reconciled with the venue before wait_ready() returned
+            else:  # reconciled with the venue before wait_recovered() returned
                 assert order.current_state is OrderState.OPEN
     finally:
         await restarted.stop()

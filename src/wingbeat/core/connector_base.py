@@ -124,6 +124,7 @@ class ConnectorBase(OrderReconciliation):
         self._stopped = False
         self._flushers: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
         self._cid_prefix = os.urandom(5).hex()
         self._cid_counter = count(1)
 
@@ -140,7 +141,7 @@ class ConnectorBase(OrderReconciliation):
 
     @property
     def ready(self) -> bool:
-        """True once started, rules loaded and journaled orders reconciled; False after stop, and while the
+        """True once started, rules loaded and journaled orders restored; False after stop, and while the
         venue has paused us (a rate-limit pause: orders would be refused)."""
         return self._ready.is_set() and self._accepting and self._paused_for() <= 0
 
@@ -183,8 +184,9 @@ class ConnectorBase(OrderReconciliation):
 
     # ------------------------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Open the journal, start the network, load rules, balances and positions, restore and reconcile
-        unfinished journaled orders, then accept orders. On failure everything started is stopped again."""
+        """Open the journal, start the network, load rules, balances and positions, restore unfinished
+        journaled orders, then accept orders; the restored orders are reconciled in the background
+        (``recovering``). On failure everything started is stopped again."""
         if self._loop is not None:
             return
         self._loop = asyncio.get_running_loop()
@@ -222,7 +224,7 @@ class ConnectorBase(OrderReconciliation):
                           len(self._trading_rules), len(self._order_tracker.active_orders))
 
     async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - public API
-        """Wait until ``ready``: ``start()`` has finished (rules loaded, journaled orders reconciled) and no
+        """Wait until ``ready``: ``start()`` has finished (rules loaded, journaled orders restored) and no
         venue pause is in force."""
         async with asyncio.timeout(timeout):
             await self._ready.wait()
@@ -501,6 +503,20 @@ class ConnectorBase(OrderReconciliation):
             await self._check_orders(refused)
 
     # ------------------------------------------------------------------------------- journal restore
+    @property
+    def recovering(self) -> bool:
+        """True while orders restored from the journal at start are still being reconciled with the venue
+        (the connector already accepts new orders meanwhile)."""
+        return self._recovery is not None and not self._recovery.done()
+
+    async def wait_recovered(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - public API
+        """Wait until the orders restored from the journal at start have been reconciled (at once when there
+        were none, or before start)."""
+        recovery = self._recovery
+        if recovery is not None and not recovery.done():
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(recovery)
+
     async def _restore_from_journal(self) -> None:
         assert self._journal is not None
         orders = await self._journal.load_unfinished()
@@ -512,7 +528,9 @@ class ConnectorBase(OrderReconciliation):
         for order in orders:
             if order.current_state is OrderState.PENDING_CREATE:  # we crashed around the send
                 self._update(order, OrderState.PENDING_SUBMIT_UNKNOWN)
-        await self._reconcile_restored(orders)
+        # in the background: the connector is ready for new orders while the old ones are being resolved
+        # (hundreds of them can take a while within the venue's weight budget)
+        self._recovery = self._tasks.create_task(self._reconcile_restored(orders), name="restore-reconcile")
 
     # --------------------------------------------------------------------------------- subclass hooks
     async def _start_network(self) -> None:

@@ -66,6 +66,10 @@ class OrderReconciliation(ABC):
         self._missing_fills_after = missing_fills_after
         self._missing_fills_attempts = missing_fills_attempts
         self._fill_fetches: dict[str, tuple[int, float]] = {}  # cid -> (fetches made, when the next is due)
+        # status checks are coalesced: one round in flight, the orders asked about meanwhile join the next one
+        self._check_pending: dict[str, InFlightOrder] = {}
+        self._check_round: asyncio.Future[None] | None = None
+        self._check_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------------------------ passes
     async def reconcile_now(self) -> None:
@@ -110,11 +114,37 @@ class OrderReconciliation(ABC):
 
     async def _check_orders(self, orders: Sequence[InFlightOrder]) -> None:
         """Ask the exchange about ``orders`` and apply its answers; never raises (failures are logged and the
-        orders are asked about again on a later pass).
+        orders are asked about again on a later pass). Returns once a check that included them has ended.
 
         Not a hook: subclasses call it when their view may be stale (e.g. after a user-stream reconnect).
         An answer that changes nothing makes the order fresh again; "not found" counts towards giving the
-        order up as lost; the rest goes through the tracker like any update."""
+        order up as lost; the rest goes through the tracker like any update.
+
+        Checks are coalesced: while one round is in flight, the orders every other caller asks about are
+        gathered into the next round, asked about together (one batched query, whatever the number of
+        callers): after an outage, reconnects, refused cancels and passes do not each spend the weight budget."""
+        if not orders:
+            return
+        pending = self._check_pending
+        for order in orders:
+            pending[order.client_order_id] = order
+        this_round = self._check_round
+        if this_round is None:
+            this_round = self._check_round = asyncio.get_running_loop().create_future()
+        async with self._check_lock:
+            if this_round.done():  # another caller ran the round our orders were in
+                return
+            batch = [o for o in pending.values() if not o.is_done]  # one that ended meanwhile needs no check
+            pending.clear()
+            self._check_round = None
+            try:
+                await self._check_now(batch)
+            finally:
+                this_round.set_result(None)
+
+    async def _check_now(self, orders: Sequence[InFlightOrder]) -> None:
+        if not orders:
+            return
         try:
             answers = await self._request_order_statuses(orders)
         except Exception as exc:

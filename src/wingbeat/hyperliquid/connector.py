@@ -10,8 +10,8 @@ The core base owns order entry, batching, journaling and reconciliation; this cl
 - every batch the base flushes in one loop tick is ONE signed action (see ``order_placement``);
 - client order ids are cloids, so every order can be found by cloid after any failure: status checks
   (lost answers, stale orders, reconnects, restart from the journal) ask ``orderStatus`` by cloid, or one
-  ``frontendOpenOrders`` for many orders, and fetch the fills the venue made that we have not counted
-  before the new state is applied;
+  ``frontendOpenOrders`` + one ``historicalOrders`` for many orders (``order_status``), and fetch the fills
+  the venue made that we have not counted before the new state is applied;
 - a ``scheduleCancel`` dead man's switch kept armed while running (``dead_man_switch``).
 
 Example::
@@ -63,18 +63,17 @@ from wingbeat.hyperliquid.constants import (
 )
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
+from wingbeat.hyperliquid.order_status import OrderStatusChecker
 from wingbeat.hyperliquid.reconciliation import (
     AccountSync,
-    adapt_venue_update,
     balance_from_state,
     positions_from_state,
 )
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
-from wingbeat.hyperliquid.schemas import ClearinghouseState, MalformedMessageError, MetaAndAssetCtxs
+from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.user_stream_data_source import (
     HyperliquidUserStreamDataSource,
-    order_update_from_status,
 )
 from wingbeat.hyperliquid.wire import (
     Cloid,
@@ -94,9 +93,6 @@ _logger = logging.getLogger("wingbeat.hyperliquid.connector")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 #: Our clock and the exchange's may differ by this much when judging an action's expiresAfter, seconds.
 _CLOCK_SLACK = 1.0
-_UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN})
-#: Above this many orders a status check starts with one frontendOpenOrders instead of one orderStatus each.
-_SINGLE_STATUS_LIMIT = 5
 
 
 #: The exchange refuses a scheduleCancel time less than 5 s ahead on arrival: the rest is room for latency.
@@ -198,6 +194,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         self._sync: AccountSync | None = None
         self._dead_man_armed = False
         self._actions_sent = 0
+        self._status_checker = OrderStatusChecker(self._rest_client, self._user, undecided_for=self._undecided_for,
+                                                  catch_up=self._fetch_missing_fills, clock=self._clock)
 
     def __repr__(self) -> str:
         return f"HyperliquidPerpetualConnector(account={self._user}, network={self._rest_url!r})"
@@ -484,53 +482,8 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
     async def _request_order_statuses(
         self, orders: Sequence[InFlightOrder]
     ) -> Sequence[OrderUpdate | BaseException | None]:
-        """The venue's view of several orders, as cheaply as its weights allow.
-
-        Above a handful of orders, ONE ``frontendOpenOrders`` (weight 20) confirms every order still
-        resting with no fills we missed; the others cost an ``orderStatus`` (weight 2) each. Orders the
-        venue filled further than we counted get their fills first, in ONE ``userFillsByTime`` for all of
-        them, so that a FILLED state never arrives without its fills (if that fetch fails, their checks
-        fail too and are retried later)."""
-        answers: list[OrderUpdate | BaseException | None] = [None] * len(orders)
-        singles = list(range(len(orders)))
-        if len(orders) > _SINGLE_STATUS_LIMIT:
-            resting = {o.cloid: o for o in await self._rest_client().frontend_open_orders(self._user) if o.cloid}
-            now, singles = self._clock(), []
-            for i, order in enumerate(orders):
-                venue = resting.get(order.client_order_id)
-                if venue is None or (venue.orig_sz or order.amount) - venue.sz > order.executed_amount_base:
-                    singles.append(i)  # gone from the book, or fills we have not seen: the full path
-                    continue
-                answers[i] = OrderUpdate(
-                    client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=now,
-                    new_state=OrderState.PARTIALLY_FILLED if order.executed_amount_base else OrderState.OPEN,
-                    exchange_order_id=str(venue.oid))
-        results = dict(zip(singles, await self._order_statuses(orders, singles), strict=True))
-        # "unknown" proves nothing about an unanswered order whose request may still arrive: wait until its
-        # expiresAfter has passed (at most order_validity + slack), then ask once more
-        undecided = [i for i, r in results.items()
-                     if isinstance(r, tuple) and r[0] is None and orders[i].current_state in _UNCONFIRMED]
-        if undecided:
-            wait = max(orders[i].last_update_timestamp for i in undecided) + self._undecided_for() - self._clock()
-            if wait > 0:
-                _logger.info("%d unanswered order(s) unknown to the exchange; deciding in %.1fs", len(undecided), wait)
-                await asyncio.sleep(wait)
-                results.update(zip(undecided, await self._order_statuses(orders, undecided), strict=True))
-        behind: list[int] = []
-        for i, result in results.items():
-            if isinstance(result, BaseException):
-                answers[i] = result
-                continue
-            answers[i], venue_filled = result
-            if venue_filled > orders[i].executed_amount_base:
-                behind.append(i)
-        if behind and self._sync is not None:
-            try:
-                await self._sync.catch_up_orders([orders[i] for i in behind])
-            except Exception as exc:
-                for i in behind:
-                    answers[i] = exc
-        return answers
+        """The venue's view of several orders, as cheaply as its weights allow (see ``order_status``)."""
+        return await self._status_checker.check(orders)
 
     async def _fetch_missing_fills(self, orders: Sequence[InFlightOrder]) -> None:
         """One ``userFillsByTime`` from the oldest order's creation on (duplicates dropped by trade id)."""
@@ -547,31 +500,11 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         """How long after an order became unanswered its request may still be applied (expiresAfter + slack)."""
         return self._order_validity + _CLOCK_SLACK
 
-    async def _order_statuses(
-        self, orders: Sequence[InFlightOrder], indices: Sequence[int]
-    ) -> list[tuple[OrderUpdate | None, Decimal] | BaseException]:
-        return await asyncio.gather(*(self._order_status(orders[i]) for i in indices), return_exceptions=True)
-
     async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
         [answer] = await self._request_order_statuses([order])
         if isinstance(answer, BaseException):
             raise answer
         return answer
-
-    async def _order_status(self, order: InFlightOrder) -> tuple[OrderUpdate | None, Decimal]:
-        """``orderStatus`` by cloid: the update it implies (None: unknown order) and how much the venue filled."""
-        entry = await self._rest_client().order_status(self._user, order.client_order_id)
-        if entry is None:
-            return None, Decimal(0)
-        update = order_update_from_status(entry)
-        if update is None:
-            raise MalformedMessageError(f"orderStatus of {order.client_order_id}: unknown status {entry.status!r}")
-        filled = (entry.order.orig_sz or order.amount) - entry.order.sz
-        return adapt_venue_update(order, OrderUpdate(
-            client_order_id=order.client_order_id, trading_pair=order.trading_pair,
-            update_timestamp=max(update.update_timestamp, self._clock()), new_state=update.new_state,
-            exchange_order_id=update.exchange_order_id, reason=update.reason, filled_amount=filled,
-        )), filled
 
     # ------------------------------------------------------------------------------- dead man's switch
     async def _arm_dead_man_switch(self, window: float) -> bool:

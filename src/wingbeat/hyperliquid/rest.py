@@ -56,6 +56,7 @@ from wingbeat.hyperliquid.schemas_account import (
     UserRateLimit,
     parse_clearinghouse_state,
     parse_fills,
+    parse_historical_orders,
     parse_open_orders,
     parse_order_status,
     parse_user_funding,
@@ -298,6 +299,10 @@ class HyperliquidRestClient:
     async def order_status(self, user: str, oid_or_cloid: int | str) -> OrderWithStatus | None:
         """Status of one order by exchange id (int) or cloid (``"0x"`` + 32 hex); ``None`` if unknown."""
         return parse_order_status(await self.info({"type": "orderStatus", "user": user, "oid": oid_or_cloid}))
+
+    async def historical_orders(self, user: str) -> tuple[OrderWithStatus, ...]:
+        """The most recent orders of ``user`` with their status (at most 2000, newest first)."""
+        return parse_historical_orders(await self.info({"type": "historicalOrders", "user": user}))
 
     async def user_fills(self, user: str) -> tuple[Fill, ...]:
         """The most recent fills of ``user`` (at most 2000, newest first)."""

@@ -17,12 +17,17 @@ The same kinds apply to websocket ``post`` requests (path ``/ws``): ``rate_limit
 
 Websocket kinds: ``ws_duplicate`` (send a message twice), ``ws_reorder`` (hold a message back and
 send it after the next one), plus silenced channels and dropping connections now or every N seconds.
+
+An outage (``outage(seconds)``) takes the whole venue down for a while: every websocket is dropped, every
+HTTP request is answered 503 unapplied and every new websocket is closed right after its handshake, until the
+time is up.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -48,6 +53,8 @@ class FaultKind(StrEnum):
 # counter names of the faults that are not rules
 WS_DROP = "ws_drop"
 SILENT_CHANNEL = "silent_channel"
+OUTAGE = "outage"
+OUTAGE_REFUSED = "outage_refused"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,6 +87,7 @@ class FaultInjector:
         self._drop_listeners: list[Callable[[], None]] = []
         self.drop_interval_ms: int | None = None
         self.counters: dict[str, int] = {}
+        self._outage_until = float("-inf")
 
     # -- arming -------------------------------------------------------------------------------
     def add(
@@ -131,6 +139,7 @@ class FaultInjector:
             self._rules.clear()
             self._silent.clear()
             self.drop_interval_ms = None
+            self._outage_until = float("-inf")
             return
         wanted = FaultKind(kind)
         self._rules = [r for r in self._rules if r.kind is not wanted]
@@ -142,8 +151,28 @@ class FaultInjector:
 
     @property
     def armed(self) -> bool:
-        """Whether any rule is armed (what every request asks first, so without copying the rules)."""
-        return bool(self._rules)
+        """Whether any rule or an outage is armed (what every request asks first, cheaply)."""
+        return bool(self._rules) or self._outage_until > float("-inf")
+
+    # -- outage -------------------------------------------------------------------------------
+    def outage(self, seconds: float) -> None:
+        """Take the venue down for ``seconds`` from now: every websocket dropped now, every request refused
+        (HTTP 503, new websockets closed at once) until then."""
+        if not seconds > 0:
+            raise ValueError(f"an outage lasts a positive number of seconds, got {seconds}")
+        self._outage_until = time.monotonic() + seconds
+        self._count(OUTAGE)
+        self.drop_websockets()
+
+    def refuses(self) -> bool:
+        """Whether the venue is down now (an outage); counted when it is."""
+        if self._outage_until == float("-inf"):
+            return False
+        if time.monotonic() >= self._outage_until:
+            self._outage_until = float("-inf")
+            return False
+        self._count(OUTAGE_REFUSED)
+        return True
 
     # -- firing -------------------------------------------------------------------------------
     def fire(
@@ -207,7 +236,7 @@ class FaultInjector:
         """Run one ``/admin`` fault command; returns its JSON-able answer, ValueError on bad input.
 
         Commands (``type`` key): ``addFault`` (kind, probability, count, path, action, delayMs,
-        status, retryAfter), ``clearFaults`` (optional kind), ``dropWebsockets``, ``dropWebsocketsEvery``
+        status, retryAfter), ``clearFaults`` (optional kind), ``outage`` (seconds), ``dropWebsockets``, ``dropWebsocketsEvery``
         (seconds or null), ``silenceChannel`` (channel, silent), ``faultCounters``.
         """
         kind = command.get("type")
@@ -228,6 +257,9 @@ class FaultInjector:
             return "ok"
         if kind == "dropWebsockets":
             self.drop_websockets()
+            return "ok"
+        if kind == "outage":
+            self.outage(float(command.get("seconds", 0)))
             return "ok"
         if kind == "dropWebsocketsEvery":
             seconds = command.get("seconds")

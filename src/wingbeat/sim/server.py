@@ -404,6 +404,8 @@ class LocalExchange:
     async def _pre_faults(self, path: str, action: str | None) -> web.Response | None:
         """Faults that replace the answer before anything is applied (callers ask `armed` first)."""
         faults = self.faults
+        if faults.refuses():
+            return web.Response(status=503, text="Service Unavailable")
         rule = faults.fire(FaultKind.RATE_LIMIT, path=path, action=action)
         if rule is not None:
             return _rate_limited(rule.retry_after)

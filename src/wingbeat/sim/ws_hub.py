@@ -192,6 +192,8 @@ class WsHub:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler of ``/ws``: read frames until the client leaves or idles out."""
         ip = request.remote or "?"
+        if self._faults.armed and self._faults.refuses():  # the venue is down (an outage fault)
+            return web.Response(status=503, text="Service Unavailable")
         if not self._limits.try_connect(ip):
             # Hyperliquid's answer to one connection too many is not documented: refuse the upgrade
             text = f"Too many websocket connections from this IP (max {self._limits.config.connections})"
