@@ -22,7 +22,7 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.utils.types import Cloid
 
 from tests.conftest import Trader, limit_order_action, new_trader, signed_body
-from tests.journeys.conftest import sim_process
+from tests.journeys.conftest import assert_error_line, sim_process, wingbeat
 
 _CLOID = "0x" + "5e" * 16
 
@@ -96,5 +96,8 @@ async def test_the_state_file_survives_a_sigkill_and_a_graceful_restart(tmp_path
     config.write_text('[sim]\nstate = "paper.sqlite"\n')  # relative to the configuration file
     async with sim_process("--config", str(config)) as third:  # [sim] state is the default --state
         assert f"state file: {state} (restored" in "".join(third.out)
+        # a second process on the same file is refused, and the running one keeps it
+        second = await wingbeat("sim", "--port", "0", "--state", state)
+        assert_error_line(second, 1, "is another wingbeat sim using it")
         assert await _account_view(third.url, trader.address) == after_restart
     assert third.exit_code == 0

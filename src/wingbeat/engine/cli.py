@@ -308,24 +308,19 @@ def sim(
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
     funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
-    from wingbeat.sim.state_store import StateFileError
-
-    try:
-        _run(
-            run_local_exchange(
-                host,
-                port,
-                funded,
-                "mainnet" if chain == "mainnet" else "testnet",
-                admin,
-                seed,
-                markets=loaded,
-                liquidity=liquidity,
-                state=state,
-            )
+    _run(  # a state file in use or of another venue: StateFileError, one error line
+        run_local_exchange(
+            host,
+            port,
+            funded,
+            "mainnet" if chain == "mainnet" else "testnet",
+            admin,
+            seed,
+            markets=loaded,
+            liquidity=liquidity,
+            state=state,
         )
-    except StateFileError as exc:
-        _fail(str(exc), 2)
+    )
 
 
 def _parse_fund(item: str) -> tuple[str, Decimal | None]:

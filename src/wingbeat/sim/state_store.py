@@ -19,6 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from wingbeat.core.errors import WingbeatError
+
 __all__ = ["FORMAT_VERSION", "LogEntry", "StateFileError", "StateStore"]
 
 FORMAT_VERSION = "1"
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS log (
 """
 
 
-class StateFileError(Exception):
+class StateFileError(WingbeatError):
     """The state file cannot be used: in use by another process, unreadable, or of another venue."""
 
 
