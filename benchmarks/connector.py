@@ -5,8 +5,7 @@ Rows:
 * ``buy()`` call-to-return time (p50, p99) on a started connector, journal off and on (the network is real:
   the batches these calls queue are sent to the local exchange in the background);
 * order placed -> OPEN event latency (p50, p99): with the network call replaced by a no-op (our own
-  path, comparable to Hummingbot's 195 us, printed as a labelled reference constant: not installed
-  here, not measured), and over loopback with actions over the websocket ``post`` and over REST;
+  path), and over loopback with actions over the websocket ``post`` and over REST;
 * 200 orders placed concurrently until all are acknowledged: wingbeat (200 ``buy()`` calls in one tick =
   one signed batch) vs the official SDK's ``bulk_orders`` and one-by-one ``order`` calls, measured in
   the same run against the same exchange (the SDK is synchronous: it runs in a thread while the
@@ -43,8 +42,6 @@ from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
 from wingbeat.sim.server import LocalExchange
 
-HUMMINGBOT_BUY_TO_OPEN_US = 195.0  # reference constant, network call replaced by a no-op
-HUMMINGBOT_L2BOOK_US = 138.0  # reference constant
 TARGET_OPEN_P50_MS = 2.0
 TARGET_SDK_RATIO = 5.0
 TARGET_L2BOOK_US = 40.0
@@ -132,8 +129,8 @@ async def bench_open_latency(ex: LocalExchange, signer: Signer, over_ws: bool) -
 
 
 class _NoNetworkConnector(HyperliquidPerpetualConnector):
-    """The real connector with the placement request replaced by a no-op that answers OPEN (as in
-    Hummingbot's 195 us reference): measures our own path from ``buy()`` to the OPEN event."""
+    """The real connector with the placement request replaced by a no-op that answers OPEN: measures our
+    own path from ``buy()`` to the OPEN event."""
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
         now = self._clock()
@@ -273,13 +270,10 @@ async def main() -> None:
     print(f"{'measure':<52}{'p50':>12}{'p99':>12}   note")
     print(f"{'buy() call -> return, memory journal':<52}{buy_mem[0]:>10.1f}us{buy_mem[1]:>10.1f}us")
     print(f"{'buy() call -> return, SQLite journal':<52}{buy_journal[0]:>10.1f}us{buy_journal[1]:>10.1f}us")
-    print(f"{'buy() -> OPEN event, no-op network (our own path)':<52}{open_local[0]:>10.1f}us{open_local[1]:>10.1f}us"
-          f"   {HUMMINGBOT_BUY_TO_OPEN_US / open_local[0]:.1f}x faster than Hummingbot's reference")
+    print(f"{'buy() -> OPEN event, no-op network (our own path)':<52}{open_local[0]:>10.1f}us{open_local[1]:>10.1f}us")
     print(f"{'buy() -> OPEN event, actions over ws post':<52}{open_ws[0]:>10.3f}ms{open_ws[1]:>10.3f}ms"
           f"   target p50 < {TARGET_OPEN_P50_MS} ms: {'MET' if open_ws[0] < TARGET_OPEN_P50_MS else 'MISSED'}")
     print(f"{'buy() -> OPEN event, actions over REST':<52}{open_rest[0]:>10.3f}ms{open_rest[1]:>10.3f}ms")
-    print(f"{'Hummingbot buy() -> OPEN, no-op network (reference)':<52}{HUMMINGBOT_BUY_TO_OPEN_US:>10.1f}us"
-          f"{'':>12}   labelled constant, not measured")
     print(f"\n{'200 orders placed concurrently, until all acked':<52}{'median':>12}{'vs wingbeat':>12}")
     print(f"{'wingbeat, one signed batch per tick, over ws post':<52}{wb_200:>10.2f}ms{1.0:>11.1f}x"
           "   until all 200 OPEN events are published")
@@ -291,8 +285,6 @@ async def main() -> None:
     print(f"\n{'l2Book message through the connector (bytes -> book)':<52}{l2:>10.1f}us"
           f"{'':>12}   {1e6 / l2:,.0f} msg/s; target < {TARGET_L2BOOK_US} us: "
           f"{'MET' if l2 < TARGET_L2BOOK_US else 'MISSED'}")
-    print(f"{'Hummingbot l2Book message (reference)':<52}{HUMMINGBOT_L2BOOK_US:>10.1f}us"
-          f"{'':>12}   labelled constant, not measured ({HUMMINGBOT_L2BOOK_US / l2:.1f}x ours)")
 
 
 if __name__ == "__main__":

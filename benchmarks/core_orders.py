@@ -1,8 +1,9 @@
 """Core order path benchmarks: buy() call-to-return, memory per tracked order, tracker update cost.
 
-Run: ``.venv/bin/python benchmarks/core_orders.py`` (about 20 s). Prints one table; peers are measured in the
-same run where possible (asyncio ``create_task``, the floor of any design that spawns a task per order) and
-given as labelled reference constants where they cannot run here (Hummingbot is not installable).
+Run: ``.venv/bin/python benchmarks/core_orders.py`` (about 20 s). Prints one table; the floors beside our rows
+are measured in the same run (asyncio ``create_task``, the floor of any design that spawns a task per order;
+a plain dict lookup). Hummingbot's and NautilusTrader's order-state paths are measured beside ours by
+``benchmarks/vs_peers.py`` (``make bench-peers``).
 """
 
 from __future__ import annotations
@@ -37,10 +38,6 @@ BURST = 100  # orders per event-loop tick
 MEMORY_ORDERS = 100_000
 UPDATES = 2_000
 ROUNDS = 7
-
-# Measured on this kind of machine; Hummingbot cannot be installed here.
-HB_BUY_US = (30.0, 44.0)
-HB_BYTES_PER_ORDER = 3.2 * 1024
 
 
 class NoopConnector(ConnectorBase):
@@ -205,26 +202,24 @@ async def main() -> None:
 
     def buy_row(label: str, samples: list[float]) -> None:
         p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
-        rows.append((f"buy() return, {label}", f"p50 {p50:.1f} µs / p99 {p99:.1f} µs",
-                     f"HB {HB_BUY_US[0]:.0f}-{HB_BUY_US[1]:.0f} µs (ref)",
-                     f"{HB_BUY_US[0] / p50:.1f}-{HB_BUY_US[1] / p50:.1f}x faster than HB; = {p50 / task_p50:.1f} create_tasks"))
+        rows.append((f"buy() return, {label}", f"p50 {p50:.1f} µs / p99 {p99:.1f} µs", "create_task floor",
+                     f"= {p50 / task_p50:.1f} create_tasks"))
 
     buy_row("journal on", with_journal)
     buy_row("memory only", memory_only)
     rows.append(("asyncio create_task (in-run floor)",
                  f"p50 {task_p50:.1f} µs / p99 {percentile(create_task, 0.99):.1f} µs",
-                 "one per order in HB", "the cost a task-per-order design cannot go below"))
-    rows.append((f"memory per tracked order ({MEMORY_ORDERS:,})", f"{bytes_per_order:,.0f} B",
-                 f"HB {HB_BYTES_PER_ORDER:,.0f} B (ref)", f"{HB_BYTES_PER_ORDER / bytes_per_order:.1f}x smaller"))
+                 "in-run floor", "the cost a task-per-order design cannot go below"))
+    rows.append((f"memory per tracked order ({MEMORY_ORDERS:,})", f"{bytes_per_order:,.0f} B", "-", "-"))
     for n, cost in updates.items():
         rows.append((f"tracker fill + echo, {n:,} orders tracked", f"{cost:.2f} µs",
-                     "HB grows with orders (ref)", f"{cost / updates[1]:.2f}x the 1-order cost"))
+                     "-", f"{cost / updates[1]:.2f}x the 1-order cost"))
     rows.append(("plain dict lookup, 1 / 1,000 / 100,000 keys",
                  " / ".join(f"{lookups[n]:.2f}" for n in lookups) + " µs", "in-run floor",
                  "O(1) work per update; its growth is cache misses, like this floor"))
-    widths = [max(len(r[i]) for r in [*rows, ("measure", "wingbeat", "peer", "ratio")]) for i in range(4)]
+    widths = [max(len(r[i]) for r in [*rows, ("measure", "wingbeat", "beside", "ratio")]) for i in range(4)]
     line = "  ".join("-" * w for w in widths)
-    print("  ".join(h.ljust(w) for h, w in zip(("measure", "wingbeat", "peer", "ratio"), widths, strict=True)))
+    print("  ".join(h.ljust(w) for h, w in zip(("measure", "wingbeat", "beside", "ratio"), widths, strict=True)))
     print(line)
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

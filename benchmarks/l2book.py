@@ -14,7 +14,8 @@ Rows, per message:
   connected to a local exchange so the subscription is real, frames are injected after the socket);
 * peer, measured in the same run: ccxt ``hyperliquid`` (json.loads + ``parse_order_book`` as its
   ``fetch_order_book`` / ``handle_order_book`` do, float levels, no book kept);
-* Hummingbot: 138 us for the same message, a labelled reference constant (not installed, not measured).
+* Hummingbot and NautilusTrader have no Hyperliquid l2Book path to feed these frames to; their order books
+  are measured beside ours (diffs + best bid/ask) by ``benchmarks/vs_peers.py`` (``make bench-peers``).
 
 Target: under 40 us per message (25,000 messages/s). Run: ``.venv/bin/python benchmarks/l2book.py``
 (``--quick`` for a short run).
@@ -44,7 +45,6 @@ from wingbeat.hyperliquid.schemas_ws import parse_frame
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim.server import LocalExchange
 
-HUMMINGBOT_US = 138.0  # reference constant: Hummingbot's Hyperliquid l2Book handling of one message
 TARGET_US = 40.0
 LEVELS = 20
 
@@ -156,11 +156,6 @@ async def run(quick: bool) -> None:
     for name, results in rows:
         for stream, us in results.items():
             print(f"{name:52} {stream:8} {us:8.1f} {1e6 / us:9.0f} {us / base[stream]:10.2f}x")
-    for stream in fractions:
-        print(
-            f"{'Hummingbot (reference constant, not measured)':52} {stream:8} {HUMMINGBOT_US:8.1f} "
-            f"{1e6 / HUMMINGBOT_US:9.0f} {HUMMINGBOT_US / base[stream]:10.2f}x"
-        )
     pipeline = rows[1][1]
     verdict = "meets" if max(pipeline.values()) < TARGET_US else "MISSES"
     print(

@@ -10,8 +10,8 @@ Rows, per message:
   ``OrderBookTracker.on_snapshot`` (exactly what the connector runs per push);
 * peer, measured in the same run: ccxt.pro's ``hyperliquid.handle_order_book`` (orjson, float levels,
   ``parse_order_book`` + ``OrderBook.reset``), fed the same frames;
-* Hummingbot's 138 us for the same message: a labelled reference constant, not measured here
-  (Hummingbot is not installed; it builds a row object per level).
+* Hummingbot's and NautilusTrader's order books are measured beside ours (diffs + best bid/ask) by
+  ``benchmarks/vs_peers.py`` (``make bench-peers``).
 
 A second table times the queries a strategy runs per update. Target: connector path under 40 us.
 Run: ``.venv/bin/python benchmarks/order_book.py [--quick]``.
@@ -35,7 +35,6 @@ from wingbeat.core.order_book import Level, OrderBook
 from wingbeat.core.order_book_tracker import OrderBookTracker
 from wingbeat.hyperliquid.schemas import parse_l2_book
 
-HUMMINGBOT_US = 138.0  # reference constant: Hummingbot's l2Book handling of the same message
 TARGET_US = 40.0
 LEVELS = 20
 FRAMES = 500
@@ -212,25 +211,19 @@ def main() -> None:
     print(
         f"l2Book push, {LEVELS}x{LEVELS} levels, {len(frames)} distinct frames, median (and best) of {rounds} rounds"
     )
-    header = f"{'path':<50} {'us/msg':>8} {'best':>7} {'msgs/s':>10} {'vs ccxt':>8} {'vs HB 138us':>12}"
+    header = f"{'path':<50} {'us/msg':>8} {'best':>7} {'msgs/s':>10} {'vs ccxt':>8}"
     print(header)
     print("-" * len(header))
     for name, us in results.items():
         vs_peer = f"{peer / us:.1f}x" if peer else "n/a"
         best = timed[name][1]
-        print(
-            f"{name:<50} {us:>8.2f} {best:>7.2f} {1e6 / us:>10,.0f} {vs_peer:>8} {HUMMINGBOT_US / us:>11.1f}x"
-        )
-    print(
-        f"{'Hummingbot (reference constant, not measured)':<50} {HUMMINGBOT_US:>8.2f} {'':>7} {1e6 / HUMMINGBOT_US:>10,.0f}"
-    )
+        print(f"{name:<50} {us:>8.2f} {best:>7.2f} {1e6 / us:>10,.0f} {vs_peer:>8}")
     median, best = timed["connector path: orjson + parse_l2_book + tracker"]
     verdict = "meets" if best < TARGET_US else "MISSES"
     print(
         f"connector path best {best:.1f} us (median {median:.1f}) {verdict} the {TARGET_US:.0f} us target;"
         " ratios (medians) > 1x = wingbeat faster"
     )
-    print("(the HB column divides a constant measured elsewhere: only meaningful on an idle machine)")
 
     print()
     queries = {
