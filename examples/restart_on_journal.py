@@ -60,10 +60,12 @@ async def main() -> None:
             print("first run placed", cid, "and crashed with exit code", child.returncode)
 
             conn = HyperliquidPerpetualConnector(signer, [PAIR], network=ex.base_url, journal_path=journal)
-            await conn.start()  # restores unfinished orders from the journal and reconciles them
+            await conn.start()  # restores unfinished orders from the journal; ready before they are resolved
             try:
                 order = conn.get_order(cid)
                 assert order is not None, "the journal lost the order"
+                print("restored", cid, order.current_state.name)
+                await asyncio.wait_for(order.wait_until_open(), 30)  # reconciled with the venue by client id
                 print("after restart", cid, order.current_state.name, order.amount, "@", order.price)
                 conn.cancel(PAIR, cid)
                 print("cancelled:", (await asyncio.wait_for(order.wait_until_done(), 10)).name)

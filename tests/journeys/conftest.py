@@ -5,8 +5,8 @@ Processes (all async, so an in-test local exchange keeps serving while they run;
 - ``await wingbeat("orders", "--json", env=account_env(acct, ex.base_url))`` runs the CLI as a subprocess
   (``python -m wingbeat.engine.cli``) and returns a `Run` (``code``, ``out``, ``err``); past its deadline the
   process is killed and the test fails with what it printed so far.
-- ``await python("examples/quickstart.py", "--duration", "3")`` runs a script (a path, relative to the
-  repository root, or ``python("-c", code)``) the same way.
+- ``await python(str(REPO_ROOT / "examples" / "quickstart.py"), "--duration", "3")`` runs a script (or
+  ``python("-c", code)``) the same way. Both run in a fresh empty directory unless given ``cwd``.
 - ``async with sim_process("--fund", f"{addr}=5000") as sim:`` starts ``wingbeat sim --port 0`` as its own
   process, waits until it prints its URL (``sim.url``), and stops it with SIGINT on exit (``sim.exit_code``).
 - `user_env` is the environment a fresh shell would give: none of wingbeat's variables (HL_PRIVATE_KEY,
@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -103,9 +104,16 @@ async def run_process(
     env: Mapping[str, str] | None = None,
     deadline: float = DEFAULT_DEADLINE_S,
     stdin: str | None = None,
-    cwd: Path | str = REPO_ROOT,
+    cwd: Path | str | None = None,
 ) -> Run:
-    """Run ``argv`` to completion with `user_env` (+ ``env``); kill it and fail the test past ``deadline``."""
+    """Run ``argv`` to completion with `user_env` (+ ``env``); kill it and fail the test past ``deadline``.
+
+    ``cwd`` defaults to a fresh empty directory, as a user's own folder: files a command writes where it
+    runs (a journal's default ``orders.db``) never land in the repository.
+    """
+    if cwd is None:
+        with tempfile.TemporaryDirectory(prefix="wingbeat-journey-") as fresh:
+            return await run_process(*argv, env=env, deadline=deadline, stdin=stdin, cwd=fresh)
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
@@ -139,7 +147,7 @@ async def wingbeat(
     env: Mapping[str, str] | None = None,
     deadline: float = DEFAULT_DEADLINE_S,
     stdin: str | None = None,
-    cwd: Path | str = REPO_ROOT,
+    cwd: Path | str | None = None,
 ) -> Run:
     """``wingbeat ARGS`` as a subprocess of this interpreter (see `run_process`)."""
     return await run_process(*WINGBEAT, *args, env=env, deadline=deadline, stdin=stdin, cwd=cwd)
@@ -150,7 +158,7 @@ async def python(
     env: Mapping[str, str] | None = None,
     deadline: float = DEFAULT_DEADLINE_S,
     stdin: str | None = None,
-    cwd: Path | str = REPO_ROOT,
+    cwd: Path | str | None = None,
 ) -> Run:
     """``python ARGS`` (a script path relative to ``cwd``, or ``-c CODE``) with this interpreter."""
     return await run_process(sys.executable, *args, env=env, deadline=deadline, stdin=stdin, cwd=cwd)
@@ -210,7 +218,7 @@ async def sim_process(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=user_env(env),
-        cwd=REPO_ROOT,
+        cwd=tempfile.gettempdir(),  # never the repository: nothing it writes lands in the clone
     )
     assert proc.stdout is not None and proc.stderr is not None
     sim = SimProcess(proc)

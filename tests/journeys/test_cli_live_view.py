@@ -16,6 +16,7 @@ import pty
 import re
 import struct
 import sys
+import tempfile
 import termios
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pyte
 
-from tests.journeys.conftest import REPO_ROOT, WINGBEAT, account_env, user_env
+from tests.journeys.conftest import WINGBEAT, account_env, user_env
 
 if TYPE_CHECKING:
     from tests.conftest import Trader
@@ -116,7 +117,7 @@ async def _watch_then_ctrl_c(*args: str, env: dict[str, str]) -> None:
         stdout=term.slave,
         stderr=term.slave,
         env=user_env({"TERM": "xterm-256color", **env}),
-        cwd=REPO_ROOT,
+        cwd=tempfile.gettempdir(),  # a journal it writes never lands in the clone
         start_new_session=True,
     )
     os.close(term.slave)

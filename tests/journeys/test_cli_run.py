@@ -66,7 +66,7 @@ async def test_the_readmes_twap_runs_as_given_serves_metrics_and_journals_what_i
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
-        cwd=REPO_ROOT,
+        cwd=tmp_path,
     )
     assert proc.stdout is not None and proc.stderr is not None
     stderr = asyncio.ensure_future(proc.stderr.read())

@@ -12,7 +12,7 @@ EXAMPLES = REPO_ROOT / "examples"
 
 
 async def _example(name: str, *args: str, deadline: float = 60) -> Run:
-    run = await python(f"examples/{name}", *args, deadline=deadline)
+    run = await python(str(EXAMPLES / name), *args, deadline=deadline)
     assert run.code == 0, run
     assert "Traceback" not in run.err, run
     return run
