@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from tests.conftest import new_trader
-from wingbeat.sim import LocalExchange
+from wingbeat.sim import RELAXED_WS_LIMITS, LocalExchange, WsLimitConfig
 from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
-from wingbeat.sim.ws_limits import RELAXED_WS_LIMITS, WsIpLimits, WsLimitConfig
+from wingbeat.sim.ws_limits import WsIpLimits
 
 _SMALL = WsLimitConfig(connections=3, subscriptions=4, users=2, messages_per_minute=12, inflight_posts=2)
 

@@ -3,7 +3,7 @@
 ``from wingbeat.sim import LocalExchange``; ``async with LocalExchange(port=0) as ex:`` serves on a free
 port at ``ex.base_url``, ``await ex.fund(address, 10_000)`` credits USDC, built-in liquidity on unless
 ``liquidity=False`` (see `LocalExchange`). The venue half (engine, books, accounts, info) has no I/O;
-the protocol half (server, actions, ws_hub, rate_limits, faults) speaks Hyperliquid's HTTP and websocket
+the protocol half (server, actions, ws_hub, rate_limits, ws_limits, faults, the state file) speaks Hyperliquid's HTTP and websocket
 API on top of it. Names are exported lazily, so the venue modules load without aiohttp.
 """
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from wingbeat.sim.server import DEFAULT_FUND_AMOUNT as DEFAULT_FUND_AMOUNT
     from wingbeat.sim.server import LocalExchange as LocalExchange
     from wingbeat.sim.server import run_local_exchange as run_local_exchange
+    from wingbeat.sim.state_store import StateFileError as StateFileError
+    from wingbeat.sim.ws_limits import RELAXED_WS_LIMITS as RELAXED_WS_LIMITS
+    from wingbeat.sim.ws_limits import WsLimitConfig as WsLimitConfig
 
 _EXPORTS = {
     "DEFAULT_FUND_AMOUNT": "wingbeat.sim.server",
@@ -31,6 +34,9 @@ _EXPORTS = {
     "MarketConfig": "wingbeat.sim.markets",
     "RELAXED_RATE_LIMITS": "wingbeat.sim.rate_limits",
     "RateLimitConfig": "wingbeat.sim.rate_limits",
+    "RELAXED_WS_LIMITS": "wingbeat.sim.ws_limits",
+    "StateFileError": "wingbeat.sim.state_store",
+    "WsLimitConfig": "wingbeat.sim.ws_limits",
     "run_local_exchange": "wingbeat.sim.server",
 }
 __all__ = sorted(_EXPORTS)
