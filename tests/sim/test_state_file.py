@@ -84,6 +84,15 @@ async def test_a_crash_image_restores_the_venue_exactly_with_liquidity_running(t
         taker = limit_order_action(price="70000", size="0.02", tif="Ioc")
         filled = await _post(http, url, signed_body(trader.key, taker))
         assert "filled" in filled["response"]["data"]["statuses"][0]
+        # an action posted over the websocket is logged as well
+        async with http.ws_connect(ex.ws_url) as ws:
+            body = signed_body(trader.key, limit_order_action(asset=1, price="2000", size="0.5"))
+            await ws.send_bytes(
+                orjson.dumps({"method": "post", "id": 7, "request": {"type": "action", "payload": body}})
+            )
+            async with asyncio.timeout(5):
+                answer = orjson.loads((await ws.receive()).data)
+            assert "resting" in answer["data"]["response"]["payload"]["response"]["data"]["statuses"][0]
         last = signed_body(trader.key, {"type": "updateLeverage", "asset": 1, "isCross": True, "leverage": 5})
         assert (await _post(http, url, last))["status"] == "ok"
         assert ex.makers is not None
@@ -106,7 +115,8 @@ async def test_a_crash_image_restores_the_venue_exactly_with_liquidity_running(t
         assert restored.durable is not None and restored.durable.replayed > 0
         assert _venue_view(restored, [trader.address]) == expected
         orders = handle_info(restored.engine, {"type": "frontendOpenOrders", "user": trader.address})
-        assert [(o["oid"], o.get("cloid")) for o in orders] == [(oid, _CLOID)]
+        assert (oid, _CLOID) in [(o["oid"], o.get("cloid")) for o in orders]
+        assert {o["coin"] for o in orders} == {"BTC", "ETH"}  # the websocket-posted order too
         again = await _post(http, restored.base_url + "/exchange", last)
         assert again == {"status": "err", "response": f"Invalid nonce: duplicate nonce {last['nonce']}"}
 
