@@ -37,7 +37,7 @@ $(HB_STAMP):
 	$(PYTHON) -m venv $(PEERS)/hummingbot
 	$(PEERS)/hummingbot/bin/python -m pip install --quiet --upgrade pip setuptools wheel 'numpy>=2.2.6' 'cython>=3.0.12'
 	nice -n 19 $(PEERS)/hummingbot/bin/python -m pip install --quiet --no-deps --no-build-isolation --no-binary hummingbot hummingbot==$(HB_VERSION)
-	$(PEERS)/hummingbot/bin/python -m pip install --quiet pandas cachetools 'async-timeout<5' pydantic hexbytes aiohttp
+	$(PEERS)/hummingbot/bin/python -m pip install --quiet pandas cachetools 'async-timeout<5' pydantic hexbytes aiohttp ujson
 	touch $@
 
 $(NT_STAMP):

@@ -11,6 +11,8 @@ Rows (the peer scripts' docstrings say what the peer does on its side):
 * order book: a 20x20 book (untimed snapshot), then per diff message one bid and one ask level changed
   (15% of them removed), then best bid and best ask read. Ours: ``OrderBook.apply_diff`` with ``Decimal``
   levels, ``best_bid`` / ``best_ask``.
+* order book snapshots: a full 20x20 book replacing the previous one (what a Hyperliquid l2Book push is), then
+  best bid and best ask read; 500 distinct books on a random-walk mid. Ours: ``OrderBook.apply_snapshot``.
 * order state: per order, an order created and tracked, an OPEN update with the exchange id, a partial fill.
   Ours: ``InFlightOrder`` + ``ClientOrderTracker.start_tracking``, ``process_order_update(OrderUpdate)``,
   ``process_trade_update(TradeUpdate)`` (events go to a publisher with no subscribers).
@@ -49,6 +51,7 @@ PEERS = {
 }
 LEVELS = 20
 DIFFS = 2_000
+SNAPSHOTS = 500
 ORDERS = 2_000
 PAIR = "BTC-USD"
 
@@ -72,7 +75,17 @@ def make_workload(seed: int = 5) -> dict[str, Any]:
                 [[f"{65_000 + rng.randint(1, LEVELS)}.0", ask_size]],
             ]
         )
-    return {"bids": bids, "asks": asks, "diffs": diffs, "orders": ORDERS}
+    snapshots = []
+    mid = 65_000
+    for _ in range(SNAPSHOTS):
+        mid += rng.randint(-2, 2)
+        snapshots.append(
+            [
+                [[f"{mid - 1 - k}.0", size()] for k in range(LEVELS)],
+                [[f"{mid + 1 + k}.0", size()] for k in range(LEVELS)],
+            ]
+        )
+    return {"bids": bids, "asks": asks, "diffs": diffs, "snapshots": snapshots, "orders": ORDERS}
 
 
 def time_book(work: dict[str, Any]) -> tuple[float, list[float]]:
@@ -105,6 +118,29 @@ def time_book(work: dict[str, Any]) -> tuple[float, list[float]]:
 
     top: list[list[float]] = []
     run()  # warm-up, as the peers do
+    return run(), top[-1]
+
+
+def time_snapshots(work: dict[str, Any]) -> tuple[float, list[float]]:
+    """Microseconds per full 20x20 snapshot replacing the book, and the last best bid / ask."""
+    snapshots = [
+        ([(Decimal(p), Decimal(s)) for p, s in b], [(Decimal(p), Decimal(s)) for p, s in a])
+        for b, a in work["snapshots"]
+    ]
+
+    def run() -> float:
+        book = OrderBook(PAIR)
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        for bids, asks in snapshots:
+            book.apply_snapshot(bids, asks, 1.0)
+            _ = book.best_bid, book.best_ask
+        elapsed = (time.perf_counter_ns() - t0) / 1_000 / len(snapshots)
+        top.append([float(book.best_bid or 0), float(book.best_ask or 0)])
+        return elapsed
+
+    top: list[list[float]] = []
+    run()
     return run(), top[-1]
 
 
@@ -187,11 +223,14 @@ def main() -> None:
         else:
             print(f"{name}: not built ({python.relative_to(ROOT)} missing; run `make bench-peers`), left out")
     samples: dict[str, dict[str, list[float]]] = {
-        n: {"book_us": [], "order_us": []} for n in ["wingbeat", *peers]
+        n: {"book_us": [], "snapshot_us": [], "order_us": []} for n in ["wingbeat", *peers]
     }
     for _ in range(rounds):
         book_us, top = time_book(work)
+        snapshot_us, snapshot_top = time_snapshots(work)
+        top += snapshot_top
         samples["wingbeat"]["book_us"].append(book_us)
+        samples["wingbeat"]["snapshot_us"].append(snapshot_us)
         samples["wingbeat"]["order_us"].append(time_orders(ORDERS))
         for name, (python, script) in list(peers.items()):
             try:
@@ -205,12 +244,13 @@ def main() -> None:
                 print(f"{name}: book ends as {result['top']}, ours as {top}: left out")
                 del peers[name], samples[name]
                 continue
-            for key in ("book_us", "order_us"):
+            for key in ("book_us", "snapshot_us", "order_us"):
                 samples[name][key].append(result[key])
 
     medians = {n: {k: statistics.median(v) for k, v in per.items()} for n, per in samples.items()}
     rows = [
         ("book_us", f"order book: {DIFFS:,} diffs (1 bid + 1 ask level) + best bid/ask, per diff"),
+        ("snapshot_us", f"order book: {SNAPSHOTS} distinct 20x20 snapshots + best bid/ask, per snapshot"),
         ("order_us", f"order state: create + track + OPEN + partial fill, {ORDERS:,} orders, per order"),
     ]
     print(f"median of {rounds} alternating rounds; peers in their own venvs as child processes; µs per item")

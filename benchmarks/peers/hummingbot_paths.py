@@ -6,10 +6,14 @@ Reads the workload as JSON on stdin, prints microseconds per item as JSON on std
 * ``book_us``: per diff message, ``OrderBook.apply_diffs`` (a bid and an ask ``OrderBookRow``, floats as
   Hummingbot keeps them; size 0 removes a level) then ``get_price(False)`` / ``get_price(True)`` (best bid
   and ask), on a book that got ``apply_snapshot`` of the workload's levels first (untimed);
+* ``snapshot_us``: per snapshot, ``OrderBook.apply_snapshot`` of 20 + 20 ``OrderBookRow`` (replacing the book)
+  then best bid and ask;
 * ``order_us``: per order, ``InFlightOrder(...)`` + ``ClientOrderTracker.start_tracking_order``, an OPEN
   ``OrderUpdate`` with the exchange id through ``process_order_update`` (a task, awaited: that is how
   Hummingbot runs it), then a partial-fill ``TradeUpdate`` (``AddedToCostTradeFee``) through
-  ``process_trade_update``. Events go to a connector stand-in whose ``trigger_event`` does nothing.
+  ``process_trade_update`` (it adds to the executed amount and emits the fill; Hummingbot changes the state
+  only on the venue's next order update). Events go to a connector stand-in whose ``trigger_event`` does
+  nothing.
 """
 
 from __future__ import annotations
@@ -78,6 +82,33 @@ def time_book(work: dict[str, Any]) -> tuple[float, list[float]]:
     return run(), top[-1]
 
 
+def time_snapshots(work: dict[str, Any]) -> tuple[float, list[float]]:
+    """Microseconds per full snapshot replacing the book, and the last best bid / ask."""
+    snapshots = [
+        (
+            [OrderBookRow(float(p), float(s), 2 + i) for p, s in bids],
+            [OrderBookRow(float(p), float(s), 2 + i) for p, s in asks],
+        )
+        for i, (bids, asks) in enumerate(work["snapshots"])
+    ]
+
+    def run() -> float:
+        book = OrderBook()
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        for i, (bids, asks) in enumerate(snapshots):
+            book.apply_snapshot(bids, asks, 2 + i)
+            book.get_price(False)
+            book.get_price(True)
+        elapsed = (time.perf_counter_ns() - t0) / 1_000 / len(snapshots)
+        top.append([book.get_price(False), book.get_price(True)])
+        return elapsed
+
+    top: list[list[float]] = []
+    run()  # warm-up
+    return run(), top[-1]
+
+
 async def time_orders(count: int) -> float:
     price, amount, fill = Decimal("65000.5"), Decimal("0.01"), Decimal("0.004")
     fee = AddedToCostTradeFee(flat_fees=[TokenAmount("USDC", Decimal("0.001"))])
@@ -124,7 +155,9 @@ async def time_orders(count: int) -> float:
             )
         elapsed = (time.perf_counter_ns() - t0) / 1_000 / count
         order = tracker.fetch_order(client_order_id=f"{tag}0")
-        assert order is not None and order.current_state is OrderState.PARTIALLY_FILLED, order
+        # Hummingbot takes states from order updates only: a fill adds to the executed amount.
+        assert order is not None and order.current_state is OrderState.OPEN, order.current_state
+        assert order.executed_amount_base == fill, order.executed_amount_base
         return elapsed
 
     await run("w")  # warm-up
@@ -134,7 +167,9 @@ async def time_orders(count: int) -> float:
 def main() -> None:
     work = json.load(sys.stdin)
     book_us, top = time_book(work)
-    result = {"book_us": book_us, "top": top, "order_us": asyncio.run(time_orders(work["orders"]))}
+    snapshot_us, snapshot_top = time_snapshots(work)
+    order_us = asyncio.run(time_orders(work["orders"]))
+    result = {"book_us": book_us, "snapshot_us": snapshot_us, "top": top + snapshot_top, "order_us": order_us}
     print(json.dumps(result))
 
 

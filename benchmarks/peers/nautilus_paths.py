@@ -7,6 +7,8 @@ Reads the workload as JSON on stdin, prints microseconds per item as JSON on std
   the ask change (``UPDATE`` with the new size, ``DELETE`` for size 0; L2 by-price book) then
   ``best_bid_price()`` / ``best_ask_price()``, on a book that got the workload's levels as ``ADD`` deltas
   first (untimed; the delta objects are built before the clock starts, as Hummingbot's rows are);
+* ``snapshot_us``: per snapshot, ``apply_deltas`` of one ``OrderBookDeltas``: a ``CLEAR`` then 20 + 20 ``ADD``
+  (how a by-price book takes a full snapshot) then best bid and ask;
 * ``order_us``: per order, ``LimitOrder(...)`` kept in a dict by client order id, then ``OrderSubmitted``,
   ``OrderAccepted`` (venue order id) and a partial ``OrderFilled`` built and passed to ``order.apply``
   (Nautilus' order state machine needs SUBMITTED before ACCEPTED).
@@ -83,6 +85,32 @@ def time_book(work: dict[str, Any]) -> tuple[float, list[float]]:
     return run(), top[-1]
 
 
+def time_snapshots(work: dict[str, Any]) -> tuple[float, list[float]]:
+    """Microseconds per full snapshot replacing the book, and the last best bid / ask."""
+    snapshots = []
+    for i, (bids, asks) in enumerate(work["snapshots"]):
+        deltas = [OrderBookDelta.clear(INSTRUMENT, 2 + i, 2 + i, 2 + i)]
+        deltas += [_delta(OrderSide.BUY, p, s, 2 + i, add=True) for p, s in bids]
+        deltas += [_delta(OrderSide.SELL, p, s, 2 + i, add=True) for p, s in asks]
+        snapshots.append(OrderBookDeltas(INSTRUMENT, deltas))
+
+    def run() -> float:
+        book = OrderBook(INSTRUMENT, BookType.L2_MBP)
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        for deltas in snapshots:
+            book.apply_deltas(deltas)
+            book.best_bid_price()
+            book.best_ask_price()
+        elapsed = (time.perf_counter_ns() - t0) / 1_000 / len(snapshots)
+        top.append([book.best_bid_price().as_double(), book.best_ask_price().as_double()])
+        return elapsed
+
+    top: list[list[float]] = []
+    run()  # warm-up
+    return run(), top[-1]
+
+
 def time_orders(count: int) -> float:
     trader, strategy, account = TraderId("BENCH-001"), StrategyId("S-001"), AccountId("HYPERLIQUID-001")
     price, quantity, fill = Price.from_str("65000.5"), Quantity.from_str("0.01"), Quantity.from_str("0.004")
@@ -133,7 +161,13 @@ def time_orders(count: int) -> float:
 def main() -> None:
     work = json.load(sys.stdin)
     book_us, top = time_book(work)
-    print(json.dumps({"book_us": book_us, "top": top, "order_us": time_orders(work["orders"])}))
+    snapshot_us, snapshot_top = time_snapshots(work)
+    order_us = time_orders(work["orders"])
+    print(
+        json.dumps(
+            {"book_us": book_us, "snapshot_us": snapshot_us, "top": top + snapshot_top, "order_us": order_us}
+        )
+    )
 
 
 if __name__ == "__main__":
