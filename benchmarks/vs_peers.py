@@ -13,6 +13,8 @@ Rows (the peer scripts' docstrings say what the peer does on its side):
   levels, ``best_bid`` / ``best_ask``.
 * order book snapshots: a full 20x20 book replacing the previous one (what a Hyperliquid l2Book push is), then
   best bid and best ask read; 500 distinct books on a random-walk mid. Ours: ``OrderBook.apply_snapshot``.
+* memory: tracemalloc's heap growth per order with 20,000 orders tracked and acknowledged OPEN (measured
+  once, outside the timed rounds). Ours: ``InFlightOrder`` + ``start_tracking`` + the OPEN update.
 * order state: per order, an order created and tracked, an OPEN update with the exchange id, a partial fill.
   Ours: ``InFlightOrder`` + ``ClientOrderTracker.start_tracking``, ``process_order_update(OrderUpdate)``,
   ``process_trade_update(TradeUpdate)`` (events go to a publisher with no subscribers).
@@ -29,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ PEERS = {
 LEVELS = 20
 DIFFS = 2_000
 SNAPSHOTS = 500
+MEMORY_ORDERS = 20_000
 ORDERS = 2_000
 PAIR = "BTC-USD"
 
@@ -85,7 +89,14 @@ def make_workload(seed: int = 5) -> dict[str, Any]:
                 [[f"{mid + 1 + k}.0", size()] for k in range(LEVELS)],
             ]
         )
-    return {"bids": bids, "asks": asks, "diffs": diffs, "snapshots": snapshots, "orders": ORDERS}
+    return {
+        "bids": bids,
+        "asks": asks,
+        "diffs": diffs,
+        "snapshots": snapshots,
+        "orders": ORDERS,
+        "memory_orders": MEMORY_ORDERS,
+    }
 
 
 def time_book(work: dict[str, Any]) -> tuple[float, list[float]]:
@@ -197,6 +208,42 @@ def time_orders(count: int) -> float:
     return run("o")
 
 
+def bytes_per_order(count: int) -> float:
+    """Python-heap bytes per tracked order (tracemalloc): ``count`` orders tracked and acknowledged OPEN."""
+    price, amount = Decimal("65000.5"), Decimal("0.01")
+    tracker = ClientOrderTracker(completed_cache_size=count)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(count):
+        cid = f"m{i}"
+        tracker.start_tracking(
+            InFlightOrder(
+                client_order_id=cid,
+                trading_pair=PAIR,
+                trade_type=TradeType.BUY,
+                order_type=OrderType.LIMIT,
+                amount=amount,
+                price=price,
+                creation_timestamp=1.0,
+            )
+        )
+        tracker.process_order_update(
+            OrderUpdate(
+                client_order_id=cid,
+                trading_pair=PAIR,
+                update_timestamp=1.1,
+                new_state=OrderState.OPEN,
+                exchange_order_id=str(i),
+            )
+        )
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(tracker.active_orders) == count
+    return (after - before) / count
+
+
 def run_peer(python: Path, script: Path, payload: bytes) -> dict[str, Any]:
     done = subprocess.run(
         [str(python), str(script)], input=payload, capture_output=True, timeout=300, check=False
@@ -225,6 +272,7 @@ def main() -> None:
     samples: dict[str, dict[str, list[float]]] = {
         n: {"book_us": [], "snapshot_us": [], "order_us": []} for n in ["wingbeat", *peers]
     }
+    last_bytes: dict[str, float] = {}
     for _ in range(rounds):
         book_us, top = time_book(work)
         snapshot_us, snapshot_top = time_snapshots(work)
@@ -244,9 +292,12 @@ def main() -> None:
                 print(f"{name}: book ends as {result['top']}, ours as {top}: left out")
                 del peers[name], samples[name]
                 continue
+            last_bytes[name] = result["bytes_per_order"]
             for key in ("book_us", "snapshot_us", "order_us"):
                 samples[name][key].append(result[key])
 
+    memory = {"wingbeat": bytes_per_order(MEMORY_ORDERS)}
+    memory.update({n: last_bytes[n] for n in peers})
     medians = {n: {k: statistics.median(v) for k, v in per.items()} for n, per in samples.items()}
     rows = [
         ("book_us", f"order book: {DIFFS:,} diffs (1 bid + 1 ask level) + best bid/ask, per diff"),
@@ -262,6 +313,9 @@ def main() -> None:
         ours = medians["wingbeat"][key]
         ratios = ", ".join(f"vs {n}: {verdict(medians[n][key] / ours)}" for n in peers)
         print(f"{label:<72}" + "".join(f"{medians[n][key]:>16.2f}" for n in names) + f"   {ratios}")
+    label = f"memory per tracked OPEN order ({MEMORY_ORDERS:,} orders, tracemalloc), bytes"
+    smaller = ", ".join(f"vs {n}: {memory[n] / memory['wingbeat']:.1f}x smaller" for n in peers)
+    print(f"{label:<72}" + "".join(f"{memory[n]:>16,.0f}" for n in names) + f"   {smaller}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ Reads the workload as JSON on stdin, prints microseconds per item as JSON on std
   Hummingbot runs it), then a partial-fill ``TradeUpdate`` (``AddedToCostTradeFee``) through
   ``process_trade_update`` (it adds to the executed amount and emits the fill; Hummingbot changes the state
   only on the venue's next order update). Events go to a connector stand-in whose ``trigger_event`` does
-  nothing.
+  nothing;
+* ``bytes_per_order``: tracemalloc's Python-heap growth per order with ``memory_orders`` orders tracked and
+  acknowledged OPEN (as above, without the fill).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import gc
 import json
 import sys
 import time
+import tracemalloc
 from decimal import Decimal
 from typing import Any
 
@@ -164,12 +167,55 @@ async def time_orders(count: int) -> float:
     return await run("o")
 
 
+async def bytes_per_order(count: int) -> float:
+    """Python-heap bytes per tracked order (tracemalloc): ``count`` orders tracked and acknowledged OPEN."""
+    price, amount = Decimal("65000.5"), Decimal("0.01")
+    tracker = ClientOrderTracker(_Connector())  # type: ignore[arg-type]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(count):
+        cid = f"m{i}"
+        tracker.start_tracking_order(
+            InFlightOrder(
+                client_order_id=cid,
+                trading_pair=PAIR,
+                order_type=OrderType.LIMIT,
+                trade_type=TradeType.BUY,
+                amount=amount,
+                creation_timestamp=1.0,
+                price=price,
+            )
+        )
+        await tracker.process_order_update(
+            OrderUpdate(
+                trading_pair=PAIR,
+                update_timestamp=1.1,
+                new_state=OrderState.OPEN,
+                client_order_id=cid,
+                exchange_order_id=str(i),
+            )
+        )
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(tracker.active_orders) == count
+    return (after - before) / count
+
+
 def main() -> None:
     work = json.load(sys.stdin)
     book_us, top = time_book(work)
     snapshot_us, snapshot_top = time_snapshots(work)
     order_us = asyncio.run(time_orders(work["orders"]))
-    result = {"book_us": book_us, "snapshot_us": snapshot_us, "top": top + snapshot_top, "order_us": order_us}
+    memory = asyncio.run(bytes_per_order(work["memory_orders"]))
+    result = {
+        "book_us": book_us,
+        "snapshot_us": snapshot_us,
+        "top": top + snapshot_top,
+        "order_us": order_us,
+        "bytes_per_order": memory,
+    }
     print(json.dumps(result))
 
 

@@ -11,7 +11,9 @@ Reads the workload as JSON on stdin, prints microseconds per item as JSON on std
   (how a by-price book takes a full snapshot) then best bid and ask;
 * ``order_us``: per order, ``LimitOrder(...)`` kept in a dict by client order id, then ``OrderSubmitted``,
   ``OrderAccepted`` (venue order id) and a partial ``OrderFilled`` built and passed to ``order.apply``
-  (Nautilus' order state machine needs SUBMITTED before ACCEPTED).
+  (Nautilus' order state machine needs SUBMITTED before ACCEPTED);
+* ``bytes_per_order``: tracemalloc's heap growth per order with ``memory_orders`` orders kept in the dict,
+  SUBMITTED and ACCEPTED (as above, without the fill).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import gc
 import json
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 from nautilus_trader.core.uuid import UUID4
@@ -158,16 +161,43 @@ def time_orders(count: int) -> float:
     return run("o")
 
 
+def bytes_per_order(count: int) -> float:
+    """Heap bytes per order (tracemalloc, which sees the Cython objects' allocations): ``count`` orders kept
+    in a dict by client order id with ``OrderSubmitted`` and ``OrderAccepted`` applied."""
+    trader, strategy, account = TraderId("BENCH-001"), StrategyId("S-001"), AccountId("HYPERLIQUID-001")
+    price, quantity = Price.from_str("65000.5"), Quantity.from_str("0.01")
+    orders: dict[ClientOrderId, LimitOrder] = {}
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(count):
+        cid = ClientOrderId(f"m{i}")
+        order = LimitOrder(trader, strategy, INSTRUMENT, cid, OrderSide.BUY, quantity, price, UUID4(), 1)
+        orders[cid] = order
+        order.apply(OrderSubmitted(trader, strategy, INSTRUMENT, cid, account, UUID4(), 2, 2))
+        venue_id = VenueOrderId(str(i))
+        order.apply(OrderAccepted(trader, strategy, INSTRUMENT, cid, venue_id, account, UUID4(), 3, 3))
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(orders) == count
+    return (after - before) / count
+
+
 def main() -> None:
     work = json.load(sys.stdin)
     book_us, top = time_book(work)
     snapshot_us, snapshot_top = time_snapshots(work)
     order_us = time_orders(work["orders"])
-    print(
-        json.dumps(
-            {"book_us": book_us, "snapshot_us": snapshot_us, "top": top + snapshot_top, "order_us": order_us}
-        )
-    )
+    memory = bytes_per_order(work["memory_orders"])
+    result = {
+        "book_us": book_us,
+        "snapshot_us": snapshot_us,
+        "top": top + snapshot_top,
+        "order_us": order_us,
+        "bytes_per_order": memory,
+    }
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
