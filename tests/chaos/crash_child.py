@@ -11,6 +11,7 @@ network, ``FILL <trade id> <cid>`` for each fill event it published. ``MOMENT`` 
 - ``answered``: the order action reached the exchange and its answer arrived, but the connector has not read it;
 - ``cancel_answered``: the same for a cancel action;
 - ``filled_early``: an order is FILLED (on disk) while its fills have not arrived yet;
+- ``fill_published``: inside the listener, right after the ``NTH`` fill event was received (printed);
 - ``recovering``: at the first status query about orders restored from the journal (a crash during crash
   recovery, which runs in the background once ``start()`` returned); when the journal holds no unfinished
   order, at once after ``READY``;
@@ -51,8 +52,15 @@ def _freeze(moment: str) -> None:
 
 
 class _FillPrinter(EventListener):
+    def __init__(self, freeze_at: int | None) -> None:
+        self._freeze_at = freeze_at
+        self._fills = 0
+
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         _say(f"FILL {event.trade_id} {event.client_order_id}")
+        self._fills += 1
+        if self._fills == self._freeze_at:  # the listener has booked it: the crash comes right after
+            _freeze("fill_published")
 
 
 def connector_for(
@@ -166,7 +174,7 @@ async def main(url: str, journal: str, seed: int, moment: str, nth: int, over_ws
     conn = connector_for(
         url, Signer.from_env("HL_PRIVATE_KEY"), journal, over_ws, float(switch) if switch else None
     )
-    conn.add_listener(_FillPrinter())
+    conn.add_listener(_FillPrinter(nth if moment == "fill_published" else None))
     _hook_journaled(conn, moment, nth)
     if moment == "recovering":
         _hook_recovering(conn)

@@ -519,6 +519,8 @@ class ConnectorBase(OrderReconciliation):
 
     async def _restore_from_journal(self) -> None:
         assert self._journal is not None
+        # fill events a crash kept from the listeners first: they happened before anything the venue says now
+        self._order_tracker.republish_fills(await self._journal.load_unpublished_fills())
         orders = await self._journal.load_unfinished()
         if not orders:
             return

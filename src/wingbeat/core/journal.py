@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS fills (
     fee_asset TEXT NOT NULL,
     fee_amount TEXT NOT NULL,
     is_taker INTEGER NOT NULL,
+    published INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (client_order_id, trade_id)
 );
 """
@@ -80,7 +81,15 @@ _UPDATE_STATE = (
     " reason = COALESCE(?, reason), last_update_timestamp = ?,"
     " venue_filled_amount = COALESCE(?, venue_filled_amount) WHERE client_order_id = ?"
 )
-_INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_FILL = (
+    "INSERT OR IGNORE INTO fills (client_order_id, trade_id, exchange_order_id, trading_pair, fill_timestamp,"
+    " fill_price, fill_base_amount, fill_quote_amount, fee_asset, fee_amount, is_taker, published)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,0)"
+)
+_INSERT_FILL_PUBLISHED = _INSERT_FILL.replace(",0)", ",1)")
+_MARK_PUBLISHED = "UPDATE fills SET published = 1 WHERE client_order_id = ? AND trade_id = ?"
+#: How long a published mark waits for the writer thread's transaction, seconds (it is short: one group commit).
+_MARK_BUSY_TIMEOUT_S = 5.0
 _ORDER_COLUMNS = (
     "client_order_id, exchange_order_id, trading_pair, trade_type, order_type, time_in_force, amount, price,"
     " position_action, reduce_only, leverage, creation_timestamp, state, reason, last_update_timestamp,"
@@ -112,6 +121,9 @@ def _connect(path: Path, durability: Durability) -> sqlite3.Connection:
     conn.executescript(_SCHEMA)
     if not _has_venue_filled(conn):  # a journal written before the column existed
         conn.execute("ALTER TABLE orders ADD COLUMN venue_filled_amount TEXT")
+    if not any(row[1] == "published" for row in conn.execute("PRAGMA table_info(fills)")):
+        # written before fill events were tracked: its fills were published when they were recorded
+        conn.execute("ALTER TABLE fills ADD COLUMN published INTEGER NOT NULL DEFAULT 1")
     return conn
 
 
@@ -183,9 +195,11 @@ class OrderJournal:
         self._writing = False
         self._kick_scheduled = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._durable_callbacks: list[tuple[int, Callable[[], None]]] = []
         self._closed = False
         self._commit_count = 0
         self._lock_fd: int | None = None
+        self._marker: sqlite3.Connection | None = None
 
     @property
     def path(self) -> Path:
@@ -233,6 +247,16 @@ class OrderJournal:
             executor.shutdown(wait=False)
             self._release_lock()
             raise JournalError(f"cannot open order journal {self._path}: {exc}") from exc
+        try:  # the published marks are written from the event loop itself, synchronously (see mark_published)
+            self._marker = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
+                                           timeout=_MARK_BUSY_TIMEOUT_S)
+            self._marker.execute(f"PRAGMA synchronous={'FULL' if self._durability == 'full' else 'NORMAL'}")
+        except sqlite3.Error as exc:
+            await loop.run_in_executor(executor, self._conn.close)
+            executor.shutdown(wait=False)
+            self._conn = None
+            self._release_lock()
+            raise JournalError(f"cannot open order journal {self._path}: {exc}") from exc
         self._executor = executor
         self._loop = loop
         self._closed = False
@@ -275,6 +299,9 @@ class OrderJournal:
         except JournalError:
             _logger.error("order journal %s: final write failed", self._path)
         conn, executor = self._conn, self._executor
+        if self._marker is not None:
+            self._marker.close()
+            self._marker = None
         await asyncio.get_running_loop().run_in_executor(executor, conn.close)
         executor.shutdown(wait=True)
         self._release_lock()
@@ -300,13 +327,30 @@ class OrderJournal:
             _stored_amount(order.venue_filled_amount), order.client_order_id,
         ))
 
-    def record_fill(self, trade: TradeUpdate) -> None:
-        """Queue a fill (stored once per order and trade id)."""
-        self._queue(_INSERT_FILL, (
+    def record_fill(self, trade: TradeUpdate, *, published: bool = False) -> None:
+        """Queue a fill (stored once per order and trade id); ``published``: its event needs no publishing
+        (nobody listens), else it is marked when published (:meth:`mark_published`)."""
+        self._queue(_INSERT_FILL_PUBLISHED if published else _INSERT_FILL, (
             trade.client_order_id, trade.trade_id, trade.exchange_order_id, trade.trading_pair,
             trade.fill_timestamp, str(trade.fill_price), str(trade.fill_base_amount),
             str(trade.fill_quote_amount), trade.fee_asset, str(trade.fee_amount), int(trade.is_taker),
         ))
+
+    def mark_published(self, trade: TradeUpdate) -> None:
+        """Record, synchronously and durably, that the event of this already durable fill is being published;
+        the caller publishes it right after. A restart publishes the fills without the mark and never those
+        with it. Written from the event loop on purpose (a short blocking write, waiting at most for the
+        writer thread's transaction): nothing can run between the mark and the listeners, so a crash leaves
+        an event either marked and delivered or unmarked and due. A failed write is logged (the event is
+        published anyway: it may then be published again after a restart)."""
+        marker = self._marker
+        if marker is None:
+            _logger.error("order journal %s is not open; fill %s published unmarked", self._path, trade.trade_id)
+            return
+        try:
+            marker.execute(_MARK_PUBLISHED, (trade.client_order_id, trade.trade_id))
+        except sqlite3.Error as exc:
+            _logger.error("order journal %s: fill %s not marked published: %s", self._path, trade.trade_id, exc)
 
     def _queue(self, statement: str, params: tuple[Any, ...]) -> None:
         if self._closed:
@@ -321,6 +365,27 @@ class OrderJournal:
         assert self._loop is not None
         self._kick_scheduled = True
         self._loop.call_soon(self._kick)
+
+    @property
+    def queued_ops(self) -> int:
+        """How many operations were queued since the journal was created."""
+        return self._queued_seq
+
+    @property
+    def durable_ops(self) -> int:
+        """How many of them are durable (or were given up because their write failed, which is logged)."""
+        return self._durable_seq
+
+    def after_durable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (on the event loop, synchronously) once every operation queued so far is durable or
+        its write failed; at once when nothing is outstanding or the journal is not open."""
+        target = self._queued_seq
+        if self._durable_seq >= target or self._loop is None:
+            callback()
+            return
+        self._durable_callbacks.append((target, callback))
+        if not self._writing and not self._kick_scheduled:
+            self._schedule_kick()
 
     async def commit(self) -> None:
         """Return once every operation queued before this call is durable; raise :class:`JournalError` if
@@ -383,6 +448,14 @@ class OrderJournal:
         self._waiters = remaining
         if error is not None:
             self._durable_seq = max(self._durable_seq, seq)  # those operations are gone; later ones still count
+        if self._durable_callbacks:
+            due = [cb for target, cb in self._durable_callbacks if target <= seq]
+            self._durable_callbacks = [(t, cb) for t, cb in self._durable_callbacks if t > seq]
+            for callback in due:
+                try:
+                    callback()
+                except Exception:
+                    _logger.exception("order journal %s: after-durable callback failed", self._path)
         if self._pending:
             self._kick()
 
@@ -429,9 +502,39 @@ class OrderJournal:
         for row in self._read(query):
             yield _order_from_row(row)
 
-    def iter_fills(self) -> Iterator[TradeUpdate]:
-        """Every fill in the file, oldest first (synchronous, like :meth:`iter_orders`)."""
-        for row in self._read(lambda _conn: f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY fill_timestamp"):
+    async def load_unpublished_fills(self) -> list[tuple[InFlightOrder, list[TradeUpdate]]]:
+        """Fills recorded but whose event never reached the listeners (a crash came first), with their orders
+        (every fill of the order applied), oldest first."""
+        await self.commit()
+        if self._executor is None:
+            raise JournalError(f"order journal {self._path} is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._load_unpublished_sync)
+
+    def _load_unpublished_sync(self) -> list[tuple[InFlightOrder, list[TradeUpdate]]]:
+        conn = self._conn
+        assert conn is not None
+        owners = "SELECT DISTINCT client_order_id FROM fills WHERE published = 0"
+        rows = conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE client_order_id IN ({owners})"
+                            " ORDER BY creation_timestamp").fetchall()
+        orders = {row[0]: _order_from_row(row) for row in rows}
+        unpublished: dict[str, list[TradeUpdate]] = {cid: [] for cid in orders}
+        fill_rows = conn.execute(f"SELECT {_FILL_COLUMNS}, published FROM fills WHERE client_order_id IN ({owners})"
+                                 " ORDER BY fill_timestamp").fetchall()
+        for row in fill_rows:
+            fill = _fill_from_row(row)
+            order = orders.get(fill.client_order_id)
+            if order is None:
+                continue
+            order.apply_trade_update(fill)
+            if not row[-1]:
+                unpublished[fill.client_order_id].append(fill)
+        return [(order, unpublished[cid]) for cid, order in orders.items() if unpublished[cid]]
+
+    def iter_fills(self, *, published: bool | None = None) -> Iterator[TradeUpdate]:
+        """Every fill in the file, oldest first (synchronous, like :meth:`iter_orders`); ``published``: only
+        those whose event was (True) or was not yet (False) published."""
+        where = "" if published is None else f" WHERE published = {int(published)}"
+        for row in self._read(lambda _conn: f"SELECT {_FILL_COLUMNS} FROM fills{where} ORDER BY fill_timestamp"):
             yield _fill_from_row(row)
 
     def _read(self, query: Callable[[sqlite3.Connection], str]) -> Iterator[Sequence[Any]]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from wingbeat.core.enums import TradeType
 from wingbeat.core.events import (
     BuyOrderCreatedEvent,
+    Event,
     EventPublisher,
     OrderCancelledEvent,
     OrderCompletedEvent,
@@ -50,8 +51,22 @@ class OrderRecorder(Protocol):
     def record_state(self, order: InFlightOrder) -> None:
         """The order's state, exchange id, reason or last update changed."""
 
-    def record_fill(self, trade: TradeUpdate) -> None:
-        """A fill was counted."""
+    def record_fill(self, trade: TradeUpdate, *, published: bool = False) -> None:
+        """A fill was counted (``published``: its event needs no publishing)."""
+
+    @property
+    def queued_ops(self) -> int:
+        """How many changes were recorded so far."""
+
+    @property
+    def durable_ops(self) -> int:
+        """How many of them are durable (or given up after a failed write)."""
+
+    def after_durable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once every change recorded so far is durable (at once when it already is)."""
+
+    def mark_published(self, trade: TradeUpdate) -> None:
+        """The event of this durable fill is published right after this call (recorded synchronously)."""
 
 
 class ClientOrderTracker:
@@ -84,6 +99,10 @@ class ClientOrderTracker:
         self._completed: OrderedDict[str, InFlightOrder] = OrderedDict()
         self._by_exchange_id: dict[str, str] = {}
         self._awaiting: dict[str, InFlightOrder] = {}
+        # events waiting for the journal, in publishing order: [changes recorded before it may go out, event,
+        # the fill whose published mark it still needs (None: none)]
+        self._held: deque[list[Any]] = deque()
+        self._release_armed = 0  # the recorded-changes count a release is already waiting for
 
     # ------------------------------------------------------------------------------------ properties
     @property
@@ -246,7 +265,7 @@ class ClientOrderTracker:
         if had_exchange_id is None and order.exchange_order_id is not None:
             self._by_exchange_id[order.exchange_order_id] = order.client_order_id
         if self._journal is not None:
-            self._journal.record_fill(trade)
+            self._journal.record_fill(trade, published=not self._publisher.has_listeners)
         state = order.current_state
         if self._awaiting and order.client_order_id in self._awaiting and not order.awaits_fills:
             del self._awaiting[order.client_order_id]  # its fills add up now
@@ -324,23 +343,75 @@ class ClientOrderTracker:
             if order.is_fully_executed:
                 self._publish_completed(order)
         elif state is OrderState.CANCELED:
-            self._publisher.publish(OrderCancelledEvent(
+            self._emit(OrderCancelledEvent(
                 timestamp=timestamp, client_order_id=order.client_order_id,
                 exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
                 executed_amount_base=order.executed_amount_base, reason=order.reason,
             ))
         elif state is OrderState.FAILED:
-            self._publisher.publish(self._failed_event(order))
+            self._emit(self._failed_event(order))
         elif state is OrderState.EXPIRED:
-            self._publisher.publish(OrderExpiredEvent(
+            self._emit(OrderExpiredEvent(
                 timestamp=timestamp, client_order_id=order.client_order_id,
                 exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
                 executed_amount_base=order.executed_amount_base,
             ))
 
+    # With a journal, a fill event is published only once its fill is durable, right after the journal marked
+    # it published (a synchronous write: nothing runs in between): a crash at any point, even inside a
+    # listener, leaves each fill either marked (published, never again) or not (published by the restart). Events that follow a
+    # held one wait behind it, so listeners always see the legal order. Memory-only trackers publish at once.
+    def _emit(self, event: Event) -> None:
+        if self._held:
+            self._hold(event, None)
+        else:
+            self._publisher.publish(event)
+
+    def _emit_after_durable(self, event: Event, trade: TradeUpdate | None = None) -> None:
+        if self._journal is None:
+            self._publisher.publish(event)
+        else:
+            self._hold(event, trade)
+
+    def _hold(self, event: Event, trade: TradeUpdate | None) -> None:
+        journal = self._journal
+        assert journal is not None
+        self._held.append([journal.queued_ops, event, trade])
+        if len(self._held) == 1:
+            self._release()
+
+    def _release(self) -> None:
+        journal, held, publish = self._journal, self._held, self._publisher.publish
+        assert journal is not None
+        while held:
+            entry = held[0]
+            if entry[0] > journal.durable_ops:
+                if entry[0] > self._release_armed:
+                    self._release_armed = entry[0]
+                    journal.after_durable(self._release)
+                return
+            held.popleft()
+            if entry[2] is not None:  # a fill event: marked published (synchronously) right before it goes out
+                journal.mark_published(entry[2])
+            publish(entry[1])
+
+    def republish_fills(self, unpublished: Iterable[tuple[InFlightOrder, Sequence[TradeUpdate]]]) -> None:
+        """Publish the fill events a crash kept from the listeners (journaled fills without their published
+        mark), and the completion of a FILLED order whose last fill was among them."""
+        for order, trades in unpublished:
+            for trade in trades:
+                self._publish_fill(order, trade)
+            if order.current_state is OrderState.FILLED and order.is_fully_executed:
+                self._publish_completed(order)
+
+    @property
+    def held_events(self) -> int:
+        """Events waiting for the journal to make their change durable before they are published."""
+        return len(self._held)
+
     def _publish_created(self, order: InFlightOrder, timestamp: float) -> None:
         cls = BuyOrderCreatedEvent if order.trade_type is TradeType.BUY else SellOrderCreatedEvent
-        self._publisher.publish(cls(
+        self._emit(cls(
             timestamp=timestamp, client_order_id=order.client_order_id,
             exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
             trade_type=order.trade_type, order_type=order.order_type, amount=order.amount,
@@ -357,8 +428,8 @@ class ClientOrderTracker:
 
     def _publish_fill(self, order: InFlightOrder, trade: TradeUpdate) -> None:
         if not self._publisher.has_listeners:
-            return
-        publish = self._publisher.publish
+            return  # nobody to tell (the journal recorded it as published)
+        publish = self._emit_after_durable
         publish(OrderFilledEvent(
             timestamp=trade.fill_timestamp, client_order_id=order.client_order_id,
             exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
@@ -366,7 +437,7 @@ class ClientOrderTracker:
             position_action=order.position_action, trade_id=trade.trade_id, price=trade.fill_price,
             amount=trade.fill_base_amount, quote_amount=trade.fill_quote_amount,
             fee_asset=trade.fee_asset, fee_amount=trade.fee_amount, is_taker=trade.is_taker,
-        ))
+        ), trade)
         if not order.is_fully_executed:
             publish(OrderPartiallyFilledEvent(
                 timestamp=trade.fill_timestamp, client_order_id=order.client_order_id,
@@ -379,7 +450,7 @@ class ClientOrderTracker:
     def _publish_completed(self, order: InFlightOrder) -> None:
         if not self._publisher.has_listeners:
             return
-        self._publisher.publish(OrderCompletedEvent(
+        self._emit_after_durable(OrderCompletedEvent(
             timestamp=order.last_update_timestamp, client_order_id=order.client_order_id,
             exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
             trade_type=order.trade_type, order_type=order.order_type,
