@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.soak import SoakConfig, run_soak
-from wingbeat.sim.faults import SILENT_CHANNEL, WS_DROP, FaultKind
+from wingbeat.sim.faults import OUTAGE, OUTAGE_REFUSED, SILENT_CHANNEL, WS_DROP, FaultKind
 
 SOAK_ORDERS = int(os.environ.get("WINGBEAT_SOAK_ORDERS", "1000"))
 SOAK_SEED = int(os.environ.get("WINGBEAT_SOAK_SEED", "1"))
@@ -36,9 +36,23 @@ async def test_strategy_load_under_random_faults_ends_with_zero_divergences() ->
     assert {"FILLED", "CANCELED", "EXPIRED", "FAILED"} <= set(report.final_states), report.final_states
     injected = {kind for kind, count in report.faults.items() if count > 0}
     # every kind of fault really happened at least once in the run
-    wanted = {WS_DROP, SILENT_CHANNEL, FaultKind.HTTP_5XX, FaultKind.TIMEOUT, FaultKind.LOSE_ANSWER,
-              FaultKind.DELAY, FaultKind.WS_DUPLICATE, FaultKind.WS_REORDER, FaultKind.RATE_LIMIT}
+    wanted = {
+        WS_DROP,
+        SILENT_CHANNEL,
+        FaultKind.HTTP_5XX,
+        FaultKind.TIMEOUT,
+        FaultKind.LOSE_ANSWER,
+        FaultKind.DELAY,
+        FaultKind.WS_DUPLICATE,
+        FaultKind.WS_REORDER,
+        FaultKind.RATE_LIMIT,
+    }
+    wanted |= {OUTAGE, OUTAGE_REFUSED}  # the venue down, with a burst of orders sent into it
     assert wanted <= injected, f"faults never injected: {wanted - injected}"
+    assert report.lost == report.stuck == report.duplicated_fills == report.duplicated_fill_events == 0, (
+        report
+    )
+    assert report.venue_age_ms, "no order ever reached the venue"
     assert report.divergences == []
     assert report.unexpected_errors == []
     assert report.leftover_tasks == []

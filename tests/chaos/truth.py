@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ class VenueRecorder:
     # (user, trade id) -> fill: both sides of a trade share its trade id
     fills: dict[tuple[str, str], VenueFill] = field(default_factory=dict)
     duplicate_fill_ids: list[str] = field(default_factory=list)
+    first_seen: dict[str, float] = field(
+        default_factory=dict
+    )  # cloid -> time.time() it first reached the engine
 
     @classmethod
     def attach(cls, exchange: LocalExchange, users: Iterable[str]) -> VenueRecorder:
@@ -71,7 +75,9 @@ class VenueRecorder:
             if user.lower() in recorder.users:
                 for request in orders:
                     if isinstance(request, OrderRequest) and request.cloid is not None:
-                        recorder.submissions[request.cloid.lower()] += 1
+                        cloid = request.cloid.lower()
+                        recorder.submissions[cloid] += 1
+                        recorder.first_seen.setdefault(cloid, time.time())
             return place(user, orders, grouping, builder)
 
         engine.place_orders = counting_place  # type: ignore[method-assign]

@@ -3,7 +3,7 @@
 :class:`OrderStatusChecker` answers the core's batched status check (``_request_order_statuses``). A handful
 of orders cost one ``orderStatus`` (weight 2) each. Above that, whatever their number, the check costs ONE
 ``frontendOpenOrders`` (weight 20: every order still resting, and how much of it filled) and, for the orders
-not resting, ONE ``historicalOrders`` (weight 20 plus 1 per 20 entries, at most 2000 entries, newest first:
+not resting (when more than 30: fewer cost less one by one), ONE ``historicalOrders`` (weight 20 plus 1 per 20 entries, at most 2000 entries, newest first:
 how the others ended); only orders older than a full history fall back to ``orderStatus``. The open orders
 are asked first: an order that leaves the book in between is in the history asked after it, never in
 neither. Orders the venue filled further than we counted get their fills first, in one ``userFillsByTime``
@@ -38,6 +38,8 @@ _logger = logging.getLogger("wingbeat.hyperliquid.order_status")
 _UNCONFIRMED = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN})
 #: Above this many orders a check asks frontendOpenOrders + historicalOrders instead of one orderStatus each.
 SINGLE_STATUS_LIMIT = 5
+#: Orders gone from the book above which one historicalOrders (20 + 1 per 20 entries) beats orderStatus each (2).
+HISTORY_ABOVE = 30
 
 # one order's answer: (the update it implies or None for "unknown", how much the venue filled), or the error
 _Result = tuple[OrderUpdate | None, Decimal] | BaseException
@@ -141,7 +143,8 @@ class OrderStatusChecker:
                 gone.append(i)
             else:
                 results[i] = self._resting(order, venue, now)
-        if not gone:
+        if len(gone) <= HISTORY_ABOVE:  # cheaper one by one than a history of up to 2000 entries (weight 120)
+            results.update(zip(gone, await self._singles(orders, gone), strict=True))
             return results
         history = await rest.historical_orders(self._user)
         ended = {h.order.cloid: h for h in history if h.order.cloid}
