@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_UP, localcontext
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
 
 from wingbeat.sim import accounts as accounts_module
+from wingbeat.sim import markets as markets_module
 from wingbeat.sim import matching as matching_module
 from wingbeat.sim.accounts import Fill
 from wingbeat.sim.engine import ExchangeEngine
@@ -273,3 +275,41 @@ def test_cloids_are_matched_case_insensitively() -> None:
     assert st[0]["resting"]["cloid"] == upper.lower()
     assert "error" in e.place_orders(A, [gtc(True, "59000", "0.1", cloid=upper.lower())])[0]
     assert e.cancel_by_cloid(A, [(0, upper)]) == ["success"]
+
+
+def test_event_payloads_read_late_under_another_context_equal_those_read_at_once() -> None:
+    # payloads are rendered on first read: reading them after later actions changed the orders
+    # (partial fills, a closed position with PnL), under a careless context, must change nothing
+    def flow(engine: ExchangeEngine) -> None:
+        engine.place_orders(
+            A, [gtc(False, "60000", "0.3"), gtc(False, "60001", "0.2", cloid="0x" + "2" * 32)]
+        )
+        engine.place_orders(B, [gtc(True, "60001", "0.35")])
+        engine.place_orders(C, [gtc(True, "60001", "0.1", tif="Ioc")])
+        engine.place_orders(A, [gtc(True, "59000", "0.4"), gtc(True, "58999", "0.4")])
+        engine.place_orders(B, [gtc(False, "58000", "0.77777", tif="Ioc")])
+
+    def payload(event: EngineEvent) -> Any:
+        if isinstance(event, FillsEvent):
+            return ("fills", event.user, event.fills)
+        if isinstance(event, OrderUpdatesEvent):
+            return ("updates", event.user, event.updates)
+        if isinstance(event, TradesEvent):
+            return ("trades", event.coin, event.trades)
+        return event
+
+    at_once: list[Any] = []
+    eager = ExchangeEngine(clock=Clock())
+    eager.subscribe(lambda event: at_once.append(payload(event)))
+    late, events = make_engine()
+    for user in (A, B, C):
+        eager.fund(user, D(1_000_000))
+    flow(eager)
+    flow(late)
+    markets_module.FMT_CACHE.clear()  # rendered texts are cached by value: make the late reads render
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 3, ROUND_UP
+        read_late = [payload(event) for event in events]
+    assert read_late == at_once
+    closing = [f for item in at_once if isinstance(item, tuple) and item[0] == "fills" for f in item[2]]
+    assert any(f["closedPnl"] != "0.0" for f in closing)  # the flow closed a position with PnL

@@ -23,7 +23,7 @@ from .event_queue import EventQueue
 from .market_state import MarketState
 from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from .matching import OrderFlow
-from .render import render_fill, usd
+from .render import usd
 from .types import (
     AccountChanged,
     AssetCtxChanged,
@@ -202,7 +202,7 @@ class ExchangeEngine(OrderFlow):
     def queue_fill(self, user: str, fill: Fill) -> None:
         """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
         if self._subscribers:
-            self._events.fills.setdefault(user, []).append(render_fill(fill))
+            self._events.fills.setdefault(user, []).append(fill)
 
     def new_tid(self) -> int:
         """A fresh trade id."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import localcontext
 from typing import Any
 
+from .render import render_fill_rows, render_trade_rows, render_update_rows
 from .types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
 
 __all__ = ["EventQueue"]
@@ -22,9 +23,12 @@ class EventQueue:
 
     def __init__(self) -> None:
         self.subscribers: list[Callable[[EngineEvent], None]] = []
-        self.updates: dict[str, list[dict[str, Any]]] = {}
-        self.fills: dict[str, list[dict[str, Any]]] = {}  # rendered when queued
-        self.trades: dict[str, list[dict[str, Any]]] = {}  # a key alone = the book changed
+        # rows, rendered only when a subscriber reads the event's payload (see render.py)
+        self.updates: dict[str, list[tuple[Any, ...]]] = {}  # render.update_row rows
+        self.fills: dict[str, list[tuple[Any, ...]]] = {}  # Fill-field tuples
+        self.trades: dict[
+            str, list[tuple[Any, ...]]
+        ] = {}  # (taker fill, buyer, seller); a key alone = the book changed
         self.other: list[EngineEvent] = []
 
     def publish(self) -> None:
@@ -39,13 +43,15 @@ class EventQueue:
         self.updates, self.fills, self.trades, self.other = {}, {}, {}, []
         # fills first, then the public view, then order statuses: a client sees a fill before
         # the "filled" status of its order
-        events: list[EngineEvent] = [FillsEvent(user, fl) for user, fl in fills.items()]
+        events: list[EngineEvent] = [
+            FillsEvent(user, rows=fl, render=render_fill_rows) for user, fl in fills.items()
+        ]
         for coin, tl in trades.items():
             events.append(BookChanged(coin))
             if tl:
-                events.append(TradesEvent(coin, tl))
+                events.append(TradesEvent(coin, rows=tl, render=render_trade_rows))
         for user, ul in updates.items():
-            events.append(OrderUpdatesEvent(user, ul))
+            events.append(OrderUpdatesEvent(user, rows=ul, render=render_update_rows))
         events.extend(other)
         # subscribers get a copy of the venue's Decimal context: whatever they do with it
         with localcontext():

@@ -137,20 +137,25 @@ def load_markets(path: str | Path) -> tuple[MarketConfig, ...]:
 FMT_CACHE: dict[Decimal, str] = {}
 """Texts :func:`fmt` rendered recently, by value (read-only outside this module)."""
 _FMT_CACHE_MAX = 100_000
+_QUANTA: dict[int, Decimal] = {}  # places -> Decimal("1e-places")
 
 
 def fmt(value: Decimal, places: int | None = None) -> str:
     """Render a Decimal as Hyperliquid answers do: no exponent, no trailing zeros, but integers
     keep one decimal (``"1159.0"``, ``"0.0"``) as the exchange's float formatting shows them.
 
-    ``places`` rounds first (half-even), for derived values such as entry prices and PnL.
+    ``places`` rounds first (half-even), for derived values such as entry prices and PnL. The
+    venue's context is used whatever the caller's is (events are rendered when first read).
     """
     if places is not None:
-        value = round(value, places)
+        quantum = _QUANTA.get(places)
+        if quantum is None:
+            quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
+        value = value.quantize(quantum, context=_VENUE_CONTEXT)  # as round(value, places) does
     text = FMT_CACHE.get(value)
     if text is None:
         # equal Decimals ("1.50" and "1.5") render the same, so the cache may key on value
-        text = f"{value.normalize():f}" if value else "0"
+        text = f"{value.normalize(_VENUE_CONTEXT):f}" if value else "0"
         if "." not in text:
             text += ".0"
         if len(FMT_CACHE) >= _FMT_CACHE_MAX:

@@ -11,10 +11,10 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .accounts import FILLS_KEPT, TRIM_AT, Account, Fill
+from .accounts import FILLS_KEPT, TRIM_AT, Account
 from .book import BookSide, Order, OrderHistory
 from .markets import fmt
-from .render import order_update, render_fill, render_trade
+from .render import update_row
 from .validation import reducible
 
 if TYPE_CHECKING:
@@ -29,8 +29,6 @@ __all__ = ["HISTORY_LIMIT", "OrderFlow"]
 ZERO = Decimal(0)
 USDC_QUANTUM = Decimal("0.000001")
 HISTORY_LIMIT = 200_000  # finished orders kept for orderStatus; older ones become unknownOid
-
-_tuple_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
 
 
 class OrderFlow:
@@ -71,7 +69,7 @@ class OrderFlow:
 
     def _emit_update(self, order: Order, status: str, now: int) -> None:
         if self._subscribers:
-            self._events.updates.setdefault(order.user, []).append(order_update(order, status, now))
+            self._events.updates.setdefault(order.user, []).append(update_row(order, status, now))
 
     @staticmethod
     def _resting(order: Order) -> dict[str, Any]:
@@ -145,6 +143,8 @@ class OrderFlow:
         subscribed = bool(self._subscribers)
         tx = self._hash or self.tx_hash()
         coin = m.coin
+        queued_fills = self._events.fills
+        queued_trades = self._events.trades
         holders = m.holders
         taker_fills = acct.fills.rows
         taker_fill = acct.apply_fill
@@ -224,7 +224,12 @@ class OrderFlow:
             if maker.margin_per_sz:
                 maker_acct.order_margin -= maker.margin_per_sz * sz
             if subscribed:
-                self._render_trade(order, m_user, tf, mf)
+                # queued as rows, rendered only if a subscriber reads the events (see EventQueue)
+                queued_fills.setdefault(user, []).append(tf)
+                queued_fills.setdefault(m_user, []).append(mf)
+                queued_trades.setdefault(coin, []).append(
+                    (tf, user, m_user) if is_buy else (tf, m_user, user)
+                )
             if not n:
                 first_px = px
             last_px = px
@@ -244,18 +249,6 @@ class OrderFlow:
             m.on_trades(first_px, last_px, filled_sz, filled_ntl, n, now)
             self._touched[asset] = None
         return filled_sz, filled_ntl
-
-    def _render_trade(self, taker: Order, maker_user: str, tf: tuple[Any, ...], mf: tuple[Any, ...]) -> None:
-        coin, px, sz, t_buy, now, tx, tid = tf[0], tf[1], tf[2], tf[3], tf[4], tf[8], tf[12]
-        t_user = taker.user
-        px_text, sz_text = fmt(px), fmt(sz)
-        events = self._events.fills
-        events.setdefault(t_user, []).append(render_fill(_tuple_new(Fill, tf), px_text, sz_text))
-        events.setdefault(maker_user, []).append(render_fill(_tuple_new(Fill, mf), px_text, sz_text))
-        buyer, seller = (t_user, maker_user) if t_buy else (maker_user, t_user)
-        self._events.trades.setdefault(coin, []).append(
-            render_trade(coin, t_buy, px_text, sz_text, tx, now, tid, buyer, seller)
-        )
 
     def _remove_live(self, order: Order) -> None:
         """Take a live order off its book or trigger list (not yet recorded as finished)."""
@@ -282,9 +275,10 @@ class OrderFlow:
             order.margin_per_sz = ZERO
             if not open_orders or acct.order_margin < 0:
                 acct.order_margin = ZERO  # clear rounding dust
-        self._record(order, status, now)
+        if self.history.add(order, status, now) > HISTORY_LIMIT:
+            self._evict_oldest()
         if self._subscribers:
-            self._emit_update(order, status, now)
+            self._events.updates.setdefault(order.user, []).append(update_row(order, status, now))
         if order.children:
             children, order.children = order.children, ()
             for child in children:

@@ -10,7 +10,19 @@ from .book import Order, OrderRecord
 from .markets import FMT_CACHE as _CACHE  # hot renders look up first, then call fmt
 from .markets import fmt
 
-__all__ = ["basic_order", "order_update", "px", "render_fill", "render_trade", "side", "usd"]
+__all__ = [
+    "basic_order",
+    "order_update",
+    "px",
+    "render_fill",
+    "render_fill_rows",
+    "render_trade",
+    "render_trade_rows",
+    "render_update_rows",
+    "side",
+    "update_row",
+    "usd",
+]
 
 _USD_PLACES = 6
 _PX_PLACES = 8
@@ -71,6 +83,105 @@ def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None)
         out["cloid"] = f.cloid
     if f.liquidation is not None:
         out["liquidation"] = f.liquidation
+    return out
+
+
+def update_row(order: Order, status: str, now: int) -> tuple[Any, ...]:
+    """What :func:`render_update_rows` needs of one ``orderUpdates`` entry, taken now: the parts of
+    ``order`` that may still change in the same action (remaining size, and for a fired trigger
+    its price, size and texts) are copied."""
+    return (order, status, now, order.sz, order.texts, order.limit_px, order.orig_sz)
+
+
+def render_update_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The ``orderUpdates`` entries of rows built by :func:`update_row` (as :func:`order_update`)."""
+    out = []
+    cache = _CACHE
+    for order, status, now, sz, texts, limit_px, orig_sz in rows:
+        if texts is None:
+            texts = (fmt(limit_px), fmt(orig_sz))
+            if order.texts is None and order.limit_px is limit_px and order.orig_sz is orig_sz:
+                order.texts = texts  # both never change: render once per live order
+        entry: dict[str, Any] = {
+            "coin": order.coin,
+            "side": "B" if order.is_buy else "A",
+            "limitPx": texts[0],
+            "sz": cache.get(sz) or fmt(sz),
+            "oid": order.oid,
+            "timestamp": order.timestamp,
+            "origSz": texts[1],
+        }
+        if order.cloid is not None:
+            entry["cloid"] = order.cloid
+        out.append({"order": entry, "status": status, "statusTimestamp": now})
+    return out
+
+
+def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Fills kept as plain tuples of :class:`Fill`'s fields, in the ``userFills`` shape (as
+    :func:`render_fill`)."""
+    out = []
+    cache = _CACHE
+    for (
+        coin,
+        fpx,
+        sz,
+        is_buy,
+        time,
+        start,
+        direction,
+        pnl,
+        tx,
+        oid,
+        crossed,
+        fee,
+        tid,
+        cloid,
+        liq,
+    ) in rows:
+        fill: dict[str, Any] = {
+            "coin": coin,
+            "px": cache.get(fpx) or fmt(fpx),
+            "sz": cache.get(sz) or fmt(sz),
+            "side": "B" if is_buy else "A",
+            "time": time,
+            "startPosition": cache.get(start) or fmt(start),
+            "dir": direction,
+            "closedPnl": fmt(pnl, _USD_PLACES) if pnl else "0.0",
+            "hash": tx,
+            "oid": oid,
+            "crossed": crossed,
+            "fee": cache.get(fee) or fmt(fee),  # already whole micro-USDC
+            "tid": tid,
+            "feeToken": "USDC",
+        }
+        if cloid is not None:
+            fill["cloid"] = cloid
+        if liq is not None:
+            fill["liquidation"] = liq
+        out.append(fill)
+    return out
+
+
+def render_trade_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Public trades from ``(taker fill tuple, buyer, seller)`` rows, in the websocket ``trades``
+    shape (as :func:`render_trade`)."""
+    cache = _CACHE
+    out = []
+    for f, buyer, seller in rows:
+        tpx, sz = f[1], f[2]
+        out.append(
+            {
+                "coin": f[0],
+                "side": "B" if f[3] else "A",
+                "px": cache.get(tpx) or fmt(tpx),
+                "sz": cache.get(sz) or fmt(sz),
+                "hash": f[8],
+                "time": f[4],
+                "tid": f[12],
+                "users": [buyer, seller],
+            }
+        )
     return out
 
 

@@ -499,18 +499,23 @@ class WsHub:
         elif isinstance(event, AssetCtxChanged):
             self._mark(self._dirty_ctx, event.coin)
         elif isinstance(event, TradesEvent):
-            if event.trades:
-                self._publish([Subscription("trades", coin=event.coin)], "trades", event.trades)
+            # the payloads of trades, order updates and fills are rendered when first read: only
+            # read them for a channel someone subscribed to
+            sub = Subscription("trades", coin=event.coin)
+            if sub in self._index and event.trades:
+                self._publish([sub], "trades", event.trades)
             self._mark(self._dirty_candles, event.coin)
         elif isinstance(event, OrderUpdatesEvent):
-            self._publish([Subscription("orderUpdates", user=event.user)], "orderUpdates", event.updates)
+            sub = Subscription("orderUpdates", user=event.user)
+            if sub in self._index:
+                self._publish([sub], "orderUpdates", event.updates)
         elif isinstance(event, FillsEvent):
-            self._publish(
-                [Subscription("userFills", user=event.user)],
-                "userFills",
-                {"user": event.user, "fills": event.fills},
-            )
-            self._publish([Subscription("userEvents", user=event.user)], "user", {"fills": event.fills})
+            sub = Subscription("userFills", user=event.user)
+            if sub in self._index:
+                self._publish([sub], "userFills", {"user": event.user, "fills": event.fills})
+            sub = Subscription("userEvents", user=event.user)
+            if sub in self._index:
+                self._publish([sub], "user", {"fills": event.fills})
         elif isinstance(event, FundingEvent):
             self._publish([Subscription("userEvents", user=event.user)], "user", {"funding": event.funding})
             data = {"user": event.user, "fundings": [event.funding]}
