@@ -4,7 +4,9 @@ And no connector is ever on mainnet unless asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +21,7 @@ from wingbeat.hyperliquid.constants import MAINNET_API_URL, TESTNET_API_URL
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.types import OrderRequest
 
 _FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 _NO_SWITCH = HyperliquidConfig(dead_man_switch=None)
@@ -140,3 +143,43 @@ async def test_an_account_emptied_after_funding_is_refused_as_holding_nothing(
     conn = HyperliquidPerpetualConnector(signer, ["BTC-USD"], local_exchange.base_url, config=_NO_SWITCH)
     text = await _start_refused(conn)
     assert text.startswith(f"account {signer.address} holds no funds on ")
+
+
+class _Warned(logging.Handler):
+    def __init__(self, needle: str) -> None:
+        super().__init__(logging.WARNING)
+        self.needle, self.lines, self.seen = needle, list[str](), asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.needle in record.getMessage():
+            self.lines.append(record.getMessage())
+            self.seen.set()
+
+
+async def test_foreign_open_orders_are_warned_about_when_the_account_wide_switch_is_armed(
+    harness: LocalExchangeHarness,
+) -> None:
+    engine = harness.exchange.engine
+    asset = engine.asset_index("BTC")
+    assert asset is not None
+    low = (harness.reference_price / 2).quantize(Decimal(1))
+    [status] = engine.place_orders(
+        harness.user,
+        [
+            OrderRequest(  # another program's order on our account
+                asset=asset, is_buy=True, price=low, size=Decimal("0.001"), reduce_only=False, tif="Gtc"
+            )
+        ],
+    )
+    assert "resting" in status, status
+    warned = _Warned("open order(s) this connector did not place")
+    logging.getLogger("wingbeat.hyperliquid.connector").addHandler(warned)
+    conn = HyperliquidPerpetualConnector(harness.signer, ["BTC-USD"], harness.exchange.base_url)
+    try:
+        await conn.start()
+        await asyncio.wait_for(warned.seen.wait(), 10)
+        assert warned.lines[0].startswith("the account has 1 open order(s)")
+    finally:
+        logging.getLogger("wingbeat.hyperliquid.connector").removeHandler(warned)
+        await conn.stop()
+    assert await harness.open_order_count() == 1  # still there after a clean stop

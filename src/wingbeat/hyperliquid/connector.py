@@ -252,6 +252,27 @@ class HyperliquidPerpetualConnector(PerpetualConnectorBase):
         """Signed actions sent since this connector was created (one per batch, whatever its size)."""
         return self._actions_sent
 
+    async def start(self) -> None:
+        """Start as the base does (account check first); then, with the dead man's switch armed, warn once
+        about open orders of the account that this connector did not place: the switch is account-wide."""
+        await super().start()
+        if self._dead_man_armed:
+            self._tasks.create_task(self._warn_about_foreign_orders(), name="foreign-orders")
+
+    async def _warn_about_foreign_orders(self) -> None:
+        try:
+            resting = await self._rest_client().frontend_open_orders(self._user)
+        except WingbeatError as exc:
+            _logger.debug("open orders not checked: %r", exc)
+            return
+        foreign = [o for o in resting if not (o.cloid and self._order_tracker.get_order(o.cloid.lower()))]
+        if foreign:
+            _logger.warning(
+                "the account has %d open order(s) this connector did not place: they are never cancelled by "
+                "it, but Hyperliquid's dead man's switch is account-wide, so if this process dies without "
+                "stopping they are cancelled too (HyperliquidConfig(dead_man_switch=None) turns it off)",
+                len(foreign))
+
     async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool = True) -> None:
         """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal."""
         rule = self._trading_rules.get(trading_pair)
