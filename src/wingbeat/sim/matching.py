@@ -145,6 +145,8 @@ class OrderFlow:
         coin = m.coin
         queued_fills = self._events.fills
         queued_trades = self._events.trades
+        t_rows: list[tuple[Any, ...]] = []  # bound to the queued lists at the first trade
+        trade_rows: list[tuple[Any, ...]] = []
         holders = m.holders
         taker_fills = acct.fills.rows
         taker_fill = acct.apply_fill
@@ -225,11 +227,15 @@ class OrderFlow:
                 maker_acct.order_margin -= maker.margin_per_sz * sz
             if subscribed:
                 # queued as rows, rendered only if a subscriber reads the events (see EventQueue)
-                queued_fills.setdefault(user, []).append(tf)
-                queued_fills.setdefault(m_user, []).append(mf)
-                queued_trades.setdefault(coin, []).append(
-                    (tf, user, m_user) if is_buy else (tf, m_user, user)
-                )
+                if not n:  # the taker's fills and the trades: looked up once, on the first trade
+                    t_rows = queued_fills.setdefault(user, t_rows)
+                    trade_rows = queued_trades.setdefault(coin, trade_rows)
+                t_rows.append(tf)
+                m_rows = queued_fills.get(m_user)
+                if m_rows is None:
+                    m_rows = queued_fills[m_user] = []
+                m_rows.append(mf)
+                trade_rows.append((tf, user, m_user) if is_buy else (tf, m_user, user))
             if not n:
                 first_px = px
             last_px = px
@@ -277,8 +283,13 @@ class OrderFlow:
                 acct.order_margin = ZERO  # clear rounding dust
         if self.history.add(order, status, now) > HISTORY_LIMIT:
             self._evict_oldest()
-        if self._subscribers:
-            self._events.updates.setdefault(order.user, []).append(update_row(order, status, now))
+        if self._subscribers:  # update_row inlined
+            row = (order, status, now, order.sz, order.texts, order.limit_px, order.orig_sz)
+            rows = self._events.updates.get(order.user)
+            if rows is None:
+                self._events.updates[order.user] = [row]
+            else:
+                rows.append(row)
         if order.children:
             children, order.children = order.children, ()
             for child in children:
