@@ -4,7 +4,8 @@ The part of :class:`~wingbeat.core.connector_base.ConnectorBase` that never sits
 a periodic pass checks orders whose placement answer was lost (PENDING_SUBMIT_UNKNOWN), cancels without an
 answer and resting orders with no news for a while; "not found" answers count towards giving an order up
 as lost (the tracker decides, after ``lost_order_limit`` of them in a row); orders restored from the journal
-are checked at start; final orders whose fills do not add up to what the venue reported filled get them
+are checked in the background once ``start()`` returned; concurrent status checks are coalesced into one
+round in flight at a time; final orders whose fills do not add up to what the venue reported filled get them
 fetched, with backoff. The connector base inherits this mixin and owns the loop's task.
 
 Hooks a connector fills here: ``_request_order_status`` (required), and optionally ``_request_order_statuses``
