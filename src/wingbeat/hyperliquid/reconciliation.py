@@ -287,7 +287,8 @@ class AccountSync:
                 polling = False
                 continue
             if not polling:
-                _logger.warning("%s: no account-state push for %.1fs; polling again", self._user, interval)
+                # info, not a warning: a venue may push only on change, and polling is the designed fallback
+                _logger.info("%s: no account-state push for %.1fs; polling again", self._user, interval)
                 polling = True
             try:
                 await self.refresh_account()
