@@ -26,7 +26,7 @@ bench: $(STAMP)
 
 # Peers measured beside us (benchmarks/vs_peers.py), each built once into its own venv from PyPI:
 # Hummingbot's sdist compiled with Cython + gcc (no dependencies but what its order book and tracker
-# modules import), NautilusTrader's wheel. Slow the first time (~15-25 min on 2 cores); stamps after.
+# modules import), NautilusTrader's wheel. Slow the first time (Hummingbot: ~7 min on 2 busy cores); stamps after.
 PEERS := .venv-peers
 HB_VERSION := 20260922
 NT_VERSION := 1.221.0

@@ -306,7 +306,7 @@ def main() -> None:
     ]
     print(f"median of {rounds} alternating rounds; peers in their own venvs as child processes; µs per item")
     names = ["wingbeat", *peers]
-    header = f"{'measure':<72}" + "".join(f"{n:>16}" for n in names) + "   wingbeat"
+    header = f"{'measure':<72}" + "".join(f"{n:>16}" for n in names) + ("   wingbeat is" if peers else "")
     print(header)
     print("-" * len(header))
     for key, label in rows:
