@@ -39,8 +39,8 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
+from wingbeat.sim.protocol.server import LocalExchange
 
 TARGET_OPEN_P50_MS = 2.0
 TARGET_SDK_RATIO = 5.0

@@ -43,7 +43,7 @@ from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import clear_book_cache, parse_l2_book
 from wingbeat.hyperliquid.schemas_ws import parse_frame
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.server import LocalExchange
 
 TARGET_US = 40.0
 LEVELS = 20

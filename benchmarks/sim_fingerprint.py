@@ -18,9 +18,9 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import InfoError, handle_info
-from wingbeat.sim.types import EngineError, EngineEvent, OrderRequest, TriggerSpec
+from wingbeat.sim.protocol.info import InfoError, handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineError, EngineEvent, OrderRequest, TriggerSpec
 
 USERS = [f"0x{0xC000 + i:040x}" for i in range(5)]
 T0 = 1_700_000_000_000

@@ -35,8 +35,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.types import (
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import (
     EngineEvent,
     FillsEvent,
     OrderRequest,

@@ -80,7 +80,7 @@ async def _bare_app(window: _Window, port_q: Any, stop: Any) -> None:
 
 async def _sim_app(window: _Window, port_q: Any, stop: Any, addresses: list[str]) -> None:
     from wingbeat.sim import LocalExchange
-    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
+    from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
 
     async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS) as ex:
         for address in addresses:
@@ -116,7 +116,7 @@ _HTTP_FILES = (
     "/typing.py",
 )
 # Our own per-request glue around the action processor (the timer task is counted apart).
-_GLUE_FILES = ("sim/server.py", "sim/ws_hub.py", "sim/rate_limits.py", "sim/faults.py", "core/tasks.py")
+_GLUE_FILES = ("sim/protocol/server.py", "sim/protocol/ws_hub.py", "sim/protocol/rate_limits.py", "sim/protocol/faults.py", "core/tasks.py")
 # Functions that are not code of their own: builtins, generated dataclass __init__, abc checks.
 _PASS_THROUGH = ("~", "<string>", "<frozen abc>", "<frozen _collections_abc>")
 
@@ -150,15 +150,15 @@ def _summarise(stats: pstats.Stats) -> dict[str, Any]:
         functions.append((tottime, f"{short}:{line}({func})"))
     functions.sort(reverse=True)
     # inclusive stages of the action processor (disjoint: none calls another)
-    parse = _cumulative(raw, "sim/actions.py", "parse")
-    execute = _cumulative(raw, "sim/actions.py", "execute")
+    parse = _cumulative(raw, "sim/protocol/actions.py", "parse")
+    execute = _cumulative(raw, "sim/protocol/actions.py", "execute")
     hashing = _cumulative(raw, "hyperliquid/signing.py", "l1_signing_hash") + _cumulative(
         raw, "hyperliquid/signing.py", "user_signed_hash"
     )
     recovery = _cumulative(raw, "hyperliquid/signing.py", "recover_signer") - hashing
     secp = sum(v[2] for (f, _l, name), v in raw.items() if f == "~" and "secp256k1" in name)
-    apply = _cumulative(raw, "sim/actions.py", "_dispatch")
-    background = _cumulative(raw, "sim/server.py", "_timer") + _cumulative(raw, "sim/ws_hub.py", "_flush")
+    apply = _cumulative(raw, "sim/protocol/actions.py", "_dispatch")
+    background = _cumulative(raw, "sim/protocol/server.py", "_timer") + _cumulative(raw, "sim/protocol/ws_hub.py", "_flush")
     glue = _own_time(
         raw,
         lambda key: any(f in key[0] for f in _GLUE_FILES) and key[2] not in ("_timer", "_flush"),
@@ -271,9 +271,9 @@ def _measure(
 
 def _in_process(bodies: list[bytes], address: str) -> float:
     """Actions per second through ``ActionProcessor`` alone (parse, verify, apply; no HTTP)."""
-    from wingbeat.sim.actions import ActionProcessor
-    from wingbeat.sim.engine import ExchangeEngine
-    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS, RateLimiter
+    from wingbeat.sim.protocol.actions import ActionProcessor
+    from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS, RateLimiter
+    from wingbeat.sim.venue.engine import ExchangeEngine
 
     engine = ExchangeEngine()
     engine.fund(address, Decimal(10_000_000))

@@ -24,7 +24,7 @@ import coincurve
 
 from wingbeat.hyperliquid.signing import address_from_public_key, sign_l1_action
 from wingbeat.sim import LocalExchange
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
 
 
 def _bodies(key: str, count: int) -> list[dict[str, Any]]:

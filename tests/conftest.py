@@ -47,7 +47,7 @@ def new_trader() -> Trader:
 
 def exchange_options(**overrides: Any) -> dict[str, Any]:
     """The fixture's `LocalExchange` keyword arguments, with ``overrides`` applied."""
-    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
+    from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
 
     options: dict[str, Any] = {
         "seed": 0,

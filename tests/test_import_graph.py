@@ -84,7 +84,7 @@ def _without_package_inits(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 def test_the_import_graph_sees_the_known_edges() -> None:
     graph = _import_graph()
     assert "wingbeat.hyperliquid.schemas_fields" in graph["wingbeat.hyperliquid.schemas_account"]
-    assert "wingbeat.sim.risk" in graph["wingbeat.sim.engine"]
+    assert "wingbeat.sim.venue.risk" in graph["wingbeat.sim.venue.engine"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
@@ -97,6 +97,8 @@ def test_layers_import_downwards_only() -> None:
         "wingbeat.core": ("wingbeat.hyperliquid", "wingbeat.sim", "wingbeat.engine", "wingbeat.backtest"),
         "wingbeat.hyperliquid": ("wingbeat.sim", "wingbeat.engine", "wingbeat.backtest"),
         "wingbeat.sim": ("wingbeat.engine", "wingbeat.backtest"),
+        # the venue half is plain computation: it never reaches for the protocol half
+        "wingbeat.sim.venue": ("wingbeat.sim.protocol",),
     }
     wrong = [
         (module, target)
@@ -107,3 +109,16 @@ def test_layers_import_downwards_only() -> None:
         if target.startswith(above)
     ]
     assert wrong == []
+
+
+def test_the_venue_half_of_the_local_exchange_loads_without_the_network_stack() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pkgutil, importlib, wingbeat.sim.venue as v\n"
+        "for m in pkgutil.iter_modules(v.__path__): importlib.import_module(f'wingbeat.sim.venue.{m.name}')\n"
+        "print(sorted(n for n in ('aiohttp', 'wingbeat.sim.protocol') if n in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

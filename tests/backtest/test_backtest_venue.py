@@ -15,7 +15,7 @@ from wingbeat.core.enums import OrderType
 from wingbeat.core.events import EventListener, FundingPaymentEvent, OrderFilledEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.engine.virtual_time import VirtualTimeEventLoop, now
-from wingbeat.sim.markets import MarketConfig
+from wingbeat.sim.venue.markets import MarketConfig
 
 EPOCH = 1_741_683_600.0  # 2025-03-11T09:00:00Z
 _T = TypeVar("_T")

@@ -39,9 +39,9 @@ from wingbeat.hyperliquid.schemas_ws import (
     parse_user_fills_message,
     parse_ws_all_mids,
 )
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
 
 MAKER = "0x" + "11" * 20
 TAKER = "0x" + "22" * 20

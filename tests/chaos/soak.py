@@ -44,10 +44,10 @@ from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.liquidity import LiquidityConfig
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.liquidity import LiquidityConfig
 
 __all__ = ["SoakConfig", "SoakReport", "run_soak"]
 

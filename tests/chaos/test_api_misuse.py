@@ -22,8 +22,8 @@ from wingbeat.core.events import OrderFailedEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.protocol.server import LocalExchange
 
 PAIR = "BTC-USD"
 SIZE, PRICE = Decimal("0.001"), Decimal(50_000)
@@ -190,7 +190,7 @@ async def test_stop_during_start_leaves_nothing_running(
             reached.set()  # start() is waiting for this answer right now
         return handle_info(engine, body, **kwargs)
 
-    monkeypatch.setattr("wingbeat.sim.server.handle_info", watching_info)
+    monkeypatch.setattr("wingbeat.sim.protocol.server.handle_info", watching_info)
     baseline = set(asyncio.all_tasks())
     conn = _connector(local_exchange, trader)
     starting = asyncio.ensure_future(conn.start())

@@ -26,10 +26,10 @@ from tests.conftest import new_trader
 from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.liquidity import LiquidityConfig
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.liquidity import LiquidityConfig
+from wingbeat.sim.venue.types import OrderRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MOMENTS = ("journaled", "answered", "cancel_answered", "recovering", "fill_published", "none")

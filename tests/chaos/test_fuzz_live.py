@@ -30,10 +30,10 @@ from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.schemas import MalformedMessageError
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.actions import ActionResult
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.actions import ActionResult
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 CHANNELS = {"l2Book": "l2Book", "ws.trades": "trades", "ws.bbo": "bbo", "ws.allMids": "allMids",
             "ws.activeAssetCtx": "activeAssetCtx", "ws.orderUpdates": "orderUpdates", "ws.userFills": "userFills",
@@ -187,7 +187,7 @@ async def test_malformed_rest_answers_are_skipped_and_the_connector_stays_consis
             return _broken(table[name][0], answer, rng)
         return answer
 
-    monkeypatch.setattr("wingbeat.sim.server.handle_info", lying_info)
+    monkeypatch.setattr("wingbeat.sim.protocol.server.handle_info", lying_info)
     honest_execute = exchange.actions.execute
 
     def unreadable_replies(parsed: Any) -> ActionResult:

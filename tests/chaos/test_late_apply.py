@@ -22,8 +22,8 @@ from wingbeat.core.enums import OrderType
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.server import LocalExchange
 
 
 @pytest.mark.parametrize(("delay_ms", "venue_final"), [(800, OrderState.OPEN), (2_500, None)],

@@ -16,8 +16,8 @@ from wingbeat.core.enums import OrderType, TimeInForce, TradeType
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 
 @pytest.mark.parametrize(("size", "final"), [("0.001", OrderState.FILLED), ("0.02", OrderState.EXPIRED)],

@@ -17,9 +17,9 @@ from wingbeat.core.events import EventListener, OrderCreatedEvent, OrderExpiredE
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 PAIR = "BTC-USD"
 

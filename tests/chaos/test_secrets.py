@@ -30,9 +30,9 @@ from wingbeat.engine.metrics import Metrics
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.signing import SignatureError
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 #: A fixed, recognisable test key (never a real one).
 SECRET = bytes.fromhex("5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e70001")

@@ -19,7 +19,7 @@ from wingbeat.core.enums import OrderType
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.server import LocalExchange
 
 _TIMEOUT = 0.5
 

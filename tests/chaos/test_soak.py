@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.soak import SoakConfig, run_soak
-from wingbeat.sim.faults import OUTAGE, OUTAGE_REFUSED, SILENT_CHANNEL, WS_DROP, FaultKind
+from wingbeat.sim.protocol.faults import OUTAGE, OUTAGE_REFUSED, SILENT_CHANNEL, WS_DROP, FaultKind
 
 SOAK_ORDERS = int(os.environ.get("WINGBEAT_SOAK_ORDERS", "1000"))
 SOAK_SEED = int(os.environ.get("WINGBEAT_SOAK_SEED", "1"))

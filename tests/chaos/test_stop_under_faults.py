@@ -17,8 +17,8 @@ from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.server import LocalExchange
 
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 

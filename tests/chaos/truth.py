@@ -27,9 +27,9 @@ from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
 from wingbeat.hyperliquid.schemas import parse_clearinghouse_state
 from wingbeat.hyperliquid.user_stream_data_source import order_state_from_status
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import EngineEvent, FillsEvent, OrderRequest
 
 _ZERO = Decimal(0)
 _RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})

@@ -10,7 +10,7 @@ import pytest
 
 from tests.connector.harness import LocalExchangeHarness
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.server import LocalExchange
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 COIN = "BTC"
 PAIR = "BTC-USD"

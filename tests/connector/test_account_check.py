@@ -20,8 +20,8 @@ from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetu
 from wingbeat.hyperliquid.constants import MAINNET_API_URL, TESTNET_API_URL
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 _FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 _NO_SWITCH = HyperliquidConfig(dead_man_switch=None)

@@ -20,7 +20,7 @@ from wingbeat.core.events import OrderFilledEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
-from wingbeat.sim.faults import FaultKind
+from wingbeat.sim.protocol.faults import FaultKind
 
 _RESTING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)
 

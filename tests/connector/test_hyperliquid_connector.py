@@ -31,7 +31,7 @@ from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, order_action
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
-from wingbeat.sim.faults import FaultKind
+from wingbeat.sim.protocol.faults import FaultKind
 
 FAST = {"reconcile_interval": 0.1, "stale_order_after": 30.0}
 

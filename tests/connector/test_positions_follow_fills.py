@@ -21,7 +21,7 @@ from tests.connector.harness import COIN, LocalExchangeHarness
 from wingbeat.core.enums import OrderType
 from wingbeat.core.events import OrderCompletedEvent
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.venue.types import OrderRequest
 
 _DIVERGED = "position diverged from the venue"
 

@@ -20,9 +20,9 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import Cloid
-from wingbeat.sim.faults import FaultKind
-from wingbeat.sim.rate_limits import RateLimitConfig
-from wingbeat.sim.server import LocalExchange
+from wingbeat.sim.protocol.faults import FaultKind
+from wingbeat.sim.protocol.rate_limits import RateLimitConfig
+from wingbeat.sim.protocol.server import LocalExchange
 
 
 async def test_an_absurd_retry_after_pauses_rest_for_max_pause_only(

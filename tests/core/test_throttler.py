@@ -10,7 +10,7 @@ import pytest
 
 from wingbeat.core.errors import RateLimitedError
 from wingbeat.core.throttler import Priority, WeightedRateLimiter
-from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.protocol.rate_limits import RateLimitConfig, RateLimiter
 
 
 class FakeTime:

@@ -17,8 +17,8 @@ from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookData
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import L2Book
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 MAKER = "0x" + "a1" * 20
 TAKER = "0x" + "b2" * 20

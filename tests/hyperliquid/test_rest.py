@@ -21,8 +21,8 @@ from wingbeat.hyperliquid.constants import (
     resolve_network,
 )
 from wingbeat.hyperliquid.rest import HyperliquidRestClient, classify_exchange_error
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 ALICE = "0x" + "a1" * 20
 BOB = "0x" + "b2" * 20

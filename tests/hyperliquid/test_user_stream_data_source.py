@@ -21,8 +21,8 @@ from wingbeat.hyperliquid.user_stream_data_source import (
     order_update_from_status,
 )
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 MAKER = "0x" + "a1" * 20
 TAKER = "0x" + "b2" * 20

@@ -23,8 +23,8 @@ from wingbeat.hyperliquid.schemas_exchange import RestingStatus, parse_exchange_
 from wingbeat.hyperliquid.schemas_ws import Trade
 from wingbeat.hyperliquid.signing import address_from_public_key, sign_l1_action
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
-from wingbeat.sim.server import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.server import LocalExchange
+from wingbeat.sim.venue.types import OrderRequest
 
 MAKER = "0x" + "a1" * 20
 TAKER = "0x" + "b2" * 20

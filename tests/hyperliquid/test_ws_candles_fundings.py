@@ -29,7 +29,7 @@ from wingbeat.hyperliquid.schemas_ws import (
 )
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim import LocalExchange
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.venue.types import OrderRequest
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 USER = "0x" + "ab" * 20

@@ -257,7 +257,7 @@ async def sim_process(
 async def live_exchange() -> AsyncIterator[LocalExchange]:
     """An in-process local exchange as ``wingbeat sim`` runs it: built-in liquidity on."""
     from wingbeat.sim import LocalExchange
-    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
+    from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
 
     async with LocalExchange(port=0, liquidity=True, rate_limits=RELAXED_RATE_LIMITS) as ex:
         yield ex

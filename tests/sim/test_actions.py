@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wingbeat.hyperliquid.signing import address_from_public_key, sign_agent, sign_l1_action
-from wingbeat.sim.actions import ActionProcessor, ActionResult, NonceTracker
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS, RateLimitConfig, RateLimiter
+from wingbeat.sim.protocol.actions import ActionProcessor, ActionResult, NonceTracker
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS, RateLimitConfig, RateLimiter
+from wingbeat.sim.venue.engine import ExchangeEngine
 
 NOW = 1_700_000_000_000
 DAY = 86_400_000
@@ -426,7 +426,7 @@ def test_order_rebuild_equals_wire_builders_whether_numbers_were_seen_before_or_
     orders: list[dict[str, Any]], grouping: str
 ) -> None:
     from wingbeat.hyperliquid import wire
-    from wingbeat.sim.actions import ParsedAction, _order_request, parse_request
+    from wingbeat.sim.protocol.actions import ParsedAction, _order_request, parse_request
 
     specs = [wire.order_spec_from_wire(o) for o in orders]
     expected = wire.order_action(specs, grouping=grouping)  # type: ignore[arg-type]
@@ -448,7 +448,7 @@ def test_order_rebuild_equals_wire_builders_whether_numbers_were_seen_before_or_
 
 def test_cancel_by_cloid_rebuild_equals_wire_builder_with_lowercased_ids() -> None:
     from wingbeat.hyperliquid import wire
-    from wingbeat.sim.actions import ParsedAction, parse_request
+    from wingbeat.sim.protocol.actions import ParsedAction, parse_request
 
     cancels: list[dict[str, Any]] = [
         {"asset": 3, "cloid": "0x" + "AB" * 16},

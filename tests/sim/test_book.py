@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from wingbeat.sim.book import Book, Order, OrderHistory, OrderRecord
+from wingbeat.sim.venue.book import Book, Order, OrderHistory, OrderRecord
 
 
 def order(oid: int, is_buy: bool, px: str, sz: str = "1") -> Order:

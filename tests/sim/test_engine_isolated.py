@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from wingbeat.sim.engine import LIQUIDATOR, ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import EngineError, OrderRequest
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import LIQUIDATOR, ExchangeEngine
+from wingbeat.sim.venue.types import EngineError, OrderRequest
 
 A = "0x" + "a" * 40
 C = "0x" + "c" * 40

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from wingbeat.sim import accounts as accounts_module
-from wingbeat.sim import markets as markets_module
-from wingbeat.sim import matching as matching_module
-from wingbeat.sim.accounts import Fill
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
+from wingbeat.sim.venue import accounts as accounts_module
+from wingbeat.sim.venue import markets as markets_module
+from wingbeat.sim.venue import matching as matching_module
+from wingbeat.sim.venue.accounts import Fill
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineEvent, FillsEvent, OrderRequest, OrderUpdatesEvent, TradesEvent
 
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40

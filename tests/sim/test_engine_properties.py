@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.liquidity import MarketMakers, round_price
-from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.liquidity import MarketMakers, round_price
+from wingbeat.sim.venue.types import EngineError, OrderRequest, TriggerSpec
 
 USERS = ["0x" + c * 40 for c in "abcd"]
 FUNDED = D(1_000_000)

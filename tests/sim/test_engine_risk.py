@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from wingbeat.sim.engine import LIQUIDATOR, ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import (
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import LIQUIDATOR, ExchangeEngine
+from wingbeat.sim.venue.types import (
     AssetCtxChanged,
     EngineEvent,
     FillsEvent,

@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any, Literal
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineError, OrderRequest, TriggerSpec
 
 A = "0x" + "a" * 40
 C = "0x" + "c" * 40

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import pytest
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import (
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import (
     EngineError,
     EngineEvent,
     NonUserCancelEvent,

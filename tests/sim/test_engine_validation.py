@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wingbeat.hyperliquid.wire import is_valid_price, perp_trading_rule
-from wingbeat.sim.liquidity import round_price
-from wingbeat.sim.market_state import MarketState
-from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, fmt, load_markets, markets_from_dicts
+from wingbeat.sim.venue.liquidity import round_price
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, fmt, load_markets, markets_from_dicts
 
 prices = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1000000"), places=7, allow_nan=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wingbeat.sim.faults import FaultInjector, FaultKind
+from wingbeat.sim.protocol.faults import FaultInjector, FaultKind
 
 
 def test_counted_fault_fires_exactly_count_times_and_is_counted() -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import InfoError, handle_info, render_bbo
-from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
-from wingbeat.sim.types import OrderRequest, TriggerSpec
+from wingbeat.sim.protocol.info import InfoError, handle_info, render_bbo
+from wingbeat.sim.protocol.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import OrderRequest, TriggerSpec
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 A = "0x" + "a" * 40

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.sim.test_info import recorded, same_shape
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.info import InfoError, handle_info
-from wingbeat.sim.types import OrderRequest
+from wingbeat.sim.protocol.info import InfoError, handle_info
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import OrderRequest
 
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40
@@ -92,7 +92,7 @@ def test_shapes_match_the_recorded_payloads(engine: ExchangeEngine) -> None:
 
 
 def test_vault_equities_and_details_follow_deposits(engine: ExchangeEngine) -> None:
-    from wingbeat.sim import transfers
+    from wingbeat.sim.venue import transfers
 
     vault = "0x" + "c" * 40
     engine.fund(vault, D(1000))

@@ -7,9 +7,9 @@ from decimal import Decimal as D
 import pytest
 
 from wingbeat.hyperliquid.wire import is_valid_price, is_valid_size
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.liquidity import LiquidityConfig, MarketMakers, round_price, round_size
-from wingbeat.sim.types import EngineEvent, TradesEvent
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.liquidity import LiquidityConfig, MarketMakers, round_price, round_size
+from wingbeat.sim.venue.types import EngineEvent, TradesEvent
 
 T0 = 1_700_000_000_000
 

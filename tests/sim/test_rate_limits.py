@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from wingbeat.sim.rate_limits import (
+from wingbeat.sim.protocol.rate_limits import (
     AddressLimitExceeded,
     RateLimitConfig,
     RateLimiter,

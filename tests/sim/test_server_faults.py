@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import Trader, limit_order_action, signed_body
 from tests.sim.test_ws_hub import WsClient
 from wingbeat.sim import LocalExchange
-from wingbeat.sim.types import OrderUpdatesEvent
+from wingbeat.sim.venue.types import OrderUpdatesEvent
 
 ORDER_ONLY = {"path": "/exchange", "action": "order"}
 

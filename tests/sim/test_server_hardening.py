@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import new_trader
 from wingbeat.sim import RELAXED_WS_LIMITS, LocalExchange, WsLimitConfig
-from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS
-from wingbeat.sim.ws_limits import WsIpLimits
+from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
+from wingbeat.sim.protocol.ws_limits import WsIpLimits
 
 _SMALL = WsLimitConfig(connections=3, subscriptions=4, users=2, messages_per_minute=12, inflight_posts=2)
 

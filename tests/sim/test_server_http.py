@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Trader, limit_order_action, new_trader, signed_body
 from wingbeat.sim import LocalExchange
-from wingbeat.sim.rate_limits import RateLimitConfig
+from wingbeat.sim.protocol.rate_limits import RateLimitConfig
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import limit_order_action, new_trader, signed_body
 from wingbeat.sim import LiquidityConfig, LocalExchange
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.state_store import StateFileError, StateStore
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.protocol.state_store import StateFileError, StateStore
 
 _CLOID = "0x" + "ab" * 16
 _FAST_MAKERS = LiquidityConfig(refresh_ms=10)  # re-quote (random walk, noise taker) every tick

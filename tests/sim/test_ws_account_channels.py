@@ -270,7 +270,7 @@ async def test_ccxt_pro_gets_the_invalid_subscription_error_and_spot_balances(
 ) -> None:
     from ccxt.base.errors import ExchangeError
 
-    from wingbeat.sim import transfers
+    from wingbeat.sim.venue import transfers
 
     transfers.class_transfer(local_exchange.engine, trader.address, Decimal(250), to_perp=False)
     client = ccxt_pro(local_exchange, trader)

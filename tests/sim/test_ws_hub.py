@@ -183,7 +183,7 @@ async def test_idle_connection_is_closed_by_the_server(
 async def test_one_rendering_is_shared_by_every_subscriber(
     local_exchange: LocalExchange, trader: Trader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wingbeat.sim import ws_hub
+    from wingbeat.sim.protocol import ws_hub
 
     renders: list[str] = []
     real = ws_hub.render_l2_book
@@ -234,7 +234,7 @@ async def test_funding_and_venue_cancels_arrive_on_user_and_user_fundings_channe
 async def test_client_too_far_behind_is_disconnected(
     local_exchange: LocalExchange, trader: Trader, ws: WsClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wingbeat.sim import ws_hub
+    from wingbeat.sim.protocol import ws_hub
 
     for sub in (
         {"type": "orderUpdates", "user": trader.address},

@@ -53,8 +53,8 @@ from wingbeat.hyperliquid.user_stream_data_source import (
     order_update_from_status,
 )
 from wingbeat.hyperliquid.wire import LimitType, perp_trading_rule
-from wingbeat.sim.info import handle_info
-from wingbeat.sim.types import (
+from wingbeat.sim.protocol.info import handle_info
+from wingbeat.sim.venue.types import (
     EngineEvent,
     FillsEvent,
     FundingEvent,

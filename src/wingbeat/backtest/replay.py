@@ -39,7 +39,7 @@ from wingbeat.engine.strategy import Strategy
 from wingbeat.engine.twap import TwapExecutor
 from wingbeat.engine.virtual_time import VirtualTimeEventLoop, now
 from wingbeat.hyperliquid.constants import trading_pair_to_coin
-from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig
+from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig
 
 __all__ = ["BacktestResult", "EquityPoint", "build_strategy", "market_configs", "run_backtest"]
 

@@ -38,9 +38,9 @@ from wingbeat.backtest.market_data import (
     MarketEvent,
     TradesUpdate,
 )
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.markets import MarketConfig
-from wingbeat.sim.types import EngineError, EngineEvent, OrderRequest
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.markets import MarketConfig
+from wingbeat.sim.venue.types import EngineError, EngineEvent, OrderRequest
 
 __all__ = ["DEFAULT_FUNDING_RATE", "USER", "LatencyModel", "SimulatedVenue"]
 

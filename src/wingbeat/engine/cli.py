@@ -300,8 +300,8 @@ def sim(
         except ConfigError as exc:
             _fail(f"--config {config}: {exc}", 2)
 
-    from wingbeat.sim.markets import load_markets
-    from wingbeat.sim.server import DEFAULT_FUND_AMOUNT, run_local_exchange
+    from wingbeat.sim.protocol.server import DEFAULT_FUND_AMOUNT, run_local_exchange
+    from wingbeat.sim.venue.markets import load_markets
 
     try:
         loaded = load_markets(markets) if markets is not None else None

@@ -70,7 +70,7 @@ async def run_demo(
     """Run the demo and return its summary (the caller prints it)."""
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import Signer
-    from wingbeat.sim.server import LocalExchange
+    from wingbeat.sim.protocol.server import LocalExchange
 
     console = console or Console()
     signer = Signer(secrets.token_hex(32))  # throwaway: exists only in this process

@@ -14,30 +14,30 @@ from typing import TYPE_CHECKING, Any
 from wingbeat._exports import resolve_export
 
 if TYPE_CHECKING:
-    from wingbeat.sim.liquidity import LiquidityConfig as LiquidityConfig
-    from wingbeat.sim.markets import DEFAULT_MARKETS as DEFAULT_MARKETS
-    from wingbeat.sim.markets import MarketConfig as MarketConfig
-    from wingbeat.sim.rate_limits import RELAXED_RATE_LIMITS as RELAXED_RATE_LIMITS
-    from wingbeat.sim.rate_limits import RateLimitConfig as RateLimitConfig
-    from wingbeat.sim.server import DEFAULT_FUND_AMOUNT as DEFAULT_FUND_AMOUNT
-    from wingbeat.sim.server import LocalExchange as LocalExchange
-    from wingbeat.sim.server import run_local_exchange as run_local_exchange
-    from wingbeat.sim.state_store import StateFileError as StateFileError
-    from wingbeat.sim.ws_limits import RELAXED_WS_LIMITS as RELAXED_WS_LIMITS
-    from wingbeat.sim.ws_limits import WsLimitConfig as WsLimitConfig
+    from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS as RELAXED_RATE_LIMITS
+    from wingbeat.sim.protocol.rate_limits import RateLimitConfig as RateLimitConfig
+    from wingbeat.sim.protocol.server import DEFAULT_FUND_AMOUNT as DEFAULT_FUND_AMOUNT
+    from wingbeat.sim.protocol.server import LocalExchange as LocalExchange
+    from wingbeat.sim.protocol.server import run_local_exchange as run_local_exchange
+    from wingbeat.sim.protocol.state_store import StateFileError as StateFileError
+    from wingbeat.sim.protocol.ws_limits import RELAXED_WS_LIMITS as RELAXED_WS_LIMITS
+    from wingbeat.sim.protocol.ws_limits import WsLimitConfig as WsLimitConfig
+    from wingbeat.sim.venue.liquidity import LiquidityConfig as LiquidityConfig
+    from wingbeat.sim.venue.markets import DEFAULT_MARKETS as DEFAULT_MARKETS
+    from wingbeat.sim.venue.markets import MarketConfig as MarketConfig
 
 _EXPORTS = {
-    "DEFAULT_FUND_AMOUNT": "wingbeat.sim.server",
-    "DEFAULT_MARKETS": "wingbeat.sim.markets",
-    "LiquidityConfig": "wingbeat.sim.liquidity",
-    "LocalExchange": "wingbeat.sim.server",
-    "MarketConfig": "wingbeat.sim.markets",
-    "RELAXED_RATE_LIMITS": "wingbeat.sim.rate_limits",
-    "RateLimitConfig": "wingbeat.sim.rate_limits",
-    "RELAXED_WS_LIMITS": "wingbeat.sim.ws_limits",
-    "StateFileError": "wingbeat.sim.state_store",
-    "WsLimitConfig": "wingbeat.sim.ws_limits",
-    "run_local_exchange": "wingbeat.sim.server",
+    "DEFAULT_FUND_AMOUNT": "wingbeat.sim.protocol.server",
+    "DEFAULT_MARKETS": "wingbeat.sim.venue.markets",
+    "LiquidityConfig": "wingbeat.sim.venue.liquidity",
+    "LocalExchange": "wingbeat.sim.protocol.server",
+    "MarketConfig": "wingbeat.sim.venue.markets",
+    "RELAXED_RATE_LIMITS": "wingbeat.sim.protocol.rate_limits",
+    "RateLimitConfig": "wingbeat.sim.protocol.rate_limits",
+    "RELAXED_WS_LIMITS": "wingbeat.sim.protocol.ws_limits",
+    "StateFileError": "wingbeat.sim.protocol.state_store",
+    "WsLimitConfig": "wingbeat.sim.protocol.ws_limits",
+    "run_local_exchange": "wingbeat.sim.protocol.server",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -14,15 +14,19 @@ from decimal import Decimal
 from typing import Any
 
 from wingbeat.core.errors import WingbeatError
-
-from .accounts import Account, Fill, fill_direction
-from .book import Order
-from .engine import ExchangeEngine
-from .info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS, spot_clearinghouse_state
-from .market_state import MarketState
-from .markets import fmt, venue_context
-from .render import basic_order, order_update, px, render_fill, render_trade, usd
-from .state_views import clearinghouse_state, frontend_order, historical_orders, order_status_entry
+from wingbeat.sim.protocol.info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS, spot_clearinghouse_state
+from wingbeat.sim.venue.accounts import Account, Fill, fill_direction
+from wingbeat.sim.venue.book import Order
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.markets import fmt, venue_context
+from wingbeat.sim.venue.render import basic_order, order_update, px, render_fill, render_trade, usd
+from wingbeat.sim.venue.state_views import (
+    clearinghouse_state,
+    frontend_order,
+    historical_orders,
+    order_status_entry,
+)
 
 __all__ = [
     "DESERIALIZE_ERROR",

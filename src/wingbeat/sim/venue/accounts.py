@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, overload
 
-from .book import Order
+from wingbeat.sim.venue.book import Order
 
 __all__ = [
     "FILLS_KEPT",

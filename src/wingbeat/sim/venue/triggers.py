@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from decimal import Decimal
 
-from .book import Order
+from wingbeat.sim.venue.book import Order
 
 __all__ = ["TriggerBook", "fires_above"]
 

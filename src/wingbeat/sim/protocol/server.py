@@ -29,23 +29,23 @@ from aiohttp import web
 
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import action_weight, info_weight
-from wingbeat.sim.actions import ActionProcessor, ActionResult, ParseFailure
-from wingbeat.sim.durable_venue import DurableVenue
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.faults import FaultInjector, FaultKind
-from wingbeat.sim.info import InfoError, handle_info
-from wingbeat.sim.liquidity import LiquidityConfig, MarketMakers
-from wingbeat.sim.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
-from wingbeat.sim.rate_limits import RateLimitConfig, RateLimiter
-from wingbeat.sim.state_store import StateStore
-from wingbeat.sim.types import EngineError
-from wingbeat.sim.venue_clock import VenueClock
-from wingbeat.sim.ws_hub import WsHub
-from wingbeat.sim.ws_limits import WsLimitConfig
+from wingbeat.sim.protocol.actions import ActionProcessor, ActionResult, ParseFailure
+from wingbeat.sim.protocol.durable_venue import DurableVenue
+from wingbeat.sim.protocol.faults import FaultInjector, FaultKind
+from wingbeat.sim.protocol.info import InfoError, handle_info
+from wingbeat.sim.protocol.rate_limits import RateLimitConfig, RateLimiter
+from wingbeat.sim.protocol.state_store import StateStore
+from wingbeat.sim.protocol.venue_clock import VenueClock
+from wingbeat.sim.protocol.ws_hub import WsHub
+from wingbeat.sim.protocol.ws_limits import WsLimitConfig
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.liquidity import LiquidityConfig, MarketMakers
+from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
+from wingbeat.sim.venue.types import EngineError
 
 __all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
 
-_log = logging.getLogger("wingbeat.sim.server")
+_log = logging.getLogger("wingbeat.sim.protocol.server")
 
 DEFAULT_FUND_AMOUNT = Decimal(1_000_000)
 # axum's default body limit on the real exchange is 2 MiB; oversized bodies get 413

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from decimal import localcontext
 from typing import Any
 
-from .render import render_fill_rows, render_trade_rows, render_update_rows
-from .types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
+from wingbeat.sim.venue.render import render_fill_rows, render_trade_rows, render_update_rows
+from wingbeat.sim.venue.types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
 
 __all__ = ["EventQueue"]
 
-_log = logging.getLogger("wingbeat.sim.engine")
+_log = logging.getLogger("wingbeat.sim.venue.engine")
 
 
 class EventQueue:

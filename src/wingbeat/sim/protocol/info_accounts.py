@@ -13,12 +13,12 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from . import transfers
-from .accounts import Account
-from .engine import ExchangeEngine
-from .markets import fmt
-from .render import px, render_trade, usd
-from .state_views import clearinghouse_state
+from wingbeat.sim.venue import transfers
+from wingbeat.sim.venue.accounts import Account
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.render import px, render_trade, usd
+from wingbeat.sim.venue.state_views import clearinghouse_state
 
 __all__ = [
     "ACCOUNT_HANDLERS",

@@ -16,15 +16,14 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from . import account_actions, risk, transfers
-from .accounts import Account, Fill
-from .book import Order, OrderHistory
-from .event_queue import EventQueue
-from .market_state import MarketState
-from .markets import DEFAULT_MARKETS, MarketConfig, venue_context
-from .matching import OrderFlow
-from .render import usd
-from .types import (
+from wingbeat.sim.venue.accounts import Account, Fill
+from wingbeat.sim.venue.book import Order, OrderHistory
+from wingbeat.sim.venue.event_queue import EventQueue
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
+from wingbeat.sim.venue.matching import OrderFlow
+from wingbeat.sim.venue.render import usd
+from wingbeat.sim.venue.types import (
     AccountChanged,
     AssetCtxChanged,
     EngineError,
@@ -32,11 +31,13 @@ from .types import (
     NonUserCancelEvent,
     OrderRequest,
 )
-from .validation import check_order, has_margin, reducible, slippage_price, static_problem
+from wingbeat.sim.venue.validation import check_order, has_margin, reducible, slippage_price, static_problem
+
+from . import account_actions, risk, transfers
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
-_log = logging.getLogger("wingbeat.sim.engine")
+_log = logging.getLogger("wingbeat.sim.venue.engine")
 
 LIQUIDATOR = "0x00000000000000000000000000000000000000ff"
 """The backstop liquidator's address: takes over the positions of liquidated accounts."""

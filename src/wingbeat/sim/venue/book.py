@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Literal, NamedTuple
 
-from .types import TriggerSpec
+from wingbeat.sim.venue.types import TriggerSpec
 
 __all__ = ["Book", "BookSide", "Order", "OrderHistory", "OrderRecord"]
 

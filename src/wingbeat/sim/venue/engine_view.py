@@ -1,7 +1,7 @@
 """What the engine's helper modules (:mod:`.risk`, :mod:`.account_actions`,
 :mod:`.transfers`) may use of it.
 
-A structural :class:`typing.Protocol` that :class:`~wingbeat.sim.engine.ExchangeEngine` satisfies,
+A structural :class:`typing.Protocol` that :class:`~wingbeat.sim.venue.engine.ExchangeEngine` satisfies,
 so those modules type their ``engine`` argument without importing the engine (which imports them).
 """
 
@@ -11,9 +11,9 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Protocol
 
-from .accounts import Account, Fill
-from .market_state import MarketState
-from .types import EngineEvent
+from wingbeat.sim.venue.accounts import Account, Fill
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.types import EngineEvent
 
 __all__ = ["EngineView"]
 

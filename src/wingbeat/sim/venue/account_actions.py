@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .accounts import Account
-from .engine_view import EngineView
-from .types import EngineError
+from wingbeat.sim.venue.accounts import Account
+from wingbeat.sim.venue.engine_view import EngineView
+from wingbeat.sim.venue.types import EngineError
 
 __all__ = ["schedule_cancel", "update_isolated_margin", "update_leverage"]
 

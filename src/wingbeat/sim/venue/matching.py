@@ -1,4 +1,4 @@
-"""The order flow of :class:`~wingbeat.sim.engine.ExchangeEngine`: match a taker, trade, rest or
+"""The order flow of :class:`~wingbeat.sim.venue.engine.ExchangeEngine`: match a taker, trade, rest or
 finish orders, keep the history. A mixin so that the engine module stays about the actions.
 
 This is the hot path of the local exchange (target: 100,000 matches/s in-process): attribute and
@@ -11,18 +11,18 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .accounts import FILLS_KEPT, TRIM_AT, Account
-from .book import BookSide, Order, OrderHistory
-from .markets import fmt
-from .render import update_row
-from .validation import reducible
+from wingbeat.sim.venue.accounts import FILLS_KEPT, TRIM_AT, Account
+from wingbeat.sim.venue.book import BookSide, Order, OrderHistory
+from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.render import update_row
+from wingbeat.sim.venue.validation import reducible
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .event_queue import EventQueue
-    from .market_state import MarketState
-    from .types import EngineEvent
+    from wingbeat.sim.venue.event_queue import EventQueue
+    from wingbeat.sim.venue.market_state import MarketState
+    from wingbeat.sim.venue.types import EngineEvent
 
 __all__ = ["HISTORY_LIMIT", "OrderFlow"]
 

@@ -8,13 +8,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from wingbeat.hyperliquid.wire import is_valid_price, is_valid_size
-
-from .book import Book
-from .markets import MarketConfig
-from .triggers import TriggerBook
+from wingbeat.sim.venue.book import Book
+from wingbeat.sim.venue.markets import MarketConfig
+from wingbeat.sim.venue.triggers import TriggerBook
 
 if TYPE_CHECKING:
-    from .accounts import Account
+    from wingbeat.sim.venue.accounts import Account
 
 __all__ = ["MarketState"]
 

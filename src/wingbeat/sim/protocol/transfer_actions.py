@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from . import transfers
-from .engine import ExchangeEngine
-from .types import EngineError
+from wingbeat.sim.venue import transfers
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineError
 
 __all__ = [
     "TRANSFER_ACTIONS",

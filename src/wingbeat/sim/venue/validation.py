@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from .accounts import Account
-from .market_state import MarketState
-from .markets import fmt
-from .types import OrderRequest
+from wingbeat.sim.venue.accounts import Account
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.types import OrderRequest
 
 __all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "open_order_limit", "reducible", "slippage_price",
            "static_problem"]  # fmt: skip

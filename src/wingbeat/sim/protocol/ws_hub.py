@@ -20,10 +20,9 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from wingbeat.sim.actions import ActionProcessor, ParseFailure
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.faults import FaultInjector, FaultKind
-from wingbeat.sim.info import (
+from wingbeat.sim.protocol.actions import ActionProcessor, ParseFailure
+from wingbeat.sim.protocol.faults import FaultInjector, FaultKind
+from wingbeat.sim.protocol.info import (
     InfoError,
     handle_info,
     render_active_asset_ctx,
@@ -32,8 +31,23 @@ from wingbeat.sim.info import (
     render_candle,
     render_l2_book,
 )
-from wingbeat.sim.rate_limits import action_weight, info_weight
-from wingbeat.sim.types import (
+from wingbeat.sim.protocol.rate_limits import action_weight, info_weight
+from wingbeat.sim.protocol.ws_limits import WsIpLimits, WsLimitConfig
+from wingbeat.sim.protocol.ws_subscriptions import (
+    CANDLE_INTERVALS_MS,
+    InvalidSubscription,
+    Subscription,
+    parse_subscription,
+)
+from wingbeat.sim.protocol.ws_user_channels import (
+    MARK_TYPES,
+    SNAPSHOT_TYPES,
+    STATE_TYPES,
+    render_snapshot,
+    render_state,
+)
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import (
     AssetCtxChanged,
     BookChanged,
     EngineEvent,
@@ -45,24 +59,10 @@ from wingbeat.sim.types import (
     OrderUpdatesEvent,
     TradesEvent,
 )
-from wingbeat.sim.ws_limits import WsIpLimits, WsLimitConfig
-from wingbeat.sim.ws_subscriptions import (
-    CANDLE_INTERVALS_MS,
-    InvalidSubscription,
-    Subscription,
-    parse_subscription,
-)
-from wingbeat.sim.ws_user_channels import (
-    MARK_TYPES,
-    SNAPSHOT_TYPES,
-    STATE_TYPES,
-    render_snapshot,
-    render_state,
-)
 
 __all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "STATE_REFRESH_S", "WsHub"]
 
-_log = logging.getLogger("wingbeat.sim.ws_hub")
+_log = logging.getLogger("wingbeat.sim.protocol.ws_hub")
 
 _PONG = orjson.dumps({"channel": "pong"})
 _TOO_MANY: dict[str, Any] = {"type": "error", "payload": "429 Too Many Requests"}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wingbeat.sim.ws_user_channels import DEX_TYPES, SNAPSHOT_TYPES, STATE_TYPES
+from wingbeat.sim.protocol.ws_user_channels import DEX_TYPES, SNAPSHOT_TYPES, STATE_TYPES
 
 __all__ = ["CANDLE_INTERVALS_MS", "InvalidSubscription", "Subscription", "parse_subscription"]
 

@@ -1,6 +1,6 @@
 """Time-driven venue processes: funding payments, liquidations and the dead man's switch.
 
-Functions over an :class:`~wingbeat.sim.engine_view.EngineView` (the engine), run from ``advance()``.
+Functions over an :class:`~wingbeat.sim.venue.engine_view.EngineView` (the engine), run from ``advance()``.
 """
 
 from __future__ import annotations
@@ -8,15 +8,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from wingbeat.sim.venue.accounts import Account, Fill, FundingRecord
+from wingbeat.sim.venue.engine_view import EngineView
+from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.render import usd
+from wingbeat.sim.venue.types import AssetCtxChanged, FundingEvent, LiquidationEvent
+
 from . import transfers
-from .accounts import Account, Fill, FundingRecord
-from .engine_view import EngineView
-from .markets import fmt
-from .render import usd
-from .types import AssetCtxChanged, FundingEvent, LiquidationEvent
 
 if TYPE_CHECKING:
-    from .market_state import MarketState
+    from wingbeat.sim.venue.market_state import MarketState
 
 __all__ = [
     "funding_rate",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .book import Order, OrderRecord
-from .markets import fmt
-from .render import px, side, usd
+from wingbeat.sim.venue.book import Order, OrderRecord
+from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.render import px, side, usd
 
 if TYPE_CHECKING:
-    from .engine import ExchangeEngine
+    from wingbeat.sim.venue.engine import ExchangeEngine
 
 __all__ = ["clearinghouse_state", "frontend_order", "historical_orders", "order_status_entry"]
 

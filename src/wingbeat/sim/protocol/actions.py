@@ -29,9 +29,8 @@ import orjson
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.hyperliquid import wire
 from wingbeat.hyperliquid.signing import SignatureError, recover_signer
-from wingbeat.sim.engine import ExchangeEngine
-from wingbeat.sim.rate_limits import AddressLimitExceeded, RateLimiter
-from wingbeat.sim.transfer_actions import (
+from wingbeat.sim.protocol.rate_limits import AddressLimitExceeded, RateLimiter
+from wingbeat.sim.protocol.transfer_actions import (
     TRANSFER_ACTIONS,
     USER_SIGNED_TRANSFERS,
     Transfer,
@@ -39,11 +38,12 @@ from wingbeat.sim.transfer_actions import (
     dispatch_transfer,
     parse_transfer,
 )
-from wingbeat.sim.types import EngineError, OrderRequest, TriggerSpec
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.types import EngineError, OrderRequest, TriggerSpec
 
 __all__ = ["ActionProcessor", "ActionResult", "NonceTracker", "ParseFailure", "ParsedAction"]
 
-_log = logging.getLogger("wingbeat.sim.actions")
+_log = logging.getLogger("wingbeat.sim.protocol.actions")
 
 _DAY_MS = 86_400_000
 _CLOID = re.compile(r"0x[0-9a-fA-F]{32}")

@@ -28,17 +28,17 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from .actions import ActionProcessor, ParsedAction
-from .engine import ExchangeEngine
-from .event_queue import EventQueue
-from .liquidity import MarketMakers
-from .rate_limits import RateLimiter
-from .state_store import StateFileError, StateStore
-from .venue_clock import VenueClock
+from wingbeat.sim.protocol.actions import ActionProcessor, ParsedAction
+from wingbeat.sim.protocol.rate_limits import RateLimiter
+from wingbeat.sim.protocol.state_store import StateFileError, StateStore
+from wingbeat.sim.protocol.venue_clock import VenueClock
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.event_queue import EventQueue
+from wingbeat.sim.venue.liquidity import MarketMakers
 
 __all__ = ["DurableVenue"]
 
-_log = logging.getLogger("wingbeat.sim.durable_venue")
+_log = logging.getLogger("wingbeat.sim.protocol.durable_venue")
 
 _SAFE_BUILTINS = frozenset(
     {
@@ -247,5 +247,3 @@ class DurableVenue:
 
 def _dumps(args: tuple[Any, ...]) -> bytes:
     return pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
-
-

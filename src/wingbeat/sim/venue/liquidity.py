@@ -15,14 +15,14 @@ import random
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from .engine import ExchangeEngine
-from .market_state import MarketState
-from .markets import venue_context
-from .types import EngineError, OrderRequest
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.markets import venue_context
+from wingbeat.sim.venue.types import EngineError, OrderRequest
 
 __all__ = ["LiquidityConfig", "MarketMakers", "round_price", "round_size"]
 
-_log = logging.getLogger("wingbeat.sim.liquidity")
+_log = logging.getLogger("wingbeat.sim.venue.liquidity")
 
 _BPS = Decimal("0.0001")
 _MIN_NOTIONAL = Decimal(10)

@@ -18,10 +18,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .accounts import Account, LedgerUpdate
-from .engine_view import EngineView
-from .render import usd
-from .types import EngineError, LedgerEvent
+from wingbeat.sim.venue.accounts import Account, LedgerUpdate
+from wingbeat.sim.venue.engine_view import EngineView
+from wingbeat.sim.venue.render import usd
+from wingbeat.sim.venue.types import EngineError, LedgerEvent
 
 __all__ = [
     "MAX_AMOUNT",

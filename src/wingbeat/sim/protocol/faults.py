@@ -35,7 +35,7 @@ from typing import Any
 
 __all__ = ["FaultInjector", "FaultKind", "FaultRule"]
 
-_log = logging.getLogger("wingbeat.sim.faults")
+_log = logging.getLogger("wingbeat.sim.protocol.faults")
 
 
 class FaultKind(StrEnum):

@@ -12,11 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .engine import ExchangeEngine
-from .info import handle_info, render_asset_ctx, render_meta
-from .info_accounts import net_inflow, render_active_asset_data, total_vault_equity
-from .markets import venue_context
-from .render import usd
+from wingbeat.sim.protocol.info import handle_info, render_asset_ctx, render_meta
+from wingbeat.sim.protocol.info_accounts import net_inflow, render_active_asset_data, total_vault_equity
+from wingbeat.sim.venue.engine import ExchangeEngine
+from wingbeat.sim.venue.markets import venue_context
+from wingbeat.sim.venue.render import usd
 
 __all__ = [
     "DEX_TYPES",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .accounts import Fill
-from .book import Order, OrderRecord
-from .markets import FMT_CACHE as _CACHE  # hot renders look up first, then call fmt
-from .markets import fmt
+from wingbeat.sim.venue.accounts import Fill
+from wingbeat.sim.venue.book import Order, OrderRecord
+from wingbeat.sim.venue.markets import FMT_CACHE as _CACHE  # hot renders look up first, then call fmt
+from wingbeat.sim.venue.markets import fmt
 
 __all__ = [
     "basic_order",
