@@ -22,11 +22,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from wingbeat.engine.config import ConfigError, RunConfig, parse_config
+from wingbeat.engine.config import ConfigError, RunConfig, config_decimal, parse_config
 
 __all__ = [
     "BacktestConfig",
@@ -120,21 +120,6 @@ def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
     table[name] = value
 
 
-def _decimal(table: Mapping[str, Any], key: str, default: Decimal | None) -> Decimal | None:
-    if key not in table:
-        return default
-    value = table[key]
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ConfigError(f"backtest.{key} must be a decimal number")
-    try:
-        d = Decimal(value if isinstance(value, str) else repr(value))
-    except InvalidOperation:
-        raise ConfigError(f"backtest.{key} is not a decimal number: {value!r}") from None
-    if not d.is_finite():
-        raise ConfigError(f"backtest.{key} must be finite")
-    return d
-
-
 def _number(table: Mapping[str, Any], key: str, default: float, *, positive: bool = False) -> float:
     value = table.get(key, default)
     if (
@@ -161,15 +146,16 @@ def parse_backtest_config(raw: Mapping[str, Any]) -> BacktestConfig:
     seed = table.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError("backtest.seed must be a non-negative integer")
-    balance = _decimal(table, "initial_balance", Decimal(100_000))
-    maker = _decimal(table, "maker_fee", Decimal("0.00015"))
-    taker = _decimal(table, "taker_fee", Decimal("0.00045"))
-    assert balance is not None and maker is not None and taker is not None
+    balance = config_decimal(table, "backtest.", "initial_balance", Decimal(100_000), signed=True)
+    maker = config_decimal(table, "backtest.", "maker_fee", Decimal("0.00015"), signed=True)
+    taker = config_decimal(table, "backtest.", "taker_fee", Decimal("0.00045"), signed=True)
     if not 0 < balance <= Decimal(10) ** 12:
         raise ConfigError("backtest.initial_balance must be positive (at most 1e12)")
     if not (-1 < maker < 1 and -1 < taker < 1):
         raise ConfigError("backtest fees must be fractions between -1 and 1")
-    funding = _decimal(table, "funding_rate", None)
+    funding = (
+        config_decimal(table, "backtest.", "funding_rate", signed=True) if "funding_rate" in table else None
+    )
     if funding is not None and abs(funding) > Decimal("0.04"):
         raise ConfigError("backtest.funding_rate must be within +-0.04 per hour")
     settings = BacktestSettings(

@@ -245,16 +245,16 @@ def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
     try:
         return MarketMakerConfig(
             trading_pair=_required_str(st, p, "trading_pair"),
-            order_amount=_decimal(st, p, "order_amount"),
-            bid_spread=_decimal(st, p, "bid_spread", Decimal("0.001")),
-            ask_spread=_decimal(st, p, "ask_spread", Decimal("0.001")),
+            order_amount=config_decimal(st, p, "order_amount"),
+            bid_spread=config_decimal(st, p, "bid_spread", Decimal("0.001")),
+            ask_spread=config_decimal(st, p, "ask_spread", Decimal("0.001")),
             order_refresh_time=_positive_float(st, p, "order_refresh_time", 10.0),
             order_levels=levels,
-            level_spread=_decimal(st, p, "level_spread", Decimal("0.0005")),
+            level_spread=config_decimal(st, p, "level_spread", Decimal("0.0005")),
             inventory_skew=_bool(st, p, "inventory_skew", True),
             max_inventory=_opt_decimal(st, p, "max_inventory"),
             post_only=_bool(st, p, "post_only", False),
-            order_refresh_tolerance=_decimal(st, p, "order_refresh_tolerance", Decimal(0)),
+            order_refresh_tolerance=config_decimal(st, p, "order_refresh_tolerance", Decimal(0)),
         )
     except ValueError as exc:
         raise ConfigError(f"strategy: {exc}") from None
@@ -289,10 +289,10 @@ def _twap(st: Mapping[str, Any]) -> TwapConfig:
         return TwapConfig(
             trading_pair=_required_str(st, p, "trading_pair"),
             is_buy=side == "buy",
-            total_amount=_decimal(st, p, "total_amount"),
+            total_amount=config_decimal(st, p, "total_amount"),
             duration=_positive_float(st, p, "duration", 60.0),
             slices=slices,
-            price_limit=_decimal(st, p, "price_limit"),
+            price_limit=config_decimal(st, p, "price_limit"),
             close_position=action == "close",
         )
     except ValueError as exc:
@@ -345,7 +345,14 @@ def _positive_float(table: Mapping[str, Any], prefix: str, key: str, default: fl
     return float(value)
 
 
-def _decimal(table: Mapping[str, Any], prefix: str, key: str, default: Decimal | None = None) -> Decimal:
+def config_decimal(
+    table: Mapping[str, Any], prefix: str, key: str, default: Decimal | None = None, *, signed: bool = False
+) -> Decimal:
+    """``table[key]`` as an exact Decimal (a string, or a TOML number through its shortest text form).
+
+    A missing key gives ``default`` (required when None); anything that is not a finite number (or is
+    negative unless ``signed``) is a `ConfigError` naming ``prefix + key``. Shared by every config table.
+    """
     if key not in table:
         if default is None:
             raise ConfigError(f"{prefix}{key} is required")
@@ -358,10 +365,10 @@ def _decimal(table: Mapping[str, Any], prefix: str, key: str, default: Decimal |
         d = Decimal(value if isinstance(value, str) else repr(value))
     except InvalidOperation:
         raise ConfigError(f"{prefix}{key} is not a decimal number: {value!r}") from None
-    if not d.is_finite() or d < 0:
-        raise ConfigError(f"{prefix}{key} must be a finite, non-negative number")
+    if not d.is_finite() or (d < 0 and not signed):
+        raise ConfigError(f"{prefix}{key} must be a finite{'' if signed else ', non-negative'} number")
     return d
 
 
 def _opt_decimal(table: Mapping[str, Any], prefix: str, key: str) -> Decimal | None:
-    return _decimal(table, prefix, key) if key in table else None
+    return config_decimal(table, prefix, key) if key in table else None
