@@ -30,7 +30,6 @@ from wingbeat.core.events import PositionLiquidatedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.order_book_tracker import OrderBookTracker
-from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import FundingInfo
 from wingbeat.core.trading_rule import TradingRule
@@ -38,7 +37,7 @@ from wingbeat.engine.virtual_time import now
 from wingbeat.hyperliquid.constants import coin_to_trading_pair, trading_pair_to_coin
 from wingbeat.hyperliquid.order_book_data_source import next_funding_time
 from wingbeat.hyperliquid.order_placement import cancel_results, order_spec, order_updates
-from wingbeat.hyperliquid.reconciliation import adapt_venue_update, balance_from_state, positions_from_state
+from wingbeat.hyperliquid.reconciliation import apply_venue_update, balance_from_state, positions_from_state
 from wingbeat.hyperliquid.schemas_account import (
     parse_clearinghouse_state,
     parse_fill,
@@ -64,8 +63,6 @@ from wingbeat.sim.venue.types import (
 )
 
 __all__ = ["BacktestConnector"]
-
-_ADAPTED = frozenset({OrderState.CANCELED, OrderState.FAILED})
 
 
 class _ReplaySource(OrderBookTrackerDataSource):
@@ -263,13 +260,7 @@ class BacktestConnector(PerpetualConnectorBase):
                 update = order_update_from_status(entry)
                 if update is None:
                     continue
-                if update.new_state in _ADAPTED:
-                    order = tracker.get_order(update.client_order_id) if update.client_order_id else None
-                    if order is None and update.exchange_order_id is not None:
-                        order = tracker.get_order_by_exchange_id(update.exchange_order_id)
-                    if order is not None:
-                        update = adapt_venue_update(order, update)
-                tracker.process_order_update(update)
+                apply_venue_update(tracker, update)
         elif isinstance(event, FundingEvent):
             self._publisher.publish(funding_to_event(parse_funding_payment(event.funding)))
             self._refresh_account()

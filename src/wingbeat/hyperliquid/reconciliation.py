@@ -38,7 +38,7 @@ from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
 from wingbeat.hyperliquid.user_stream_data_source import fill_to_position_fill, fill_to_trade_update
 
-__all__ = ["AccountSync", "adapt_venue_update", "balance_from_state", "positions_from_state"]
+__all__ = ["AccountSync", "adapt_venue_update", "apply_venue_update", "balance_from_state", "positions_from_state"]
 
 _logger = logging.getLogger("wingbeat.hyperliquid.reconciliation")
 
@@ -66,6 +66,21 @@ def adapt_venue_update(order: InFlightOrder, update: OrderUpdate) -> OrderUpdate
     if state is OrderState.FAILED and order.current_state.is_submitted and not order.current_state.is_final:
         return replace(update, new_state=OrderState.CANCELED)
     return update
+
+
+def apply_venue_update(tracker: ClientOrderTracker, update: OrderUpdate) -> None:
+    """Apply one venue order update to ``tracker``, adapted to our state machine (`adapt_venue_update`).
+
+    The order is found by client order id, else by exchange order id (an update of an order placed
+    without a cloid, or of one whose cloid the venue did not echo).
+    """
+    if update.new_state in _ADAPTED:
+        order = tracker.get_order(update.client_order_id) if update.client_order_id else None
+        if order is None and update.exchange_order_id is not None:
+            order = tracker.get_order_by_exchange_id(update.exchange_order_id)
+        if order is not None:
+            update = adapt_venue_update(order, update)
+    tracker.process_order_update(update)
 
 
 def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
@@ -137,15 +152,8 @@ class AccountSync:
 
     def on_order_updates(self, updates: Sequence[OrderUpdate]) -> None:
         """Order state changes from the venue, applied in order."""
-        tracker = self._tracker
         for update in updates:
-            if update.new_state in _ADAPTED:
-                order = tracker.get_order(update.client_order_id) if update.client_order_id else None
-                if order is None and update.exchange_order_id is not None:
-                    order = tracker.get_order_by_exchange_id(update.exchange_order_id)
-                if order is not None:
-                    update = adapt_venue_update(order, update)
-            tracker.process_order_update(update)
+            apply_venue_update(self._tracker, update)
 
     def on_trade_updates(self, updates: Sequence[TradeUpdate]) -> None:
         """Fills of our orders; duplicates (snapshot + stream, catch-up) are dropped by the tracker."""
