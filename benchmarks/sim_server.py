@@ -185,9 +185,9 @@ def _new_key() -> tuple[str, str]:
     return "0x" + secret.hex(), address_from_public_key(coincurve.PrivateKey(secret).public_key)
 
 
-def _bodies(key: str, count: int, start_nonce: int, client: int) -> list[bytes]:
-    """Alternating place / cancel-by-cloid bodies, signed in advance."""
-    out: list[bytes] = []
+def signed_place_cancel(key: str, count: int, start_nonce: int, client: int) -> list[dict[str, Any]]:
+    """``count`` pairs of place / cancel-by-cloid envelopes, signed in advance (also used by sim_state_log)."""
+    out: list[dict[str, Any]] = []
     nonce = start_nonce
     for i in range(count):
         cloid = f"0x{client:08x}{i:024x}"
@@ -210,15 +210,15 @@ def _bodies(key: str, count: int, start_nonce: int, client: int) -> list[bytes]:
         for action in (order, cancel):
             nonce += 1
             sig = sign_l1_action(key, action, None, nonce, None, False)
-            envelope = {
-                "action": action,
-                "nonce": nonce,
-                "signature": sig,
-                "vaultAddress": None,
-                "expiresAfter": None,
-            }
-            out.append(orjson.dumps(envelope))
+            out.append(
+                {"action": action, "nonce": nonce, "signature": sig, "vaultAddress": None, "expiresAfter": None}
+            )
     return out
+
+
+def _bodies(key: str, count: int, start_nonce: int, client: int) -> list[bytes]:
+    """Alternating place / cancel-by-cloid bodies, signed in advance and serialised."""
+    return [orjson.dumps(envelope) for envelope in signed_place_cancel(key, count, start_nonce, client)]
 
 
 async def _load(port: int, bodies: list[list[bytes]], seconds: float) -> tuple[int, int]:

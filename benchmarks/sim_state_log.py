@@ -22,37 +22,14 @@ from typing import Any
 
 import coincurve
 
-from wingbeat.hyperliquid.signing import address_from_public_key, sign_l1_action
+from sim_server import signed_place_cancel
+from wingbeat.hyperliquid.signing import address_from_public_key
 from wingbeat.sim import LocalExchange
 from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
 
 
 def _bodies(key: str, count: int) -> list[dict[str, Any]]:
-    bodies = []
-    nonce = time.time_ns() // 1_000_000
-    for i in range(count // 2):
-        cloid = f"0x{i:032x}"
-        order = {
-            "type": "order",
-            "orders": [
-                {
-                    "a": 0,
-                    "b": True,
-                    "p": "50000",
-                    "s": "0.001",
-                    "r": False,
-                    "t": {"limit": {"tif": "Gtc"}},
-                    "c": cloid,
-                }
-            ],
-            "grouping": "na",
-        }
-        cancel = {"type": "cancelByCloid", "cancels": [{"asset": 0, "cloid": cloid}]}
-        for action in (order, cancel):
-            nonce += 1
-            sig = sign_l1_action(key, action, None, nonce, None, False)
-            bodies.append({"action": action, "nonce": nonce, "signature": dict(sig), "vaultAddress": None})
-    return bodies
+    return signed_place_cancel(key, count // 2, time.time_ns() // 1_000_000, 0)
 
 
 async def _run(state: Path | None, bodies: list[dict[str, Any]], address: str) -> float:
