@@ -294,3 +294,8 @@ def _bogus_envelope() -> dict[str, object]:
         "vaultAddress": None,
         "expiresAfter": None,
     }
+
+
+def test_unknown_signer_is_recognised_without_the_l1_prefix() -> None:
+    # both forms reach users: "L1 error: User or API Wallet 0x.. does not exist." and the bare text
+    assert classify_exchange_error("User or API Wallet 0xab does not exist.") == "unknown_signer"

@@ -249,3 +249,27 @@ async def test_master_trades_for_its_sub_account_and_a_vault_registered_before_f
     exchange = await sdk.exchange_for(depositor)
     assert await call(exchange.vault_usd_transfer, vault, True, 40_000_000) == OK
     assert await call(sdk.info.user_role, vault) == {"role": "vault"}
+
+
+async def test_sub_account_spot_transfer_moves_spot_tokens_both_ways(sdk: Sdk) -> None:
+    me = sdk.trader.address
+    sub = (await call(sdk.exchange.create_sub_account, "spot-bot"))["response"]["data"]
+    assert await call(sdk.exchange.usd_class_transfer, 20.0, False) == OK
+    assert await call(sdk.exchange.sub_account_spot_transfer, sub, True, USDC_TESTNET, 12.5) == OK
+    accounts = sdk.ex.engine.accounts
+    assert (accounts[me].spot["USDC"], accounts[sub].spot["USDC"]) == (Decimal("7.5"), Decimal("12.5"))
+    [entry] = await sdk.ledger(sub)
+    assert entry["delta"]["type"] == "spotTransfer"
+    assert (entry["delta"]["user"], entry["delta"]["destination"], entry["delta"]["amount"]) == (
+        me,
+        sub,
+        "12.5",
+    )
+    assert await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_TESTNET, 2.5) == OK
+    assert accounts[sub].spot["USDC"] == 10
+    too_much = await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_TESTNET, 11.0)
+    assert too_much == {"status": "err", "response": "Insufficient balance for token transfer"}
+    not_mine = await call(
+        sdk.exchange.sub_account_spot_transfer, new_trader().address, True, USDC_TESTNET, 1.0
+    )
+    assert not_mine["status"] == "err"

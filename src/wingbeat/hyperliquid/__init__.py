@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from wingbeat._exports import resolve_export
 
 if TYPE_CHECKING:
+    from wingbeat.hyperliquid.account_actions import AccountActions as AccountActions
+    from wingbeat.hyperliquid.account_actions import SentAction as SentAction
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector as HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import NonceManager as NonceManager
     from wingbeat.hyperliquid.signer import Signer as Signer
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from wingbeat.hyperliquid.wire import perp_trading_rule as perp_trading_rule
 
 _EXPORTS: dict[str, str] = {
+    "AccountActions": "wingbeat.hyperliquid.account_actions",
+    "SentAction": "wingbeat.hyperliquid.account_actions",
     "HyperliquidPerpetualConnector": "wingbeat.hyperliquid.connector",
     "Cloid": "wingbeat.hyperliquid.wire",
     "OrderSpec": "wingbeat.hyperliquid.wire",

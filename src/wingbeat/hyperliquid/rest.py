@@ -74,6 +74,7 @@ _ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("Invalid nonce", "invalid_nonce"),
     ("Must deposit before performing actions", "unknown_signer"),
     ("L1 error: User or API Wallet", "unknown_signer"),
+    ("User or API Wallet", "unknown_signer"),  # also without "L1 error: " (reports of SDK users)
     ("Unable to recover signer", "bad_signature"),
     ("Too many cumulative requests", "address_rate_limited"),
     ("Action already expired", "expired"),

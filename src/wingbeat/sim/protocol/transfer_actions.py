@@ -2,7 +2,7 @@
 
 User-signed (EIP-712, signed by the account itself): ``usdSend``, ``withdraw3``, ``usdClassTransfer``,
 ``spotSend``, ``sendAsset``, ``approveBuilderFee``. L1 (signed like orders, also by an agent):
-``createSubAccount``, ``subAccountTransfer``, ``vaultTransfer``, ``setReferrer``. The canonical
+``createSubAccount``, ``subAccountTransfer``, ``subAccountSpotTransfer``, ``vaultTransfer``, ``setReferrer``. The canonical
 action is rebuilt from the decoded fields in the order the official SDK signs them; the effects are
 in :mod:`transfers`.
 """
@@ -32,6 +32,7 @@ USER_SIGNED_TRANSFERS = frozenset(
 TRANSFER_ACTIONS = USER_SIGNED_TRANSFERS | {
     "createSubAccount",
     "subAccountTransfer",
+    "subAccountSpotTransfer",
     "vaultTransfer",
     "setReferrer",
 }
@@ -166,6 +167,18 @@ def parse_transfer(action: Mapping[str, Any], chain: str) -> tuple[dict[str, Any
         return canonical, Transfer(
             kind, {"sub": sub.lower(), "is_deposit": is_deposit, "amount": _micro_usd(action)}
         )
+    if kind == "subAccountSpotTransfer":  # the SDK's sub_account_spot_transfer, keys in its order
+        sub, is_deposit = _address(action, "subAccountUser"), _get(action, "isDeposit", bool)
+        token, amount_text = _get(action, "token", str), _get(action, "amount", str)
+        canonical = {"type": kind, "subAccountUser": sub, "isDeposit": is_deposit, "token": token,
+                     "amount": amount_text}  # fmt: skip
+        fields = {
+            "sub": sub.lower(),
+            "is_deposit": is_deposit,
+            "token": token,
+            "amount": _amount(amount_text),
+        }
+        return canonical, Transfer(kind, fields)
     if kind == "vaultTransfer":
         vault, is_deposit = _address(action, "vaultAddress"), _get(action, "isDeposit", bool)
         usd = _get(action, "usd", int)
@@ -214,6 +227,8 @@ def dispatch_transfer(
         return {"type": "createSubAccount", "data": sub}
     elif kind == "subAccountTransfer":
         transfers.sub_account_transfer(engine, user, f["sub"], f["is_deposit"], f["amount"])
+    elif kind == "subAccountSpotTransfer":
+        transfers.sub_account_spot_transfer(engine, user, f["sub"], f["is_deposit"], f["token"], f["amount"])
     elif kind == "vaultTransfer":
         vault = engine.accounts.get(f["vault"])
         leader = vault.vault_leader if vault is not None else None

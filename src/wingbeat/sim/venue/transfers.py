@@ -36,6 +36,7 @@ __all__ = [
     "send_asset",
     "set_referrer",
     "spot_send",
+    "sub_account_spot_transfer",
     "sub_account_transfer",
     "usd_send",
     "vault_equity",
@@ -277,6 +278,38 @@ def sub_account_transfer(
             "usdc": usd(amount),
             "user": source.user,
             "destination": dest.user,
+        }
+        record(engine, source, now, delta)
+        record(engine, dest, now, delta)
+
+
+def sub_account_spot_transfer(
+    engine: EngineView, master: str, sub: str, is_deposit: bool, token: str, amount: Decimal
+) -> None:
+    """``subAccountSpotTransfer``: a spot token between ``master``'s and its sub-account ``sub``'s spot balances.
+
+    The ledger entry is a ``spotTransfer`` on both sides (CHOSEN: no recorded payload of this action's entry).
+    """
+    acct = _account(engine, master)
+    sub_acct = engine.accounts.get(sub.lower())
+    if sub_acct is None or sub_acct.master != acct.user:
+        raise EngineError(f"Invalid sub-account {sub.lower()}")  # no source for the text
+    name = _token_name(token)
+    source, dest = (acct, sub_acct) if is_deposit else (sub_acct, acct)
+    with engine.account_frame() as now:
+        _take_spot(source, name, amount)
+        dest.spot[name] = dest.spot.get(name, ZERO) + amount
+        delta = {
+            "type": "spotTransfer",
+            "token": name,
+            "amount": usd(amount),
+            "usdcValue": usd(amount),
+            "user": source.user,
+            "destination": dest.user,
+            "fee": "0.0",
+            "nativeTokenFee": "0.0",
+            "nonce": None,
+            "feeToken": "",
         }
         record(engine, source, now, delta)
         record(engine, dest, now, delta)
