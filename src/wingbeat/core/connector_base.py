@@ -113,6 +113,8 @@ class ConnectorBase(OrderReconciliation):
             completed_cache_size=completed_cache_size, clock=clock, on_state_change=self._on_state_change,
         )
         self._trading_rules: dict[str, TradingRule] = {}
+        self._balances: dict[str, Decimal] = {}
+        self._available_balances: dict[str, Decimal] = {}
         self._tasks = TaskOwner(f"connector.{self.name}", self._logger)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._submit_queue: list[InFlightOrder] = []
@@ -173,6 +175,15 @@ class ConnectorBase(OrderReconciliation):
     def get_order(self, client_order_id: str) -> InFlightOrder | None:
         """An active or recently completed order."""
         return self._order_tracker.get_order(client_order_id)
+
+    def get_balance(self, asset: str) -> Decimal:
+        """Total balance of ``asset`` (for a perpetual account's collateral: the account value); 0 when
+        unknown."""
+        return self._balances.get(asset, _ZERO)
+
+    def get_available_balance(self, asset: str) -> Decimal:
+        """Balance of ``asset`` free for new orders; 0 when unknown."""
+        return self._available_balances.get(asset, _ZERO)
 
     def add_listener(self, listener: EventListener) -> None:
         """Receive this connector's events."""
@@ -589,9 +600,15 @@ class ConnectorBase(OrderReconciliation):
             order.cancel_requested = False
             self._queue_cancel(order)
 
+    # --------------------------------------------------------------------------------- subclass helpers
+    def _set_balance(self, asset: str, total: Decimal, available: Decimal) -> None:
+        """The venue's balance of ``asset`` (total, and free for new orders) replaces ours."""
+        self._balances[asset] = total
+        self._available_balances[asset] = available
+
 
 class PerpetualConnectorBase(ConnectorBase):
-    """A connector for perpetual futures: adds positions, funding info, balances and leverage.
+    """A connector for perpetual futures: adds positions, funding info and leverage to the base.
 
     Positions live in a :class:`~wingbeat.core.positions.PositionBook`: subclasses feed it every fill of
     the account (``_apply_position_fill``, ours or not) the moment it arrives, and the venue's snapshots
@@ -601,8 +618,6 @@ class PerpetualConnectorBase(ConnectorBase):
         super().__init__(**kwargs)
         self._position_book = PositionBook(self._default_leverage)
         self._funding_info: dict[str, FundingInfo] = {}
-        self._balances: dict[str, Decimal] = {}
-        self._available_balances: dict[str, Decimal] = {}
 
     @property
     def account_positions(self) -> dict[str, Position]:
@@ -620,23 +635,11 @@ class PerpetualConnectorBase(ConnectorBase):
         info = self.get_funding_info(trading_pair)
         return info.mark_price if info is not None else None
 
-    def get_balance(self, asset: str) -> Decimal:
-        """Total balance (account value) of ``asset``; 0 when unknown."""
-        return self._balances.get(asset, _ZERO)
-
-    def get_available_balance(self, asset: str) -> Decimal:
-        """Balance of ``asset`` free for new orders; 0 when unknown."""
-        return self._available_balances.get(asset, _ZERO)
-
     @abstractmethod
     async def set_leverage(self, trading_pair: str, leverage: int) -> None:
         """Set the leverage of a pair on the venue."""
 
     # Helpers for subclasses feeding account state in.
-    def _set_balance(self, asset: str, total: Decimal, available: Decimal) -> None:
-        self._balances[asset] = total
-        self._available_balances[asset] = available
-
     def _set_positions(self, positions: Mapping[str, Position], as_of_ms: int | None = None) -> None:
         """The venue's positions as of ``as_of_ms`` (venue time; None: now) replace ours."""
         when = int(self._clock() * 1000) if as_of_ms is None else as_of_ms

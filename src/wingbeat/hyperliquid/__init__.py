@@ -1,4 +1,5 @@
-"""wingbeat.hyperliquid: Hyperliquid wire formats, signing, clients and the perpetual connector.
+"""wingbeat.hyperliquid: Hyperliquid wire formats, signing, clients, the shared account layer and
+the perpetual connector.
 
 Names are exported lazily (PEP 562) so that importing one submodule, e.g. ``wingbeat.hyperliquid.signing``
 on a server's hot path, does not drag in the networking stack. To export a new name, add one line to
@@ -14,6 +15,8 @@ from wingbeat._exports import resolve_export
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.account_actions import AccountActions as AccountActions
     from wingbeat.hyperliquid.account_actions import SentAction as SentAction
+    from wingbeat.hyperliquid.base_connector import HyperliquidConfig as HyperliquidConfig
+    from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase as HyperliquidConnectorBase
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector as HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import NonceManager as NonceManager
     from wingbeat.hyperliquid.signer import Signer as Signer
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "AccountActions": "wingbeat.hyperliquid.account_actions",
     "SentAction": "wingbeat.hyperliquid.account_actions",
+    "HyperliquidConfig": "wingbeat.hyperliquid.base_connector",
+    "HyperliquidConnectorBase": "wingbeat.hyperliquid.base_connector",
     "HyperliquidPerpetualConnector": "wingbeat.hyperliquid.connector",
     "Cloid": "wingbeat.hyperliquid.wire",
     "OrderSpec": "wingbeat.hyperliquid.wire",

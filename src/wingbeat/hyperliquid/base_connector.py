@@ -1,0 +1,483 @@
+"""``HyperliquidConnectorBase``: the Hyperliquid account layer every Hyperliquid market connector shares.
+
+The core base owns order entry, batching, journaling and reconciliation; this class fills the hooks that do
+not depend on the market (perpetuals or spot):
+
+- network: one REST client, one websocket (market data, user stream and action ``post``), an order book
+  tracker and the user stream feeding :class:`~wingbeat.hyperliquid.reconciliation.AccountSync`; the account
+  check (:mod:`~wingbeat.hyperliquid.account_check`) first;
+- every batch the base flushes in one loop tick is ONE signed action (see ``order_placement``); LIMIT = Gtc,
+  LIMIT_MAKER = Alo, MARKET = an aggressive Ioc at the book price moved by ``market_slippage``;
+- client order ids are cloids, so every order can be found by cloid after any failure: status checks (lost
+  answers, stale orders, reconnects, restart from the journal) ask ``orderStatus`` by cloid, or one
+  ``frontendOpenOrders`` + one ``historicalOrders`` for many orders (``order_status``), and fetch the fills
+  the venue made that we have not counted before the new state is applied;
+- a ``scheduleCancel`` dead man's switch kept armed while running (``dead_man_switch``).
+
+A market connector (``HyperliquidPerpetualConnector`` in ``connector``) adds what only its market has: the
+trading rules and asset ids (``_update_trading_rules`` fills ``self._assets``), what an account state means
+(``_on_account_state``, ``_on_account_fills``) and, optionally, a reference price for MARKET orders when the
+book is empty (``_reference_price``) and extra fields of an order (``_order_spec``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from wingbeat.core.connector_base import ConnectorBase
+from wingbeat.core.enums import TradeType
+from wingbeat.core.errors import (
+    AuthenticationError,
+    ExchangeRejection,
+    InvalidOrderError,
+    NotReadyError,
+    RateLimitedError,
+    TransportError,
+    WingbeatError,
+)
+from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.order_book import OrderBook
+from wingbeat.core.order_book_tracker import OrderBookTracker
+from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate
+from wingbeat.core.positions import PositionFill
+from wingbeat.core.throttler import WeightedRateLimiter
+from wingbeat.hyperliquid.account_check import check_account
+from wingbeat.hyperliquid.constants import REST_WEIGHT_BUDGET, REST_WEIGHT_WINDOW_S, resolve_network
+from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
+from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
+from wingbeat.hyperliquid.order_status import OrderStatusChecker
+from wingbeat.hyperliquid.reconciliation import AccountSync
+from wingbeat.hyperliquid.rest import HyperliquidRestClient
+from wingbeat.hyperliquid.schemas import ClearinghouseState
+from wingbeat.hyperliquid.signer import Signer
+from wingbeat.hyperliquid.user_stream_data_source import HyperliquidUserStreamDataSource
+from wingbeat.hyperliquid.wire import (
+    Cloid,
+    OrderSpec,
+    cancel_by_cloid_action,
+    order_action,
+    schedule_cancel_action,
+)
+from wingbeat.hyperliquid.ws import HyperliquidWebSocket
+
+__all__ = ["HyperliquidConfig", "HyperliquidConnectorBase"]
+
+# every Hyperliquid connector logs under one name, whatever the market: users filter on it
+_logger = logging.getLogger("wingbeat.hyperliquid.connector")
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: Our clock and the exchange's may differ by this much when judging an action's expiresAfter, seconds.
+_CLOCK_SLACK = 1.0
+#: The exchange refuses a scheduleCancel time less than 5 s ahead on arrival: the rest is room for latency.
+_MIN_DEAD_MAN_SWITCH = 10.0
+#: How long stop() waits for the dead man's switch to be disarmed, seconds (at most the request timeout).
+_DISARM_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HyperliquidConfig:
+    """Tuning of a Hyperliquid connector (:class:`HyperliquidPerpetualConnector` and the other markets on
+    :class:`HyperliquidConnectorBase`); every field has a safe default."""
+
+    actions_over_websocket: bool = True
+    """Send actions with the websocket ``post`` method (lower latency); REST when the socket is down."""
+    market_slippage: Decimal = Decimal("0.05")
+    """A MARKET order is an Ioc limit at the book price moved this fraction against us (the SDK's 5%)."""
+    dead_man_switch: float | None = 60.0
+    """Seconds ahead the ``scheduleCancel`` switch is kept armed (>= 10); None disables it."""
+    account_refresh_interval: float = 10.0
+    """Seconds between ``clearinghouseState`` polls of positions and balances, made only while the venue
+    has pushed no state on the websocket for that long (fills move positions at once either way)."""
+    request_timeout: float = 10.0
+    """Deadline of one REST request or websocket post, seconds."""
+    order_validity: float | None = None
+    """Seconds an order action stays valid (its ``expiresAfter``; None: ``request_timeout``, the time we
+    wait for its answer): arriving later, the exchange refuses it. An order whose request got no answer is
+    declared lost only once this has passed (plus 1 s of clock slack), so a late request can never bring
+    back an order we called FAILED."""
+    vault_address: str | None = None
+    """Trade for this vault / subaccount (the signer is its leader or master)."""
+    ready_timeout: float = 15.0
+    """How long ``start()`` waits for the websocket and the first order books, seconds."""
+    rest_weight_budget: int | None = None
+    """REST request weight spent per minute at most (None: just under Hyperliquid's 1200 per IP). Raise
+    it only against a venue that allows more, such as a local exchange with relaxed limits."""
+    max_rate_limit_pause: float = 30.0
+    """Longest pause honoured when the venue answers 429 with ``Retry-After`` (a proxy may send absurd
+    values), seconds; meanwhile requests are refused at once and ``ready`` is False."""
+
+    def __post_init__(self) -> None:
+        if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
+            raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
+        if self.dead_man_switch is not None and self.dead_man_switch < _MIN_DEAD_MAN_SWITCH:
+            raise ValueError(
+                f"dead_man_switch must be >= {_MIN_DEAD_MAN_SWITCH:g} s (the exchange wants the cancel time at least "
+                f"5 s ahead when the request arrives), got {self.dead_man_switch}"
+            )
+        for name in (
+            "account_refresh_interval",
+            "request_timeout",
+            "ready_timeout",
+            "order_validity",
+            "max_rate_limit_pause",
+        ):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if self.rest_weight_budget is not None and not self.rest_weight_budget > 0:
+            raise ValueError(f"rest_weight_budget must be positive, got {self.rest_weight_budget!r}")
+        if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
+            raise ValueError(
+                f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}"
+            )
+
+
+class HyperliquidConnectorBase(ConnectorBase):
+    """One Hyperliquid account on ``network``, traded by ``signer``: network, signing, user stream, orders.
+
+    ``network`` is ``"testnet"`` (the default: never real money by accident), ``"mainnet"`` or a base URL
+    (e.g. a local exchange's ``http://127.0.0.1:PORT``, which signs as testnet like the official SDK).
+    ``start()`` first checks the account (see :mod:`~wingbeat.hyperliquid.account_check`): one that does
+    not exist, holds nothing, or that an agent key may not trade raises :class:`AuthenticationError`.
+    ``journal_path=None`` keeps orders in memory only. Further keyword arguments (``reconcile_interval``,
+    ``stale_order_after``, ``lost_order_limit`` ...) go to the core base. Subclasses add a market (see the
+    module docstring); ``__init__`` cooperates with other bases through ``super()``.
+    """
+
+    name = "hyperliquid"
+
+    def __init__(
+        self,
+        signer: Signer,
+        trading_pairs: Sequence[str],
+        network: str = "testnet",
+        journal_path: str | os.PathLike[str] | None = None,
+        *,
+        config: HyperliquidConfig | None = None,
+        **base_options: Any,
+    ) -> None:
+        super().__init__(trading_pairs=trading_pairs, journal_path=journal_path, **base_options)
+        self._signer = signer
+        self._config = config or HyperliquidConfig()
+        self._rest_url, self._ws_url, self._is_mainnet = resolve_network(network)
+        self._network = network.strip()
+        vault = self._config.vault_address
+        self._user = (vault or signer.account_address).lower()
+        self._assets: dict[str, int] = {}  # asset id by trading pair, filled by _update_trading_rules
+        self._rest: HyperliquidRestClient | None = None
+        self._ws: HyperliquidWebSocket | None = None
+        self._sender: ActionSender | None = None
+        self._books: OrderBookTracker | None = None
+        self._user_stream: HyperliquidUserStreamDataSource | None = None
+        self._sync: AccountSync | None = None
+        self._dead_man_armed = False
+        self._actions_sent = 0
+        self._status_checker = OrderStatusChecker(
+            self._rest_client,
+            self._user,
+            undecided_for=self._undecided_for,
+            catch_up=self._fetch_missing_fills,
+            clock=self._clock,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(account={self._user}, network={self._rest_url!r})"
+
+    # ------------------------------------------------------------------------------- public face
+    @property
+    def account_address(self) -> str:
+        """The lowercase address whose orders and positions this connector manages."""
+        return self._user
+
+    @property
+    def order_book_tracker(self) -> OrderBookTracker:
+        """The books of the traded pairs (await ``wait_for_update`` to follow changes)."""
+        if self._books is None:
+            raise NotReadyError("connector is not started")
+        return self._books
+
+    def get_order_book(self, trading_pair: str) -> OrderBook:
+        """The live L2 book of ``trading_pair``."""
+        return self.order_book_tracker.order_book(trading_pair)
+
+    @property
+    def ws_reconnects(self) -> int:
+        """Websocket reconnections since start (0 before start)."""
+        return self._ws.reconnects if self._ws is not None else 0
+
+    @property
+    def rate_limit_remaining(self) -> float | None:
+        """Request weight left in the current rate-limit window (None before start)."""
+        return self._rest.limiter.remaining if self._rest is not None else None
+
+    @property
+    def actions_sent(self) -> int:
+        """Signed actions sent since this connector was created (one per batch, whatever its size)."""
+        return self._actions_sent
+
+    async def start(self) -> None:
+        """Start as the base does (account check first); then, with the dead man's switch armed, warn once
+        about open orders of the account that this connector did not place: the switch is account-wide."""
+        await super().start()
+        if self._dead_man_armed:
+            self._tasks.create_task(self._warn_about_foreign_orders(), name="foreign-orders")
+
+    async def _warn_about_foreign_orders(self) -> None:
+        try:
+            resting = await self._rest_client().frontend_open_orders(self._user)
+        except WingbeatError as exc:
+            _logger.debug("open orders not checked: %r", exc)
+            return
+        foreign = [o for o in resting if not (o.cloid and self._order_tracker.get_order(o.cloid.lower()))]
+        if foreign:
+            _logger.warning(
+                "the account has %d open order(s) this connector did not place: they are never cancelled by "
+                "it, but Hyperliquid's dead man's switch is account-wide, so if this process dies without "
+                "stopping they are cancelled too (HyperliquidConfig(dead_man_switch=None) turns it off)",
+                len(foreign),
+            )
+
+    # ------------------------------------------------------------------------------- market hooks
+    @abstractmethod
+    def _on_account_state(self, state: ClearinghouseState) -> None:
+        """Hook (required): an account state the venue pushed or we fetched; apply balances (and positions)."""
+
+    def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
+        """Hook (optional): every fill of the account (ours or another program's), before the order tracker
+        sees it; stream and REST catch-up alike [nothing]."""
+
+    def _reference_price(self, trading_pair: str) -> Decimal | None:
+        """Hook (optional): the price a MARKET order slips from when the book has none [None: refused]."""
+        return None
+
+    def _order_spec(self, order: InFlightOrder) -> OrderSpec:
+        """Hook (optional): the wire order of a journaled order; raising InvalidOrderError or KeyError fails
+        it before anything is sent [a plain limit order on the pair's asset id]."""
+        return order_spec(order, self._assets[order.trading_pair])
+
+    # ------------------------------------------------------------------------------- network
+    async def _start_network(self) -> None:
+        config = self._config
+        budget = REST_WEIGHT_BUDGET if config.rest_weight_budget is None else config.rest_weight_budget
+        limiter = WeightedRateLimiter(budget, REST_WEIGHT_WINDOW_S, max_pause=config.max_rate_limit_pause)
+        self._rest = HyperliquidRestClient(self._rest_url, timeout=config.request_timeout, limiter=limiter)
+        await check_account(
+            self._rest,
+            account=self._user,
+            key_address=self._signer.address,
+            key_account=self._signer.account_address,
+            network=self._network,
+        )
+        self._ws = HyperliquidWebSocket(
+            self._ws_url, post_timeout=config.request_timeout, name=f"hyperliquid.ws.{self._user[:10]}"
+        )
+        self._sender = ActionSender(
+            self._signer,
+            self._rest,
+            nonces=self._signer.next_nonce,
+            is_mainnet=self._is_mainnet,
+            vault_address=config.vault_address,
+            ws=self._ws if config.actions_over_websocket else None,
+        )
+        self._sync = AccountSync(
+            self._rest,
+            self._user,
+            self._order_tracker,
+            self._publisher,
+            self._tasks,
+            self._on_account_state,
+            on_reconnected=self._on_user_stream_reconnected,
+            on_account_fills=self._on_account_fills,
+            push_fresh_for=config.account_refresh_interval,
+            clock=self._clock,
+        )
+        await self._ws.start()
+        await self._ws.wait_connected(config.ready_timeout)
+        self._user_stream = HyperliquidUserStreamDataSource(
+            self._ws,
+            self._user,
+            clock=self._clock,
+            on_account_fills=self._on_account_fills,
+            on_account_state=self._sync.on_venue_state,
+        )
+        await self._user_stream.start(self._sync)
+        source = HyperliquidOrderBookDataSource(self._rest, self._ws, clock=self._clock)
+        self._books = OrderBookTracker(source, self.trading_pairs, name=f"{self.name}.books")
+        await self._books.start()
+        await self._books.wait_ready(config.ready_timeout)
+        self._tasks.create_task(
+            self._sync.refresh_loop(config.account_refresh_interval), name="account-refresh"
+        )
+        if config.dead_man_switch is not None and await self._arm_dead_man_switch(config.dead_man_switch):
+            self._tasks.create_task(
+                self._dead_man_switch_loop(config.dead_man_switch), name="dead-man-switch"
+            )
+
+    async def _stop_network(self) -> None:
+        if self._dead_man_armed and self._sender is not None:
+            try:  # a clean stop leaves resting orders as they are: disarm the switch (bounded: stop has a deadline)
+                async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
+                    await self._send(schedule_cancel_action(None))
+            except Exception as exc:
+                _logger.warning("could not disarm the dead man's switch: %r", exc)
+            self._dead_man_armed = False
+        for stop in (
+            self._books.stop if self._books else None,
+            self._user_stream.stop if self._user_stream else None,
+            self._ws.stop if self._ws else None,
+            self._rest.close if self._rest else None,
+        ):
+            if stop is None:
+                continue
+            try:
+                await stop()
+            except Exception:
+                _logger.exception("error while stopping %r", stop)
+        self._books = self._user_stream = self._ws = self._rest = None
+        self._sender = self._sync = None
+
+    def _paused_for(self) -> float:
+        return self._rest.limiter.blocked_for if self._rest is not None else 0.0
+
+    def _rest_client(self) -> HyperliquidRestClient:
+        if self._rest is None:
+            raise NotReadyError("connector is not started")
+        return self._rest
+
+    async def _update_balances_and_positions(self) -> None:
+        if self._sync is None:
+            raise NotReadyError("connector is not started")
+        await self._sync.refresh_account()
+
+    def _on_user_stream_reconnected(self) -> None:
+        # order news may have been missed too: ask the venue about every active order
+        # (not those still being sent: their answer is on its way)
+        active = [
+            o
+            for o in self._order_tracker.active_orders.values()
+            if o.current_state is not OrderState.PENDING_CREATE
+        ]
+        if active:
+            self._tasks.create_task(self._check_orders(active), name="reconnect-order-check")
+
+    # ------------------------------------------------------------------------------- orders
+    def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
+        return Cloid.new().raw
+
+    def _slipped(self, reference: Decimal, trade_type: TradeType) -> Decimal:
+        slippage = self._config.market_slippage
+        return reference * (1 + slippage if trade_type is TradeType.BUY else 1 - slippage)
+
+    def _market_order_price(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> Decimal:
+        reference: Decimal | None = None
+        if self._books is not None:
+            book = self._books.order_book(trading_pair)
+            is_buy = trade_type is TradeType.BUY
+            reference = book.get_price_for_volume(is_buy, amount) or (
+                book.best_ask if is_buy else book.best_bid
+            )
+        if reference is None:
+            reference = self._reference_price(trading_pair)
+        if reference is None:
+            raise InvalidOrderError(f"no book or mark price for {trading_pair}")
+        return self._slipped(reference, trade_type)
+
+    async def _send(
+        self, action: dict[str, Any], batch_length: int = 1, valid_for: float | None = None
+    ) -> Any:
+        if self._sender is None:
+            raise NotReadyError("connector is not started")
+        self._actions_sent += 1
+        try:
+            return await self._sender.send(action, batch_length=batch_length, valid_for=valid_for)
+        except (RateLimitedError, AuthenticationError) as exc:
+            # refused before anything was done: as definite as a rejection, so no reconciliation round
+            raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc
+
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+        sendable: list[InFlightOrder] = []
+        specs: list[OrderSpec] = []
+        refused: dict[str, OrderUpdate] = {}
+        for order in orders:
+            try:
+                spec = self._order_spec(order)
+            except (InvalidOrderError, KeyError) as exc:  # never sent: a definite local failure
+                refused[order.client_order_id] = OrderUpdate(
+                    client_order_id=order.client_order_id,
+                    trading_pair=order.trading_pair,
+                    update_timestamp=self._clock(),
+                    new_state=OrderState.FAILED,
+                    reason=f"not sent: {exc}",
+                )
+                continue
+            sendable.append(order)
+            specs.append(spec)
+        sent: dict[str, OrderUpdate] = {}
+        if specs:
+            reply = await self._send(order_action(specs), len(specs), self._order_validity)
+            sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
+        return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
+
+    async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
+        cancels = [(self._assets[o.trading_pair], Cloid.from_str(o.client_order_id)) for o in orders]
+        reply = await self._send(cancel_by_cloid_action(cancels), len(cancels))
+        return cancel_results(len(orders), reply)
+
+    async def _request_order_statuses(
+        self, orders: Sequence[InFlightOrder]
+    ) -> Sequence[OrderUpdate | BaseException | None]:
+        """The venue's view of several orders, as cheaply as its weights allow (see ``order_status``)."""
+        return await self._status_checker.check(orders)
+
+    async def _fetch_missing_fills(self, orders: Sequence[InFlightOrder]) -> None:
+        """One ``userFillsByTime`` from the oldest order's creation on (duplicates dropped by trade id)."""
+        if self._sync is None:
+            raise NotReadyError("connector is not started")
+        await self._sync.catch_up_orders(orders)
+
+    @property
+    def _order_validity(self) -> float:
+        validity = self._config.order_validity
+        return self._config.request_timeout if validity is None else validity
+
+    def _undecided_for(self) -> float:
+        """How long after an order became unanswered its request may still be applied (expiresAfter + slack)."""
+        return self._order_validity + _CLOCK_SLACK
+
+    async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate | None:
+        [answer] = await self._request_order_statuses([order])
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    # ------------------------------------------------------------------------------- dead man's switch
+    async def _arm_dead_man_switch(self, window: float) -> bool:
+        """Set ``scheduleCancel`` to now + ``window``; False when the exchange refuses it (then it stays off)."""
+        deadline_ms = int((time.time() + window) * 1000)
+        try:
+            await self._send(schedule_cancel_action(deadline_ms))
+        except (TransportError, TimeoutError) as exc:
+            _logger.warning("dead man's switch not refreshed: %r", exc)
+            return True  # a transient fault: try again next period
+        except Exception as exc:  # a refusal (e.g. the volume requirement) will not improve by retrying
+            _logger.error("dead man's switch refused, disabled: %r", exc)
+            return False
+        self._dead_man_armed = True
+        return True
+
+    async def _dead_man_switch_loop(self, window: float) -> None:
+        """Keep the switch armed: if this process dies, the exchange cancels our orders ``window`` s later."""
+        while True:
+            await asyncio.sleep(window / 3)
+            if not await self._arm_dead_man_switch(window):
+                return
