@@ -235,7 +235,8 @@ async def test_bad_input_is_refused_before_anything_is_sent(trader: Trader, rest
         (actions.usd_send("0x123", Decimal(1)), "40 hex digits"),
         (actions.usd_send(friend.key, Decimal(1)), "looks like a private key"),
         (actions.usd_send(friend.key[2:], Decimal(1)), "looks like a private key"),
-        (actions.spot_send(friend.address, "PURR", Decimal(1)), "NAME:0xTOKENID"),
+        (actions.spot_send(friend.address, "PURR", Decimal(1)), "no spot token .PURR."),
+        (actions.spot_send(friend.address, "PURR:0x12", Decimal(1)), "NAME:0xTOKENID"),
         (
             actions.send_asset(
                 friend.address, USDC_TESTNET, Decimal(1), source_dex="Bad Dex", destination_dex=""

@@ -54,3 +54,13 @@ def test_every_local_exchange_argument_and_method_is_in_the_overview() -> None:
     names |= {name for name in vars(LocalExchange) if not name.startswith("_")}
     assert {"fund", "base_url", "liquidity"} <= names
     assert _undocumented(names, text) == set()
+
+
+def test_every_account_action_is_in_the_overview() -> None:
+    from wingbeat.hyperliquid.account_actions import AccountActions
+
+    text = overview("AccountActions(")
+    names = set(inspect.signature(AccountActions).parameters)
+    names |= {name for name in vars(AccountActions) if not name.startswith("_")}
+    assert {"usd_send", "send_asset", "approve_builder_fee", "rest"} <= names
+    assert _undocumented(names, text) == set()

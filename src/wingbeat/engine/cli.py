@@ -2,7 +2,8 @@
 
 Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
 strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
-``cancel-all`` (quick account tools), ``journal`` (what an order journal holds) and ``version``
+``cancel-all`` (quick account tools), ``transfer`` and ``approve-builder-fee`` (account actions, in
+`transfer_cli`), ``journal`` (what an order journal holds) and ``version``
 (also ``wingbeat --version``). ``orders``, ``positions`` and ``journal`` take ``--json`` for scripts.
 
 User errors (bad configuration, missing key, unreachable exchange, refused action, bad usage) are exactly
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.table import Table
 
+from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
 from wingbeat.engine.cli_output import json_document, jsonable, make_console, print_error
 
 if TYPE_CHECKING:
@@ -49,36 +51,6 @@ out = make_console()
 err = make_console(stderr=True)
 _state = {"debug": False, "verbose": False}
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-
-NetworkOpt = Annotated[
-    str,
-    typer.Option(
-        "--network",
-        "-n",
-        envvar="WINGBEAT_NETWORK",
-        help='"testnet", "mainnet" or a URL such as http://127.0.0.1:8080.',
-    ),
-]
-KeyEnvOpt = Annotated[str, typer.Option("--key-env", help="Environment variable holding the private key.")]
-KeystoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--keystore",
-        help="Encrypted Ethereum keystore file (password from WINGBEAT_KEYSTORE_PASSWORD or a prompt).",
-    ),
-]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", help="Main account address when the key is an API (agent) wallet.")
-]
-
-
-JsonOpt = Annotated[
-    bool,
-    typer.Option(
-        "--json",
-        help="One JSON document on stdout instead of tables (prices and sizes as exact decimal strings).",
-    ),
-]
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -475,7 +447,7 @@ def cancel_all(
     key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
-    mainnet: Annotated[bool, typer.Option("--mainnet", help="Allow acting on mainnet.")] = False,
+    mainnet: MainnetOpt = False,
 ) -> None:
     """Cancel every open order of the account (one signed batch)."""
     from wingbeat.engine.account_tools import cancel_all_open_orders
@@ -588,6 +560,10 @@ def _utc(timestamp: float) -> str:
 from wingbeat.engine.backtest_cli import register as register_backtest_commands  # noqa: E402 - after app
 
 register_backtest_commands(app, run=_run, install_stop_signals=_install_stop_signals, setup_logs=_setup_logs)
+
+from wingbeat.engine.transfer_cli import register as register_transfer_commands  # noqa: E402 - after app
+
+register_transfer_commands(app, run=_run, signer=_signer)
 
 
 def main() -> None:

@@ -272,15 +272,14 @@ class AccountActions:
     # -- spot tokens and dexes -------------------------------------------------------------------
 
     async def spot_send(self, destination: str, token: str, amount: Decimal) -> SentAction:
-        """``spotSend``: ``amount`` of spot ``token`` (``"NAME:0xTOKENID"``) to ``destination``'s spot balance
+        """``spotSend``: ``amount`` of spot ``token`` (``"NAME:0xTOKENID"`` or a name ``spotMeta`` lists) to ``destination``'s spot balance
         (user-signed). The amount's decimals are checked against the token's ``weiDecimals`` when
         ``spotMeta`` lists it."""
-        wire_token = check_token(token)
-        wire = check_amount(
-            amount, "amount", await self._token_decimals(wire_token), unit=wire_token.split(":")[0]
-        )
+        destination = check_address(destination, "destination")
+        wire_token, decimals = await self._token(token)
+        wire = check_amount(amount, "amount", decimals, unit=wire_token.split(":")[0])
         action = {
-            "destination": check_address(destination, "destination"),
+            "destination": destination,
             "token": wire_token,
             "amount": wire,
         }
@@ -296,27 +295,24 @@ class AccountActions:
         destination_dex: str,
         from_sub_account: str | None = None,
     ) -> SentAction:
-        """``sendAsset``: ``amount`` of ``token`` from this account's ``source_dex`` balance to ``destination``'s
+        """``sendAsset``: ``amount`` of ``token`` (``"NAME:0xTOKENID"`` or a listed name) from this account's ``source_dex`` balance to ``destination``'s
         ``destination_dex`` balance (user-signed). Dexes: ``""`` the main perp dex, ``"spot"``, or a builder
         (HIP-3) dex name listed by ``perpDexs``; to or from a perp dex the token is its collateral.
         ``from_sub_account``: send from that sub-account of this account."""
+        destination = check_address(destination, "destination")
+        sub = "" if from_sub_account is None else check_address(from_sub_account, "from_sub_account")
         src, dst = _check_dex(source_dex, "source_dex"), _check_dex(destination_dex, "destination_dex")
         await self._check_dexes_listed(src, dst)
-        wire_token = check_token(token)
-        # CHOSEN: perp balances are 6-decimal USDC; a spot-to-spot move may use the token's own decimals
-        if src == dst == SPOT_DEX:
-            decimals = await self._token_decimals(wire_token)
-        else:
-            decimals = min(USDC_DECIMALS, await self._token_decimals(wire_token))
+        wire_token, decimals = await self._token(token)
+        if not src == dst == SPOT_DEX:  # CHOSEN: perp balances are 6-decimal USDC
+            decimals = min(USDC_DECIMALS, decimals)
         action = {
-            "destination": check_address(destination, "destination"),
+            "destination": destination,
             "sourceDex": src,
             "destinationDex": dst,
             "token": wire_token,
             "amount": check_amount(amount, "amount", decimals, unit=wire_token.split(":")[0]),
-            "fromSubAccount": ""
-            if from_sub_account is None
-            else check_address(from_sub_account, "from_sub_account"),
+            "fromSubAccount": sub,
         }
         return await self._user_signed("sendAsset", action, "nonce", sign_send_asset_action)
 
@@ -404,12 +400,11 @@ class AccountActions:
     async def sub_account_spot_transfer(
         self, sub_account: str, token: str, amount: Decimal, *, is_deposit: bool
     ) -> SentAction:
-        """``subAccountSpotTransfer``: a spot ``token`` (``"NAME:0xTOKENID"``) from this account to
+        """``subAccountSpotTransfer``: a spot ``token`` (``"NAME:0xTOKENID"`` or a listed name) from this account to
         ``sub_account`` (``is_deposit``) or back."""
-        wire_token = check_token(token)
-        wire = check_amount(
-            amount, "amount", await self._token_decimals(wire_token), unit=wire_token.split(":")[0]
-        )
+        sub_account = check_address(sub_account, "sub_account")
+        wire_token, decimals = await self._token(token)
+        wire = check_amount(amount, "amount", decimals, unit=wire_token.split(":")[0])
         action = {"type": "subAccountSpotTransfer", "subAccountUser": check_address(sub_account, "sub_account"),
                   "isDeposit": _check_bool(is_deposit, "is_deposit"), "token": wire_token, "amount": wire}  # fmt: skip
         return await self._l1(action)
@@ -499,12 +494,23 @@ class AccountActions:
             self._spot_tokens = tokens
         return self._spot_tokens
 
-    async def _token_decimals(self, wire_token: str) -> int:
-        """The token's ``weiDecimals`` when ``spotMeta`` lists it, else 8 (the most a wire number carries)."""
-        found = (await self._tokens()).get(wire_token.split(":")[0].upper())
-        if found is not None and found.wire == wire_token:
-            return found.wei_decimals
-        return 8
+    async def _token(self, token: str) -> tuple[str, int]:
+        """(``"NAME:0xTOKENID"``, its decimals) of ``token``, given so or by name (looked up in ``spotMeta``).
+
+        A full form that ``spotMeta`` does not list passes with 8 decimals (the most a wire number carries):
+        the venue decides; one that names a listed token with another id is refused.
+        """
+        if isinstance(token, str) and ":" not in token:
+            found = await self.spot_token(token)
+            return found.wire, found.wei_decimals
+        wire_token = check_token(token)
+        name = wire_token.split(":")[0]
+        listed = (await self._tokens()).get(name.upper())
+        if listed is None:
+            return wire_token, 8
+        if listed.wire != wire_token:
+            raise InvalidOrderError(f"token {wire_token}: the venue lists {name} as {listed.wire}")
+        return wire_token, listed.wei_decimals
 
     async def _check_dexes_listed(self, *dexes: str) -> None:
         builder_dexes = [d for d in dexes if d not in (PERP_DEX, SPOT_DEX)]
