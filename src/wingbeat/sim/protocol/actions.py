@@ -38,6 +38,7 @@ from wingbeat.sim.protocol.transfer_actions import (
     dispatch_transfer,
     parse_transfer,
 )
+from wingbeat.sim.protocol.twap_actions import TWAP_ACTIONS, TwapMalformed, dispatch_twap, parse_twap
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.types import EngineError, OrderRequest, TriggerSpec
 
@@ -371,6 +372,12 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
             "nonce": nonce,
         }
         return canonical, 1, (agent, name)
+    if kind in TWAP_ACTIONS:
+        try:
+            canonical, twap = parse_twap(action)
+        except TwapMalformed as exc:
+            raise _Malformed(str(exc)) from None
+        return canonical, 1, twap
     if kind in TRANSFER_ACTIONS:
         try:
             canonical, transfer = parse_transfer(action, chain)
@@ -597,6 +604,8 @@ class ActionProcessor:
         elif kind == "approveAgent":
             agent, name = fields
             engine.approve_agent(user, agent, name)
+        elif kind in TWAP_ACTIONS:
+            return _ok(dispatch_twap(engine, user, fields))
         elif isinstance(fields, Transfer):
             if fields.kind == "vaultTransfer":
                 self._vault_leader(fields.fields["vault"])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from wingbeat.sim.protocol.info_twap import TWAP_HANDLERS
 from wingbeat.sim.venue import transfers
 from wingbeat.sim.venue.accounts import Account
 from wingbeat.sim.venue.engine import ExchangeEngine
@@ -377,7 +378,8 @@ ACCOUNT_HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any], str], Any]
     "userVaultEquities": _vault_equities,
     "maxBuilderFee": _max_builder_fee,
     "activeAssetData": _active_asset_data,
-    # no staking, TWAP, multi-sig or deployment state in the local exchange: their empty answers
+    **TWAP_HANDLERS,
+    # no staking, multi-sig or deployment state in the local exchange: their empty answers
     "delegations": lambda e, b, u: [],
     "delegatorSummary": lambda e, b, u: {
         "delegated": "0.0",
@@ -387,8 +389,6 @@ ACCOUNT_HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any], str], Any]
     },
     "delegatorHistory": lambda e, b, u: [],
     "delegatorRewards": lambda e, b, u: [],
-    "userTwapSliceFills": lambda e, b, u: [],
-    "twapHistory": lambda e, b, u: [],
     "userToMultiSigSigners": lambda e, b, u: None,
     "userDexAbstraction": lambda e, b, u: None,
     "userAbstraction": lambda e, b, u: "disabled",  # perp and spot balances are kept apart here

@@ -31,6 +31,7 @@ from wingbeat.sim.protocol.info import (
     render_candle,
     render_l2_book,
 )
+from wingbeat.sim.protocol.info_twap import render_slice_fills
 from wingbeat.sim.protocol.rate_limits import action_weight, info_weight
 from wingbeat.sim.protocol.ws_limits import WsIpLimits, WsLimitConfig
 from wingbeat.sim.protocol.ws_subscriptions import (
@@ -58,6 +59,8 @@ from wingbeat.sim.venue.types import (
     NonUserCancelEvent,
     OrderUpdatesEvent,
     TradesEvent,
+    TwapHistoryEvent,
+    TwapSliceFillsEvent,
 )
 
 __all__ = ["CANDLE_INTERVALS_MS", "MAX_BACKLOG", "STATE_REFRESH_S", "WsHub"]
@@ -531,6 +534,25 @@ class WsHub:
         elif isinstance(event, LedgerEvent):
             sub = Subscription("userNonFundingLedgerUpdates", user=event.user)
             self._publish([sub], sub.channel, {"user": event.user, "nonFundingLedgerUpdates": [event.update]})
+        elif isinstance(event, TwapHistoryEvent | TwapSliceFillsEvent):
+            self._route_twap(event)
+
+    def _route_twap(self, event: TwapHistoryEvent | TwapSliceFillsEvent) -> None:
+        """A TWAP's start or end, or its slice fills: its channel and ``userEvents`` (which carries
+        ``twapHistory`` and ``twapSliceFills`` too)."""
+        user = event.user
+        if isinstance(event, TwapHistoryEvent):
+            kind, key, data = "userTwapHistory", "history", event.entries
+            user_key = "twapHistory"
+        else:
+            sub = Subscription("userTwapSliceFills", user=user)
+            events = Subscription("userEvents", user=user)
+            if sub not in self._index and events not in self._index:
+                return
+            kind, key, data = "userTwapSliceFills", "twapSliceFills", render_slice_fills(event.rows)
+            user_key = "twapSliceFills"
+        self._publish([Subscription(kind, user=user)], kind, {"user": user, key: data})
+        self._publish([Subscription("userEvents", user=user)], "user", {user_key: data})
 
     def _mark_state(self, event: EngineEvent) -> None:
         """Mark the users whose account state ``event`` may have changed."""

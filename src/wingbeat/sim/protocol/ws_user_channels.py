@@ -14,6 +14,7 @@ from typing import Any
 
 from wingbeat.sim.protocol.info import handle_info, render_asset_ctx, render_meta
 from wingbeat.sim.protocol.info_accounts import net_inflow, render_active_asset_data, total_vault_equity
+from wingbeat.sim.protocol.info_twap import render_twap_history, render_twap_states
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.markets import venue_context
 from wingbeat.sim.venue.render import usd
@@ -53,7 +54,7 @@ def render_state(engine: ExchangeEngine, kind: str, user: str, coin: str | None)
             "spotState": handle_info(engine, {"type": "spotClearinghouseState", "user": user}),
         }
     if kind == "twapStates":
-        return {"dex": "", "user": user, "states": []}  # the local exchange runs no TWAP orders
+        return {"dex": "", "user": user, "states": render_twap_states(engine, user)}
     if kind == "activeAssetData":
         return render_active_asset_data(engine, user, coin or "")
     if kind == "webData3":
@@ -95,7 +96,7 @@ def _web_data2(engine: ExchangeEngine, user: str) -> dict[str, Any]:
         {
             "meta": render_meta(engine),
             "assetCtxs": [render_asset_ctx(m) for m in engine.markets],
-            "twapStates": [],
+            "twapStates": render_twap_states(engine, user),
             "spotState": handle_info(engine, {"type": "spotClearinghouseState", "user": user}),
             "spotAssetCtxs": [],
         }
@@ -110,5 +111,6 @@ def render_snapshot(engine: ExchangeEngine, kind: str, user: str) -> dict[str, A
         updates = handle_info(engine, {"type": "userNonFundingLedgerUpdates", "user": user, "startTime": 0})
         return {"isSnapshot": True, "user": user, "nonFundingLedgerUpdates": updates}
     if kind == "userTwapSliceFills":
-        return {"isSnapshot": True, "user": user, "twapSliceFills": []}  # no TWAP orders here
-    return {"isSnapshot": True, "user": user, "history": []}  # userTwapHistory
+        fills = handle_info(engine, {"type": "userTwapSliceFills", "user": user})
+        return {"isSnapshot": True, "user": user, "twapSliceFills": fills}
+    return {"isSnapshot": True, "user": user, "history": render_twap_history(engine, user)}

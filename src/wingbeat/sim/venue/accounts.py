@@ -75,6 +75,7 @@ class Fill(NamedTuple):
     tid: int
     cloid: str | None = None
     liquidation: dict[str, Any] | None = None
+    twap_id: int | None = None  # set on the fills of a TWAP slice
 
 
 _tuple_new = tuple.__new__

@@ -40,6 +40,7 @@ class Order:
         "timestamp",
         "trigger",
         "triggered",
+        "twap_id",
         "user",
     )
 
@@ -80,6 +81,7 @@ class Order:
         self.children: tuple[Order, ...] = ()
         # the other TP/SL orders of the same normalTpsl bracket (canceled when this one fills)
         self.siblings: tuple[Order, ...] = ()
+        self.twap_id: int | None = None  # the TWAP this order is a slice of
 
     def __repr__(self) -> str:
         side = "B" if self.is_buy else "A"

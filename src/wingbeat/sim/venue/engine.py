@@ -23,6 +23,7 @@ from wingbeat.sim.venue.market_state import MarketState
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from wingbeat.sim.venue.matching import OrderFlow
 from wingbeat.sim.venue.render import usd
+from wingbeat.sim.venue.twap_engine import TwapBook, TwapRequest
 from wingbeat.sim.venue.types import (
     AccountChanged,
     AssetCtxChanged,
@@ -33,7 +34,7 @@ from wingbeat.sim.venue.types import (
 )
 from wingbeat.sim.venue.validation import check_order, has_margin, reducible, slippage_price, static_problem
 
-from . import account_actions, risk, transfers
+from . import account_actions, risk, transfers, twap_engine
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
@@ -104,6 +105,7 @@ class ExchangeEngine(OrderFlow):
         self._reduced: dict[tuple[str, int], None] = {}
         self.liquidator = LIQUIDATOR
         self.accounts[LIQUIDATOR] = Account(LIQUIDATOR)
+        self.twaps = TwapBook(seed)  # native TWAP orders (twap_engine)
 
     # ------------------------------------------------------------------ accounts
     @venue_context
@@ -421,6 +423,20 @@ class ExchangeEngine(OrderFlow):
         return out
 
     @venue_context
+    def place_twap(self, user: str, request: TwapRequest) -> Any:
+        """Start a native TWAP: ``{"running": {"twapId"}}`` or ``{"error"}`` (see twap_engine)."""
+        acct = self._account(user)
+        with self.account_frame() as now:
+            return twap_engine.place(self, acct, request, now)
+
+    @venue_context
+    def cancel_twap(self, user: str, asset: int, twap_id: int) -> Any:
+        """Stop a running TWAP: ``"success"`` or ``{"error"}``."""
+        acct = self._account(user)
+        with self.account_frame() as now:
+            return twap_engine.cancel(self, acct, asset, twap_id, now)
+
+    @venue_context
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
         acct = self._account(user)
@@ -458,7 +474,7 @@ class ExchangeEngine(OrderFlow):
     @venue_context
     def advance(self, now_ms: int | None = None) -> None:
         """Run what is due by ``now_ms`` (default: the clock): scheduled cancels, triggers,
-        funding, liquidations."""
+        TWAP slices, funding, liquidations."""
         now = self._begin(now_ms)
         try:
             risk.run_scheduled_cancels(self, now)
@@ -466,6 +482,7 @@ class ExchangeEngine(OrderFlow):
                 m.roll(now)
                 self._touched[m.index] = None
             self._settle_marks()
+            twap_engine.run_due(self, now)
             risk.run_funding(self, now)
             risk.run_liquidations(self, now)
         finally:

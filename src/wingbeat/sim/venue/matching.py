@@ -153,6 +153,7 @@ class OrderFlow:
         taker_reducing = acct.reducing
         reduced = self._reduced
         t_cloid = order.cloid
+        t_twap = order.twap_id
         t_oid = order.oid
         remaining = order.sz
         filled_sz = filled_ntl = fees = first_px = last_px = ZERO
@@ -210,9 +211,9 @@ class OrderFlow:
                 reduced[(m_user, asset)] = None
             # Fill fields as plain tuples (see FillLog), FillLog.trim inlined for both logs
             tf = (coin, px, sz, is_buy, now, t_start, t_dir, t_pnl, tx, t_oid, True, taker_fee, tid,
-                  t_cloid, None)  # fmt: skip
+                  t_cloid, None, t_twap)  # fmt: skip
             mf = (coin, px, sz, maker_is_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee,
-                  tid, maker.cloid, None)  # fmt: skip
+                  tid, maker.cloid, None, None)  # fmt: skip
             taker_fills.append(tf)
             if len(taker_fills) > TRIM_AT:
                 del taker_fills[:-FILLS_KEPT]

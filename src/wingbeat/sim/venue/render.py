@@ -83,6 +83,8 @@ def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None)
         out["cloid"] = f.cloid
     if f.liquidation is not None:
         out["liquidation"] = f.liquidation
+    if f.twap_id is not None:
+        out["twapId"] = f.twap_id
     return out
 
 
@@ -138,6 +140,7 @@ def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         tid,
         cloid,
         liq,
+        twap_id,
     ) in rows:
         fill: dict[str, Any] = {
             "coin": coin,
@@ -159,6 +162,8 @@ def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             fill["cloid"] = cloid
         if liq is not None:
             fill["liquidation"] = liq
+        if twap_id is not None:
+            fill["twapId"] = twap_id
         out.append(fill)
     return out
 

@@ -29,6 +29,8 @@ __all__ = [
     "OrderUpdatesEvent",
     "TradesEvent",
     "TriggerSpec",
+    "TwapHistoryEvent",
+    "TwapSliceFillsEvent",
 ]
 
 
@@ -235,9 +237,27 @@ class LedgerEvent:
     update: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class TwapHistoryEvent:
+    """TWAPs of ``user`` started or ended: ``entries`` in the ``twapHistory`` shape."""
+
+    user: str
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TwapSliceFillsEvent:
+    """Fills of ``user``'s TWAP slices, as Fill-field rows (each carries its TWAP's id)."""
+
+    user: str
+    rows: list[tuple[Any, ...]]
+
+
 EngineEvent = (
     AccountChanged
     | LedgerEvent
+    | TwapHistoryEvent
+    | TwapSliceFillsEvent
     | BookChanged
     | TradesEvent
     | OrderUpdatesEvent
