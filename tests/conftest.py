@@ -24,6 +24,18 @@ FAST_FUNDING_INTERVAL_MS = 2_000
 TRADER_FUNDS = Decimal(1_000_000)
 
 
+@pytest.fixture(autouse=True)
+def _decimal_context_restored() -> Any:
+    """Each test starts from the thread's decimal context as it was and leaves it so: ccxt (a test-only
+    peer) sets ROUND_HALF_UP and an Underflow trap on the global context whenever it formats a number,
+    which made later tests' expected values depend on test order."""
+    import decimal
+
+    saved = decimal.getcontext().copy()
+    yield
+    decimal.setcontext(saved)
+
+
 @dataclass(frozen=True, slots=True)
 class Trader:
     """A throwaway account: ``key`` is the hex private key, ``address`` the lowercase 0x address."""

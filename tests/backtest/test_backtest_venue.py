@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal as D
 from typing import TypeVar
 
@@ -85,8 +86,8 @@ def test_a_resting_bid_fills_as_maker_at_its_price_once_the_queue_ahead_traded()
         [fill] = events.fills
         assert (fill.price, fill.amount, fill.is_taker) == (D("99999"), D("0.01"), False)
         assert fill.fee_amount == (D("99999") * D("0.01") * D("0.00015")).quantize(
-            D("0.000001")
-        )  # maker 0.015%
+            D("0.000001"), rounding=ROUND_HALF_EVEN
+        )  # maker 0.015%, rounded to 6 decimals half-even as the venue renders it
         assert connector.get_order(cid).current_state is OrderState.FILLED  # type: ignore[union-attr]
         assert venue.position("BTC") == D("0.01")
         assert connector.account_positions["BTC-USD"].amount == D("0.01")
