@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 
 import orjson
 import pytest
 
+from tests.chaos.fuzz_seeds import parsers, random_mutation
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 from wingbeat.core.ws_client import WebSocketConfig
-from wingbeat.hyperliquid.schemas import parse_fill, parse_order_with_status
+from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_fill, parse_order_with_status
+from wingbeat.hyperliquid.schemas_ws import parse_order_updates
 from wingbeat.hyperliquid.user_stream_data_source import (
     HyperliquidUserStreamDataSource,
     fill_to_trade_update,
     order_state_from_status,
     order_update_from_status,
+    order_updates_from_payload,
 )
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim.protocol.server import LocalExchange
@@ -258,3 +262,47 @@ async def test_liquidation_and_exchange_cancels_from_user_events() -> None:
     assert cancel.new_state is OrderState.CANCELED and cancel.exchange_order_id == "77"
     assert cancel.trading_pair == "ETH-USD" and cancel.client_order_id == ""
     await source.stop()
+
+
+def _full_decode(raw: object) -> list[OrderUpdate] | str:
+    """The reference: the typed decoder, then the status mapping (unknown statuses left out)."""
+    try:
+        entries = parse_order_updates(raw)
+    except MalformedMessageError as exc:
+        return str(exc)
+    return [u for u in (order_update_from_status(e) for e in entries) if u is not None]
+
+
+def _fast_decode(raw: object) -> list[OrderUpdate] | str:
+    try:
+        return order_updates_from_payload(raw)
+    except MalformedMessageError as exc:
+        return str(exc)
+
+
+def test_the_order_updates_decoder_agrees_with_the_typed_one_on_valid_and_mutated_payloads() -> None:
+    seed = parsers()["ws.orderUpdates"][1][0]
+    extra = [
+        {
+            "order": {**seed[0]["order"], "cloid": CLOID.upper().replace("0X", "0x")},
+            "status": "open",
+            "statusTimestamp": 5,
+        },
+        {"order": {**seed[0]["order"], "origSz": None}, "status": "marginCanceled", "statusTimestamp": 6},
+        {
+            "order": {**seed[0]["order"], "reduceOnly": True, "children": []},
+            "status": "open",
+            "statusTimestamp": 7,
+        },
+        {"order": seed[0]["order"], "status": "someNewStatus", "statusTimestamp": 8},
+    ]
+    payloads: list[object] = [seed, extra, [], "junk"]
+    rng = random.Random(16)
+    for _ in range(3_000):
+        payloads.append(random_mutation(rng.choice([seed, extra]), rng))
+    malformed = 0
+    for raw in payloads:
+        expected = _full_decode(raw)
+        assert _fast_decode(raw) == expected, raw
+        malformed += isinstance(expected, str)
+    assert 300 < malformed < 2_900  # the mutations produced both kinds

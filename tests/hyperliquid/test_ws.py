@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from wingbeat.core.errors import ExchangeRejection, RequestTimeout, TransportError
 from wingbeat.core.ws_client import WebSocketConfig
-from wingbeat.hyperliquid.schemas import L2Book
+from wingbeat.hyperliquid.schemas import L2Book, MalformedMessageError
 from wingbeat.hyperliquid.schemas_exchange import RestingStatus, parse_exchange_reply
 from wingbeat.hyperliquid.schemas_ws import Trade
 from wingbeat.hyperliquid.signing import address_from_public_key, sign_l1_action
@@ -270,6 +270,37 @@ def test_malformed_frames_are_counted_and_skipped() -> None:
     assert client.malformed == 2 and len(inbox.items) == 1
 
 
+async def test_raw_handlers_get_the_payload_and_typed_ones_the_decoded_message() -> None:
+    # never connected: the subscriptions wait, the frames are driven by hand
+    client = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
+    raw, typed = Inbox(), Inbox()
+    sub = {"type": "orderUpdates", "user": MAKER}
+    await client.subscribe(sub, raw, raw=True)
+    entry = {
+        "order": {"coin": "BTC", "side": "B", "limitPx": "1", "sz": "1", "oid": 3, "timestamp": 1},
+        "status": "open",
+        "statusTimestamp": 2,
+    }
+    client._on_message(orjson.dumps({"channel": "orderUpdates", "data": [entry]}))
+    assert raw.items == [[entry]]
+    await client.subscribe(sub, typed)
+    client._on_message(orjson.dumps({"channel": "orderUpdates", "data": [entry]}))
+    assert len(raw.items) == 2 and [e.order.oid for e in typed.items[0]] == [3]
+    client._on_message(b'{"channel":"orderUpdates","data":[{"order":7}]}')  # refused before anyone gets it
+    assert client.malformed == 1 and len(raw.items) == 2 and len(typed.items) == 1
+
+    def refuses(data: Any) -> None:
+        raise MalformedMessageError("no")
+
+    await client.unsubscribe(sub, typed)
+    await client.unsubscribe(sub, raw)
+    await client.subscribe(sub, refuses, raw=True)
+    client._on_message(orjson.dumps({"channel": "orderUpdates", "data": [entry]}))
+    assert client.malformed == 2  # a raw handler's refusal counts as a malformed frame
+    with pytest.raises(ValueError, match="raw"):
+        await client.subscribe({"type": "l2Book", "coin": "BTC"}, raw, raw=True)
+
+
 def test_subscribe_rejects_unknown_types() -> None:
     client = HyperliquidWebSocket("ws://127.0.0.1:1/ws")
     with pytest.raises(ValueError, match="unsupported"):
@@ -347,7 +378,9 @@ async def test_same_handler_subscribed_twice_is_called_once(
 
 
 async def test_ping_keeps_an_idle_connection_open_and_silence_gets_it_closed() -> None:
-    async with LocalExchange(ws_idle_timeout_s=0.2, liquidity=False) as exchange:  # closes sockets that send nothing for 0.2 s
+    async with LocalExchange(
+        ws_idle_timeout_s=0.2, liquidity=False
+    ) as exchange:  # closes sockets that send nothing for 0.2 s
         pinging = WebSocketConfig(
             heartbeat_interval=0.05, stale_timeout=5.0, backoff_initial=0.01, backoff_max=0.02
         )

@@ -10,7 +10,8 @@ Each frame is decoded once: ``{"channel", "data"}`` is split, ``data`` is parsed
 schema, and the typed object goes to the handlers of the matching subscription, found by channel
 plus a route key: the values of the subscription's key fields read back from the message - coin
 (l2Book, trades, bbo, activeAssetCtx), coin and interval (candle) or user (userFills, userFundings,
-clearinghouseState).
+clearinghouseState). A handler of a keyless channel may subscribe ``raw`` instead: it gets ``data`` as
+the JSON decoder left it and validates it itself (the user stream decodes orderUpdates this way).
 Coins and users match case-insensitively, as on the venue; an interval matches exactly ("1m" is a
 minute, "1M" a month). Handlers are synchronous and must be cheap; one that raises is logged and
 the others still run. Malformed frames are logged and skipped (counted in ``malformed``).
@@ -75,6 +76,16 @@ class _ChannelSpec:
     message_key: Callable[[Any], tuple[str, ...] | None]
     # subscription fields restricted to known values (a typo would otherwise subscribe to silence)
     allowed: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A handler subscribed with ``raw=True``: it receives the undecoded ``data`` of the message."""
+
+    handler: Handler
+
+    def __call__(self, data: Any) -> None:
+        self.handler(data)
 
 
 def _no_key(_: Any) -> tuple[()]:
@@ -234,7 +245,9 @@ class HyperliquidWebSocket:
 
     # -- subscriptions -----------------------------------------------------------------------------
 
-    async def subscribe(self, subscription: Mapping[str, Any], handler: Handler) -> None:
+    async def subscribe(
+        self, subscription: Mapping[str, Any], handler: Handler, *, raw: bool = False
+    ) -> None:
         """Route messages of ``subscription`` (e.g. ``{"type":"l2Book","coin":"BTC"}``) to ``handler``.
 
         The subscription is sent now if connected and again after every reconnect. Handlers get
@@ -243,13 +256,19 @@ class HyperliquidWebSocket:
         -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
         ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userFundings ->
         ``UserFundingsMessage``, clearinghouseState -> ``ClearinghouseStateMessage``, userEvents ->
-        ``UserEvents``. Raises ``ValueError`` for another
-        type, a missing coin / user / interval or an interval not in ``CANDLE_INTERVALS``.
+        ``UserEvents``. With ``raw=True`` the handler gets the message's ``data`` as the JSON decoder
+        left it and validates it itself (a :class:`MalformedMessageError` it raises counts as a
+        malformed frame); only channels routed without key fields (orderUpdates, allMids,
+        userEvents) offer it, and a frame is decoded into typed objects only for typed handlers.
+        Raises ``ValueError`` for another type, a missing coin / user / interval, an interval not in
+        ``CANDLE_INTERVALS`` or ``raw`` on a keyed channel.
         """
         sub = dict(subscription)
         spec = _SPECS.get(sub.get("type"))  # type: ignore[arg-type]
         if spec is None:
             raise ValueError(f"unsupported subscription type {sub.get('type')!r}; known: {sorted(_SPECS)}")
+        if raw and spec.key_fields:
+            raise ValueError(f"{spec.channel} is routed by {spec.key_fields}: it has no raw delivery")
         values = tuple(value for field in spec.key_fields if type(value := sub.get(field)) is str)
         if len(values) != len(spec.key_fields):
             fields = " and ".join(repr(field) for field in spec.key_fields)
@@ -260,8 +279,9 @@ class HyperliquidWebSocket:
                 raise ValueError(f"unknown {spec.channel} {field} {sub[field]!r}; known: {sorted(known)}")
         canonical = orjson.dumps(sub, option=orjson.OPT_SORT_KEYS)
         handlers = self._routes.setdefault((spec.channel, key), [])
-        if handler not in handlers:
-            handlers.append(handler)
+        routed = _Raw(handler) if raw else handler
+        if routed not in handlers:
+            handlers.append(routed)
         if canonical in self._subscriptions:
             return
         self._subscriptions[canonical] = (sub, spec, key)
@@ -279,8 +299,10 @@ class HyperliquidWebSocket:
         handlers = self._routes.get((spec.channel, key), [])
         if handler is None:
             handlers.clear()
-        elif handler in handlers:
-            handlers.remove(handler)
+        else:
+            for routed in (handler, _Raw(handler)):
+                if routed in handlers:
+                    handlers.remove(routed)
         if handlers:
             return
         self._routes.pop((spec.channel, key), None)
@@ -321,6 +343,9 @@ class HyperliquidWebSocket:
             channel, data = parse_frame(frame)
             spec = _BY_CHANNEL.get(channel)
             if spec is not None:
+                if not spec.key_fields:  # routed without decoding: raw handlers may skip the typed decode
+                    self._deliver(channel, spec, data, self._routes.get((channel, ())))
+                    return
                 message = spec.parse(data)
                 values = spec.message_key(message)
                 handlers = (
@@ -341,12 +366,30 @@ class HyperliquidWebSocket:
             elif channel not in _IGNORED_CHANNELS:
                 _logger.debug("%s: ignoring channel %r", self._name, channel)
         except MalformedMessageError as exc:
-            self.malformed += 1
-            # A venue-side format change would repeat on every push: log the first few, then sample.
-            if self.malformed <= 10 or self.malformed % 1000 == 0:
-                _logger.warning(
-                    "%s: malformed frame skipped (%d so far): %s", self._name, self.malformed, exc
-                )
+            self._count_malformed(exc)
+
+    def _deliver(self, channel: str, spec: _ChannelSpec, data: Any, handlers: list[Handler] | None) -> None:
+        """Hand the ``data`` of a keyless channel to its handlers: decoded once, before any delivery, when a
+        typed handler (or none at all: the frame is still checked) listens; as is to the raw ones."""
+        if not handlers or not all(isinstance(handler, _Raw) for handler in handlers):
+            message = spec.parse(data)  # MalformedMessageError: the frame is skipped, nobody gets it
+            if not handlers:
+                return
+        for handler in tuple(handlers):  # a handler may unsubscribe
+            raw = isinstance(handler, _Raw)
+            try:
+                handler(data if raw else message)
+            except Exception as exc:
+                if raw and isinstance(exc, MalformedMessageError):  # a raw handler refused the frame
+                    self._count_malformed(exc)
+                else:
+                    _logger.exception("%s: %s handler failed", self._name, channel)
+
+    def _count_malformed(self, exc: MalformedMessageError) -> None:
+        self.malformed += 1
+        # A venue-side format change would repeat on every push: log the first few, then sample.
+        if self.malformed <= 10 or self.malformed % 1000 == 0:
+            _logger.warning("%s: malformed frame skipped (%d so far): %s", self._name, self.malformed, exc)
 
     def _on_post(self, data: Any) -> None:
         reply = parse_post_reply(data)
