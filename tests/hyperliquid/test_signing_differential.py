@@ -30,6 +30,7 @@ from wingbeat.hyperliquid.wire import (
     LimitType,
     ModifySpec,
     OrderSpec,
+    PriorityFee,
     TriggerType,
     batch_modify_action,
     cancel_action,
@@ -464,3 +465,41 @@ def test_price_rule_accepts_sdk_rounded_prices_and_quantizes_safely(price: float
     assert rule.is_valid_price(up)
     if down > 0:
         assert rule.is_valid_price(down)
+
+
+@EXAMPLES
+@given(
+    key=keys,
+    is_mainnet=st.booleans(),
+    vault=vaults,
+    expires_after=expiries,
+    nonce=nonces,
+    tif=st.sampled_from(["Ioc", "Alo"]),
+    orders=st.lists(order_specs(), min_size=1, max_size=4),
+    rate=st.integers(0, 2**32),
+)
+def test_priority_fee_grouping_identical_to_sdk(
+    key: str,
+    is_mainnet: bool,
+    vault: str | None,
+    expires_after: int | None,
+    nonce: int,
+    tif: Any,
+    orders: list[OrderSpec],
+    rate: int,
+) -> None:
+    """The grouping ``{"p": rate}`` (the SDK's PriorityGrouping) hashes and signs byte-identically."""
+    orders = [OrderSpec(asset=o.asset, is_buy=o.is_buy, price=o.price, size=o.size,
+                        reduce_only=tif == "Ioc" and o.reduce_only, order_type=LimitType(tif), cloid=o.cloid)
+              for o in orders]
+    ours = order_action(orders, grouping=PriorityFee(rate))
+    assert ours["grouping"] == {"p": rate}
+    _check_l1(
+        ours,
+        key,
+        is_mainnet,
+        vault,
+        expires_after,
+        nonce,
+        lambda ex: ex.bulk_orders([_sdk_request(o) for o in orders], None, {"p": rate}),  # type: ignore[arg-type]
+    )

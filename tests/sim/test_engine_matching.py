@@ -224,7 +224,7 @@ def test_modify_by_cloid_keeps_the_cloid() -> None:
 def test_modify_of_unknown_order_is_an_error() -> None:
     e, _ = make_engine()
     st = e.batch_modify(A, [(424242, gtc(True, "58000", "0.1"))])
-    assert st[0]["error"].startswith("Order was never placed")
+    assert st[0] == {"error": "Cannot modify canceled or filled order."}
 
 
 def test_open_order_limit_rejects_beyond_max() -> None:

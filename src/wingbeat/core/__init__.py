@@ -46,10 +46,13 @@ if TYPE_CHECKING:
     from wingbeat.core.events import OrderExpiredEvent as OrderExpiredEvent
     from wingbeat.core.events import OrderFailedEvent as OrderFailedEvent
     from wingbeat.core.events import OrderFilledEvent as OrderFilledEvent
+    from wingbeat.core.events import OrderModifiedEvent as OrderModifiedEvent
+    from wingbeat.core.events import OrderModifyFailedEvent as OrderModifyFailedEvent
     from wingbeat.core.events import OrderPartiallyFilledEvent as OrderPartiallyFilledEvent
     from wingbeat.core.events import PositionLiquidatedEvent as PositionLiquidatedEvent
     from wingbeat.core.events import SellOrderCreatedEvent as SellOrderCreatedEvent
     from wingbeat.core.in_flight_order import InFlightOrder as InFlightOrder
+    from wingbeat.core.in_flight_order import OrderModification as OrderModification
     from wingbeat.core.journal import OrderJournal as OrderJournal
     from wingbeat.core.order_book import Level as Level
     from wingbeat.core.order_book import OrderBook as OrderBook
@@ -102,12 +105,15 @@ _EXPORTS: dict[str, str] = {
     "OrderCompletedEvent": "wingbeat.core.events",
     "OrderCreatedEvent": "wingbeat.core.events",
     "OrderExpiredEvent": "wingbeat.core.events",
+    "OrderModifiedEvent": "wingbeat.core.events",
+    "OrderModifyFailedEvent": "wingbeat.core.events",
     "OrderFailedEvent": "wingbeat.core.events",
     "OrderFilledEvent": "wingbeat.core.events",
     "OrderPartiallyFilledEvent": "wingbeat.core.events",
     "PositionLiquidatedEvent": "wingbeat.core.events",
     "SellOrderCreatedEvent": "wingbeat.core.events",
     "InFlightOrder": "wingbeat.core.in_flight_order",
+    "OrderModification": "wingbeat.core.in_flight_order",
     "OrderJournal": "wingbeat.core.journal",
     "Level": "wingbeat.core.order_book",
     "OrderBook": "wingbeat.core.order_book",

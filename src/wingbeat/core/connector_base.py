@@ -28,6 +28,7 @@ from wingbeat.core.errors import ExchangeRejection, JournalError, NotReadyError
 from wingbeat.core.events import EventListener, EventPublisher
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.journal import Durability, OrderJournal
+from wingbeat.core.order_modifying import OrderModifying
 from wingbeat.core.order_reconciliation import OrderReconciliation
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
@@ -71,7 +72,7 @@ def _as_decimal(value: object) -> Decimal | None:
     return None
 
 
-class ConnectorBase(OrderReconciliation):
+class ConnectorBase(OrderReconciliation, OrderModifying):
     """Lifecycle, order entry, batching, journaling and reconciliation for one exchange account.
 
     ``journal_path=None`` keeps orders in memory only. ``completed_cache_size``: final orders kept for
@@ -127,6 +128,7 @@ class ConnectorBase(OrderReconciliation):
         self._flushers: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
+        self._init_modifying()
         self._cid_prefix = os.urandom(5).hex()
         self._cid_counter = count(1)
 
@@ -222,7 +224,8 @@ class ConnectorBase(OrderReconciliation):
             self._trading_rules = dict(await self._update_trading_rules())
             await self._update_balances_and_positions()
             self._flushers = [self._tasks.create_task(self._submit_loop(), name="submit-flush"),
-                              self._tasks.create_task(self._cancel_loop(), name="cancel-flush")]
+                              self._tasks.create_task(self._cancel_loop(), name="cancel-flush"),
+                              self._tasks.create_task(self._modify_loop(), name="modify-flush")]
             if self._journal is not None:
                 await self._restore_from_journal()
             self._tasks.create_task(self._reconcile_loop(), name="reconcile")
@@ -263,11 +266,13 @@ class ConnectorBase(OrderReconciliation):
         queued, self._submit_queue = self._submit_queue, []
         for order in queued:
             self._fail(order, "connector stopped before the order was sent")
+        self._fail_queued_modifies()
         for flusher in self._flushers:  # first, so that no request starts after the wait below
             flusher.cancel()
         await asyncio.gather(*self._flushers, return_exceptions=True)
         self._flushers = []
-        senders = [t for t in self._tasks.tasks if t.get_name().endswith(("place-orders", "cancel-orders"))]
+        senders = [t for t in self._tasks.tasks
+                   if t.get_name().endswith(("place-orders", "cancel-orders", "modify-orders"))]
         if senders:
             await asyncio.wait(senders, timeout=grace)
         await self._tasks.stop(timeout=_TASKS_STOP_S)
@@ -541,6 +546,7 @@ class ConnectorBase(OrderReconciliation):
         for order in orders:
             if order.current_state is OrderState.PENDING_CREATE:  # we crashed around the send
                 self._update(order, OrderState.PENDING_SUBMIT_UNKNOWN)
+        self._restore_modifications(orders)
         # in the background: the connector is ready for new orders while the old ones are being resolved
         # (hundreds of them can take a while within the venue's weight budget)
         self._recovery = self._tasks.create_task(self._reconcile_restored(orders), name="restore-reconcile")

@@ -25,6 +25,8 @@ __all__ = [
     "OrderExpiredEvent",
     "OrderFailedEvent",
     "OrderFilledEvent",
+    "OrderModifiedEvent",
+    "OrderModifyFailedEvent",
     "OrderPartiallyFilledEvent",
     "PositionLiquidatedEvent",
     "SellOrderCreatedEvent",
@@ -144,6 +146,38 @@ class OrderExpiredEvent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderModifiedEvent(Event):
+    """The venue applied a modify: the order (same client order id) now rests at ``price`` for a total of
+    ``amount`` (what is executed included). ``exchange_order_id`` is the venue's id of the replacement
+    (Hyperliquid gives a modified order a new one), ``previous_exchange_order_id`` the one it replaced."""
+
+    client_order_id: str
+    exchange_order_id: str | None
+    previous_exchange_order_id: str | None
+    trading_pair: str
+    trade_type: TradeType
+    price: Decimal
+    amount: Decimal
+    previous_price: Decimal
+    previous_amount: Decimal
+    executed_amount_base: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderModifyFailedEvent(Event):
+    """A modify was refused by the venue (or not applied by its deadline): the order stands as it was.
+    ``price`` / ``amount`` are what the modify asked for; the order's own state comes in its own events (a
+    modify of an order the venue had already filled or cancelled is followed by that news)."""
+
+    client_order_id: str
+    exchange_order_id: str | None
+    trading_pair: str
+    price: Decimal
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FundingPaymentEvent(Event):
     """A funding payment on a perpetual position; ``amount`` is signed (negative = we paid)."""
 
@@ -191,6 +225,12 @@ class EventListener:
     def on_order_expired(self, event: OrderExpiredEvent) -> None:
         """An IOC remainder expired."""
 
+    def on_order_modified(self, event: OrderModifiedEvent) -> None:
+        """A modify was applied: the order has a new price and/or amount (and maybe a new exchange id)."""
+
+    def on_order_modify_failed(self, event: OrderModifyFailedEvent) -> None:
+        """A modify was refused or not applied: the order is unchanged."""
+
     def on_funding_payment(self, event: FundingPaymentEvent) -> None:
         """A funding payment was booked."""
 
@@ -206,6 +246,8 @@ _NAME_BY_EVENT: dict[type[Event], str] = {
     OrderCancelledEvent: "on_order_cancelled",
     OrderFailedEvent: "on_order_failed",
     OrderExpiredEvent: "on_order_expired",
+    OrderModifiedEvent: "on_order_modified",
+    OrderModifyFailedEvent: "on_order_modify_failed",
     FundingPaymentEvent: "on_funding_payment",
     PositionLiquidatedEvent: "on_position_liquidated",
 }

@@ -13,10 +13,35 @@ from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeTyp
 from wingbeat.core.order_state import OrderState, can_transition
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
-__all__ = ["InFlightOrder"]
+__all__ = ["InFlightOrder", "OrderModification"]
 
 _ZERO = Decimal(0)
 _FILLED = OrderState.FILLED  # hot path: an Enum attribute lookup is slow
+
+
+class OrderModification:
+    """A modify of a resting order asked for and not resolved yet (applied or refused by the venue).
+
+    ``price`` / ``amount``: the order's new limit price and total amount (what is already executed
+    included); ``remainder``: the size the venue is asked to rest (``amount`` minus what was executed when
+    the modify was asked for). ``sent_at`` is None until the request may have left; ``deadline`` (venue
+    clock, seconds) is when a venue that still shows the old order is taken to have dropped it.
+    """
+
+    __slots__ = ("amount", "deadline", "price", "remainder", "requested_at", "sent_at")
+
+    def __init__(self, *, price: Decimal, amount: Decimal, remainder: Decimal, requested_at: float,
+                 sent_at: float | None = None, deadline: float | None = None) -> None:
+        self.price = price
+        self.amount = amount
+        self.remainder = remainder
+        self.requested_at = requested_at
+        self.sent_at = sent_at
+        self.deadline = deadline
+
+    def __repr__(self) -> str:
+        sent = "unsent" if self.sent_at is None else f"sent at {self.sent_at:.3f}"
+        return f"OrderModification({self.amount}@{self.price}, remainder {self.remainder}, {sent})"
 
 
 class InFlightOrder:
@@ -42,12 +67,14 @@ class InFlightOrder:
         "executed_amount_quote",
         "last_update_timestamp",
         "leverage",
+        "modification",
         "not_found_count",
         "order_type",
         "position_action",
         "price",
         "reason",
         "reduce_only",
+        "retired_exchange_order_ids",
         "time_in_force",
         "trade_type",
         "trading_pair",
@@ -95,6 +122,10 @@ class InFlightOrder:
         """Consecutive status checks in which the exchange did not know the order."""
         self.cancel_requested = False
         """A cancel was asked for while the order could not be cancelled yet (not confirmed by the venue)."""
+        self.modification: OrderModification | None = None
+        """A modify asked for and not resolved yet (None: none)."""
+        self.retired_exchange_order_ids: tuple[str, ...] = ()
+        """Exchange ids the order had before modifies replaced them (oldest first): their late fills count."""
         self._fees: dict[str, Decimal] | None = None
         self._fills: dict[str, TradeUpdate] | None = None
         self._open_future: asyncio.Future[OrderState] | None = None
@@ -142,6 +173,24 @@ class InFlightOrder:
     def awaits_fills(self) -> bool:
         """True while the venue reported more filled than the fills counted so far."""
         return self.venue_filled_amount > self.executed_amount_base
+
+    @property
+    def fill_limit(self) -> Decimal:
+        """The most the fills of this order can add up to: ``amount``, and while a modify is unresolved also
+        the venue's possible replacement on top of it (its fills may arrive before the modify's answer)."""
+        mod = self.modification
+        if mod is None or mod.sent_at is None:
+            return self.amount
+        return self.amount + mod.remainder
+
+    @property
+    def retired_executed(self) -> Decimal:
+        """What the fills of the exchange ids retired by modifies (or of no known id) add up to."""
+        if not self._fills or not self.retired_exchange_order_ids:
+            return _ZERO
+        retired = self.retired_exchange_order_ids
+        return sum((t.fill_base_amount for t in self._fills.values()
+                    if t.exchange_order_id is None or t.exchange_order_id in retired), _ZERO)
 
     @property
     def remaining_amount(self) -> Decimal:
@@ -198,7 +247,7 @@ class InFlightOrder:
         if fills is not None and trade.trade_id in fills:
             return False
         base = trade.fill_base_amount
-        if not base.is_finite() or base <= 0 or self.executed_amount_base + base > self.amount:
+        if not base.is_finite() or base <= 0 or self.executed_amount_base + base > self.fill_limit:
             return False
         if fills is None:
             fills = self._fills = {}

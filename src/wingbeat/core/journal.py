@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.errors import JournalError
-from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.in_flight_order import InFlightOrder, OrderModification
 from wingbeat.core.order_state import FINAL_STATES, OrderState
 from wingbeat.core.order_updates import TradeUpdate
 
@@ -56,7 +56,12 @@ CREATE TABLE IF NOT EXISTS orders (
     state TEXT NOT NULL,
     reason TEXT,
     last_update_timestamp REAL NOT NULL,
-    venue_filled_amount TEXT
+    venue_filled_amount TEXT,
+    modify_price TEXT,
+    modify_amount TEXT,
+    modify_remainder TEXT,
+    modify_requested_at REAL,
+    retired_exchange_ids TEXT
 );
 CREATE INDEX IF NOT EXISTS orders_by_state ON orders (state);
 CREATE TABLE IF NOT EXISTS fills (
@@ -75,12 +80,23 @@ CREATE TABLE IF NOT EXISTS fills (
     PRIMARY KEY (client_order_id, trade_id)
 );
 """
-_INSERT_ORDER = "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_ORDER = (
+    "INSERT OR IGNORE INTO orders (client_order_id, exchange_order_id, trading_pair, trade_type, order_type,"
+    " time_in_force, amount, price, position_action, reduce_only, leverage, creation_timestamp, state, reason,"
+    " last_update_timestamp, venue_filled_amount) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 _UPDATE_STATE = (
     "UPDATE orders SET state = ?, exchange_order_id = COALESCE(?, exchange_order_id),"
     " reason = COALESCE(?, reason), last_update_timestamp = ?,"
     " venue_filled_amount = COALESCE(?, venue_filled_amount) WHERE client_order_id = ?"
 )
+# a modify: the order's price / amount / exchange ids as they are now, and the unresolved request (NULLs: none)
+_UPDATE_MODIFY = (
+    "UPDATE orders SET price = ?, amount = ?, exchange_order_id = ?, modify_price = ?, modify_amount = ?,"
+    " modify_remainder = ?, modify_requested_at = ?, retired_exchange_ids = ? WHERE client_order_id = ?"
+)
+_MODIFY_COLUMNS = ("modify_price", "modify_amount", "modify_remainder", "modify_requested_at",
+                   "retired_exchange_ids")
 _INSERT_FILL = (
     "INSERT OR IGNORE INTO fills (client_order_id, trade_id, exchange_order_id, trading_pair, fill_timestamp,"
     " fill_price, fill_base_amount, fill_quote_amount, fee_asset, fee_amount, is_taker, published)"
@@ -93,7 +109,7 @@ _MARK_BUSY_TIMEOUT_S = 5.0
 _ORDER_COLUMNS = (
     "client_order_id, exchange_order_id, trading_pair, trade_type, order_type, time_in_force, amount, price,"
     " position_action, reduce_only, leverage, creation_timestamp, state, reason, last_update_timestamp,"
-    " venue_filled_amount"
+    " venue_filled_amount, " + ", ".join(_MODIFY_COLUMNS)
 )
 _FILL_COLUMNS = (
     "trade_id, client_order_id, exchange_order_id, trading_pair, fill_timestamp, fill_price, fill_base_amount,"
@@ -121,6 +137,11 @@ def _connect(path: Path, durability: Durability) -> sqlite3.Connection:
     conn.executescript(_SCHEMA)
     if not _has_venue_filled(conn):  # a journal written before the column existed
         conn.execute("ALTER TABLE orders ADD COLUMN venue_filled_amount TEXT")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(orders)")}
+    for column in _MODIFY_COLUMNS:  # a journal written before modifies existed
+        if column not in columns:
+            kind = "REAL" if column == "modify_requested_at" else "TEXT"
+            conn.execute(f"ALTER TABLE orders ADD COLUMN {column} {kind}")
     if not any(row[1] == "published" for row in conn.execute("PRAGMA table_info(fills)")):
         # written before fill events were tracked: its fills were published when they were recorded
         conn.execute("ALTER TABLE fills ADD COLUMN published INTEGER NOT NULL DEFAULT 1")
@@ -155,6 +176,15 @@ def _order_from_row(row: Sequence[Any]) -> InFlightOrder:
     order.last_update_timestamp = row[14]
     if len(row) > 15 and row[15] is not None and order.current_state is not OrderState.FILLED:
         order.venue_filled_amount = Decimal(row[15])
+    if len(row) > 20:
+        if row[16] is not None and not order.current_state.is_final:
+            # restored as possibly sent: reconciliation decides whether the venue applied it
+            order.modification = OrderModification(
+                price=Decimal(row[16]), amount=Decimal(row[17]), remainder=Decimal(row[18]),
+                requested_at=row[19], sent_at=row[19],
+            )
+        if row[20]:
+            order.retired_exchange_order_ids = tuple(row[20].split(","))
     return order
 
 
@@ -327,6 +357,17 @@ class OrderJournal:
             _stored_amount(order.venue_filled_amount), order.client_order_id,
         ))
 
+    def record_modify(self, order: InFlightOrder) -> None:
+        """Queue the order's price, amount, exchange ids and unresolved modify (a modify asked for, applied,
+        refused, or an amount a retired exchange id's late fill grew)."""
+        mod = order.modification
+        self._queue(_UPDATE_MODIFY, (
+            str(order.price), str(order.amount), order.exchange_order_id,
+            None if mod is None else str(mod.price), None if mod is None else str(mod.amount),
+            None if mod is None else str(mod.remainder), None if mod is None else mod.requested_at,
+            ",".join(order.retired_exchange_order_ids) or None, order.client_order_id,
+        ))
+
     def record_fill(self, trade: TradeUpdate, *, published: bool = False) -> None:
         """Queue a fill (stored once per order and trade id); ``published``: its event needs no publishing
         (nobody listens), else it is marked when published (:meth:`mark_published`)."""
@@ -495,9 +536,12 @@ class OrderJournal:
         """Every order in the file (final or not, without fills), oldest first. Synchronous, on its own
         connection: meant for tools such as ``wingbeat journal``."""
         def query(conn: sqlite3.Connection) -> str:
-            # a journal written before venue_filled_amount existed is read as it is (never migrated here)
-            columns = _ORDER_COLUMNS if _has_venue_filled(conn) else _ORDER_COLUMNS.rsplit(",", 1)[0]
-            return f"SELECT {columns} FROM orders ORDER BY creation_timestamp"
+            # a journal written by an older version is read as it is (never migrated here)
+            present = {row[1] for row in conn.execute("PRAGMA table_info(orders)")}
+            columns = [c.strip() for c in _ORDER_COLUMNS.split(",")]
+            while columns[-1] not in present:
+                columns.pop()
+            return f"SELECT {', '.join(columns)} FROM orders ORDER BY creation_timestamp"
 
         for row in self._read(query):
             yield _order_from_row(row)

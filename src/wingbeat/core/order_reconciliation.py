@@ -75,15 +75,18 @@ class OrderReconciliation(ABC):
     # ------------------------------------------------------------------------------------ passes
     async def reconcile_now(self) -> None:
         """Run one reconciliation pass now: orders whose submission is unconfirmed, cancels without an
-        answer and resting orders with no news for ``stale_order_after`` seconds are checked, and the
+        answer, modifies undecided past their deadline and resting orders with no news for
+        ``stale_order_after`` seconds are checked, and the
         missing fills of final orders are fetched when due (see ``missing_fills_after``)."""
         now = self._clock()
         due = []
         for order in self._order_tracker.active_orders.values():
             state, age = order.current_state, now - order.last_update_timestamp
+            mod = order.modification
             if (state is OrderState.PENDING_SUBMIT_UNKNOWN
                     or (state is OrderState.PENDING_CANCEL and age >= self._reconcile_interval)
-                    or (state in _RESTING and age >= self._stale_order_after)):
+                    or (state in _RESTING and age >= self._stale_order_after)
+                    or (mod is not None and mod.deadline is not None and now >= mod.deadline)):
                 due.append(order)
         if due:
             await self._check_orders(due)

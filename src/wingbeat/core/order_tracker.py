@@ -13,6 +13,7 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -26,10 +27,12 @@ from wingbeat.core.events import (
     OrderExpiredEvent,
     OrderFailedEvent,
     OrderFilledEvent,
+    OrderModifiedEvent,
+    OrderModifyFailedEvent,
     OrderPartiallyFilledEvent,
     SellOrderCreatedEvent,
 )
-from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.in_flight_order import InFlightOrder, OrderModification
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
@@ -39,6 +42,7 @@ _logger = logging.getLogger("wingbeat.core.order_tracker")
 
 _PENDING_CREATE, _UNKNOWN, _OPEN = OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN, OrderState.OPEN
 _FILLED, _PARTIALLY_FILLED = OrderState.FILLED, OrderState.PARTIALLY_FILLED
+_CANCELED, _EXPIRED = OrderState.CANCELED, OrderState.EXPIRED
 
 
 class OrderRecorder(Protocol):
@@ -53,6 +57,9 @@ class OrderRecorder(Protocol):
 
     def record_fill(self, trade: TradeUpdate, *, published: bool = False) -> None:
         """A fill was counted (``published``: its event needs no publishing)."""
+
+    def record_modify(self, order: InFlightOrder) -> None:
+        """The order's price, amount, exchange ids or unresolved modify changed."""
 
     @property
     def queued_ops(self) -> int:
@@ -207,6 +214,11 @@ class ClientOrderTracker:
         if order is None:
             _logger.debug("order update for unknown order %s ignored", update.client_order_id)
             return False
+        if order.retired_exchange_order_ids or order.modification is not None:
+            news = self._modify_news(order, update)
+            if news is None:
+                return False
+            update = news
         had_exchange_id = order.exchange_order_id
         had_venue_filled = order.venue_filled_amount
         previous = order.current_state
@@ -254,6 +266,8 @@ class ClientOrderTracker:
             return False
         if order.current_state.is_final and order.client_order_id in self._completed:
             self._completed.move_to_end(order.client_order_id)  # LRU: a late fill keeps it cached longer
+        if order.retired_exchange_order_ids or order.modification is not None:
+            self._modify_fill(order, trade)
         had_exchange_id = order.exchange_order_id
         if not order.apply_trade_update(trade):
             _logger.error(
@@ -278,6 +292,117 @@ class ClientOrderTracker:
             if state is _FILLED and order.is_fully_executed:
                 self._publish_completed(order)  # FILLED arrived first; the last fill completes it now
         return True
+
+    # ------------------------------------------------------------------------------------- modifies
+    # A modify replaces the venue's order (Hyperliquid: the old one is cancelled, the replacement gets a new
+    # exchange id and rests the size asked for): the client order id stays, the old exchange id is retired
+    # (its late fills still count, on top of the replacement), and the old order's cancellation is not ours.
+    def start_modification(self, order: InFlightOrder, modification: OrderModification) -> None:
+        """A modify of ``order`` was asked for: keep it on the order and append it to the journal (the caller
+        awaits the journal's commit before sending it)."""
+        order.modification = modification
+        if self._journal is not None:
+            self._journal.record_modify(order)
+
+    def apply_modification(self, order: InFlightOrder, exchange_order_id: str | None, timestamp: float) -> bool:
+        """The venue applied the unresolved modify of ``order``, the replacement known as
+        ``exchange_order_id`` (None or the same id: modified in place); publish :class:`OrderModifiedEvent`.
+        Return False when no modify was unresolved."""
+        mod = order.modification
+        if mod is None:
+            return False
+        order.modification = None
+        previous_id, previous_price, previous_amount = order.exchange_order_id, order.price, order.amount
+        if order.current_state.is_final:  # it ended first: the venue's modify came too late to matter
+            _logger.info("modify of %s answered after the order was %s; ignored", order.client_order_id,
+                         order.current_state.name)
+            if self._journal is not None:
+                self._journal.record_modify(order)
+            return False
+        order.price = mod.price
+        if exchange_order_id is not None and exchange_order_id != previous_id:
+            if previous_id is not None:
+                order.retired_exchange_order_ids = (*order.retired_exchange_order_ids, previous_id)
+            order.exchange_order_id = exchange_order_id
+            self._by_exchange_id[exchange_order_id] = order.client_order_id  # the retired ids stay indexed
+            # the replacement rests the remainder asked for, on top of whatever the old ids filled
+            order.amount = max(order.retired_executed + mod.remainder, order.executed_amount_base)
+        else:
+            order.amount = max(mod.amount, order.executed_amount_base)
+        order.last_update_timestamp = max(order.last_update_timestamp, timestamp)
+        if self._journal is not None:
+            self._journal.record_modify(order)
+        if self._publisher.has_listeners:
+            self._emit(OrderModifiedEvent(
+                timestamp=timestamp, client_order_id=order.client_order_id,
+                exchange_order_id=order.exchange_order_id, previous_exchange_order_id=previous_id,
+                trading_pair=order.trading_pair, trade_type=order.trade_type, price=order.price,
+                amount=order.amount, previous_price=previous_price, previous_amount=previous_amount,
+                executed_amount_base=order.executed_amount_base,
+            ))
+        self._complete_if_executed(order, timestamp)
+        return True
+
+    def drop_modification(self, order: InFlightOrder, reason: str, timestamp: float) -> bool:
+        """The unresolved modify of ``order`` was refused or never applied: the order stays as it was;
+        publish :class:`OrderModifyFailedEvent`. Return False when no modify was unresolved."""
+        mod = order.modification
+        if mod is None:
+            return False
+        order.modification = None
+        _logger.warning("modify of %s to %s@%s not applied: %s", order.client_order_id, mod.amount, mod.price,
+                        reason)
+        if self._journal is not None:
+            self._journal.record_modify(order)
+        if self._publisher.has_listeners:
+            self._emit(OrderModifyFailedEvent(
+                timestamp=timestamp, client_order_id=order.client_order_id,
+                exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+                price=mod.price, amount=mod.amount, reason=reason,
+            ))
+        self._complete_if_executed(order, timestamp)
+        return True
+
+    def _complete_if_executed(self, order: InFlightOrder, timestamp: float) -> None:
+        if not order.current_state.is_final and order.is_fully_executed:
+            self._transition(order, _FILLED, timestamp)
+
+    def _modify_news(self, order: InFlightOrder, update: OrderUpdate) -> OrderUpdate | None:
+        """An update of an order with a modify unresolved or behind it, in the order's terms; None: not
+        the order's news (a retired exchange id's, or the cancellation a modify in flight makes)."""
+        uid, current, mod = update.exchange_order_id, order.exchange_order_id, order.modification
+        if uid is not None and uid in order.retired_exchange_order_ids:
+            return None  # the old order's end is the modify's doing
+        in_flight = mod is not None and mod.sent_at is not None
+        if in_flight and uid is not None and current is not None and uid != current:
+            self.apply_modification(order, uid, update.update_timestamp)  # the venue shows the replacement
+        elif in_flight and mod is not None:
+            if mod.deadline is not None and self._clock() >= mod.deadline:  # the old order outlived the modify
+                self.drop_modification(order, "the venue did not apply the modify before its deadline",
+                                       update.update_timestamp)
+            elif update.new_state is _CANCELED or update.new_state is _EXPIRED:
+                return None  # the modify's own cancel of the old order (or a cancel its answer will explain)
+        if update.new_state is _OPEN and order.current_state is _PARTIALLY_FILLED:
+            return None  # the replacement rests: nothing new for an order that already has fills
+        if update.filled_amount is not None and order.retired_exchange_order_ids and uid == order.exchange_order_id:
+            # the venue counts the replacement's fills only
+            update = replace(update, filled_amount=update.filled_amount + order.retired_executed)
+        return update
+
+    def _modify_fill(self, order: InFlightOrder, trade: TradeUpdate) -> None:
+        """A fill of an order with a modify unresolved or behind it: a replacement's fill applies the
+        modify; a retired id's late fill adds to the amount (the replacement rests on top of it)."""
+        tid, current = trade.exchange_order_id, order.exchange_order_id
+        if tid is None or current is None or tid == current or order.has_trade(trade.trade_id):
+            return
+        if tid in order.retired_exchange_order_ids:
+            base = trade.fill_base_amount
+            if base.is_finite() and base > 0:
+                order.amount += base
+                if self._journal is not None:
+                    self._journal.record_modify(order)
+        elif order.modification is not None and order.modification.sent_at is not None:
+            self.apply_modification(order, tid, trade.fill_timestamp)
 
     def process_order_not_found(self, client_order_id: str) -> None:
         """The exchange said it does not know this order; after ``lost_order_limit`` consecutive answers

@@ -2,7 +2,8 @@
 
 The core base hands the connector every order queued in one event-loop tick; here they become one
 ``order`` action (one nonce, one signature, one request, one rate-limit charge of ``1 + n // 40``) and
-each status of the reply is mapped back to its order. Cancels go the same way as one ``cancelByCloid``.
+each status of the reply is mapped back to its order. Cancels go the same way as one ``cancelByCloid``,
+modifies as one ``batchModify`` (its reply has the ``order`` shape: one status per modify, the replacement's).
 
 Outcome rules: a reply is definite (each order gets OPEN / FILLED / EXPIRED / FAILED from its status);
 a top-level ``{"status":"err"}`` is a definite rejection of the whole batch (``ExchangeRejection``);
@@ -35,12 +36,14 @@ from wingbeat.hyperliquid.schemas_exchange import (
     parse_exchange_reply,
 )
 from wingbeat.hyperliquid.signing import SupportsSignDigest, sign_l1_action
-from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, Tif, TriggerType
+from wingbeat.hyperliquid.wire import Cloid, LimitType, ModifySpec, OrderSpec, Tif, TriggerType
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
 __all__ = [
     "ActionSender",
     "cancel_results",
+    "modify_results",
+    "modify_spec",
     "order_spec",
     "order_updates",
 ]
@@ -72,6 +75,47 @@ def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = N
         order_type=trigger if trigger is not None else LimitType(tif),
         cloid=Cloid.from_str(order.client_order_id),
     )
+
+
+def modify_spec(order: InFlightOrder, asset: int) -> ModifySpec:
+    """The ``batchModify`` entry of an order with a modification queued: addressed by the venue's oid (by
+    cloid while none is known), the replacement at the new price resting the remainder, with the same cloid
+    (so the client order id stays the order's through the new oid)."""
+    mod = order.modification
+    if mod is None:
+        raise ValueError(f"order {order.client_order_id} has no modification")
+    spec = order_spec(order, asset)
+    cloid = spec.cloid
+    assert cloid is not None
+    oid = order.exchange_order_id
+    return ModifySpec(
+        oid=int(oid) if oid is not None and oid.isdigit() else cloid,
+        order=OrderSpec(asset=asset, is_buy=spec.is_buy, price=mod.price, size=mod.remainder,
+                        reduce_only=spec.reduce_only, order_type=spec.order_type, cloid=cloid),
+    )
+
+
+def modify_results(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: float) -> list[OrderUpdate | str]:
+    """Per modify, in order: the replacement's update (resting -> OPEN, filled -> FILLED, with the new oid)
+    or the venue's refusal text (e.g. "Cannot modify canceled or filled order."). A single error for a batch
+    of several is the venue's refusal of all of them; a status missing from a short reply is an unknown
+    outcome, left to reconciliation (reported as "no status")."""
+    statuses = reply.statuses
+    if len(statuses) == 1 and len(orders) > 1 and isinstance(statuses[0], ErrorStatus):
+        return [statuses[0].message] * len(orders)
+    if len(statuses) != len(orders):
+        _logger.error("batchModify reply has %d statuses for %d modifies", len(statuses), len(orders))
+    results: list[OrderUpdate | str] = []
+    for order, status in zip(orders, statuses, strict=False):
+        if isinstance(status, RestingStatus):
+            results.append(_update(order, now, OrderState.OPEN, status.oid))
+        elif isinstance(status, FilledStatus):  # the replacement crossed: the venue's size is the remainder
+            results.append(_update(order, now, OrderState.FILLED, status.oid, filled=status.total_sz))
+        elif isinstance(status, ErrorStatus):
+            results.append(status.message)
+        else:
+            results.append(_update(order, now, OrderState.OPEN))
+    return results
 
 
 def _update(order: InFlightOrder, now: float, state: OrderState, oid: int | None = None,

@@ -33,12 +33,15 @@ __all__ = [
     "Number",
     "OidOrCloid",
     "OrderSpec",
+    "PriorityFee",
     "Tif",
     "Tpsl",
+    "TpslGrouping",
     "TriggerType",
     "batch_modify_action",
     "cancel_action",
     "cancel_by_cloid_action",
+    "check_priority_orders",
     "float_to_wire",
     "is_valid_price",
     "is_valid_size",
@@ -58,7 +61,7 @@ __all__ = [
 Number: TypeAlias = Decimal | int | float | str
 Tif: TypeAlias = Literal["Gtc", "Ioc", "Alo"]
 Tpsl: TypeAlias = Literal["tp", "sl"]
-Grouping: TypeAlias = Literal["na", "normalTpsl", "positionTpsl"]
+TpslGrouping: TypeAlias = Literal["na", "normalTpsl", "positionTpsl"]
 
 MIN_ORDER_VALUE: Final = Decimal(10)
 """Minimum notional (price x size, in USDC) of a perp order."""
@@ -249,6 +252,38 @@ class ModifySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorityFee:
+    """Order (write) priority: the ``grouping`` ``{"p": rate}`` of an order action (Hyperliquid docs,
+    "Priority fees"; the SDK's ``PriorityGrouping``). ``rate`` is a fraction of the notional in units of
+    1e-8 (10000 = 1 basis point), paid in HYPE from the undelegated staking balance. Accepted only for a
+    batch of Ioc orders, or of Alo orders none of them reduce-only (so never with TP/SL grouping)."""
+
+    rate: int
+
+    def __post_init__(self) -> None:
+        _check_int(self.rate, "priority fee rate", minimum=0)
+
+    def to_wire(self) -> dict[str, int]:
+        """The grouping as the action carries it (and the exchange hashes it)."""
+        return {"p": self.rate}
+
+
+Grouping: TypeAlias = TpslGrouping | PriorityFee
+
+
+def check_priority_orders(orders: Sequence[OrderSpec]) -> None:
+    """Raise ``InvalidOrderError`` unless a priority fee may ride on ``orders``: all Ioc limit orders, or all
+    Alo limit orders none of them reduce-only (as Hyperliquid's priority-fee docs restrict it)."""
+    tifs = {o.order_type.tif if isinstance(o.order_type, LimitType) else None for o in orders}
+    if tifs == {"Ioc"}:
+        return
+    if tifs == {"Alo"} and not any(o.reduce_only for o in orders):
+        return
+    raise InvalidOrderError("a priority fee needs every order of the batch Ioc, or every order Alo and "
+                            "not reduce-only")
+
+
+@dataclass(frozen=True, slots=True)
 class Builder:
     """A builder-code fee: ``address`` receives ``fee_tenths_bp`` tenths of a basis point of the notional."""
 
@@ -332,15 +367,22 @@ def order_wire(spec: OrderSpec) -> dict[str, Any]:
 def order_action(
     orders: Sequence[OrderSpec], *, grouping: Grouping = "na", builder: Builder | None = None
 ) -> dict[str, Any]:
-    """``{"type":"order","orders":[...],"grouping":g}`` plus ``"builder":{"b","f"}`` when a builder fee is set."""
+    """``{"type":"order","orders":[...],"grouping":g}`` plus ``"builder":{"b","f"}`` when a builder fee is set;
+    a :class:`PriorityFee` grouping is written ``{"p": rate}``."""
     if not orders:
         raise InvalidOrderError("an order action needs at least one order")
-    if grouping not in _GROUPINGS:
-        raise InvalidOrderError(f"grouping must be na, normalTpsl or positionTpsl, got {grouping!r}")
+    wired: str | dict[str, int]
+    if isinstance(grouping, PriorityFee):
+        check_priority_orders(orders)
+        wired = grouping.to_wire()
+    elif grouping in _GROUPINGS:
+        wired = grouping
+    else:
+        raise InvalidOrderError(f"grouping must be na, normalTpsl, positionTpsl or a PriorityFee, got {grouping!r}")
     action: dict[str, Any] = {
         "type": "order",
         "orders": [order_wire(o) for o in orders],
-        "grouping": grouping,
+        "grouping": wired,
     }
     if builder is not None:
         action["builder"] = {"b": builder.address.lower(), "f": builder.fee_tenths_bp}

@@ -19,7 +19,7 @@ import contextlib
 import heapq
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
@@ -291,6 +291,28 @@ def _oid(value: Any) -> int | wire.Cloid:
     return wire.Cloid.from_str(_cloid(value))
 
 
+_PRIORITY = "priority"
+
+
+def _priority_allowed(orders: Sequence[OrderRequest]) -> bool:
+    tifs = {o.tif for o in orders}
+    return tifs == {"Ioc"} or (tifs == {"Alo"} and not any(o.reduce_only for o in orders))
+
+
+def _grouping(action: Mapping[str, Any]) -> tuple[str, str | dict[str, int]]:
+    """(the engine's grouping, the canonical one) of an order action. A priority fee ``{"p": rate}``
+    (Hyperliquid docs, "Priority fees") is the engine's ``priority``: checked, then placed as ``na``."""
+    raw = _field(action, "grouping")
+    if isinstance(raw, Mapping):
+        if set(raw) != {"p"}:
+            raise _Malformed(f"unknown grouping {dict(raw)!r}, expected {{\"p\": <rate>}}")
+        rate = _int(raw, "p")
+        return _PRIORITY, wire.PriorityFee(rate).to_wire()
+    if raw not in ("na", "normalTpsl", "positionTpsl"):
+        raise _Malformed(f"unknown variant `{raw}`, expected one of `na`, `normalTpsl`, `positionTpsl`")
+    return raw, raw
+
+
 def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[dict[str, Any], int, Any]:
     """(canonical action, batch length, typed fields) of one action; _Malformed when it does not fit.
 
@@ -302,11 +324,7 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
     kind = _str(action, "type")
     if kind == "order":
         decoded = [_decode_order(o) for o in _list(action, "orders")]
-        grouping = _str(action, "grouping")
-        if grouping not in ("na", "normalTpsl", "positionTpsl"):
-            raise _Malformed(
-                f"unknown variant `{grouping}`, expected one of `na`, `normalTpsl`, `positionTpsl`"
-            )
+        grouping, wired = _grouping(action)
         builder = None
         if action.get("builder") is not None:
             b = _obj(action["builder"], "builder")
@@ -315,7 +333,7 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
             raise InvalidOrderError("an order action needs at least one order")
         orders = [_finish_order(d) for d in decoded]
         # the shape of wire.order_action, from orders already in canonical form
-        canonical: dict[str, Any] = {"type": "order", "orders": [w for _, w in orders], "grouping": grouping}
+        canonical: dict[str, Any] = {"type": "order", "orders": [w for _, w in orders], "grouping": wired}
         if builder is not None:
             canonical["builder"] = {"b": builder.address, "f": builder.fee_tenths_bp}
         builder_fee = None if builder is None else (builder.address, builder.fee_tenths_bp)
@@ -581,6 +599,14 @@ class ActionProcessor:
         fields = parsed.fields
         if kind == "order":
             orders, grouping, builder = fields
+            if grouping == _PRIORITY:
+                # CHOSEN: the refusal's text is ours (the docs name the rule, not the message); the fee itself
+                # is not charged (no staking balances here) and the priority changes nothing on a venue that
+                # applies actions one at a time
+                if not _priority_allowed(orders):
+                    return _err("a priority fee needs every order of the batch Ioc, or every order Alo and "
+                                "not reduce-only")
+                grouping = "na"
             statuses = self._place(user, orders, grouping, builder)
             return _ok({"type": "order", "data": {"statuses": statuses}})
         if kind == "cancel":

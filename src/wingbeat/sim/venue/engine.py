@@ -47,6 +47,9 @@ ZERO = Decimal(0)
 MAX_FUNDING = Decimal(10) ** 15  # keeps every rendered USDC amount within Decimal's 28 digits
 MAX_ORACLE_PRICE = Decimal(10) ** 12  # with the 80% band, keeps prices renderable
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
+#: Hyperliquid's refusal of a modify whose order is not open (seen by SDK users; CHOSEN: no " asset=" suffix,
+#: none of the reports shows one).
+CANNOT_MODIFY = "Cannot modify canceled or filled order."
 # how long an agent approval lasts: not documented; 180 days is an assumption (recorded extraAgents
 # answers only show that validUntil is a millisecond time)
 AGENT_VALIDITY_MS = 180 * 86_400_000
@@ -400,7 +403,7 @@ class ExchangeEngine(OrderFlow):
                 oid = acct.cloids.get(ref.lower(), -1) if isinstance(ref, str) else ref
                 order = acct.open_orders.get(oid)
                 if order is None or order.asset != req.asset:
-                    out.append({"error": f"{MISSING_ORDER} asset={req.asset}"})
+                    out.append({"error": CANNOT_MODIFY})
                     continue
                 m = self.markets[req.asset]
                 problem = static_problem(m, req, self.marks[m.index])
