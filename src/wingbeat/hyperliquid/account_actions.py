@@ -228,6 +228,11 @@ class AccountActions:
             await self._rest.close()
 
     @property
+    def rest(self) -> HyperliquidRestClient:
+        """The REST client the actions go through."""
+        return self._rest
+
+    @property
     def account(self) -> str:
         """The account acted on (lowercase address)."""
         return self._signer.account_address

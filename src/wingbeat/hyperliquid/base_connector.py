@@ -51,8 +51,15 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import PositionFill
 from wingbeat.core.throttler import WeightedRateLimiter
+from wingbeat.hyperliquid.account_actions import MAX_BUILDER_FEE_PERP, MAX_BUILDER_FEE_SPOT, AccountActions
 from wingbeat.hyperliquid.account_check import check_account
-from wingbeat.hyperliquid.constants import REST_WEIGHT_BUDGET, REST_WEIGHT_WINDOW_S, resolve_network
+from wingbeat.hyperliquid.builder_fee import BuilderFeeGate
+from wingbeat.hyperliquid.constants import (
+    REST_WEIGHT_BUDGET,
+    REST_WEIGHT_WINDOW_S,
+    looks_like_private_key,
+    resolve_network,
+)
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
 from wingbeat.hyperliquid.order_status import OrderStatusChecker
@@ -62,6 +69,7 @@ from wingbeat.hyperliquid.schemas import ClearinghouseState
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.user_stream_data_source import HyperliquidUserStreamDataSource
 from wingbeat.hyperliquid.wire import (
+    Builder,
     Cloid,
     OrderSpec,
     cancel_by_cloid_action,
@@ -115,6 +123,14 @@ class HyperliquidConfig:
     max_rate_limit_pause: float = 30.0
     """Longest pause honoured when the venue answers 429 with ``Retry-After`` (a proxy may send absurd
     values), seconds; meanwhile requests are refused at once and ``ready`` is False."""
+    builder_address: str | None = None
+    """Builder code: every order action carries ``{"b": builder_address, "f": builder_fee}`` and the builder
+    earns that fee on the orders' fills. The account must have approved at least ``builder_fee`` for this
+    builder (approveBuilderFee, signed by the account's own key: ``wingbeat approve-builder-fee ADDRESS FEE``
+    or ``AccountActions.approve_builder_fee``); read at start, orders above the approval fail locally."""
+    builder_fee: int = 0
+    """The builder fee in tenths of a basis point (10 = 1 bp = 0.01 %): 1 to 100 on perps (0.1 %), up to 1000
+    on spot (1 %; Hyperliquid charges it only where the fee is in USDC, not on spot buys)."""
 
     def __post_init__(self) -> None:
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
@@ -140,6 +156,25 @@ class HyperliquidConfig:
             raise ValueError(
                 f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}"
             )
+        self._check_builder()
+
+    def _check_builder(self) -> None:
+        address, fee = self.builder_address, self.builder_fee
+        if isinstance(fee, bool) or not isinstance(fee, int):
+            raise ValueError(f"builder_fee must be an integer (tenths of a basis point), got {fee!r}")
+        if address is None:
+            if fee:
+                raise ValueError("builder_fee needs builder_address (the builder who earns it)")
+            return
+        if _ADDRESS.fullmatch(address) is None:
+            key_like = looks_like_private_key(address)
+            shown = "a value that looks like a private key (not shown)" if key_like else repr(address[:50])
+            raise ValueError(f"builder_address must be '0x' followed by 40 hex digits, got {shown}")
+        if not 1 <= fee <= MAX_BUILDER_FEE_SPOT:
+            raise ValueError(
+                f"builder_fee must be 1 to {MAX_BUILDER_FEE_SPOT} tenths of a basis point with a builder_address "
+                f"(10 = 0.01 %; at most {MAX_BUILDER_FEE_PERP} on perps), got {fee}"
+            )
 
 
 class HyperliquidConnectorBase(ConnectorBase):
@@ -155,6 +190,8 @@ class HyperliquidConnectorBase(ConnectorBase):
     """
 
     name = "hyperliquid"
+    #: Largest builder fee an order of this market may carry, tenths of a basis point (perps: 0.1 %).
+    max_builder_fee: int = MAX_BUILDER_FEE_PERP
 
     def __init__(
         self,
@@ -182,6 +219,16 @@ class HyperliquidConnectorBase(ConnectorBase):
         self._sync: AccountSync | None = None
         self._dead_man_armed = False
         self._actions_sent = 0
+        self._builder_gate: BuilderFeeGate | None = None
+        if self._config.builder_address is not None:
+            if self._config.builder_fee > self.max_builder_fee:
+                raise ValueError(
+                    f"builder_fee {self._config.builder_fee} is above {self.max_builder_fee} tenths of a basis "
+                    f"point, the most Hyperliquid allows on {type(self).__name__} orders"
+                )
+            builder = Builder(self._config.builder_address.lower(), self._config.builder_fee)
+            self._builder_gate = BuilderFeeGate(builder, self._user)
+        self._account_actions: AccountActions | None = None
         self._status_checker = OrderStatusChecker(
             self._rest_client,
             self._user,
@@ -219,6 +266,23 @@ class HyperliquidConnectorBase(ConnectorBase):
     def rate_limit_remaining(self) -> float | None:
         """Request weight left in the current rate-limit window (None before start)."""
         return self._rest.limiter.remaining if self._rest is not None else None
+
+    @property
+    def account_actions(self) -> AccountActions:
+        """Transfers, withdrawals, approvals and sub-accounts for this connector's signer (see
+        :class:`~wingbeat.hyperliquid.account_actions.AccountActions`), on its REST client: after ``start()``."""
+        rest = self._rest_client()
+        if self._account_actions is None or self._account_actions.rest is not rest:
+            self._account_actions = AccountActions(self._signer, self._network, rest=rest)
+        return self._account_actions
+
+    async def refresh_builder_fee(self) -> int | None:
+        """Read the account's approval for the configured builder again (``maxBuilderFee``), e.g. right after
+        approving it while running; returns it (None without a builder). Refused batches re-read it on their
+        own, at most every few seconds."""
+        if self._builder_gate is None:
+            return None
+        return await self._builder_gate.refresh(self._rest_client())
 
     @property
     def actions_sent(self) -> int:
@@ -278,6 +342,15 @@ class HyperliquidConnectorBase(ConnectorBase):
             key_account=self._signer.account_address,
             network=self._network,
         )
+        if self._builder_gate is not None:
+            approved = await self._builder_gate.refresh(self._rest)
+            if not self._builder_gate.allows:
+                _logger.warning(
+                    "account %s approved %s tenths of a basis point for builder %s, below builder_fee %s: "
+                    "orders fail until it is approved (wingbeat approve-builder-fee %s %s)",
+                    self._user, approved, self._builder_gate.builder.address, config.builder_fee,
+                    self._builder_gate.builder.address, config.builder_fee,
+                )  # fmt: skip
         self._ws = HyperliquidWebSocket(
             self._ws_url, post_timeout=config.request_timeout, name=f"hyperliquid.ws.{self._user[:10]}"
         )
@@ -423,8 +496,23 @@ class HyperliquidConnectorBase(ConnectorBase):
             sendable.append(order)
             specs.append(spec)
         sent: dict[str, OrderUpdate] = {}
+        gate = self._builder_gate
+        if specs and gate is not None:
+            reason = await gate.refusal(self._rest_client())
+            if reason is not None:  # the venue would refuse the whole batch: nothing is sent
+                now = self._clock()
+                for order in sendable:
+                    refused[order.client_order_id] = OrderUpdate(
+                        client_order_id=order.client_order_id,
+                        trading_pair=order.trading_pair,
+                        update_timestamp=now,
+                        new_state=OrderState.FAILED,
+                        reason=reason,
+                    )
+                specs = []
         if specs:
-            reply = await self._send(order_action(specs), len(specs), self._order_validity)
+            builder = gate.builder if gate is not None else None
+            reply = await self._send(order_action(specs, builder=builder), len(specs), self._order_validity)
             sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
         return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
 

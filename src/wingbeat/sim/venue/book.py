@@ -23,6 +23,7 @@ class Order:
 
     __slots__ = (
         "asset",
+        "builder",
         "children",
         "cloid",
         "coin",
@@ -82,6 +83,7 @@ class Order:
         # the other TP/SL orders of the same normalTpsl bracket (canceled when this one fills)
         self.siblings: tuple[Order, ...] = ()
         self.twap_id: int | None = None  # the TWAP this order is a slice of
+        self.builder: tuple[str, int] | None = None  # (builder, fee in tenths of a bp) of its order action
 
     def __repr__(self) -> str:
         side = "B" if self.is_buy else "A"

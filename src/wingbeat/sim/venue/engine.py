@@ -93,6 +93,7 @@ class ExchangeEngine(OrderFlow):
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
         self.history = OrderHistory()  # finished orders, oldest first
         self.fees_collected = ZERO
+        self._action_builder: tuple[str, int] | None = None  # the builder of the order action being placed
         # ids start at seed-dependent bases so two runs with different seeds do not share ids
         self._next_oid = 1_000_000 + (seed % 1000) * 1_000_000_000
         self._next_tid = 1_000 + (seed % 1000) * 1_000_000_000
@@ -248,11 +249,17 @@ class ExchangeEngine(OrderFlow):
         acct = self._account(user)
         if builder is not None:
             approved = acct.builder_fees.get(builder[0].lower())
-            if approved is None or builder[1] > approved:
+            # an approval of 0 (a revocation) is none: refused even for f = 0 (reports of SDK users)
+            if not approved or builder[1] > approved:
                 # the text clients match on (Hyperliquid's own; seen in SDK users' error handling)
                 raise EngineError("Builder fee has not been approved.")
+            cap = transfers.MAX_PERP_BUILDER_FEE_TENTHS_BP
+            if builder[1] > cap and not all(transfers.is_spot_asset(r.asset) for r in orders):
+                # Hyperliquid's builder-code docs cap perps at 0.1 %; CHOSEN: no source for the text
+                raise EngineError(f"Builder fee above the perp maximum of {cap} (0.1%).")
         now = self._begin()
         statuses: list[Any] = []
+        self._action_builder = None if builder is None else (builder[0].lower(), builder[1])
         try:
             if grouping == "na":
                 for req in orders:
@@ -279,6 +286,7 @@ class ExchangeEngine(OrderFlow):
                 for req in orders:
                     statuses.append(self._place_one(acct, req, now))
         finally:
+            self._action_builder = None
             self._end()
         return statuses
 
@@ -347,6 +355,8 @@ class ExchangeEngine(OrderFlow):
         self._next_oid = oid + 1
         order = Order(oid, acct.user, m.index, m.coin, req.is_buy, req.price, req.size, now,
                       req.reduce_only, req.tif, req.trigger, cloid)  # fmt: skip
+        if self._action_builder is not None:
+            order.builder = self._action_builder  # charged on every fill of the order (matching.py)
         if cloid is not None:
             acct.cloids[cloid] = oid
         if req.trigger is not None:

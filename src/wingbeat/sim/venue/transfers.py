@@ -30,6 +30,7 @@ __all__ = [
     "approve_builder_fee",
     "class_transfer",
     "create_sub_account",
+    "is_spot_asset",
     "parse_amount",
     "parse_fee_rate",
     "record",
@@ -50,12 +51,18 @@ USDC_TOKEN = 0  # USDC's spot token index on Hyperliquid
 WITHDRAW_FEE = Decimal(1)  # Hyperliquid's flat bridge withdrawal fee, in USDC
 MAX_AMOUNT = Decimal(10) ** 15  # keeps balances within the exchange's rendering range
 MAX_BUILDER_FEE_TENTHS_BP = 1000  # 1 %: Hyperliquid's cap (spot; perps cap at 0.1 % per order)
+MAX_PERP_BUILDER_FEE_TENTHS_BP = 100  # 0.1 %: the builder-code docs' cap on perp orders
 _AMOUNT = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,6})?$")  # USDC moves in 6 decimals
 _FEE_RATE = re.compile(r"^([0-9]+(\.[0-9]+)?)%$")
 _PERP_DEX = ""  # sendAsset's name of the (only) perp dex
 _SPOT_DEX = "spot"
 INSUFFICIENT = "Insufficient balance for withdrawal"
 INSUFFICIENT_TOKEN = "Insufficient balance for token transfer"
+
+
+def is_spot_asset(asset: int) -> bool:
+    """Whether an order's asset id is a spot pair (10000 + index; builder-dex perps start at 100000)."""
+    return 10_000 <= asset < 100_000
 
 
 def parse_amount(text: str) -> Decimal | None:
