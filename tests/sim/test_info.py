@@ -168,9 +168,11 @@ def test_candle_snapshot_matches_recorded_shape(engine: ExchangeEngine) -> None:
 
 def test_user_rate_limit_and_spot_meta_and_all_mids(engine: ExchangeEngine) -> None:
     same_shape(handle_info(engine, {"type": "userRateLimit", "user": B}), recorded("info_userRateLimit.json"))
-    assert handle_info(engine, {"type": "spotMeta"}) == {"universe": [], "tokens": []}
+    meta = handle_info(engine, {"type": "spotMeta"})
+    assert [p["name"] for p in meta["universe"]] == ["PURR/USDC", "@1"]
     mids = handle_info(engine, {"type": "allMids", "dex": ""})
-    assert set(mids) == {"BTC", "ETH", "SOL"} and mids["ETH"] == "3000.0"
+    # allMids of the first perp dex carries the spot pairs too, by their coin names
+    assert set(mids) == {"BTC", "ETH", "SOL", "PURR/USDC", "@1"} and mids["ETH"] == "3000.0"
 
 
 def test_user_rate_limit_reports_the_cap_and_count_of_the_servers_limiter(engine: ExchangeEngine) -> None:
@@ -250,7 +252,9 @@ def test_tpsl_children_show_under_their_parent(engine: ExchangeEngine) -> None:
 
 
 def test_spot_and_dex_answers_for_the_sdk(engine: ExchangeEngine) -> None:
-    assert handle_info(engine, {"type": "spotMetaAndAssetCtxs"}) == [{"universe": [], "tokens": []}, []]
+    meta, ctxs = handle_info(engine, {"type": "spotMetaAndAssetCtxs"})
+    assert meta == handle_info(engine, {"type": "spotMeta"})
+    assert [c["coin"] for c in ctxs] == ["PURR/USDC", "@1"]  # one context per pair, in pair order
     assert handle_info(engine, {"type": "spotClearinghouseState", "user": A}) == {"balances": []}
     assert handle_info(engine, {"type": "perpDexs"}) == [None]
     with pytest.raises(InfoError):

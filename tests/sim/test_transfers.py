@@ -19,7 +19,8 @@ from wingbeat.sim import LocalExchange
 
 T = TypeVar("T")
 OK = {"status": "ok", "response": {"type": "default"}}
-USDC_TESTNET = "USDC:0xeb62eee3685fc4c43992febcd9e75443"
+# the token as spotSend names it, with the tokenId the local exchange's spotMeta lists (mainnet's)
+USDC_WIRE = "USDC:0x6d1e7cde53ba9467b783cb7c530ce054"
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -116,12 +117,12 @@ async def test_class_transfer_spot_send_and_send_asset(sdk: Sdk) -> None:
     ]
 
     friend = new_trader().address
-    assert await call(sdk.exchange.spot_transfer, 50.0, friend, USDC_TESTNET) == OK
+    assert await call(sdk.exchange.spot_transfer, 50.0, friend, USDC_WIRE) == OK
     assert (await call(sdk.info.spot_user_state, friend))["balances"][0]["total"] == "50.0"
     [received] = await sdk.ledger(friend)
     assert received["delta"]["type"] == "spotTransfer" and received["delta"]["token"] == "USDC"
     assert received["delta"]["user"] == me and received["delta"]["destination"] == friend
-    refused = await call(sdk.exchange.spot_transfer, 1000.0, friend, USDC_TESTNET)
+    refused = await call(sdk.exchange.spot_transfer, 1000.0, friend, USDC_WIRE)
     assert refused == {"status": "err", "response": "Insufficient balance for token transfer"}
 
     assert await call(sdk.exchange.send_asset, friend, "", "spot", "USDC", 25.0) == OK  # my perp -> its spot

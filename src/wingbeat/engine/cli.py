@@ -231,7 +231,10 @@ def sim(
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 8080,
     fund: Annotated[
         list[str] | None,
-        typer.Option(help="ADDRESS[=USDC] to fund at start (repeatable; 1,000,000 USDC by default)."),
+        typer.Option(
+            help="ADDRESS[=USDC][,TOKEN=AMOUNT...] to fund at start (repeatable): perp USDC "
+            "(1,000,000 by default), then spot balances, e.g. 0xabc...=5000,PURR=1000,USDC=500."
+        ),
     ] = None,
     chain: Annotated[
         str, typer.Option(help='"testnet" (how the SDK signs for any URL) or "mainnet".')
@@ -245,7 +248,8 @@ def sim(
         Path | None,
         typer.Option(
             help="TOML file of [[market]] tables (name, sz_decimals, "
-            "max_leverage, start_price); default BTC, ETH, SOL."
+            "max_leverage, start_price) and optional [[spot_token]] / [[spot_pair]] tables; "
+            "default BTC, ETH, SOL perps and PURR/USDC, HYPE/USDC spot."
         ),
     ] = None,
     state: Annotated[
@@ -274,12 +278,17 @@ def sim(
 
     from wingbeat.sim.protocol.server import DEFAULT_FUND_AMOUNT, run_local_exchange
     from wingbeat.sim.venue.markets import load_markets
+    from wingbeat.sim.venue.spot_markets import load_spot
 
     try:
         loaded = load_markets(markets) if markets is not None else None
+        spot = load_spot(markets) if markets is not None else None
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
-    funded = [(address, DEFAULT_FUND_AMOUNT if amount is None else amount) for address, amount in requested]
+    funded = [
+        (address, DEFAULT_FUND_AMOUNT if amount is None else amount, spot)
+        for address, amount, spot in requested
+    ]
     _run(  # a state file in use or of another venue: StateFileError, one error line
         run_local_exchange(
             host,
@@ -289,27 +298,45 @@ def sim(
             admin,
             seed,
             markets=loaded,
+            spot=spot,
             liquidity=liquidity,
             state=state,
         )
     )
 
 
-def _parse_fund(item: str) -> tuple[str, Decimal | None]:
+def _parse_fund(item: str) -> tuple[str, Decimal | None, dict[str, Decimal]]:
+    """``ADDRESS[=USDC][,TOKEN=AMOUNT...]``: the perp USDC (None: the default) and spot balances."""
     from wingbeat.hyperliquid.constants import shown  # a key pasted here is not echoed either
 
-    address, _, amount = item.partition("=")
+    head, *spot_items = item.split(",")
+    address, _, amount = head.partition("=")
     if not _ADDRESS.fullmatch(address):
-        _fail(f"--fund {shown(item)}: expected 0x followed by 40 hex digits, optionally =AMOUNT", 2)
-    if not amount:
-        return address.lower(), None
+        _fail(
+            f"--fund {shown(item)}: expected 0x followed by 40 hex digits, optionally =AMOUNT "
+            "and ,TOKEN=AMOUNT spot balances",
+            2,
+        )
+    value = _fund_amount(item, amount) if amount else None
+    spot: dict[str, Decimal] = {}
+    for entry in spot_items:
+        token, _, token_amount = entry.partition("=")
+        if not token or not token_amount:
+            _fail(f"--fund {shown(item)}: {shown(entry)} is not TOKEN=AMOUNT", 2)
+        spot[token] = _fund_amount(item, token_amount)
+    return address.lower(), value, spot
+
+
+def _fund_amount(item: str, amount: str) -> Decimal:
+    from wingbeat.hyperliquid.constants import shown
+
     try:
         value = Decimal(amount)
     except InvalidOperation:
         _fail(f"--fund {shown(item)}: {shown(amount)} is not a number", 2)
     if not value.is_finite() or value <= 0:
         _fail(f"--fund {shown(item)}: the amount must be positive", 2)
-    return address.lower(), value
+    return value
 
 
 # -- account tools ------------------------------------------------------------------------------------

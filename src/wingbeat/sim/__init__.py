@@ -1,7 +1,8 @@
 """wingbeat.sim: a Hyperliquid-compatible local exchange for tests, demos and paper trading.
 
 ``from wingbeat.sim import LocalExchange``; ``async with LocalExchange(port=0) as ex:`` serves on a free
-port at ``ex.base_url``, ``await ex.fund(address, 10_000)`` credits USDC, built-in liquidity on unless
+port at ``ex.base_url``, ``await ex.fund(address, 10_000)`` credits USDC (``spot={"PURR": 100}`` spot
+tokens), spot pairs `DEFAULT_SPOT` unless ``spot=`` a `SpotConfig`, built-in liquidity on unless
 ``liquidity=False`` (see `LocalExchange`). The venue half (engine, books, accounts, info) has no I/O;
 the protocol half (server, actions, ws_hub, rate_limits, ws_limits, faults, the state file) speaks Hyperliquid's HTTP and websocket
 API on top of it. Names are exported lazily, so the venue modules load without aiohttp.
@@ -25,16 +26,24 @@ if TYPE_CHECKING:
     from wingbeat.sim.venue.liquidity import LiquidityConfig as LiquidityConfig
     from wingbeat.sim.venue.markets import DEFAULT_MARKETS as DEFAULT_MARKETS
     from wingbeat.sim.venue.markets import MarketConfig as MarketConfig
+    from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT as DEFAULT_SPOT
+    from wingbeat.sim.venue.spot_markets import SpotConfig as SpotConfig
+    from wingbeat.sim.venue.spot_markets import SpotPairConfig as SpotPairConfig
+    from wingbeat.sim.venue.spot_markets import SpotToken as SpotToken
 
 _EXPORTS = {
     "DEFAULT_FUND_AMOUNT": "wingbeat.sim.protocol.server",
     "DEFAULT_MARKETS": "wingbeat.sim.venue.markets",
+    "DEFAULT_SPOT": "wingbeat.sim.venue.spot_markets",
     "LiquidityConfig": "wingbeat.sim.venue.liquidity",
     "LocalExchange": "wingbeat.sim.protocol.server",
     "MarketConfig": "wingbeat.sim.venue.markets",
     "RELAXED_RATE_LIMITS": "wingbeat.sim.protocol.rate_limits",
     "RateLimitConfig": "wingbeat.sim.protocol.rate_limits",
     "RELAXED_WS_LIMITS": "wingbeat.sim.protocol.ws_limits",
+    "SpotConfig": "wingbeat.sim.venue.spot_markets",
+    "SpotPairConfig": "wingbeat.sim.venue.spot_markets",
+    "SpotToken": "wingbeat.sim.venue.spot_markets",
     "StateFileError": "wingbeat.sim.protocol.state_store",
     "WsLimitConfig": "wingbeat.sim.protocol.ws_limits",
     "run_local_exchange": "wingbeat.sim.protocol.server",

@@ -2,7 +2,7 @@
 
 Every input that changes the venue is logged with the venue time it was applied at, and committed
 before it is answered: signed ``/exchange`` actions (HTTP or websocket ``post``, accepted or not:
-even a refusal can spend rate-limit budget), admin mutations (fund, oracle price, advance, vault
+even a refusal can spend rate-limit budget), admin mutations (fund, spot fund, oracle price, advance, vault
 registration) and the timer's ticks (funding, triggers, liquidations and the built-in makers).
 A snapshot of the whole venue (engine, nonces, address budgets, makers with their random state)
 is taken at start, every ``snapshot_interval_s`` and at a graceful stop. Restoring loads the
@@ -223,6 +223,8 @@ class DurableVenue:
                 self._tick(at_ms)
             elif kind == "fund":
                 self._engine.fund(args[0], Decimal(args[1]))
+            elif kind == "fundSpot":
+                self._engine.fund_spot(args[0], args[1], Decimal(args[2]))
             elif kind == "oracle":
                 self._engine.set_oracle_price(args[0], Decimal(args[1]))
             elif kind == "advance":

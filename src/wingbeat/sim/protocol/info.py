@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from wingbeat.core.errors import WingbeatError
-from wingbeat.sim.protocol.info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS, spot_clearinghouse_state
+from wingbeat.sim.protocol.info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS
+from wingbeat.sim.protocol.info_spot import render_spot_asset_ctx, render_spot_meta, spot_clearinghouse_state
 from wingbeat.sim.venue.accounts import Account, Fill, fill_direction
 from wingbeat.sim.venue.book import Order
 from wingbeat.sim.venue.engine import ExchangeEngine
-from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import fmt, venue_context
 from wingbeat.sim.venue.render import basic_order, order_update, px, render_fill, render_trade, usd
 from wingbeat.sim.venue.state_views import (
@@ -160,14 +161,20 @@ def render_asset_ctx(m: MarketState) -> dict[str, Any]:
     }
 
 
-def render_active_asset_ctx(m: MarketState) -> dict[str, Any]:
-    """Websocket ``activeAssetCtx`` data."""
+def render_active_asset_ctx(engine: ExchangeEngine, m: MarketState) -> dict[str, Any]:
+    """Websocket ``activeAssetCtx`` data (``activeSpotAssetCtx`` for a spot pair)."""
+    if isinstance(m, SpotMarketState):
+        return {"coin": m.coin, "ctx": render_spot_asset_ctx(engine, m)}
     return {"coin": m.coin, "ctx": render_asset_ctx(m)}
 
 
 def render_all_mids(engine: ExchangeEngine) -> dict[str, str]:
-    """``allMids``: coin -> mid (last trade, then oracle, when a side is empty)."""
-    return {m.coin: px(m.mid()) for m in engine.markets}
+    """``allMids``: coin -> mid (last trade, then oracle, when a side is empty), perps then spot
+    pairs (Hyperliquid's allMids of the first perp dex carries the ``@N`` spot keys too)."""
+    mids = {m.coin: px(m.mid()) for m in engine.markets}
+    for s in engine.spot_markets:
+        mids[s.coin] = px(s.mid())
+    return mids
 
 
 def render_l2_book(engine: ExchangeEngine, m: MarketState, n_sig_figs: int | None = None) -> dict[str, Any]:
@@ -444,7 +451,11 @@ def _extra_agents(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 
 def _spot_clearinghouse(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    return spot_clearinghouse_state(engine.accounts.get(_user(body)))
+    return spot_clearinghouse_state(engine, engine.accounts.get(_user(body)))
+
+
+def _spot_meta_and_ctxs(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
+    return [render_spot_meta(engine), [render_spot_asset_ctx(engine, m) for m in engine.spot_markets]]
 
 
 def _meta(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
@@ -474,8 +485,8 @@ _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
     "historicalOrders": _historical_orders,
     "userRole": _user_role,
     "extraAgents": _extra_agents,
-    "spotMeta": lambda e, b: {"universe": [], "tokens": []},
-    "spotMetaAndAssetCtxs": lambda e, b: [{"universe": [], "tokens": []}, []],
+    "spotMeta": lambda e, b: render_spot_meta(e),
+    "spotMetaAndAssetCtxs": _spot_meta_and_ctxs,
     "spotClearinghouseState": _spot_clearinghouse,
     "perpDexs": lambda e, b: [None],
 }

@@ -14,6 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from wingbeat.sim.protocol.info_twap import TWAP_HANDLERS
+from wingbeat.sim.protocol.info_spot import spot_clearinghouse_state, spot_value
 from wingbeat.sim.venue import transfers
 from wingbeat.sim.venue.accounts import Account
 from wingbeat.sim.venue.engine import ExchangeEngine
@@ -26,7 +27,6 @@ __all__ = [
     "MARKET_HANDLERS",
     "net_inflow",
     "render_active_asset_data",
-    "spot_clearinghouse_state",
     "total_vault_equity",
 ]
 
@@ -37,9 +37,7 @@ _VAULT_LOCKUP_MS = 86_400_000  # a user vault's 1-day lockup after a deposit
 _RECENT_TRADES = 10
 _FILLS_SCANNED = 200  # per account, newest first, when rebuilding recent trades from fills
 _PORTFOLIO_PERIODS = ("day", "week", "month", "allTime", "perpDay", "perpWeek", "perpMonth", "perpAllTime")
-# Hyperliquid's base spot rates (no spot trading here yet) and referral discount
-_SPOT_TAKER = "0.0007"
-_SPOT_MAKER = "0.0004"
+# Hyperliquid's referral discount
 _REFERRAL_DISCOUNT = "0.04"
 _INFLOWS = {"deposit": 1, "withdraw": -1}
 
@@ -49,18 +47,6 @@ def _address(body: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not _ADDRESS.match(value):
         raise ValueError(f"{key}: expected a 0x-prefixed 20-byte hex address")
     return value.lower()
-
-
-def spot_clearinghouse_state(acct: Account | None) -> dict[str, Any]:
-    """``spotClearinghouseState``: the spot token balances (USDC is token 0)."""
-    if acct is None:
-        return {"balances": []}
-    balances = [
-        {"coin": coin, "token": transfers.USDC_TOKEN, "total": fmt(total), "hold": "0.0", "entryNtl": "0.0"}
-        for coin, total in acct.spot.items()
-        if total
-    ]
-    return {"balances": balances}
 
 
 def net_inflow(acct: Account) -> Decimal:
@@ -90,7 +76,7 @@ def _portfolio(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
     if acct is None:
         value = pnl = vlm = ZERO
     else:
-        value = acct.account_value(engine.marks) + sum(acct.spot.values(), ZERO)
+        value = acct.account_value(engine.marks) + spot_value(engine, acct)
         pnl = value - net_inflow(acct)
         vlm = acct.cum_volume
     # the local exchange keeps no account-value history: each period holds the current point
@@ -119,16 +105,16 @@ def _user_fees(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
         "feeSchedule": {
             "cross": taker,
             "add": maker,
-            "spotCross": _SPOT_TAKER,
-            "spotAdd": _SPOT_MAKER,
+            "spotCross": fmt(engine.spot_taker_fee),
+            "spotAdd": fmt(engine.spot_maker_fee),
             "tiers": {"vip": [], "mm": []},  # one flat fee level here
             "referralDiscount": _REFERRAL_DISCOUNT,
             "stakingDiscountTiers": [],
         },
         "userCrossRate": taker,
         "userAddRate": maker,
-        "userSpotCrossRate": _SPOT_TAKER,
-        "userSpotAddRate": _SPOT_MAKER,
+        "userSpotCrossRate": fmt(engine.spot_taker_fee),
+        "userSpotAddRate": fmt(engine.spot_maker_fee),
         "activeReferralDiscount": "0.0",
         "trial": None,
         "feeTrialEscrow": "0.0",
@@ -167,7 +153,7 @@ def _sub_accounts(engine: ExchangeEngine, body: dict[str, Any], user: str) -> An
                 "subAccountUser": sub,
                 "master": user,
                 "clearinghouseState": clearinghouse_state(engine, sub),
-                "spotState": spot_clearinghouse_state(sub_acct),
+                "spotState": spot_clearinghouse_state(engine, sub_acct),
             }
         )
     return out

@@ -41,6 +41,7 @@ from wingbeat.sim.protocol.ws_limits import WsLimitConfig
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.liquidity import LiquidityConfig, MarketMakers
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
+from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig, load_spot
 from wingbeat.sim.venue.types import EngineError
 
 __all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
@@ -66,6 +67,7 @@ class _Dropped(Exception):
 
 
 MarketsArg = Sequence[MarketConfig] | Sequence[Mapping[str, Any]] | str | Path | None
+AmountArg = Decimal | int | str
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -102,6 +104,9 @@ class LocalExchange:
     Args:
         markets: `MarketConfig` objects, dicts with the same keys, or the path of a TOML
             file (as ``wingbeat sim --markets``); None for `DEFAULT_MARKETS` (BTC, ETH, SOL).
+        spot: the spot tokens and pairs (a `SpotConfig`); None for those of the ``markets`` TOML
+            file when it has ``[[spot_pair]]`` tables, else `DEFAULT_SPOT` (USDC, PURR, HYPE;
+            ``PURR/USDC`` at spot index 0, HYPE/USDC as ``@1``).
         seed: seeds the makers' price walk, the takers and the fault injector (same seed, same run).
         host, port: where to listen; ``port=0`` picks a free port (read it back from `port`).
         admin: serve ``POST /admin`` (funding, oracle prices, faults) to loopback clients that send
@@ -124,7 +129,7 @@ class LocalExchange:
         state: a SQLite state file (created if missing): the venue's accounts, orders, fills and
             nonces are restored from it at `start` and every acknowledged input is in it before it
             is answered, so a restart (even after a SIGKILL) continues where the venue was. The
-            file belongs to one configuration (markets, seed, chain, liquidity, funding interval):
+            file belongs to one configuration (markets, spot, seed, chain, liquidity, funding interval):
             another one is refused with `StateFileError` at `start`. None: memory only.
         snapshot_interval_s: how often the whole state is snapshotted into ``state`` (it blocks
             the event loop for up to a few seconds once the order history is large; the log
@@ -135,6 +140,7 @@ class LocalExchange:
         self,
         markets: MarketsArg = None,
         *,
+        spot: SpotConfig | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -171,8 +177,10 @@ class LocalExchange:
         self._max_body = max_body_bytes
         self.clock = VenueClock()
         loaded = _load(markets)
+        if spot is None:
+            spot = (load_spot(markets) if isinstance(markets, str | Path) else None) or DEFAULT_SPOT
         self.engine = ExchangeEngine(
-            loaded, seed=seed, funding_interval_ms=funding_interval_ms, clock=self.clock
+            loaded, seed=seed, funding_interval_ms=funding_interval_ms, clock=self.clock, spot=spot
         )
         self.engine.is_mainnet = chain == "mainnet"
         self.faults = FaultInjector(seed)
@@ -194,7 +202,7 @@ class LocalExchange:
         self.state_path = None if state is None else Path(state)
         # what a state file must have been written by: the inputs of a deterministic replay
         self._venue_text = repr(
-            (loaded, seed, chain, liquidity and (config or LiquidityConfig()), funding_interval_ms)
+            (loaded, seed, chain, liquidity and (config or LiquidityConfig()), funding_interval_ms, spot)
         )
         self._snapshot_interval_s = snapshot_interval_s
         self.durable: DurableVenue | None = None
@@ -318,23 +326,39 @@ class LocalExchange:
         await self.stop()
 
     # -- in-process API -----------------------------------------------------------------------
-    async def fund(self, address: str, usdc: Decimal | int | str = DEFAULT_FUND_AMOUNT) -> None:
-        """Credit ``usdc`` USDC to ``address`` (a ``0x`` address, any case), creating the account.
+    async def fund(
+        self,
+        address: str,
+        usdc: AmountArg = DEFAULT_FUND_AMOUNT,
+        *,
+        spot: Mapping[str, AmountArg] | None = None,
+    ) -> None:
+        """Credit ``usdc`` USDC to ``address``'s perp balance (a ``0x`` address, any case), creating
+        the account, and each ``spot`` entry (token name -> amount, e.g. ``{"PURR": 5000, "USDC":
+        1000}``) to its spot balances. ``usdc=0`` with ``spot`` funds spot only.
 
         An address that was never funded does not exist on the exchange, as on Hyperliquid.
-        Raises ValueError for a malformed address or an amount that is not a positive exact number
-        (floats are refused: money is exact).
+        Raises ValueError for a malformed address, an unknown token, an amount with more decimals
+        than the token keeps, or an amount that is not a positive exact number (floats are refused:
+        money is exact).
         """
         if not isinstance(address, str) or _ADDRESS.fullmatch(address) is None:
             raise ValueError(f"address must be 0x followed by 40 hex digits, got {address!r}")
-        if isinstance(usdc, bool) or not isinstance(usdc, Decimal | int | str):
-            raise ValueError(f"usdc must be a Decimal, int or str, got {type(usdc).__name__}")
-        try:
-            amount = Decimal(usdc)
-        except InvalidOperation:
-            raise ValueError(f"usdc must be a number, got {usdc!r}") from None
-        with self._applying("fund", (address.lower(), str(amount))):
-            self.engine.fund(address.lower(), amount)
+        amount = _amount(usdc, "usdc")
+        tokens = [(str(token), _amount(value, str(token))) for token, value in (spot or {}).items()]
+        for token, value in tokens:
+            if self.engine.spot.token(token) is None:
+                raise ValueError(
+                    f"unknown spot token {token!r}: the venue lists {[t.name for t in self.engine.spot.tokens]}"
+                )
+            if value <= 0:
+                raise ValueError(f"{token}: the amount must be positive, got {value}")
+        if amount or not tokens:
+            with self._applying("fund", (address.lower(), str(amount))):
+                self.engine.fund(address.lower(), amount)
+        for token, value in tokens:
+            with self._applying("fundSpot", (address.lower(), token, str(value))):
+                self.engine.fund_spot(address.lower(), token, value)
 
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` trade for ``vault`` through ``vaultAddress`` (the vault must be funded)."""
@@ -515,7 +539,11 @@ class LocalExchange:
             raise ValueError("the command must be a JSON object")
         kind = command.get("type")
         if kind == "fund":
-            await self.fund(str(command["user"]), Decimal(str(command.get("amount", DEFAULT_FUND_AMOUNT))))
+            spot = command.get("spot")
+            if spot is not None and not isinstance(spot, dict):
+                raise ValueError('"spot" must be an object of token name -> amount')
+            amount = Decimal(str(command.get("amount", 0 if spot else DEFAULT_FUND_AMOUNT)))
+            await self.fund(str(command["user"]), amount, spot={k: str(v) for k, v in (spot or {}).items()})
             return "ok"
         if kind == "setOraclePrice":
             coin, px = str(command["coin"]), Decimal(str(command["px"]))
@@ -532,6 +560,15 @@ class LocalExchange:
             self.register_vault(str(command["vault"]), str(command["leader"]))
             return "ok"
         return self.faults.apply_command(command)
+
+
+def _amount(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise ValueError(f"{what} must be a Decimal, int or str, got {type(value).__name__}")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
 
 
 def _decode_json(raw: bytes) -> Any | web.Response:
@@ -554,18 +591,20 @@ def _is_loopback(remote: str | None) -> bool:
 async def run_local_exchange(
     host: str = "127.0.0.1",
     port: int = 8080,
-    fund: Sequence[tuple[str, Decimal]] = (),
+    fund: Sequence[tuple[str, Decimal] | tuple[str, Decimal, Mapping[str, Decimal]]] = (),
     chain: Literal["testnet", "mainnet"] = "testnet",
     admin: bool = False,
     seed: int = 0,
     *,
     admin_token: str | None = None,
     markets: MarketsArg = None,
+    spot: SpotConfig | None = None,
     liquidity: bool | LiquidityConfig = True,
     state: str | Path | None = None,
 ) -> None:
     """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL.
 
+    ``fund`` holds ``(address, perp USDC)`` or ``(address, perp USDC, {spot token: amount})``.
     With ``state``, ``fund`` credits accounts only when the state file is new (a restart must not
     fund them twice)."""
     stop = asyncio.Event()
@@ -576,6 +615,7 @@ async def run_local_exchange(
             loop.add_signal_handler(sig, stop.set)
     async with LocalExchange(
         markets,
+        spot=spot,
         seed=seed,
         host=host,
         port=port,
@@ -587,8 +627,8 @@ async def run_local_exchange(
     ) as ex:
         restored = ex.durable is not None and ex.durable.restored
         if not restored:
-            for address, amount in fund:
-                await ex.fund(address, amount)
+            for address, amount, *tokens in fund:
+                await ex.fund(address, amount, spot=tokens[0] if tokens else None)
         if ex.durable is not None:
             how = f"restored, {ex.durable.replayed} logged inputs replayed" if restored else "new"
             print(f"state file: {ex.durable.store.path} ({how})", flush=True)

@@ -70,8 +70,8 @@ def _address(action: Mapping[str, Any], key: str) -> str:
     return str(value)
 
 
-def _amount(text: str) -> Decimal:
-    amount = transfers.parse_amount(text)
+def _amount(text: str, *, token: bool = False) -> Decimal:
+    amount = transfers.parse_amount(text, token=token)
     if amount is None:
         raise TransferMalformed(f"amount: invalid amount {text!r}")
     return amount
@@ -115,7 +115,12 @@ def parse_transfer(action: Mapping[str, Any], chain: str) -> tuple[dict[str, Any
         dest, token = _address(action, "destination"), _get(action, "token", str)
         amount_text, time_ms = _get(action, "amount", str), _get(action, "time", int)
         signed = [("destination", dest), ("token", token), ("amount", amount_text), ("time", time_ms)]
-        fields = {"destination": dest, "token": token, "amount": _amount(amount_text), "nonce": time_ms}
+        fields = {
+            "destination": dest,
+            "token": token,
+            "amount": _amount(amount_text, token=True),
+            "nonce": time_ms,
+        }
         return _user_signed(kind, action, chain, signed), Transfer(kind, fields)
     if kind == "usdClassTransfer":
         amount_text, to_perp, nonce = (
@@ -142,7 +147,8 @@ def parse_transfer(action: Mapping[str, Any], chain: str) -> tuple[dict[str, Any
         signed = [("destination", dest), ("sourceDex", src), ("destinationDex", dst), ("token", token),
                   ("amount", amount_text), ("fromSubAccount", from_sub), ("nonce", nonce)]  # fmt: skip
         fields = {"destination": dest, "source_dex": src, "destination_dex": dst, "token": token,
-                  "amount": _amount(amount_text), "sub": from_sub.lower() or None, "nonce": nonce}  # fmt: skip
+                  "amount": _amount(amount_text, token=True), "sub": from_sub.lower() or None,
+                  "nonce": nonce}  # fmt: skip
         return _user_signed(kind, action, chain, signed), Transfer(kind, fields)
     if kind == "approveBuilderFee":
         rate, builder, nonce = (

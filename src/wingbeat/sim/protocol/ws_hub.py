@@ -444,7 +444,7 @@ class WsHub:
         if sub.type == "bbo":
             return render_bbo(engine, market)
         if sub.type == "activeAssetCtx":
-            return render_active_asset_ctx(market)
+            return render_active_asset_ctx(engine, market)
         if sub.type == "candle":
             span = CANDLE_INTERVALS_MS[sub.interval or "1m"]
             now = self._clock()

@@ -66,7 +66,14 @@ class Subscription:
 
     @property
     def channel(self) -> str:
-        """The channel name its messages carry."""
+        """The channel name its messages carry (``activeAssetCtx`` of a spot pair, whose name has a
+        ``/`` or starts with ``@``, arrives on ``activeSpotAssetCtx``)."""
+        if (
+            self.type == "activeAssetCtx"
+            and self.coin is not None
+            and ("/" in self.coin or self.coin[:1] == "@")
+        ):
+            return "activeSpotAssetCtx"
         return _CHANNEL.get(self.type, self.type)
 
 

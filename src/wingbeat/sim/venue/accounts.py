@@ -1,4 +1,5 @@
-"""Accounts of the local exchange: USDC balance, cross-margin positions, leverage, fee charging.
+"""Accounts of the local exchange: USDC balance, cross-margin positions, leverage, fee charging, spot
+balances.
 
 All money is exact Decimal; rounding happens only when answers are rendered. Value conservation
 (what one side of a fill gains the other loses; fees leave the system) is checked by the tests.
@@ -76,6 +77,7 @@ class Fill(NamedTuple):
     cloid: str | None = None
     liquidation: dict[str, Any] | None = None
     twap_id: int | None = None  # set on the fills of a TWAP slice
+    fee_token: str = "USDC"  # a spot buy pays its fee in the base token, a spot sell in the quote
 
 
 _tuple_new = tuple.__new__
@@ -180,7 +182,11 @@ class Account:
     scheduled_cancel_count: int = 0
     # account-level transfers and settings (see transfers.py)
     ledger: list[LedgerUpdate] = field(default_factory=list)  # non-funding ledger updates, oldest first
-    spot: dict[str, Decimal] = field(default_factory=dict)  # spot token -> balance (USDC until spot trades)
+    # spot balances by token name (see spot_flow.py): total, held by resting orders (a buy holds
+    # quote, a sell base), and the entry notional in USDC (the cost basis spot sells realise PnL on)
+    spot: dict[str, Decimal] = field(default_factory=dict)
+    spot_hold: dict[str, Decimal] = field(default_factory=dict)
+    spot_entry: dict[str, Decimal] = field(default_factory=dict)
     builder_fees: dict[str, int] = field(default_factory=dict)  # builder -> approved max fee, 0.1 bp
     referred_by: str | None = None  # the referral code given with setReferrer
     master: str | None = None  # for a sub-account: the account that created it

@@ -19,11 +19,13 @@ from typing import Any
 from wingbeat.sim.venue.accounts import Account, Fill
 from wingbeat.sim.venue.book import Order, OrderHistory
 from wingbeat.sim.venue.event_queue import EventQueue
-from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from wingbeat.sim.venue.matching import OrderFlow
 from wingbeat.sim.venue.render import usd
 from wingbeat.sim.venue.twap_engine import TwapBook, TwapRequest
+from wingbeat.sim.venue.spot_flow import SpotFlow
+from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig
 from wingbeat.sim.venue.types import (
     AccountChanged,
     AssetCtxChanged,
@@ -59,8 +61,11 @@ def _wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class ExchangeEngine(OrderFlow):
-    """The venue: books, accounts, orders, fills, funding and liquidation of the local exchange."""
+class ExchangeEngine(OrderFlow, SpotFlow):
+    """The venue: books, accounts, orders, fills, funding and liquidation of the local exchange,
+    and its spot pairs (``spot``: tokens and pairs, `DEFAULT_SPOT` unless given; asset ids
+    ``10000 + spot index``; spot fees ``spot_maker_fee`` / ``spot_taker_fee``, Hyperliquid's base
+    tier of 0.040 % / 0.070 %)."""
 
     def __init__(
         self,
@@ -72,6 +77,9 @@ class ExchangeEngine(OrderFlow):
         taker_fee: Decimal = Decimal("0.00045"),
         funding_interval_ms: int = 3_600_000,
         max_open_orders: int = 1000,
+        spot: SpotConfig = DEFAULT_SPOT,
+        spot_maker_fee: Decimal = Decimal("0.0004"),
+        spot_taker_fee: Decimal = Decimal("0.0007"),
     ) -> None:
         if not markets:
             raise ValueError("at least one market is required")
@@ -86,8 +94,25 @@ class ExchangeEngine(OrderFlow):
         self.markets: list[MarketState] = [
             MarketState(i, cfg, self.accounts) for i, cfg in enumerate(markets)
         ]
-        self._by_coin = {m.coin: m for m in self.markets}
+        self.spot = spot
+        self.spot_maker_fee = spot_maker_fee
+        self.spot_taker_fee = spot_taker_fee
+        self.spot_fees_collected: dict[str, Decimal] = {}
+        tokens = {t.name: t for t in spot.tokens}
+        self.spot_markets: list[SpotMarketState] = [
+            SpotMarketState(
+                i, spot.pair_name(i), tokens[p.base], tokens[p.quote], p.start_price, self.accounts
+            )
+            for i, p in enumerate(spot.pairs)
+        ]
+        self._spot_by_asset = {m.index: m for m in self.spot_markets}
+        self._by_coin: dict[str, MarketState] = {m.coin: m for m in self.markets}
+        for s in self.spot_markets:
+            if s.coin in self._by_coin:
+                raise ValueError(f"market {s.coin} is both a perp and a spot pair")
+            self._by_coin[s.coin] = s
         self.marks: dict[int, Decimal] = {m.index: m.mark for m in self.markets}
+        self.marks.update((m.index, m.mark) for m in self.spot_markets)
         self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.markets}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
@@ -124,6 +149,13 @@ class ExchangeEngine(OrderFlow):
         with self.account_frame() as now:
             acct.balance += amount
             transfers.record(self, acct, now, {"type": "deposit", "usdc": usd(amount)})
+
+    @venue_context
+    def fund_spot(self, user: str, token: str, amount: Decimal) -> None:
+        """Credit ``amount`` of the spot token ``token`` (its name) to ``user``'s spot balance,
+        creating the account on first funding; booked as a deposit (USDC) or a received spot
+        transfer (any other token) in the ledger."""
+        transfers.fund_spot(self, user, token, amount)
 
     @contextmanager
     def account_frame(self) -> Iterator[int]:
@@ -170,13 +202,19 @@ class ExchangeEngine(OrderFlow):
         return self._agent_owner.get(signer)
 
     def asset_index(self, coin: str) -> int | None:
-        """Asset index of ``coin``, or None if no such market."""
+        """Asset id of ``coin`` (a perp index, or ``10000 + spot index``), or None if no such market."""
         m = self._by_coin.get(coin)
         return m.index if m is not None else None
 
     def market(self, coin: str) -> MarketState | None:
-        """The market named ``coin``, or None."""
+        """The market named ``coin`` (a perp, or a spot pair: ``"PURR/USDC"``, ``"@1"``), or None."""
         return self._by_coin.get(coin)
+
+    def market_by_asset(self, asset: int) -> MarketState | None:
+        """The market of asset id ``asset`` (perp or spot), or None."""
+        if 0 <= asset < len(self.markets):
+            return self.markets[asset]
+        return self._spot_by_asset.get(asset)
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
         """Receive every engine event (called synchronously at the end of each action)."""
@@ -337,12 +375,16 @@ class ExchangeEngine(OrderFlow):
                 cloid = cloid.lower()  # cloids are compared lowercase
                 req = replace(req, cloid=cloid)
             if cloid in acct.cloids:
-                if 0 <= req.asset < len(self.markets):
+                if self.market_by_asset(req.asset) is not None:
                     return {"error": f"Duplicate cloid. asset={req.asset}"}
                 return {"error": f"Invalid asset. asset={req.asset}"}
         try:
             m = self.markets[req.asset] if req.asset >= 0 else None
         except IndexError:
+            # not a perp: a spot pair trades through its own flow (spot_flow.py)
+            spot = self._spot_by_asset.get(req.asset)
+            if spot is not None:
+                return self._place_spot(acct, spot, req, now)
             m = None
         if m is None:
             return {"error": f"Invalid asset. asset={req.asset}"}
@@ -415,7 +457,8 @@ class ExchangeEngine(OrderFlow):
                 if order is None or order.asset != req.asset:
                     out.append({"error": CANNOT_MODIFY})
                     continue
-                m = self.markets[req.asset]
+                m = self.market_by_asset(req.asset)
+                assert m is not None  # the order it replaces is on this asset
                 problem = static_problem(m, req, self.marks[m.index])
                 if (
                     problem is None
@@ -471,10 +514,16 @@ class ExchangeEngine(OrderFlow):
         acct = self._account(user)
         account_actions.schedule_cancel(acct, time_ms, self._begin())
 
-    def cancel_all_of(self, acct: Account, status: str, now: int, *, asset: int | None = None) -> None:
-        """Venue-initiated cancel of the open orders of ``acct`` (all, or those on ``asset``),
-        announced in one nonUserCancel event."""
-        canceled = [o for o in acct.open_orders.values() if asset is None or o.asset == asset]
+    def cancel_all_of(
+        self, acct: Account, status: str, now: int, *, asset: int | None = None, perp_only: bool = False
+    ) -> None:
+        """Venue-initiated cancel of the open orders of ``acct`` (all, those on ``asset``, or with
+        ``perp_only`` those on perps), announced in one nonUserCancel event."""
+        canceled = [
+            o
+            for o in acct.open_orders.values()
+            if (asset is None or o.asset == asset) and not (perp_only and o.asset in self._spot_by_asset)
+        ]
         for order in canceled:
             if order.oid in self.live:  # a TP/SL child may already be gone with its parent
                 self._remove_live(order)
@@ -494,6 +543,9 @@ class ExchangeEngine(OrderFlow):
             for m in self.markets:
                 m.roll(now)
                 self._touched[m.index] = None
+            for s in self.spot_markets:
+                s.roll(now)
+                self._touched[s.index] = None
             self._settle_marks()
             twap_engine.run_due(self, now)
             risk.run_funding(self, now)
@@ -507,8 +559,8 @@ class ExchangeEngine(OrderFlow):
         outside the engine's own schedule: a backtest replays recorded rates through it (and builds the
         engine with a ``funding_interval_ms`` beyond its data, so the formula never pays as well)."""
         m = self._by_coin.get(coin)
-        if m is None:
-            raise EngineError(f"Unknown coin {coin}.")
+        if m is None or isinstance(m, SpotMarketState):
+            raise EngineError(f"Unknown coin {coin}.")  # a spot pair pays no funding
         if not rate.is_finite() or abs(rate) > risk.MAX_RATE:
             raise EngineError(f"Funding rate must be within +-{risk.MAX_RATE}.")
         now = self._begin(now_ms)
@@ -535,6 +587,8 @@ class ExchangeEngine(OrderFlow):
     def _settle_marks(self) -> None:
         # fills move the mark, which may fire triggers, whose fills move it again
         markets = self.markets
+        n_perps = len(markets)
+        spot = self._spot_by_asset
         for _ in range(100):
             if self._reduced:
                 self._settle_reducing(self.now)
@@ -544,7 +598,7 @@ class ExchangeEngine(OrderFlow):
             self._touched = {}
             for index in touched:
                 # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
-                m = markets[index]
+                m = markets[index] if index < n_perps else spot[index]
                 book = m.book
                 bid, ask = book.bids.top, book.asks.top
                 mark = m.oracle

@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from wingbeat.sim.venue.accounts import Account, Fill
-from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
+from wingbeat.sim.venue.spot_markets import SpotConfig
 from wingbeat.sim.venue.types import EngineEvent
 
 __all__ = ["EngineView"]
@@ -23,6 +24,8 @@ class EngineView(Protocol):
 
     accounts: dict[str, Account]
     markets: list[MarketState]
+    spot: SpotConfig
+    spot_markets: list[SpotMarketState]
     marks: dict[int, Decimal]
     max_leverages: dict[int, int]
     funding_interval_ms: int
@@ -53,8 +56,11 @@ class EngineView(Protocol):
         """The transaction hash of the current action."""
         ...
 
-    def cancel_all_of(self, acct: Account, status: str, now: int, *, asset: int | None = None) -> None:
-        """Cancel every open order of ``acct`` (of ``asset`` only if given) with ``status``."""
+    def cancel_all_of(
+        self, acct: Account, status: str, now: int, *, asset: int | None = None, perp_only: bool = False
+    ) -> None:
+        """Cancel every open order of ``acct`` (of ``asset`` only if given, of perps only with
+        ``perp_only``) with ``status``."""
         ...
 
     def account_frame(self) -> AbstractContextManager[int]:

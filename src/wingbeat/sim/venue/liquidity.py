@@ -4,8 +4,10 @@ Each market gets a maker account that re-quotes a ladder of ``levels`` bids and 
 seeded random-walk mid every ``refresh_ms``, and a noise taker that now and then sends an IOC into
 the book, so a demo strategy sees a moving book, public trades and its own fills. The oracle (and
 so the mark) follows the walk, and the walk follows the oracle: an oracle price set from outside
-(``/admin setOraclePrice``) becomes the mid, re-quoted at the next step. No asyncio: the server
-calls :meth:`MarketMakers.step` on a timer.
+(``/admin setOraclePrice``) becomes the mid, re-quoted at the next step. Spot pairs are quoted the
+same way (on the spot price grid, ``8 - szDecimals`` decimals), by accounts funded with both tokens;
+a spot pair's reference price follows its trades, so the walk there also follows the last trade.
+No asyncio: the server calls :meth:`MarketMakers.step` on a timer.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from wingbeat.sim.venue.engine import ExchangeEngine
-from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import venue_context
 from wingbeat.sim.venue.types import EngineError, OrderRequest
 
@@ -60,11 +62,11 @@ class LiquidityConfig:
             raise ValueError("level and taker notionals must be at least the $10 minimum")
 
 
-def round_price(px: Decimal, sz_decimals: int, *, up: bool) -> Decimal:
-    """The nearest valid perp price (5 significant figures, ``6 - sz_decimals`` decimals) in the
-    given direction, and at least the smallest price tick."""
+def round_price(px: Decimal, sz_decimals: int, *, up: bool, max_decimals: int = 6) -> Decimal:
+    """The nearest valid price (5 significant figures, ``max_decimals - sz_decimals`` decimals:
+    6 on perps, 8 on spot) in the given direction, and at least the smallest price tick."""
     rounding = ROUND_CEILING if up else ROUND_FLOOR
-    exp = max(px.adjusted() - 4, -(6 - sz_decimals))
+    exp = max(px.adjusted() - 4, -(max_decimals - sz_decimals))
     if exp >= 0:
         exp = 0  # integer prices are always valid
     quantum = Decimal(1).scaleb(exp)
@@ -83,10 +85,11 @@ def round_size(notional: Decimal, px: Decimal, sz_decimals: int) -> Decimal:
 class _Quoter:
     """Maker + noise taker of one market."""
 
-    __slots__ = ("maker", "market", "mid", "oids", "oracle_set", "taker")
+    __slots__ = ("decimals", "maker", "market", "mid", "oids", "oracle_set", "taker")
 
     def __init__(self, market: MarketState, maker: str, taker: str) -> None:
         self.market = market
+        self.decimals = 8 if isinstance(market, SpotMarketState) else 6  # the price grid's max decimals
         self.maker = maker
         self.taker = taker
         self.mid = market.cfg.start_price
@@ -111,6 +114,16 @@ class MarketMakers:
             for user in (maker, taker):
                 engine.fund(user, self.config.fund)
             self._quoters.append(_Quoter(m, maker, taker))
+        for s in engine.spot_markets:
+            maker = f"0x{0xA11CE000 + s.index:040x}"
+            taker = f"0x{0xB0B00000 + s.index:040x}"
+            base_lot = Decimal(1).scaleb(-s.base.wei_decimals)
+            for user in (maker, taker):
+                engine.fund_spot(user, s.quote.name, self.config.fund)
+                engine.fund_spot(
+                    user, s.base.name, (self.config.fund / s.oracle).quantize(base_lot, ROUND_FLOOR)
+                )
+            self._quoters.append(_Quoter(s, maker, taker))
 
     @property
     def addresses(self) -> list[str]:
@@ -149,12 +162,12 @@ class MarketMakers:
         szd = q.market.cfg.sz_decimals
         if q.market.oracle != q.oracle_set:
             # someone else set the oracle (the admin endpoint): quote around it from now on
-            q.mid = round_price(q.market.oracle, szd, up=False)
+            q.mid = round_price(q.market.oracle, szd, up=False, max_decimals=q.decimals)
             move = Decimal(0)
         else:
             # uniform step in [-volatility, +volatility] bps, drawn as an integer for exact Decimal math
             move = Decimal(rng.randint(-1000, 1000)) / 1000 * cfg.volatility_bps * _BPS
-            q.mid = round_price(q.mid * (1 + move), szd, up=move > 0)
+            q.mid = round_price(q.mid * (1 + move), szd, up=move > 0, max_decimals=q.decimals)
         self.engine.set_oracle_price(q.market.coin, q.mid)
         q.oracle_set = q.market.oracle
         if q.oids:
@@ -162,8 +175,8 @@ class MarketMakers:
         orders: list[OrderRequest] = []
         for i in range(cfg.levels):
             offset = (cfg.half_spread_bps + i * cfg.level_step_bps) * _BPS
-            bid = round_price(q.mid * (1 - offset), szd, up=False)
-            ask = round_price(q.mid * (1 + offset), szd, up=True)
+            bid = round_price(q.mid * (1 - offset), szd, up=False, max_decimals=q.decimals)
+            ask = round_price(q.mid * (1 + offset), szd, up=True, max_decimals=q.decimals)
             orders.append(
                 OrderRequest(
                     q.market.index, True, bid, round_size(cfg.level_notional, bid, szd), False, "Gtc"
@@ -179,6 +192,7 @@ class MarketMakers:
         if rng.random() < cfg.taker_probability:
             is_buy = rng.random() < 0.5
             limit = q.mid * (Decimal("1.01") if is_buy else Decimal("0.99"))
-            px = round_price(limit, szd, up=is_buy)
+            px = round_price(limit, szd, up=is_buy, max_decimals=q.decimals)
             sz = round_size(cfg.taker_notional, q.mid, szd)
             self.engine.place_orders(q.taker, [OrderRequest(q.market.index, is_buy, px, sz, False, "Ioc")])
+            q.oracle_set = q.market.oracle  # a spot pair's reference price follows this trade

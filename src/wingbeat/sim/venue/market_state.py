@@ -1,4 +1,5 @@
-"""Per-market venue state: book, trigger orders, oracle/mark price, volumes, candles, funding."""
+"""Per-market venue state: book, trigger orders, oracle/mark price, volumes, candles, funding; and
+the spot pair's variant (its tokens, the spot price rule)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from wingbeat.hyperliquid.wire import is_valid_price, is_valid_size
 from wingbeat.sim.venue.book import Book
 from wingbeat.sim.venue.markets import MarketConfig
+from wingbeat.sim.venue.spot_markets import SPOT_ASSET_OFFSET, SpotToken
 from wingbeat.sim.venue.triggers import TriggerBook
 
 if TYPE_CHECKING:
     from wingbeat.sim.venue.accounts import Account
 
-__all__ = ["MarketState"]
+__all__ = ["MarketState", "SpotMarketState"]
 
 ZERO = Decimal(0)
 _MINUTE = 60_000
@@ -162,3 +164,41 @@ class MarketState:
                 self.day_base_vlm -= candle[4]
                 self.day_ntl_vlm -= candle[6]
                 self.prev_day_px = candle[3]
+
+
+class SpotMarketState(MarketState):
+    """One spot pair: a book of ``base`` priced in ``quote``; no positions, no funding.
+
+    ``index`` is the order asset id (``10000 + spot_index``), so the engine keys its per-market
+    tables (marks, touched books) the same way for both kinds. The reference price the 80% band
+    and the mark follow (``oracle``) is the start price, then the last trade price.
+    """
+
+    __slots__ = ("base", "quote", "spot_index")
+
+    def __init__(
+        self,
+        spot_index: int,
+        name: str,
+        base: SpotToken,
+        quote: SpotToken,
+        start_price: Decimal,
+        accounts: Mapping[str, Account],
+    ) -> None:
+        cfg = MarketConfig(name=name, sz_decimals=base.sz_decimals, max_leverage=1, start_price=start_price)
+        super().__init__(SPOT_ASSET_OFFSET + spot_index, cfg, accounts)
+        self.spot_index = spot_index
+        self.base = base
+        self.quote = quote
+        self.funding_rate = ZERO
+
+    def price_ok(self, px: Decimal) -> bool:
+        """Hyperliquid's spot tick rule (5 significant figures, ``8 - szDecimals`` decimals)."""
+        if not px.is_finite():
+            return False
+        ok = self.valid_px.get(px)
+        if ok is None:
+            if len(self.valid_px) >= _CACHE_MAX:
+                self.valid_px.clear()
+            ok = self.valid_px[px] = is_valid_price(px, self.cfg.sz_decimals, True)
+        return ok

@@ -115,6 +115,10 @@ def markets_from_dicts(items: Sequence[Mapping[str, Any]]) -> tuple[MarketConfig
             raise ValueError(f"market #{i}: needs name, sz_decimals, max_leverage, start_price") from None
         if not isinstance(sz, int) or not isinstance(lev, int) or px is None:
             raise ValueError(f"market {name}: sz_decimals and max_leverage must be ints, start_price set")
+        if "/" in name or name.startswith("@"):
+            raise ValueError(
+                f"market {name}: a perp name cannot contain '/' or start with '@' (spot pair names)"
+            )
         out.append(MarketConfig(name=name, sz_decimals=sz, max_leverage=lev, start_price=_decimal(px, name)))
     names = [m.name for m in out]
     if len(set(names)) != len(names):

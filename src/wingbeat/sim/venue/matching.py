@@ -15,13 +15,14 @@ from wingbeat.sim.venue.accounts import FILLS_KEPT, TRIM_AT, Account
 from wingbeat.sim.venue.book import BookSide, Order, OrderHistory
 from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.render import update_row
+from wingbeat.sim.venue.spot_markets import SPOT_ASSET_OFFSET
 from wingbeat.sim.venue.validation import reducible
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from wingbeat.sim.venue.event_queue import EventQueue
-    from wingbeat.sim.venue.market_state import MarketState
+    from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
     from wingbeat.sim.venue.types import EngineEvent
 
 __all__ = ["HISTORY_LIMIT", "OrderFlow"]
@@ -51,6 +52,11 @@ class OrderFlow:
     _subscribers: list[Callable[[EngineEvent], None]]
     _touched: dict[int, None]
     _reduced: dict[tuple[str, int], None]  # (user, asset) whose position shrank, for _settle_reducing
+    _spot_by_asset: dict[int, SpotMarketState]
+
+    if TYPE_CHECKING:  # provided by SpotFlow
+
+        def _remove_spot(self, order: Order, m: SpotMarketState) -> None: ...
 
     def tx_hash(self) -> str:
         """The hash shared by every fill of the current action."""
@@ -211,9 +217,9 @@ class OrderFlow:
                 reduced[(m_user, asset)] = None
             # Fill fields as plain tuples (see FillLog), FillLog.trim inlined for both logs
             tf = (coin, px, sz, is_buy, now, t_start, t_dir, t_pnl, tx, t_oid, True, taker_fee, tid,
-                  t_cloid, None, t_twap)  # fmt: skip
+                  t_cloid, None, t_twap, "USDC")  # fmt: skip
             mf = (coin, px, sz, maker_is_buy, now, m_start, m_dir, m_pnl, tx, maker.oid, False, maker_fee,
-                  tid, maker.cloid, None, None)  # fmt: skip
+                  tid, maker.cloid, None, None, "USDC")  # fmt: skip
             taker_fills.append(tf)
             if len(taker_fills) > TRIM_AT:
                 del taker_fills[:-FILLS_KEPT]
@@ -259,6 +265,10 @@ class OrderFlow:
 
     def _remove_live(self, order: Order) -> None:
         """Take a live order off its book or trigger list (not yet recorded as finished)."""
+        spot = self._spot_by_asset.get(order.asset) if order.asset >= SPOT_ASSET_OFFSET else None
+        if spot is not None:
+            self._remove_spot(order, spot)  # releases what the order held (spot_flow.py)
+            return
         m = self.markets[order.asset]
         if order.trigger is not None and not order.triggered:
             m.triggers.remove(order)

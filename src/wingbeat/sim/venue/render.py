@@ -75,9 +75,9 @@ def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None)
         "hash": f.hash,
         "oid": f.oid,
         "crossed": f.crossed,
-        "fee": _CACHE.get(fee) or fmt(fee),  # already whole micro-USDC
+        "fee": _CACHE.get(fee) or fmt(fee),  # already rounded to the fee token's decimals
         "tid": f.tid,
-        "feeToken": "USDC",
+        "feeToken": f.fee_token,
     }
     if f.cloid is not None:
         out["cloid"] = f.cloid
@@ -141,6 +141,7 @@ def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         cloid,
         liq,
         twap_id,
+        fee_token,
     ) in rows:
         fill: dict[str, Any] = {
             "coin": coin,
@@ -154,9 +155,9 @@ def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "hash": tx,
             "oid": oid,
             "crossed": crossed,
-            "fee": cache.get(fee) or fmt(fee),  # already whole micro-USDC
+            "fee": cache.get(fee) or fmt(fee),  # already rounded to the fee token's decimals
             "tid": tid,
-            "feeToken": "USDC",
+            "feeToken": fee_token,
         }
         if cloid is not None:
             fill["cloid"] = cloid

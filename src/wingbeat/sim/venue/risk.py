@@ -131,7 +131,7 @@ def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: in
     all the account's orders), or the one isolated position (after canceling its market's orders)."""
     marks = engine.marks
     if isolated_asset is None:
-        engine.cancel_all_of(acct, "liquidatedCanceled", now)
+        engine.cancel_all_of(acct, "liquidatedCanceled", now, perp_only=True)  # spot is not margin
         assets = [a for a, p in acct.positions.items() if p.szi and acct.is_cross(a)]
         value = acct.cross_value(marks)
     else:

@@ -5,9 +5,12 @@ Deposits (``/admin fund``), USDC sends, withdrawals, perp <-> spot class transfe
 Each movement is booked in the ``userNonFundingLedgerUpdates`` shapes of every account it touches
 (``Account.ledger``) and announced as a :class:`LedgerEvent` plus an :class:`AccountChanged`.
 
-There is no spot market yet: ``Account.spot`` is the spot token balance map (USDC only, since
-``spotMeta`` lists no tokens), which ``spotClearinghouseState`` reports and a spot engine will
-trade from. Vault equity is share-based: 1 share = 1 USDC at the first deposit, then deposits and
+Spot balances (``Account.spot``, with what resting orders hold in ``Account.spot_hold``) move by
+token: ``spotSend`` and spot-to-spot ``sendAsset`` take any listed token (named ``"NAME"`` or
+``"NAME:0x<tokenId>"``), the perp side of ``sendAsset`` and ``usdClassTransfer`` only USDC (the perp
+collateral). Only what is not held can leave. A token that arrives enters the receiver's entry
+notional at its USDC value (CHOSEN: no source for how Hyperliquid books the cost basis of a
+transfer), and leaves the sender's at its average cost. Vault equity is share-based: 1 share = 1 USDC at the first deposit, then deposits and
 withdrawals move shares at the vault's account value per share.
 """
 
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from wingbeat.sim.venue.accounts import Account, LedgerUpdate
 from wingbeat.sim.venue.engine_view import EngineView
+from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.render import usd
+from wingbeat.sim.venue.spot_markets import SpotToken
 from wingbeat.sim.venue.types import EngineError, LedgerEvent
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "approve_builder_fee",
     "class_transfer",
     "create_sub_account",
+    "fund_spot",
     "is_spot_asset",
     "parse_amount",
     "parse_fee_rate",
@@ -40,6 +46,7 @@ __all__ = [
     "sub_account_spot_transfer",
     "sub_account_transfer",
     "usd_send",
+    "usdc_value",
     "vault_equity",
     "vault_transfer",
     "withdraw",
@@ -53,6 +60,7 @@ MAX_AMOUNT = Decimal(10) ** 15  # keeps balances within the exchange's rendering
 MAX_BUILDER_FEE_TENTHS_BP = 1000  # 1 %: Hyperliquid's cap (spot; perps cap at 0.1 % per order)
 MAX_PERP_BUILDER_FEE_TENTHS_BP = 100  # 0.1 %: the builder-code docs' cap on perp orders
 _AMOUNT = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,6})?$")  # USDC moves in 6 decimals
+_TOKEN_AMOUNT = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,18})?$")  # a spot token: checked against its weiDecimals
 _FEE_RATE = re.compile(r"^([0-9]+(\.[0-9]+)?)%$")
 _PERP_DEX = ""  # sendAsset's name of the (only) perp dex
 _SPOT_DEX = "spot"
@@ -65,9 +73,10 @@ def is_spot_asset(asset: int) -> bool:
     return 10_000 <= asset < 100_000
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """A positive wire amount (``"12.5"``), or None when it is not one."""
-    if not _AMOUNT.match(text):
+def parse_amount(text: str, *, token: bool = False) -> Decimal | None:
+    """A positive wire amount (``"12.5"``), or None when it is not one; with ``token`` a spot token
+    amount (up to 18 decimals here: the token's own ``weiDecimals`` are checked when it moves)."""
+    if not (_TOKEN_AMOUNT if token else _AMOUNT).match(text):
         return None
     try:
         value = Decimal(text)
@@ -117,19 +126,62 @@ def _take_perp(engine: EngineView, acct: Account, amount: Decimal, text: str = I
     acct.balance -= amount
 
 
-def _take_spot(acct: Account, token: str, amount: Decimal) -> None:
-    held = acct.spot.get(token, ZERO)
-    if amount > held:
+def _take_spot(acct: Account, token: str, amount: Decimal) -> Decimal:
+    """Take ``amount`` of ``token`` from what ``acct`` does not hold for orders; returns the entry
+    notional (cost basis) that left with it."""
+    total = acct.spot.get(token, ZERO)
+    if amount > total - acct.spot_hold.get(token, ZERO):
         raise EngineError(INSUFFICIENT_TOKEN)
-    acct.spot[token] = held - amount
+    acct.spot[token] = total - amount
+    entry = acct.spot_entry.get(token, ZERO)
+    cost = entry * amount / total if entry and total else ZERO
+    if cost:
+        acct.spot_entry[token] = entry - cost
+    return cost
 
 
-def _token_name(token: str) -> str:
-    """``"USDC:0x6d1e..."`` or ``"USDC"`` -> ``"USDC"``; only USDC exists without a spot market."""
-    name = token.split(":", 1)[0]
-    if name != USDC:
-        raise EngineError(f"Invalid token {token}")  # no source for the exchange's text
-    return name
+def _give_spot(acct: Account, token: str, amount: Decimal, value: Decimal) -> None:
+    acct.spot[token] = acct.spot.get(token, ZERO) + amount
+    if token != USDC and value:
+        acct.spot_entry[token] = acct.spot_entry.get(token, ZERO) + value
+
+
+def _spot_token(engine: EngineView, token: str, amount: Decimal) -> SpotToken:
+    """The listed token ``token`` names (``"NAME"`` or ``"NAME:0x<tokenId>"``); EngineError when
+    there is none, the id does not match, or ``amount`` has more decimals than the token keeps."""
+    name, _, token_id = token.partition(":")
+    found = engine.spot.token(name)
+    if found is None or (token_id and token_id.lower() != found.token_id):
+        raise EngineError(f"Invalid token {token}")  # CHOSEN: no source for the exchange's text
+    if amount != amount.quantize(Decimal(1).scaleb(-found.wei_decimals), rounding=ROUND_DOWN):
+        raise EngineError(f"Invalid amount {amount} for {found.name}")  # CHOSEN: no source for the text
+    return found
+
+
+def usdc_value(engine: EngineView, token: str, amount: Decimal) -> Decimal:
+    """``amount`` of ``token`` in USDC at the mark of its USDC pair (USDC itself 1:1; a token with
+    no USDC pair is worth 0)."""
+    if token == USDC:
+        return amount
+    for m in engine.spot_markets:
+        if m.base.name == token and m.quote.name == USDC:
+            return amount * m.mark
+    return ZERO
+
+
+def fund_spot(engine: EngineView, user: str, token: str, amount: Decimal) -> None:
+    """Credit ``amount`` of the listed spot token ``token`` to ``user`` (created on first funding),
+    booked as a ``spotGenesis`` ledger update (Hyperliquid's delta for tokens credited at genesis)."""
+    if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT:
+        raise ValueError(f"funding amount must be in (0, {MAX_AMOUNT}], got {amount}")
+    try:
+        found = _spot_token(engine, token, amount)
+    except EngineError as exc:
+        raise ValueError(exc.message) from None
+    acct = _destination(engine, user)
+    with engine.account_frame() as now:
+        _give_spot(acct, found.name, amount, usdc_value(engine, found.name, amount))
+        record(engine, acct, now, {"type": "spotGenesis", "token": found.name, "amount": fmt(amount)})
 
 
 def usd_send(engine: EngineView, user: str, destination: str, amount: Decimal) -> None:
@@ -180,16 +232,17 @@ def spot_send(
 ) -> None:
     """``spotSend``: a spot token from ``user`` to ``destination``'s spot balance."""
     acct = _account(engine, user)
-    name = _token_name(token)
+    name = _spot_token(engine, token, amount).name
+    value = usdc_value(engine, name, amount)
     with engine.account_frame() as now:
         _take_spot(acct, name, amount)
         dest = _destination(engine, destination)
-        dest.spot[name] = dest.spot.get(name, ZERO) + amount
+        _give_spot(dest, name, amount, value)
         delta = {
             "type": "spotTransfer",
             "token": name,
-            "amount": usd(amount),
-            "usdcValue": usd(amount),  # USDC is the only token: its USDC value is the amount
+            "amount": fmt(amount),
+            "usdcValue": usd(value),
             "user": acct.user,
             "destination": dest.user,
             "fee": "0.0",
@@ -215,10 +268,14 @@ def send_asset(
     """``sendAsset``: a token from one of ``user``'s balances (perp ``""`` or ``"spot"``) to one
     of ``destination``'s."""
     acct = _account(engine, user)
-    name = _token_name(token)
+    name = _spot_token(engine, token, amount).name
     for dex in (source_dex, destination_dex):
         if dex not in (_PERP_DEX, _SPOT_DEX):
             raise EngineError(f"Invalid dex {dex}")  # the local exchange has one perp dex; no source
+        if dex == _PERP_DEX and name != USDC:
+            # the SDK: "Token must match the collateral token if transferring to or from a perp dex"
+            raise EngineError(f"Invalid token {token}")  # CHOSEN: no source for the exchange's text
+    value = usdc_value(engine, name, amount)
     with engine.account_frame() as now:
         if source_dex == _SPOT_DEX:
             _take_spot(acct, name, amount)
@@ -226,7 +283,7 @@ def send_asset(
             _take_perp(engine, acct, amount, INSUFFICIENT_TOKEN)
         dest = _destination(engine, destination)
         if destination_dex == _SPOT_DEX:
-            dest.spot[name] = dest.spot.get(name, ZERO) + amount
+            _give_spot(dest, name, amount, value)
         else:
             dest.balance += amount
         delta = {
@@ -236,8 +293,8 @@ def send_asset(
             "sourceDex": source_dex,
             "destinationDex": destination_dex,
             "token": name,
-            "amount": usd(amount),
-            "usdcValue": usd(amount),
+            "amount": fmt(amount),
+            "usdcValue": usd(value),
             "fee": "0.0",
             "nativeTokenFee": "0.0",
             "nonce": nonce,
