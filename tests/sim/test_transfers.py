@@ -256,7 +256,7 @@ async def test_sub_account_spot_transfer_moves_spot_tokens_both_ways(sdk: Sdk) -
     me = sdk.trader.address
     sub = (await call(sdk.exchange.create_sub_account, "spot-bot"))["response"]["data"]
     assert await call(sdk.exchange.usd_class_transfer, 20.0, False) == OK
-    assert await call(sdk.exchange.sub_account_spot_transfer, sub, True, USDC_TESTNET, 12.5) == OK
+    assert await call(sdk.exchange.sub_account_spot_transfer, sub, True, USDC_WIRE, 12.5) == OK
     accounts = sdk.ex.engine.accounts
     assert (accounts[me].spot["USDC"], accounts[sub].spot["USDC"]) == (Decimal("7.5"), Decimal("12.5"))
     [entry] = await sdk.ledger(sub)
@@ -266,11 +266,11 @@ async def test_sub_account_spot_transfer_moves_spot_tokens_both_ways(sdk: Sdk) -
         sub,
         "12.5",
     )
-    assert await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_TESTNET, 2.5) == OK
+    assert await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_WIRE, 2.5) == OK
     assert accounts[sub].spot["USDC"] == 10
-    too_much = await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_TESTNET, 11.0)
+    too_much = await call(sdk.exchange.sub_account_spot_transfer, sub, False, USDC_WIRE, 11.0)
     assert too_much == {"status": "err", "response": "Insufficient balance for token transfer"}
     not_mine = await call(
-        sdk.exchange.sub_account_spot_transfer, new_trader().address, True, USDC_TESTNET, 1.0
+        sdk.exchange.sub_account_spot_transfer, new_trader().address, True, USDC_WIRE, 1.0
     )
     assert not_mine["status"] == "err"

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from wingbeat.sim.protocol.info_twap import TWAP_HANDLERS
 from wingbeat.sim.protocol.info_spot import spot_clearinghouse_state, spot_value
+from wingbeat.sim.protocol.info_twap import TWAP_HANDLERS
 from wingbeat.sim.venue import transfers
 from wingbeat.sim.venue.accounts import Account
 from wingbeat.sim.venue.engine import ExchangeEngine

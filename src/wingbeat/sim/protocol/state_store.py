@@ -23,7 +23,7 @@ from wingbeat.core.errors import WingbeatError
 
 __all__ = ["FORMAT_VERSION", "LogEntry", "StateFileError", "StateStore"]
 
-FORMAT_VERSION = "2"  # 2: fills carry the id of the TWAP they are a slice of
+FORMAT_VERSION = "3"  # 2: fills carry the id of the TWAP they are a slice of; 3: and their fee token (spot)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -182,7 +182,7 @@ def parse_transfer(action: Mapping[str, Any], chain: str) -> tuple[dict[str, Any
             "sub": sub.lower(),
             "is_deposit": is_deposit,
             "token": token,
-            "amount": _amount(amount_text),
+            "amount": _amount(amount_text, token=True),
         }
         return canonical, Transfer(kind, fields)
     if kind == "vaultTransfer":

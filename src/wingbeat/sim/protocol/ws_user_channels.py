@@ -14,8 +14,8 @@ from typing import Any
 
 from wingbeat.sim.protocol.info import handle_info, render_asset_ctx, render_meta
 from wingbeat.sim.protocol.info_accounts import net_inflow, render_active_asset_data, total_vault_equity
-from wingbeat.sim.protocol.info_twap import render_twap_history, render_twap_states
 from wingbeat.sim.protocol.info_spot import render_spot_asset_ctx
+from wingbeat.sim.protocol.info_twap import render_twap_history, render_twap_states
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.markets import venue_context
 from wingbeat.sim.venue.render import usd

@@ -23,9 +23,9 @@ from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from wingbeat.sim.venue.matching import OrderFlow
 from wingbeat.sim.venue.render import usd
-from wingbeat.sim.venue.twap_engine import TwapBook, TwapRequest
 from wingbeat.sim.venue.spot_flow import SpotFlow
 from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig
+from wingbeat.sim.venue.twap_engine import TwapBook, TwapRequest
 from wingbeat.sim.venue.types import (
     AccountChanged,
     AssetCtxChanged,

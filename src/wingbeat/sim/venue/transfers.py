@@ -358,16 +358,17 @@ def sub_account_spot_transfer(
     sub_acct = engine.accounts.get(sub.lower())
     if sub_acct is None or sub_acct.master != acct.user:
         raise EngineError(f"Invalid sub-account {sub.lower()}")  # no source for the text
-    name = _token_name(token)
+    name = _spot_token(engine, token, amount).name
+    value = usdc_value(engine, name, amount)
     source, dest = (acct, sub_acct) if is_deposit else (sub_acct, acct)
     with engine.account_frame() as now:
         _take_spot(source, name, amount)
-        dest.spot[name] = dest.spot.get(name, ZERO) + amount
+        _give_spot(dest, name, amount, value)
         delta = {
             "type": "spotTransfer",
             "token": name,
-            "amount": usd(amount),
-            "usdcValue": usd(amount),
+            "amount": fmt(amount),
+            "usdcValue": usd(value),
             "user": source.user,
             "destination": dest.user,
             "fee": "0.0",
