@@ -84,11 +84,15 @@ async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
             command = await asyncio.to_thread(pipe.recv)
             if command == "cpu":
                 pipe.send(time.process_time())
-            elif command == "profile":
-                profiler = cProfile.Profile(time.process_time)
+            elif command == "profile":  # (re)enable: the windows of several bursts add up
+                profiler = profiler or cProfile.Profile(time.process_time)
                 profiler.enable()
                 pipe.send(None)
-            elif command == "profile-stop":
+            elif command == "profile-pause":
+                assert profiler is not None
+                profiler.disable()
+                pipe.send(None)
+            elif command == "profile-report":
                 assert profiler is not None
                 profiler.disable()
                 pipe.send(_top_functions(profiler))
@@ -251,7 +255,9 @@ class _Peer:
 
 def _top_functions(profiler: cProfile.Profile, limit: int = 25) -> str:
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(limit)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(limit + 15)
     return out.getvalue()
 
 
@@ -316,15 +322,16 @@ async def main(args: argparse.Namespace) -> None:
                     latency[side].extend(samples)
                     latency_p50[side].append(statistics.median(samples))
         if args.profile:
-            await exchange.ask("profile")
             profiler = cProfile.Profile(time.process_time)
             for _ in range(3):
+                await exchange.ask("profile")
                 profiler.enable()
                 await ours.burst(BURSTS[-1])
                 await asyncio.sleep(0.2)  # what arrives after the last OPEN (the echo) is the burst's too
                 profiler.disable()
+                await exchange.ask("profile-pause")
                 await ours.cancel_all()
-            server_top = await exchange.ask("profile-stop")
+            server_top = await exchange.ask("profile-report")
     finally:
         if ours is not None:
             await ours.stop()
@@ -364,13 +371,8 @@ async def main(args: argparse.Namespace) -> None:
         f"{s_p50 / w_p50:>7.2f}x   >= {TARGET_LATENCY_RATIO:g}x faster than order(): {verdict}"
     )
     if args.profile:
-        stats = pstats.Stats(profiler)
-        out = io.StringIO()
-        stats.stream = out  # type: ignore[attr-defined]
-        stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(40)
-        print("\nwingbeat client, 3 bursts of 2,000 (cProfile, CPU clock, top by own time)")
-        print(out.getvalue())
+        print("\nwingbeat client, 3 bursts of 2,000 (cProfile, CPU clock, top by own and by cumulative time)")
+        print(_top_functions(profiler))
         print("local exchange process over the same bursts")
         print(server_top)
 

@@ -73,6 +73,7 @@ from wingbeat.hyperliquid.wire import (
     Cloid,
     OrderSpec,
     cancel_by_cloid_action,
+    new_cloid,
     order_action,
     schedule_cancel_action,
 )
@@ -445,7 +446,7 @@ class HyperliquidConnectorBase(ConnectorBase):
 
     # ------------------------------------------------------------------------------- orders
     def _new_client_order_id(self, trade_type: TradeType, trading_pair: str) -> str:
-        return Cloid.new().raw
+        return new_cloid()
 
     def _slipped(self, reference: Decimal, trade_type: TradeType) -> Decimal:
         slippage = self._config.market_slippage

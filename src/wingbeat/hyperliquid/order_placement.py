@@ -61,18 +61,25 @@ _TIF_BY_TIME_IN_FORCE: Mapping[TimeInForce, Tif] = {
     TimeInForce.ALO: "Alo",
 }
 
+# immutable, so one of each is shared by every spec (enum members as constants: this runs once per order sent)
+_LIMIT_TYPES: Mapping[Tif, LimitType] = {tif: LimitType(tif) for tif in ("Gtc", "Ioc", "Alo")}
+_LIMIT, _GTC, _BUY, _CLOSE = OrderType.LIMIT, TimeInForce.GTC, TradeType.BUY, PositionAction.CLOSE
+
+
 def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> OrderSpec:
     """The wire spec of one tracked order: tif from the order type, reduce-only for CLOSE, its cloid."""
-    tif = _TIF_BY_ORDER_TYPE[order.order_type]
-    if order.order_type is OrderType.LIMIT and order.time_in_force is not TimeInForce.GTC:
-        tif = _TIF_BY_TIME_IN_FORCE[order.time_in_force]
+    kind = order.order_type
+    if kind is _LIMIT:
+        tif = "Gtc" if order.time_in_force is _GTC else _TIF_BY_TIME_IN_FORCE[order.time_in_force]
+    else:
+        tif = _TIF_BY_ORDER_TYPE[kind]
     return OrderSpec(
         asset=asset,
-        is_buy=order.trade_type is TradeType.BUY,
+        is_buy=order.trade_type is _BUY,
         price=order.price,
         size=order.amount,
-        reduce_only=order.reduce_only or order.position_action is PositionAction.CLOSE,
-        order_type=trigger if trigger is not None else LimitType(tif),
+        reduce_only=order.reduce_only or order.position_action is _CLOSE,
+        order_type=trigger if trigger is not None else _LIMIT_TYPES[tif],
         cloid=Cloid.from_str(order.client_order_id),
     )
 
@@ -146,8 +153,9 @@ def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: fl
         reason = statuses[0].message
         return [_update(o, now, OrderState.FAILED, reason=reason) for o in orders]
     if len(statuses) != len(orders):
-        _logger.error("order reply has %d statuses for %d orders; the rest is reconciled",
-                      len(statuses), len(orders))
+        _logger.error(
+            "order reply has %d statuses for %d orders; the rest is reconciled", len(statuses), len(orders)
+        )
     updates: list[OrderUpdate] = []
     for i, order in enumerate(orders):
         if i >= len(statuses):
@@ -160,9 +168,17 @@ def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: fl
             if status.total_sz >= order.amount:
                 updates.append(_update(order, now, OrderState.FILLED, status.oid, filled=status.total_sz))
             else:
-                updates.append(_update(order, now, OrderState.EXPIRED, status.oid,
-                                       f"immediate-or-cancel remainder of {order.amount - status.total_sz} "
-                                       "cancelled by the exchange", status.total_sz))
+                updates.append(
+                    _update(
+                        order,
+                        now,
+                        OrderState.EXPIRED,
+                        status.oid,
+                        f"immediate-or-cancel remainder of {order.amount - status.total_sz} "
+                        "cancelled by the exchange",
+                        status.total_sz,
+                    )
+                )
         elif isinstance(status, ErrorStatus):
             updates.append(_update(order, now, OrderState.FAILED, reason=status.message))
         elif isinstance(status, PendingStatus):
@@ -198,12 +214,29 @@ class ActionSender:
     ``TransportError`` / ``RequestTimeout`` (unknown outcome). Nothing is ever retried here.
     """
 
-    __slots__ = ("_clock", "_is_mainnet", "_nonces", "_rest", "_signer", "_vault_address", "_ws", "requests_sent",
-                 "sent_over_ws")
+    __slots__ = (
+        "_clock",
+        "_is_mainnet",
+        "_nonces",
+        "_rest",
+        "_signer",
+        "_vault_address",
+        "_ws",
+        "requests_sent",
+        "sent_over_ws",
+    )
 
-    def __init__(self, signer: SupportsSignDigest, rest: HyperliquidRestClient, *, nonces: Callable[[], int],
-                 is_mainnet: bool, vault_address: str | None = None, ws: HyperliquidWebSocket | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        signer: SupportsSignDigest,
+        rest: HyperliquidRestClient,
+        *,
+        nonces: Callable[[], int],
+        is_mainnet: bool,
+        vault_address: str | None = None,
+        ws: HyperliquidWebSocket | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._signer = signer
         self._rest = rest
         self._nonces = nonces
@@ -216,15 +249,24 @@ class ActionSender:
         self.sent_over_ws = 0
         """How many of them went over the websocket ``post`` method."""
 
-    def envelope(self, action: Mapping[str, Any], nonce: int, expires_after: int | None = None) -> dict[str, Any]:
+    def envelope(
+        self, action: Mapping[str, Any], nonce: int, expires_after: int | None = None
+    ) -> dict[str, Any]:
         """The signed ``/exchange`` body of ``action`` (always with ``vaultAddress`` and ``expiresAfter``)."""
-        signature = sign_l1_action(self._signer, action, self._vault_address, nonce, expires_after,
-                                   self._is_mainnet)
-        return {"action": action, "nonce": nonce, "signature": signature,
-                "vaultAddress": self._vault_address, "expiresAfter": expires_after}
+        signature = sign_l1_action(
+            self._signer, action, self._vault_address, nonce, expires_after, self._is_mainnet
+        )
+        return {
+            "action": action,
+            "nonce": nonce,
+            "signature": signature,
+            "vaultAddress": self._vault_address,
+            "expiresAfter": expires_after,
+        }
 
-    async def send(self, action: Mapping[str, Any], *, batch_length: int = 1,
-                   valid_for: float | None = None) -> ExchangeReply:
+    async def send(
+        self, action: Mapping[str, Any], *, batch_length: int = 1, valid_for: float | None = None
+    ) -> ExchangeReply:
         """Sign and send ``action``; return the decoded reply (``ok`` True) or raise."""
         # the IP budget is shared by REST and websocket posts: spend it first (within the request's deadline:
         # RateLimitedError, nothing sent, when it cannot be had in time), then sign

@@ -132,5 +132,21 @@ def parse_exchange_reply(raw: Any) -> ExchangeReply:
     if raw_statuses is None:
         return ExchangeReply(ok=True, response_type=response_type)
     items = arr(raw_statuses, "exchange.response.data.statuses")
-    statuses = tuple(parse_action_status(item, f"exchange.statuses[{i}]") for i, item in enumerate(items))
+    statuses = tuple(
+        _resting(item) or parse_action_status(item, f"exchange.statuses[{i}]") for i, item in enumerate(items)
+    )
     return ExchangeReply(ok=True, response_type=response_type, statuses=statuses)
+
+
+def _resting(raw: Any) -> RestingStatus | None:
+    """``parse_action_status`` of a well-formed ``{"resting": {"oid", "cloid"?}}`` (a batch's usual status),
+    without building its error paths; None for anything else."""
+    if type(raw) is not dict:
+        return None
+    resting = raw.get("resting")
+    if type(resting) is not dict:
+        return None
+    oid, cloid = resting.get("oid"), resting.get("cloid")
+    if type(oid) is not int or (cloid is not None and type(cloid) is not str):
+        return None
+    return RestingStatus(oid=oid, cloid=None if cloid is None else cloid.lower())

@@ -46,6 +46,7 @@ __all__ = [
     "is_valid_price",
     "is_valid_size",
     "modify_action",
+    "new_cloid",
     "order_action",
     "order_spec_from_wire",
     "order_wire",
@@ -160,6 +161,11 @@ def _reseed_cloids() -> None:
 os.register_at_fork(after_in_child=_reseed_cloids)
 
 
+def new_cloid() -> str:
+    """The string of a fresh cloid (``Cloid.new().raw`` without building the object: one per order placed)."""
+    return f"0x{_cloid_prefix}{next(_cloid_counter):016x}"
+
+
 @dataclass(frozen=True, slots=True)
 class Cloid:
     """A Hyperliquid client order id: 16 bytes written ``0x`` + 32 lowercase hex digits.
@@ -179,7 +185,7 @@ class Cloid:
     @classmethod
     def new(cls) -> Cloid:
         """A fresh cloid, unique across processes: a random 8-byte prefix per process and a counter."""
-        return cls(f"0x{_cloid_prefix}{next(_cloid_counter):016x}")
+        return cls(new_cloid())
 
     @classmethod
     def from_int(cls, value: int) -> Cloid:
@@ -349,7 +355,36 @@ def _order_type_wire(order_type: LimitType | TriggerType) -> dict[str, Any]:
 
 def order_wire(spec: OrderSpec) -> dict[str, Any]:
     """The wire dict of one order: keys ``a b p s r t`` and ``c`` when a cloid is set, in that order."""
-    wire: dict[str, Any] = {
+    order_type, cloid, asset, is_buy, reduce_only = (
+        spec.order_type,
+        spec.cloid,
+        spec.asset,
+        spec.is_buy,
+        spec.reduce_only,
+    )
+    if (
+        type(order_type) is LimitType
+        and order_type.tif in _TIFS
+        and type(asset) is int
+        and asset >= 0
+        and type(is_buy) is bool
+        and type(reduce_only) is bool
+        and (cloid is None or type(cloid) is Cloid)
+    ):
+        # a limit order whose fields are all of the right type (every order a connector sends): only the
+        # numbers are left to check, in the same order and with the same errors as below
+        wire = {
+            "a": asset,
+            "b": is_buy,
+            "p": _positive_wire(spec.price, "price"),
+            "s": _positive_wire(spec.size, "size"),
+            "r": reduce_only,
+            "t": {"limit": {"tif": order_type.tif}},
+        }
+        if cloid is not None:
+            wire["c"] = cloid.raw
+        return wire
+    wire = {
         "a": _check_int(spec.asset, "asset", minimum=0),
         "b": _check_bool(spec.is_buy, "is_buy"),
         "p": _positive_wire(spec.price, "price"),
