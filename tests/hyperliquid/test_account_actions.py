@@ -19,7 +19,8 @@ from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim import LocalExchange
 
-USDC_TESTNET = "USDC:0xeb62eee3685fc4c43992febcd9e75443"
+# USDC as the local exchange's spotMeta lists it (mainnet's tokenId; testnet's is 0xeb62eee3...)
+USDC_WIRE = "USDC:0x6d1e7cde53ba9467b783cb7c530ce054"
 
 
 class RecordingRest(HyperliquidRestClient):
@@ -105,23 +106,21 @@ async def test_spot_send_and_send_asset(
     actions = actions_for(trader, rest)
     friend = new_trader().address
     await actions.usd_class_transfer(Decimal(100), to_perp=False)
-    spot = await actions.spot_send(friend, USDC_TESTNET, Decimal("40"))
+    spot = await actions.spot_send(friend, USDC_WIRE, Decimal("40"))
     assert local_exchange.engine.accounts[friend].spot["USDC"] == 40
     expected = {
         "destination": friend,
         "amount": "40",
-        "token": USDC_TESTNET,
+        "token": USDC_WIRE,
         "time": spot.nonce,
         "type": "spotSend",
     }
     assert rest.posted[1]["signature"] == sdk.sign_spot_transfer_action(sdk_wallet(trader), expected, False)
 
-    sent = await actions.send_asset(
-        friend, USDC_TESTNET, Decimal("2.5"), source_dex="", destination_dex="spot"
-    )
+    sent = await actions.send_asset(friend, USDC_WIRE, Decimal("2.5"), source_dex="", destination_dex="spot")
     assert local_exchange.engine.accounts[friend].spot["USDC"] == Decimal("42.5")
     expected = {"type": "sendAsset", "destination": friend, "sourceDex": "", "destinationDex": "spot",
-                "token": USDC_TESTNET, "amount": "2.5", "fromSubAccount": "", "nonce": sent.nonce}  # fmt: skip
+                "token": USDC_WIRE, "amount": "2.5", "fromSubAccount": "", "nonce": sent.nonce}  # fmt: skip
     assert rest.posted[2]["signature"] == sdk.sign_send_asset_action(sdk_wallet(trader), expected, False)
     assert rest.posted[2]["action"] == expected
 
@@ -235,18 +234,16 @@ async def test_bad_input_is_refused_before_anything_is_sent(trader: Trader, rest
         (actions.usd_send("0x123", Decimal(1)), "40 hex digits"),
         (actions.usd_send(friend.key, Decimal(1)), "looks like a private key"),
         (actions.usd_send(friend.key[2:], Decimal(1)), "looks like a private key"),
-        (actions.spot_send(friend.address, "PURR", Decimal(1)), "no spot token .PURR."),
+        (actions.spot_send(friend.address, "NOPE", Decimal(1)), "no spot token .NOPE."),  # PURR is listed
         (actions.spot_send(friend.address, "PURR:0x12", Decimal(1)), "NAME:0xTOKENID"),
         (
             actions.send_asset(
-                friend.address, USDC_TESTNET, Decimal(1), source_dex="Bad Dex", destination_dex=""
+                friend.address, USDC_WIRE, Decimal(1), source_dex="Bad Dex", destination_dex=""
             ),
             "builder dex name",
         ),
         (
-            actions.send_asset(
-                friend.address, USDC_TESTNET, Decimal(1), source_dex="", destination_dex="nodex"
-            ),
+            actions.send_asset(friend.address, USDC_WIRE, Decimal(1), source_dex="", destination_dex="nodex"),
             "no perp dex 'nodex'",
         ),
         (actions.create_sub_account(""), "1 to 16 characters"),
@@ -279,10 +276,10 @@ async def test_sub_account_spot_transfer(
     actions = actions_for(trader, rest)
     sub = await actions.create_sub_account("spot")
     await actions.usd_class_transfer(Decimal(5), to_perp=False)
-    sent = await actions.sub_account_spot_transfer(sub, USDC_TESTNET, Decimal("1.25"), is_deposit=True)
+    sent = await actions.sub_account_spot_transfer(sub, USDC_WIRE, Decimal("1.25"), is_deposit=True)
     assert local_exchange.engine.accounts[sub].spot["USDC"] == Decimal("1.25")
     # the SDK's sub_account_spot_transfer: keys type, subAccountUser, isDeposit, token, amount (an L1 action)
-    expected = {"type": "subAccountSpotTransfer", "subAccountUser": sub, "isDeposit": True, "token": USDC_TESTNET,
+    expected = {"type": "subAccountSpotTransfer", "subAccountUser": sub, "isDeposit": True, "token": USDC_WIRE,
                 "amount": "1.25"}  # fmt: skip
     assert sent.action == expected
     assert rest.posted[-1]["signature"] == sdk.sign_l1_action(sdk_wallet(trader), expected, None, sent.nonce, None,

@@ -276,3 +276,12 @@ def test_a_custom_spot_config_names_pairs_by_index() -> None:
         SpotConfig(tokens=DEFAULT_SPOT.tokens[1:], pairs=())
     with pytest.raises(ValueError, match="unknown token"):
         SpotConfig(tokens=DEFAULT_SPOT.tokens, pairs=(SpotPairConfig(base="BAR", start_price=D(1)),))
+
+
+def test_a_spot_modify_under_the_minimum_value_keeps_the_order_with_the_spot_text() -> None:
+    e, _ = make_engine()
+    [st] = e.place_orders(A, [order(PURR, True, "0.19", "1000")])
+    assert e.batch_modify(A, [(oid_of(st), order(PURR, True, "0.19", "10"))]) == [
+        {"error": "Order must have minimum value of 10 USDC. asset=10000"}
+    ]
+    assert oid_of(st) in e.live and e.accounts[A].spot_hold == {"USDC": D("190")}

@@ -234,3 +234,31 @@ async def test_ccxt_loads_spot_markets_and_places_a_spot_order(spot: SpotSdk) ->
     finally:
         await exchange.close()
     await asyncio.sleep(0)
+
+
+async def test_the_sdk_modifies_a_spot_order_and_the_hold_follows(spot: SpotSdk) -> None:
+    me = spot.trader.address
+    gtc: Any = {"limit": {"tif": "Gtc"}}
+    async with aiohttp.ClientSession() as session, session.ws_connect(spot.ex.ws_url) as conn:
+        ws = WsClient(conn)
+        await ws.subscribe({"type": "orderUpdates", "user": me})
+        [resting] = statuses(await call(spot.exchange.order, "PURR/USDC", True, 100, 0.18, gtc))
+        oid = resting["resting"]["oid"]
+        [update] = await ws.expect("orderUpdates")
+        assert (update["order"]["coin"], update["status"]) == ("PURR/USDC", "open")
+        answer = await call(spot.exchange.modify_order, oid, "PURR/USDC", True, 300, 0.17, gtc)
+        [modified] = statuses(answer)
+        assert "resting" in modified and modified["resting"]["oid"] != oid
+        assert (await spot.balances(me))["USDC"]["hold"] == "51.0"  # 300 x 0.17, the old 18 released
+        canceled = await ws.expect("orderUpdates", lambda d: any(u["status"] == "canceled" for u in d))
+        assert canceled[0]["order"]["oid"] == oid
+    status = await call(spot.info.query_order_by_oid, me, modified["resting"]["oid"])
+    assert status["order"]["order"]["coin"] == "PURR/USDC" and status["order"]["status"] == "open"
+    too_big = statuses(await call(spot.exchange.modify_order, modified["resting"]["oid"], "PURR/USDC", True,
+                                  10_000, 0.17, gtc))  # fmt: skip
+    assert too_big == [{"error": "Insufficient spot balance asset=10000"}]
+    # as for a perp modify refused for margin, the original was canceled before the check
+    assert await call(spot.info.open_orders, me) == []
+    assert (await spot.balances(me))["USDC"]["hold"] == "0.0"
+    too_small = statuses(await call(spot.exchange.modify_order, oid, "PURR/USDC", True, 10, 0.17, gtc))
+    assert too_small == [{"error": "Cannot modify canceled or filled order."}]

@@ -23,7 +23,7 @@ from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from wingbeat.sim.venue.matching import OrderFlow
 from wingbeat.sim.venue.render import usd
-from wingbeat.sim.venue.spot_flow import SpotFlow
+from wingbeat.sim.venue.spot_flow import SpotFlow, min_value_problem
 from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig
 from wingbeat.sim.venue.twap_engine import TwapBook, TwapRequest
 from wingbeat.sim.venue.types import (
@@ -34,7 +34,14 @@ from wingbeat.sim.venue.types import (
     NonUserCancelEvent,
     OrderRequest,
 )
-from wingbeat.sim.venue.validation import check_order, has_margin, reducible, slippage_price, static_problem
+from wingbeat.sim.venue.validation import (
+    BELOW_MIN_NOTIONAL,
+    check_order,
+    has_margin,
+    reducible,
+    slippage_price,
+    static_problem,
+)
 
 from . import account_actions, risk, transfers, twap_engine
 
@@ -460,6 +467,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
                 m = self.market_by_asset(req.asset)
                 assert m is not None  # the order it replaces is on this asset
                 problem = static_problem(m, req, self.marks[m.index])
+                if problem is BELOW_MIN_NOTIONAL and isinstance(m, SpotMarketState):
+                    problem = min_value_problem(m)
                 if (
                     problem is None
                     and req.cloid is not None

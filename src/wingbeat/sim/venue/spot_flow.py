@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from wingbeat.sim.venue.market_state import MarketState
     from wingbeat.sim.venue.types import OrderRequest
 
-__all__ = ["INSUFFICIENT_SPOT_BALANCE", "SpotFlow", "available", "spot_problem"]
+__all__ = ["INSUFFICIENT_SPOT_BALANCE", "SpotFlow", "available", "min_value_problem", "spot_problem"]
 
 ZERO = Decimal(0)
 INSUFFICIENT_SPOT_BALANCE = ("Insufficient spot balance", "insufficientSpotBalanceRejected")
@@ -59,14 +59,19 @@ def available(acct: Account, token: str) -> Decimal:
     return acct.spot.get(token, ZERO) - acct.spot_hold.get(token, ZERO)
 
 
+def min_value_problem(m: SpotMarketState) -> tuple[str, str]:
+    """Hyperliquid's refusal of a spot order under 10 quote tokens (docs, error responses:
+    MinTradeSpotNtl names the quote token)."""
+    return f"Order must have minimum value of 10 {m.quote.name}.", "minTradeSpotNtlRejected"
+
+
 def spot_problem(
     acct: Account, m: SpotMarketState, req: OrderRequest, max_open_orders: int
 ) -> tuple[str, str] | None:
     """``(message, order status)`` of the first rule a spot order breaks, or None when it may trade."""
     problem = static_problem(m, req, m.mark)
     if problem is BELOW_MIN_NOTIONAL:
-        # Hyperliquid's spot text names the quote token (docs, error responses: MinTradeSpotNtl)
-        return f"Order must have minimum value of 10 {m.quote.name}.", "minTradeSpotNtlRejected"
+        return min_value_problem(m)
     if problem is not None:
         return problem
     if req.trigger is not None:
