@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
-from wingbeat.core.errors import ExchangeRejection, JournalError, NotReadyError
+from wingbeat.core.errors import ExchangeRejection, NotReadyError
 from wingbeat.core.events import EventListener, EventPublisher
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.journal import Durability, OrderJournal
@@ -453,17 +453,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             batch, self._submit_queue = self._submit_queue, []
             if not batch:
                 continue
-            if self._journal is not None:
-                try:
-                    await self._journal.commit()  # on disk before anything can reach the exchange
-                except JournalError as exc:
-                    for order in batch:
-                        self._fail(order, f"not sent: {exc}")
-                    continue
-                except asyncio.CancelledError:  # stopping: this batch will never be sent
-                    for order in batch:
-                        self._fail(order, "connector stopped before the order was sent")
-                    raise
+            journal = self._journal  # on disk before anything can reach the exchange
+            if journal is not None and not await journal.commit_before_send(
+                    batch, self._fail, "connector stopped before the order was sent"):
+                continue
             self._tasks.create_task(self._send_orders(batch), name="place-orders")
 
     async def _send_orders(self, batch: list[InFlightOrder]) -> None:

@@ -442,6 +442,24 @@ class OrderJournal:
             self._kick()
         await future
 
+
+    async def commit_before_send(
+        self, orders: Sequence[InFlightOrder], drop: Callable[[InFlightOrder, str], None], stopped: str
+    ) -> bool:
+        """:meth:`commit` for a batch about to be sent: True once it is durable. On a write failure each order
+        goes to ``drop`` with the reason it is not sent and the answer is False; cancelled (the connector is
+        stopping), each goes to ``drop`` with ``stopped`` and the cancellation propagates."""
+        try:
+            await self.commit()
+        except JournalError as exc:
+            for order in orders:
+                drop(order, f"not sent: {exc}")
+            return False
+        except asyncio.CancelledError:  # stopping: this batch will never be sent
+            for order in orders:
+                drop(order, stopped)
+            raise
+        return True
     def _kick(self) -> None:
         self._kick_scheduled = False
         if self._writing or not self._pending or self._executor is None or self._loop is None:

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, TimeInForce
-from wingbeat.core.errors import ExchangeRejection, InvalidOrderError, JournalError, NotReadyError
+from wingbeat.core.errors import ExchangeRejection, InvalidOrderError, NotReadyError
 from wingbeat.core.in_flight_order import InFlightOrder, OrderModification
 from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_state import OrderState
@@ -66,6 +66,9 @@ class OrderModifying(ABC):
     _stopped: bool
     _submit_queue: list[InFlightOrder]
     _check_orders: Callable[[Sequence[InFlightOrder]], Awaitable[None]]  # OrderReconciliation's
+
+    def _drop_modification(self, order: InFlightOrder, reason: str) -> None:
+        self._order_tracker.drop_modification(order, reason, self._clock())
 
     def _init_modifying(self) -> None:
         self._modify_queue: list[InFlightOrder] = []
@@ -189,19 +192,11 @@ class OrderModifying(ABC):
                     )
             if not batch:
                 continue
-            if self._journal is not None:
-                try:
-                    await self._journal.commit()  # on disk before anything can reach the exchange
-                except JournalError as exc:
-                    for order in batch:
-                        self._order_tracker.drop_modification(order, f"not sent: {exc}", self._clock())
-                    continue
-                except asyncio.CancelledError:
-                    for order in batch:
-                        self._order_tracker.drop_modification(
-                            order, "connector stopped before the modify was sent", self._clock()
-                        )
-                    raise
+            journal = self._journal  # on disk before anything can reach the exchange
+            if journal is not None and not await journal.commit_before_send(
+                batch, self._drop_modification, "connector stopped before the modify was sent"
+            ):
+                continue
             sent_at = self._clock()
             deadline = sent_at + self._modify_undecided_for()
             for order in batch:

@@ -29,6 +29,9 @@ _CACHE_MAX = 65_536
 class MarketState:
     """Everything the venue knows about one perp market (mutable engine state)."""
 
+    #: A spot pair (its own price rule, no positions); class-level so the slots stay as they are.
+    is_spot = False
+
     __slots__ = (
         "_accounts",
         "book",
@@ -79,14 +82,15 @@ class MarketState:
         self.valid_sz: dict[Decimal, bool] = {}
 
     def price_ok(self, px: Decimal) -> bool:
-        """Hyperliquid's tick rule for this market (5 significant figures, max decimals)."""
+        """Hyperliquid's tick rule for this market (5 significant figures; at most ``6 - szDecimals``
+        decimals on a perp, ``8 - szDecimals`` on a spot pair)."""
         if not px.is_finite():
             return False
         ok = self.valid_px.get(px)
         if ok is None:
             if len(self.valid_px) >= _CACHE_MAX:
                 self.valid_px.clear()
-            ok = self.valid_px[px] = is_valid_price(px, self.cfg.sz_decimals)
+            ok = self.valid_px[px] = is_valid_price(px, self.cfg.sz_decimals, self.is_spot)
         return ok
 
     def size_ok(self, sz: Decimal) -> bool:
@@ -175,6 +179,7 @@ class SpotMarketState(MarketState):
     """
 
     __slots__ = ("base", "quote", "spot_index")
+    is_spot = True
 
     def __init__(
         self,
@@ -192,13 +197,3 @@ class SpotMarketState(MarketState):
         self.quote = quote
         self.funding_rate = ZERO
 
-    def price_ok(self, px: Decimal) -> bool:
-        """Hyperliquid's spot tick rule (5 significant figures, ``8 - szDecimals`` decimals)."""
-        if not px.is_finite():
-            return False
-        ok = self.valid_px.get(px)
-        if ok is None:
-            if len(self.valid_px) >= _CACHE_MAX:
-                self.valid_px.clear()
-            ok = self.valid_px[px] = is_valid_price(px, self.cfg.sz_decimals, True)
-        return ok

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 from wingbeat.sim.venue.accounts import FILLS_KEPT, TRIM_AT, Account
 from wingbeat.sim.venue.book import BookSide, Order
 from wingbeat.sim.venue.market_state import SpotMarketState
-from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.validation import (
     BELOW_MIN_NOTIONAL,
     INVALID_TYPE,
     REDUCE_ONLY_REJECTED,
     TOO_MANY_ORDERS,
     open_order_limit,
+    post_only_crossing,
     static_problem,
 )
 
@@ -84,12 +84,9 @@ def spot_problem(
     if n_open >= max_open_orders and n_open >= open_order_limit(acct, max_open_orders):
         return TOO_MANY_ORDERS
     if req.tif == "Alo":
-        book = m.book
-        opp = book.best_ask() if req.is_buy else book.best_bid()
-        if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
-            bid, ask = book.best_bid(), book.best_ask()
-            bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
-            return f"Post only order would have immediately matched, bbo was {bbo}.", "badAloPxRejected"
+        crossing = post_only_crossing(m.book, req)
+        if crossing is not None:
+            return crossing
     if req.is_buy:
         if available(acct, m.quote.name) < req.price * req.size:
             return INSUFFICIENT_SPOT_BALANCE

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from wingbeat.sim.venue.accounts import Account
+from wingbeat.sim.venue.book import Book
 from wingbeat.sim.venue.market_state import MarketState
 from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.types import OrderRequest
 
-__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "open_order_limit", "reducible", "slippage_price",
-           "static_problem"]  # fmt: skip
+__all__ = ["MIN_NOTIONAL", "check_order", "has_margin", "open_order_limit", "post_only_crossing", "reducible",
+           "slippage_price", "static_problem"]  # fmt: skip
 
 ZERO = Decimal(0)
 MIN_NOTIONAL = Decimal(10)
@@ -73,6 +74,16 @@ def slippage_price(mark: Decimal, is_buy: bool, sz_decimals: int) -> Decimal:
     px = mark * (1 + MARKET_TRIGGER_SLIPPAGE) if is_buy else mark * (1 - MARKET_TRIGGER_SLIPPAGE)
     exp = max(px.adjusted() - 4, -(6 - sz_decimals))
     return px.quantize(Decimal(1).scaleb(min(exp, 0)), rounding=ROUND_HALF_EVEN)
+
+
+def post_only_crossing(book: Book, req: OrderRequest) -> tuple[str, str] | None:
+    """The refusal of an Alo order that would take liquidity on ``book`` (None when it would rest)."""
+    opp = book.best_ask() if req.is_buy else book.best_bid()
+    if opp is None or (req.price < opp if req.is_buy else req.price > opp):
+        return None
+    bid, ask = book.best_bid(), book.best_ask()
+    bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
+    return f"Post only order would have immediately matched, bbo was {bbo}.", "badAloPxRejected"
 
 
 def open_order_limit(acct: Account, base: int) -> int:
@@ -143,12 +154,9 @@ def check_order(
     if req.reduce_only and req.trigger is None and reducible(acct, m.index, req.is_buy) == 0:
         return REDUCE_ONLY_REJECTED
     if req.tif == "Alo":
-        book = m.book
-        opp = book.best_ask() if req.is_buy else book.best_bid()
-        if opp is not None and (req.price >= opp if req.is_buy else req.price <= opp):
-            bid, ask = book.best_bid(), book.best_ask()
-            bbo = f"{fmt(bid) if bid is not None else ''}@{fmt(ask) if ask is not None else ''}"
-            return f"Post only order would have immediately matched, bbo was {bbo}.", "badAloPxRejected"
+        crossing = post_only_crossing(m.book, req)
+        if crossing is not None:
+            return crossing
     if (
         not req.reduce_only
         and req.trigger is None
