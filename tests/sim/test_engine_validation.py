@@ -63,8 +63,10 @@ def test_fmt_renders_like_the_exchange(value: str, text: str) -> None:
     assert fmt(Decimal(value)) == text
 
 
-def test_default_markets_are_btc_eth_sol() -> None:
-    assert [m.name for m in DEFAULT_MARKETS] == ["BTC", "ETH", "SOL"]
+def test_default_markets_are_btc_eth_sol_hype() -> None:
+    assert [m.name for m in DEFAULT_MARKETS] == ["BTC", "ETH", "SOL", "HYPE"]
+    hype = DEFAULT_MARKETS[3]  # appended: the older assets keep their ids
+    assert (hype.sz_decimals, hype.max_leverage, hype.start_price) == (2, 10, Decimal("40"))
 
 
 def test_markets_load_from_dicts_and_toml(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def engine() -> ExchangeEngine:
 def test_meta_matches_recorded_shape(engine: ExchangeEngine) -> None:
     ours = handle_info(engine, {"type": "meta", "dex": ""})
     same_shape(ours, recorded("info_metaAndAssetCtxs.json")[0])
-    assert [u["name"] for u in ours["universe"]] == ["BTC", "ETH", "SOL"]
+    assert [u["name"] for u in ours["universe"]] == ["BTC", "ETH", "SOL", "HYPE"]
 
 
 def test_meta_and_asset_ctxs_matches_recorded_shape(engine: ExchangeEngine) -> None:
@@ -74,7 +74,7 @@ def test_meta_and_asset_ctxs_matches_recorded_shape(engine: ExchangeEngine) -> N
     theirs = recorded("info_metaAndAssetCtxs.json")
     same_shape(ours, theirs)
     same_shape(ours[1][0], theirs[1][0])
-    assert len(ours[1]) == 3
+    assert len(ours[1]) == 4
 
 
 def test_l2_book_matches_recorded_shape_and_orders_levels(engine: ExchangeEngine) -> None:
@@ -172,7 +172,7 @@ def test_user_rate_limit_and_spot_meta_and_all_mids(engine: ExchangeEngine) -> N
     assert [p["name"] for p in meta["universe"]] == ["PURR/USDC", "@1"]
     mids = handle_info(engine, {"type": "allMids", "dex": ""})
     # allMids of the first perp dex carries the spot pairs too, by their coin names
-    assert set(mids) == {"BTC", "ETH", "SOL", "PURR/USDC", "@1"} and mids["ETH"] == "3000.0"
+    assert set(mids) == {"BTC", "ETH", "SOL", "HYPE", "PURR/USDC", "@1"} and mids["ETH"] == "3000.0"
 
 
 def test_user_rate_limit_reports_the_cap_and_count_of_the_servers_limiter(engine: ExchangeEngine) -> None:

@@ -69,7 +69,7 @@ def statuses(answer: dict[str, Any]) -> list[Any]:
 
 async def test_info_calls_answer_in_the_sdk_shapes(sdk: Sdk) -> None:
     meta = await call(sdk.info.meta)
-    assert [u["name"] for u in meta["universe"]] == ["BTC", "ETH", "SOL"]
+    assert [u["name"] for u in meta["universe"]] == ["BTC", "ETH", "SOL", "HYPE"]
     book = await call(sdk.info.l2_snapshot, "ETH")
     assert book["coin"] == "ETH" and book["levels"][0] and book["levels"][1]
     state = await call(sdk.info.user_state, sdk.trader.address)

@@ -41,7 +41,7 @@ async def test_info_meta_lists_the_default_markets(
 ) -> None:
     status, meta = await post(http, local_exchange.base_url + "/info", {"type": "meta", "dex": ""})
     assert status == 200
-    assert [m["name"] for m in meta["universe"]] == ["BTC", "ETH", "SOL"]
+    assert [m["name"] for m in meta["universe"]] == ["BTC", "ETH", "SOL", "HYPE"]
     assert not local_exchange.base_url.endswith("/")
 
 

@@ -101,7 +101,7 @@ async def test_bbo_and_all_mids_follow_the_book(
     bbo = await ws.expect("bbo", lambda d: d["bbo"][0] is not None)
     assert bbo["bbo"][0]["px"] == "2900.0" and bbo["bbo"][1] is None
     mids = await ws.expect("allMids")
-    assert set(mids["mids"]) == {"BTC", "ETH", "SOL", "PURR/USDC", "@1"}
+    assert set(mids["mids"]) == {"BTC", "ETH", "SOL", "HYPE", "PURR/USDC", "@1"}
 
 
 async def test_order_updates_fills_user_events_and_trades_after_a_cross(

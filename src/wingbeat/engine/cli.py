@@ -249,7 +249,7 @@ def sim(
         typer.Option(
             help="TOML file of [[market]] tables (name, sz_decimals, "
             "max_leverage, start_price) and optional [[spot_token]] / [[spot_pair]] tables; "
-            "default BTC, ETH, SOL perps and PURR/USDC, HYPE/USDC spot."
+            "default BTC, ETH, SOL, HYPE perps and PURR/USDC, HYPE/USDC spot."
         ),
     ] = None,
     state: Annotated[

@@ -103,7 +103,7 @@ class LocalExchange:
 
     Args:
         markets: `MarketConfig` objects, dicts with the same keys, or the path of a TOML
-            file (as ``wingbeat sim --markets``); None for `DEFAULT_MARKETS` (BTC, ETH, SOL).
+            file (as ``wingbeat sim --markets``); None for `DEFAULT_MARKETS` (BTC, ETH, SOL, HYPE).
         spot: the spot tokens and pairs (a `SpotConfig`); None for those of the ``markets`` TOML
             file when it has ``[[spot_pair]]`` tables, else `DEFAULT_SPOT` (USDC, PURR, HYPE;
             ``PURR/USDC`` at spot index 0, HYPE/USDC as ``@1``).

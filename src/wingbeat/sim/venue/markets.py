@@ -89,7 +89,11 @@ DEFAULT_MARKETS: tuple[MarketConfig, ...] = (
     MarketConfig(name="BTC", sz_decimals=5, max_leverage=50, start_price=Decimal("60000")),
     MarketConfig(name="ETH", sz_decimals=4, max_leverage=50, start_price=Decimal("3000")),
     MarketConfig(name="SOL", sz_decimals=2, max_leverage=20, start_price=Decimal("150")),
+    # appended (asset 3) so the ids above never move; mainnet meta: szDecimals 2, maxLeverage 10;
+    # starts at the HYPE/USDC spot pair's start price, so a spot-perp basis starts at zero
+    MarketConfig(name="HYPE", sz_decimals=2, max_leverage=10, start_price=Decimal("40")),
 )
+"""BTC, ETH, SOL and HYPE perps (assets 0-3). HYPE is last: new markets are appended."""
 
 
 def _decimal(value: Any, where: str) -> Decimal:
