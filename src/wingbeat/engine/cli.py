@@ -3,7 +3,7 @@
 Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
 strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
 ``cancel-all`` (quick account tools), ``transfer`` and ``approve-builder-fee`` (account actions, in
-`transfer_cli`), ``journal`` (what an order journal holds) and ``version``
+`transfer_cli`), ``markets`` (every pair with its rules, in `markets_cli`), ``journal`` (what an order journal holds) and ``version``
 (also ``wingbeat --version``). ``orders``, ``positions`` and ``journal`` take ``--json`` for scripts.
 
 User errors (bad configuration, missing key, unreachable exchange, refused action, bad usage) are exactly
@@ -591,6 +591,10 @@ register_backtest_commands(app, run=_run, install_stop_signals=_install_stop_sig
 from wingbeat.engine.transfer_cli import register as register_transfer_commands  # noqa: E402 - after app
 
 register_transfer_commands(app, run=_run, signer=_signer)
+
+from wingbeat.engine.markets_cli import register as register_markets_command  # noqa: E402 - after app
+
+register_markets_command(app, run=_run)
 
 
 def main() -> None:

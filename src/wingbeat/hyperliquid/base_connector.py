@@ -60,6 +60,7 @@ from wingbeat.hyperliquid.constants import (
     looks_like_private_key,
     resolve_network,
 )
+from wingbeat.hyperliquid.markets import VenueMarket, venue_markets
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import ActionSender, cancel_results, order_spec, order_updates
 from wingbeat.hyperliquid.order_status import OrderStatusChecker
@@ -284,6 +285,14 @@ class HyperliquidConnectorBase(ConnectorBase):
         if self._builder_gate is None:
             return None
         return await self._builder_gate.refresh(self._rest_client())
+
+    async def _venue_markets(self, *, dexes: Sequence[str] | None, spot: bool) -> tuple[VenueMarket, ...]:
+        """What the venue lists (see :func:`~wingbeat.hyperliquid.markets.venue_markets`), on the running
+        REST client or, before ``start()``, on a short-lived one."""
+        if self._rest is not None:
+            return await venue_markets(self._rest, dexes=dexes, spot=spot)
+        async with HyperliquidRestClient(self._rest_url, timeout=self._config.request_timeout) as rest:
+            return await venue_markets(rest, dexes=dexes, spot=spot)
 
     @property
     def actions_sent(self) -> int:

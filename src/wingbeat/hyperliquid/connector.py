@@ -97,6 +97,11 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             self._marks_wanted.add(trading_pair)
         return self._venue_marks.get(trading_pair)
 
+    async def all_trading_pairs(self) -> list[str]:
+        """Every perpetual the venue lists, main dex first (``BTC-USD``), then each builder-deployed (HIP-3)
+        dex in ``perpDexs`` order (``xyz:XYZ100-USD``); delisted ones left out. Works before ``start()``."""
+        return [m.trading_pair for m in await self._venue_markets(dexes=None, spot=False)]
+
     async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool = True) -> None:
         """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal."""
         rule = self._trading_rules.get(trading_pair)

@@ -42,10 +42,14 @@ from wingbeat.hyperliquid.schemas import (
     MalformedMessageError,
     Meta,
     MetaAndAssetCtxs,
+    PerpDex,
+    SpotMeta,
     parse_all_mids,
     parse_l2_book,
     parse_meta,
     parse_meta_and_asset_ctxs,
+    parse_perp_dexs,
+    parse_spot_meta,
 )
 from wingbeat.hyperliquid.schemas_account import (
     ClearinghouseState,
@@ -266,13 +270,22 @@ class HyperliquidRestClient:
                     self._limiter.charge(extra)
             return result
 
-    async def meta(self) -> Meta:
-        """The perpetual universe (names, size decimals, max leverage) in asset-index order."""
-        return parse_meta(await self.info({"type": "meta"}))
+    async def meta(self, dex: str = "") -> Meta:
+        """The perpetual universe (names, size decimals, max leverage) of perp dex ``dex`` ("" the main
+        dex, else a builder dex of `perp_dexs`) in asset-index order."""
+        return parse_meta(await self.info(_with_dex({"type": "meta"}, dex)))
 
-    async def meta_and_asset_ctxs(self) -> MetaAndAssetCtxs:
-        """The universe plus each asset's live context (mark, oracle, funding, open interest)."""
-        return parse_meta_and_asset_ctxs(await self.info({"type": "metaAndAssetCtxs"}))
+    async def meta_and_asset_ctxs(self, dex: str = "") -> MetaAndAssetCtxs:
+        """The universe of ``dex`` plus each asset's live context (mark, oracle, funding, open interest)."""
+        return parse_meta_and_asset_ctxs(await self.info(_with_dex({"type": "metaAndAssetCtxs"}, dex)))
+
+    async def perp_dexs(self) -> tuple[PerpDex, ...]:
+        """The builder-deployed (HIP-3) perp dexes, in ``perpDexs`` order (the main dex is not listed)."""
+        return parse_perp_dexs(await self.info({"type": "perpDexs"}))
+
+    async def spot_meta(self) -> SpotMeta:
+        """The spot tokens and pairs."""
+        return parse_spot_meta(await self.info({"type": "spotMeta"}))
 
     async def l2_book(self, coin: str) -> L2Book:
         """The current book of ``coin`` (20 levels per side). Unknown coin: MalformedMessageError."""
@@ -355,6 +368,13 @@ class HyperliquidRestClient:
         reply = await self._post(self._exchange_url, payload, what, deadline)
         raise_for_exchange_error(reply, what)
         return reply
+
+
+def _with_dex(body: dict[str, Any], dex: str) -> dict[str, Any]:
+    # the main dex is asked without the field, as before HIP-3 (Hyperliquid takes both)
+    if dex:
+        body["dex"] = dex
+    return body
 
 
 def raise_for_exchange_error(reply: Any, what: str = "exchange") -> None:

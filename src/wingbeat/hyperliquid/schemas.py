@@ -144,6 +144,14 @@ class AssetMeta:
     only_isolated: bool = False
     is_delisted: bool = False
     margin_table_id: int | None = None
+    margin_mode: str | None = None
+    """``"noCross"`` (isolated margin only) or ``"strictIsolated"`` (isolated, and margin cannot be taken
+    out of an open position) where the dex sets one; None: cross allowed (unless ``only_isolated``)."""
+
+    @property
+    def isolated_only(self) -> bool:
+        """Whether positions in this perp must be isolated (``onlyIsolated`` or a ``marginMode``)."""
+        return self.only_isolated or self.margin_mode in ("noCross", "strictIsolated")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,6 +159,8 @@ class Meta:
     """Answer to ``{"type":"meta"}``: the perpetual universe in asset-index order."""
 
     universe: tuple[AssetMeta, ...]
+    collateral_token: int | None = None
+    """Index in ``spotMeta.tokens`` of the dex's collateral (0 = USDC on the main dex)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +204,7 @@ def _asset_meta(value: Any, what: str, index: int) -> AssetMeta:
         only_isolated=bool(opt_bool(d, "onlyIsolated", what)),
         is_delisted=bool(opt_bool(d, "isDelisted", what)),
         margin_table_id=opt_int(d, "marginTableId", what),
+        margin_mode=opt_str(d, "marginMode", what),
     )
 
 
@@ -201,7 +212,10 @@ def parse_meta(raw: Any) -> Meta:
     """Decode a ``meta`` answer."""
     d = obj(raw, "meta")
     items = arr(d.get("universe"), "meta.universe")
-    return Meta(universe=tuple(_asset_meta(v, f"meta.universe[{i}]", i) for i, v in enumerate(items)))
+    return Meta(
+        universe=tuple(_asset_meta(v, f"meta.universe[{i}]", i) for i, v in enumerate(items)),
+        collateral_token=opt_int(d, "collateralToken", "meta"),
+    )
 
 
 def parse_asset_ctx(raw: Any, what: str = "assetCtx") -> AssetCtx:
@@ -236,6 +250,112 @@ def parse_meta_and_asset_ctxs(raw: Any) -> MetaAndAssetCtxs:
     meta = parse_meta(pair[0])
     ctxs = parse_list(pair[1], "metaAndAssetCtxs[1]", parse_asset_ctx)
     return MetaAndAssetCtxs(meta=meta, ctxs=ctxs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PerpDex:
+    """One builder-deployed (HIP-3) perp dex of ``perpDexs``; ``position`` is its place in that list (the
+    main dex, listed as ``null``, is 0), which fixes its asset ids: ``100000 + position * 10000 + index``."""
+
+    name: str
+    position: int
+    full_name: str | None = None
+
+    @property
+    def asset_offset(self) -> int:
+        """Asset id of the dex's first perp (110000 for the first builder dex, as the SDK computes it)."""
+        return 100_000 + self.position * 10_000
+
+
+def parse_perp_dexs(raw: Any) -> tuple[PerpDex, ...]:
+    """Decode a ``perpDexs`` answer ``[null, {"name", "fullName", ...}, ...]`` into its builder dexes."""
+    dexes: list[PerpDex] = []
+    for i, item in enumerate(arr(raw, "perpDexs")):
+        if item is None:
+            continue  # the main dex
+        what = f"perpDexs[{i}]"
+        d = obj(item, what)
+        dexes.append(
+            PerpDex(name=req_str(d, "name", what), position=i, full_name=opt_str(d, "fullName", what))
+        )
+    return tuple(dexes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpotTokenMeta:
+    """One token of ``spotMeta.tokens`` (``index`` is what pairs and ``collateralToken`` refer to)."""
+
+    name: str
+    index: int
+    sz_decimals: int
+    wei_decimals: int
+    token_id: str
+    is_canonical: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpotPairMeta:
+    """One pair of ``spotMeta.universe``: ``name`` is its wire coin (``"PURR/USDC"`` or ``"@N"``), ``tokens``
+    the (base, quote) token indices, ``index`` the spot index (asset id ``10000 + index``)."""
+
+    name: str
+    tokens: tuple[int, int]
+    index: int
+    is_canonical: bool = False
+
+    @property
+    def asset(self) -> int:
+        """The asset id orders of this pair carry."""
+        return 10_000 + self.index
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpotMeta:
+    """Answer to ``{"type":"spotMeta"}``: the spot tokens and pairs."""
+
+    tokens: tuple[SpotTokenMeta, ...]
+    universe: tuple[SpotPairMeta, ...]
+
+    def token(self, index: int) -> SpotTokenMeta | None:
+        """The token with ``index`` (None when none is listed so)."""
+        for token in self.tokens:
+            if token.index == index:
+                return token
+        return None
+
+
+def _spot_token(value: Any, what: str) -> SpotTokenMeta:
+    d = obj(value, what)
+    return SpotTokenMeta(
+        name=req_str(d, "name", what),
+        index=req_int(d, "index", what),
+        sz_decimals=req_int(d, "szDecimals", what),
+        wei_decimals=req_int(d, "weiDecimals", what),
+        token_id=req_str(d, "tokenId", what),
+        is_canonical=bool(opt_bool(d, "isCanonical", what)),
+    )
+
+
+def _spot_pair(value: Any, what: str) -> SpotPairMeta:
+    d = obj(value, what)
+    tokens = arr(d.get("tokens"), f"{what}.tokens")
+    if len(tokens) != 2 or any(type(t) is not int for t in tokens):
+        raise MalformedMessageError(f"{what}.tokens: expected [base, quote] token indices")
+    return SpotPairMeta(
+        name=req_str(d, "name", what),
+        tokens=(tokens[0], tokens[1]),
+        index=req_int(d, "index", what),
+        is_canonical=bool(opt_bool(d, "isCanonical", what)),
+    )
+
+
+def parse_spot_meta(raw: Any) -> SpotMeta:
+    """Decode a ``spotMeta`` answer (or the first element of ``spotMetaAndAssetCtxs``)."""
+    d = obj(raw, "spotMeta")
+    return SpotMeta(
+        tokens=parse_list(d.get("tokens"), "spotMeta.tokens", _spot_token),
+        universe=parse_list(d.get("universe"), "spotMeta.universe", _spot_pair),
+    )
 
 
 def parse_all_mids(raw: Any, what: str = "allMids") -> dict[str, Decimal]:

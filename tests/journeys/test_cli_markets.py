@@ -1,0 +1,89 @@
+"""A trader looks up what a venue offers with ``wingbeat markets`` against ``wingbeat sim`` running as its own
+process, without any key: every pair of the main perp dex and spot with the rules the venue's own ``meta`` and
+``spotMeta`` give (size step from szDecimals, the price rule, max leverage, asset ids, token names and ``@N``
+coins), as tables and as JSON, narrowed with ``--dex`` / ``--spot``; an unknown dex and bad usage are one
+error line."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from tests.journeys.conftest import assert_error_line, sim_process, wingbeat
+from wingbeat.hyperliquid.rest import HyperliquidRestClient
+
+
+async def _info(url: str, body: dict[str, Any]) -> Any:
+    async with HyperliquidRestClient(url, timeout=5.0) as rest:
+        return await rest.info(body)
+
+
+async def test_markets_lists_every_pair_with_the_rules_the_venue_gives() -> None:
+    async with sim_process("--no-liquidity") as sim:
+        meta = await _info(sim.url, {"type": "meta"})
+        spot_meta = await _info(sim.url, {"type": "spotMeta"})
+
+        run = await wingbeat("markets", "--network", sim.url, "--json")  # no key in the environment
+        assert run.code == 0, run
+        document = json.loads(run.out)
+        assert document["network"] == sim.url
+        listed = {m["trading_pair"]: m for m in document["markets"]}
+
+        perps = [m for m in document["markets"] if m["kind"] == "perp"]
+        assert [m["coin"] for m in perps] == [a["name"] for a in meta["universe"]]
+        for index, asset in enumerate(meta["universe"]):
+            market = listed[f"{asset['name']}-USD"]
+            sz = asset["szDecimals"]
+            assert market["asset"] == index and market["dex"] == "" and market["collateral"] == "USDC"
+            assert (
+                Decimal(market["size_increment"])
+                == Decimal(1).scaleb(-sz)
+                == Decimal(market["min_order_size"])
+            )
+            assert (market["price_significant_figures"], market["price_max_decimals"]) == (5, 6 - sz)
+            assert market["max_leverage"] == asset["maxLeverage"] and market["margin_mode"] == "cross"
+            assert market["min_notional"] == "10"
+
+        tokens = {t["index"]: t for t in spot_meta["tokens"]}
+        spot = [m for m in document["markets"] if m["kind"] == "spot"]
+        assert len(spot) == len(spot_meta["universe"]) >= 2
+        for pair in spot_meta["universe"]:
+            base, quote = tokens[pair["tokens"][0]], tokens[pair["tokens"][1]]
+            market = listed[f"{base['name']}-{quote['name']}"]
+            assert (market["coin"], market["asset"]) == (pair["name"], 10000 + pair["index"])
+            assert (market["base"], market["quote"], market["dex"]) == (base["name"], quote["name"], None)
+            assert market["price_max_decimals"] == 8 - base["szDecimals"]
+            assert market["max_leverage"] is None and market["margin_mode"] is None
+        assert listed["PURR-USDC"]["coin"] == "PURR/USDC" and listed["HYPE-USDC"]["coin"].startswith("@")
+
+        run = await wingbeat("markets", "--network", sim.url)
+        assert run.code == 0, run
+        assert "main perp dex (3 pairs, collateral USDC)" in run.out and "spot (2 pairs)" in run.out, run
+        btc_row = next(line for line in run.out.splitlines() if "BTC-USD" in line)
+        assert "50x" in btc_row and "cross" in btc_row and "<= 1 decimals" in btc_row, run
+        purr_row = next(line for line in run.out.splitlines() if "PURR-USDC" in line)
+        assert "PURR/USDC" in purr_row and "10000" in purr_row and "10 USDC" in purr_row, run
+
+        run = await wingbeat("markets", "--network", sim.url, "--spot", "--json")
+        assert run.code == 0, run
+        assert {m["kind"] for m in json.loads(run.out)["markets"]} == {"spot"}
+        run = await wingbeat("markets", "--network", sim.url, "--dex", "", "--json")
+        assert run.code == 0, run
+        assert [m["trading_pair"] for m in json.loads(run.out)["markets"]] == [
+            "BTC-USD",
+            "ETH-USD",
+            "SOL-USD",
+        ]
+
+        run = await wingbeat("markets", "--network", sim.url, "--dex", "nope")
+        assert_error_line(run, 1, "the venue lists no perp dex 'nope'")
+
+
+async def test_bad_usage_is_one_line_and_asks_nothing() -> None:
+    run = await wingbeat("markets", "--network", "nowhere")
+    assert run.code == 2 and len(run.err_lines) == 1, run
+    run = await wingbeat("markets", "--network", "http://127.0.0.1:9", "--dex", "a b")
+    assert_error_line(run, 2, "--dex must be")
+    run = await wingbeat("markets", "--network", "http://127.0.0.1:9")  # nothing listens there
+    assert run.code == 1 and len(run.err_lines) == 1 and "Traceback" not in run.err, run
