@@ -105,7 +105,7 @@ async def test_the_venue_listing_matches_its_meta_and_spot_meta(local_exchange: 
         with pytest.raises(ValueError, match="the venue lists no perp dex 'nope'"):
             await venue_markets(rest, dexes=["", "nope"])
         only_spot = await venue_markets(rest, dexes=[], spot=True)
-    perps = [m for m in listed if m.kind == "perp"]
+    perps = [m for m in listed if m.kind == "perp" and m.dex == ""]
     assert [(m.coin, m.asset, m.sz_decimals) for m in perps] == [
         (a.name, a.asset, a.sz_decimals) for a in meta.universe
     ]
@@ -116,10 +116,15 @@ async def test_the_venue_listing_matches_its_meta_and_spot_meta(local_exchange: 
 async def test_all_trading_pairs_lists_every_perp_before_and_after_start(
     local_exchange: LocalExchange, trader: Trader
 ) -> None:
+    async with HyperliquidRestClient(local_exchange.base_url) as rest:
+        perps = [f"{a.name}-USD" for a in (await rest.meta()).universe]
+        for dex in await rest.perp_dexs():  # then every builder dex's, in perpDexs order
+            perps += [f"{a.name}-USD" for a in (await rest.meta(dex.name)).universe if not a.is_delisted]
+    assert perps[:3] == ["BTC-USD", "ETH-USD", "SOL-USD"]
     conn = HyperliquidPerpetualConnector(Signer(trader.key), ["ETH-USD"], local_exchange.base_url)
-    assert await conn.all_trading_pairs() == ["BTC-USD", "ETH-USD", "SOL-USD"]  # not started: own client
+    assert await conn.all_trading_pairs() == perps  # not started: its own short-lived client
     await conn.start()
     try:
-        assert await conn.all_trading_pairs() == ["BTC-USD", "ETH-USD", "SOL-USD"]
+        assert await conn.all_trading_pairs() == perps
     finally:
         await conn.stop()
