@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from wingbeat.core.events import OrderPartiallyFilledEvent as OrderPartiallyFilledEvent
     from wingbeat.core.events import PositionLiquidatedEvent as PositionLiquidatedEvent
     from wingbeat.core.events import SellOrderCreatedEvent as SellOrderCreatedEvent
+    from wingbeat.core.events import TwapFailedEvent as TwapFailedEvent
+    from wingbeat.core.events import TwapFinishedEvent as TwapFinishedEvent
+    from wingbeat.core.events import TwapSliceFilledEvent as TwapSliceFilledEvent
+    from wingbeat.core.events import TwapStartedEvent as TwapStartedEvent
     from wingbeat.core.in_flight_order import InFlightOrder as InFlightOrder
     from wingbeat.core.in_flight_order import OrderModification as OrderModification
     from wingbeat.core.journal import OrderJournal as OrderJournal
@@ -112,6 +116,10 @@ _EXPORTS: dict[str, str] = {
     "OrderPartiallyFilledEvent": "wingbeat.core.events",
     "PositionLiquidatedEvent": "wingbeat.core.events",
     "SellOrderCreatedEvent": "wingbeat.core.events",
+    "TwapFailedEvent": "wingbeat.core.events",
+    "TwapFinishedEvent": "wingbeat.core.events",
+    "TwapSliceFilledEvent": "wingbeat.core.events",
+    "TwapStartedEvent": "wingbeat.core.events",
     "InFlightOrder": "wingbeat.core.in_flight_order",
     "OrderModification": "wingbeat.core.in_flight_order",
     "OrderJournal": "wingbeat.core.journal",

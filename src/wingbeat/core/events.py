@@ -30,6 +30,10 @@ __all__ = [
     "OrderPartiallyFilledEvent",
     "PositionLiquidatedEvent",
     "SellOrderCreatedEvent",
+    "TwapFailedEvent",
+    "TwapFinishedEvent",
+    "TwapSliceFilledEvent",
+    "TwapStartedEvent",
 ]
 
 _logger = logging.getLogger("wingbeat.core.events")
@@ -198,6 +202,64 @@ class PositionLiquidatedEvent(Event):
     account_value: Decimal | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwapStartedEvent(Event):
+    """A venue-run TWAP (time-weighted average price) order of the account is running: accepted, or found
+    running (at start, or placed by another program on the account). ``twap_id`` is the venue's id."""
+
+    twap_id: int
+    trading_pair: str
+    trade_type: TradeType
+    amount: Decimal
+    minutes: int
+    reduce_only: bool
+    randomize: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwapSliceFilledEvent(Event):
+    """One fill of a TWAP's slice (published once per venue trade id). Slices belong to no tracked order:
+    no order event is published for them; positions and balances move as for any fill of the account.
+    ``executed_amount_base`` / ``executed_amount_quote`` are the TWAP's totals after this fill."""
+
+    twap_id: int
+    trading_pair: str
+    trade_type: TradeType
+    trade_id: str
+    price: Decimal
+    amount: Decimal
+    quote_amount: Decimal
+    fee_asset: str
+    fee_amount: Decimal
+    executed_amount_base: Decimal
+    executed_amount_quote: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwapFinishedEvent(Event):
+    """A TWAP ended (published once): ``status`` is ``"finished"`` (ran its duration), ``"terminated"``
+    (cancelled) or ``"error"`` (the venue stopped it: ``reason`` has its text)."""
+
+    twap_id: int
+    trading_pair: str
+    trade_type: TradeType
+    status: str
+    executed_amount_base: Decimal
+    executed_amount_quote: Decimal
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwapFailedEvent(Event):
+    """The venue refused a TWAP we placed (``reason`` is its text): it never ran."""
+
+    trading_pair: str
+    trade_type: TradeType
+    amount: Decimal
+    minutes: int
+    reason: str
+
+
 class EventListener:
     """Receives connector events; one method per event, each a no-op by default. Override what you need.
 
@@ -237,6 +299,18 @@ class EventListener:
     def on_position_liquidated(self, event: PositionLiquidatedEvent) -> None:
         """A position was liquidated."""
 
+    def on_twap_started(self, event: TwapStartedEvent) -> None:
+        """A venue-run TWAP of the account is running."""
+
+    def on_twap_slice_filled(self, event: TwapSliceFilledEvent) -> None:
+        """A TWAP slice got a fill."""
+
+    def on_twap_finished(self, event: TwapFinishedEvent) -> None:
+        """A TWAP ended (finished, terminated or stopped by the venue)."""
+
+    def on_twap_failed(self, event: TwapFailedEvent) -> None:
+        """The venue refused a TWAP."""
+
 
 _NAME_BY_EVENT: dict[type[Event], str] = {
     OrderCreatedEvent: "on_order_created",
@@ -250,6 +324,10 @@ _NAME_BY_EVENT: dict[type[Event], str] = {
     OrderModifyFailedEvent: "on_order_modify_failed",
     FundingPaymentEvent: "on_funding_payment",
     PositionLiquidatedEvent: "on_position_liquidated",
+    TwapStartedEvent: "on_twap_started",
+    TwapSliceFilledEvent: "on_twap_slice_filled",
+    TwapFinishedEvent: "on_twap_finished",
+    TwapFailedEvent: "on_twap_failed",
 }
 
 

@@ -34,6 +34,10 @@ from wingbeat.core.events import (
     OrderFilledEvent,
     OrderPartiallyFilledEvent,
     PositionLiquidatedEvent,
+    TwapFailedEvent,
+    TwapFinishedEvent,
+    TwapSliceFilledEvent,
+    TwapStartedEvent,
 )
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -224,3 +228,31 @@ class EventLogger(EventListener):
     def on_position_liquidated(self, event: PositionLiquidatedEvent) -> None:
         """Log a liquidation."""
         self._log(logging.ERROR, event, f"LIQUIDATED {event.trading_pair or ''} {event.amount or ''}")
+
+    def on_twap_started(self, event: TwapStartedEvent) -> None:
+        """Log a running TWAP."""
+        self._log(
+            logging.INFO,
+            event,
+            f"TWAP {event.twap_id} started: {event.trade_type.name} {event.amount} {event.trading_pair} "
+            f"over {event.minutes} min",
+        )
+
+    def on_twap_slice_filled(self, event: TwapSliceFilledEvent) -> None:
+        """Log a TWAP slice's fill."""
+        self._log(
+            logging.INFO,
+            event,
+            f"TWAP {event.twap_id} slice filled {event.amount} {event.trading_pair} @ {event.price} "
+            f"({event.executed_amount_base} done)",
+        )
+
+    def on_twap_finished(self, event: TwapFinishedEvent) -> None:
+        """Log the end of a TWAP (a venue error at WARNING)."""
+        reason = f": {event.reason}" if event.reason else ""
+        level = logging.WARNING if event.status == "error" else logging.INFO
+        self._log(level, event, f"TWAP {event.twap_id} {event.status} after {event.executed_amount_base}{reason}")
+
+    def on_twap_failed(self, event: TwapFailedEvent) -> None:
+        """Log a refused TWAP with the venue's text."""
+        self._log(logging.WARNING, event, f"TWAP {event.trading_pair} refused: {event.reason}")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wingbeat.core.connector_base import ConnectorBase
+from wingbeat.core.connector_base import ConnectorBase, PerpetualConnectorBase
 from wingbeat.core.enums import TradeType
 from wingbeat.core.errors import (
     AuthenticationError,
@@ -57,6 +57,7 @@ from wingbeat.hyperliquid.builder_fee import BuilderFeeGate
 from wingbeat.hyperliquid.constants import (
     REST_WEIGHT_BUDGET,
     REST_WEIGHT_WINDOW_S,
+    coin_to_trading_pair,
     looks_like_private_key,
     resolve_network,
 )
@@ -67,7 +68,10 @@ from wingbeat.hyperliquid.order_status import OrderStatusChecker
 from wingbeat.hyperliquid.reconciliation import AccountSync
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
+from wingbeat.hyperliquid.schemas_exchange import PendingStatus, TwapRunningStatus
 from wingbeat.hyperliquid.signer import Signer
+from wingbeat.hyperliquid.twap_orders import AccountTwaps, TwapOrder, checked_twap_size
+from wingbeat.hyperliquid.twap_wire import TwapSpec, twap_cancel_action, twap_order_action
 from wingbeat.hyperliquid.user_stream_data_source import HyperliquidUserStreamDataSource
 from wingbeat.hyperliquid.wire import (
     Builder,
@@ -231,6 +235,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             builder = Builder(self._config.builder_address.lower(), self._config.builder_fee)
             self._builder_gate = BuilderFeeGate(builder, self._user)
         self._account_actions: AccountActions | None = None
+        self._twaps = AccountTwaps(self._user, self._publisher, self._trading_pair_of_coin, clock=self._clock)
         self._status_checker = OrderStatusChecker(
             self._rest_client,
             self._user,
@@ -293,6 +298,83 @@ class HyperliquidConnectorBase(ConnectorBase):
             return await venue_markets(self._rest, dexes=dexes, spot=spot)
         async with HyperliquidRestClient(self._rest_url, timeout=self._config.request_timeout) as rest:
             return await venue_markets(rest, dexes=dexes, spot=spot)
+
+    # ------------------------------------------------------------------------------- native TWAP
+    @property
+    def running_twaps(self) -> list[TwapOrder]:
+        """The account's running native TWAPs (ours, found at start, or another program's), oldest first."""
+        return self._twaps.running
+
+    def get_twap(self, twap_id: int) -> TwapOrder | None:
+        """The TWAP with venue id ``twap_id``: running, or ended while this connector ran."""
+        return self._twaps.get(twap_id)
+
+    async def place_twap(
+        self,
+        trading_pair: str,
+        side: TradeType,
+        amount: Decimal,
+        minutes: int,
+        *,
+        reduce_only: bool = False,
+        randomize: bool = False,
+    ) -> TwapOrder:
+        """Start a native TWAP: the venue trades ``amount`` (base, quantized down to the lot) over ``minutes``
+        (5 to 1440), one slice every 30 s; returns its state once the venue accepted it. Checked first, nothing
+        sent otherwise (:class:`InvalidOrderError`): the pair, side, size, duration, a value of at least $100
+        at the mark and, with ``reduce_only`` (perpetuals only), a position it reduces. A refusal publishes
+        :class:`TwapFailedEvent` and raises :class:`ExchangeRejection` with the venue's text. Its life comes
+        as TWAP events (see :mod:`~wingbeat.hyperliquid.twap_orders`); ``await twap.wait_done()`` for its end."""
+        rule, asset = self._trading_rules.get(trading_pair), self._assets.get(trading_pair)
+        if rule is None or asset is None:
+            raise InvalidOrderError(f"unknown trading pair {trading_pair!r}")
+        position: Decimal | None = None
+        if isinstance(self, PerpetualConnectorBase):
+            held = self.account_positions.get(trading_pair)
+            position = held.amount if held is not None else Decimal(0)
+        size = checked_twap_size(
+            rule, side, amount, minutes, reference_price=self._twap_reference_price(trading_pair),
+            reduce_only=reduce_only, position=position,
+        )  # fmt: skip
+        spec = TwapSpec(asset, side is TradeType.BUY, size, bool(reduce_only), minutes, bool(randomize))
+        try:
+            reply = await self._send(twap_order_action(spec))
+            status = reply.status
+            if not isinstance(status, TwapRunningStatus):
+                text = getattr(status, "message", None) or f"unexpected twapOrder answer {status!r}"
+                raise ExchangeRejection(text)
+        except ExchangeRejection as exc:
+            self._twaps.refused(trading_pair, side, size, minutes, exc.reason)
+            raise
+        return self._twaps.placed(
+            status.twap_id, trading_pair, side, size, minutes, reduce_only=spec.reduce_only,
+            randomize=spec.randomize,
+        )  # fmt: skip
+
+    async def cancel_twap(self, twap_id: int) -> TwapOrder:
+        """Stop TWAP ``twap_id`` (of a pair this connector trades). Returns once the venue accepted the cancel;
+        the TWAP ends ``terminated`` with its :class:`TwapFinishedEvent` when the venue's news arrives
+        (``await twap.wait_done()``). Unknown: InvalidOrderError; refused: ExchangeRejection (venue text)."""
+        twap = self._twaps.get(twap_id)
+        asset = self._assets.get(twap.trading_pair) if twap is not None else None
+        if twap is None or asset is None:
+            raise InvalidOrderError(f"no TWAP {twap_id!r} of a pair this connector trades")
+        reply = await self._send(twap_cancel_action(asset, twap_id))
+        if not (isinstance(reply.status, PendingStatus) and reply.status.is_success):
+            text = getattr(reply.status, "message", None) or f"twapCancel answered {reply.status!r}"
+            raise ExchangeRejection(text)
+        return twap
+
+    def _twap_reference_price(self, trading_pair: str) -> Decimal | None:
+        """The price a TWAP's $100 minimum is judged at: the mark (``_reference_price``), else the book's mid."""
+        price = self._reference_price(trading_pair)
+        if price is None and self._books is not None:
+            price = self._books.order_book(trading_pair).mid_price
+        return price
+
+    def _trading_pair_of_coin(self, coin: str) -> str:
+        """Hook (optional): the trading pair of a venue coin named in TWAP news [``COIN-USD``]."""
+        return coin_to_trading_pair(coin)
 
     @property
     def actions_sent(self) -> int:
@@ -394,6 +476,10 @@ class HyperliquidConnectorBase(ConnectorBase):
             on_account_state=self._sync.on_venue_state,
         )
         await self._user_stream.start(self._sync)
+        try:
+            await self._twaps.start(self._ws, self._rest)
+        except WingbeatError as exc:  # orders work without it; TWAP news still comes on the channels
+            _logger.warning("TWAP history not read: %r", exc)
         source = HyperliquidOrderBookDataSource(self._rest, self._ws, clock=self._clock)
         self._books = OrderBookTracker(source, self.trading_pairs, name=f"{self.name}.books")
         await self._books.start()

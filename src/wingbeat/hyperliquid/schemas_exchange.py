@@ -59,8 +59,15 @@ class PendingStatus:
         return self.kind == "success"
 
 
-ActionStatus = RestingStatus | FilledStatus | ErrorStatus | PendingStatus
-"""One item of ``response.data.statuses``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwapRunningStatus:
+    """A ``twapOrder`` was accepted: ``{"running": {"twapId"}}``."""
+
+    twap_id: int
+
+
+ActionStatus = RestingStatus | FilledStatus | ErrorStatus | PendingStatus | TwapRunningStatus
+"""One item of ``response.data.statuses`` (or the single ``response.data.status`` of a TWAP action)."""
 
 _PENDING_KINDS = frozenset({"waitingForFill", "waitingForTrigger", "success"})
 
@@ -78,6 +85,8 @@ class ExchangeReply:
     response_type: str | None = None
     statuses: tuple[ActionStatus, ...] = ()
     error: str | None = None
+    status: ActionStatus | None = None
+    """The single ``response.data.status`` of ``twapOrder`` / ``twapCancel`` answers."""
 
 
 def _cloid(d: dict[str, Any], what: str) -> str | None:
@@ -104,6 +113,9 @@ def parse_action_status(raw: Any, what: str = "status") -> ActionStatus:
             avg_px=req_dec(f, "avgPx", w),
             cloid=_cloid(f, w),
         )
+    if "running" in d:
+        r = obj(d["running"], f"{what}.running")
+        return TwapRunningStatus(twap_id=req_int(r, "twapId", f"{what}.running"))
     if "error" in d:
         message = d["error"]
         if type(message) is not str:
@@ -128,9 +140,12 @@ def parse_exchange_reply(raw: Any) -> ExchangeReply:
     data = response.get("data")
     if data is None:
         return ExchangeReply(ok=True, response_type=response_type)
-    raw_statuses = obj(data, "exchange.response.data").get("statuses")
+    data = obj(data, "exchange.response.data")
+    raw_statuses = data.get("statuses")
     if raw_statuses is None:
-        return ExchangeReply(ok=True, response_type=response_type)
+        single = data.get("status")
+        status = None if single is None else parse_action_status(single, "exchange.response.data.status")
+        return ExchangeReply(ok=True, response_type=response_type, status=status)
     items = arr(raw_statuses, "exchange.response.data.statuses")
     statuses = tuple(
         _resting(item) or parse_action_status(item, f"exchange.statuses[{i}]") for i, item in enumerate(items)

@@ -38,6 +38,7 @@ from wingbeat.core.ws_client import ReconnectingWebSocket, WebSocketConfig
 from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
 from wingbeat.hyperliquid.rest import raise_for_exchange_error
 from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_l2_book
+from wingbeat.hyperliquid.schemas_twap import parse_twap_history_message, parse_twap_slice_fills_message
 from wingbeat.hyperliquid.schemas_ws import (
     CANDLE_INTERVALS,
     parse_active_asset_ctx,
@@ -125,6 +126,8 @@ _SPECS: dict[str, _ChannelSpec] = {
         "clearinghouseState", parse_clearinghouse_state_message, ("user",), _user
     ),
     "userEvents": _ChannelSpec("user", parse_user_events, (), _no_key),
+    "userTwapHistory": _ChannelSpec("userTwapHistory", parse_twap_history_message, ("user",), _user),
+    "userTwapSliceFills": _ChannelSpec("userTwapSliceFills", parse_twap_slice_fills_message, ("user",), _user),
 }
 _BY_CHANNEL: dict[str, _ChannelSpec] = {spec.channel: spec for spec in _SPECS.values()}
 
