@@ -48,6 +48,8 @@ class EventRecorder(EventListener):
     on_order_cancelled = _record  # type: ignore[assignment]
     on_order_failed = _record  # type: ignore[assignment]
     on_order_expired = _record  # type: ignore[assignment]
+    on_order_modified = _record  # type: ignore[assignment]
+    on_order_modify_failed = _record  # type: ignore[assignment]
     on_funding_payment = _record  # type: ignore[assignment]
     on_position_liquidated = _record  # type: ignore[assignment]
 

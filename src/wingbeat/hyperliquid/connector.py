@@ -220,4 +220,16 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
 
     def _order_spec(self, order: InFlightOrder) -> OrderSpec:
         asset = self._assets[order.trading_pair]
-        return order_spec(order, asset, self._triggers.pop(order.client_order_id, None))
+        # kept until the order ends (``_on_state_change``): ``modify`` refuses trigger orders by it
+        return order_spec(order, asset, self._triggers.get(order.client_order_id))
+
+    def modify(
+        self, client_order_id: str, *, price: Decimal | None = None, amount: Decimal | None = None
+    ) -> str:
+        """As :meth:`ConnectorBase.modify`; a trigger order (:meth:`place_trigger_order`) is refused with
+        :class:`InvalidOrderError` (its trigger would not survive the replacement: cancel it and place anew)."""
+        if client_order_id in self._triggers:
+            raise InvalidOrderError(
+                f"order {client_order_id} is a trigger order: cancel it and place a new one instead of modifying"
+            )
+        return super().modify(client_order_id, price=price, amount=amount)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
-from wingbeat.core.errors import ExchangeRejection, TransportError
+from wingbeat.core.errors import ExchangeRejection, InvalidOrderError, TransportError
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
@@ -36,7 +36,17 @@ from wingbeat.hyperliquid.schemas_exchange import (
     parse_exchange_reply,
 )
 from wingbeat.hyperliquid.signing import SupportsSignDigest, sign_l1_action
-from wingbeat.hyperliquid.wire import Cloid, LimitType, ModifySpec, OrderSpec, Tif, TriggerType
+from wingbeat.hyperliquid.wire import (
+    Cloid,
+    Grouping,
+    LimitType,
+    ModifySpec,
+    OrderSpec,
+    PriorityFee,
+    Tif,
+    TriggerType,
+    check_priority_orders,
+)
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
 __all__ = [
@@ -44,6 +54,7 @@ __all__ = [
     "cancel_results",
     "modify_results",
     "modify_spec",
+    "order_grouping",
     "order_spec",
     "order_updates",
 ]
@@ -82,6 +93,19 @@ def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = N
         order_type=trigger if trigger is not None else _LIMIT_TYPES[tif],
         cloid=Cloid.from_str(order.client_order_id),
     )
+
+
+def order_grouping(specs: Sequence[OrderSpec], priority_fee: int | None) -> Grouping:
+    """The ``grouping`` of an order batch: the priority fee ``{"p": priority_fee}`` when one is set and the
+    venue accepts it on this batch (every order Ioc, or every order Alo and none reduce-only), else ``"na"``.
+    A batch that does not qualify goes out without the fee rather than split into two actions."""
+    if priority_fee is None:
+        return "na"
+    try:
+        check_priority_orders(specs)
+    except InvalidOrderError:
+        return "na"
+    return PriorityFee(priority_fee)
 
 
 def modify_spec(order: InFlightOrder, asset: int) -> ModifySpec:

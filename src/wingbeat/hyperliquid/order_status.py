@@ -147,7 +147,10 @@ class OrderStatusChecker:
             results.update(zip(gone, await self._singles(orders, gone), strict=True))
             return results
         history = await rest.historical_orders(self._user)
-        ended = {h.order.cloid: h for h in history if h.order.cloid}
+        ended: dict[str, OrderWithStatus] = {}
+        for h in history:  # newest first: a modified order's cloid is also on the oids it replaced (canceled)
+            if h.order.cloid:
+                ended.setdefault(h.order.cloid, h)
         # a full history reaches back only so far: older orders are asked about one by one
         horizon = (
             min((h.order.timestamp_ms for h in history), default=0)
@@ -173,7 +176,7 @@ class OrderStatusChecker:
 
     def _resting(self, order: InFlightOrder, venue: OpenOrder, now: float) -> tuple[OrderUpdate, Decimal]:
         filled = (venue.orig_sz or order.amount) - venue.sz
-        executed = max(filled, order.executed_amount_base)
+        executed = max(filled + _other_ids_filled(order, venue.oid), order.executed_amount_base)
         return OrderUpdate(
             client_order_id=order.client_order_id,
             trading_pair=order.trading_pair,
@@ -181,7 +184,7 @@ class OrderStatusChecker:
             new_state=OrderState.PARTIALLY_FILLED if executed else OrderState.OPEN,
             exchange_order_id=str(venue.oid),
             filled_amount=filled if filled else None,
-        ), filled
+        ), filled + _other_ids_filled(order, venue.oid)
 
     async def _singles(self, orders: Sequence[InFlightOrder], indices: Sequence[int]) -> list[_Result]:
         return await asyncio.gather(*(self._single(orders[i]) for i in indices), return_exceptions=True)
@@ -209,4 +212,13 @@ class OrderStatusChecker:
                 reason=update.reason,
                 filled_amount=filled,
             ),
-        ), filled
+        ), filled + _other_ids_filled(order, entry.order.oid)
+
+
+def _other_ids_filled(order: InFlightOrder, oid: int) -> Decimal:
+    """What our fills of the order's other exchange ids add up to: the venue's entry for ``oid`` (a modify's
+    replacement) counts only its own fills, on top of those of the orders it replaced."""
+    if not order.retired_exchange_order_ids and order.modification is None:
+        return Decimal(0)
+    venue_id = str(oid)
+    return sum((t.fill_base_amount for t in order.trade_updates if t.exchange_order_id != venue_id), Decimal(0))
