@@ -153,7 +153,19 @@ class HyperliquidConfig:
     (10000 = 1 bp), paid in HYPE from the undelegated staking balance: on the filled notional of an Ioc, on
     the resting notional of a post-only order when placed. None: no priority fee."""
 
+    perp_dexs: tuple[str, ...] | None = None
+    """Builder-deployed (HIP-3) perp dexes a perp connector follows beside the main dex: their rules and
+    marks, and the account's positions and margin there (None: the dexes of the traded pairs, e.g. "xyz"
+    for "xyz:XYZ100-USD"; name more to see positions on dexes you do not trade)."""
+
     def __post_init__(self) -> None:
+        if self.perp_dexs is not None and (
+            not isinstance(self.perp_dexs, tuple)
+            or any(not isinstance(d, str) or not d or ":" in d or d != d.strip() for d in self.perp_dexs)
+        ):
+            raise ValueError(
+                f'perp_dexs must be a tuple of builder dex names such as ("xyz",), got {self.perp_dexs!r}'
+            )
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
         if self.dead_man_switch is not None and self.dead_man_switch < _MIN_DEAD_MAN_SWITCH:
@@ -427,6 +439,14 @@ class HyperliquidConnectorBase(ConnectorBase):
     def _on_account_state(self, state: ClearinghouseState) -> None:
         """Hook (required): an account state the venue pushed or we fetched; apply balances (and positions)."""
 
+    def _account_dexes(self) -> Sequence[str]:
+        """Hook (optional): builder (HIP-3) perp dexes whose account state to follow beside the main dex's,
+        each delivered to `_on_dex_account_state` [none]."""
+        return ()
+
+    def _on_dex_account_state(self, dex: str, state: ClearinghouseState) -> None:
+        """Hook (optional): an account state of builder dex ``dex`` (of `_account_dexes`) [nothing]."""
+
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
         """Hook (optional): every fill of the account (ours or another program's), before the order tracker
         sees it; stream and REST catch-up alike [nothing]."""
@@ -482,6 +502,8 @@ class HyperliquidConnectorBase(ConnectorBase):
             self._on_account_state,
             on_reconnected=self._on_user_stream_reconnected,
             on_account_fills=self._on_account_fills,
+            dexes=self._account_dexes(),
+            on_dex_state=self._on_dex_account_state,
             push_fresh_for=config.account_refresh_interval,
             clock=self._clock,
         )
@@ -493,6 +515,8 @@ class HyperliquidConnectorBase(ConnectorBase):
             clock=self._clock,
             on_account_fills=self._on_account_fills,
             on_account_state=self._sync.on_venue_state,
+            dexes=self._account_dexes(),
+            on_dex_account_state=self._sync.on_venue_dex_state,
         )
         await self._user_stream.start(self._sync)
         try:

@@ -32,13 +32,14 @@ from wingbeat.core.enums import OrderType, PositionAction, TradeType
 from wingbeat.core.errors import InvalidOrderError, WingbeatError
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
-from wingbeat.core.positions import FundingInfo, PositionFill
+from wingbeat.core.positions import FundingInfo, Position, PositionFill
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidConnectorBase
-from wingbeat.hyperliquid.constants import coin_to_trading_pair, trading_pair_to_coin
+from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, coin_to_trading_pair, trading_pair_to_coin
+from wingbeat.hyperliquid.markets import dex_of_coin
 from wingbeat.hyperliquid.order_placement import order_spec
 from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_from_state
-from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs
+from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.wire import OrderSpec, TriggerType, perp_trading_rule, update_leverage_action
 
@@ -72,6 +73,13 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
     ) -> None:
         super().__init__(signer, trading_pairs, network, journal_path, config=config, **base_options)
         self._coins = {pair: trading_pair_to_coin(pair) for pair in trading_pairs}
+        # builder (HIP-3) dexes followed: those of the traded pairs, then any the config names
+        traded = [dex_of_coin(coin) for coin in self._coins.values()]
+        named = self._config.perp_dexs or ()
+        self._dexes = tuple(dict.fromkeys(d for d in (*traded, *named) if d))
+        self._dex_states: dict[str, tuple[int, dict[str, Position]]] = {}  # dex -> (as of ms, positions)
+        self._dex_collateral: dict[str, str] = {}  # builder dex -> its collateral token's name
+        self._isolated_only: set[str] = set()  # traded pairs whose dex allows isolated margin only
         self._venue_marks: dict[str, Decimal] = {}  # every listed perp's mark, from metaAndAssetCtxs
         self._marks_wanted: set[str] = set()  # untracked pairs someone asked a mark of
         self._triggers: dict[str, TriggerType] = {}
@@ -102,12 +110,23 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         dex in ``perpDexs`` order (``xyz:XYZ100-USD``); delisted ones left out. Works before ``start()``."""
         return [m.trading_pair for m in await self._venue_markets(dexes=None, spot=False)]
 
-    async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool = True) -> None:
-        """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal."""
+    async def set_leverage(self, trading_pair: str, leverage: int, *, cross: bool | None = None) -> None:
+        """Set the leverage (and cross / isolated margin) of ``trading_pair``; ExchangeRejection on refusal.
+
+        ``cross`` None: cross margin, or isolated where the pair's dex allows only that (``onlyIsolated``,
+        ``marginMode`` noCross / strictIsolated, as on many HIP-3 perps); ``cross=True`` there is refused."""
         rule = self._trading_rules.get(trading_pair)
         asset = self._assets.get(trading_pair)
         if rule is None or asset is None:
             raise InvalidOrderError(f"unknown trading pair {trading_pair!r}")
+        isolated_only = trading_pair in self._isolated_only
+        if cross is None:
+            cross = not isolated_only
+        elif cross and isolated_only:
+            raise InvalidOrderError(
+                f"{trading_pair} allows isolated margin only: set_leverage({trading_pair!r}, {leverage!r}) "
+                "sets it isolated (cross=False)"
+            )
         if (
             isinstance(leverage, bool)
             or not isinstance(leverage, int)
@@ -166,15 +185,34 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self._tasks.create_task(self._marks_loop(interval), name="mark-refresh")
 
     async def _update_trading_rules(self) -> Mapping[str, TradingRule]:
-        contexts = await self._rest_client().meta_and_asset_ctxs()
-        self._store_marks(contexts)
+        rest = self._rest_client()
+        offsets = {"": 0}
+        spot: SpotMeta | None = None
+        if self._dexes:  # asset ids of a builder dex follow its place in perpDexs; collateral names spotMeta
+            listed = {d.name: d for d in await rest.perp_dexs()}
+            unknown = [d for d in self._dexes if d not in listed]
+            if unknown:
+                raise InvalidOrderError(
+                    f"the exchange lists no perp dex {', '.join(map(repr, unknown))} "
+                    f"(builder dexes: {', '.join(map(repr, listed)) or 'none'})"
+                )
+            offsets.update((d, listed[d].asset_offset) for d in self._dexes)
+            spot = await rest.spot_meta()
         wanted = set(self._coins.values())
         rules: dict[str, TradingRule] = {}
-        for asset in contexts.meta.universe:
-            if asset.name in wanted and not asset.is_delisted:
-                pair = coin_to_trading_pair(asset.name)
-                self._assets[pair] = asset.asset
-                rules[pair] = perp_trading_rule(pair, asset.sz_decimals, asset.max_leverage)
+        for dex, offset in offsets.items():
+            contexts = await rest.meta_and_asset_ctxs(dex)
+            self._store_marks(contexts)
+            if dex and spot is not None and contexts.meta.collateral_token is not None:
+                token = spot.token(contexts.meta.collateral_token)
+                self._dex_collateral[dex] = token.name if token is not None else COLLATERAL_TOKEN
+            for asset in contexts.meta.universe:
+                if asset.name in wanted and not asset.is_delisted:
+                    pair = coin_to_trading_pair(asset.name)
+                    self._assets[pair] = offset + asset.asset
+                    rules[pair] = perp_trading_rule(pair, asset.sz_decimals, asset.max_leverage)
+                    if asset.isolated_only:
+                        self._isolated_only.add(pair)
         missing = wanted - {self._coins[p] for p in rules}
         if missing:
             raise InvalidOrderError(f"the exchange lists no perpetual {sorted(missing)}")
@@ -194,7 +232,8 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             if not held and not self._marks_wanted:
                 continue
             try:
-                self._store_marks(await self._rest_client().meta_and_asset_ctxs())
+                for dex in ("", *self._dexes):
+                    self._store_marks(await self._rest_client().meta_and_asset_ctxs(dex))
             except WingbeatError as exc:
                 _logger.warning("mark refresh failed: %r", exc)
 
@@ -203,10 +242,37 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         return info.mark_price if info is not None else None
 
     # ------------------------------------------------------------------------------- account state
+    def _account_dexes(self) -> Sequence[str]:
+        return self._dexes
+
     def _on_account_state(self, state: ClearinghouseState) -> None:
         asset, total, available = balance_from_state(state)
         self._set_balance(asset, total, available)
-        self._set_positions(positions_from_state(state), state.time_ms)
+        if not self._dexes:
+            self._set_positions(positions_from_state(state), state.time_ms)
+        else:
+            self._on_dex_state("", state)
+
+    def _on_dex_account_state(self, dex: str, state: ClearinghouseState) -> None:
+        # a builder dex's margin is its own balance, named after the dex: "xyz:USDC" (CHOSEN)
+        collateral = self._dex_collateral.get(dex, COLLATERAL_TOKEN)
+        self._set_balance(f"{dex}:{collateral}", state.margin_summary.account_value, state.withdrawable)
+        self._on_dex_state(dex, state)
+
+    def _on_dex_state(self, dex: str, state: ClearinghouseState) -> None:
+        """Positions of every followed dex as one snapshot, once each dex has reported: as of the oldest
+        dex's state (fills after it are replayed from their venue start position, so none counts twice)."""
+        as_of = state.time_ms if state.time_ms is not None else int(self._clock() * 1000)
+        known = self._dex_states.get(dex)
+        if known is not None and as_of < known[0]:
+            return  # an older answer that arrived late
+        self._dex_states[dex] = (as_of, positions_from_state(state))
+        if len(self._dex_states) <= len(self._dexes):
+            return
+        positions: dict[str, Position] = {}
+        for _, held in self._dex_states.values():
+            positions.update(held)
+        self._set_positions(positions, min(when for when, _ in self._dex_states.values()))
 
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
         for fill in fills:

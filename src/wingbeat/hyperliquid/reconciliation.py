@@ -124,6 +124,8 @@ class AccountSync:
         *,
         on_reconnected: Callable[[], None] | None = None,
         on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
+        dexes: Sequence[str] = (),
+        on_dex_state: Callable[[str, ClearinghouseState], None] | None = None,
         min_refresh_interval: float = 1.0,
         push_fresh_for: float = 10.0,
         clock: Callable[[], float] = time.time,
@@ -141,6 +143,8 @@ class AccountSync:
         self._min_refresh_interval = min_refresh_interval
         self._last_refresh = float("-inf")
         self._on_account_fills = on_account_fills
+        self._dexes = tuple(dexes) if on_dex_state is not None else ()
+        self._on_dex_state = on_dex_state
         self._push_fresh_for = push_fresh_for
         self._last_push = float("-inf")
         self.state_pushes = 0
@@ -178,6 +182,11 @@ class AccountSync:
         self.state_pushes += 1
         self._last_push = self._clock()
         self._on_account_state(state)
+
+    def on_venue_dex_state(self, dex: str, state: ClearinghouseState) -> None:
+        """The venue pushed the account state on builder dex ``dex``: hand it on (when that dex is followed)."""
+        if self._on_dex_state is not None and dex in self._dexes:
+            self._on_dex_state(dex, state)
 
     @property
     def pushes_live(self) -> bool:
@@ -259,10 +268,14 @@ class AccountSync:
     # -- account state -----------------------------------------------------------------------------
 
     async def refresh_account(self) -> ClearinghouseState:
-        """Fetch ``clearinghouseState`` and hand it to the connector."""
+        """Fetch ``clearinghouseState`` (of the main dex, then of each followed builder dex) and hand it to
+        the connector; returns the main dex's."""
         self._last_refresh = self._clock()
         state = await self._rest.clearinghouse_state(self._user)
         self._on_account_state(state)
+        if self._on_dex_state is not None:
+            for dex in self._dexes:
+                self._on_dex_state(dex, await self._rest.clearinghouse_state(self._user, dex))
         return state
 
     def schedule_refresh(self) -> None:

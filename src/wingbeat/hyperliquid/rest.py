@@ -82,6 +82,10 @@ _ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("Unable to recover signer", "bad_signature"),
     ("Too many cumulative requests", "address_rate_limited"),
     ("Action already expired", "expired"),
+    # an order refused at a perp's open-interest cap (HIP-3 dexes set caps per asset and per dex)
+    ("Order would increase open interest while open interest is capped", "open_interest_cap"),
+    ("Order rejected due to price more aggressive than oracle while at open interest", "open_interest_cap"),
+    ("Order would increase open interest too quickly", "open_interest_cap"),
 )
 
 
@@ -298,9 +302,11 @@ class HyperliquidRestClient:
         """Mid price of every coin (the last trade price where a book is empty)."""
         return parse_all_mids(await self.info({"type": "allMids"}))
 
-    async def clearinghouse_state(self, user: str) -> ClearinghouseState:
-        """Positions, margin summary and withdrawable USDC of ``user``."""
-        return parse_clearinghouse_state(await self.info({"type": "clearinghouseState", "user": user}))
+    async def clearinghouse_state(self, user: str, dex: str = "") -> ClearinghouseState:
+        """Positions, margin summary and withdrawable collateral of ``user`` on perp dex ``dex`` (the main
+        dex by default; each builder dex keeps its own margin)."""
+        body = _with_dex({"type": "clearinghouseState", "user": user}, dex)
+        return parse_clearinghouse_state(await self.info(body))
 
     async def open_orders(self, user: str) -> tuple[OpenOrder, ...]:
         """Resting orders of ``user`` (basic fields)."""

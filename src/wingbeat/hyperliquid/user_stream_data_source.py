@@ -16,7 +16,8 @@ Each decoded websocket message is turned into core :class:`OrderUpdate` / :class
   :class:`PositionFill` values for the positions, so a position has moved by the time the fill's
   events are published. With ``on_account_state``, the ``clearinghouseState`` channel is subscribed
   too and each pushed state is handed to it (a venue that refuses the subscription simply pushes
-  nothing: the connector polls while no push arrives).
+  nothing: the connector polls while no push arrives); with ``on_dex_account_state`` also one channel
+  per builder dex of ``dexes`` (``{"type": "clearinghouseState", "user", "dex"}``), delivered with its dex.
 """
 
 from __future__ import annotations
@@ -256,6 +257,8 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         clock: Callable[[], float] = time.time,
         on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
         on_account_state: Callable[[ClearinghouseState], None] | None = None,
+        dexes: Sequence[str] = (),
+        on_dex_account_state: Callable[[str, ClearinghouseState], None] | None = None,
     ) -> None:
         self._ws = ws
         self._user = user.lower()
@@ -269,8 +272,15 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         ]
         self._on_account_fills = on_account_fills
         self._on_account_state = on_account_state
+        self._on_dex_account_state = on_dex_account_state
+        self._state_subscriptions = 0
         if on_account_state is not None:
             self._subscriptions.append({"type": "clearinghouseState", "user": self._user})
+            self._state_subscriptions = 1
+            if on_dex_account_state is not None:  # a builder dex's margin is its own: one channel each
+                for dex in dexes:
+                    self._subscriptions.append({"type": "clearinghouseState", "user": self._user, "dex": dex})
+                    self._state_subscriptions += 1
 
     @property
     def user(self) -> str:
@@ -288,8 +298,7 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             self._on_user_fills,
             self._on_user_events,
         ]
-        if self._on_account_state is not None:
-            handlers.append(self._on_clearinghouse_state)
+        handlers += [self._on_clearinghouse_state] * self._state_subscriptions
         for subscription, handler in zip(self._subscriptions, handlers, strict=True):
             # orderUpdates decoded here, straight to order updates (a burst's echo is its biggest message)
             await self._ws.subscribe(subscription, handler, raw=handler == self._on_order_updates)
@@ -325,8 +334,12 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             self._listener.on_trade_updates([fill_to_trade_update(f) for f in fills])
 
     def _on_clearinghouse_state(self, message: ClearinghouseStateMessage) -> None:
-        if self._listener is not None and self._on_account_state is not None and not message.dex:
+        if self._listener is None or self._on_account_state is None:
+            return
+        if not message.dex:
             self._on_account_state(message.state)
+        elif self._on_dex_account_state is not None:
+            self._on_dex_account_state(message.dex, message.state)
 
     def _on_user_fills(self, message: UserFillsMessage) -> None:
         if message.user != self._user:
