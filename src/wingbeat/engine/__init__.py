@@ -1,7 +1,8 @@
 """wingbeat.engine: strategies on top of connectors, risk limits, metrics, logging and the command line.
 
 - `Strategy`: base class (``on_start``, ``on_tick``, event callbacks, risk-gated ``buy`` / ``sell``,
-  ``kill``); `MarketMakerStrategy` and `TwapExecutor` are the two built-in strategies.
+  ``kill``) over one connector or several; `MarketMakerStrategy`, `TwapExecutor` and `BasisStrategy`
+  (spot-perp funding carry) are the built-in strategies.
 - `Clock`: ticks strategies at a fixed interval; `run_strategy` runs one to its end with a live view.
 - `RiskLimits`: pre-trade limits checked before any order exists.
 - `Metrics`: Prometheus metrics in a registry of their own; `setup_logging` / `EventLogger`:
@@ -12,6 +13,7 @@ Nothing here imports the Hyperliquid connector or the local exchange at import t
 that need them import them when they run.
 """
 
+from wingbeat.engine.basis import BasisConfig, BasisStrategy
 from wingbeat.engine.clock import Clock
 from wingbeat.engine.config import ConfigError, RunConfig, load_config
 from wingbeat.engine.live_view import RunSummary
@@ -21,10 +23,12 @@ from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.pnl import PnLTracker
 from wingbeat.engine.risk import Exposure, OrderIntent, OrderRefusedEvent, RiskLimits
 from wingbeat.engine.runner import run_strategy
-from wingbeat.engine.strategy import Strategy, TradingConnector
+from wingbeat.engine.strategy import PositionConnector, Strategy, TradingConnector
 from wingbeat.engine.twap import TwapConfig, TwapExecutor
 
 __all__ = [
+    "BasisConfig",
+    "BasisStrategy",
     "Clock",
     "ConfigError",
     "EventLogger",
@@ -35,6 +39,7 @@ __all__ = [
     "OrderIntent",
     "OrderRefusedEvent",
     "PnLTracker",
+    "PositionConnector",
     "RiskLimits",
     "RunConfig",
     "RunSummary",

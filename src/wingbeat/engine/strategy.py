@@ -6,6 +6,13 @@ its own `buy` / `sell`, which run the `RiskLimits` check *before* the connector 
 refused order is never tracked, journaled or sent; the refusal is logged, counted and delivered to
 `on_order_refused`. `kill` is the kill switch: refuse everything, cancel this strategy's orders and the
 connector's on the pairs it trades, stop. It fires by itself when the daily loss limit is reached or a position is liquidated.
+
+Connectors with positions (perpetuals: `PositionConnector`) and without (spot) mix: on a connector without
+positions a pair's position is the balance of its base token (``"HYPE"`` of ``"HYPE-USDC"``) when the strategy
+starts plus this strategy's fills since, a buy counting what it received (a fee the venue takes in the base
+token is not held). An order that can only shrink a position (this order and every open order on its side
+filled, it does not cross zero: a spot sell of tokens held, a perp buy against a short) reduces, as a CLOSE
+order does, and skips the limits.
 """
 
 from __future__ import annotations
@@ -15,14 +22,14 @@ import logging
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from wingbeat.core.connector_base import CancellationResult
-from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.events import EventListener, OrderFilledEvent, PositionLiquidatedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
-from wingbeat.core.positions import Position
+from wingbeat.core.positions import FundingInfo, Position
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.metrics import Metrics
@@ -35,8 +42,8 @@ _ZERO = Decimal(0)
 
 
 class TradingConnector(Protocol):
-    """What a strategy needs from a connector: `PerpetualConnectorBase` with an order book per pair
-    (``HyperliquidPerpetualConnector`` is one)."""
+    """What a strategy needs from any connector it trades through: `ConnectorBase` with an order book per
+    pair (a spot connector is one; ``HyperliquidPerpetualConnector`` is also a `PositionConnector`)."""
 
     @property
     def trading_pairs(self) -> list[str]: ...
@@ -44,11 +51,9 @@ class TradingConnector(Protocol):
     def trading_rules(self) -> Mapping[str, TradingRule]: ...
     @property
     def open_orders(self) -> list[InFlightOrder]: ...
-    @property
-    def account_positions(self) -> dict[str, Position]: ...
     def get_order(self, client_order_id: str) -> InFlightOrder | None: ...
     def get_order_book(self, trading_pair: str) -> OrderBook: ...
-    def get_mark_price(self, trading_pair: str) -> Decimal | None: ...
+    def get_balance(self, asset: str) -> Decimal: ...
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
             price: Decimal | None = ..., **kwargs: Any) -> str: ...
     def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
@@ -57,6 +62,17 @@ class TradingConnector(Protocol):
     async def cancel_all(self, timeout: float) -> list[CancellationResult]: ...  # noqa: ASYNC109
     def add_listener(self, listener: EventListener) -> None: ...
     def remove_listener(self, listener: EventListener) -> None: ...
+
+
+@runtime_checkable
+class PositionConnector(TradingConnector, Protocol):
+    """A connector whose account holds positions, with marks and funding: `PerpetualConnectorBase`
+    (``HyperliquidPerpetualConnector``, the backtest's connector)."""
+
+    @property
+    def account_positions(self) -> dict[str, Position]: ...
+    def get_mark_price(self, trading_pair: str) -> Decimal | None: ...
+    def get_funding_info(self, trading_pair: str) -> FundingInfo | None: ...
 
 
 class Strategy(EventListener):
@@ -75,6 +91,9 @@ class Strategy(EventListener):
             self.connectors: dict[str, TradingConnector] = dict(connectors)
         else:
             self.connectors = {"main": connectors}
+        # checked once: a runtime protocol check costs more than the risk check it would sit in
+        self._with_positions: dict[int, PositionConnector] = {
+            id(c): c for c in self.connectors.values() if isinstance(c, PositionConnector)}
         self.risk = risk or RiskLimits()
         self.metrics = metrics
         self.cancel_timeout = cancel_timeout
@@ -110,8 +129,8 @@ class Strategy(EventListener):
         return self._running
 
     def order_book(self, trading_pair: str, connector: TradingConnector | None = None) -> OrderBook:
-        """The live order book of ``trading_pair``."""
-        return (connector or self.connector).get_order_book(trading_pair)
+        """The live order book of ``trading_pair`` (on the connector that trades it unless ``connector``)."""
+        return (connector or self.connector_for(trading_pair)).get_order_book(trading_pair)
 
     def mid_price(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal | None:
         """The book's mid price, or None while a side is empty."""
@@ -122,28 +141,49 @@ class Strategy(EventListener):
         when the strategy started plus this strategy's own fills since (exact at every fill, whatever other
         programs do); for any other pair, the account's position as the connectors know it now."""
         if not self._is_traded(trading_pair):
-            return sum((_position_of(c, trading_pair) for c in self.connectors.values()), _ZERO)
+            return sum((self._position_of(c, trading_pair) for c in self.connectors.values()), _ZERO)
         own = self.pnl.get(trading_pair)
         return self._start_positions.get(trading_pair, _ZERO) + (own.position if own is not None else _ZERO)
 
     def mark_price(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal | None:
-        """The price positions are valued at: the book's mid for a traded pair, else the venue's mark (any
-        pair the venue lists, see the connector's ``get_mark_price``); None when neither is known."""
-        for conn in (connector,) if connector is not None else self.connectors.values():
+        """The price positions are valued at: the book's mid on the connector that trades the pair, else the
+        venue's mark (any pair a `PositionConnector` lists, see its ``get_mark_price``); None when neither is
+        known."""
+        conns = (connector,) if connector is not None else tuple(self.connectors.values())
+        for conn in conns:
             if trading_pair in conn.trading_pairs:
                 mid = conn.get_order_book(trading_pair).mid_price
                 if mid is not None:
                     return mid
-            mark = conn.get_mark_price(trading_pair)
+        for conn in conns:
+            with_marks = self._with_positions.get(id(conn))
+            mark = with_marks.get_mark_price(trading_pair) if with_marks is not None else None
             if mark is not None:
                 return mark
         return None
+
+    def funding_info(self, trading_pair: str) -> FundingInfo | None:
+        """Funding of a perpetual (rate per funding interval, hourly on Hyperliquid; mark; oracle; next
+        payment) from the first `PositionConnector` that knows it; None for a spot pair or while unknown."""
+        for conn in self._with_positions.values():
+            info = conn.get_funding_info(trading_pair)
+            if info is not None:
+                return info
+        return None
+
+    def connector_for(self, trading_pair: str) -> TradingConnector:
+        """The connector that trades ``trading_pair`` (the first one when none does: its orders are refused
+        there as an unknown pair)."""
+        for conn in self.connectors.values():
+            if trading_pair in conn.trading_pairs:
+                return conn
+        return self.connector
 
     def untracked_positions(self) -> dict[str, Position]:
         """The account's positions in pairs no connector of this strategy trades (another bot's, the app's):
         counted in ``max_notional`` at their mark and shown, never traded, cancelled or closed."""
         out: dict[str, Position] = {}
-        for conn in self.connectors.values():
+        for conn in self._with_positions.values():
             for pair, pos in conn.account_positions.items():
                 if not self._is_traded(pair):
                     out[pair] = pos
@@ -153,8 +193,18 @@ class Strategy(EventListener):
         return any(trading_pair in c.trading_pairs for c in self.connectors.values())
 
     def account_position(self, trading_pair: str, connector: TradingConnector | None = None) -> Decimal:
-        """The position as the connector last heard it from the venue (0 when flat)."""
-        return _position_of(connector or self.connector, trading_pair)
+        """The position as the connector last heard it from the venue (0 when flat; on a connector without
+        positions, the balance of the pair's base token)."""
+        return self._position_of(connector or self.connector_for(trading_pair), trading_pair)
+
+    def _position_of(self, conn: TradingConnector, trading_pair: str) -> Decimal:
+        with_positions = self._with_positions.get(id(conn))
+        if with_positions is not None:
+            position = with_positions.account_positions.get(trading_pair)
+            return position.amount if position is not None else _ZERO
+        if trading_pair in conn.trading_pairs:
+            return conn.get_balance(base_asset(trading_pair))
+        return _ZERO
 
     @property
     def orders_placed(self) -> int:
@@ -181,28 +231,36 @@ class Strategy(EventListener):
 
     def buy(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
             order_type: OrderType = OrderType.LIMIT, position_action: PositionAction = PositionAction.OPEN,
-            connector: TradingConnector | None = None) -> str | None:
+            connector: TradingConnector | None = None, *,
+            time_in_force: TimeInForce | None = None) -> str | None:
         """Place a buy if the risk limits allow it; returns the client order id, or None when refused.
 
         ``price=None`` with a LIMIT type is refused by the connector; MARKET orders are priced by it (the
-        risk check then uses the mid). CLOSE orders (reduce-only) only shrink exposure and skip the
-        limits, not the kill switch."""
-        return self._place(TradeType.BUY, trading_pair, amount, price, order_type, position_action, connector)
+        risk check then uses the mid). CLOSE orders (reduce-only) and orders that can only shrink the
+        position skip the limits, not the kill switch. ``connector`` defaults to the one trading the pair;
+        ``time_in_force`` (e.g. ``TimeInForce.IOC``: take what the book has up to ``price``, expire the rest)
+        overrides the order type's own."""
+        return self._place(TradeType.BUY, trading_pair, amount, price, order_type, position_action, connector,
+                           time_in_force)
 
     def sell(self, trading_pair: str, amount: Decimal, price: Decimal | None = None,
              order_type: OrderType = OrderType.LIMIT, position_action: PositionAction = PositionAction.OPEN,
-             connector: TradingConnector | None = None) -> str | None:
-        """Place a sell if the risk limits allow it; returns the client order id, or None when refused."""
-        return self._place(TradeType.SELL, trading_pair, amount, price, order_type, position_action, connector)
+             connector: TradingConnector | None = None, *,
+             time_in_force: TimeInForce | None = None) -> str | None:
+        """Place a sell if the risk limits allow it; returns the client order id, or None when refused.
+        Options as for `buy` (a spot sell of tokens held reduces without being reduce-only)."""
+        return self._place(TradeType.SELL, trading_pair, amount, price, order_type, position_action, connector,
+                           time_in_force)
 
     def cancel(self, trading_pair: str, client_order_id: str) -> None:
         """Request the cancellation of one of this strategy's orders."""
-        conn = self._our_orders.get(client_order_id, self.connector)
+        conn = self._our_orders.get(client_order_id) or self.connector_for(trading_pair)
         conn.cancel(trading_pair, client_order_id)
 
     def _place(self, side: TradeType, pair: str, amount: Decimal, price: Decimal | None, order_type: OrderType,
-               action: PositionAction, connector: TradingConnector | None) -> str | None:
-        conn = connector or self.connector
+               action: PositionAction, connector: TradingConnector | None,
+               time_in_force: TimeInForce | None) -> str | None:
+        conn = connector or self.connector_for(pair)
         is_buy = side is TradeType.BUY
         ref_price = price if price is not None else self.mid_price(pair, conn)
         reason: str | None
@@ -218,12 +276,19 @@ class Strategy(EventListener):
             reason = f"no price for {pair}: the order book is empty"
         else:
             intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=amount, price=ref_price)
-            reason = None if action is PositionAction.CLOSE else self.risk.check(intent, self.exposure(pair, conn))
+            if action is PositionAction.CLOSE:
+                reason = None
+            else:
+                exposure = self.exposure(pair, conn)
+                reason = None if _only_reduces(intent, exposure) else self.risk.check(intent, exposure)
         if reason is not None:
             self._refuse(pair, is_buy, amount, ref_price or _ZERO, reason)
             return None
         place = conn.buy if is_buy else conn.sell
-        cid = place(pair, amount, order_type, price, position_action=action)
+        if time_in_force is None:
+            cid = place(pair, amount, order_type, price, position_action=action)
+        else:
+            cid = place(pair, amount, order_type, price, position_action=action, time_in_force=time_in_force)
         self._pairs_traded.add(pair)
         self._our_orders[cid] = conn
         self._own.add(cid)
@@ -248,7 +313,7 @@ class Strategy(EventListener):
 
     def exposure(self, trading_pair: str, connector: TradingConnector | None = None) -> Exposure:
         """The account's exposure as the risk check sees it."""
-        conn = connector or self.connector
+        conn = connector or self.connector_for(trading_pair)
         open_buy = open_sell = gross = _ZERO
         count = 0
         for c in self.connectors.values():
@@ -287,8 +352,13 @@ class Strategy(EventListener):
             conn.add_listener(self)
         self._start_positions = {}
         for conn in self.connectors.values():
-            for pair, pos in conn.account_positions.items():
-                self._start_positions[pair] = self._start_positions.get(pair, _ZERO) + pos.amount
+            if id(conn) in self._with_positions:
+                held = {pair: pos.amount for pair, pos in self._with_positions[id(conn)].account_positions.items()}
+            else:  # spot: what is held of each traded pair's base token
+                held = {pair: self._position_of(conn, pair) for pair in conn.trading_pairs}
+            for pair, amount in held.items():
+                if amount:
+                    self._start_positions[pair] = self._start_positions.get(pair, _ZERO) + amount
         self._running = True
         self._shutdown_task = None
         self.done.clear()
@@ -405,9 +475,14 @@ class Strategy(EventListener):
     def _record_fill(self, event: OrderFilledEvent) -> None:
         if event.client_order_id not in self._own:
             return
+        amount, fee = event.amount, event.fee_amount
+        if fee and event.fee_asset == base_asset(event.trading_pair):
+            # a fee taken in the base token (a spot buy's): the position grows by what was received, and
+            # the fee is worth its tokens at the fill price, so cost and PnL stay exact
+            amount, fee = (amount - fee if event.trade_type is TradeType.BUY else amount), fee * event.price
         if not self.pnl.add_fill(trade_id=event.trade_id, trading_pair=event.trading_pair,
                                  is_buy=event.trade_type is TradeType.BUY, price=event.price,
-                                 amount=event.amount, fee=event.fee_amount):
+                                 amount=amount, fee=fee):
             return
         self.recent_fills.append(event)
         limit = self.risk.daily_loss_limit
@@ -431,10 +506,18 @@ class _FillBook(EventListener):
             self._strategy.trigger_kill(f"position liquidated ({event.trading_pair or 'account'})")
 
 
+def _only_reduces(order: OrderIntent, exposure: Exposure) -> bool:
+    """Whether ``order`` can only shrink the position: with every open order on its side filled too, it
+    moves the position towards zero without crossing it."""
+    if order.is_buy:
+        return exposure.position < 0 and exposure.position + exposure.open_buy + order.amount <= 0
+    return exposure.position > 0 and exposure.position - exposure.open_sell - order.amount >= 0
+
+
 def _positive_decimal(value: object) -> bool:
     return isinstance(value, Decimal) and value.is_finite() and value > 0
 
 
-def _position_of(conn: TradingConnector, trading_pair: str) -> Decimal:
-    position = conn.account_positions.get(trading_pair)
-    return position.amount if position is not None else _ZERO
+def base_asset(trading_pair: str) -> str:
+    """The base asset of a ``BASE-QUOTE`` pair name (``"HYPE"`` of ``"HYPE-USDC"`` and of ``"HYPE-USD"``)."""
+    return trading_pair.partition("-")[0]
