@@ -1,5 +1,5 @@
 """wingbeat.hyperliquid: Hyperliquid wire formats, signing, clients, the shared account layer and
-the perpetual connector.
+the perpetual and spot connectors.
 
 Names are exported lazily (PEP 562) so that importing one submodule, e.g. ``wingbeat.hyperliquid.signing``
 on a server's hot path, does not drag in the networking stack. To export a new name, add one line to
@@ -30,10 +30,13 @@ if TYPE_CHECKING:
     from wingbeat.hyperliquid.signing import (
         sign_withdraw_from_bridge_action as sign_withdraw_from_bridge_action,
     )
+    from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector as HyperliquidSpotConnector
+    from wingbeat.hyperliquid.spot_markets import SpotMarkets as SpotMarkets
     from wingbeat.hyperliquid.wire import Cloid as Cloid
     from wingbeat.hyperliquid.wire import OrderSpec as OrderSpec
     from wingbeat.hyperliquid.wire import float_to_wire as float_to_wire
     from wingbeat.hyperliquid.wire import perp_trading_rule as perp_trading_rule
+    from wingbeat.hyperliquid.wire import spot_trading_rule as spot_trading_rule
 
 _EXPORTS: dict[str, str] = {
     "AccountActions": "wingbeat.hyperliquid.account_actions",
@@ -41,10 +44,13 @@ _EXPORTS: dict[str, str] = {
     "HyperliquidConfig": "wingbeat.hyperliquid.base_connector",
     "HyperliquidConnectorBase": "wingbeat.hyperliquid.base_connector",
     "HyperliquidPerpetualConnector": "wingbeat.hyperliquid.connector",
+    "HyperliquidSpotConnector": "wingbeat.hyperliquid.spot_connector",
+    "SpotMarkets": "wingbeat.hyperliquid.spot_markets",
     "Cloid": "wingbeat.hyperliquid.wire",
     "OrderSpec": "wingbeat.hyperliquid.wire",
     "float_to_wire": "wingbeat.hyperliquid.wire",
     "perp_trading_rule": "wingbeat.hyperliquid.wire",
+    "spot_trading_rule": "wingbeat.hyperliquid.wire",
     "SignatureError": "wingbeat.hyperliquid.signing",
     "action_hash": "wingbeat.hyperliquid.signing",
     "recover_signer": "wingbeat.hyperliquid.signing",

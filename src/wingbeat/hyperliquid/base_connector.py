@@ -14,9 +14,11 @@ not depend on the market (perpetuals or spot):
   the venue made that we have not counted before the new state is applied;
 - a ``scheduleCancel`` dead man's switch kept armed while running (``dead_man_switch``).
 
-A market connector (``HyperliquidPerpetualConnector`` in ``connector``) adds what only its market has: the
-trading rules and asset ids (``_update_trading_rules`` fills ``self._assets``), what an account state means
-(``_on_account_state``, ``_on_account_fills``) and, optionally, a reference price for MARKET orders when the
+A market connector (``HyperliquidPerpetualConnector`` in ``connector``, ``HyperliquidSpotConnector`` in
+``spot_connector``) adds what only its market has: the trading rules and asset ids (``_update_trading_rules``
+fills ``self._assets``), what an account state is and means (``_account_state_channel``,
+``_fetch_account_state``, ``_on_account_state``, ``_on_account_fills``), the books' coins
+(``_prepare_markets``, ``_market_data_source``) and, optionally, a reference price for MARKET orders when the
 book is empty (``_reference_price``) and extra fields of an order (``_order_spec``).
 """
 
@@ -31,7 +33,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from wingbeat.core.connector_base import ConnectorBase, PerpetualConnectorBase
 from wingbeat.core.enums import TradeType
@@ -227,6 +229,8 @@ class HyperliquidConnectorBase(ConnectorBase):
     """
 
     name = "hyperliquid"
+    #: The user-stream channel that pushes this market's account state (its REST twin: _fetch_account_state).
+    _account_state_channel: ClassVar[Literal["clearinghouseState", "spotState"]] = "clearinghouseState"
     #: Largest builder fee an order of this market may carry, tenths of a basis point (perps: 0.1 %).
     max_builder_fee: int = MAX_BUILDER_FEE_PERP
 
@@ -253,7 +257,7 @@ class HyperliquidConnectorBase(ConnectorBase):
         self._sender: ActionSender | None = None
         self._books: OrderBookTracker | None = None
         self._user_stream: HyperliquidUserStreamDataSource | None = None
-        self._sync: AccountSync | None = None
+        self._sync: AccountSync[Any] | None = None
         self._dead_man_armed = False
         self._actions_sent = 0
         self._builder_gate: BuilderFeeGate | None = None
@@ -436,8 +440,23 @@ class HyperliquidConnectorBase(ConnectorBase):
 
     # ------------------------------------------------------------------------------- market hooks
     @abstractmethod
-    def _on_account_state(self, state: ClearinghouseState) -> None:
-        """Hook (required): an account state the venue pushed or we fetched; apply balances (and positions)."""
+    def _on_account_state(self, state: Any) -> None:
+        """Hook (required): an account state the venue pushed or we fetched (a ``ClearinghouseState``, or what
+        ``_fetch_account_state`` returns); apply balances (and positions)."""
+
+    async def _fetch_account_state(self) -> Any:
+        """Hook (optional): fetch the account state over REST [``clearinghouseState``]."""
+        state: ClearinghouseState = await self._rest_client().clearinghouse_state(self._user)
+        return state
+
+    async def _prepare_markets(self) -> None:
+        """Hook (optional): load what the market needs before its books start (REST is up) [nothing]."""
+
+    def _market_data_source(
+        self, rest: HyperliquidRestClient, ws: HyperliquidWebSocket
+    ) -> HyperliquidOrderBookDataSource:
+        """Hook (optional): the books' data source [perp coins, with funding from ``activeAssetCtx``]."""
+        return HyperliquidOrderBookDataSource(rest, ws, clock=self._clock)
 
     def _account_dexes(self) -> Sequence[str]:
         """Hook (optional): builder (HIP-3) perp dexes whose account state to follow beside the main dex's,
@@ -482,6 +501,7 @@ class HyperliquidConnectorBase(ConnectorBase):
                     self._user, approved, self._builder_gate.builder.address, config.builder_fee,
                     self._builder_gate.builder.address, config.builder_fee,
                 )  # fmt: skip
+        await self._prepare_markets()
         self._ws = HyperliquidWebSocket(
             self._ws_url, post_timeout=config.request_timeout, name=f"hyperliquid.ws.{self._user[:10]}"
         )
@@ -500,6 +520,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             self._publisher,
             self._tasks,
             self._on_account_state,
+            fetch_state=self._fetch_account_state,
             on_reconnected=self._on_user_stream_reconnected,
             on_account_fills=self._on_account_fills,
             dexes=self._account_dexes(),
@@ -515,6 +536,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             clock=self._clock,
             on_account_fills=self._on_account_fills,
             on_account_state=self._sync.on_venue_state,
+            account_state_channel=self._account_state_channel,
             dexes=self._account_dexes(),
             on_dex_account_state=self._sync.on_venue_dex_state,
         )
@@ -523,7 +545,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             await self._twaps.start(self._ws, self._rest)
         except WingbeatError as exc:  # orders work without it; TWAP news still comes on the channels
             _logger.warning("TWAP history not read: %r", exc)
-        source = HyperliquidOrderBookDataSource(self._rest, self._ws, clock=self._clock)
+        source = self._market_data_source(self._rest, self._ws)
         self._books = OrderBookTracker(source, self.trading_pairs, name=f"{self.name}.books")
         await self._books.start()
         await self._books.wait_ready(config.ready_timeout)

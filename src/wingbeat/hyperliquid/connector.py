@@ -41,6 +41,7 @@ from wingbeat.hyperliquid.order_placement import order_spec
 from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_from_state
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.signer import Signer
+from wingbeat.hyperliquid.spot_markets import is_spot_coin
 from wingbeat.hyperliquid.wire import OrderSpec, TriggerType, perp_trading_rule, update_leverage_action
 
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
@@ -276,7 +277,10 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
 
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
         for fill in fills:
-            self._apply_position_fill(fill)
+            # the user stream is the account's: fills of spot pairs (coins "PURR/USDC", "@1") move token
+            # balances, never a perp position (HyperliquidSpotConnector trades them)
+            if not is_spot_coin(trading_pair_to_coin(fill.trading_pair)):
+                self._apply_position_fill(fill)
 
     # ------------------------------------------------------------------------------- orders
     def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from wingbeat.core.data_sources import (
@@ -64,7 +64,9 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
 
     ``rest`` serves snapshots and funding info; ``ws`` carries the subscriptions. The source starts
     and stops ``ws`` only when ``owns_ws`` is True (a shared websocket is left to its owner).
-    ``clock`` gives seconds since the epoch (for the next funding time).
+    ``clock`` gives seconds since the epoch (for the next funding time). ``coins`` names the venue coin
+    of each trading pair where it is not the perp rule's (``"BTC-USD"`` -> ``"BTC"``), e.g. spot
+    ``{"PURR-USDC": "PURR/USDC"}``; ``asset_contexts=False`` skips ``activeAssetCtx`` (spot has no funding).
     """
 
     snapshot_after_reconnect = False
@@ -76,8 +78,12 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
         *,
         owns_ws: bool = False,
         clock: Callable[[], float] = time.time,
+        coins: Mapping[str, str] | None = None,
+        asset_contexts: bool = True,
     ) -> None:
         self._rest = rest
+        self._coins = dict(coins or {})
+        self._asset_contexts = asset_contexts
         self._ws = ws
         self._owns_ws = owns_ws
         self._clock = clock
@@ -91,7 +97,7 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
 
     async def get_snapshot(self, trading_pair: str) -> OrderBookSnapshot:
         """The current book of ``trading_pair`` over REST."""
-        return _snapshot(trading_pair, await self._rest.l2_book(trading_pair_to_coin(trading_pair)))
+        return _snapshot(trading_pair, await self._rest.l2_book(self._coin(trading_pair)))
 
     async def get_funding_info(self, trading_pair: str) -> FundingInfo:
         """Mark, oracle price and funding rate of ``trading_pair`` over REST (metaAndAssetCtxs)."""
@@ -110,7 +116,7 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
     async def start(self, trading_pairs: Sequence[str], sink: OrderBookEventSink) -> None:
         """Subscribe l2Book, trades and activeAssetCtx of each pair, then seed each book over REST."""
         self._sink = sink
-        self._pairs = {trading_pair_to_coin(pair): pair for pair in trading_pairs}
+        self._pairs = {self._coin(pair): pair for pair in trading_pairs}
         if self._owns_ws:
             await self._ws.start()
         self._ws.add_reconnect_listener(self._on_reconnected)
@@ -120,6 +126,8 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
                 ("trades", self._on_trades),
                 ("activeAssetCtx", self._on_asset_ctx),
             ):
+                if kind == "activeAssetCtx" and not self._asset_contexts:
+                    continue
                 subscription = {"type": kind, "coin": coin}
                 await self._ws.subscribe(subscription, handler)
                 self._subscriptions.append(subscription)
@@ -136,6 +144,9 @@ class HyperliquidOrderBookDataSource(OrderBookTrackerDataSource):
                 await self._ws.unsubscribe(subscription)
         self._subscriptions.clear()
         self._sink = None
+
+    def _coin(self, trading_pair: str) -> str:
+        return self._coins.get(trading_pair) or trading_pair_to_coin(trading_pair)
 
     async def _seed(self, coin: str) -> None:
         """Push a REST snapshot of ``coin`` unless a newer book already arrived."""

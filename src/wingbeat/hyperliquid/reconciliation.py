@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from wingbeat.core.enums import TimeInForce
 from wingbeat.core.errors import WingbeatError
@@ -48,6 +49,7 @@ _CATCH_UP_OVERLAP_MS = 5_000
 
 
 _ADAPTED = frozenset({OrderState.CANCELED, OrderState.FAILED})
+_StateT = TypeVar("_StateT")
 
 
 def adapt_venue_update(order: InFlightOrder, update: OrderUpdate) -> OrderUpdate:
@@ -103,10 +105,11 @@ def positions_from_state(state: ClearinghouseState) -> dict[str, Position]:
     return positions
 
 
-class AccountSync:
+class AccountSync(Generic[_StateT]):
     """User-stream listener and REST catch-up of one account (see the module docstring).
 
-    ``on_account_state(state)`` receives every ``clearinghouseState`` fetched or pushed; event-driven
+    ``on_account_state(state)`` receives every account state fetched by ``fetch_state`` (perps:
+    ``clearinghouseState``, spot: ``spotClearinghouseState``) or pushed; event-driven
     refreshes (fills, funding, liquidation) are spaced at least ``min_refresh_interval`` seconds apart and
     skipped while the venue pushes the state. ``on_account_fills`` receives every fill the REST catch-up
     finds (the stream's go there directly). Background work runs on ``tasks`` (owned by the connector,
@@ -120,8 +123,9 @@ class AccountSync:
         tracker: ClientOrderTracker,
         publisher: EventPublisher,
         tasks: TaskOwner,
-        on_account_state: Callable[[ClearinghouseState], None],
+        on_account_state: Callable[[_StateT], None],
         *,
+        fetch_state: Callable[[], Awaitable[_StateT]],
         on_reconnected: Callable[[], None] | None = None,
         on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
         dexes: Sequence[str] = (),
@@ -136,6 +140,7 @@ class AccountSync:
         self._publisher = publisher
         self._tasks = tasks
         self._on_account_state = on_account_state
+        self._fetch_state = fetch_state
         self._on_reconnected_hook = on_reconnected
         self._clock = clock
         self._last_fill_ms: int | None = None
@@ -175,8 +180,9 @@ class AccountSync:
         self._publisher.publish(liquidation)
         self.schedule_refresh()
 
-    def on_venue_state(self, state: ClearinghouseState) -> None:
-        """The venue pushed the account state (websocket ``clearinghouseState``): apply it; polling pauses."""
+    def on_venue_state(self, state: _StateT) -> None:
+        """The venue pushed the account state (websocket ``clearinghouseState`` / ``spotState``): apply it;
+        polling pauses."""
         if self.state_pushes == 0:
             _logger.info("%s: the venue pushes the account state; polling only when the pushes stop", self._user)
         self.state_pushes += 1
@@ -267,11 +273,11 @@ class AccountSync:
 
     # -- account state -----------------------------------------------------------------------------
 
-    async def refresh_account(self) -> ClearinghouseState:
-        """Fetch ``clearinghouseState`` (of the main dex, then of each followed builder dex) and hand it to
-        the connector; returns the main dex's."""
+    async def refresh_account(self) -> _StateT:
+        """Fetch the account state (``fetch_state``; then ``clearinghouseState`` of each followed builder dex)
+        and hand it to the connector; returns the first."""
         self._last_refresh = self._clock()
-        state = await self._rest.clearinghouse_state(self._user)
+        state = await self._fetch_state()
         self._on_account_state(state)
         if self._on_dex_state is not None:
             for dex in self._dexes:

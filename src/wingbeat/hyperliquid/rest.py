@@ -66,6 +66,12 @@ from wingbeat.hyperliquid.schemas_account import (
     parse_user_funding,
     parse_user_rate_limit,
 )
+from wingbeat.hyperliquid.schemas_spot import (
+    SpotClearinghouseState,
+    SpotMetaAndAssetCtxs,
+    parse_spot_clearinghouse_state,
+    parse_spot_meta_and_asset_ctxs,
+)
 
 __all__ = ["HyperliquidRestClient", "classify_exchange_error", "raise_for_exchange_error"]
 
@@ -307,6 +313,14 @@ class HyperliquidRestClient:
         dex by default; each builder dex keeps its own margin)."""
         body = _with_dex({"type": "clearinghouseState", "user": user}, dex)
         return parse_clearinghouse_state(await self.info(body))
+
+    async def spot_meta_and_asset_ctxs(self) -> SpotMetaAndAssetCtxs:
+        """Spot tokens and pairs plus each pair's live context (mark, mid, volume)."""
+        return parse_spot_meta_and_asset_ctxs(await self.info({"type": "spotMetaAndAssetCtxs"}))
+
+    async def spot_clearinghouse_state(self, user: str) -> SpotClearinghouseState:
+        """Token balances of ``user`` (total and what resting orders hold)."""
+        return parse_spot_clearinghouse_state(await self.info({"type": "spotClearinghouseState", "user": user}))
 
     async def open_orders(self, user: str) -> tuple[OpenOrder, ...]:
         """Resting orders of ``user`` (basic fields)."""

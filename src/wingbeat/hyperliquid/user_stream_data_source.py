@@ -14,10 +14,12 @@ Each decoded websocket message is turned into core :class:`OrderUpdate` / :class
   ``userFillsByTime``) and the ``userFills`` snapshot is delivered again.
 - Every fill of the account (ours or another program's) also goes to ``on_account_fills`` first, as
   :class:`PositionFill` values for the positions, so a position has moved by the time the fill's
-  events are published. With ``on_account_state``, the ``clearinghouseState`` channel is subscribed
-  too and each pushed state is handed to it (a venue that refuses the subscription simply pushes
-  nothing: the connector polls while no push arrives); with ``on_dex_account_state`` also one channel
-  per builder dex of ``dexes`` (``{"type": "clearinghouseState", "user", "dex"}``), delivered with its dex.
+  events are published. With ``on_account_state``, the account-state channel is subscribed too
+  (``clearinghouseState`` for a perp account, ``spotState`` for spot balances: ``account_state_channel``)
+  and each pushed state is handed to it (a venue that refuses the subscription simply pushes nothing:
+  the connector polls while no push arrives); with ``on_dex_account_state`` also one ``clearinghouseState``
+  channel per builder dex of ``dexes`` (``{"type": "clearinghouseState", "user", "dex"}``), delivered with
+  its dex.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from wingbeat.core.data_sources import UserStreamListener, UserStreamTrackerDataSource
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
@@ -42,6 +44,7 @@ from wingbeat.hyperliquid.schemas_account import (
     parse_order_with_status,
 )
 from wingbeat.hyperliquid.schemas_fields import arr
+from wingbeat.hyperliquid.schemas_spot import SpotStateMessage
 from wingbeat.hyperliquid.schemas_ws import (
     ClearinghouseStateMessage,
     Liquidation,
@@ -241,10 +244,11 @@ def _liquidation_event(liquidation: Liquidation, now: float) -> PositionLiquidat
 class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
     """Private stream of one Hyperliquid ``user`` (the account address, not an agent's).
 
-    Subscribes ``orderUpdates``, ``userFills`` and ``userEvents`` on ``ws`` (and ``clearinghouseState``
-    when ``on_account_state`` is given), which it starts and stops itself only when ``owns_ws`` is True
-    (a websocket shared with market data is left to its owner). ``on_account_fills`` receives every
-    fill of the account before the listener does. ``clock`` gives seconds since the epoch for events
+    Subscribes ``orderUpdates``, ``userFills`` and ``userEvents`` on ``ws`` (and ``account_state_channel``,
+    ``clearinghouseState`` or ``spotState``, when ``on_account_state`` is given: it then receives a
+    ``ClearinghouseState`` or a ``SpotClearinghouseState``), which it starts and stops itself only when
+    ``owns_ws`` is True (a websocket shared with market data is left to its owner). ``on_account_fills``
+    receives every fill of the account before the listener does. ``clock`` gives seconds since the epoch for events
     that carry no time.
     """
 
@@ -256,7 +260,8 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         owns_ws: bool = False,
         clock: Callable[[], float] = time.time,
         on_account_fills: Callable[[Sequence[PositionFill]], None] | None = None,
-        on_account_state: Callable[[ClearinghouseState], None] | None = None,
+        on_account_state: Callable[[Any], None] | None = None,
+        account_state_channel: Literal["clearinghouseState", "spotState"] = "clearinghouseState",
         dexes: Sequence[str] = (),
         on_dex_account_state: Callable[[str, ClearinghouseState], None] | None = None,
     ) -> None:
@@ -273,14 +278,15 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         self._on_account_fills = on_account_fills
         self._on_account_state = on_account_state
         self._on_dex_account_state = on_dex_account_state
-        self._state_subscriptions = 0
+        self._state_handlers: list[Callable[[Any], None]] = []
         if on_account_state is not None:
-            self._subscriptions.append({"type": "clearinghouseState", "user": self._user})
-            self._state_subscriptions = 1
+            self._subscriptions.append({"type": account_state_channel, "user": self._user})
+            spot = account_state_channel == "spotState"
+            self._state_handlers.append(self._on_spot_state if spot else self._on_clearinghouse_state)
             if on_dex_account_state is not None:  # a builder dex's margin is its own: one channel each
                 for dex in dexes:
                     self._subscriptions.append({"type": "clearinghouseState", "user": self._user, "dex": dex})
-                    self._state_subscriptions += 1
+                    self._state_handlers.append(self._on_clearinghouse_state)
 
     @property
     def user(self) -> str:
@@ -298,7 +304,7 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             self._on_user_fills,
             self._on_user_events,
         ]
-        handlers += [self._on_clearinghouse_state] * self._state_subscriptions
+        handlers += self._state_handlers
         for subscription, handler in zip(self._subscriptions, handlers, strict=True):
             # orderUpdates decoded here, straight to order updates (a burst's echo is its biggest message)
             await self._ws.subscribe(subscription, handler, raw=handler == self._on_order_updates)
@@ -340,6 +346,10 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
             self._on_account_state(message.state)
         elif self._on_dex_account_state is not None:
             self._on_dex_account_state(message.dex, message.state)
+
+    def _on_spot_state(self, message: SpotStateMessage) -> None:
+        if self._listener is not None and self._on_account_state is not None:
+            self._on_account_state(message.state)
 
     def _on_user_fills(self, message: UserFillsMessage) -> None:
         if message.user != self._user:

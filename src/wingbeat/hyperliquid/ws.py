@@ -38,6 +38,7 @@ from wingbeat.core.ws_client import ReconnectingWebSocket, WebSocketConfig
 from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
 from wingbeat.hyperliquid.rest import raise_for_exchange_error
 from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_l2_book
+from wingbeat.hyperliquid.schemas_spot import parse_spot_state_message
 from wingbeat.hyperliquid.schemas_twap import parse_twap_history_message, parse_twap_slice_fills_message
 from wingbeat.hyperliquid.schemas_ws import (
     CANDLE_INTERVALS,
@@ -128,6 +129,7 @@ _SPECS: dict[str, _ChannelSpec] = {
     "userEvents": _ChannelSpec("user", parse_user_events, (), _no_key),
     "userTwapHistory": _ChannelSpec("userTwapHistory", parse_twap_history_message, ("user",), _user),
     "userTwapSliceFills": _ChannelSpec("userTwapSliceFills", parse_twap_slice_fills_message, ("user",), _user),
+    "spotState": _ChannelSpec("spotState", parse_spot_state_message, ("user",), _user),
 }
 _BY_CHANNEL: dict[str, _ChannelSpec] = {spec.channel: spec for spec in _SPECS.values()}
 
@@ -259,8 +261,8 @@ class HyperliquidWebSocket:
         -> ``ActiveAssetCtx``, allMids -> ``dict[str, Decimal]``, orderUpdates ->
         ``tuple[OrderWithStatus]``, userFills -> ``UserFillsMessage``, userFundings ->
         ``UserFundingsMessage``, clearinghouseState -> ``ClearinghouseStateMessage``, userEvents ->
-        ``UserEvents``. With ``raw=True`` the handler gets the message's ``data`` as the JSON decoder
-        left it and validates it itself (a :class:`MalformedMessageError` it raises counts as a
+        ``UserEvents``, spotState -> ``SpotStateMessage``. With ``raw=True`` the handler gets the
+        message's ``data`` as the JSON decoder left it and validates it itself (a :class:`MalformedMessageError` it raises counts as a
         malformed frame); only channels routed without key fields (orderUpdates, allMids,
         userEvents) offer it, and a frame is decoded into typed objects only for typed handlers.
         Raises ``ValueError`` for another type, a missing coin / user / interval, an interval not in
