@@ -3,7 +3,8 @@
 Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
 strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
 ``cancel-all`` (quick account tools), ``transfer`` and ``approve-builder-fee`` (account actions, in
-`transfer_cli`), ``markets`` (every pair with its rules, in `markets_cli`), ``journal`` (what an order journal holds) and ``version``
+`transfer_cli`), ``markets`` (every pair with its rules, in `markets_cli`), ``twap`` (one native TWAP, in
+`twap_cli`), ``journal`` (what an order journal holds) and ``version``
 (also ``wingbeat --version``). ``orders``, ``positions`` and ``journal`` take ``--json`` for scripts.
 
 User errors (bad configuration, missing key, unreachable exchange, refused action, bad usage) are exactly
@@ -595,6 +596,10 @@ register_transfer_commands(app, run=_run, signer=_signer)
 from wingbeat.engine.markets_cli import register as register_markets_command  # noqa: E402 - after app
 
 register_markets_command(app, run=_run)
+
+from wingbeat.engine.twap_cli import register as register_twap_command  # noqa: E402 - after app
+
+register_twap_command(app, run=_run, signer=_signer)
 
 
 def main() -> None:

@@ -1,0 +1,206 @@
+"""``wingbeat twap``: one native Hyperliquid TWAP from a shell.
+
+``wingbeat twap BTC-USD buy 0.5 --minutes 30 [--randomize] [--reduce-only] [--wait]`` starts a connector on the
+pair (no dead man's switch, no journal), places the TWAP through ``place_twap`` and prints one confirmation line
+(or ``--json``); the venue runs it from then on, whether this command waits or not. With ``--wait`` it follows the
+TWAP to its end, one line per slice fill, and exits 0 when it finished or was cancelled, 1 when the venue stopped
+it (its text as the one error line). Ctrl-C stops following only: the TWAP keeps running on the venue.
+
+Usage errors (side, amount, minutes, pair, network, the mainnet guard) exit 2 before any request; everything
+else (an unfunded account, a TWAP under $100, a refusal) is one stderr line and exit 1 (the CLI's ``run``).
+A private key typed where the amount goes is named, never echoed. Added to the app by ``wingbeat.engine.cli``
+through `register`; the Hyperliquid modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from wingbeat.core.events import EventListener, TwapFinishedEvent, TwapSliceFilledEvent
+from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
+from wingbeat.engine.cli_output import json_document, make_console, print_error
+
+if TYPE_CHECKING:
+    from wingbeat.hyperliquid.signer import Signer
+    from wingbeat.hyperliquid.twap_orders import TwapOrder
+
+__all__ = ["register", "twap_command", "twap_document"]
+
+_out = make_console()
+_SIDES = {"buy": "bought", "sell": "sold"}
+
+
+@dataclass(slots=True)
+class _CliHelpers:
+    run: Callable[[Coroutine[Any, Any, Any]], Any]
+    signer: Callable[[str, Path | None, str | None], Signer]
+
+
+_helpers: list[_CliHelpers] = []
+
+
+def register(
+    app: typer.Typer,
+    *,
+    run: Callable[[Coroutine[Any, Any, Any]], Any],
+    signer: Callable[[str, Path | None, str | None], Signer],
+) -> None:
+    """Add ``twap`` to ``app``, with the CLI's helpers."""
+    _helpers[:] = [_CliHelpers(run, signer)]
+    app.command("twap")(twap_command)
+
+
+def _usage(message: str) -> NoReturn:
+    print_error(message)
+    raise typer.Exit(2)
+
+
+def twap_document(account: str, twap: TwapOrder, slices: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The ``--json`` document of a TWAP (Decimals as exact strings)."""
+    document: dict[str, Any] = {
+        "account": account,
+        "twap_id": twap.twap_id,
+        "trading_pair": twap.trading_pair,
+        "side": twap.trade_type.name.lower(),
+        "amount": twap.amount,
+        "minutes": twap.minutes,
+        "reduce_only": twap.reduce_only,
+        "randomize": twap.randomize,
+        "started_at": twap.started_at,
+        "status": twap.status.value,
+        "executed_amount_base": twap.executed_amount_base,
+        "executed_amount_quote": twap.executed_amount_quote,
+        "average_price": twap.average_price,
+        "reason": twap.reason,
+    }
+    if slices is not None:
+        document["slices"] = slices
+    return document
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _say(text: str) -> None:
+    _out.print(text, markup=False)
+
+
+def twap_command(
+    pair: Annotated[str, typer.Argument(help="Trading pair, e.g. BTC-USD (a builder dex's: xyz:XYZ100-USD).")],
+    side: Annotated[str, typer.Argument(help="buy or sell.")],
+    amount: Annotated[str, typer.Argument(help="Total size in the base asset, e.g. 0.5 (rounded down to the lot).")],
+    minutes: Annotated[int, typer.Option("--minutes", "-m", help="Duration, 5 to 1440 (24 hours).")],
+    randomize: Annotated[bool, typer.Option("--randomize", help="Let the venue vary the slice sizes.")] = False,
+    reduce_only: Annotated[
+        bool, typer.Option("--reduce-only", help="Only reduce the position (never open or flip it).")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow it to the end, one line per slice fill (Ctrl-C stops following).")
+    ] = False,
+    network: NetworkOpt = "testnet",
+    key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    mainnet: MainnetOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start one native TWAP: the venue trades AMOUNT of PAIR over --minutes, one slice every 30 s.
+
+    Prints a confirmation line (--json: {"account", "twap_id", "trading_pair", "side", "amount", "minutes",
+    "reduce_only", "randomize", "started_at", "status", "executed_amount_base", "executed_amount_quote",
+    "average_price", "reason"}, with "slices" after --wait). The TWAP needs a value of at least $100.
+    """
+    from wingbeat.core.enums import TradeType
+    from wingbeat.hyperliquid.constants import resolve_network, shown, trading_pair_to_coin
+    from wingbeat.hyperliquid.twap_wire import TWAP_MAX_MINUTES, TWAP_MIN_MINUTES
+
+    if side.lower() not in _SIDES:
+        _usage(f"SIDE must be buy or sell, got {shown(side)}")
+    try:
+        size = Decimal(amount)
+    except InvalidOperation:
+        _usage(f"AMOUNT must be a number such as 0.5, got {shown(amount)}")
+    if not size.is_finite() or size <= 0:
+        _usage(f"AMOUNT must be positive, got {shown(amount)}")
+    if not TWAP_MIN_MINUTES <= minutes <= TWAP_MAX_MINUTES:
+        _usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
+    try:
+        trading_pair_to_coin(pair)
+        _rest, _ws, is_mainnet = resolve_network(network)
+    except ValueError as exc:
+        _usage(str(exc))
+    if is_mainnet and not mainnet:
+        _usage("this trades real money on mainnet: add --mainnet")
+    trade_type = TradeType.BUY if side.lower() == "buy" else TradeType.SELL
+    cli = _helpers[0]
+    signer = cli.signer(key_env, keystore, account)
+    # the connector's warnings would add lines to stderr: an error is the one line this command prints there
+    logging.getLogger("wingbeat").addHandler(logging.NullHandler())
+
+    async def main() -> tuple[TwapOrder, list[dict[str, Any]]]:
+        from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+
+        news: asyncio.Queue[TwapSliceFilledEvent | TwapFinishedEvent] = asyncio.Queue()
+
+        class _Follow(EventListener):
+            def on_twap_slice_filled(self, event: TwapSliceFilledEvent) -> None:
+                news.put_nowait(event)
+
+            def on_twap_finished(self, event: TwapFinishedEvent) -> None:
+                news.put_nowait(event)
+
+        config = HyperliquidConfig(dead_man_switch=None)  # the TWAP runs on the venue: nothing to cancel at exit
+        conn = HyperliquidPerpetualConnector(signer, [pair], network=network, config=config)
+        conn.add_listener(_Follow())
+        await conn.start()
+        try:
+            twap = await conn.place_twap(
+                pair, trade_type, size, minutes, reduce_only=reduce_only, randomize=randomize
+            )
+            if not as_json:
+                _say(
+                    f"TWAP {twap.twap_id} started: {side.lower()} {twap.amount} {pair} over {minutes} minutes on "
+                    f"{signer.account_address} (a slice every 30 s, until {_utc(twap.ends_at)})"
+                )
+            slices: list[dict[str, Any]] = []
+            while wait and not twap.is_done:
+                event = await news.get()
+                if not isinstance(event, TwapSliceFilledEvent) or event.twap_id != twap.twap_id:
+                    continue
+                slices.append(
+                    {"trade_id": event.trade_id, "price": event.price, "amount": event.amount,
+                     "fee": event.fee_amount, "fee_asset": event.fee_asset, "time": event.timestamp}
+                )  # fmt: skip
+                if not as_json:
+                    _say(
+                        f"slice: {_SIDES[side.lower()]} {event.amount} {pair} at {event.price} "
+                        f"({event.executed_amount_base} of {twap.amount} done)"
+                    )
+            return twap, slices
+        finally:
+            await conn.stop()
+
+    twap, slices = cli.run(main())
+    if as_json:
+        sys.stdout.write(json_document(twap_document(signer.account_address, twap, slices if wait else None)) + "\n")
+        sys.stdout.flush()
+    elif wait:
+        done = f"{_SIDES[side.lower()]} {twap.executed_amount_base} {pair}"
+        if twap.average_price is not None:
+            done += f" at an average of {twap.average_price.normalize():f}"
+        if twap.status.value != "error":
+            _say(f"TWAP {twap.twap_id} {twap.status.value}: {done}")
+    if wait and twap.status.value == "error":
+        print_error(f"TWAP {twap.twap_id} stopped by the venue after {twap.executed_amount_base}: {twap.reason}")
+        raise typer.Exit(1)
