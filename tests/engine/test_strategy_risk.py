@@ -10,8 +10,11 @@ import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, wait_until
 from wingbeat.core.enums import OrderType
+from wingbeat.core.errors import InvalidOrderError
 from wingbeat.engine.risk import OrderRefusedEvent, RiskLimits
 from wingbeat.engine.strategy import Strategy
 
@@ -184,3 +187,36 @@ async def test_cancelling_whoever_waits_on_the_kill_switch_does_not_stop_it(loca
         await asyncio.wait_for(strategy.done.wait(), 10)
         assert await exchange_open_orders(local_exchange, trader.address) == []
         await strategy.stop()  # a second stop waits for the same shutdown and returns
+
+
+async def test_modify_passes_the_risk_gate_as_the_order_it_would_become(
+        local_exchange: LocalExchange, trader: Trader) -> None:
+    ex = local_exchange
+    await make_book(ex)
+    async with connector_for(ex, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        strategy = Recording(conn, risk=RiskLimits(max_position=D("0.02"), max_open_orders=1))
+        await strategy.start()
+        cid = strategy.buy(PAIR, D("0.01"), D(59000))
+        assert cid is not None
+        order = conn.get_order(cid)
+        assert order is not None
+        await wait_until(lambda: order.exchange_order_id is not None, pulse)
+
+        # in place of the order it replaces: one open order stays within max_open_orders=1, 0.02 within max_position
+        assert strategy.modify(cid, price=D(58900), amount=D("0.02"))
+        await wait_until(lambda: order.price == D(58900) and order.modification is None, pulse)
+        [venue] = await exchange_open_orders(ex, trader.address)
+        assert (venue["limitPx"], venue["sz"], venue["cloid"]) == ("58900.0", "0.02", cid)
+
+        assert not strategy.modify(cid, amount=D("0.03"))  # could reach 0.03 > 0.02: refused, nothing sent
+        assert "max_position" in strategy.refusals[-1].reason and cid in strategy.refusals[-1].reason
+        assert order.modification is None
+        assert await exchange_open_orders(ex, trader.address) == [venue]
+
+        with pytest.raises(InvalidOrderError, match="not an order of this strategy"):
+            strategy.modify("0x" + "ab" * 16, price=D(58000))
+        await strategy.kill("test")
+        assert not strategy.modify(cid, price=D(58800))
+        assert "kill switch" in strategy.refusals[-1].reason

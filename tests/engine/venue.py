@@ -61,6 +61,7 @@ class Pulse(EventListener):
 
     on_order_created = on_order_filled = on_order_partially_filled = on_order_completed = _any
     on_order_cancelled = on_order_failed = on_order_expired = on_funding_payment = on_position_liquidated = _any
+    on_order_modified = on_order_modify_failed = _any
 
 
 async def wait_until(predicate: Callable[[], bool], pulse: Pulse, limit: float = 10.0) -> None:

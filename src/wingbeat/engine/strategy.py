@@ -21,11 +21,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from wingbeat.core.connector_base import CancellationResult
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
+from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import EventListener, OrderFilledEvent, PositionLiquidatedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_book import OrderBook
@@ -59,6 +61,7 @@ class TradingConnector(Protocol):
     def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = ...,
              price: Decimal | None = ..., **kwargs: Any) -> str: ...
     def cancel(self, trading_pair: str, client_order_id: str) -> str: ...
+    def modify(self, client_order_id: str, *, price: Decimal | None = ..., amount: Decimal | None = ...) -> str: ...
     async def cancel_all(self, timeout: float) -> list[CancellationResult]: ...  # noqa: ASYNC109
     def add_listener(self, listener: EventListener) -> None: ...
     def remove_listener(self, listener: EventListener) -> None: ...
@@ -256,6 +259,44 @@ class Strategy(EventListener):
         """Request the cancellation of one of this strategy's orders."""
         conn = self._our_orders.get(client_order_id) or self.connector_for(trading_pair)
         conn.cancel(trading_pair, client_order_id)
+
+    def modify(self, client_order_id: str, *, price: Decimal | None = None,
+               amount: Decimal | None = None) -> bool:
+        """Change the price and/or total amount of one of this strategy's resting orders (the connector's
+        ``modify``: same client order id, outcome as ``OrderModifiedEvent`` / ``OrderModifyFailedEvent``).
+        The risk limits check the order as it would rest after the modify, in place of what it rests now
+        (reduce-only orders and orders that can only shrink the position skip them, not the kill switch). Returns True when handed to the connector, False
+        when refused (logged, counted, ``on_order_refused``); a value the connector's rule refuses raises
+        its ``InvalidOrderError``, nothing sent."""
+        conn = self._our_orders.get(client_order_id)
+        order = conn.get_order(client_order_id) if conn is not None else None
+        if conn is None or order is None:
+            raise InvalidOrderError(f"order {client_order_id!r} is not an order of this strategy")
+        pair, is_buy = order.trading_pair, order.trade_type is TradeType.BUY
+        new_price = order.price if price is None else price
+        left = (order.amount if amount is None else amount) - order.executed_amount_base
+        reason: str | None = None
+        if self.kill_reason is not None:
+            reason = f"kill switch engaged: {self.kill_reason}"
+        elif not self._running:
+            reason = "strategy is not running"
+        elif order.is_done:
+            raise InvalidOrderError(f"order {client_order_id} is {order.current_state.name}: nothing to modify")
+        elif (not (order.reduce_only or order.position_action is PositionAction.CLOSE)
+              and _positive_decimal(new_price) and _positive_decimal(left)):  # bad values: the connector raises
+            now = self.exposure(pair, conn)
+            resting = order.amount - order.executed_amount_base  # counted in the exposure: the modify replaces it
+            without = replace(now, open_orders=now.open_orders - 1,
+                              gross_notional=now.gross_notional - resting * order.price,
+                              open_buy=now.open_buy - (resting if is_buy else _ZERO),
+                              open_sell=now.open_sell - (_ZERO if is_buy else resting))
+            intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=left, price=new_price)
+            reason = None if _only_reduces(intent, without) else self.risk.check(intent, without)
+        if reason is not None:
+            self._refuse(pair, is_buy, left, new_price, f"modify of {client_order_id}: {reason}")
+            return False
+        conn.modify(client_order_id, price=price, amount=amount)
+        return True
 
     def _place(self, side: TradeType, pair: str, amount: Decimal, price: Decimal | None, order_type: OrderType,
                action: PositionAction, connector: TradingConnector | None,
