@@ -16,6 +16,7 @@ from hyperliquid.info import Info
 from tests.conformance.recorder import assert_legal_order_events
 from tests.conformance.suite import Session
 from tests.connector.harness import COIN, LocalExchangeHarness
+from tests.connector.test_spot_connector import PURR, SpotSession, spot
 from wingbeat.core.enums import OrderType, TradeType
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import (
@@ -32,6 +33,8 @@ from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetu
 from wingbeat.hyperliquid.order_placement import order_grouping
 from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, PriorityFee, Tif, order_action
 from wingbeat.sim.venue.types import OrderRequest
+
+__all__ = ["spot"]  # the fixture, re-exported for pytest
 
 FAST = {"reconcile_interval": 0.1, "stale_order_after": 30.0}
 
@@ -310,3 +313,70 @@ async def test_a_status_check_by_history_reads_the_replacement_not_the_oid_it_re
             assert order.executed_amount_base == harness.order_size == _venue_filled(harness, cid)
     finally:
         await s.close()
+
+
+async def test_a_post_only_replacement_that_would_cross_ends_the_order_as_the_venue_does(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    # the venue cancels the old order and refuses the post-only replacement: nothing rests, the order ends
+    conn = session.connector
+    ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+    await harness.provide_liquidity(is_buy=False, price=ask, size=harness.order_size)
+    cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT_MAKER, _bid(harness))
+    await session.recorder.wait_event(OrderCreatedEvent, cid)
+    order = conn.get_order(cid)
+    assert order is not None
+    conn.modify(cid, price=ask + 10)
+    await asyncio.wait_for(order.wait_until_done(), 10)
+    assert order.current_state is OrderState.CANCELED and not _venue_orders(harness)
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+
+
+async def test_a_modify_in_flight_at_a_crash_that_never_reached_the_venue_fails_after_its_deadline(
+        make_connector: Any, harness: LocalExchangeHarness, tmp_path: Path) -> None:
+    journal_path = tmp_path / "orders.db"
+    engine = harness.exchange.engine
+    asset = engine.asset_index(COIN)
+    assert asset is not None
+    cid, old_price = Cloid.new().raw, _bid(harness)
+    [placed] = engine.place_orders(harness.user, [OrderRequest(
+        asset=asset, is_buy=True, price=old_price, size=harness.order_size, reduce_only=False, tif="Gtc",
+        cloid=cid)])
+    order = InFlightOrder(client_order_id=cid, trading_pair=harness.trading_pair, trade_type=TradeType.BUY,
+                          order_type=OrderType.LIMIT, amount=harness.order_size, price=old_price,
+                          creation_timestamp=time.time())
+    order.exchange_order_id = str(placed["resting"]["oid"])
+    order.current_state = OrderState.OPEN
+    async with OrderJournal(journal_path) as journal:  # journaled, then the process died before sending it
+        journal.record_order(order)
+        journal.record_state(order)
+        order.modification = OrderModification(price=_bid(harness, 9), amount=harness.order_size * 2,
+                                               remainder=harness.order_size * 2, requested_at=time.time())
+        journal.record_modify(order)
+        await journal.commit()
+    s = await Session.open(lambda **kw: make_connector(**FAST, **kw), journal_path)
+    try:
+        [failed] = await s.recorder.wait_event(OrderModifyFailedEvent, cid, timeout=10)
+        assert "deadline" in failed.reason
+        restored = s.connector.get_order(cid)
+        assert restored is not None and restored.modification is None
+        assert (restored.price, restored.amount, restored.current_state) == (
+            old_price, harness.order_size, OrderState.OPEN)
+        assert restored.exchange_order_id == order.exchange_order_id
+        assert not s.recorder.of(OrderModifiedEvent, cid)
+    finally:
+        await s.close()
+
+
+async def test_a_spot_order_is_modified_through_the_same_batch_modify(spot: SpotSession) -> None:
+    conn, recorder = spot.conn, spot.recorder
+    cid = conn.buy(PURR, Decimal(100), OrderType.LIMIT, Decimal("0.19"))
+    await recorder.wait_event(OrderCreatedEvent, cid)
+    with pytest.raises(InvalidOrderError):  # 40 x 0.2 = 8 USDC: under the spot minimum of 10, nothing sent
+        conn.modify(cid, price=Decimal("0.2"), amount=Decimal(40))
+    conn.modify(cid, price=Decimal("0.18"), amount=Decimal(150))
+    [event] = await recorder.wait_event(OrderModifiedEvent, cid)
+    [venue] = spot.exchange.engine.accounts[spot.signer.address].open_orders.values()
+    assert (venue.cloid, str(venue.oid)) == (cid, event.exchange_order_id)
+    assert (venue.limit_px, venue.sz) == (Decimal("0.18"), Decimal(150))
+    await conn._update_balances_and_positions()
+    assert conn.get_available_balance("USDC") == Decimal(1000) - Decimal(27)  # the hold follows: 150 x 0.18
