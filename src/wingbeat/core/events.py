@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
+from wingbeat.core.frozen_init import fast_frozen_init
 
 __all__ = [
     "BuyOrderCreatedEvent",
@@ -39,6 +40,7 @@ __all__ = [
 _logger = logging.getLogger("wingbeat.core.events")
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     """Base of every event: when it happened (seconds since epoch)."""
@@ -46,6 +48,7 @@ class Event:
     timestamp: float
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCreatedEvent(Event):
     """The exchange accepted an order (published once, when it first leaves the pending-submit states)."""
@@ -61,16 +64,19 @@ class OrderCreatedEvent(Event):
     creation_timestamp: float
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuyOrderCreatedEvent(OrderCreatedEvent):
     """A buy order was accepted by the exchange."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SellOrderCreatedEvent(OrderCreatedEvent):
     """A sell order was accepted by the exchange."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderFilledEvent(Event):
     """One fill, published exactly once per venue trade id."""
@@ -90,6 +96,7 @@ class OrderFilledEvent(Event):
     is_taker: bool
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderPartiallyFilledEvent(Event):
     """A fill left part of the order unexecuted."""
@@ -102,6 +109,7 @@ class OrderPartiallyFilledEvent(Event):
     remaining_amount: Decimal
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCompletedEvent(Event):
     """The order is FILLED and its fills add up to its amount (published once)."""
@@ -117,6 +125,7 @@ class OrderCompletedEvent(Event):
     fees: tuple[tuple[str, Decimal], ...]  # (asset, cumulative amount)
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelledEvent(Event):
     """The order was cancelled (by us, or by the venue: ``reason`` says which when known)."""
@@ -128,6 +137,7 @@ class OrderCancelledEvent(Event):
     reason: str | None = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderFailedEvent(Event):
     """The order will never rest or fill: refused locally, rejected by the venue, or lost (never received)."""
@@ -139,6 +149,7 @@ class OrderFailedEvent(Event):
     reason: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderExpiredEvent(Event):
     """The unfilled remainder of an IOC (or market) order was removed by the venue."""
@@ -149,6 +160,7 @@ class OrderExpiredEvent(Event):
     executed_amount_base: Decimal
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderModifiedEvent(Event):
     """The venue applied a modify: the order (same client order id) now rests at ``price`` for a total of
@@ -167,6 +179,7 @@ class OrderModifiedEvent(Event):
     executed_amount_base: Decimal
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderModifyFailedEvent(Event):
     """A modify was refused by the venue (or not applied by its deadline): the order stands as it was.
@@ -181,6 +194,7 @@ class OrderModifyFailedEvent(Event):
     reason: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FundingPaymentEvent(Event):
     """A funding payment on a perpetual position; ``amount`` is signed (negative = we paid)."""
@@ -191,6 +205,7 @@ class FundingPaymentEvent(Event):
     position_size: Decimal | None = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PositionLiquidatedEvent(Event):
     """The venue liquidated (part of) the account. Fields the venue does not report are None."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from wingbeat.core.frozen_init import fast_frozen_init
 from wingbeat.core.order_state import OrderState
 
 __all__ = ["OrderUpdate", "TradeUpdate"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderUpdate:
     """The exchange (or our own submission logic) says an order is now in ``new_state``."""
@@ -25,6 +27,7 @@ class OrderUpdate:
     Fills beyond what we counted are then awaited and fetched if they do not come."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TradeUpdate:
     """One fill of an order. ``trade_id`` is unique per fill on the venue: fills are counted once by it."""

@@ -48,7 +48,7 @@ _logger = logging.getLogger("wingbeat.hyperliquid.reconciliation")
 _CATCH_UP_OVERLAP_MS = 5_000
 
 
-_ADAPTED = frozenset({OrderState.CANCELED, OrderState.FAILED})
+_CANCELED, _FAILED = OrderState.CANCELED, OrderState.FAILED  # the states adapt_venue_update may change
 _StateT = TypeVar("_StateT")
 
 
@@ -76,7 +76,8 @@ def apply_venue_update(tracker: ClientOrderTracker, update: OrderUpdate) -> None
     The order is found by client order id, else by exchange order id (an update of an order placed
     without a cloid, or of one whose cloid the venue did not echo).
     """
-    if update.new_state in _ADAPTED:
+    state = update.new_state
+    if state is _CANCELED or state is _FAILED:  # identity, not set membership: an Enum hashes in Python code
         order = tracker.get_order(update.client_order_id) if update.client_order_id else None
         if order is None and update.exchange_order_id is not None:
             order = tracker.get_order_by_exchange_id(update.exchange_order_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from wingbeat.core.frozen_init import fast_frozen_init
 from wingbeat.hyperliquid.schemas import (
     MalformedMessageError,
     arr,
@@ -21,6 +22,7 @@ from wingbeat.hyperliquid.schemas import (
 )
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RestingStatus:
     """The order rests on the book (possibly after a partial fill)."""

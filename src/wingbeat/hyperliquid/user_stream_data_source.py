@@ -109,15 +109,12 @@ def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
     )
 
 
-# the keys of Hyperliquid's basic order object (WsBasicOrder): an order with other keys (children, trigger
-# fields, ...) takes the full decoder
-_BASIC_ORDER_KEYS = frozenset({"coin", "side", "limitPx", "sz", "oid", "timestamp", "origSz", "cloid"})
-
-
 def _basic_order_update(entry: Any) -> OrderUpdate | None:
     """``order_update_from_status(parse_order_with_status(entry))`` for a well-formed entry whose order has
     only the basic keys and whose status is known; ``None`` for anything else (the full decoder then
-    decides, and refuses a malformed entry with its usual message). Every field the full decoder checks
+    decides, and refuses a malformed entry with its usual message). The basic keys are those of Hyperliquid's
+    basic order object (WsBasicOrder: coin side limitPx sz oid timestamp origSz cloid); an order with other keys
+    (children, trigger fields, ...) takes the full decoder. Every field the full decoder checks
     is checked here by the same rule, without building the intermediate objects: a burst's echo costs a
     fraction of the full decode."""
     if type(entry) is not dict:
@@ -127,9 +124,9 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
     timestamp = entry.get("statusTimestamp")
     if type(order) is not dict or type(status) is not str or type(timestamp) is not int:
         return None
-    if not order.keys() <= _BASIC_ORDER_KEYS:
-        return None
-    state = order_state_from_status(status)
+    state = _EXACT_STATES.get(status)
+    if state is None:
+        state = order_state_from_status(status)
     coin, side, oid, cloid = order.get("coin"), order.get("side"), order.get("oid"), order.get("cloid")
     limit_px, sz, orig_sz = order.get("limitPx"), order.get("sz"), order.get("origSz")
     if (
@@ -142,25 +139,52 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
         or type(sz) is not str
         or (orig_sz is not None and type(orig_sz) is not str)
         or (cloid is not None and type(cloid) is not str)
+        # only the basic keys: the six checked above are there, so the order has no other key exactly when
+        # its size counts those and the optional two it has (cheaper than comparing the key set)
+        or len(order) != 6 + ("origSz" in order) + ("cloid" in order)
     ):
         return None
-    try:
-        remaining = Decimal(sz)
-        original = None if orig_sz is None else Decimal(orig_sz)
-        valid = Decimal(limit_px).is_finite() and remaining.is_finite()
-    except InvalidOperation:
+    remaining = _finite_decimal(sz)
+    original = None if orig_sz is None else _finite_decimal(orig_sz)
+    if remaining is None or (orig_sz is not None and original is None) or _finite_decimal(limit_px) is None:
         return None
-    if not valid or (original is not None and not original.is_finite()):
-        return None
+    pair = _PAIRS.get(coin)
+    if pair is None:
+        pair = coin_to_trading_pair(coin)
+        if len(_PAIRS) < _CACHE_LIMIT:
+            _PAIRS[coin] = pair
     return OrderUpdate(
         client_order_id=cloid.lower() if cloid else "",
-        trading_pair=coin_to_trading_pair(coin),
+        trading_pair=pair,
         update_timestamp=timestamp / 1000,
         new_state=state,
         exchange_order_id=str(oid),
-        reason=None if state is OrderState.OPEN or state is OrderState.FILLED else status,
+        reason=None if state is _OPEN or state is _FILLED else status,
         filled_amount=None if original is None else original - remaining,
     )
+
+
+# Decoded once per distinct string: a burst's echo repeats the same sizes and a few hundred prices. Both caches
+# stop growing at the limit (what is in them stays right: a string always decodes to the same value).
+_CACHE_LIMIT = 4096
+_DECIMALS: dict[str, Decimal] = {}
+_PAIRS: dict[str, str] = {}
+_OPEN, _FILLED = OrderState.OPEN, OrderState.FILLED
+
+
+def _finite_decimal(text: str) -> Decimal | None:
+    """``Decimal(text)`` when it is a finite number, else None (what the full decoder refuses)."""
+    value = _DECIMALS.get(text)
+    if value is None:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return None
+        if not value.is_finite():
+            return None
+        if len(_DECIMALS) < _CACHE_LIMIT:
+            _DECIMALS[text] = value
+    return value
 
 
 def order_updates_from_payload(raw: Any) -> list[OrderUpdate]:

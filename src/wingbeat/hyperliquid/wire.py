@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, TypeAlias
 
 from wingbeat.core.errors import InvalidOrderError
+from wingbeat.core.frozen_init import fast_frozen_init
 from wingbeat.core.trading_rule import TradingRule
 
 __all__ = [
@@ -236,6 +237,7 @@ class TriggerType:
 GTC: Final = LimitType("Gtc")
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderSpec:
     """One order as the caller means it: asset index, side, Decimal price and size, type, flags and cloid."""
