@@ -256,9 +256,14 @@ def test_spot_and_dex_answers_for_the_sdk(engine: ExchangeEngine) -> None:
     assert meta == handle_info(engine, {"type": "spotMeta"})
     assert [c["coin"] for c in ctxs] == ["PURR/USDC", "@1"]  # one context per pair, in pair order
     assert handle_info(engine, {"type": "spotClearinghouseState", "user": A}) == {"balances": []}
-    assert handle_info(engine, {"type": "perpDexs"}) == [None]
+    dexes = handle_info(engine, {"type": "perpDexs"})
+    assert dexes[0] is None and [d["name"] for d in dexes[1:]] == ["xyz"]  # the shipped builder dex
+    assert [u["name"] for u in handle_info(engine, {"type": "meta", "dex": "xyz"})["universe"]] == [
+        "xyz:XYZ100",
+        "xyz:GOLD",
+    ]
     with pytest.raises(InfoError):
-        handle_info(engine, {"type": "meta", "dex": "xyz"})
+        handle_info(engine, {"type": "meta", "dex": "nodex"})
 
 
 def test_aggregate_by_time_combines_one_crossing_orders_fills(engine: ExchangeEngine) -> None:

@@ -103,7 +103,7 @@ async def test_clearinghouse_state_with_an_unknown_dex_or_a_bad_user_is_an_inval
     ws: WsClient, trader: Trader
 ) -> None:
     for sub in (
-        {"type": "clearinghouseState", "user": trader.address, "dex": "xyz"},
+        {"type": "clearinghouseState", "user": trader.address, "dex": "nodex"},
         {"type": "clearinghouseState", "user": "0x12"},
         {"type": "clearinghouseState"},
     ):

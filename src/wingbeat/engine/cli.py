@@ -249,8 +249,8 @@ def sim(
         Path | None,
         typer.Option(
             help="TOML file of [[market]] tables (name, sz_decimals, "
-            "max_leverage, start_price) and optional [[spot_token]] / [[spot_pair]] tables; "
-            "default BTC, ETH, SOL, HYPE perps and PURR/USDC, HYPE/USDC spot."
+            "max_leverage, start_price) and optional [[spot_token]] / [[spot_pair]] / [[perp_dex]] "
+            "tables; default BTC, ETH, SOL, HYPE perps, PURR/USDC, HYPE/USDC spot and the HIP-3 dex xyz."
         ),
     ] = None,
     state: Annotated[
@@ -279,11 +279,13 @@ def sim(
 
     from wingbeat.sim.protocol.server import DEFAULT_FUND_AMOUNT, run_local_exchange
     from wingbeat.sim.venue.markets import load_markets
+    from wingbeat.sim.venue.perp_dexes import load_perp_dexes
     from wingbeat.sim.venue.spot_markets import load_spot
 
     try:
         loaded = load_markets(markets) if markets is not None else None
         spot = load_spot(markets) if markets is not None else None
+        perp_dexes = load_perp_dexes(markets) if markets is not None else None
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
     funded = [
@@ -302,6 +304,7 @@ def sim(
             spot=spot,
             liquidity=liquidity,
             state=state,
+            perp_dexes=perp_dexes,
         )
     )
 

@@ -2,7 +2,8 @@
 
 ``from wingbeat.sim import LocalExchange``; ``async with LocalExchange(port=0) as ex:`` serves on a free
 port at ``ex.base_url``, ``await ex.fund(address, 10_000)`` credits USDC (``spot={"PURR": 100}`` spot
-tokens), spot pairs `DEFAULT_SPOT` unless ``spot=`` a `SpotConfig`, built-in liquidity on unless
+tokens), spot pairs `DEFAULT_SPOT` unless ``spot=`` a `SpotConfig`, HIP-3 builder dexes
+`DEFAULT_PERP_DEXES` unless ``perp_dexes=`` `PerpDexConfig` objects, built-in liquidity on unless
 ``liquidity=False`` (see `LocalExchange`). The venue half (engine, books, accounts, info) has no I/O;
 the protocol half (server, actions, ws_hub, rate_limits, ws_limits, faults, the state file) speaks Hyperliquid's HTTP and websocket
 API on top of it. Names are exported lazily, so the venue modules load without aiohttp.
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from wingbeat.sim.venue.liquidity import LiquidityConfig as LiquidityConfig
     from wingbeat.sim.venue.markets import DEFAULT_MARKETS as DEFAULT_MARKETS
     from wingbeat.sim.venue.markets import MarketConfig as MarketConfig
+    from wingbeat.sim.venue.perp_dexes import DEFAULT_PERP_DEXES as DEFAULT_PERP_DEXES
+    from wingbeat.sim.venue.perp_dexes import DexPerpConfig as DexPerpConfig
+    from wingbeat.sim.venue.perp_dexes import PerpDexConfig as PerpDexConfig
     from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT as DEFAULT_SPOT
     from wingbeat.sim.venue.spot_markets import SpotConfig as SpotConfig
     from wingbeat.sim.venue.spot_markets import SpotPairConfig as SpotPairConfig
@@ -34,10 +38,13 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "DEFAULT_FUND_AMOUNT": "wingbeat.sim.protocol.server",
     "DEFAULT_MARKETS": "wingbeat.sim.venue.markets",
+    "DEFAULT_PERP_DEXES": "wingbeat.sim.venue.perp_dexes",
+    "DexPerpConfig": "wingbeat.sim.venue.perp_dexes",
     "DEFAULT_SPOT": "wingbeat.sim.venue.spot_markets",
     "LiquidityConfig": "wingbeat.sim.venue.liquidity",
     "LocalExchange": "wingbeat.sim.protocol.server",
     "MarketConfig": "wingbeat.sim.venue.markets",
+    "PerpDexConfig": "wingbeat.sim.venue.perp_dexes",
     "RELAXED_RATE_LIMITS": "wingbeat.sim.protocol.rate_limits",
     "RateLimitConfig": "wingbeat.sim.protocol.rate_limits",
     "RELAXED_WS_LIMITS": "wingbeat.sim.protocol.ws_limits",

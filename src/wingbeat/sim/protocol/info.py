@@ -15,12 +15,14 @@ from typing import Any
 
 from wingbeat.core.errors import WingbeatError
 from wingbeat.sim.protocol.info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS
+from wingbeat.sim.protocol.info_dex import DEX_HANDLERS, UnknownDex, dex_of_body
 from wingbeat.sim.protocol.info_spot import render_spot_asset_ctx, render_spot_meta, spot_clearinghouse_state
 from wingbeat.sim.venue.accounts import Account, Fill, fill_direction
 from wingbeat.sim.venue.book import Order
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import fmt, venue_context
+from wingbeat.sim.venue.perp_dex import PerpDex
 from wingbeat.sim.venue.render import basic_order, order_update, px, render_fill, render_trade, usd
 from wingbeat.sim.venue.state_views import (
     clearinghouse_state,
@@ -115,31 +117,40 @@ def _coin(engine: ExchangeEngine, body: dict[str, Any]) -> MarketState | None:
     return engine.market(coin)
 
 
-def _check_dex(body: dict[str, Any]) -> None:
-    dex = body.get("dex", "")
-    if dex not in ("", None):
-        raise InfoError(422, f"{DESERIALIZE_ERROR}: unknown perp dex {dex!r}")
+def _dex(engine: ExchangeEngine, body: dict[str, Any]) -> PerpDex:
+    try:
+        return dex_of_body(engine, body)
+    except UnknownDex as exc:
+        raise _bad(str(exc)) from None
 
 
 # ---------------------------------------------------------------- renderers (shared with websocket)
-def render_meta(engine: ExchangeEngine) -> dict[str, Any]:
-    """The ``meta`` answer."""
-    levs = sorted({m.cfg.max_leverage for m in engine.markets})
+def _universe_entry(dex: PerpDex, m: MarketState) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": m.coin,
+        "szDecimals": m.cfg.sz_decimals,
+        "maxLeverage": m.cfg.max_leverage,
+        "marginTableId": m.cfg.max_leverage,
+    }
+    mode = dex.modes.get(m.index)
+    if mode is not None:  # a HIP-3 perp that trades isolated only (both flags, as meta lists them)
+        entry["onlyIsolated"] = True
+        entry["marginMode"] = mode
+    return entry
+
+
+def render_meta(engine: ExchangeEngine, dex: PerpDex | None = None) -> dict[str, Any]:
+    """The ``meta`` answer of ``dex`` (default: the main dex; a builder dex's coins are
+    ``"dex:COIN"`` and its ``collateralToken`` the spot index of its collateral)."""
+    dex = dex or engine.dexes[0]
+    levs = sorted({m.cfg.max_leverage for m in dex.markets})
     return {
-        "universe": [
-            {
-                "name": m.coin,
-                "szDecimals": m.cfg.sz_decimals,
-                "maxLeverage": m.cfg.max_leverage,
-                "marginTableId": m.cfg.max_leverage,
-            }
-            for m in engine.markets
-        ],
+        "universe": [_universe_entry(dex, m) for m in dex.markets],
         "marginTables": [
             [lev, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": lev}]}]
             for lev in levs
         ],
-        "collateralToken": 0,
+        "collateralToken": 0 if dex.cfg is None else dex.cfg.collateral_token,
     }
 
 
@@ -168,9 +179,12 @@ def render_active_asset_ctx(engine: ExchangeEngine, m: MarketState) -> dict[str,
     return {"coin": m.coin, "ctx": render_asset_ctx(m)}
 
 
-def render_all_mids(engine: ExchangeEngine) -> dict[str, str]:
+def render_all_mids(engine: ExchangeEngine, dex: PerpDex | None = None) -> dict[str, str]:
     """``allMids``: coin -> mid (last trade, then oracle, when a side is empty), perps then spot
-    pairs (Hyperliquid's allMids of the first perp dex carries the ``@N`` spot keys too)."""
+    pairs (Hyperliquid's allMids of the first perp dex carries the ``@N`` spot keys too); of a
+    builder ``dex``, only its own ``"dex:COIN"`` perps."""
+    if dex is not None and dex.cfg is not None:
+        return {m.coin: px(m.mid()) for m in dex.markets}
     mids = {m.coin: px(m.mid()) for m in engine.markets}
     for s in engine.spot_markets:
         mids[s.coin] = px(s.mid())
@@ -246,7 +260,8 @@ def _candles(m: MarketState, interval: str, start: int, end: int) -> list[dict[s
 
 # ---------------------------------------------------------------- request handlers
 def _meta_and_ctxs(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    return [render_meta(engine), [render_asset_ctx(m) for m in engine.markets]]
+    dex = _dex(engine, body)
+    return [render_meta(engine, dex), [render_asset_ctx(m) for m in dex.markets]]
 
 
 def _l2_book(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
@@ -263,25 +278,26 @@ def _l2_book(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 
 def _clearinghouse(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _check_dex(body)
-    return clearinghouse_state(engine, _user(body))
+    return clearinghouse_state(engine, _user(body), _dex(engine, body))
 
 
-def _live_orders(engine: ExchangeEngine, user: str) -> list[Order]:
-    acct = engine.accounts.get(user)
+def _live_orders(engine: ExchangeEngine, user: str, dex: PerpDex) -> list[Order]:
+    """The open orders of ``user`` on ``dex`` (spot orders count to the main dex, as Hyperliquid
+    lists them only with the first perp dex)."""
+    acct = dex.accounts.get(user)
     if acct is None:
         return []
     return sorted(acct.open_orders.values(), key=lambda o: o.oid, reverse=True)
 
 
 def _open_orders(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _check_dex(body)
-    return [basic_order(o) for o in _live_orders(engine, _user(body))]
+    dex = _dex(engine, body)
+    return [basic_order(o) for o in _live_orders(engine, _user(body), dex)]
 
 
 def _frontend_open_orders(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _check_dex(body)
-    return [frontend_order(engine, o) for o in _live_orders(engine, _user(body))]
+    dex = _dex(engine, body)
+    return [frontend_order(engine, o) for o in _live_orders(engine, _user(body), dex)]
 
 
 def _order_status(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
@@ -459,13 +475,11 @@ def _spot_meta_and_ctxs(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
 
 
 def _meta(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _check_dex(body)
-    return render_meta(engine)
+    return render_meta(engine, _dex(engine, body))
 
 
 def _all_mids(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
-    _check_dex(body)
-    return render_all_mids(engine)
+    return render_all_mids(engine, _dex(engine, body))
 
 
 _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
@@ -488,7 +502,6 @@ _HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
     "spotMeta": lambda e, b: render_spot_meta(e),
     "spotMetaAndAssetCtxs": _spot_meta_and_ctxs,
     "spotClearinghouseState": _spot_clearinghouse,
-    "perpDexs": lambda e, b: [None],
 }
 
 
@@ -498,6 +511,7 @@ def _with_user(handler: Callable[[ExchangeEngine, dict[str, Any], str], Any]) ->
 
 _HANDLERS.update({kind: _with_user(handler) for kind, handler in ACCOUNT_HANDLERS.items()})
 _HANDLERS.update(MARKET_HANDLERS)
+_HANDLERS.update(DEX_HANDLERS)
 
 
 @venue_context

@@ -386,7 +386,6 @@ MARKET_HANDLERS: dict[str, Callable[[ExchangeEngine, dict[str, Any]], Any]] = {
     "exchangeStatus": lambda e, b: {"time": e.now, "specialStatuses": None},
     "vaultDetails": _vault_details,
     "predictedFundings": _predicted_fundings,
-    "perpsAtOpenInterestCap": lambda e, b: [],  # no open-interest caps in the local exchange
     "marginTable": _margin_table,
     "recentTrades": _recent_trades,
     "perpDeployAuctionStatus": lambda e, b: dict(_AUCTION),

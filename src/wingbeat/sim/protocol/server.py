@@ -41,6 +41,7 @@ from wingbeat.sim.protocol.ws_limits import WsLimitConfig
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.liquidity import LiquidityConfig, MarketMakers
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, load_markets, markets_from_dicts
+from wingbeat.sim.venue.perp_dexes import DEFAULT_PERP_DEXES, PerpDexConfig, load_perp_dexes
 from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig, load_spot
 from wingbeat.sim.venue.types import EngineError
 
@@ -107,6 +108,9 @@ class LocalExchange:
         spot: the spot tokens and pairs (a `SpotConfig`); None for those of the ``markets`` TOML
             file when it has ``[[spot_pair]]`` tables, else `DEFAULT_SPOT` (USDC, PURR, HYPE;
             ``PURR/USDC`` at spot index 0, HYPE/USDC as ``@1``).
+        perp_dexes: the HIP-3 builder dexes (`PerpDexConfig` objects; ``()`` for none); None for
+            those of the ``markets`` TOML file when it has ``[[perp_dex]]`` tables, else
+            `DEFAULT_PERP_DEXES` (``xyz`` with ``xyz:XYZ100`` and ``xyz:GOLD``).
         seed: seeds the makers' price walk, the takers and the fault injector (same seed, same run).
         host, port: where to listen; ``port=0`` picks a free port (read it back from `port`).
         admin: serve ``POST /admin`` (funding, oracle prices, faults) to loopback clients that send
@@ -129,7 +133,8 @@ class LocalExchange:
         state: a SQLite state file (created if missing): the venue's accounts, orders, fills and
             nonces are restored from it at `start` and every acknowledged input is in it before it
             is answered, so a restart (even after a SIGKILL) continues where the venue was. The
-            file belongs to one configuration (markets, spot, seed, chain, liquidity, funding interval):
+            file belongs to one configuration (markets, spot, perp dexes, seed, chain, liquidity,
+            funding interval):
             another one is refused with `StateFileError` at `start`. None: memory only.
         snapshot_interval_s: how often the whole state is snapshotted into ``state`` (it blocks
             the event loop for up to a few seconds once the order history is large; the log
@@ -141,6 +146,7 @@ class LocalExchange:
         markets: MarketsArg = None,
         *,
         spot: SpotConfig | None = None,
+        perp_dexes: Sequence[PerpDexConfig] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -179,8 +185,17 @@ class LocalExchange:
         loaded = _load(markets)
         if spot is None:
             spot = (load_spot(markets) if isinstance(markets, str | Path) else None) or DEFAULT_SPOT
+        if perp_dexes is None:
+            from_file = load_perp_dexes(markets) if isinstance(markets, str | Path) else None
+            perp_dexes = DEFAULT_PERP_DEXES if from_file is None else from_file
+        dexes = tuple(perp_dexes)
         self.engine = ExchangeEngine(
-            loaded, seed=seed, funding_interval_ms=funding_interval_ms, clock=self.clock, spot=spot
+            loaded,
+            seed=seed,
+            funding_interval_ms=funding_interval_ms,
+            clock=self.clock,
+            spot=spot,
+            perp_dexes=dexes,
         )
         self.engine.is_mainnet = chain == "mainnet"
         self.faults = FaultInjector(seed)
@@ -202,7 +217,15 @@ class LocalExchange:
         self.state_path = None if state is None else Path(state)
         # what a state file must have been written by: the inputs of a deterministic replay
         self._venue_text = repr(
-            (loaded, seed, chain, liquidity and (config or LiquidityConfig()), funding_interval_ms, spot)
+            (
+                loaded,
+                seed,
+                chain,
+                liquidity and (config or LiquidityConfig()),
+                funding_interval_ms,
+                spot,
+                dexes,
+            )
         )
         self._snapshot_interval_s = snapshot_interval_s
         self.durable: DurableVenue | None = None
@@ -601,6 +624,7 @@ async def run_local_exchange(
     spot: SpotConfig | None = None,
     liquidity: bool | LiquidityConfig = True,
     state: str | Path | None = None,
+    perp_dexes: Sequence[PerpDexConfig] | None = None,
 ) -> None:
     """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL.
 
@@ -616,6 +640,7 @@ async def run_local_exchange(
     async with LocalExchange(
         markets,
         spot=spot,
+        perp_dexes=perp_dexes,
         seed=seed,
         host=host,
         port=port,

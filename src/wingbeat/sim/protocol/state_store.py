@@ -23,7 +23,8 @@ from wingbeat.core.errors import WingbeatError
 
 __all__ = ["FORMAT_VERSION", "LogEntry", "StateFileError", "StateStore"]
 
-FORMAT_VERSION = "3"  # 2: fills carry the id of the TWAP they are a slice of; 3: and their fee token (spot)
+FORMAT_VERSION = "4"  # 2: fills carry the id of the TWAP they are a slice of; 3: and their fee token
+# (spot); 4: the engine holds perp dexes (HIP-3), each market its dex's clearinghouse
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -163,7 +163,7 @@ class WsHub:
         self._mids_dirty = False
         self._flush_scheduled = False
         self._last_bbo: dict[str, bytes] = {}
-        self._last_mids: bytes | None = None
+        self._last_mids: dict[str | None, bytes] = {}  # by dex (None: the main dex)
         self.messages_sent = 0
         # the engine renders events only for subscribers: join at the first subscription, so a
         # server nobody subscribes to (an HTTP-only benchmark) pays nothing for websocket data
@@ -295,7 +295,7 @@ class WsHub:
     def _on_subscription(self, conn: _Connection, method: str, raw: Any) -> None:
         text = orjson.dumps(raw).decode()
         try:
-            sub = parse_subscription(raw, self._engine.asset_index)
+            sub = parse_subscription(raw, self._engine.asset_index, self._is_builder_dex)
         except InvalidSubscription:
             conn.send(_frame("error", f"Invalid subscription {text}"))
             return
@@ -431,11 +431,19 @@ class WsHub:
         return self._charge_ip is None or self._charge_ip(ip, weight)
 
     # -- rendering ----------------------------------------------------------------------------
+    def _is_builder_dex(self, name: str) -> bool:
+        dex = self._engine.dex(name)
+        return dex is not None and dex.is_builder
+
     def _render(self, sub: Subscription) -> Any:
         """The current data of a snapshot-able subscription, None when there is nothing to send."""
         engine = self._engine
         if sub.type == "allMids":
-            return {"mids": render_all_mids(engine)}
+            dex = engine.dex(sub.dex) if sub.dex is not None else None
+            if dex is None:
+                return {"mids": render_all_mids(engine)}
+            # a builder dex's event names it (the main dex's has no "dex"; nktkas SDK's AllMidsEvent)
+            return {"dex": sub.dex, "mids": render_all_mids(engine, dex)}
         market = engine.market(sub.coin or "")
         if market is None:
             return None
@@ -452,7 +460,7 @@ class WsHub:
         return None
 
     def _render_state(self, sub: Subscription) -> Any:
-        return render_state(self._engine, sub.type, sub.user or "", sub.coin)
+        return render_state(self._engine, sub.type, sub.user or "", sub.coin, sub.dex)
 
     def _send_snapshot(self, conn: _Connection, sub: Subscription) -> None:
         if self._faults.suppresses(sub.channel):
@@ -560,8 +568,9 @@ class WsHub:
             # a mark move changes the unrealized PnL and margin of everyone holding the coin, and
             # what anyone watching the coin's activeAssetData may trade
             coin = event.coin
-            index = self._engine.asset_index(coin)
-            accounts = self._engine.accounts
+            market = self._engine.market(coin)
+            index = market.index if market is not None else None
+            accounts = market.accounts if market is not None else self._engine.accounts  # its dex's
             for user, subs in self._state_subs.items():
                 acct = accounts.get(user)
                 if (acct is not None and index is not None and acct.szi(index)) or any(
@@ -631,11 +640,11 @@ class WsHub:
             _log.exception("websocket flush failed")
 
     def _publish_state(self, subs: set[Subscription]) -> None:
-        """Render each account-state channel of one user once for all its subscriptions (with and
-        without ``dex`` they carry the same data)."""
-        by_kind: dict[tuple[str, str | None], list[Subscription]] = {}
+        """Render each account-state channel of one user once for all its subscriptions of the same
+        dex."""
+        by_kind: dict[tuple[str, str | None, str | None], list[Subscription]] = {}
         for sub in subs:
-            by_kind.setdefault((sub.type, sub.coin), []).append(sub)
+            by_kind.setdefault((sub.type, sub.coin, sub.dex), []).append(sub)
         for same in by_kind.values():
             self._publish(same, same[0].channel, self._render_state(same[0]))
 
@@ -651,15 +660,16 @@ class WsHub:
         self._publish([sub], "bbo", data)
 
     def _publish_mids(self) -> None:
-        sub = Subscription("allMids")
-        if sub not in self._index:
-            return
-        data = self._render(sub)
-        key = orjson.dumps(data)
-        if key == self._last_mids:
-            return
-        self._last_mids = key
-        self._publish([sub], "allMids", data)
+        for dex in self._engine.dexes:
+            sub = Subscription("allMids", dex=dex.name or None)
+            if sub not in self._index:
+                continue
+            data = self._render(sub)
+            key = orjson.dumps(data)
+            if key == self._last_mids.get(sub.dex):
+                continue
+            self._last_mids[sub.dex] = key
+            self._publish([sub], "allMids", data)
 
 
 def _funding_item(entry: Mapping[str, Any]) -> dict[str, Any]:

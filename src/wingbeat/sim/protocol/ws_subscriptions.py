@@ -81,13 +81,28 @@ class InvalidSubscription(Exception):
     """A subscription Hyperliquid would answer ``Invalid subscription`` to."""
 
 
-def parse_subscription(raw: Any, asset_index: Callable[[str], int | None]) -> Subscription:
-    """The normalised subscription of a subscribe/unsubscribe request; InvalidSubscription if none."""
+def _dex(raw: dict[str, Any], is_dex: Callable[[str], bool] | None) -> str | None:
+    """The ``dex`` of a subscription: None for the main dex (absent or ``""``), else a builder
+    dex's name."""
+    dex = raw.get("dex")
+    if dex is None or dex == "":
+        return None
+    if not isinstance(dex, str) or is_dex is None or not is_dex(dex):
+        raise InvalidSubscription
+    return dex
+
+
+def parse_subscription(
+    raw: Any, asset_index: Callable[[str], int | None], is_dex: Callable[[str], bool] | None = None
+) -> Subscription:
+    """The normalised subscription of a subscribe/unsubscribe request; InvalidSubscription if none.
+    ``is_dex`` tells whether a ``dex`` field names a builder dex of the venue (``allMids`` and the
+    account channels of ``DEX_TYPES`` take one)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         raise InvalidSubscription
     kind = raw["type"]
     if kind == "allMids":
-        return Subscription("allMids")
+        return Subscription("allMids", dex=_dex(raw, is_dex))
     coin = user = interval = dex = None
     n_sig_figs = mantissa = None
     if kind in _COIN_TYPES or kind == "activeAssetData":
@@ -113,7 +128,5 @@ def parse_subscription(raw: Any, asset_index: Callable[[str], int | None]) -> Su
         if mantissa is not None and n_sig_figs != 5:
             raise InvalidSubscription
     if kind in DEX_TYPES:
-        dex = raw.get("dex")
-        if dex not in (None, ""):
-            raise InvalidSubscription  # the local exchange has one perp dex, the default one
+        dex = _dex(raw, is_dex)
     return Subscription(kind, coin, user, interval, n_sig_figs, mantissa, dex)

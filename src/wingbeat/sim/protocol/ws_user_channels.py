@@ -41,14 +41,18 @@ DEX_TYPES = frozenset({"clearinghouseState", "openOrders", "twapStates"})  # tak
 
 
 @venue_context
-def render_state(engine: ExchangeEngine, kind: str, user: str, coin: str | None) -> Any:
-    """The data of one account-state channel of ``user`` (``coin`` for ``activeAssetData``)."""
+def render_state(
+    engine: ExchangeEngine, kind: str, user: str, coin: str | None, dex: str | None = None
+) -> Any:
+    """The data of one account-state channel of ``user`` (``coin`` for ``activeAssetData``; ``dex``
+    a builder dex's name for ``clearinghouseState`` / ``openOrders``, None for the main dex)."""
+    dex_name = dex or ""
     if kind == "clearinghouseState":
-        state = handle_info(engine, {"type": "clearinghouseState", "user": user})
-        return {"dex": "", "user": user, "clearinghouseState": state}
+        state = handle_info(engine, {"type": "clearinghouseState", "user": user, "dex": dex_name})
+        return {"dex": dex_name, "user": user, "clearinghouseState": state}
     if kind == "openOrders":
-        orders = handle_info(engine, {"type": "frontendOpenOrders", "user": user})
-        return {"dex": "", "user": user, "orders": orders}
+        orders = handle_info(engine, {"type": "frontendOpenOrders", "user": user, "dex": dex_name})
+        return {"dex": dex_name, "user": user, "orders": orders}
     if kind == "spotState":
         return {
             "user": user,

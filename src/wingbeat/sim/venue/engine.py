@@ -22,6 +22,8 @@ from wingbeat.sim.venue.event_queue import EventQueue
 from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, venue_context
 from wingbeat.sim.venue.matching import OrderFlow
+from wingbeat.sim.venue.perp_dex import PerpDex
+from wingbeat.sim.venue.perp_dexes import BUILDER_DEX_ASSET_OFFSET, DEFAULT_PERP_DEXES, PerpDexConfig
 from wingbeat.sim.venue.render import usd
 from wingbeat.sim.venue.spot_flow import SpotFlow, min_value_problem
 from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig
@@ -72,7 +74,9 @@ class ExchangeEngine(OrderFlow, SpotFlow):
     """The venue: books, accounts, orders, fills, funding and liquidation of the local exchange,
     and its spot pairs (``spot``: tokens and pairs, `DEFAULT_SPOT` unless given; asset ids
     ``10000 + spot index``; spot fees ``spot_maker_fee`` / ``spot_taker_fee``, Hyperliquid's base
-    tier of 0.040 % / 0.070 %)."""
+    tier of 0.040 % / 0.070 %), and its HIP-3 builder dexes (``perp_dexes``, `DEFAULT_PERP_DEXES`
+    unless given: ``dexes[0]`` is the main dex, each other a `PerpDex` with its own perps, asset ids
+    ``110000 + (i - 1) * 10000 + j``, and its own clearinghouse)."""
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         spot: SpotConfig = DEFAULT_SPOT,
         spot_maker_fee: Decimal = Decimal("0.0004"),
         spot_taker_fee: Decimal = Decimal("0.0007"),
+        perp_dexes: Sequence[PerpDexConfig] = DEFAULT_PERP_DEXES,
     ) -> None:
         if not markets:
             raise ValueError("at least one market is required")
@@ -113,14 +118,36 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             for i, p in enumerate(spot.pairs)
         ]
         self._spot_by_asset = {m.index: m for m in self.spot_markets}
-        self._by_coin: dict[str, MarketState] = {m.coin: m for m in self.markets}
+        # the perp dexes: the main one (these markets and accounts), then the builder dexes (HIP-3)
+        self.dexes: list[PerpDex] = [PerpDex(0, None, self.markets, self.accounts)]
+        for i, dex_cfg in enumerate(perp_dexes, start=1):
+            if dex_cfg.collateral_token >= len(spot.tokens):
+                raise ValueError(f"perp dex {dex_cfg.name}: no spot token {dex_cfg.collateral_token}")
+            dex = PerpDex(i, dex_cfg, [], {})
+            for j, perp in enumerate(dex_cfg.perps):
+                market = MarketState(dex.offset + j, perp.market(dex_cfg.name), dex.accounts,
+                                     coin=dex_cfg.coin(perp))  # fmt: skip
+                market.fee_scale = 1 + dex_cfg.deployer_fee_scale
+                dex.markets.append(market)
+            self.dexes.append(dex)
+        self._dex_by_name = {d.name: d for d in self.dexes}
+        if len(self._dex_by_name) != len(self.dexes):
+            raise ValueError("duplicate perp dex names")
+        self.perp_markets: list[MarketState] = [m for d in self.dexes for m in d.markets]
+        """Every perp market, main dex first, then each builder dex's."""
+        self._perp_by_asset: dict[int, MarketState] = {m.index: m for m in self.perp_markets}
+        self._dex_of_asset: dict[int, PerpDex] = {m.index: d for d in self.dexes for m in d.markets}
+        # the markets _settle_marks cannot index by position: spot pairs and builder-dex perps
+        self._other_markets: dict[int, MarketState] = {**self._spot_by_asset}
+        self._other_markets.update((m.index, m) for d in self.dexes[1:] for m in d.markets)
+        self._by_coin: dict[str, MarketState] = {m.coin: m for m in self.perp_markets}
         for s in self.spot_markets:
             if s.coin in self._by_coin:
                 raise ValueError(f"market {s.coin} is both a perp and a spot pair")
             self._by_coin[s.coin] = s
-        self.marks: dict[int, Decimal] = {m.index: m.mark for m in self.markets}
+        self.marks: dict[int, Decimal] = {m.index: m.mark for m in self.perp_markets}
         self.marks.update((m.index, m.mark) for m in self.spot_markets)
-        self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.markets}
+        self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.perp_markets}
         self._agent_owner: dict[str, str] = {}
         self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
         self.history = OrderHistory()  # finished orders, oldest first
@@ -133,7 +160,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         self._hash: str | None = None
         self.now = clock()
         start = self.now
-        for m in self.markets:
+        for m in self.perp_markets:
             m.next_funding = (start // funding_interval_ms + 1) * funding_interval_ms
         self._events = EventQueue()
         self._subscribers = self._events.subscribers
@@ -209,7 +236,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         return self._agent_owner.get(signer)
 
     def asset_index(self, coin: str) -> int | None:
-        """Asset id of ``coin`` (a perp index, or ``10000 + spot index``), or None if no such market."""
+        """Asset id of ``coin`` (a perp index, ``10000 + spot index``, or a builder dex's perp
+        ``"dex:COIN"``: ``110000 + ...``), or None if no such market."""
         m = self._by_coin.get(coin)
         return m.index if m is not None else None
 
@@ -218,10 +246,37 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         return self._by_coin.get(coin)
 
     def market_by_asset(self, asset: int) -> MarketState | None:
-        """The market of asset id ``asset`` (perp or spot), or None."""
+        """The market of asset id ``asset`` (perp of any dex, or spot), or None."""
         if 0 <= asset < len(self.markets):
             return self.markets[asset]
-        return self._spot_by_asset.get(asset)
+        return self._spot_by_asset.get(asset) or self._perp_by_asset.get(asset)
+
+    def dex(self, name: str) -> PerpDex | None:
+        """The perp dex named ``name`` (``""``: the main dex), or None."""
+        return self._dex_by_name.get(name)
+
+    def dex_of(self, asset: int) -> PerpDex | None:
+        """The perp dex that lists perp asset ``asset``, or None (spot, or no such asset)."""
+        return self._dex_of_asset.get(asset)
+
+    def margin_account(self, acct: Account, asset: int) -> Account | None:
+        """``acct``'s margin account for ``asset``: itself for the main dex and spot, its account on
+        the asset's builder dex (None when it never had one)."""
+        if asset < BUILDER_DEX_ASSET_OFFSET:
+            return acct
+        dex = self._dex_of_asset.get(asset)
+        return dex.accounts.get(acct.user) if dex is not None else acct
+
+    @venue_context
+    def fund_dex(self, user: str, dex: str, amount: Decimal) -> None:
+        """Credit ``amount`` of a builder dex's collateral to ``user``'s margin account on ``dex``:
+        funded on the main dex, then moved with a ``sendAsset`` (booked in the ledger as one)."""
+        target = self._dex_by_name.get(dex)
+        if target is None or target.cfg is None:
+            raise ValueError(f"no builder perp dex {dex!r}")
+        self.fund(user, amount)
+        token = self.spot.tokens[target.cfg.collateral_token].name
+        transfers.send_asset(self, user.lower(), user.lower(), "", dex, token, amount, self.now)
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
         """Receive every engine event (called synchronously at the end of each action)."""
@@ -388,11 +443,15 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         try:
             m = self.markets[req.asset] if req.asset >= 0 else None
         except IndexError:
-            # not a perp: a spot pair trades through its own flow (spot_flow.py)
+            # not a main-dex perp: a spot pair trades through its own flow (spot_flow.py); a builder
+            # dex's perp through this one, on the user's margin account of that dex
             spot = self._spot_by_asset.get(req.asset)
             if spot is not None:
                 return self._place_spot(acct, spot, req, now)
-            m = None
+            dex = self._dex_of_asset.get(req.asset)
+            m = self._perp_by_asset[req.asset] if dex is not None else None
+            if dex is not None:
+                acct = dex.account(acct)
         if m is None:
             return {"error": f"Invalid asset. asset={req.asset}"}
         problem = check_order(
@@ -426,7 +485,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         out: list[Any] = []
         try:
             for asset, oid in cancels:
-                order = acct.open_orders.get(oid)
+                margin_acct = self.margin_account(acct, asset)
+                order = margin_acct.open_orders.get(oid) if margin_acct is not None else None
                 if order is None or order.asset != asset:
                     out.append({"error": f"{MISSING_ORDER} asset={asset}"})
                     continue
@@ -460,7 +520,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
                 if req.cloid is not None and req.cloid != req.cloid.lower():
                     req = replace(req, cloid=req.cloid.lower())
                 oid = acct.cloids.get(ref.lower(), -1) if isinstance(ref, str) else ref
-                order = acct.open_orders.get(oid)
+                margin_acct = self.margin_account(acct, req.asset)
+                order = margin_acct.open_orders.get(oid) if margin_acct is not None else None
                 if order is None or order.asset != req.asset:
                     out.append({"error": CANNOT_MODIFY})
                     continue
@@ -505,16 +566,22 @@ class ExchangeEngine(OrderFlow, SpotFlow):
     def update_leverage(self, user: str, asset: int, is_cross: bool, leverage: int) -> None:
         """Set leverage (and cross/isolated) for ``asset``; EngineError with the exchange's text."""
         acct = self._account(user)
+        dex = self._dex_of_asset.get(asset)
+        if dex is None:
+            raise EngineError("Invalid asset.")
         with self.account_frame():
-            account_actions.update_leverage(self, acct, asset, is_cross, leverage)
+            account_actions.update_leverage(self, dex, dex.account(acct), asset, is_cross, leverage)
             self.account_changed(acct.user)
 
     @venue_context
     def update_isolated_margin(self, user: str, asset: int, is_buy: bool, ntli: int) -> None:
         """Add (``ntli`` > 0) or remove isolated margin, in USDC x 1e6, for an isolated position."""
         acct = self._account(user)
+        dex = self._dex_of_asset.get(asset)
+        if dex is None:
+            raise EngineError("Invalid asset.")
         with self.account_frame():
-            account_actions.update_isolated_margin(self, acct, asset, ntli)
+            account_actions.update_isolated_margin(self, dex, dex.account(acct), asset, ntli)
             self.account_changed(acct.user)
 
     @venue_context
@@ -549,7 +616,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         now = self._begin(now_ms)
         try:
             risk.run_scheduled_cancels(self, now)
-            for m in self.markets:
+            for m in self.perp_markets:
                 m.roll(now)
                 self._touched[m.index] = None
             for s in self.spot_markets:
@@ -597,7 +664,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         # fills move the mark, which may fire triggers, whose fills move it again
         markets = self.markets
         n_perps = len(markets)
-        spot = self._spot_by_asset
+        others = self._other_markets
         for _ in range(100):
             if self._reduced:
                 self._settle_reducing(self.now)
@@ -607,7 +674,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             self._touched = {}
             for index in touched:
                 # mark price: the oracle clamped into the book's spread (median of oracle, bid, ask)
-                m = markets[index] if index < n_perps else spot[index]
+                m = markets[index] if index < n_perps else others[index]
                 book = m.book
                 bid, ask = book.bids.top, book.asks.top
                 mark = m.oracle
@@ -627,8 +694,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
                         self._fire(order, self.now)
 
     def _fire(self, order: Order, now: int) -> None:
-        acct = self.accounts[order.user]
-        m = self.markets[order.asset]
+        m = self._perp_by_asset[order.asset]
+        acct = m.accounts[order.user]
         assert order.trigger is not None
         self.live.pop(order.oid, None)
         acct.open_orders.pop(order.oid, None)

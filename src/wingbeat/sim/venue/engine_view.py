@@ -13,6 +13,7 @@ from typing import Protocol
 
 from wingbeat.sim.venue.accounts import Account, Fill
 from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
+from wingbeat.sim.venue.perp_dex import PerpDex
 from wingbeat.sim.venue.spot_markets import SpotConfig
 from wingbeat.sim.venue.types import EngineEvent
 
@@ -24,6 +25,8 @@ class EngineView(Protocol):
 
     accounts: dict[str, Account]
     markets: list[MarketState]
+    perp_markets: list[MarketState]  # every perp, main dex first, then the builder dexes
+    dexes: list[PerpDex]  # the main dex, then the builder dexes (HIP-3)
     spot: SpotConfig
     spot_markets: list[SpotMarketState]
     marks: dict[int, Decimal]
@@ -65,6 +68,10 @@ class EngineView(Protocol):
 
     def account_frame(self) -> AbstractContextManager[int]:
         """An action frame for account actions outside the order flow; yields its time."""
+        ...
+
+    def dex(self, name: str) -> PerpDex | None:
+        """The perp dex named ``name`` (``""``: the main dex), or None."""
         ...
 
     def account_changed(self, user: str) -> None:

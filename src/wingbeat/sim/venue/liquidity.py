@@ -7,6 +7,9 @@ so the mark) follows the walk, and the walk follows the oracle: an oracle price 
 (``/admin setOraclePrice``) becomes the mid, re-quoted at the next step. Spot pairs are quoted the
 same way (on the spot price grid, ``8 - szDecimals`` decimals), by accounts funded with both tokens;
 a spot pair's reference price follows its trades, so the walk there also follows the last trade.
+The perps of each HIP-3 builder dex are quoted too, by accounts funded with the dex's collateral
+(moved there with ``sendAsset``), on a random walk of their own generator, so adding or removing a
+builder dex leaves the main dex's and spot's walks as they were.
 No asyncio: the server calls :meth:`MarketMakers.step` on a timer.
 """
 
@@ -85,10 +88,11 @@ def round_size(notional: Decimal, px: Decimal, sz_decimals: int) -> Decimal:
 class _Quoter:
     """Maker + noise taker of one market."""
 
-    __slots__ = ("decimals", "maker", "market", "mid", "oids", "oracle_set", "taker")
+    __slots__ = ("decimals", "maker", "market", "mid", "oids", "oracle_set", "rng", "taker")
 
-    def __init__(self, market: MarketState, maker: str, taker: str) -> None:
+    def __init__(self, market: MarketState, maker: str, taker: str, rng: random.Random) -> None:
         self.market = market
+        self.rng = rng  # the makers' generator (a builder dex's perps share one of their own)
         self.decimals = 8 if isinstance(market, SpotMarketState) else 6  # the price grid's max decimals
         self.maker = maker
         self.taker = taker
@@ -106,6 +110,7 @@ class MarketMakers:
         self.engine = engine
         self.config = config or LiquidityConfig()
         self._rng = random.Random(seed)
+        self._dex_rng = random.Random(f"builder-dexes:{seed}")
         self._last_ms: int | None = None
         self._quoters: list[_Quoter] = []
         for m in engine.markets:
@@ -113,7 +118,7 @@ class MarketMakers:
             taker = f"0x{0xB0B00000 + m.index:040x}"
             for user in (maker, taker):
                 engine.fund(user, self.config.fund)
-            self._quoters.append(_Quoter(m, maker, taker))
+            self._quoters.append(_Quoter(m, maker, taker, self._rng))
         for s in engine.spot_markets:
             maker = f"0x{0xA11CE000 + s.index:040x}"
             taker = f"0x{0xB0B00000 + s.index:040x}"
@@ -123,7 +128,14 @@ class MarketMakers:
                 engine.fund_spot(
                     user, s.base.name, (self.config.fund / s.oracle).quantize(base_lot, ROUND_FLOOR)
                 )
-            self._quoters.append(_Quoter(s, maker, taker))
+            self._quoters.append(_Quoter(s, maker, taker, self._rng))
+        for dex in engine.dexes[1:]:
+            for m in dex.markets:
+                maker = f"0x{0xA11CE000 + m.index:040x}"
+                taker = f"0x{0xB0B00000 + m.index:040x}"
+                for user in (maker, taker):
+                    engine.fund_dex(user, dex.name, self.config.fund)
+                self._quoters.append(_Quoter(m, maker, taker, self._dex_rng))
 
     @property
     def addresses(self) -> list[str]:
@@ -158,7 +170,7 @@ class MarketMakers:
 
     def _step_market(self, q: _Quoter) -> None:
         cfg = self.config
-        rng = self._rng
+        rng = q.rng
         szd = q.market.cfg.sz_decimals
         if q.market.oracle != q.oracle_set:
             # someone else set the oracle (the admin endpoint): quote around it from now on

@@ -33,13 +33,14 @@ class MarketState:
     is_spot = False
 
     __slots__ = (
-        "_accounts",
+        "accounts",
         "book",
         "candles",
         "cfg",
         "coin",
         "day_base_vlm",
         "day_ntl_vlm",
+        "fee_scale",
         "funding_history",
         "funding_rate",
         "holders",
@@ -56,11 +57,13 @@ class MarketState:
         "window",
     )
 
-    def __init__(self, index: int, cfg: MarketConfig, accounts: Mapping[str, Account]) -> None:
+    def __init__(
+        self, index: int, cfg: MarketConfig, accounts: Mapping[str, Account], *, coin: str | None = None
+    ) -> None:
         self.index = index
         self.cfg = cfg
-        self.coin = cfg.name
-        self.book = Book(cfg.name)
+        self.coin = cfg.name if coin is None else coin  # a builder dex's perp: "dex:NAME"
+        self.book = Book(self.coin)
         self.triggers = TriggerBook()
         self.oracle = cfg.start_price
         self.mark = cfg.start_price
@@ -75,7 +78,11 @@ class MarketState:
         self.window: deque[int] = deque()  # open times of the candles of the last 24h
         self.funding_history: list[tuple[int, Decimal, Decimal]] = []  # (time, rate, premium)
         self.holders: dict[str, None] = {}  # users with a non-zero position, in first-seen order
-        self._accounts = accounts  # the venue's accounts, by address
+        # the clearinghouse of the market's dex (user -> margin account): the engine's accounts for
+        # the main dex and spot, a builder dex's own for its perps; makers are looked up here
+        self.accounts = accounts
+        # fee multiplier: 1 on the main dex and spot; a builder dex's perps charge more (perp_dexes.py)
+        self.fee_scale = Decimal(1)
         self.next_funding = 0
         # validity of recently seen prices and sizes: order flow repeats the same few values
         self.valid_px: dict[Decimal, bool] = {}
@@ -117,7 +124,7 @@ class MarketState:
         than fills change it)."""
         total = ZERO
         index = self.index
-        accounts = self._accounts
+        accounts = self.accounts
         for user in self.holders:
             szi = accounts[user].positions[index].szi
             if szi > 0:
@@ -196,4 +203,3 @@ class SpotMarketState(MarketState):
         self.base = base
         self.quote = quote
         self.funding_rate = ZERO
-

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wingbeat.sim.venue.accounts import FILLS_KEPT, TRIM_AT, Account
 from wingbeat.sim.venue.book import BookSide, Order, OrderHistory
 from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.perp_dexes import BUILDER_DEX_ASSET_OFFSET
 from wingbeat.sim.venue.render import update_row
 from wingbeat.sim.venue.spot_markets import SPOT_ASSET_OFFSET
 from wingbeat.sim.venue.validation import reducible
@@ -53,6 +54,7 @@ class OrderFlow:
     _touched: dict[int, None]
     _reduced: dict[tuple[str, int], None]  # (user, asset) whose position shrank, for _settle_reducing
     _spot_by_asset: dict[int, SpotMarketState]
+    _perp_by_asset: dict[int, MarketState]  # every perp, main and builder dexes
 
     if TYPE_CHECKING:  # provided by SpotFlow
 
@@ -143,9 +145,10 @@ class OrderFlow:
         limit = order.limit_px
         reduce_only = order.reduce_only
         user = acct.user
-        accounts = self.accounts
+        accounts = m.accounts  # the clearinghouse of the market's dex
         asset = m.index
-        taker_rate, maker_rate = self.taker_fee, self.maker_fee
+        scale = m.fee_scale  # 1, or 1 + a builder dex's deployer fee scale
+        taker_rate, maker_rate = self.taker_fee * scale, self.maker_fee * scale
         subscribed = bool(self._subscribers)
         tx = self._hash or self.tx_hash()
         coin = m.coin
@@ -269,7 +272,7 @@ class OrderFlow:
         if spot is not None:
             self._remove_spot(order, spot)  # releases what the order held (spot_flow.py)
             return
-        m = self.markets[order.asset]
+        m = self._perp_by_asset[order.asset]
         if order.trigger is not None and not order.triggered:
             m.triggers.remove(order)
         else:
@@ -280,7 +283,10 @@ class OrderFlow:
 
     def _finish(self, order: Order, status: str, now: int) -> None:
         """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
-        acct = self.accounts[order.user]
+        asset = order.asset
+        # the user's margin account on the order's dex (spot orders: the main account)
+        accounts = self.accounts if asset < BUILDER_DEX_ASSET_OFFSET else self._perp_by_asset[asset].accounts
+        acct = accounts[order.user]
         oid = order.oid
         self.live.pop(oid, None)
         open_orders = acct.open_orders
@@ -322,9 +328,10 @@ class OrderFlow:
 
     def _arm(self, order: Order) -> None:
         """Start watching the trigger order ``order`` (placed, or its parent filled)."""
-        self.markets[order.asset].triggers.add(order)
+        m = self._perp_by_asset[order.asset]
+        m.triggers.add(order)
         if order.reduce_only or order.position_tpsl:
-            self.accounts[order.user].reducing[order.oid] = order
+            m.accounts[order.user].reducing[order.oid] = order
 
     def _settle_reducing(self, now: int) -> None:
         """Cancel the reduce-only and position TP/SL orders left with nothing to reduce by the
@@ -334,7 +341,7 @@ class OrderFlow:
         while self._reduced:
             reduced, self._reduced = self._reduced, {}
             for user, asset in reduced:
-                acct = self.accounts[user]
+                acct = self._perp_by_asset[asset].accounts[user]
                 szi = acct.szi(asset)
                 stale = [
                     o

@@ -18,6 +18,7 @@ from . import transfers
 
 if TYPE_CHECKING:
     from wingbeat.sim.venue.market_state import MarketState
+    from wingbeat.sim.venue.perp_dex import PerpDex
 
 __all__ = [
     "funding_rate",
@@ -48,7 +49,7 @@ def funding_rate(m: MarketState) -> tuple[Decimal, Decimal]:
 def run_funding(engine: EngineView, now: int) -> None:
     """Pay funding for every period that ended by ``now``: longs pay shorts when the rate is positive."""
     interval = engine.funding_interval_ms
-    for m in engine.markets:
+    for m in engine.perp_markets:
         if m.next_funding > now:
             continue
         periods = (now - m.next_funding) // interval + 1
@@ -71,7 +72,7 @@ def _pay_funding(engine: EngineView, m: MarketState, t: int, given: Decimal | No
     m.funding_rate, m.premium = rate, premium
     m.funding_history.append((t, rate, premium))
     for user in list(m.holders):
-        acct = engine.accounts[user]
+        acct = m.accounts[user]  # the margin account on the market's dex
         pos = acct.positions[m.index]
         paid = pos.szi * m.oracle * rate
         acct.balance -= paid
@@ -104,31 +105,46 @@ def run_scheduled_cancels(engine: EngineView, now: int) -> None:
             acct.scheduled_cancel = None
             acct.scheduled_cancel_count += 1
             engine.cancel_all_of(acct, "scheduledCancel", now)
+            for dex in engine.dexes[1:]:  # the switch covers the user's orders on every dex
+                dex_acct = dex.accounts.get(acct.user)
+                if dex_acct is not None and dex_acct.open_orders:
+                    engine.cancel_all_of(dex_acct, "scheduledCancel", now)
 
 
 def run_liquidations(engine: EngineView, now: int) -> None:
     """Liquidate every isolated position whose margin + PnL fell below its maintenance margin,
     then every account whose cross value fell below the cross maintenance margin."""
-    users: dict[str, None] = {}
-    for m in engine.markets:
-        users.update(m.holders)
-    users.pop(engine.liquidator, None)
     marks, maxlev = engine.marks, engine.max_leverages
-    for user in users:
-        acct = engine.accounts[user]
-        for asset in [a for a in acct.isolated_margin if acct.szi(a)]:
-            pos = acct.positions[asset]
-            mm = abs(pos.szi) * marks[asset] / (2 * maxlev[asset])
-            if acct.isolated_margin[asset] + pos.unrealized(marks[asset]) < mm:
-                liquidate(engine, acct, now, isolated_asset=asset)
-        mm = acct.maintenance_margin(marks, maxlev, cross=True)
-        if mm > 0 and acct.cross_value(marks) < mm:
-            liquidate(engine, acct, now)
+    for dex in engine.dexes:  # each dex's clearinghouse margins its own accounts
+        users: dict[str, None] = {}
+        for m in dex.markets:
+            users.update(m.holders)
+        users.pop(engine.liquidator, None)
+        for user in users:
+            acct = dex.accounts[user]
+            for asset in [a for a in acct.isolated_margin if acct.szi(a)]:
+                pos = acct.positions[asset]
+                mm = abs(pos.szi) * marks[asset] / (2 * maxlev[asset])
+                if acct.isolated_margin[asset] + pos.unrealized(marks[asset]) < mm:
+                    liquidate(engine, acct, now, isolated_asset=asset, dex=dex)
+            mm = acct.maintenance_margin(marks, maxlev, cross=True)
+            if mm > 0 and acct.cross_value(marks) < mm:
+                liquidate(engine, acct, now, dex=dex)
 
 
-def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: int | None = None) -> None:
+def liquidate(
+    engine: EngineView,
+    acct: Account,
+    now: int,
+    *,
+    isolated_asset: int | None = None,
+    dex: PerpDex | None = None,
+) -> None:
     """Hand positions to the backstop liquidator at mark: every cross position (after canceling
-    all the account's orders), or the one isolated position (after canceling its market's orders)."""
+    all the account's orders), or the one isolated position (after canceling its market's orders).
+    ``acct`` is a margin account of ``dex`` (default: the main dex)."""
+    if dex is None:
+        dex = engine.dexes[0]
     marks = engine.marks
     if isolated_asset is None:
         engine.cancel_all_of(acct, "liquidatedCanceled", now, perp_only=True)  # spot is not margin
@@ -139,13 +155,14 @@ def liquidate(engine: EngineView, acct: Account, now: int, *, isolated_asset: in
         assets = [isolated_asset]
         pos = acct.positions[isolated_asset]
         value = acct.isolated_margin[isolated_asset] + pos.unrealized(marks[isolated_asset])
-    liq = engine.accounts[engine.liquidator]
+    liq = dex.account(engine.accounts[engine.liquidator])
     ntl = ZERO
     tx = engine.tx_hash()
     closed: list[dict[str, Any]] = []
     for asset in assets:
         pos = acct.positions[asset]
-        m = engine.markets[asset]
+        m = dex.market(asset)
+        assert m is not None  # a position of this dex's account
         closed.append({"coin": m.coin, "szi": fmt(pos.szi)})
         mark = engine.marks[asset]
         sz = abs(pos.szi)

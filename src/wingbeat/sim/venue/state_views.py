@@ -11,6 +11,7 @@ from wingbeat.sim.venue.render import px, side, usd
 
 if TYPE_CHECKING:
     from wingbeat.sim.venue.engine import ExchangeEngine
+    from wingbeat.sim.venue.perp_dex import PerpDex
 
 __all__ = ["clearinghouse_state", "frontend_order", "historical_orders", "order_status_entry"]
 
@@ -95,9 +96,10 @@ def historical_orders(engine: ExchangeEngine, user: str, limit: int) -> list[dic
     ]
 
 
-def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
-    """The ``clearinghouseState`` answer (all zeros for an address that was never funded)."""
-    acct = engine.accounts.get(user)
+def clearinghouse_state(engine: ExchangeEngine, user: str, dex: PerpDex | None = None) -> dict[str, Any]:
+    """The ``clearinghouseState`` answer of ``user``'s margin account on ``dex`` (default: the main
+    dex; all zeros for an address that has none there)."""
+    acct = (dex or engine.dexes[0]).accounts.get(user)
     now = engine.now
     empty = {"accountValue": "0.0", "totalNtlPos": "0.0", "totalRawUsd": "0.0", "totalMarginUsed": "0.0"}
     if acct is None:
@@ -119,7 +121,8 @@ def clearinghouse_state(engine: ExchangeEngine, user: str) -> dict[str, Any]:
     for asset, pos in sorted(acct.positions.items()):
         if not pos.szi:
             continue
-        m = engine.markets[asset]
+        m = engine.market_by_asset(asset)
+        assert m is not None  # a position is on a listed perp
         mark = marks[asset]
         lev = acct.leverage_of(asset, m.cfg.max_leverage)
         value_pos = abs(pos.szi) * mark

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wingbeat.sim.venue.accounts import Account, LedgerUpdate
 from wingbeat.sim.venue.engine_view import EngineView
@@ -27,6 +27,9 @@ from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.render import usd
 from wingbeat.sim.venue.spot_markets import SpotToken
 from wingbeat.sim.venue.types import EngineError, LedgerEvent
+
+if TYPE_CHECKING:
+    from wingbeat.sim.venue.perp_dex import PerpDex
 
 __all__ = [
     "MAX_AMOUNT",
@@ -62,14 +65,14 @@ MAX_PERP_BUILDER_FEE_TENTHS_BP = 100  # 0.1 %: the builder-code docs' cap on per
 _AMOUNT = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,6})?$")  # USDC moves in 6 decimals
 _TOKEN_AMOUNT = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,18})?$")  # a spot token: checked against its weiDecimals
 _FEE_RATE = re.compile(r"^([0-9]+(\.[0-9]+)?)%$")
-_PERP_DEX = ""  # sendAsset's name of the (only) perp dex
+_PERP_DEX = ""  # sendAsset's name of the main perp dex (a builder dex goes by its own name)
 _SPOT_DEX = "spot"
 INSUFFICIENT = "Insufficient balance for withdrawal"
 INSUFFICIENT_TOKEN = "Insufficient balance for token transfer"
 
 
 def is_spot_asset(asset: int) -> bool:
-    """Whether an order's asset id is a spot pair (10000 + index; builder-dex perps start at 100000)."""
+    """Whether an order's asset id is a spot pair (10000 + index; builder-dex perps start at 110000)."""
     return 10_000 <= asset < 100_000
 
 
@@ -265,27 +268,36 @@ def send_asset(
     amount: Decimal,
     nonce: int,
 ) -> None:
-    """``sendAsset``: a token from one of ``user``'s balances (perp ``""`` or ``"spot"``) to one
-    of ``destination``'s."""
+    """``sendAsset``: a token from one of ``user``'s balances (the main perp dex ``""``, a builder
+    dex by name, or ``"spot"``) to one of ``destination``'s; a perp dex takes and gives only its
+    collateral token (USDC on the main dex), in the user's margin account of that dex."""
     acct = _account(engine, user)
     name = _spot_token(engine, token, amount).name
-    for dex in (source_dex, destination_dex):
-        if dex not in (_PERP_DEX, _SPOT_DEX):
-            raise EngineError(f"Invalid dex {dex}")  # the local exchange has one perp dex; no source
-        if dex == _PERP_DEX and name != USDC:
+    dexes: list[PerpDex | None] = []
+    for dex_name in (source_dex, destination_dex):
+        if dex_name == _SPOT_DEX:
+            dexes.append(None)
+            continue
+        dex = engine.dex(dex_name)
+        if dex is None:
+            raise EngineError(f"Invalid dex {dex_name}")  # CHOSEN: no source for the exchange's text
+        collateral = USDC if dex.cfg is None else engine.spot.tokens[dex.cfg.collateral_token].name
+        if name != collateral:
             # the SDK: "Token must match the collateral token if transferring to or from a perp dex"
             raise EngineError(f"Invalid token {token}")  # CHOSEN: no source for the exchange's text
+        dexes.append(dex)
+    source, target = dexes
     value = usdc_value(engine, name, amount)
     with engine.account_frame() as now:
-        if source_dex == _SPOT_DEX:
+        if source is None:
             _take_spot(acct, name, amount)
         else:
-            _take_perp(engine, acct, amount, INSUFFICIENT_TOKEN)
+            _take_perp(engine, source.account(acct), amount, INSUFFICIENT_TOKEN)
         dest = _destination(engine, destination)
-        if destination_dex == _SPOT_DEX:
+        if target is None:
             _give_spot(dest, name, amount, value)
         else:
-            dest.balance += amount
+            target.account(dest).balance += amount
         delta = {
             "type": "send",
             "user": acct.user,
