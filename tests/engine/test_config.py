@@ -84,3 +84,38 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("[exchange\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_basis_section_trades_both_pairs_of_the_token() -> None:
+    cfg = parse_config({"risk": {"max_notional": "2500"}, "strategy": {
+        "kind": "basis", "token": "HYPE", "target_notional": "1000", "min_entry_funding_apr": "0.2",
+        "exit_funding_apr": -0.01, "max_entry_basis": "0.002", "hedge_attempts": 2, "naked_timeout": 15}})
+    assert cfg.strategy_kind == "basis" and cfg.basis is not None
+    assert cfg.exchange.trading_pairs == ("HYPE-USDC", "HYPE-USD")  # defaulted to both legs
+    assert cfg.basis.exit_funding_apr == Decimal("-0.01") and cfg.basis.hedge_attempts == 2
+    assert cfg.basis.naked_timeout == 15.0 and cfg.basis.max_slippage == Decimal("0.005")
+
+
+@pytest.mark.parametrize(("strategy", "exchange", "needle"), [
+    ({"target_notional": "1000", "min_entry_funding_apr": "0.2"}, {}, "strategy.token is required"),
+    ({"token": "HYPE", "min_entry_funding_apr": "0.2"}, {}, "strategy.target_notional is required"),
+    ({"token": "HYPE", "target_notional": "1000", "min_entry_funding_apr": "0.1", "exit_funding_apr": "0.2"},
+     {}, "exit_funding_apr must not be above"),
+    ({"token": "HYPE", "target_notional": "1000", "min_entry_funding_apr": "0.2", "hedge_attempts": 0}, {},
+     "strategy.hedge_attempts"),
+    ({"token": "HYPE", "target_notional": "1000", "min_entry_funding_apr": "0.2", "leverage": 3}, {},
+     "unknown key strategy.leverage"),
+    ({"token": "HYPE", "target_notional": "1000", "min_entry_funding_apr": "0.2"},
+     {"trading_pairs": ["HYPE-USD"]}, "HYPE-USDC is not in exchange.trading_pairs"),
+])
+def test_basis_mistakes_are_named(strategy: dict[str, object], exchange: dict[str, object], needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+        parse_config({"exchange": exchange, "strategy": {"kind": "basis", **strategy}})
+
+
+def test_a_basis_configuration_is_not_backtested() -> None:
+    from wingbeat.backtest.settings import parse_backtest_config
+
+    with pytest.raises(ConfigError, match="cannot be backtested: it trades spot"):
+        parse_backtest_config({"strategy": {"kind": "basis", "token": "HYPE", "target_notional": "1000",
+                                            "min_entry_funding_apr": "0.2"}})

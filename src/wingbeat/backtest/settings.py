@@ -170,7 +170,12 @@ def parse_backtest_config(raw: Mapping[str, Any]) -> BacktestConfig:
     )
     if settings.order_latency_ms >= 60_000 or settings.market_data_latency_ms >= 60_000:
         raise ConfigError("backtest latencies must be below 60000 ms")
-    return BacktestConfig(run=parse_config(rest), settings=settings)
+    run = parse_config(rest)
+    if run.basis is not None:
+        raise ConfigError(
+            'strategy.kind "basis" cannot be backtested: it trades spot, and a backtest replays perpetuals only'
+        )
+    return BacktestConfig(run=run, settings=settings)
 
 
 def load_backtest_config(path: str | Path, overrides: Sequence[tuple[str, Any]] = ()) -> BacktestConfig:

@@ -35,6 +35,24 @@ A complete file (every key but ``strategy.kind`` and the strategy's own required
     inventory_skew = true
     max_inventory = "0.1"            # position at which the skew is at its strongest
 
+The spot-perp basis (funding carry) strategy trades two pairs, ``TOKEN-USDC`` on spot and ``TOKEN-USD`` on
+perps (``exchange.trading_pairs`` defaults to both; spot pairs go to a spot connector, the rest to the perp
+one)::
+
+    [strategy]
+    kind = "basis"
+    token = "HYPE"
+    target_notional = "1000"         # USDC per leg
+    min_entry_funding_apr = "0.20"   # enter when hourly funding x 24 x 365 is at least 20 %/yr
+    exit_funding_apr = "0.05"        # exit below 5 %/yr
+    max_entry_basis = "0.002"        # enter only while the perp is at most 0.2 % above spot
+    max_slippage = "0.005"           # IOC prices at most 0.5 % beyond the touch
+    hedge_tolerance = "0.02"         # legs may differ by 2 % of the target size (at least one lot)
+    hedge_attempts = 3
+    naked_timeout = 30.0             # seconds a leg may stay unhedged before the kill switch
+    order_timeout = 10.0             # seconds to wait for one order's end
+    retry_interval = 30.0            # seconds between entries that did not fill
+
 Decimal values may be written as strings (exact) or TOML numbers (converted through their text).
 """
 
@@ -49,6 +67,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wingbeat.core.errors import WingbeatError
+from wingbeat.engine.basis import BasisConfig
 from wingbeat.engine.market_maker import MarketMakerConfig
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.twap import TwapConfig
@@ -96,9 +115,10 @@ class RunConfig:
     exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
     engine: EngineSettings = field(default_factory=EngineSettings)
     risk: RiskLimits = field(default_factory=RiskLimits)
-    strategy_kind: Literal["market_maker", "twap"] = "market_maker"
+    strategy_kind: Literal["market_maker", "twap", "basis"] = "market_maker"
     market_maker: MarketMakerConfig | None = None
     twap: TwapConfig | None = None
+    basis: BasisConfig | None = None
 
     @property
     def is_mainnet(self) -> bool:
@@ -205,17 +225,32 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
             strategy_kind="twap",
             twap=twap,
         )
-    raise ConfigError('strategy.kind must be "market_maker" or "twap"')
+    if kind == "basis":
+        basis = _basis(st)
+        return RunConfig(
+            exchange=_with_pairs(exchange, (basis.spot_pair, basis.perp_pair), pairs is None),
+            engine=engine,
+            risk=risk,
+            strategy_kind="basis",
+            basis=basis,
+        )
+    raise ConfigError('strategy.kind must be "market_maker", "twap" or "basis"')
 
 
 def _with_pair(exchange: ExchangeConfig, pair: str, defaulted: bool) -> ExchangeConfig:
+    return _with_pairs(exchange, (pair,), defaulted)
+
+
+def _with_pairs(exchange: ExchangeConfig, wanted: tuple[str, ...], defaulted: bool) -> ExchangeConfig:
     if defaulted:
-        return dataclasses.replace(exchange, trading_pairs=(pair,))
-    if pair not in exchange.trading_pairs:
-        raise ConfigError(
-            f"strategy.trading_pair {pair} is not in exchange.trading_pairs "
-            f"({', '.join(exchange.trading_pairs)}); leave trading_pairs out to trade just it"
-        )
+        return dataclasses.replace(exchange, trading_pairs=wanted)
+    for pair in wanted:
+        if pair not in exchange.trading_pairs:
+            raise ConfigError(
+                f"the strategy's pair {pair} is not in exchange.trading_pairs "
+                f"({', '.join(exchange.trading_pairs)}); leave trading_pairs out to trade just "
+                f"{' and '.join(wanted)}"
+            )
     return exchange
 
 
@@ -294,6 +329,49 @@ def _twap(st: Mapping[str, Any]) -> TwapConfig:
             slices=slices,
             price_limit=config_decimal(st, p, "price_limit"),
             close_position=action == "close",
+        )
+    except ValueError as exc:
+        raise ConfigError(f"strategy: {exc}") from None
+
+
+def _basis(st: Mapping[str, Any]) -> BasisConfig:
+    p = "strategy."
+    _only(
+        st,
+        p,
+        {
+            "kind",
+            "token",
+            "target_notional",
+            "min_entry_funding_apr",
+            "exit_funding_apr",
+            "max_entry_basis",
+            "max_slippage",
+            "hedge_tolerance",
+            "hedge_attempts",
+            "naked_timeout",
+            "order_timeout",
+            "retry_interval",
+            "spot_quote",
+        },
+    )
+    attempts = st.get("hedge_attempts", 3)
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+        raise ConfigError("strategy.hedge_attempts must be a positive integer")
+    try:
+        return BasisConfig(
+            token=_required_str(st, p, "token"),
+            target_notional=config_decimal(st, p, "target_notional"),
+            min_entry_funding_apr=config_decimal(st, p, "min_entry_funding_apr", signed=True),
+            exit_funding_apr=config_decimal(st, p, "exit_funding_apr", Decimal(0), signed=True),
+            max_entry_basis=config_decimal(st, p, "max_entry_basis", Decimal("0.005"), signed=True),
+            max_slippage=config_decimal(st, p, "max_slippage", Decimal("0.005")),
+            hedge_tolerance=config_decimal(st, p, "hedge_tolerance", Decimal("0.02")),
+            hedge_attempts=attempts,
+            naked_timeout=_positive_float(st, p, "naked_timeout", 30.0),
+            order_timeout=_positive_float(st, p, "order_timeout", 10.0),
+            retry_interval=_positive_float(st, p, "retry_interval", 30.0),
+            spot_quote=_str(st, p, "spot_quote", "USDC"),
         )
     except ValueError as exc:
         raise ConfigError(f"strategy: {exc}") from None
