@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from rich.console import Console
 
+from wingbeat.engine.basis import BasisStrategy
 from wingbeat.engine.config import RunConfig
 from wingbeat.engine.live_view import RunSummary
 from wingbeat.engine.logging_setup import EventLogger, logs_above
 from wingbeat.engine.market_maker import MarketMakerStrategy
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.runner import run_strategy
-from wingbeat.engine.strategy import Strategy
+from wingbeat.engine.strategy import Strategy, TradingConnector
 from wingbeat.engine.twap import TwapExecutor
 from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
+from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector, is_spot_trading_pair
 
 _logger = logging.getLogger("wingbeat.engine.run")
 
@@ -35,7 +38,9 @@ async def run_configured(
 ) -> RunSummary:
     """Connect, run the configured strategy until its end / the duration / ``stop``, disconnect.
 
-    ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
+    Spot pairs (``HYPE-USDC``) are traded by a `HyperliquidSpotConnector` (journal ``NAME-spot.db`` beside
+    ``journal_path``), perps by a `HyperliquidPerpetualConnector`; the strategy gets both when both are
+    needed. ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
     """
     ex = cfg.exchange
     port = metrics_port if metrics_port is not None else cfg.engine.metrics_port
@@ -45,30 +50,53 @@ async def run_configured(
         if port is not None:
             bound = await metrics.start_http(port)
             console.print(f"metrics on http://127.0.0.1:{bound}/metrics", highlight=False)
-        connector = HyperliquidPerpetualConnector(
-            signer,
-            trading_pairs=list(ex.trading_pairs),
-            network=ex.network,
-            journal_path=str(ex.journal_path) if ex.journal_path is not None else None,
-        )
-        connector.add_listener(metrics)
-        connector.add_listener(EventLogger())
+        spot_pairs = [p for p in ex.trading_pairs if is_spot_trading_pair(p)]
+        perp_pairs = [p for p in ex.trading_pairs if not is_spot_trading_pair(p)]
+        journal = ex.journal_path
+        connectors: dict[str, TradingConnector] = {}
+        starting: list[HyperliquidPerpetualConnector | HyperliquidSpotConnector] = []
+        if perp_pairs:
+            perp = HyperliquidPerpetualConnector(
+                signer,
+                trading_pairs=perp_pairs,
+                network=ex.network,
+                journal_path=str(journal) if journal is not None else None,
+            )
+            connectors["perp"] = perp
+            starting.append(perp)
+        if spot_pairs:
+            spot = HyperliquidSpotConnector(
+                signer,
+                trading_pairs=spot_pairs,
+                network=ex.network,
+                journal_path=str(_spot_journal(journal)) if journal is not None else None,
+            )
+            connectors["spot"] = spot
+            starting.append(spot)
         # log lines print above the spinner, never through it
         with (
             logs_above(console),
             console.status(f"connecting to {ex.network} as {signer.account_address}..."),
         ):
-            await connector.start()
-            stack.push_async_callback(connector.stop)
-            await asyncio.wait_for(connector.wait_ready(), ready_timeout)
+            for conn in starting:
+                conn.add_listener(metrics)
+                conn.add_listener(EventLogger())
+                await conn.start()
+                stack.push_async_callback(conn.stop)
+            for conn in starting:
+                await asyncio.wait_for(conn.wait_ready(), ready_timeout)
+        connector = connectors if len(connectors) > 1 else next(iter(connectors.values()))
         strategy: Strategy
-        if cfg.market_maker is not None:
+        if cfg.basis is not None:
+            pair = cfg.basis.perp_pair
+            strategy = BasisStrategy(connectors, cfg.basis, risk=cfg.risk, metrics=metrics)
+        elif cfg.market_maker is not None:
             pair = cfg.market_maker.trading_pair
             strategy = MarketMakerStrategy(connector, cfg.market_maker, risk=cfg.risk, metrics=metrics)
         elif cfg.twap is not None:
             pair = cfg.twap.trading_pair
             strategy = TwapExecutor(connector, cfg.twap, risk=cfg.risk, metrics=metrics)
-        else:  # parse_config always sets one of the two
+        else:  # parse_config always sets one of the three
             raise ValueError("the configuration has no strategy")
         _logger.info("running %s on %s (%s)", type(strategy).__name__, pair, ex.network)
         summary = await run_strategy(
@@ -83,3 +111,8 @@ async def run_configured(
             stop=stop,
         )
     return summary
+
+
+def _spot_journal(path: Path) -> Path:
+    """The spot connector's journal beside the perp one's: ``orders.db`` -> ``orders-spot.db``."""
+    return path.with_name(f"{path.stem}-spot{path.suffix}")

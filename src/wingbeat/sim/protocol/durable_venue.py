@@ -2,7 +2,7 @@
 
 Every input that changes the venue is logged with the venue time it was applied at, and committed
 before it is answered: signed ``/exchange`` actions (HTTP or websocket ``post``, accepted or not:
-even a refusal can spend rate-limit budget), admin mutations (fund, spot fund, oracle price, advance, vault
+even a refusal can spend rate-limit budget), admin mutations (fund, spot fund, oracle price, funding, advance, vault
 registration) and the timer's ticks (funding, triggers, liquidations and the built-in makers).
 A snapshot of the whole venue (engine, nonces, address budgets, makers with their random state)
 is taken at start, every ``snapshot_interval_s`` and at a graceful stop. Restoring loads the
@@ -227,6 +227,8 @@ class DurableVenue:
                 self._engine.fund_spot(args[0], args[1], Decimal(args[2]))
             elif kind == "oracle":
                 self._engine.set_oracle_price(args[0], Decimal(args[1]))
+            elif kind == "funding":
+                self._engine.pay_funding(args[0], Decimal(args[1]))
             elif kind == "advance":
                 self._engine.advance(args[0])
             elif kind == "vault":

@@ -383,6 +383,18 @@ class LocalExchange:
             with self._applying("fundSpot", (address.lower(), token, str(value))):
                 self.engine.fund_spot(address.lower(), token, value)
 
+    async def pay_funding(self, coin: str, rate: AmountArg) -> None:
+        """Pay one funding period of the perp ``coin`` now at the hourly ``rate`` (a fraction, e.g.
+        ``"0.0001"``; longs pay shorts when positive), outside the hourly schedule: the rate is then the
+        market's current funding in ``metaAndAssetCtxs`` and ``activeAssetCtx`` until the next period.
+        Raises ValueError for an unknown coin, a spot pair or a rate beyond the venue's cap."""
+        value = _signed_rate(rate)
+        with self._applying("funding", (str(coin), str(value))):
+            try:
+                self.engine.pay_funding(str(coin), value)
+            except EngineError as exc:
+                raise ValueError(exc.message) from None
+
     def register_vault(self, vault: str, leader: str) -> None:
         """Let ``leader`` trade for ``vault`` through ``vaultAddress`` (the vault must be funded)."""
         with self._applying("vault", (vault, leader)):
@@ -556,8 +568,9 @@ class LocalExchange:
         return secrets.compare_digest(given.encode(), self.admin_token.encode())
 
     async def _admin_command(self, command: Any) -> Any:
-        """``fund`` (user, amount), ``setOraclePrice`` (coin, px), ``advance`` (optional nowMs),
-        ``registerVault`` (vault, leader), and the fault commands of `FaultInjector.apply_command`."""
+        """``fund`` (user, amount), ``setOraclePrice`` (coin, px), ``payFunding`` (coin, rate),
+        ``advance`` (optional nowMs), ``registerVault`` (vault, leader), and the fault commands of
+        `FaultInjector.apply_command`."""
         if not isinstance(command, dict):
             raise ValueError("the command must be a JSON object")
         kind = command.get("type")
@@ -572,6 +585,9 @@ class LocalExchange:
             coin, px = str(command["coin"]), Decimal(str(command["px"]))
             with self._applying("oracle", (coin, str(px))):
                 self.engine.set_oracle_price(coin, px)
+            return "ok"
+        if kind == "payFunding":
+            await self.pay_funding(str(command["coin"]), str(command["rate"]))
             return "ok"
         if kind == "advance":
             now = command.get("nowMs")
@@ -592,6 +608,18 @@ def _amount(value: Any, what: str) -> Decimal:
         return Decimal(value)
     except InvalidOperation:
         raise ValueError(f"{what} must be a number, got {value!r}") from None
+
+
+def _signed_rate(value: Any) -> Decimal:
+    if isinstance(value, float | bool):
+        raise ValueError(f"rate must be an exact number (a str, int or Decimal), got {value!r}")
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"rate is not a number: {value!r}") from None
+    if not rate.is_finite():
+        raise ValueError(f"rate must be finite, got {value!r}")
+    return rate
 
 
 def _decode_json(raw: bytes) -> Any | web.Response:
