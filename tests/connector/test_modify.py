@@ -285,6 +285,10 @@ async def test_a_modify_in_flight_at_a_crash_is_resolved_from_the_journal_by_the
         assert restored is not None and restored.modification is None
         assert (restored.price, restored.current_state) == (new_price, OrderState.OPEN)
         assert not s.recorder.of(OrderModifyFailedEvent, cid)
+        await s.connector.wait_recovered(10)  # the venue showed it is no trigger order: it may be modified
+        s.connector.modify(cid, price=old_price)
+        await s.recorder.wait_event(OrderModifiedEvent, cid, count=2)
+        assert _venue_orders(harness)[cid].limit_px == old_price
     finally:
         await s.close()
 
@@ -380,3 +384,30 @@ async def test_a_spot_order_is_modified_through_the_same_batch_modify(spot: Spot
     assert (venue.limit_px, venue.sz) == (Decimal("0.18"), Decimal(150))
     await conn._update_balances_and_positions()
     assert conn.get_available_balance("USDC") == Decimal(1000) - Decimal(27)  # the hold follows: 150 x 0.18
+
+
+async def test_a_trigger_order_restored_from_the_journal_is_not_modified(
+        make_connector: Any, harness: LocalExchangeHarness, tmp_path: Path) -> None:
+    journal_path = tmp_path / "orders.db"
+    first = await Session.open(make_connector, journal_path)
+    try:
+        conn = first.connector
+        assert isinstance(conn, HyperliquidPerpetualConnector)
+        stop = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, harness.order_size,
+                                        _bid(harness, 100), tpsl="sl", reduce_only=False)
+        plain = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        await first.recorder.wait_event(OrderCreatedEvent, count=2)
+    finally:
+        await first.close()  # both keep resting; the journal does not say which one is a trigger
+    second = await Session.open(make_connector, journal_path)
+    try:
+        conn = second.connector
+        await conn.wait_recovered(10)
+        with pytest.raises(InvalidOrderError, match="trigger order"):
+            conn.modify(stop, price=_bid(harness, 200))
+        conn.modify(plain, price=_bid(harness, 3))
+        await second.recorder.wait_event(OrderModifiedEvent, plain)
+        venue = _venue_orders(harness)
+        assert venue[stop].trigger is not None and venue[plain].limit_px == _bid(harness, 3)
+    finally:
+        await second.close()

@@ -78,6 +78,7 @@ from wingbeat.hyperliquid.order_status import OrderStatusChecker
 from wingbeat.hyperliquid.reconciliation import AccountSync
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
+from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.schemas_exchange import PendingStatus, TwapRunningStatus
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.twap_orders import AccountTwaps, TwapOrder, checked_twap_size
@@ -277,6 +278,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             undecided_for=self._undecided_for,
             catch_up=self._fetch_missing_fills,
             clock=self._clock,
+            on_venue_order=self._on_venue_order,
         )
 
     def __repr__(self) -> str:
@@ -469,6 +471,9 @@ class HyperliquidConnectorBase(ConnectorBase):
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
         """Hook (optional): every fill of the account (ours or another program's), before the order tracker
         sees it; stream and REST catch-up alike [nothing]."""
+
+    def _on_venue_order(self, order: InFlightOrder, venue: OpenOrder) -> None:
+        """Hook (optional): the venue's record of one of our orders, as a status check found it [nothing]."""
 
     def _reference_price(self, trading_pair: str) -> Decimal | None:
         """Hook (optional): the price a MARKET order slips from when the book has none [None: refused]."""

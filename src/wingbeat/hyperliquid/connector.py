@@ -40,6 +40,7 @@ from wingbeat.hyperliquid.markets import dex_of_coin
 from wingbeat.hyperliquid.order_placement import order_spec
 from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_from_state
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
+from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.spot_markets import is_spot_coin
 from wingbeat.hyperliquid.wire import OrderSpec, TriggerType, perp_trading_rule, update_leverage_action
@@ -84,6 +85,9 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self._venue_marks: dict[str, Decimal] = {}  # every listed perp's mark, from metaAndAssetCtxs
         self._marks_wanted: set[str] = set()  # untracked pairs someone asked a mark of
         self._triggers: dict[str, TriggerType] = {}
+        # orders restored from the journal (which keeps no trigger): their kind is the venue's to say
+        self._kind_unknown: set[str] = set()
+        self._venue_triggers: set[str] = set()
 
     # ------------------------------------------------------------------------------- public face
     def get_funding_info(self, trading_pair: str) -> FundingInfo | None:
@@ -285,8 +289,24 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
     # ------------------------------------------------------------------------------- orders
     def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:
         super()._on_state_change(order, previous)
-        if order.current_state.is_final and self._triggers:
-            self._triggers.pop(order.client_order_id, None)  # e.g. cancelled before it was ever sent
+        if order.current_state.is_final:
+            cid = order.client_order_id
+            if self._triggers:
+                self._triggers.pop(cid, None)  # e.g. cancelled before it was ever sent
+            if self._kind_unknown or self._venue_triggers:
+                self._kind_unknown.discard(cid)
+                self._venue_triggers.discard(cid)
+
+    async def _restore_from_journal(self) -> None:
+        await super()._restore_from_journal()
+        self._kind_unknown = {o.client_order_id for o in self.open_orders}
+
+    def _on_venue_order(self, order: InFlightOrder, venue: OpenOrder) -> None:
+        cid = order.client_order_id
+        if cid in self._kind_unknown and venue.is_trigger is not None and not order.current_state.is_final:
+            self._kind_unknown.discard(cid)
+            if venue.is_trigger:
+                self._venue_triggers.add(cid)
 
     def _order_spec(self, order: InFlightOrder) -> OrderSpec:
         asset = self._assets[order.trading_pair]
@@ -297,9 +317,15 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self, client_order_id: str, *, price: Decimal | None = None, amount: Decimal | None = None
     ) -> str:
         """As :meth:`ConnectorBase.modify`; a trigger order (:meth:`place_trigger_order`) is refused with
-        :class:`InvalidOrderError` (its trigger would not survive the replacement: cancel it and place anew)."""
-        if client_order_id in self._triggers:
+        :class:`InvalidOrderError` (its trigger would not survive the replacement: cancel it and place anew), and
+        so is an order restored from the journal until a status check showed it is no trigger order."""
+        if client_order_id in self._triggers or client_order_id in self._venue_triggers:
             raise InvalidOrderError(
                 f"order {client_order_id} is a trigger order: cancel it and place a new one instead of modifying"
+            )
+        if client_order_id in self._kind_unknown:
+            raise InvalidOrderError(
+                f"order {client_order_id} was restored from the journal and the venue has not said yet whether it "
+                "is a trigger order: modify it once wait_recovered() returned"
             )
         return super().modify(client_order_id, price=price, amount=amount)

@@ -51,7 +51,8 @@ class OrderStatusChecker:
 
     ``undecided_for``: seconds after an unanswered order's last update during which its request may still be
     applied (its validity plus clock slack). ``catch_up(orders)`` fetches the fills of orders the venue
-    filled further than we counted. ``clock``: seconds since the epoch.
+    filled further than we counted. ``clock``: seconds since the epoch. ``on_venue_order(order, venue)`` is
+    told the venue's record of each order it found (its kind: trigger or not, its fields).
     """
 
     def __init__(
@@ -62,8 +63,10 @@ class OrderStatusChecker:
         undecided_for: Callable[[], float],
         catch_up: Callable[[Sequence[InFlightOrder]], Awaitable[object]] | None,
         clock: Callable[[], float],
+        on_venue_order: Callable[[InFlightOrder, OpenOrder], None] | None = None,
     ) -> None:
         self._rest = rest
+        self._on_venue_order = on_venue_order
         self._user = user
         self._undecided_for = undecided_for
         self._catch_up = catch_up
@@ -175,6 +178,8 @@ class OrderStatusChecker:
         return results
 
     def _resting(self, order: InFlightOrder, venue: OpenOrder, now: float) -> tuple[OrderUpdate, Decimal]:
+        if self._on_venue_order is not None:
+            self._on_venue_order(order, venue)
         filled = (venue.orig_sz or order.amount) - venue.sz
         executed = max(filled + _other_ids_filled(order, venue.oid), order.executed_amount_base)
         return OrderUpdate(
@@ -197,6 +202,8 @@ class OrderStatusChecker:
         return self._from_status(order, entry)
 
     def _from_status(self, order: InFlightOrder, entry: OrderWithStatus) -> tuple[OrderUpdate, Decimal]:
+        if self._on_venue_order is not None:
+            self._on_venue_order(order, entry.order)
         update = order_update_from_status(entry)
         if update is None:
             raise MalformedMessageError(f"status of {order.client_order_id}: unknown status {entry.status!r}")
