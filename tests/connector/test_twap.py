@@ -26,8 +26,10 @@ from wingbeat.core.events import (
     TwapStartedEvent,
 )
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
 from wingbeat.hyperliquid.twap_orders import TwapStatus
 from wingbeat.sim.venue.twap_engine import SLICE_INTERVAL_MS, TwapRequest
+from wingbeat.sim.venue.types import OrderRequest
 
 PAIR = "BTC-USD"
 
@@ -233,5 +235,41 @@ async def test_an_ended_twap_in_the_history_is_no_news_at_start(
         twap = await conn.place_twap(PAIR, TradeType.BUY, Decimal("0.05"), 5)
         await recorder.wait_event(TwapStartedEvent)
         assert [e.twap_id for e in recorder.of(TwapStartedEvent)] == [twap.twap_id]
+    finally:
+        await conn.stop()
+
+
+async def test_a_spot_twap_through_the_spot_connector_moves_token_balances(
+    harness: LocalExchangeHarness,
+) -> None:
+    ex = harness.exchange
+    signer, maker = new_signer(), new_signer().address
+    await ex.fund(signer.address, 0, spot={"USDC": 1000})
+    await ex.fund(maker, 0, spot={"PURR": 1_000_000})
+    ask = OrderRequest(10_000, False, Decimal("0.2"), Decimal(100_000), False, "Gtc")
+    [status] = ex.engine.place_orders(maker, [ask])
+    assert "resting" in status, status
+    conn = HyperliquidSpotConnector(
+        signer, ["PURR-USDC"], network=ex.base_url, config=HyperliquidConfig(dead_man_switch=None)
+    )
+    recorder = TwapRecorder()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        with pytest.raises(InvalidOrderError, match="reduce-only is for perpetual positions"):
+            await conn.place_twap("PURR-USDC", TradeType.BUY, Decimal(1000), 5, reduce_only=True)
+        with pytest.raises(InvalidOrderError, match=re.escape("TWAP value 20.00 USDC")):  # at the book's only side
+            await conn.place_twap("PURR-USDC", TradeType.BUY, Decimal(100), 5)
+        twap = await conn.place_twap("PURR-USDC", TradeType.BUY, Decimal(1000), 5)  # $200 at the book's 0.2
+        [start] = await recorder.wait_event(TwapStartedEvent)
+        assert start.trading_pair == "PURR-USDC"
+        advance_slices(harness, 9)
+        [end] = await recorder.wait_event(TwapFinishedEvent)
+        assert end.status == "finished" and twap.executed_amount_base == 1000 and twap.average_price == Decimal("0.2")
+        slices = recorder.of(TwapSliceFilledEvent)
+        assert len(slices) == 10 and {s.fee_asset for s in slices} == {"PURR"}  # fees in the token received
+        fees = sum((s.fee_amount for s in slices), Decimal(0))
+        await recorder.wait_for(lambda: conn.get_balance("PURR") == 1000 - fees, what="PURR balance")
+        assert conn.get_balance("USDC") == 800 and not recorder.of(OrderFilledEvent)
     finally:
         await conn.stop()

@@ -236,3 +236,47 @@ def test_twap_states_show_running_twaps_with_their_progress() -> None:
     }
     assert [t.twap_id for t in e.twaps.running_of(A)] == [twap_id]
     assert e.twaps.running[twap_id].executed_sz == D("0.005")
+
+
+# -- spot pairs ---------------------------------------------------------------------------------------
+
+PURR = 10_000  # asset id of PURR/USDC (spot index 0), start price 0.2
+
+
+def spot_setup(usdc: str = "1000") -> ExchangeEngine:
+    e = ExchangeEngine(clock=lambda: T0)
+    e.fund_spot(A, "USDC", D(usdc))
+    e.fund_spot(C, "PURR", D(1_000_000))
+    e.place_orders(C, [OrderRequest(PURR, False, D("0.2"), D(100_000), False, "Gtc")])
+    return e
+
+
+def test_a_spot_twap_buys_in_slices_paid_from_the_spot_balance() -> None:
+    e = spot_setup()
+    twap_id = start(e, TwapRequest(PURR, True, D(1000), False, 5, False))  # $200 over 10 slices
+    run_slices(e, 1, 9)
+    fills = handle_info(e, {"type": "userTwapSliceFills", "user": A})
+    assert len(fills) == 10 and {f["twapId"] for f in fills} == {twap_id}
+    fill = fills[0]["fill"]
+    assert (fill["coin"], D(fill["sz"]), fill["px"], fill["feeToken"]) == ("PURR/USDC", 100, "0.2", "PURR")
+    assert fill["hash"] == ZERO_HASH and fill["dir"] == "Buy"
+    acct = e.accounts[A]
+    assert acct.spot["USDC"] == D(800)  # 1000 PURR at 0.2
+    assert acct.spot["PURR"] == D(1000) - sum(D(f["fill"]["fee"]) for f in fills)  # fees in the token received
+    history = handle_info(e, {"type": "twapHistory", "user": A})
+    assert [h["status"]["status"] for h in history] == ["activated", "finished"]
+    assert history[-1]["state"]["coin"] == "PURR/USDC" and D(history[-1]["state"]["executedSz"]) == 1000
+
+
+def test_a_spot_twap_without_the_balance_ends_with_an_error_and_reduce_only_is_refused() -> None:
+    e = spot_setup(usdc="25")  # pays for one 100-PURR slice (20 USDC at most 20.6), not a second
+    start(e, TwapRequest(PURR, True, D(1000), False, 5, False))
+    run_slices(e, 1, 1)
+    history = handle_info(e, {"type": "twapHistory", "user": A})
+    assert history[-1]["status"] == {"status": "error", "description": f"Insufficient spot balance asset={PURR}"}
+    assert e.accounts[A].spot["USDC"] == D(5) and not e.twaps.running
+    refused = e.place_twap(A, TwapRequest(PURR, False, D(1000), True, 5, False))
+    assert refused == {"error": "Reduce-only TWAP order would increase position."}
+    assert e.place_twap(A, TwapRequest(10_099, True, D(1000), False, 5, False)) == {
+        "error": "Invalid asset. asset=10099"
+    }

@@ -403,10 +403,12 @@ class HyperliquidConnectorBase(ConnectorBase):
         return twap
 
     def _twap_reference_price(self, trading_pair: str) -> Decimal | None:
-        """The price a TWAP's $100 minimum is judged at: the mark (``_reference_price``), else the book's mid."""
+        """The price a TWAP's $100 minimum is judged at: the mark (``_reference_price``), else the book's mid
+        or its one side; None (the venue judges) without any."""
         price = self._reference_price(trading_pair)
         if price is None and self._books is not None:
-            price = self._books.order_book(trading_pair).mid_price
+            book = self._books.order_book(trading_pair)
+            price = book.mid_price or book.best_ask or book.best_bid
         return price
 
     def _trading_pair_of_coin(self, coin: str) -> str:

@@ -14,6 +14,9 @@ the SDKs show:
   ``TWAP order value too small. Min is $100.``, ``Reduce-only TWAP order would increase
   position.``, ``Exceeded max number of active TWAP orders.``; ``twapCancel`` answers ``"success"``
   or ``{"error": "TWAP was never placed, already canceled, or filled."}``;
+- TWAPs run on spot pairs too (asset ``10000 + spot index``; data providers list spot TWAPs with coins
+  such as ``@107``): a slice then trades like a spot IOC (the spot price rule, fees in the token
+  received) and needs the spot balance it spends;
 - slice fills are ordinary fills carrying ``twapId`` and an all-zero ``hash``;
   ``twapHistory`` / ``userTwapHistory`` list ``{"time" (seconds), "state", "status": {"status":
   "activated"|"finished"|"terminated"|"error"[, "description"]}, "twapId"}``.
@@ -23,7 +26,9 @@ CHOSEN (no source): slice ``k`` (from 0) goes out ``30 s * k`` after the start a
 end; ``randomize`` varies each slice's size by up to 20% either way (the cadence stays 30 s); the
 3% cap is taken from the mark price; a slice the account has no margin for ends the TWAP with
 status ``error`` and the exchange's margin message; a reduce-only TWAP whose position is gone sends
-no more slices; at most 100 TWAPs run per account; no refusal for large values (Hyperliquid's
+no more slices; a reduce-only spot TWAP is refused with the reduce-only text (a spot pair has no
+position to reduce), and a spot slice the balance cannot pay for ends the TWAP with status ``error``
+and the spot balance message; at most 100 TWAPs run per account; no refusal for large values (Hyperliquid's
 maximum is not published).
 """
 
@@ -38,8 +43,9 @@ from typing import Any, Protocol
 
 from wingbeat.sim.venue.accounts import Account
 from wingbeat.sim.venue.book import Order
-from wingbeat.sim.venue.market_state import MarketState
+from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.spot_flow import INSUFFICIENT_SPOT_BALANCE, available
 from wingbeat.sim.venue.types import EngineEvent, TwapHistoryEvent, TwapSliceFillsEvent
 from wingbeat.sim.venue.validation import INSUFFICIENT_MARGIN, has_margin, reducible
 
@@ -145,6 +151,7 @@ class TwapVenue(Protocol):
 
     accounts: dict[str, Account]
     markets: list[MarketState]
+    _spot_by_asset: dict[int, SpotMarketState]
     marks: dict[int, Decimal]
     max_leverages: dict[int, int]
     twaps: TwapBook
@@ -170,6 +177,17 @@ class TwapVenue(Protocol):
     def _execute(self, acct: Account, m: MarketState, order: Order, now: int, *, fresh: bool) -> Any:
         """Match ``order`` as a taker, then finish it by its tif."""
         ...
+
+    def _execute_spot(self, acct: Account, m: SpotMarketState, order: Order, now: int) -> Any:
+        """Match a spot ``order`` as a taker, then finish it by its tif."""
+        ...
+
+
+def _market(venue: TwapVenue, asset: int) -> MarketState | None:
+    """The perp (asset = index) or spot pair (asset = 10000 + spot index) a TWAP trades."""
+    if 0 <= asset < len(venue.markets):
+        return venue.markets[asset]
+    return venue._spot_by_asset.get(asset)
 
 
 def render_state(twap: Twap) -> dict[str, Any]:
@@ -209,9 +227,9 @@ def place(venue: TwapVenue, acct: Account, req: TwapRequest, now: int) -> dict[s
     """Start a TWAP for ``acct``: the ``status`` of the ``twapOrder`` answer. Its first slice goes
     out at once."""
     book = venue.twaps
-    if not 0 <= req.asset < len(venue.markets):
+    m = _market(venue, req.asset)
+    if m is None:
         return {"error": f"Invalid asset. asset={req.asset}"}
-    m = venue.markets[req.asset]
     if not MIN_MINUTES <= req.minutes <= MAX_MINUTES:
         return {"error": BAD_DURATION}
     if not req.size.is_finite() or req.size <= 0:
@@ -220,7 +238,7 @@ def place(venue: TwapVenue, acct: Account, req: TwapRequest, now: int) -> dict[s
         return {"error": "Order has invalid size."}
     if req.size * venue.marks[m.index] < MIN_VALUE:
         return {"error": TOO_SMALL}
-    if req.reduce_only and reducible(acct, m.index, req.is_buy) == 0:
+    if req.reduce_only and (m.is_spot or reducible(acct, m.index, req.is_buy) == 0):
         return {"error": REDUCE_ONLY_WOULD_INCREASE}
     if len(book.running_of(acct.user)) >= MAX_RUNNING:
         return {"error": TOO_MANY}
@@ -277,32 +295,45 @@ def _slice_size(book: TwapBook, twap: Twap, m: MarketState, acct: Account) -> De
     return want.quantize(lot, rounding=ROUND_DOWN) if want > 0 else ZERO
 
 
-def _slice_limit(mark: Decimal, is_buy: bool, sz_decimals: int) -> Decimal:
-    """The mark moved by the 3% cap against the slice, on the price grid and within the cap."""
+def _slice_limit(mark: Decimal, is_buy: bool, sz_decimals: int, max_decimals: int = 6) -> Decimal:
+    """The mark moved by the 3% cap against the slice, on the price grid (5 significant figures, at most
+    ``max_decimals - szDecimals`` decimals: 6 on perps, 8 on spot) and within the cap."""
     px = mark * (1 + SLICE_SLIPPAGE) if is_buy else mark * (1 - SLICE_SLIPPAGE)
-    exp = min(max(px.adjusted() - 4, -(6 - sz_decimals)), 0)
+    exp = min(max(px.adjusted() - 4, -(max_decimals - sz_decimals)), 0)
     return px.quantize(Decimal(1).scaleb(exp), rounding=ROUND_FLOOR if is_buy else ROUND_CEILING)
 
 
 def _send_slice(venue: TwapVenue, twap: Twap, now: int) -> None:
     book = venue.twaps
     acct = venue.accounts[twap.user]
-    m = venue.markets[twap.asset]
+    m = _market(venue, twap.asset)
+    assert m is not None  # checked when the TWAP was placed; markets are never removed
     sz = _slice_size(book, twap, m, acct)
     twap.slices_sent += 1
     twap.next_slice_ms += SLICE_INTERVAL_MS
     if sz:
-        limit = _slice_limit(venue.marks[m.index], twap.is_buy, m.cfg.sz_decimals)
-        if not twap.reduce_only and not has_margin(
-            acct, m, twap.is_buy, limit, sz, venue.marks, venue.max_leverages
-        ):
+        limit = _slice_limit(venue.marks[m.index], twap.is_buy, m.cfg.sz_decimals, 8 if m.is_spot else 6)
+        problem = _slice_problem(venue, twap, acct, m, limit, sz)
+        if problem is not None:
             del book.running[twap.twap_id]
-            _record(venue, twap, now, "error", INSUFFICIENT_MARGIN[0])
+            _record(venue, twap, now, "error", problem)
             return
         _trade_slice(venue, twap, acct, m, sz, limit, now)
     if twap.executed_sz >= twap.size or twap.slices_sent >= twap.n_slices:
         del book.running[twap.twap_id]
         _record(venue, twap, now, "finished")
+
+
+def _slice_problem(
+    venue: TwapVenue, twap: Twap, acct: Account, m: MarketState, limit: Decimal, sz: Decimal
+) -> str | None:
+    """Why the account cannot send this slice (no margin on a perp, too small a spot balance), or None."""
+    if isinstance(m, SpotMarketState):
+        held, token = (limit * sz, m.quote.name) if twap.is_buy else (sz, m.base.name)
+        return None if available(acct, token) >= held else f"{INSUFFICIENT_SPOT_BALANCE[0]} asset={m.index}"
+    if twap.reduce_only or has_margin(acct, m, twap.is_buy, limit, sz, venue.marks, venue.max_leverages):
+        return None
+    return INSUFFICIENT_MARGIN[0]
 
 
 def _trade_slice(
@@ -314,7 +345,10 @@ def _trade_slice(
     order.twap_id = twap.twap_id
     previous_hash, venue._hash = venue._hash, ZERO_HASH
     try:
-        venue._execute(acct, m, order, now, fresh=True)
+        if isinstance(m, SpotMarketState):
+            venue._execute_spot(acct, m, order, now)
+        else:
+            venue._execute(acct, m, order, now, fresh=True)
     finally:
         venue._hash = previous_hash
     # the taker's fills of this slice: the rows it appended last to the account's fill log
