@@ -32,6 +32,7 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.order_placement import order_grouping
 from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, PriorityFee, Tif, order_action
+from wingbeat.sim.protocol.faults import FaultKind
 from wingbeat.sim.venue.types import OrderRequest
 
 __all__ = ["spot"]  # the fixture, re-exported for pytest
@@ -411,3 +412,54 @@ async def test_a_trigger_order_restored_from_the_journal_is_not_modified(
         assert venue[stop].trigger is not None and venue[plain].limit_px == _bid(harness, 3)
     finally:
         await second.close()
+
+
+@pytest.mark.parametrize("path", ["/exchange", "/ws"])
+async def test_a_lost_batch_modify_answer_is_resolved_by_the_venues_status_and_never_resent(
+        make_connector: Any, harness: LocalExchangeHarness, path: str) -> None:
+    faults = harness.exchange.faults
+    config = HyperliquidConfig(actions_over_websocket=path == "/ws", request_timeout=2.0, order_validity=1.0,
+                               dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
+    try:
+        conn = s.connector
+        assert isinstance(conn, HyperliquidPerpetualConnector)
+        cid, order = await _rest(s, harness)
+        old_oid = order.exchange_order_id
+        faults.add(FaultKind.LOSE_ANSWER, count=1, action="batchModify", path=path)
+        faults.silence("orderUpdates")  # only the status check can tell
+        before = conn.actions_sent
+        conn.modify(cid, price=_bid(harness, 4))
+        [event] = await s.recorder.wait_event(OrderModifiedEvent, cid, timeout=10)
+        assert faults.counters.get(FaultKind.LOSE_ANSWER, 0) == 1
+        assert conn.actions_sent - before == 1  # applied once, never resent
+        assert event.previous_exchange_order_id == old_oid != order.exchange_order_id
+        venue = _venue_orders(harness)
+        assert len(venue) == 1 and str(venue[cid].oid) == order.exchange_order_id
+        assert order.price == venue[cid].limit_px == _bid(harness, 4)
+        assert not s.recorder.of(OrderModifyFailedEvent, cid)
+    finally:
+        await s.close()
+
+
+async def test_a_batch_modify_dropped_before_the_venue_saw_it_fails_once_its_deadline_passed(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    faults = harness.exchange.faults
+    config = HyperliquidConfig(actions_over_websocket=False, request_timeout=2.0, order_validity=1.0,
+                               dead_man_switch=None)
+    s = await Session.open(lambda **kw: make_connector(config=config, **FAST, **kw))
+    try:
+        conn = s.connector
+        cid, order = await _rest(s, harness)
+        old_oid, old_price = order.exchange_order_id, order.price
+        faults.add(FaultKind.TIMEOUT, count=1, action="batchModify", path="/exchange")
+        conn.modify(cid, price=_bid(harness, 4))
+        [failed] = await s.recorder.wait_event(OrderModifyFailedEvent, cid, timeout=10)
+        assert "deadline" in failed.reason and faults.counters.get(FaultKind.TIMEOUT, 0) == 1
+        assert (order.exchange_order_id, order.price, order.current_state) == (old_oid, old_price, OrderState.OPEN)
+        assert str(_venue_orders(harness)[cid].oid) == old_oid
+        conn.modify(cid, price=_bid(harness, 4))  # decided: a new modify may go
+        await s.recorder.wait_event(OrderModifiedEvent, cid)
+        assert _venue_orders(harness)[cid].limit_px == _bid(harness, 4)
+    finally:
+        await s.close()
