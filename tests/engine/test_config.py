@@ -119,3 +119,12 @@ def test_a_basis_configuration_is_not_backtested() -> None:
     with pytest.raises(ConfigError, match="cannot be backtested: it trades spot"):
         parse_backtest_config({"strategy": {"kind": "basis", "token": "HYPE", "target_notional": "1000",
                                             "min_entry_funding_apr": "0.2"}})
+
+
+def test_the_pair_names_choose_the_market() -> None:
+    spot = parse_config({"strategy": {"kind": "market_maker", "trading_pair": "PURR-USDC", "order_amount": "100"}})
+    assert spot.exchange.trading_pairs == ("PURR-USDC",)
+    close = {"strategy": {"kind": "twap", "trading_pair": "HYPE-USDC", "side": "sell", "total_amount": "1",
+                          "price_limit": "30", "position_action": "close"}}
+    with pytest.raises(ConfigError, match='position_action "close" is for perpetuals'):
+        parse_config(close)

@@ -4,7 +4,7 @@ A complete file (every key but ``strategy.kind`` and the strategy's own required
 
     [exchange]
     network = "testnet"              # "testnet", "mainnet" or a URL such as "http://127.0.0.1:8080"
-    trading_pairs = ["BTC-USD"]      # default: the strategy's pair
+    trading_pairs = ["BTC-USD"]      # default: the strategy's pair; spot pairs are BASE-QUOTE ("PURR-USDC")
     key_env = "HL_PRIVATE_KEY"       # environment variable holding the private key (hex)
     # keystore = "wallet.json"       # or an encrypted Ethereum keystore (password: WINGBEAT_KEYSTORE_PASSWORD)
     # account_address = "0x..."      # the main account when the key is an API (agent) wallet
@@ -71,7 +71,7 @@ from wingbeat.engine.basis import BasisConfig
 from wingbeat.engine.market_maker import MarketMakerConfig
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.twap import TwapConfig
-from wingbeat.hyperliquid.constants import resolve_network
+from wingbeat.hyperliquid.constants import is_spot_trading_pair, resolve_network
 from wingbeat.hyperliquid.signer import is_variable_name
 
 
@@ -86,7 +86,8 @@ class ExchangeConfig:
     ``network`` is "testnet", "mainnet" or the URL of a Hyperliquid-compatible server; the private key
     comes from the environment variable ``key_env`` unless ``keystore`` names a keystore file;
     ``account_address`` is set when the key is an API wallet trading for that main account.
-    ``trading_pairs`` defaults to the strategy's pair (`parse_config` fills it in).
+    ``trading_pairs`` defaults to the strategy's pair (`parse_config` fills it in). The pairs' names say the
+    market: ``COIN-USD`` pairs trade perpetuals, ``BASE-QUOTE`` pairs (``PURR-USDC``) spot.
     """
 
     network: str = "testnet"
@@ -320,6 +321,11 @@ def _twap(st: Mapping[str, Any]) -> TwapConfig:
     action = _str(st, p, "position_action", "open").lower()
     if action not in ("open", "close"):
         raise ConfigError('strategy.position_action must be "open" or "close"')
+    if action == "close" and is_spot_trading_pair(str(st.get("trading_pair", ""))):
+        raise ConfigError(
+            'strategy.position_action "close" is for perpetuals (reduce-only orders): a spot pair has no '
+            "position, a sell spends tokens held; leave it out"
+        )
     try:
         return TwapConfig(
             trading_pair=_required_str(st, p, "trading_pair"),

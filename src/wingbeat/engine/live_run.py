@@ -1,4 +1,5 @@
-"""``wingbeat run``: a configured strategy on testnet, mainnet or any Hyperliquid-compatible URL."""
+"""``wingbeat run``: a configured strategy on testnet, mainnet or any Hyperliquid-compatible URL, on perpetuals
+or spot (the pair names say which: ``BTC-USD`` or ``PURR-USDC``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from wingbeat.engine.runner import run_strategy
 from wingbeat.engine.strategy import Strategy, TradingConnector
 from wingbeat.engine.twap import TwapExecutor
 from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
+from wingbeat.hyperliquid.constants import is_spot_trading_pair
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector, is_spot_trading_pair
+from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
 
 _logger = logging.getLogger("wingbeat.engine.run")
 
@@ -38,9 +40,9 @@ async def run_configured(
 ) -> RunSummary:
     """Connect, run the configured strategy until its end / the duration / ``stop``, disconnect.
 
-    Spot pairs (``HYPE-USDC``) are traded by a `HyperliquidSpotConnector` (journal ``NAME-spot.db`` beside
-    ``journal_path``), perps by a `HyperliquidPerpetualConnector`; the strategy gets both when both are
-    needed. ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
+    Spot pairs (``HYPE-USDC``) are traded by a `HyperliquidSpotConnector` (its journal is ``journal_path``, or
+    ``NAME-spot.db`` beside it when perps are traded too), perps by a `HyperliquidPerpetualConnector`; the
+    strategy gets both when both are needed. ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
     """
     ex = cfg.exchange
     port = metrics_port if metrics_port is not None else cfg.engine.metrics_port
@@ -69,7 +71,8 @@ async def run_configured(
                 signer,
                 trading_pairs=spot_pairs,
                 network=ex.network,
-                journal_path=str(_spot_journal(journal)) if journal is not None else None,
+                # alone it keeps journal_path as given (wingbeat journal orders.db shows its orders)
+                journal_path=str(_spot_journal(journal) if perp_pairs else journal) if journal is not None else None,
             )
             connectors["spot"] = spot
             starting.append(spot)

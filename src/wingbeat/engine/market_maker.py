@@ -22,6 +22,7 @@ from wingbeat.engine.strategy import Strategy, TradingConnector
 from wingbeat.engine.virtual_time import now as clock_now
 
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +31,8 @@ class MarketMakerConfig:
 
     Spreads are fractions of the mid price (``Decimal("0.001")`` = 10 bps); level ``i`` (from 0) is
     ``i × level_spread`` further out. ``max_inventory`` (base units, default 5 × ``order_amount``) is the
-    position at which inventory skew stops quoting the side that would grow it. ``post_only`` sends
+    position at which inventory skew stops quoting the side that would grow it (on a spot pair: the net amount
+    this strategy bought since it started, the tokens held before being the stock its asks sell from). ``post_only`` sends
     LIMIT_MAKER orders (rejected instead of taking). At refresh time, quotes whose prices are all within
     ``order_refresh_tolerance`` (a fraction) of the new proposal are kept instead of replaced.
     """
@@ -149,8 +151,17 @@ class MarketMakerStrategy(Strategy):
         if not cfg.inventory_skew:
             return cfg.order_amount, cfg.order_amount
         limit = cfg.max_inventory or cfg.order_amount * 5
-        ratio = max(-_ONE, min(_ONE, self.position(cfg.trading_pair) / limit))
+        ratio = max(-_ONE, min(_ONE, self._inventory(cfg.trading_pair) / limit))
         return cfg.order_amount * (_ONE - ratio), cfg.order_amount * (_ONE + ratio)
+
+    def _inventory(self, trading_pair: str) -> Decimal:
+        """What the skew leans against: the position; on a spot pair (a connector without positions) only what
+        this strategy bought minus sold since it started, since the tokens held before are the stock its asks
+        sell from (skewing on them would quote one side only)."""
+        position = self.position(trading_pair)
+        if id(self.connector_for(trading_pair)) in self._with_positions:
+            return position
+        return position - self._start_positions.get(trading_pair, _ZERO)
 
     def on_order_cancelled(self, event: OrderCancelledEvent) -> None:
         """Forget a cancelled quote."""

@@ -171,3 +171,10 @@ def trading_pair_to_coin(trading_pair: str) -> str:
     if not sep or not coin or quote != QUOTE_ASSET:
         raise ValueError(f"not a Hyperliquid perpetual trading pair: {trading_pair!r}")
     return coin
+
+
+def is_spot_trading_pair(trading_pair: str) -> bool:
+    """Whether a wingbeat trading pair names a spot pair, ``"PURR-USDC"`` (``BASE-QUOTE`` after its tokens),
+    rather than a perpetual, whose quote is always ``USD`` (``"BTC-USD"``, ``"xyz:XYZ100-USD"``)."""
+    base, sep, quote = trading_pair.rpartition("-")
+    return bool(sep and base and quote) and quote != QUOTE_ASSET

@@ -36,6 +36,7 @@ from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.account_actions import MAX_BUILDER_FEE_SPOT
 from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidConnectorBase
+from wingbeat.hyperliquid.constants import is_spot_trading_pair
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import order_spec
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
@@ -45,16 +46,9 @@ from wingbeat.hyperliquid.spot_markets import SpotMarkets
 from wingbeat.hyperliquid.wire import OrderSpec
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
-__all__ = ["HyperliquidSpotConnector", "is_spot_trading_pair"]
+__all__ = ["HyperliquidSpotConnector"]
 
 _ZERO = Decimal(0)
-
-
-def is_spot_trading_pair(trading_pair: str) -> bool:
-    """Whether ``trading_pair`` names a spot pair (``"PURR-USDC"``) rather than a perp (``"BTC-USD"``, whose
-    quote is always USD)."""
-    base, sep, quote = trading_pair.rpartition("-")
-    return bool(sep and base and quote) and quote != "USD"
 
 
 def _check_pair(trading_pair: object) -> str:

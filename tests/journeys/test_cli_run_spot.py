@@ -1,0 +1,66 @@
+"""``wingbeat run`` on a spot pair: a TWAP buying PURR-USDC on ``wingbeat sim`` (its own process, funded with
+spot tokens on the command line, built-in liquidity), the journal showing what it did and the venue holding
+the PURR bought, less the fee it took in PURR; a spot configuration asking for reduce-only orders is one error
+line."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+
+from tests.journeys.conftest import account_env, assert_error_line, new_trader, sim_process, wingbeat
+
+TWAP = """
+[engine]
+tick_interval = 0.2
+
+[strategy]
+kind = "twap"
+trading_pair = "PURR-USDC"
+side = "buy"
+total_amount = "300"
+duration = 3
+slices = 3
+price_limit = "0.3"
+"""
+
+
+async def _spot_balances(url: str, address: str) -> dict[str, Decimal]:
+    body = {"type": "spotClearinghouseState", "user": address}
+    async with aiohttp.ClientSession() as http, http.post(f"{url}/info", json=body) as resp:
+        state = await resp.json()
+    return {b["coin"]: Decimal(b["total"]) for b in state["balances"]}
+
+
+async def test_a_twap_on_a_spot_pair_buys_its_tokens_on_wingbeat_sim(tmp_path: Path) -> None:
+    account = new_trader()
+    journal = tmp_path / "orders.db"
+    config = tmp_path / "spot_twap.toml"
+    async with sim_process("--fund", f"{account.address}=100,USDC=1000,PURR=2000") as sim:
+        config.write_text(f'[exchange]\nnetwork = "{sim.url}"\njournal_path = "{journal}"\n{TWAP}')
+        run = await wingbeat("run", str(config), "--plain", "--duration", "30", env=account_env(account),
+                             cwd=tmp_path, deadline=90)
+        balances = await _spot_balances(sim.url, account.address)
+    assert run.code == 0, run
+    printed = run.out + run.err
+    assert "TwapExecutor on PURR-USDC" in printed and re.search(r"TWAP executed\W+300(\.0*)? of 300", printed), run
+    document = json.loads((await wingbeat("journal", str(journal), "--json")).out)
+    assert document["orders"] and {o["trading_pair"] for o in document["orders"]} == {"PURR-USDC"}
+    fills = document["fills"]
+    bought = sum((Decimal(f["amount"]) for f in fills), Decimal(0))
+    assert bought == 300
+    fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0))
+    assert {f["fee_asset"] for f in fills} == {"PURR"} and fees > 0
+    assert balances["PURR"] == Decimal(2000) + bought - fees  # the fee is taken in the token received
+    assert balances["USDC"] < 1000
+
+
+async def test_reduce_only_orders_on_a_spot_pair_are_one_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(TWAP + 'position_action = "close"\n')
+    run = await wingbeat("run", str(config), env=account_env(new_trader()), cwd=tmp_path)
+    assert_error_line(run, 2, 'position_action "close" is for perpetuals')
