@@ -168,11 +168,14 @@ def render_active_asset_data(engine: ExchangeEngine, user: str, coin: str) -> di
     m = engine.market(coin)
     if m is None:
         raise ValueError(f"coin: unknown coin {coin!r}")
-    acct = engine.accounts.get(user)
+    acct = m.accounts.get(user)  # the user's margin account on the coin's dex
     max_lev = m.cfg.max_leverage
     mark = engine.marks[m.index]
+    dex = engine.dex_of(m.index)
     if acct is None:
         leverage: dict[str, Any] = {"type": "cross", "value": max_lev}
+        if dex is not None and dex.isolated_only(m.index):
+            leverage = {"type": "isolated", "value": max_lev, "rawUsd": "0.0"}
         free = szi = ZERO
     else:
         lev = acct.leverage_of(m.index, max_lev)

@@ -31,11 +31,20 @@ __all__ = [
 
 ZERO = Decimal(0)
 STATE_TYPES = frozenset(
-    {"clearinghouseState", "openOrders", "webData2", "webData3", "activeAssetData", "twapStates", "spotState"}
+    {
+        "clearinghouseState",
+        "allDexsClearinghouseState",
+        "openOrders",
+        "webData2",
+        "webData3",
+        "activeAssetData",
+        "twapStates",
+        "spotState",
+    }
 )
 # re-rendered when the mark of a coin the user holds moves (webData2/3 carry every market's context:
 # they follow the periodic refresh instead, so a busy book does not re-render them on every trade)
-MARK_TYPES = frozenset({"clearinghouseState", "activeAssetData"})
+MARK_TYPES = frozenset({"clearinghouseState", "allDexsClearinghouseState", "activeAssetData"})
 SNAPSHOT_TYPES = frozenset({"userNonFundingLedgerUpdates", "userTwapSliceFills", "userTwapHistory"})
 DEX_TYPES = frozenset({"clearinghouseState", "openOrders", "twapStates"})  # take an optional "dex"
 
@@ -50,6 +59,14 @@ def render_state(
     if kind == "clearinghouseState":
         state = handle_info(engine, {"type": "clearinghouseState", "user": user, "dex": dex_name})
         return {"dex": dex_name, "user": user, "clearinghouseState": state}
+    if kind == "allDexsClearinghouseState":
+        # one [dex name, clearinghouseState] per perp dex, the main dex ("") first (nktkas SDK's
+        # AllDexsClearinghouseStateEvent)
+        states = [
+            [d.name, handle_info(engine, {"type": "clearinghouseState", "user": user, "dex": d.name})]
+            for d in engine.dexes
+        ]
+        return {"user": user, "clearinghouseStates": states}
     if kind == "openOrders":
         orders = handle_info(engine, {"type": "frontendOpenOrders", "user": user, "dex": dex_name})
         return {"dex": dex_name, "user": user, "orders": orders}
@@ -65,12 +82,16 @@ def render_state(
     if kind == "webData3":
         return {
             "userState": _user_state(engine, user),
+            # one entry per perp dex, the main dex first (vault equity is the main dex's)
             "perpDexStates": [
                 {
-                    "totalVaultEquity": usd(total_vault_equity(engine, user)),
-                    "perpsAtOpenInterestCap": [],
+                    "totalVaultEquity": usd(total_vault_equity(engine, user) if not d.is_builder else ZERO),
+                    "perpsAtOpenInterestCap": handle_info(
+                        engine, {"type": "perpsAtOpenInterestCap", "dex": d.name}
+                    ),
                     "leadingVaults": [],
                 }
+                for d in engine.dexes
             ],
         }
     return _web_data2(engine, user)

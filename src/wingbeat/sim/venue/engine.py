@@ -450,8 +450,13 @@ class ExchangeEngine(OrderFlow, SpotFlow):
                 return self._place_spot(acct, spot, req, now)
             dex = self._dex_of_asset.get(req.asset)
             m = self._perp_by_asset[req.asset] if dex is not None else None
-            if dex is not None:
+            if dex is not None and m is not None:
                 acct = dex.account(acct)
+                problem = dex.open_interest_problem(
+                    acct, m, req.is_buy, req.size, req.reduce_only, self.marks
+                )
+                if problem is not None:
+                    return self._reject(acct, m, req, problem[0], problem[1], now)
         if m is None:
             return {"error": f"Invalid asset. asset={req.asset}"}
         problem = check_order(

@@ -74,6 +74,10 @@ class EngineView(Protocol):
         """The perp dex named ``name`` (``""``: the main dex), or None."""
         ...
 
+    def dex_of(self, asset: int) -> PerpDex | None:
+        """The perp dex that lists perp asset ``asset``, or None."""
+        ...
+
     def account_changed(self, user: str) -> None:
         """Within an action frame: ``user``'s balance or margin settings changed."""
         ...

@@ -22,9 +22,15 @@ from wingbeat.sim.venue.perp_dexes import BUILDER_DEX_ASSET_OFFSET, DEX_ASSET_ST
 if TYPE_CHECKING:
     from wingbeat.sim.venue.market_state import MarketState
 
-__all__ = ["PerpDex", "dex_asset_offset"]
+__all__ = ["AT_OPEN_INTEREST_CAP", "PerpDex", "dex_asset_offset"]
 
 ZERO = Decimal(0)
+#: Hyperliquid's refusal of an order that would grow a position while its perp is at an open-interest
+#: cap (the text traders report; the order status is ``positionIncreaseAtOpenInterestCapRejected``).
+AT_OPEN_INTEREST_CAP = (
+    "Cannot increase position when open interest is at cap.",
+    "positionIncreaseAtOpenInterestCapRejected",
+)
 
 
 def dex_asset_offset(index: int) -> int:
@@ -106,3 +112,23 @@ class PerpDex:
         if oi >= cfg.oi_sz_cap_per_perp or (cap is not None and oi * marks[m.index] >= cap):
             return True
         return self.open_interest_ntl(marks) >= cfg.total_oi_cap
+
+    def open_interest_problem(
+        self,
+        acct: Account,
+        m: MarketState,
+        is_buy: bool,
+        sz: Decimal,
+        reduce_only: bool,
+        marks: dict[int, Decimal],
+    ) -> tuple[str, str] | None:
+        """``AT_OPEN_INTEREST_CAP`` when an order would grow ``acct``'s position in ``m`` (not
+        reduce-only, and not only closing: on the position's own side, or larger than it) while
+        ``m`` is at a cap; else None. Checked when the order is placed (CHOSEN: resting orders
+        that fill later are not checked again)."""
+        if reduce_only or self.cfg is None:
+            return None
+        szi = acct.szi(m.index)
+        if szi and (szi > 0) != is_buy and sz <= abs(szi):
+            return None  # closes (part of) the position
+        return AT_OPEN_INTEREST_CAP if self.at_open_interest_cap(m, marks) else None

@@ -67,6 +67,11 @@ def pay_funding_at(engine: EngineView, m: MarketState, t: int, rate: Decimal) ->
 
 def _pay_funding(engine: EngineView, m: MarketState, t: int, given: Decimal | None = None) -> None:
     rate, premium = funding_rate(m) if given is None else (given, m.premium)
+    dex = engine.dex_of(m.index)
+    if given is None and dex is not None and dex.cfg is not None and dex.cfg.funding_multiplier != 1:
+        # a builder dex's funding multiplier scales the formula's rate (perpDexs'
+        # assetToFundingMultiplier), within the same cap
+        rate = min(max((rate * dex.cfg.funding_multiplier).quantize(_RATE_PLACES), -MAX_RATE), MAX_RATE)
     if (rate, premium) != (m.funding_rate, m.premium) and engine.has_subscribers:
         engine.emit(AssetCtxChanged(m.coin))
     m.funding_rate, m.premium = rate, premium
