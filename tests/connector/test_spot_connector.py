@@ -94,12 +94,12 @@ async def test_a_resting_buy_holds_quote_and_its_cancel_releases_it(spot: SpotSe
     assert created.trading_pair == PURR
     [order] = spot.exchange.engine.accounts[spot.signer.address].open_orders.values()
     assert order.cloid == cid
-    await conn._update_balances_and_positions()
+    await conn.refresh_balances()
     assert conn.get_balance("USDC") == Decimal(1000)
     assert conn.get_available_balance("USDC") == Decimal(1000) - Decimal(19)  # 100 x 0.19 held
     conn.cancel(PURR, cid)
     await recorder.wait_event(OrderCancelledEvent, cid)
-    await conn._update_balances_and_positions()
+    await conn.refresh_balances()
     assert conn.get_available_balance("USDC") == Decimal(1000)
 
 
@@ -116,7 +116,7 @@ async def test_fills_report_the_fee_in_the_token_received(spot: SpotSession) -> 
     sell = conn.sell(PURR, Decimal(100), OrderType.LIMIT, Decimal("0.18"))
     [sold] = await recorder.wait_event(OrderFilledEvent, sell)
     assert (sold.price, sold.fee_asset) == (Decimal("0.18"), "USDC")
-    await conn._update_balances_and_positions()
+    await conn.refresh_balances()
     assert conn.get_balance("PURR") == Decimal(5000) - bought.fee_amount  # +100 - fee, then -100
     assert conn.get_balance("USDC") == Decimal(1000) - Decimal(20) + Decimal(18) - sold.fee_amount
 
@@ -202,7 +202,7 @@ async def test_spot_and_perp_connectors_on_one_account_each_see_only_their_own(
         # spot: its own order, its own fills, token balances (no positions)
         assert [o.client_order_id for o in spot_conn.open_orders] == [spot_rest]
         assert not spot_events.of(OrderFilledEvent, long) and not spot_events.of(OrderFilledEvent, more)
-        await spot_conn._update_balances_and_positions()
+        await spot_conn.refresh_balances()
         assert Decimal(4999) < spot_conn.get_balance("PURR") < Decimal(5000)  # +100 - fee, -100
         assert spot_conn.get_available_balance("USDC") == spot_conn.get_balance("USDC") - Decimal(15)  # held
         assert perp.get_balance("USDC") > 0 and perp.get_balance("PURR") == 0

@@ -89,7 +89,7 @@ async def test_the_twap_buys_its_total_in_slices_with_the_fee_in_the_base_token(
         assert twap.executed == D(300) and twap.average_price == D("0.201") and twap.slices_sent == 3
         fees = [f.fee_amount for f in twap.recent_fills]
         assert {f.fee_asset for f in twap.recent_fills} == {"PURR"} and all(fee > 0 for fee in fees)
-        await conn._update_balances_and_positions()
+        await conn.refresh_balances()
         assert conn.get_balance("PURR") == D(5000) + D(300) - sum(fees, D(0))
         assert conn.get_balance("USDC") == D(1000) - D(300) * D("0.201")
         assert twap.position(PAIR) == D(5000) + D(300) - sum(fees, D(0))  # tokens held: start balance + fills

@@ -64,3 +64,16 @@ def test_every_account_action_is_in_the_overview() -> None:
     names |= {name for name in vars(AccountActions) if not name.startswith("_")}
     assert {"usd_send", "send_asset", "approve_builder_fee", "rest"} <= names
     assert _undocumented(names, text) == set()
+
+
+def test_every_spot_connector_addition_is_in_the_overview() -> None:
+    from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase
+    from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
+    from wingbeat.hyperliquid.spot_markets import SpotMarkets
+
+    text = overview("HyperliquidSpotConnector(")
+    names = {n for n in vars(HyperliquidSpotConnector) if not n.startswith("_")} - set(vars(HyperliquidConnectorBase))
+    names |= {n for n in vars(SpotMarkets) if not n.startswith("_")}
+    names -= {"name", "max_builder_fee"}  # class attributes every connector has
+    assert {"spot_markets", "refresh_balances", "market", "by_coin", "token"} <= names
+    assert _undocumented(names, text) == set()

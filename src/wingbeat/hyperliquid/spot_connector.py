@@ -95,6 +95,11 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
             raise NotReadyError("connector is not started")
         return self._markets
 
+    async def refresh_balances(self) -> None:
+        """Read the token balances now (``spotClearinghouseState``). They follow the venue's ``spotState``
+        pushes by themselves; this is for a moment that needs them current, e.g. right after an order rested."""
+        await self._update_balances_and_positions()
+
     # ------------------------------------------------------------------------------- market hooks
     async def _prepare_markets(self) -> None:
         markets = SpotMarkets(await self._rest_client().spot_meta())
