@@ -604,7 +604,10 @@ class WsHub:
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            # one loop turn later: the connections' writers woken by the same action (a post's answer, its
+            # orderUpdates) send first, then the pushes are rendered (the frames' order is the same either way)
+            loop = asyncio.get_running_loop()
+            loop.call_soon(loop.call_soon, self._flush)
 
     def _flush(self) -> None:
         """Render every dirty coin's book, bbo, context and candle channels once."""
