@@ -80,3 +80,15 @@ async def test_restart_on_journal() -> None:
     assert first, out
     assert re.search(rf"^after restart {first.group(1)} OPEN 0\.001\d* @ \d+", out, re.M), out
     assert "cancelled: CANCELED" in out, out
+
+
+async def test_basis_carry() -> None:
+    out = (await _example("basis_carry.py")).out
+    entered = re.search(r"^entered: spot ([\d.]+) HYPE, perp short ([\d.]+) HYPE$", out, re.M)
+    assert entered, out
+    spot, short = Decimal(entered.group(1)), Decimal(entered.group(2))
+    assert Decimal(24) <= short <= Decimal(26) and Decimal(0) <= spot - short < Decimal("0.01"), out
+    exited = re.search(r"^exited: spot ([\d.]+) HYPE left, perp short ([\d.]+) HYPE$", out, re.M)
+    assert exited and Decimal(exited.group(1)) < Decimal("0.01") and Decimal(exited.group(2)) == 0, out
+    paid = re.search(r"^funding received (-[\d.]+) USDC$", out, re.M)  # the short paid the negative hour
+    assert paid and Decimal("-0.06") < Decimal(paid.group(1)) < Decimal("-0.04"), out  # ~25 x 40 x 0.00005, once

@@ -169,6 +169,9 @@ class BasisStrategy(Strategy):
         self._naked_since: float | None = None
         self._next_entry_at = 0.0
         self._fill_seen = asyncio.Event()
+        self._fundings_seen: set[tuple[str, float]] = set()
+        self._trades_seen: set[str] = set()
+        self._counted: dict[str, Decimal] = {}  # base amount of each own order's fills counted in the legs
 
     # -- views ---------------------------------------------------------------------------------------
 
@@ -245,8 +248,10 @@ class BasisStrategy(Strategy):
 
     def on_order_filled(self, event: OrderFilledEvent) -> None:
         """Move the legs by this strategy's fills (a buy counts what was received)."""
-        if not self.is_own_order(event.client_order_id):
+        if not self.is_own_order(event.client_order_id) or event.trade_id in self._trades_seen:
             return
+        self._trades_seen.add(event.trade_id)
+        self._counted[event.client_order_id] = self._counted.get(event.client_order_id, _ZERO) + event.amount
         cfg = self.config
         is_buy = event.trade_type is TradeType.BUY
         if event.trading_pair == cfg.spot_pair:
@@ -257,10 +262,17 @@ class BasisStrategy(Strategy):
         self._fill_seen.set()
 
     def on_funding_payment(self, event: FundingPaymentEvent) -> None:
-        """Count funding on the perp and re-decide at once (the rate just changed)."""
-        if event.trading_pair == self.config.perp_pair:
-            self.funding_received += event.amount
-            self._evaluate()
+        """Count funding on the perp (each payment once) and re-decide at once (the rate just changed)."""
+        if event.trading_pair != self.config.perp_pair:
+            return
+        # one payment per coin and funding time; the user stream is account-wide, so every connector of
+        # the account (the spot one too) may publish it
+        key = (event.trading_pair, event.timestamp)
+        if key in self._fundings_seen:
+            return
+        self._fundings_seen.add(key)
+        self.funding_received += event.amount
+        self._evaluate()
 
     # -- decisions -----------------------------------------------------------------------------------
 
@@ -415,8 +427,9 @@ class BasisStrategy(Strategy):
         return place(pair, amount, price, OrderType.LIMIT, action, time_in_force=TimeInForce.IOC)
 
     async def _settle(self, cid: str | None) -> InFlightOrder | None:
-        """Wait (at most ``order_timeout``) until the order is final and its fills have arrived; an order
-        still open then is cancelled. None for a refused order."""
+        """Wait (at most ``order_timeout``) until the order is final and its fills have arrived and moved the
+        legs (the connector may publish a fill after the order's state changed); an order still open then is
+        cancelled. None for a refused order."""
         if cid is None:
             return None
         order: InFlightOrder | None = None
@@ -429,7 +442,7 @@ class BasisStrategy(Strategy):
         try:
             async with asyncio.timeout(self.config.order_timeout):
                 await order.wait_until_done()
-                while order.awaits_fills:
+                while order.awaits_fills or self._counted.get(cid, _ZERO) < order.executed_amount_base:
                     self._fill_seen.clear()
                     await self._fill_seen.wait()
         except TimeoutError:
