@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import eth_account
 import pytest
+from hyperliquid.exchange import Exchange
 
 from tests.conformance.recorder import EventRecorder
 from tests.conformance.suite import wait_book
+from tests.conftest import new_trader
 from tests.connector.harness import new_signer
+from tests.sim.test_sdk_acceptance import call, statuses
 from wingbeat.core.enums import OrderType, TradeType
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import (
@@ -23,6 +28,7 @@ from wingbeat.core.events import (
     OrderFailedEvent,
     OrderFilledEvent,
 )
+from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
@@ -210,3 +216,56 @@ async def test_spot_and_perp_connectors_on_one_account_each_see_only_their_own(
         local_exchange.faults.silence("clearinghouseState", False)
         await spot_conn.stop()
         await perp.stop()
+
+
+async def test_every_listed_spot_pair_is_named_before_start(local_exchange: LocalExchange) -> None:
+    conn = HyperliquidSpotConnector(new_signer(), [PURR], network=local_exchange.base_url)
+    assert await conn.all_trading_pairs() == [PURR, HYPE]
+
+
+async def test_a_resting_spot_order_is_restored_from_the_journal_after_a_restart(
+        local_exchange: LocalExchange, tmp_path: Path) -> None:
+    signer = new_signer()
+    await local_exchange.fund(signer.address, 0, spot={"USDC": 1000, "PURR": 5000})
+    journal = str(tmp_path / "spot.db")
+
+    def make() -> HyperliquidSpotConnector:
+        return HyperliquidSpotConnector(signer, [PURR], network=local_exchange.base_url, journal_path=journal,
+                                        config=CONFIG)
+
+    first = make()
+    await first.start()
+    await first.wait_ready(timeout=10)
+    cid = first.sell(PURR, Decimal(100), OrderType.LIMIT, Decimal("0.25"))
+    await first.get_order(cid).wait_until_open()  # type: ignore[union-attr]
+    await first.stop()  # a clean stop leaves resting orders resting
+    again = make()
+    await again.start()
+    try:
+        await again.wait_ready(timeout=10)
+        await again.wait_recovered(timeout=10)
+        order = again.get_order(cid)
+        assert order is not None and order.current_state is OrderState.OPEN and order.trading_pair == PURR
+        await again.cancel_all(timeout=5)
+        assert not spot_open_orders(local_exchange, signer.address)
+    finally:
+        await again.stop()
+
+
+async def test_the_official_sdk_takes_a_resting_spot_order_and_the_maker_pays_its_fee_in_usdc(
+        spot: SpotSession) -> None:
+    taker = new_trader()
+    await spot.exchange.fund(taker.address, 0, spot={"USDC": 1000})
+    sdk = await call(Exchange, eth_account.Account.from_key(taker.key), spot.exchange.base_url)
+    cid = spot.conn.sell(PURR, Decimal(100), OrderType.LIMIT, Decimal("0.21"))
+    await spot.recorder.wait_event(OrderCreatedEvent, cid)
+    gtc: Any = {"limit": {"tif": "Ioc"}}
+    [filled] = statuses(await call(sdk.order, "PURR/USDC", True, 100, 0.21, gtc))
+    assert filled["filled"]["totalSz"] == "100.0"
+    [fill] = await spot.recorder.wait_event(OrderFilledEvent, cid)
+    assert (fill.price, fill.amount, fill.fee_asset, fill.is_taker) == (Decimal("0.21"), Decimal(100), "USDC", False)
+    assert fill.fee_amount == Decimal("0.0084")  # 21 USDC x the 0.040 % maker fee, in the token received
+
+
+def spot_open_orders(exchange: LocalExchange, address: str) -> list[Any]:
+    return list(exchange.engine.accounts[address].open_orders.values())

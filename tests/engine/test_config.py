@@ -128,3 +128,10 @@ def test_the_pair_names_choose_the_market() -> None:
                           "price_limit": "30", "position_action": "close"}}
     with pytest.raises(ConfigError, match='position_action "close" is for perpetuals'):
         parse_config(close)
+
+
+def test_a_spot_pair_is_not_backtested() -> None:
+    from wingbeat.backtest.settings import parse_backtest_config
+
+    with pytest.raises(ConfigError, match="PURR-USDC cannot be backtested: a spot pair"):
+        parse_backtest_config({"strategy": {"kind": "market_maker", "trading_pair": "PURR-USDC", "order_amount": "100"}})

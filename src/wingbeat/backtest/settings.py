@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from wingbeat.engine.config import ConfigError, RunConfig, config_decimal, parse_config
+from wingbeat.hyperliquid.constants import is_spot_trading_pair
 
 __all__ = [
     "BacktestConfig",
@@ -174,6 +175,11 @@ def parse_backtest_config(raw: Mapping[str, Any]) -> BacktestConfig:
     if run.basis is not None:
         raise ConfigError(
             'strategy.kind "basis" cannot be backtested: it trades spot, and a backtest replays perpetuals only'
+        )
+    spot = [pair for pair in run.exchange.trading_pairs if is_spot_trading_pair(pair)]
+    if spot:
+        raise ConfigError(
+            f"{', '.join(spot)} cannot be backtested: a spot pair (BASE-QUOTE); a backtest replays perpetuals only"
         )
     return BacktestConfig(run=run, settings=settings)
 

@@ -95,6 +95,10 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
             raise NotReadyError("connector is not started")
         return self._markets
 
+    async def all_trading_pairs(self) -> list[str]:
+        """Every spot pair the venue lists (``PURR-USDC``, ...), in ``spotMeta`` order. Works before ``start()``."""
+        return [m.trading_pair for m in await self._venue_markets(dexes=(), spot=True)]
+
     async def refresh_balances(self) -> None:
         """Read the token balances now (``spotClearinghouseState``). They follow the venue's ``spotState``
         pushes by themselves; this is for a moment that needs them current, e.g. right after an order rested."""
