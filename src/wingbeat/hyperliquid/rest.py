@@ -92,6 +92,7 @@ _ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("Order would increase open interest while open interest is capped", "open_interest_cap"),
     ("Order rejected due to price more aggressive than oracle while at open interest", "open_interest_cap"),
     ("Order would increase open interest too quickly", "open_interest_cap"),
+    ("Cannot increase position when open interest is at cap", "open_interest_cap"),  # as traders report it
 )
 
 
