@@ -140,3 +140,16 @@ def test_sweep_and_config_errors_are_clear(config: Path) -> None:
     assert (
         str(parse_value("0.0001")) == "0.0001" and parse_value("true") is True and parse_value("abc") == "abc"
     )
+
+
+def test_requote_with_modify_moves_the_two_quotes_instead_of_replacing_them(config: Path, tmp_path: Path) -> None:
+    wide = config.read_text(encoding="utf-8").replace('"0.00002"', '"0.002"')  # quotes that never fill
+    config.write_text(wide, encoding="utf-8")
+    replaced = _report(config, tmp_path / "replaced")
+    modify = wide.replace("order_refresh_time = 5.0\n", "order_refresh_time = 5.0\nrequote_with_modify = true\n")
+    config.write_text(modify, encoding="utf-8")
+    modified = _report(config, tmp_path / "modified")
+    assert int(str(replaced["orders"])) > 40  # a new pair of quotes every refresh
+    assert modified["orders"] == 2 and modified["fills"] == replaced["fills"] == 0  # the same two, moved
+    with (tmp_path / "modified" / "orders.csv").open(encoding="utf-8") as fh:
+        assert {o["state"] for o in csv.DictReader(fh)} == {"CANCELED"}  # the stop cancelled them

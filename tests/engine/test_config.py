@@ -34,6 +34,7 @@ trading_pair = "ETH-USD"
 order_amount = "0.01"
 bid_spread = 0.001
 order_levels = 2
+requote_with_modify = true
 """
 
 
@@ -48,7 +49,7 @@ def test_full_file_loads_into_typed_objects(tmp_path: Path) -> None:
     assert cfg.risk.max_position == Decimal("0.5")  # TOML float through its text, exact
     assert cfg.risk.max_open_orders == 4 and cfg.risk.daily_loss_limit == Decimal("25.5")
     assert cfg.market_maker is not None and cfg.market_maker.bid_spread == Decimal("0.001")
-    assert cfg.market_maker.order_levels == 2
+    assert cfg.market_maker.order_levels == 2 and cfg.market_maker.requote_with_modify
     assert not cfg.is_mainnet
 
 
@@ -71,6 +72,8 @@ def test_twap_section() -> None:
     ({"engine": {"metrics_port": 70000}}, "engine.metrics_port"),
     ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "0.1",
                    "bid_spread": "1.5"}}, "bid_spread"),
+    ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "0.1",
+                   "requote_with_modify": "yes"}}, "requote_with_modify"),
 ])
 def test_each_mistake_is_a_config_error_naming_the_key(raw: dict[str, object], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):

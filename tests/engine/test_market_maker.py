@@ -117,3 +117,41 @@ async def test_quotes_within_the_refresh_tolerance_are_kept(local_exchange: Loca
         assert {o.client_order_id for o in mm.active_orders()} == first
         assert mm.quotes_placed == 2 and mm.refreshes == 0
         await mm.stop()
+
+
+async def test_requote_with_modify_moves_the_same_quotes_to_the_skewed_proposal(local_exchange: LocalExchange,
+                                                                              trader: Trader) -> None:
+    maker = await make_book(local_exchange)
+    async with connector_for(local_exchange, trader) as conn:
+        pulse = Pulse()
+        conn.add_listener(pulse)
+        mm = MarketMakerStrategy(conn, _config(order_refresh_time=0.2, requote_with_modify=True),
+                                 risk=RiskLimits(max_open_orders=2))
+        clock = Clock(0.05)
+        clock.add(mm)
+        await mm.start()
+        clock.start()
+        try:
+            await wait_until(lambda: len(mm.active_orders()) == 2
+                             and all(o.exchange_order_id for o in mm.active_orders()), pulse)
+            first = {o.client_order_id: o.exchange_order_id for o in mm.active_orders()}
+            # half our bid is taken: long 0.0005, a quarter of max_inventory, so the bid shrinks and the ask grows
+            await place(local_exchange, maker, is_buy=False, price="59900", size="0.0005", tif="Ioc")
+            await wait_until(lambda: mm.position(PAIR) == D("0.0005"), pulse)
+            sizes = {q.is_buy: q.amount for q in mm.proposal()}
+            assert sizes == {True: D("0.00075"), False: D("0.00125")}
+
+            async def venue_sizes() -> set[tuple[str, Decimal]]:
+                return {(o["side"], D(o["sz"])) for o in await exchange_open_orders(local_exchange, trader.address)}
+
+            await wait_until(lambda: all(o.exchange_order_id not in first.values() for o in mm.active_orders()),
+                             pulse)
+            assert await venue_sizes() == {("B", D("0.00075")), ("A", D("0.00125"))}
+            assert {o.client_order_id for o in mm.active_orders()} == set(first)  # the same quotes, modified
+            assert mm.quotes_placed == 2 and mm.refreshes >= 1
+            [bid] = [o for o in mm.active_orders() if o.trade_type.name == "BUY"]
+            assert (bid.amount, bid.executed_amount_base) == (D("0.00125"), D("0.0005"))
+        finally:
+            await clock.stop()
+            await mm.stop()
+        assert await exchange_open_orders(local_exchange, trader.address) == []

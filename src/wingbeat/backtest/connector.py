@@ -36,7 +36,13 @@ from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.virtual_time import now
 from wingbeat.hyperliquid.constants import coin_to_trading_pair, trading_pair_to_coin
 from wingbeat.hyperliquid.order_book_data_source import next_funding_time
-from wingbeat.hyperliquid.order_placement import cancel_results, order_spec, order_updates
+from wingbeat.hyperliquid.order_placement import (
+    cancel_results,
+    modify_results,
+    modify_spec,
+    order_spec,
+    order_updates,
+)
 from wingbeat.hyperliquid.reconciliation import apply_venue_update, balance_from_state, positions_from_state
 from wingbeat.hyperliquid.schemas_account import (
     parse_clearinghouse_state,
@@ -195,6 +201,20 @@ class BacktestConnector(PerpetualConnectorBase):
             ok=True, response_type="order", statuses=tuple(parse_action_status(s) for s in statuses)
         )
         return order_updates(orders, reply, self._clock())
+
+    async def _place_modifies(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | str]:
+        modifies = []
+        for order in orders:
+            spec = modify_spec(order, self._assets[order.trading_pair]).order
+            tif = spec.order_type.tif if isinstance(spec.order_type, LimitType) else "Gtc"
+            request = OrderRequest(spec.asset, spec.is_buy, spec.price, spec.size, spec.reduce_only, tif,
+                                   cloid=order.client_order_id)
+            modifies.append((order.client_order_id, request))
+        statuses = await self._venue.modify(modifies)
+        reply = ExchangeReply(
+            ok=True, response_type="order", statuses=tuple(parse_action_status(s) for s in statuses)
+        )
+        return modify_results(orders, reply, self._clock())
 
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
         statuses = await self._venue.cancel(

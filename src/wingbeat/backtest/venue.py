@@ -286,6 +286,30 @@ class SimulatedVenue:
         for maker, cancels in by_maker.items():
             self.engine.cancel(maker, cancels)
 
+    async def modify(self, modifies: Sequence[tuple[str, OrderRequest]]) -> list[Any]:
+        """Replace our orders by cloid as Hyperliquid's batchModify does (the old one cancelled, the new one,
+        same cloid, at the back of its level); the engine's statuses."""
+        await asyncio.sleep(self.latency.order_entry)
+        statuses = [self._modify_one(cloid, req) for cloid, req in modifies]
+        await asyncio.sleep(self.latency.order_entry)
+        return statuses
+
+    def _modify_one(self, cloid: str, req: OrderRequest) -> Any:
+        coin = self.engine.markets[req.asset].coin if 0 <= req.asset < len(self.engine.markets) else None
+        liquidity = self._add_liquidity(coin, req) if coin is not None else []
+        try:
+            status = self.engine.batch_modify(USER, [(cloid, req)])[0]
+        finally:
+            if liquidity:
+                self._remove_liquidity(liquidity)
+        if coin is not None:
+            self._drop_gone(coin)  # the replaced order left its queue
+            if isinstance(status, dict) and "resting" in status:
+                order = self._account.open_orders.get(status["resting"]["oid"])
+                if order is not None:
+                    self._queues[coin].add(order.oid, order.is_buy, order.limit_px, order.sz)
+        return status
+
     async def cancel(self, cancels: Sequence[tuple[int, str]]) -> list[Any]:
         """Cancel our orders by ``(asset, cloid)``; the engine's statuses."""
         await asyncio.sleep(self.latency.order_entry)

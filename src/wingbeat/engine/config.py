@@ -273,6 +273,7 @@ def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
             "max_inventory",
             "post_only",
             "order_refresh_tolerance",
+            "requote_with_modify",
         },
     )
     levels = st.get("order_levels", 1)
@@ -291,6 +292,7 @@ def _market_maker(st: Mapping[str, Any]) -> MarketMakerConfig:
             max_inventory=_opt_decimal(st, p, "max_inventory"),
             post_only=_bool(st, p, "post_only", False),
             order_refresh_tolerance=config_decimal(st, p, "order_refresh_tolerance", Decimal(0)),
+            requote_with_modify=_bool(st, p, "requote_with_modify", False),
         )
     except ValueError as exc:
         raise ConfigError(f"strategy: {exc}") from None

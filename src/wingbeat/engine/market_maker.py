@@ -3,8 +3,10 @@
 Each tick: if quotes rest and are younger than ``order_refresh_time``, nothing happens; if they are
 older, they are cancelled (the new ones go out on the first tick after the cancels are confirmed, so the
 book never holds two generations of our quotes); with nothing resting, new quotes are placed at
-``mid × (1 ∓ spread)`` per level. Inventory skew shrinks the side that would grow the position and grows
-the other, linearly up to ``max_inventory``.
+``mid × (1 ∓ spread)`` per level. With ``requote_with_modify`` stale quotes that match the new proposal one
+for one (same sides and levels) are modified in place instead: one batch request, no gap without quotes.
+Inventory skew shrinks the side that would grow the position and grows the other, linearly up to
+``max_inventory``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
-from wingbeat.core.events import OrderCancelledEvent
+from wingbeat.core.errors import InvalidOrderError
+from wingbeat.core.events import OrderCancelledEvent, OrderModifyFailedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
@@ -35,6 +38,8 @@ class MarketMakerConfig:
     this strategy bought since it started, the tokens held before being the stock its asks sell from). ``post_only`` sends
     LIMIT_MAKER orders (rejected instead of taking). At refresh time, quotes whose prices are all within
     ``order_refresh_tolerance`` (a fraction) of the new proposal are kept instead of replaced.
+    ``requote_with_modify`` (off by default) moves stale quotes to the new proposal with ``modify`` when they
+    match it one for one, falling back to cancel-and-place for any quote that cannot be modified.
     """
 
     trading_pair: str
@@ -48,6 +53,7 @@ class MarketMakerConfig:
     max_inventory: Decimal | None = None
     post_only: bool = False
     order_refresh_tolerance: Decimal = Decimal(0)
+    requote_with_modify: bool = False
 
     def __post_init__(self) -> None:
         if not self.order_amount > 0:
@@ -83,6 +89,7 @@ class MarketMakerStrategy(Strategy):
         self.config = config
         self._placed_at: dict[str, float] = {}
         self._cancel_requested: dict[str, float] = {}
+        self._modify_failed: set[str] = set()  # quotes a modify could not move: replaced at the next tick
         self.quotes_placed = 0
         self.refreshes = 0
 
@@ -101,12 +108,15 @@ class MarketMakerStrategy(Strategy):
                 return
             if stale:
                 self.refreshes += 1
+                if self.config.requote_with_modify and len(stale) == len(active):
+                    stale = self._modify_to_proposal(active)  # what could not be modified is cancelled
             for order in stale:
                 self._cancel_requested[order.client_order_id] = now
                 self.cancel(pair, order.client_order_id)
             return
         self._cancel_requested.clear()
         self._placed_at.clear()
+        self._modify_failed.clear()
         for quote in self.proposal():
             place = self.buy if quote.is_buy else self.sell
             order_type = OrderType.LIMIT_MAKER if self.config.post_only else OrderType.LIMIT
@@ -133,6 +143,38 @@ class MarketMakerStrategy(Strategy):
                 if price > 0 and size > 0 and size >= rule.min_order_size and price * size >= rule.min_notional:
                     quotes.append(Quote(is_buy, price, size))
         return quotes
+
+    def _modify_to_proposal(self, active: list[InFlightOrder]) -> list[InFlightOrder]:
+        """Move each resting quote to its counterpart in the new proposal (best level to best level, per
+        side); return the quotes to cancel instead: all of them when the proposal does not match one for one,
+        else those whose modify was refused."""
+        proposal = self.proposal()
+        pairs: list[tuple[InFlightOrder, Quote]] = []
+        for is_buy in (True, False):
+            resting = sorted((o for o in active if (o.trade_type is TradeType.BUY) == is_buy),
+                             key=lambda o: o.price, reverse=is_buy)
+            wanted = [q for q in proposal if q.is_buy == is_buy]
+            if len(resting) != len(wanted):
+                return active
+            pairs.extend(zip(resting, wanted, strict=True))
+        now, cancel = clock_now(), []
+        for order, quote in pairs:
+            cid = order.client_order_id
+            if order.modification is not None or cid in self._modify_failed:
+                cancel.append(order)
+                continue
+            amount = order.executed_amount_base + quote.amount  # the new total: the quote's size rests
+            try:
+                modified = ((order.price == quote.price and order.amount == amount)
+                            or self.modify(cid, price=quote.price, amount=amount))
+            except InvalidOrderError as exc:  # e.g. not confirmed yet, or the venue's rule
+                self.logger.info("quote %s not modified (%s): replaced", cid, exc)
+                modified = False
+            if modified:
+                self._placed_at[cid] = now
+            else:
+                cancel.append(order)
+        return cancel
 
     def _close_to_proposal(self, active: list[InFlightOrder]) -> bool:
         tolerance = self.config.order_refresh_tolerance
@@ -162,6 +204,12 @@ class MarketMakerStrategy(Strategy):
         if id(self.connector_for(trading_pair)) in self._with_positions:
             return position
         return position - self._start_positions.get(trading_pair, _ZERO)
+
+    def on_order_modify_failed(self, event: OrderModifyFailedEvent) -> None:
+        """A quote the venue would not move (e.g. a venue without modify): cancel and replace it next tick."""
+        if event.client_order_id in self._placed_at:
+            self._modify_failed.add(event.client_order_id)
+            self._placed_at[event.client_order_id] = -self.config.order_refresh_time
 
     def on_order_cancelled(self, event: OrderCancelledEvent) -> None:
         """Forget a cancelled quote."""
