@@ -198,6 +198,12 @@ class Cloid:
     @classmethod
     def from_str(cls, value: str) -> Cloid:
         """Parse and validate a cloid string (case-insensitive; stored lowercase)."""
+        if cls is Cloid and type(value) is str and _LOWER_CLOID_RE.fullmatch(value) is not None:
+            # already in its stored form (every client order id wingbeat makes): the same object, built
+            # without the dataclass __init__ (this runs for every order sent and every cancel by cloid)
+            cloid = _new_object(Cloid)
+            _set_raw(cloid, value)
+            return cloid
         return cls(value)
 
     def to_raw(self) -> str:
@@ -211,6 +217,10 @@ class Cloid:
     def __str__(self) -> str:
         return self.raw
 
+
+_LOWER_CLOID_RE: Final = re.compile(r"0x[0-9a-f]{32}")
+_new_object = object.__new__
+_set_raw = vars(Cloid)["raw"].__set__  # the slot's descriptor (the class is frozen)
 
 OidOrCloid: TypeAlias = int | Cloid
 
