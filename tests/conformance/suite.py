@@ -35,6 +35,7 @@ from wingbeat.core.events import (
     OrderExpiredEvent,
     OrderFailedEvent,
     OrderFilledEvent,
+    OrderModifiedEvent,
     OrderPartiallyFilledEvent,
     PositionLiquidatedEvent,
 )
@@ -134,6 +135,26 @@ class ConnectorConformanceSuite:
         assert order is not None and order.current_state is OrderState.FILLED
         assert_legal_order_events(s.recorder.for_order(cid), size)
         assert await harness.position_size() == size
+
+    async def test_modify_moves_a_resting_order_under_the_same_client_order_id_and_fills_complete_it(
+            self, session: Session, harness: ExchangeHarness) -> None:
+        s, pair, size = session, harness.trading_pair, harness.order_size
+        price = self._passive_price(harness, TradeType.BUY)
+        cid = s.connector.buy(pair, size, OrderType.LIMIT, price, position_action=PositionAction.OPEN)
+        await s.recorder.wait_event(OrderCreatedEvent, cid)
+        new_price, new_amount = price - 10, size * 2
+        assert s.connector.modify(cid, price=new_price, amount=new_amount) == cid
+        [modified] = await s.recorder.wait_event(OrderModifiedEvent, cid)
+        assert (modified.price, modified.amount, modified.previous_price) == (new_price, new_amount, price)
+        order = s.connector.get_order(cid)
+        assert order is not None and (order.price, order.amount) == (new_price, new_amount)
+        assert await harness.open_order_count() == 1  # replaced, not added
+        await harness.take_liquidity(is_buy=False, price=new_price, size=new_amount)
+        completed = await s.recorder.wait_event(OrderCompletedEvent, cid)
+        assert completed[0].executed_amount_base == new_amount and completed[0].average_price == new_price
+        assert sum(f.amount for f in s.recorder.of(OrderFilledEvent, cid)) == new_amount
+        assert_legal_order_events(s.recorder.for_order(cid), new_amount)
+        assert await harness.position_size() == new_amount
 
     async def test_cancel_open_order_emits_cancelled_and_removes_it(self, session: Session,
                                                                    harness: ExchangeHarness) -> None:
