@@ -164,3 +164,16 @@ async def test_usage_errors_and_the_mainnet_guard_send_nothing() -> None:
     run = await wingbeat("twap", "BTC-USD", "buy", me.key, "-m", "10", env=env)
     assert run.code == 2 and "looks like a private key" in run.err, run
     assert me.key[2:] not in run.out + run.err
+
+
+async def test_a_spot_twap_from_the_shell() -> None:
+    me = new_trader()
+    async with sim_process("--fund", f"{me.address}=100,USDC=1000") as sim:
+        run = await wingbeat("twap", "PURR-USDC", "buy", "1000", "-m", "5", "--json", env=account_env(me, sim.url))
+        assert run.code == 0 and run.err == "", run
+        document = json.loads(run.out)
+        assert (document["trading_pair"], document["side"], Decimal(document["amount"])) == ("PURR-USDC", "buy", 1000)
+        [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
+        assert entry["twapId"] == document["twap_id"] and entry["state"]["coin"] == "PURR/USDC"
+        run = await wingbeat("twap", "PURR-USDC", "sell", "1000", "-m", "5", "--reduce-only", env=account_env(me, sim.url))
+        assert_error_line(run, 1, "reduce-only is for perpetual positions")

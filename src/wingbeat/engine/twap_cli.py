@@ -1,7 +1,8 @@
 """``wingbeat twap``: one native Hyperliquid TWAP from a shell.
 
 ``wingbeat twap BTC-USD buy 0.5 --minutes 30 [--randomize] [--reduce-only] [--wait]`` starts a connector on the
-pair (no dead man's switch, no journal), places the TWAP through ``place_twap`` and prints one confirmation line
+pair (the perp connector, or the spot one for a ``BASE-QUOTE`` pair such as ``PURR-USDC``; no dead man's
+switch, no journal), places the TWAP through ``place_twap`` and prints one confirmation line
 (or ``--json``); the venue runs it from then on, whether this command waits or not. With ``--wait`` it follows the
 TWAP to its end, one line per slice fill, and exits 0 when it finished or was cancelled, 1 when the venue stopped
 it (its text as the one error line). Ctrl-C stops following only: the TWAP keeps running on the venue.
@@ -97,7 +98,9 @@ def _say(text: str) -> None:
 
 
 def twap_command(
-    pair: Annotated[str, typer.Argument(help="Trading pair, e.g. BTC-USD (a builder dex's: xyz:XYZ100-USD).")],
+    pair: Annotated[
+        str, typer.Argument(help="Perp pair, e.g. BTC-USD (a builder dex's: xyz:XYZ100-USD), or spot: PURR-USDC.")
+    ],
     side: Annotated[str, typer.Argument(help="buy or sell.")],
     amount: Annotated[str, typer.Argument(help="Total size in the base asset, e.g. 0.5 (rounded down to the lot).")],
     minutes: Annotated[int, typer.Option("--minutes", "-m", help="Duration, 5 to 1440 (24 hours).")],
@@ -135,8 +138,12 @@ def twap_command(
         _usage(f"AMOUNT must be positive, got {shown(amount)}")
     if not TWAP_MIN_MINUTES <= minutes <= TWAP_MAX_MINUTES:
         _usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
+    from wingbeat.hyperliquid.spot_connector import is_spot_trading_pair
+
+    spot = is_spot_trading_pair(pair)
     try:
-        trading_pair_to_coin(pair)
+        if not spot:
+            trading_pair_to_coin(pair)
         _rest, _ws, is_mainnet = resolve_network(network)
     except ValueError as exc:
         _usage(str(exc))
@@ -149,7 +156,9 @@ def twap_command(
     logging.getLogger("wingbeat").addHandler(logging.NullHandler())
 
     async def main() -> tuple[TwapOrder, list[dict[str, Any]]]:
+        from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase
         from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+        from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
 
         news: asyncio.Queue[TwapSliceFilledEvent | TwapFinishedEvent] = asyncio.Queue()
 
@@ -161,7 +170,8 @@ def twap_command(
                 news.put_nowait(event)
 
         config = HyperliquidConfig(dead_man_switch=None)  # the TWAP runs on the venue: nothing to cancel at exit
-        conn = HyperliquidPerpetualConnector(signer, [pair], network=network, config=config)
+        kind: type[HyperliquidConnectorBase] = HyperliquidSpotConnector if spot else HyperliquidPerpetualConnector
+        conn = kind(signer, [pair], network=network, config=config)
         conn.add_listener(_Follow())
         await conn.start()
         try:
@@ -174,10 +184,12 @@ def twap_command(
                     f"{signer.account_address} (a slice every 30 s, until {_utc(twap.ends_at)})"
                 )
             slices: list[dict[str, Any]] = []
-            while wait and not twap.is_done:
+            while wait:  # until its end is dequeued: slice news queued before it is printed first
                 event = await news.get()
-                if not isinstance(event, TwapSliceFilledEvent) or event.twap_id != twap.twap_id:
+                if event.twap_id != twap.twap_id:
                     continue
+                if isinstance(event, TwapFinishedEvent):
+                    break
                 slices.append(
                     {"trade_id": event.trade_id, "price": event.price, "amount": event.amount,
                      "fee": event.fee_amount, "fee_asset": event.fee_asset, "time": event.timestamp}

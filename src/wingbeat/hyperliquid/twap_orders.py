@@ -88,6 +88,8 @@ def checked_twap_size(
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         raise InvalidOrderError(f"amount must be a positive Decimal, got {amount!r}")
     size = rule.quantize_size(amount)
+    if size == amount:
+        size = amount  # already on the lot: keep it as written (a spot lot of 1 quantizes 1000 to 1000.0)
     if size <= 0:
         raise InvalidOrderError(f"amount {amount} is below one lot of {pair} ({rule.size_increment})")
     if reference_price is not None and size * reference_price < TWAP_MIN_VALUE:
@@ -246,6 +248,8 @@ class AccountTwaps:
         """The venue accepted our TWAP ``twap_id`` (the stream may have told us first): its state."""
         known = self._twaps.get(twap_id)
         if known is not None:
+            if known.amount == amount:
+                known.amount = amount  # as we wrote it, not as the venue renders it ("1000.0")
             return known
         twap = TwapOrder(
             twap_id=twap_id, trading_pair=trading_pair, trade_type=trade_type, amount=amount, minutes=minutes,
