@@ -12,6 +12,7 @@ from wingbeat.sim.protocol.info import handle_info
 from wingbeat.sim.venue import transfers
 from wingbeat.sim.venue.engine import LIQUIDATOR, ExchangeEngine
 from wingbeat.sim.venue.perp_dexes import DexPerpConfig, PerpDexConfig, load_perp_dexes
+from wingbeat.sim.venue.twap_engine import SLICE_INTERVAL_MS, TwapRequest
 from wingbeat.sim.venue.types import EngineError, OrderRequest
 
 A = "0x" + "a" * 40
@@ -91,6 +92,14 @@ def test_isolated_only_perps_trade_isolated_and_refuse_cross() -> None:
         e.update_isolated_margin(A, GOLD, True, -10_000_000)  # strictIsolated: never removed
 
 
+def test_the_fee_multiplier_follows_the_docs_fee_formula() -> None:
+    def dex(scale: str) -> PerpDexConfig:
+        perp = DexPerpConfig(name="X", sz_decimals=1, max_leverage=5, start_price=D(1))
+        return PerpDexConfig(name="d", full_name="D", perps=(perp,), deployer_fee_scale=D(scale))
+
+    assert [dex(s).fee_multiplier for s in ("0", "0.5", "1.0", "2")] == [D(1), D("1.5"), D("2.0"), D(4)]
+
+
 def test_a_builder_dex_charges_its_fee_scale() -> None:
     e = setup()
     to_dex(e, A, "10000")
@@ -113,7 +122,7 @@ def test_orders_that_grow_a_position_are_refused_at_the_open_interest_cap() -> N
     idx = 110_000  # the only builder dex's first perp
     to_dex(e, A, "10000", "cap")
     to_dex(e, C, "10000", "cap")
-    trade(e, True, "100", "10", idx)  # 1000 notional of open interest: at the cap
+    trade(e, True, "100", "10", idx)  # 10 long + 10 short at 100: 2000 notional, over the 1000 cap
     assert handle_info(e, {"type": "perpsAtOpenInterestCap", "dex": "cap"}) == ["cap:IDX"]
     grow = e.place_orders(A, [OrderRequest(idx, True, D("99"), D("1"), False, "Gtc")])
     assert grow == [{"error": "Cannot increase position when open interest is at cap. asset=110000"}]
@@ -208,3 +217,18 @@ oi_cap = "1000000"
         load_perp_dexes(path)
     path.write_text('[[market]]\nname = "BTC"\nsz_decimals = 5\nmax_leverage = 50\nstart_price = "1"\n')
     assert load_perp_dexes(path) is None
+
+
+def test_a_twap_on_a_dex_perp_slices_on_the_dex_account() -> None:
+    e = setup()
+    to_dex(e, A, "10000")
+    to_dex(e, C, "10000")
+    e.place_orders(C, [OrderRequest(XYZ100, False, D("25000"), D("1"), False, "Gtc")])
+    running = e.place_twap(A, TwapRequest(XYZ100, True, D("0.1"), False, 5, False))
+    assert "running" in running
+    for k in range(1, 11):
+        e.advance(T0 + k * SLICE_INTERVAL_MS)
+    assert e.dexes[1].accounts[A].szi(XYZ100) == D("0.1")
+    assert e.accounts[A].szi(XYZ100) == 0
+    fills = handle_info(e, {"type": "userTwapSliceFills", "user": A})
+    assert {f["fill"]["coin"] for f in fills} == {"xyz:XYZ100"}

@@ -169,3 +169,50 @@ async def test_a_snapshot_cannot_name_code_outside_the_venue(tmp_path: Path) -> 
     db.close()
     with pytest.raises(StateFileError, match="snapshot unreadable"):
         await LocalExchange(state=state, liquidity=False).start()
+
+
+def _dex_view(ex: LocalExchange, user: str) -> list[Any]:
+    view: list[Any] = [
+        handle_info(ex.engine, {"type": "allMids", "dex": "xyz"}),
+        handle_info(ex.engine, {"type": "l2Book", "coin": "xyz:XYZ100"}),
+        handle_info(ex.engine, {"type": "frontendOpenOrders", "user": user, "dex": "xyz"}),
+        handle_info(ex.engine, {"type": "userFills", "user": user}),
+    ]
+    for dex in ("", "xyz"):
+        state = handle_info(ex.engine, {"type": "clearinghouseState", "user": user, "dex": dex})
+        state.pop("time")
+        view.append(state)
+    return view
+
+
+async def test_builder_dex_accounts_orders_and_books_survive_a_crash_and_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "venue.sqlite"
+    trader, maker = new_trader(), new_trader()
+    async with LocalExchange(state=state, liquidity=False) as ex, aiohttp.ClientSession() as http:
+        await ex.fund(trader.address, 1_000, dexes={"xyz": 5_000})  # "fundDex" is logged
+        await ex.fund(maker.address, 0, dexes={"xyz": 50_000})
+        url = ex.base_url + "/exchange"
+        ask = limit_order_action(asset=110_000, is_buy=False, price="25000", size="0.1")
+        assert (
+            "resting"
+            in (await _post(http, url, signed_body(maker.key, ask)))["response"]["data"]["statuses"][0]
+        )
+        bid = limit_order_action(asset=110_000, price="25000", size="0.04", tif="Ioc")
+        assert (
+            "filled"
+            in (await _post(http, url, signed_body(trader.key, bid)))["response"]["data"]["statuses"][0]
+        )
+        rest = limit_order_action(asset=110_001, price="3900", size="0.5")
+        assert (
+            "resting"
+            in (await _post(http, url, signed_body(trader.key, rest)))["response"]["data"]["statuses"][0]
+        )
+        expected = _dex_view(ex, trader.address)
+        assert expected[-1]["assetPositions"] and expected[-2]["marginSummary"]["accountValue"] == "1000.0"
+        image = _crash_image(state, tmp_path)
+    async with LocalExchange(state=image, liquidity=False) as crashed:
+        assert crashed.durable is not None and crashed.durable.replayed > 0
+        assert _dex_view(crashed, trader.address) == expected
+    async with LocalExchange(state=state, liquidity=False) as restarted:  # from the final snapshot
+        assert restarted.durable is not None and restarted.durable.replayed == 0
+        assert _dex_view(restarted, trader.address) == expected

@@ -26,8 +26,8 @@ async def ws(local_exchange: LocalExchange) -> AsyncIterator[WsClient]:
         yield WsClient(conn)
 
 
-def fund_dex(ex: LocalExchange, user: str, amount: int) -> None:
-    ex.engine.fund_dex(user, "xyz", Decimal(amount))  # the test reaches into the venue (no state file)
+async def fund_dex(ex: LocalExchange, user: str, amount: int) -> None:
+    await ex.fund(user, 0, dexes={"xyz": amount})
 
 
 async def test_all_mids_of_a_builder_dex_lists_its_coins_and_names_it(ws: WsClient) -> None:
@@ -46,8 +46,8 @@ async def test_clearinghouse_state_with_dex_pushes_the_dex_account(
     local_exchange: LocalExchange, trader: Trader, ws: WsClient
 ) -> None:
     me = trader.address
-    fund_dex(local_exchange, me, 5_000)
-    fund_dex(local_exchange, MAKER, 50_000)
+    await fund_dex(local_exchange, me, 5_000)
+    await fund_dex(local_exchange, MAKER, 50_000)
     await ws.subscribe({"type": "clearinghouseState", "user": me, "dex": "xyz"})
     first = await ws.expect("clearinghouseState")
     assert first["dex"] == "xyz" and first["clearinghouseState"]["marginSummary"]["accountValue"] == "5000.0"
@@ -67,7 +67,7 @@ async def test_all_dexs_clearinghouse_state_and_web_data3_cover_every_dex(
     local_exchange: LocalExchange, trader: Trader, ws: WsClient
 ) -> None:
     me = trader.address
-    fund_dex(local_exchange, me, 1_000)
+    await fund_dex(local_exchange, me, 1_000)
     await ws.subscribe({"type": "allDexsClearinghouseState", "user": me})
     data = await ws.expect("allDexsClearinghouseState")
     assert data["user"] == me

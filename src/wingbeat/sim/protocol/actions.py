@@ -305,7 +305,7 @@ def _grouping(action: Mapping[str, Any]) -> tuple[str, str | dict[str, int]]:
     raw = _field(action, "grouping")
     if isinstance(raw, Mapping):
         if set(raw) != {"p"}:
-            raise _Malformed(f"unknown grouping {dict(raw)!r}, expected {{\"p\": <rate>}}")
+            raise _Malformed(f'unknown grouping {dict(raw)!r}, expected {{"p": <rate>}}')
         rate = _int(raw, "p")
         return _PRIORITY, wire.PriorityFee(rate).to_wire()
     if raw not in ("na", "normalTpsl", "positionTpsl"):
@@ -604,8 +604,10 @@ class ActionProcessor:
                 # is not charged (no staking balances here) and the priority changes nothing on a venue that
                 # applies actions one at a time
                 if not _priority_allowed(orders):
-                    return _err("a priority fee needs every order of the batch Ioc, or every order Alo and "
-                                "not reduce-only")
+                    return _err(
+                        "a priority fee needs every order of the batch Ioc, or every order Alo and "
+                        "not reduce-only"
+                    )
                 grouping = "na"
             statuses = self._place(user, orders, grouping, builder)
             return _ok({"type": "order", "data": {"statuses": statuses}})

@@ -225,6 +225,8 @@ class DurableVenue:
                 self._engine.fund(args[0], Decimal(args[1]))
             elif kind == "fundSpot":
                 self._engine.fund_spot(args[0], args[1], Decimal(args[2]))
+            elif kind == "fundDex":
+                self._engine.fund_dex(args[0], args[1], Decimal(args[2]))
             elif kind == "oracle":
                 self._engine.set_oracle_price(args[0], Decimal(args[1]))
             elif kind == "funding":

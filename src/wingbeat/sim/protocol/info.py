@@ -15,7 +15,7 @@ from typing import Any
 
 from wingbeat.core.errors import WingbeatError
 from wingbeat.sim.protocol.info_accounts import ACCOUNT_HANDLERS, MARKET_HANDLERS
-from wingbeat.sim.protocol.info_dex import DEX_HANDLERS, UnknownDex, dex_of_body
+from wingbeat.sim.protocol.info_dex import DEX_HANDLERS, NEVER_CHANGED, UnknownDex, dex_of_body
 from wingbeat.sim.protocol.info_spot import render_spot_asset_ctx, render_spot_meta, spot_clearinghouse_state
 from wingbeat.sim.venue.accounts import Account, Fill, fill_direction
 from wingbeat.sim.venue.book import Order
@@ -136,6 +136,9 @@ def _universe_entry(dex: PerpDex, m: MarketState) -> dict[str, Any]:
     if mode is not None:  # a HIP-3 perp that trades isolated only (both flags, as meta lists them)
         entry["onlyIsolated"] = True
         entry["marginMode"] = mode
+    if dex.cfg is not None:  # a HIP-3 perp's meta carries its fee scale (recorded meta(dex) rows)
+        entry["deployerFeeScale"] = fmt(dex.cfg.deployer_fee_scale)
+        entry["lastFeeScaleChangeTime"] = NEVER_CHANGED
     return entry
 
 

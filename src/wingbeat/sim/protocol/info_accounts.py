@@ -333,7 +333,7 @@ def _margin_table(engine: ExchangeEngine, body: dict[str, Any]) -> Any:
     if isinstance(table, bool) or not isinstance(table, int):
         raise ValueError("id: expected an integer")
     # each market's table id is its max leverage, with one tier (as meta's marginTables)
-    if table not in {m.cfg.max_leverage for m in engine.markets}:
+    if table not in {m.cfg.max_leverage for m in engine.perp_markets}:
         return None  # no source for the answer to an unknown table id
     return {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": table}]}
 

@@ -19,11 +19,11 @@ from wingbeat.sim.venue.markets import fmt
 from wingbeat.sim.venue.perp_dex import PerpDex
 from wingbeat.sim.venue.render import usd
 
-__all__ = ["DEX_HANDLERS", "UnknownDex", "dex_of_body", "render_perp_dexs"]
+__all__ = ["DEX_HANDLERS", "NEVER_CHANGED", "UnknownDex", "dex_of_body", "render_perp_dexs"]
 
 ZERO = Decimal(0)
-# CHOSEN: the venue never changed a fee scale; Hyperliquid renders the time without a timezone
-_NEVER_CHANGED = "1970-01-01T00:00:00"
+#: CHOSEN: the venue never changed a fee scale (Hyperliquid renders the time without a timezone)
+NEVER_CHANGED = "1970-01-01T00:00:00"
 
 
 class UnknownDex(ValueError):
@@ -59,7 +59,7 @@ def render_perp_dexs(engine: ExchangeEngine) -> list[dict[str, Any] | None]:
                 "assetToStreamingOiCap": _coin_caps(dex),
                 "subDeployers": [],
                 "deployerFeeScale": fmt(cfg.deployer_fee_scale),
-                "lastDeployerFeeScaleChangeTime": _NEVER_CHANGED,
+                "lastDeployerFeeScaleChangeTime": NEVER_CHANGED,
                 "assetToFundingMultiplier": [[m.coin, fmt(cfg.funding_multiplier)] for m in dex.markets],
             }
         )

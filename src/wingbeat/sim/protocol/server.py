@@ -355,10 +355,14 @@ class LocalExchange:
         usdc: AmountArg = DEFAULT_FUND_AMOUNT,
         *,
         spot: Mapping[str, AmountArg] | None = None,
+        dexes: Mapping[str, AmountArg] | None = None,
     ) -> None:
         """Credit ``usdc`` USDC to ``address``'s perp balance (a ``0x`` address, any case), creating
         the account, and each ``spot`` entry (token name -> amount, e.g. ``{"PURR": 5000, "USDC":
-        1000}``) to its spot balances. ``usdc=0`` with ``spot`` funds spot only.
+        1000}``) to its spot balances. ``usdc=0`` with ``spot`` funds spot only. Each ``dexes``
+        entry (builder dex name -> amount, e.g. ``{"xyz": 1000}``) credits that much of the dex's
+        collateral to the address's margin account on that HIP-3 dex (booked as a deposit to the
+        main dex and a ``sendAsset`` on to the dex).
 
         An address that was never funded does not exist on the exchange, as on Hyperliquid.
         Raises ValueError for a malformed address, an unknown token, an amount with more decimals
@@ -376,12 +380,23 @@ class LocalExchange:
                 )
             if value <= 0:
                 raise ValueError(f"{token}: the amount must be positive, got {value}")
-        if amount or not tokens:
+        on_dexes = [(str(name), _amount(value, str(name))) for name, value in (dexes or {}).items()]
+        for name, value in on_dexes:
+            dex = self.engine.dex(name)
+            if dex is None or not dex.is_builder:
+                names = [d.name for d in self.engine.dexes[1:]]
+                raise ValueError(f"unknown builder dex {name!r}: the venue lists {names}")
+            if value <= 0:
+                raise ValueError(f"{name}: the amount must be positive, got {value}")
+        if amount or not (tokens or on_dexes):
             with self._applying("fund", (address.lower(), str(amount))):
                 self.engine.fund(address.lower(), amount)
         for token, value in tokens:
             with self._applying("fundSpot", (address.lower(), token, str(value))):
                 self.engine.fund_spot(address.lower(), token, value)
+        for name, value in on_dexes:
+            with self._applying("fundDex", (address.lower(), name, str(value))):
+                self.engine.fund_dex(address.lower(), name, value)
 
     async def pay_funding(self, coin: str, rate: AmountArg) -> None:
         """Pay one funding period of the perp ``coin`` now at the hourly ``rate`` (a fraction, e.g.

@@ -127,7 +127,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             for j, perp in enumerate(dex_cfg.perps):
                 market = MarketState(dex.offset + j, perp.market(dex_cfg.name), dex.accounts,
                                      coin=dex_cfg.coin(perp))  # fmt: skip
-                market.fee_scale = 1 + dex_cfg.deployer_fee_scale
+                market.fee_scale = dex_cfg.fee_multiplier
                 dex.markets.append(market)
             self.dexes.append(dex)
         self._dex_by_name = {d.name: d for d in self.dexes}

@@ -81,7 +81,8 @@ class MarketState:
         # the clearinghouse of the market's dex (user -> margin account): the engine's accounts for
         # the main dex and spot, a builder dex's own for its perps; makers are looked up here
         self.accounts = accounts
-        # fee multiplier: 1 on the main dex and spot; a builder dex's perps charge more (perp_dexes.py)
+        # fee multiplier: 1 on the main dex and spot; a builder dex's perps charge more
+        # (PerpDexConfig.fee_multiplier)
         self.fee_scale = Decimal(1)
         self.next_funding = 0
         # validity of recently seen prices and sizes: order flow repeats the same few values

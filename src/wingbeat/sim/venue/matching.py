@@ -147,7 +147,7 @@ class OrderFlow:
         user = acct.user
         accounts = m.accounts  # the clearinghouse of the market's dex
         asset = m.index
-        scale = m.fee_scale  # 1, or 1 + a builder dex's deployer fee scale
+        scale = m.fee_scale  # 1, or a builder dex's fee multiplier (its deployer fee scale)
         taker_rate, maker_rate = self.taker_fee * scale, self.maker_fee * scale
         subscribed = bool(self._subscribers)
         tx = self._hash or self.tx_hash()

@@ -96,16 +96,19 @@ class PerpDex:
         return acct
 
     def open_interest_ntl(self, marks: dict[int, Decimal]) -> Decimal:
-        """Open interest of all its perps in USDC at the marks (long size x mark)."""
-        return sum((m.open_interest * marks[m.index] for m in self.markets), ZERO)
+        """Open interest of all its perps as its caps count it: the sum of absolute position sizes
+        times the mark (twice the long size, which ``openInterest`` shows), in USDC."""
+        return sum((2 * m.open_interest * marks[m.index] for m in self.markets), ZERO)
 
     def at_open_interest_cap(self, m: MarketState, marks: dict[int, Decimal]) -> bool:
         """Whether perp ``m`` of this builder dex is at an open-interest cap: its own (USDC
-        notional), the size cap per perp, or the dex's total notional cap (the main dex: never)."""
+        notional), the size cap per perp, or the dex's total notional cap (the main dex: never).
+        As the HIP-3 docs count it: notional = sum of absolute position sizes x mark, size = sum
+        of absolute position sizes."""
         cfg = self.cfg
         if cfg is None:
             return False
-        oi = m.open_interest
+        oi = 2 * m.open_interest  # longs and shorts
         if not oi:
             return False
         cap = cfg.perps[m.index - self.offset].oi_cap

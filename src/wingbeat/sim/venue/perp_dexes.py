@@ -12,8 +12,9 @@ Per perp: ``margin_mode`` ``"noCross"`` (isolated only; ``onlyIsolated`` in ``me
 ``"strictIsolated"`` (isolated only, and margin cannot be removed from an open position), or None
 (cross allowed); ``oi_cap`` the open-interest cap in USDC notional (``perpDexLimits.coinToOiCap``).
 Per dex: ``total_oi_cap`` (USDC notional over all its perps), ``oi_sz_cap_per_perp`` (size),
-``max_transfer_ntl``, and ``deployer_fee_scale`` (the deployer's share: a HIP-3 perp's fees are the
-base fees times ``1 + deployer_fee_scale``, half of the total going to the deployer).
+``max_transfer_ntl``, and ``deployer_fee_scale``: Hyperliquid's fee formula for developers scales a
+HIP-3 perp's fees by ``1 + scale`` when the scale is below 1, else by ``2 * scale`` (the deployer
+keeping ``scale / (1 + scale)``, at most half); see :meth:`PerpDexConfig.fee_multiplier`.
 
 The default is one dex, ``xyz`` (``"XYZ"``), with ``xyz:XYZ100`` (an index perp, ``noCross``) and
 ``xyz:GOLD`` (``strictIsolated``), USDC collateral. Loaded from dicts or a TOML file
@@ -145,6 +146,13 @@ class PerpDexConfig:
             value = getattr(self, label)
             if not value.is_finite() or not 0 < value <= _MAX_CAP:
                 raise ValueError(f"perp dex {self.name}: {label} must be in (0, {_MAX_CAP}]")
+
+    @property
+    def fee_multiplier(self) -> Decimal:
+        """What the dex's perps charge over the base fee rates: ``1 + deployer_fee_scale`` below
+        a scale of 1, else ``2 * deployer_fee_scale`` (the docs' fee formula, ``scaleIfHip3``)."""
+        scale = self.deployer_fee_scale
+        return scale + 1 if scale < 1 else scale * 2
 
     def coin(self, perp: DexPerpConfig) -> str:
         """The coin name of one of its perps (``"xyz:XYZ100"``)."""

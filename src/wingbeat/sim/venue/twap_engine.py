@@ -45,6 +45,7 @@ from wingbeat.sim.venue.accounts import Account
 from wingbeat.sim.venue.book import Order
 from wingbeat.sim.venue.market_state import MarketState, SpotMarketState
 from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.perp_dex import PerpDex
 from wingbeat.sim.venue.spot_flow import INSUFFICIENT_SPOT_BALANCE, available
 from wingbeat.sim.venue.types import EngineEvent, TwapHistoryEvent, TwapSliceFillsEvent
 from wingbeat.sim.venue.validation import INSUFFICIENT_MARGIN, has_margin, reducible
@@ -151,7 +152,6 @@ class TwapVenue(Protocol):
 
     accounts: dict[str, Account]
     markets: list[MarketState]
-    _spot_by_asset: dict[int, SpotMarketState]
     marks: dict[int, Decimal]
     max_leverages: dict[int, int]
     twaps: TwapBook
@@ -164,6 +164,14 @@ class TwapVenue(Protocol):
 
     def emit(self, event: EngineEvent) -> None:
         """Queue ``event`` for the end of the current action."""
+        ...
+
+    def market_by_asset(self, asset: int) -> MarketState | None:
+        """The market of asset id ``asset`` (perp of any dex, or spot), or None."""
+        ...
+
+    def dex_of(self, asset: int) -> PerpDex | None:
+        """The perp dex that lists perp asset ``asset``, or None."""
         ...
 
     def new_oid(self) -> int:
@@ -184,10 +192,9 @@ class TwapVenue(Protocol):
 
 
 def _market(venue: TwapVenue, asset: int) -> MarketState | None:
-    """The perp (asset = index) or spot pair (asset = 10000 + spot index) a TWAP trades."""
-    if 0 <= asset < len(venue.markets):
-        return venue.markets[asset]
-    return venue._spot_by_asset.get(asset)
+    """The perp of any dex (asset = index, or 110000 + ... on a builder dex) or the spot pair
+    (asset = 10000 + spot index) a TWAP trades."""
+    return venue.market_by_asset(asset)
 
 
 def render_state(twap: Twap) -> dict[str, Any]:
@@ -230,6 +237,9 @@ def place(venue: TwapVenue, acct: Account, req: TwapRequest, now: int) -> dict[s
     m = _market(venue, req.asset)
     if m is None:
         return {"error": f"Invalid asset. asset={req.asset}"}
+    dex = venue.dex_of(m.index)
+    if dex is not None:
+        acct = dex.account(acct)  # a builder dex's perp trades on the user's margin account there
     if not MIN_MINUTES <= req.minutes <= MAX_MINUTES:
         return {"error": BAD_DURATION}
     if not req.size.is_finite() or req.size <= 0:
@@ -305,9 +315,9 @@ def _slice_limit(mark: Decimal, is_buy: bool, sz_decimals: int, max_decimals: in
 
 def _send_slice(venue: TwapVenue, twap: Twap, now: int) -> None:
     book = venue.twaps
-    acct = venue.accounts[twap.user]
     m = _market(venue, twap.asset)
     assert m is not None  # checked when the TWAP was placed; markets are never removed
+    acct = m.accounts[twap.user]  # the margin account on the market's dex (spot: the main one)
     sz = _slice_size(book, twap, m, acct)
     twap.slices_sent += 1
     twap.next_slice_ms += SLICE_INTERVAL_MS
