@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 from rich.live import Live
 
-from wingbeat.core.enums import OrderType
-from wingbeat.core.events import OrderFailedEvent
+from wingbeat.core.enums import OrderType, TradeType
+from wingbeat.core.events import OrderFailedEvent, OrderModifiedEvent, OrderModifyFailedEvent
 from wingbeat.engine.logging_setup import EventLogger, logs_above, setup_logging
 
 
@@ -92,3 +92,22 @@ def test_logs_to_a_file_stay_in_the_file_during_a_live_view() -> None:
     with logs_above(console):
         logging.getLogger("wingbeat.engine.test").info("to the file")
     assert "to the file" in stderr.getvalue()
+
+
+def test_modify_events_are_logged_one_line_each() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", json=True, stream=out)
+    try:
+        EventLogger().on_order_modified(OrderModifiedEvent(
+            timestamp=5.0, client_order_id="0xabc", exchange_order_id="12", previous_exchange_order_id="11",
+            trading_pair="BTC-USD", trade_type=TradeType.BUY, price=Decimal(59000), amount=Decimal("0.02"),
+            previous_price=Decimal(59100), previous_amount=Decimal("0.01"), executed_amount_base=Decimal(0)))
+        EventLogger().on_order_modify_failed(OrderModifyFailedEvent(
+            timestamp=6.0, client_order_id="0xabc", exchange_order_id="12", trading_pair="BTC-USD",
+            price=Decimal(58000), amount=Decimal("0.02"), reason="Cannot modify canceled or filled order."))
+        modified, failed = (json.loads(line) for line in out.getvalue().splitlines())
+        assert modified["level"] == "INFO" and "0.01 @ 59100 -> 0.02 @ 59000 (oid 12)" in modified["msg"]
+        assert modified["event"]["previous_exchange_order_id"] == "11"
+        assert failed["level"] == "WARNING" and failed["msg"].endswith("Cannot modify canceled or filled order.")
+    finally:
+        logging.getLogger("wingbeat").handlers.clear()

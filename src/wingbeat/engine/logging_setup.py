@@ -32,6 +32,8 @@ from wingbeat.core.events import (
     OrderExpiredEvent,
     OrderFailedEvent,
     OrderFilledEvent,
+    OrderModifiedEvent,
+    OrderModifyFailedEvent,
     OrderPartiallyFilledEvent,
     PositionLiquidatedEvent,
     TwapFailedEvent,
@@ -218,6 +220,19 @@ class EventLogger(EventListener):
     def on_order_expired(self, event: OrderExpiredEvent) -> None:
         """Log an expired IOC remainder."""
         self._log(logging.INFO, event, f"expired {event.client_order_id} after {event.executed_amount_base}")
+
+    def on_order_modified(self, event: OrderModifiedEvent) -> None:
+        """Log an applied modify: the new price and amount, and the venue's new exchange id."""
+        self._log(
+            logging.INFO,
+            event,
+            f"modified {event.client_order_id} {event.previous_amount} @ {event.previous_price} -> "
+            f"{event.amount} @ {event.price} (oid {event.exchange_order_id})",
+        )
+
+    def on_order_modify_failed(self, event: OrderModifyFailedEvent) -> None:
+        """Log a modify the venue refused (or never applied) with its reason."""
+        self._log(logging.WARNING, event, f"modify of {event.client_order_id} failed: {event.reason}")
 
     def on_funding_payment(self, event: FundingPaymentEvent) -> None:
         """Log a funding payment."""
