@@ -17,13 +17,14 @@ import pytest
 
 from tests.conftest import limit_order_action, new_trader, signed_body
 from tests.engine.venue import post
-from wingbeat.core.events import OrderFailedEvent
+from wingbeat.core.events import EventListener, OrderFailedEvent, OrderFilledEvent
 from wingbeat.engine.basis import BasisConfig, BasisPhase, BasisStrategy
 from wingbeat.engine.clock import Clock
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
+from wingbeat.sim.venue.types import OrderRequest
 
 if TYPE_CHECKING:
     from tests.conftest import Trader
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 D = Decimal
 SPOT, PERP = "HYPE-USDC", "HYPE-USD"
 LOT = D("0.01")  # both HYPE markets: szDecimals 2
+PERP_ASSET, SPOT_ASSET = 3, 10_001  # HYPE perp, HYPE/USDC ("@1")
 CONFIG = HyperliquidConfig(dead_man_switch=None)
 DAY_MS = 86_400_000  # the venue's own funding schedule stays out of the way: funding is set by the test
 
@@ -181,3 +183,68 @@ async def test_a_refused_hedge_unwinds_the_spot_leg(exchange: LocalExchange) -> 
             assert all("margin" in (e.reason or "").lower() for e in refusals), refusals
             assert strategy.kill_reason is None  # unwound within tolerance: nothing naked left
             assert strategy.orders_placed == 4  # spot buy, two hedges, one unwind; no second entry yet
+
+
+class _OnSpotFill(EventListener):
+    """Calls ``action`` once, at the account's first spot fill (when the spot leg is on, the hedge not yet)."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def on_order_filled(self, event: OrderFilledEvent) -> None:
+        if event.trading_pair == SPOT and self._action is not None:
+            action, self._action = self._action, None
+            action()
+
+
+async def test_stop_during_an_entry_returns_with_the_legs_balanced(exchange: LocalExchange) -> None:
+    ex = exchange
+    trader = new_trader()
+    await ex.fund(trader.address, 10_000, spot={"USDC": 3000})
+    async with connectors(ex, trader) as (spot, perp):
+        await set_funding(ex, perp, "0.0001")
+        strategy = BasisStrategy({"spot": spot, "perp": perp}, basis_config())
+        stopping: list[asyncio.Task[None]] = []
+        spot.add_listener(_OnSpotFill(lambda: stopping.append(asyncio.ensure_future(strategy.stop()))))
+        clock = Clock(0.1)
+        clock.add(strategy)
+        await strategy.start()
+        clock.start()
+        try:
+            await until(lambda: bool(stopping), perp)
+            async with asyncio.timeout(60):  # stop() is bounded by the strategy's own deadlines
+                await stopping[0]
+        finally:
+            await clock.stop()
+        assert strategy.phase is BasisPhase.STOPPED and strategy.kill_reason is None
+        tokens, positions = await venue_holdings(ex, trader.address)
+        # the stop came with the spot bought and no hedge yet: it finished the hedge before returning
+        assert tokens["HYPE"] == strategy.spot_held > D(24)
+        assert -positions["HYPE"] == strategy.perp_short and abs(strategy.naked) < LOT
+        assert await post(ex, "/info", {"type": "openOrders", "user": trader.address}) == []
+
+
+async def test_a_leg_that_can_be_neither_hedged_nor_unwound_fires_the_kill_switch(
+    start_local_exchange: StartExchange,
+) -> None:
+    async with start_local_exchange(liquidity=False, funding_interval_ms=DAY_MS) as ex:
+        maker, trader = new_trader(), new_trader()
+        await ex.fund(maker.address, 1_000_000, spot={"USDC": 100_000, "HYPE": 1000})
+        await ex.fund(trader.address, 20, spot={"USDC": 3000})  # no margin for the hedge
+        quotes = [OrderRequest(asset, is_buy, D(px), D(100), False, "Gtc")  # type: ignore[arg-type]
+                  for asset in (PERP_ASSET, SPOT_ASSET) for is_buy, px in ((True, "39.9"), (False, "40.1"))]
+        statuses = ex.engine.place_orders(maker.address, quotes)
+        spot_bid = statuses[2]["resting"]["oid"]
+        await ex.pay_funding("HYPE", "0.0001")  # the connector reads it when it subscribes
+        async with connectors(ex, trader) as (spot, perp):
+            # the spot bid goes as soon as the strategy's buy fills: the spot cannot be sold back
+            spot.add_listener(_OnSpotFill(lambda: ex.engine.cancel(maker.address, [(SPOT_ASSET, spot_bid)]) and None))
+            strategy = BasisStrategy({"spot": spot, "perp": perp}, basis_config(hedge_attempts=2))
+            async with running(strategy):
+                async with asyncio.timeout(60):
+                    await strategy.done.wait()
+                assert strategy.kill_reason is not None and "naked spot leg" in strategy.kill_reason
+            tokens, positions = await venue_holdings(ex, trader.address)
+            assert tokens["HYPE"] == strategy.spot_held > D(24) and "HYPE" not in positions
+            assert dict(strategy.summary_rows())["basis unhedged"] == f"{strategy.spot_held} HYPE"  # reported
+            assert await post(ex, "/info", {"type": "openOrders", "user": trader.address}) == []
