@@ -4,8 +4,9 @@ client order id kept through the new oid, one action per tick, and the cancel-re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from hyperliquid.info import Info
 
 from tests.conformance.recorder import assert_legal_order_events
-from tests.conformance.suite import Session
+from tests.conformance.suite import Session, wait_book
 from tests.connector.harness import COIN, LocalExchangeHarness
 from tests.connector.test_spot_connector import PURR, SpotSession, spot
 from wingbeat.core.enums import OrderType, TradeType
@@ -32,6 +33,7 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.order_placement import order_grouping
 from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, PriorityFee, Tif, order_action
+from wingbeat.sim.protocol.actions import ParsedAction
 from wingbeat.sim.protocol.faults import FaultKind
 from wingbeat.sim.venue.types import OrderRequest
 
@@ -58,6 +60,25 @@ def _venue_orders(harness: LocalExchangeHarness) -> dict[str, Any]:
     return {o.cloid: o for o in harness.exchange.engine.accounts[harness.user].open_orders.values()}
 
 
+@contextlib.contextmanager
+def _actions_received(harness: LocalExchangeHarness) -> Iterator[list[dict[str, Any]]]:
+    """The signed actions the local exchange applies meanwhile, canonical (its recorder hook, as its state
+    file uses it)."""
+    received: list[dict[str, Any]] = []
+
+    def record(parsed: ParsedAction) -> contextlib.AbstractContextManager[object]:
+        received.append(parsed.canonical)
+        return contextlib.nullcontext()
+
+    processor = harness.exchange.actions
+    assert processor.recorder is None
+    processor.recorder = record
+    try:
+        yield received
+    finally:
+        processor.recorder = None
+
+
 def _venue_filled(harness: LocalExchangeHarness, cid: str) -> Decimal:
     return sum((f.sz for f in harness.exchange.engine.accounts[harness.user].fills if f.cloid == cid), Decimal(0))
 
@@ -80,11 +101,16 @@ async def test_price_amount_and_both_modified_in_one_tick_are_one_batch_modify_k
     size = harness.order_size
     wanted = [(_bid(harness, 10), size), (_bid(harness, 1), size * 2), (_bid(harness, 12), size * 3)]
     before = conn.actions_sent
-    conn.modify(placed[0][0], price=wanted[0][0])
-    conn.modify(placed[1][0], amount=wanted[1][1])
-    conn.modify(placed[2][0], price=wanted[2][0], amount=wanted[2][1])
-    events = await session.recorder.wait_event(OrderModifiedEvent, count=3)
+    with _actions_received(harness) as received:
+        conn.modify(placed[0][0], price=wanted[0][0])
+        conn.modify(placed[1][0], amount=wanted[1][1])
+        conn.modify(placed[2][0], price=wanted[2][0], amount=wanted[2][1])
+        events = await session.recorder.wait_event(OrderModifiedEvent, count=3)
     assert conn.actions_sent - before == 1  # three modifies: one signed batchModify
+    [action] = received
+    assert action["type"] == "batchModify"
+    assert [m["oid"] for m in action["modifies"]] == [int(oid) for oid in old_oids if oid is not None]  # by oid
+    assert [m["order"]["c"] for m in action["modifies"]] == [cid for cid, _ in placed]  # the cloids kept
     venue = _venue_orders(harness)
     for (cid, order), old, (price, amount) in zip(placed, old_oids, wanted, strict=True):
         [event] = [e for e in events if e.client_order_id == cid]
@@ -225,26 +251,29 @@ def test_the_priority_fee_grouping_is_chosen_only_for_batches_the_venue_takes_it
             HyperliquidConfig(priority_fee=bad)  # type: ignore[arg-type]
 
 
-async def test_with_a_priority_fee_post_only_ioc_and_plain_batches_are_all_accepted(
+async def test_a_priority_fee_rides_on_post_only_and_ioc_batches_and_never_on_others(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
-    # the local exchange refuses a priority fee on a batch that may not carry one (as Hyperliquid does):
-    # the plain batch placed proves it went without, the post-only and Ioc batches carried it (unit test above)
     config = HyperliquidConfig(order_validity=1.0, priority_fee=10_000)
     s = await Session.open(lambda **kw: make_connector(config=config, **kw))
     conn = s.connector
     try:
-        maker = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT_MAKER, _bid(harness, i))
-                 for i in range(2)]
-        await s.recorder.wait_event(OrderCreatedEvent, count=2)
-        plain = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, 3))
-        await s.recorder.wait_event(OrderCreatedEvent, plain)
-        mixed = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT_MAKER, _bid(harness, 4)),
-                 conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, 5))]
-        await s.recorder.wait_event(OrderCreatedEvent, count=5)
-        await harness.provide_liquidity(is_buy=False, price=harness.reference_price, size=harness.order_size)
-        taker = conn.buy(harness.trading_pair, harness.order_size, OrderType.MARKET)
-        await s.recorder.wait_event(OrderCompletedEvent, taker)
-        for cid in (*maker, plain, *mixed):
+        ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+        await harness.provide_liquidity(is_buy=False, price=ask, size=harness.order_size)
+        await wait_book(conn, harness.trading_pair, lambda book: book.best_ask == ask)
+        with _actions_received(harness) as received:
+            maker = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT_MAKER, _bid(harness, i))
+                     for i in range(2)]
+            await s.recorder.wait_event(OrderCreatedEvent, count=2)
+            plain = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, 3))
+            await s.recorder.wait_event(OrderCreatedEvent, plain)
+            mixed = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT_MAKER, _bid(harness, 4)),
+                     conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, 5))]
+            await s.recorder.wait_event(OrderCreatedEvent, count=5)
+            taker = conn.buy(harness.trading_pair, harness.order_size, OrderType.MARKET)
+            await s.recorder.wait_event(OrderCompletedEvent, taker)
+        groupings = [(len(a["orders"]), a["grouping"]) for a in received if a["type"] == "order"]
+        assert groupings == [(2, {"p": 10_000}), (1, "na"), (2, "na"), (1, {"p": 10_000})]
+        for cid in (*maker, plain, *mixed):  # the venue took every batch (it refuses a fee where not allowed)
             order = conn.get_order(cid)
             assert order is not None and order.current_state is OrderState.OPEN, order
     finally:
