@@ -492,3 +492,24 @@ async def test_a_batch_modify_dropped_before_the_venue_saw_it_fails_once_its_dea
         assert _venue_orders(harness)[cid].limit_px == _bid(harness, 4)
     finally:
         await s.close()
+
+
+async def test_a_modify_across_the_book_fills_the_replacement_at_once(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    cid, order = await _rest(session, harness)
+    half = harness.order_size / 2
+    await harness.take_liquidity(is_buy=False, price=order.price, size=half)  # the old oid fills half first
+    await session.recorder.wait_event(OrderFilledEvent, cid)
+    ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+    await harness.provide_liquidity(is_buy=False, price=ask, size=harness.order_size)
+    await wait_book(conn, harness.trading_pair, lambda book: book.best_ask == ask)
+    conn.modify(cid, price=ask)  # the remainder crosses: taken at the ask
+    [modified] = await session.recorder.wait_event(OrderModifiedEvent, cid)
+    [completed] = await session.recorder.wait_event(OrderCompletedEvent, cid)
+    fills = session.recorder.of(OrderFilledEvent, cid)
+    assert [(f.price, f.amount, f.is_taker) for f in fills] == [(_bid(harness), half, False), (ask, half, True)]
+    assert completed.executed_amount_base == harness.order_size == order.amount == _venue_filled(harness, cid)
+    assert {f.exchange_order_id for f in fills} == {modified.previous_exchange_order_id, modified.exchange_order_id}
+    assert order.current_state is OrderState.FILLED and not _venue_orders(harness)
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
