@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from wingbeat.hyperliquid import schemas as s
 from wingbeat.hyperliquid import schemas_exchange as sx
 from wingbeat.hyperliquid import schemas_ws as sw
+from wingbeat.hyperliquid.schemas_spot import parse_spot_meta_and_asset_ctxs
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "hyperliquid" / "payloads"
 
@@ -37,6 +38,7 @@ INFO_PARSERS: dict[str, Callable[[Any], object]] = {
     "info_meta.json": s.parse_meta,
     "info_metaAndAssetCtxs.json": s.parse_meta_and_asset_ctxs,
     "info_openOrders.json": s.parse_open_orders,
+    "info_spotMetaAndAssetCtxs.json": parse_spot_meta_and_asset_ctxs,
     "info_userFills.json": s.parse_fills,
     "info_userFillsByTime.json": s.parse_fills,
     "info_userFunding_test_user_funding_history_with_end_time.json": s.parse_user_funding,

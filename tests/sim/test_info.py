@@ -253,6 +253,9 @@ def test_tpsl_children_show_under_their_parent(engine: ExchangeEngine) -> None:
 
 def test_spot_and_dex_answers_for_the_sdk(engine: ExchangeEngine) -> None:
     meta, ctxs = handle_info(engine, {"type": "spotMetaAndAssetCtxs"})
+    recorded_meta, recorded_ctxs = recorded("info_spotMetaAndAssetCtxs.json")  # mainnet, via the SDK's cassette
+    same_shape(meta, recorded_meta)
+    same_shape(ctxs, recorded_ctxs)
     assert meta == handle_info(engine, {"type": "spotMeta"})
     assert [c["coin"] for c in ctxs] == ["PURR/USDC", "@1"]  # one context per pair, in pair order
     assert handle_info(engine, {"type": "spotClearinghouseState", "user": A}) == {"balances": []}

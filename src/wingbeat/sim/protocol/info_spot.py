@@ -3,7 +3,7 @@
 ``webData2`` carry.
 
 Shapes from Hyperliquid's docs (info endpoint, spot) and recorded mainnet answers: tokens
-``{name, szDecimals, weiDecimals, index, tokenId, isCanonical, evmContract, fullName}``, pairs
+``{name, szDecimals, weiDecimals, index, tokenId, isCanonical, evmContract, fullName, deployerTradingFeeShare}``, pairs
 ``{name, tokens: [base, quote], index, isCanonical}``, contexts ``{prevDayPx, dayNtlVlm, markPx,
 midPx, circulatingSupply, coin, totalSupply, dayBaseVlm}`` in pair order, balances
 ``{coin, token, hold, total, entryNtl}``.
@@ -56,6 +56,8 @@ def render_spot_meta(engine: ExchangeEngine) -> dict[str, Any]:
                 "isCanonical": t.is_canonical,
                 "evmContract": None,
                 "fullName": t.full_name,
+                # the deployer's share of the pair's fees (mainnet's tokens carry it; none deploy here)
+                "deployerTradingFeeShare": "0.0",
             }
             for i, t in enumerate(spot.tokens)
         ],
