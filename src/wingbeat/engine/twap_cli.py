@@ -138,7 +138,7 @@ def twap_command(
         _usage(f"AMOUNT must be positive, got {shown(amount)}")
     if not TWAP_MIN_MINUTES <= minutes <= TWAP_MAX_MINUTES:
         _usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
-    from wingbeat.hyperliquid.spot_connector import is_spot_trading_pair
+    from wingbeat.hyperliquid.constants import is_spot_trading_pair
 
     spot = is_spot_trading_pair(pair)
     try:
