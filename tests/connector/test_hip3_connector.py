@@ -163,3 +163,24 @@ async def test_an_unknown_builder_dex_is_named(local_exchange: LocalExchange, tr
         raise AssertionError("a connector following an unlisted dex started")
     finally:
         await conn.stop()
+
+
+async def test_a_batched_status_check_finds_orders_resting_on_the_builder_dex(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    await _to_dex(local_exchange, trader, ON_DEX)
+    conn = _connector(local_exchange, trader, [BTC, XYZ])
+    await conn.start()
+    try:
+        count = 36  # above what orderStatus one by one answers: frontendOpenOrders of every dex + the history
+        cids = [conn.buy(XYZ, D("0.001"), OrderType.LIMIT, D(24_000 - 10 * i)) for i in range(count)]
+        orders = [conn.get_order(cid) for cid in cids]
+        async with asyncio.timeout(10):
+            for order in orders:
+                assert order is not None and await order.wait_until_open() is OrderState.OPEN
+        answers = await conn._request_order_statuses([o for o in orders if o is not None])
+        assert conn._status_checker.batched_checks == 1
+        assert [getattr(a, "new_state", a) for a in answers] == [OrderState.OPEN] * count  # none "unknown"
+        await conn.cancel_all(timeout=10)
+    finally:
+        await conn.stop()

@@ -279,6 +279,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             catch_up=self._fetch_missing_fills,
             clock=self._clock,
             on_venue_order=self._on_venue_order,
+            dexes=self._account_dexes,
         )
 
     def __repr__(self) -> str:
@@ -429,7 +430,9 @@ class HyperliquidConnectorBase(ConnectorBase):
 
     async def _warn_about_foreign_orders(self) -> None:
         try:
-            resting = await self._rest_client().frontend_open_orders(self._user)
+            resting = list(await self._rest_client().frontend_open_orders(self._user))
+            for dex in self._account_dexes():
+                resting += await self._rest_client().frontend_open_orders(self._user, dex)
         except WingbeatError as exc:
             _logger.debug("open orders not checked: %r", exc)
             return

@@ -52,7 +52,8 @@ class OrderStatusChecker:
     ``undecided_for``: seconds after an unanswered order's last update during which its request may still be
     applied (its validity plus clock slack). ``catch_up(orders)`` fetches the fills of orders the venue
     filled further than we counted. ``clock``: seconds since the epoch. ``on_venue_order(order, venue)`` is
-    told the venue's record of each order it found (its kind: trigger or not, its fields).
+    told the venue's record of each order it found (its kind: trigger or not, its fields). ``dexes()``: the builder
+    (HIP-3) dexes whose resting orders are listed beside the main dex's.
     """
 
     def __init__(
@@ -64,8 +65,10 @@ class OrderStatusChecker:
         catch_up: Callable[[Sequence[InFlightOrder]], Awaitable[object]] | None,
         clock: Callable[[], float],
         on_venue_order: Callable[[InFlightOrder, OpenOrder], None] | None = None,
+        dexes: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         self._rest = rest
+        self._dexes = dexes
         self._on_venue_order = on_venue_order
         self._user = user
         self._undecided_for = undecided_for
@@ -136,7 +139,10 @@ class OrderStatusChecker:
         self.batched_checks += 1
         rest = self._rest()
         results: dict[int, _Result] = {}
-        resting = {o.cloid: o for o in await rest.frontend_open_orders(self._user) if o.cloid}
+        listed = list(await rest.frontend_open_orders(self._user))
+        for dex in self._dexes():  # each builder dex lists only its own resting orders
+            listed += await rest.frontend_open_orders(self._user, dex)
+        resting = {o.cloid: o for o in listed if o.cloid}
         now = self._clock()
         gone: list[int] = []
         for i in indices:

@@ -323,13 +323,14 @@ class HyperliquidRestClient:
         """Token balances of ``user`` (total and what resting orders hold)."""
         return parse_spot_clearinghouse_state(await self.info({"type": "spotClearinghouseState", "user": user}))
 
-    async def open_orders(self, user: str) -> tuple[OpenOrder, ...]:
-        """Resting orders of ``user`` (basic fields)."""
-        return parse_open_orders(await self.info({"type": "openOrders", "user": user}))
+    async def open_orders(self, user: str, dex: str = "") -> tuple[OpenOrder, ...]:
+        """Resting orders of ``user`` on perp dex ``dex`` (basic fields; the main dex's list has spot's too)."""
+        return parse_open_orders(await self.info(_with_dex({"type": "openOrders", "user": user}, dex)))
 
-    async def frontend_open_orders(self, user: str) -> tuple[OpenOrder, ...]:
-        """Resting orders of ``user`` with cloid, trigger, tif and reduce-only fields."""
-        return parse_open_orders(await self.info({"type": "frontendOpenOrders", "user": user}))
+    async def frontend_open_orders(self, user: str, dex: str = "") -> tuple[OpenOrder, ...]:
+        """Resting orders of ``user`` on ``dex`` with cloid, trigger, tif and reduce-only fields."""
+        body = _with_dex({"type": "frontendOpenOrders", "user": user}, dex)
+        return parse_open_orders(await self.info(body))
 
     async def order_status(self, user: str, oid_or_cloid: int | str) -> OrderWithStatus | None:
         """Status of one order by exchange id (int) or cloid (``"0x"`` + 32 hex); ``None`` if unknown."""
