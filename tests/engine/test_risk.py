@@ -68,3 +68,20 @@ def test_daily_loss_limit_refuses_everything_once_reached() -> None:
 def test_invalid_limits_are_rejected_at_construction(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         RiskLimits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_an_order_that_can_only_shrink_the_position_passes_max_notional() -> None:
+    limits = RiskLimits(max_notional=D(1000))
+    long = Exposure(position=D(6), gross_notional=D(900))  # 6 at 100 (+ 300 elsewhere)
+    assert limits.check(_sell("6"), long) is None  # back to flat: 900 + 600 does not matter
+    assert limits.check(_sell("2"), Exposure(position=D(6), open_sell=D(4), gross_notional=D(900))) is None
+    for refused, exposure in ((_sell("7"), long),  # would cross into a short
+                              (_sell("3"), Exposure(position=D(6), open_sell=D(4), gross_notional=D(900))),
+                              (_buy("2"), long)):  # adds
+        reason = limits.check(refused, exposure)
+        assert reason is not None and "max_notional" in reason
+    short = Exposure(position=D(-6), gross_notional=D(900))
+    assert limits.check(_buy("6"), short) is None
+    assert limits.check(_sell("2"), short) is not None  # 900 + 200
+    # the operational limits still hold for it
+    assert RiskLimits(max_order_size=D(5)).check(_sell("6"), long) is not None

@@ -11,7 +11,7 @@ The legs are this strategy's own fills (the account may hold the token or the pe
 are never traded). They may differ by ``hedge_tolerance`` (a fraction of the target size, never less than
 one lot); beyond it the strategy rebalances, and a leg still naked after the attempts or ``naked_timeout``
 seconds fires the kill switch. Every order is risk-checked by `Strategy` (``max_notional`` counts both legs;
-a sell of tokens held and a reduce-only buy shrink exposure and always pass) and every venue wait has a
+a sell of tokens held and a reduce-only buy shrink exposure and always pass it) and every venue wait has a
 deadline (``order_timeout``). `stop` finishes an entry or exit under way (bounded), so the legs are left
 balanced, or the imbalance is logged and shown in `summary_rows`.
 

@@ -20,7 +20,9 @@ class RiskLimits:
     - ``max_position``: absolute base position per pair if this order and every open order on the
       same side filled.
     - ``max_open_orders``: open orders (all pairs) including this one.
-    - ``max_notional``: gross exposure in quote currency (|positions| at mark + open orders + this order).
+    - ``max_notional``: gross exposure in quote currency (|positions| at mark + open orders + this order);
+      an order that can only shrink the position (with every open order on its side filled it moves the
+      position towards zero without crossing it: a spot sell of tokens held, a buy against a short) passes.
     - ``daily_loss_limit``: a positive amount; once the loss since the start of the UTC day reaches it,
       every new order is refused (and the engine's kill switch fires).
     """
@@ -57,13 +59,19 @@ class RiskLimits:
             if abs(projected) > self.max_position and abs(projected) > abs(exposure.position):
                 return (f"position on {order.trading_pair} could reach {projected:f}, "
                         f"above max_position {self.max_position:f}")
-        if self.max_notional is not None:
+        if self.max_notional is not None and not _only_reduces(order, exposure):
             notional = order.amount * order.price
             total = exposure.gross_notional + notional
             if total > self.max_notional:
                 return (f"gross exposure would be {total:.2f} (order {notional:.2f}), "
                         f"above max_notional {self.max_notional:f}")
         return None
+
+
+def _only_reduces(order: OrderIntent, exposure: Exposure) -> bool:
+    if order.is_buy:
+        return exposure.position < 0 and exposure.position + exposure.open_buy + order.amount <= 0
+    return exposure.position > 0 and exposure.position - exposure.open_sell - order.amount >= 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,9 +10,8 @@ connector's on the pairs it trades, stop. It fires by itself when the daily loss
 Connectors with positions (perpetuals: `PositionConnector`) and without (spot) mix: on a connector without
 positions a pair's position is the balance of its base token (``"HYPE"`` of ``"HYPE-USDC"``) when the strategy
 starts plus this strategy's fills since, a buy counting what it received (a fee the venue takes in the base
-token is not held). An order that can only shrink a position (this order and every open order on its side
-filled, it does not cross zero: a spot sell of tokens held, a perp buy against a short) reduces, as a CLOSE
-order does, and skips the limits.
+token is not held). An order that can only shrink a position (a spot sell of tokens held, which cannot be
+sent reduce-only) is never refused for ``max_notional`` (see `RiskLimits`); CLOSE orders skip every limit.
 """
 
 from __future__ import annotations
@@ -239,8 +238,9 @@ class Strategy(EventListener):
         """Place a buy if the risk limits allow it; returns the client order id, or None when refused.
 
         ``price=None`` with a LIMIT type is refused by the connector; MARKET orders are priced by it (the
-        risk check then uses the mid). CLOSE orders (reduce-only) and orders that can only shrink the
-        position skip the limits, not the kill switch. ``connector`` defaults to the one trading the pair;
+        risk check then uses the mid). CLOSE orders (reduce-only) skip the limits, not the kill switch; an
+        order that can only shrink the position passes ``max_notional`` and ``max_position``. ``connector``
+        defaults to the one trading the pair;
         ``time_in_force`` (e.g. ``TimeInForce.IOC``: take what the book has up to ``price``, expire the rest)
         overrides the order type's own."""
         return self._place(TradeType.BUY, trading_pair, amount, price, order_type, position_action, connector,
@@ -265,7 +265,8 @@ class Strategy(EventListener):
         """Change the price and/or total amount of one of this strategy's resting orders (the connector's
         ``modify``: same client order id, outcome as ``OrderModifiedEvent`` / ``OrderModifyFailedEvent``).
         The risk limits check the order as it would rest after the modify, in place of what it rests now
-        (reduce-only orders and orders that can only shrink the position skip them, not the kill switch). Returns True when handed to the connector, False
+        (reduce-only orders skip them, an order that can only shrink the position passes ``max_notional``; the
+        kill switch still applies). Returns True when handed to the connector, False
         when refused (logged, counted, ``on_order_refused``); a value the connector's rule refuses raises
         its ``InvalidOrderError``, nothing sent."""
         conn = self._our_orders.get(client_order_id)
@@ -291,7 +292,7 @@ class Strategy(EventListener):
                               open_buy=now.open_buy - (resting if is_buy else _ZERO),
                               open_sell=now.open_sell - (_ZERO if is_buy else resting))
             intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=left, price=new_price)
-            reason = None if _only_reduces(intent, without) else self.risk.check(intent, without)
+            reason = self.risk.check(intent, without)
         if reason is not None:
             self._refuse(pair, is_buy, left, new_price, f"modify of {client_order_id}: {reason}")
             return False
@@ -317,11 +318,7 @@ class Strategy(EventListener):
             reason = f"no price for {pair}: the order book is empty"
         else:
             intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=amount, price=ref_price)
-            if action is PositionAction.CLOSE:
-                reason = None
-            else:
-                exposure = self.exposure(pair, conn)
-                reason = None if _only_reduces(intent, exposure) else self.risk.check(intent, exposure)
+            reason = None if action is PositionAction.CLOSE else self.risk.check(intent, self.exposure(pair, conn))
         if reason is not None:
             self._refuse(pair, is_buy, amount, ref_price or _ZERO, reason)
             return None
@@ -545,14 +542,6 @@ class _FillBook(EventListener):
     def on_position_liquidated(self, event: PositionLiquidatedEvent) -> None:
         if self._strategy.running:
             self._strategy.trigger_kill(f"position liquidated ({event.trading_pair or 'account'})")
-
-
-def _only_reduces(order: OrderIntent, exposure: Exposure) -> bool:
-    """Whether ``order`` can only shrink the position: with every open order on its side filled too, it
-    moves the position towards zero without crossing it."""
-    if order.is_buy:
-        return exposure.position < 0 and exposure.position + exposure.open_buy + order.amount <= 0
-    return exposure.position > 0 and exposure.position - exposure.open_sell - order.amount >= 0
 
 
 def _positive_decimal(value: object) -> bool:
