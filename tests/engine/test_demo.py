@@ -24,6 +24,18 @@ async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary()
     assert "Traceback" not in result.err
 
 
+async def test_the_demo_market_makes_a_spot_pair_with_tokens_it_was_given() -> None:
+    result = await run_cli_async("demo", "--pair", "PURR-USDC", "--duration", "8", "--seed", "7", limit=90)
+    assert result.code == 0, result.err[-3000:]
+    assert re.search(r"funded with 100,000 USDC and [\d,]+ PURR", result.out), result.out
+    assert "MarketMakerStrategy on PURR-USDC" in result.out
+    fills = re.search(r"fills\W+(\d+)", result.out.split("MarketMakerStrategy on PURR-USDC")[1])
+    assert fills and int(fills.group(1)) > 0, result.out
+    assert "Traceback" not in result.err
+    unknown = await run_cli_async("demo", "--pair", "DOGE-USDC", "--duration", "1", limit=60)
+    assert unknown.code != 0 and "PURR-USDC, HYPE-USDC" in unknown.err, unknown.err
+
+
 async def test_metrics_are_served_while_running_and_ctrl_c_stops_cleanly() -> None:
     proc = await asyncio.create_subprocess_exec(*CLI, "demo", "--duration", "120", "--seed", "5", "--metrics-port",
                                                 "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

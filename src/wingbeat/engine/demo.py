@@ -2,6 +2,7 @@
 
 Starts the local exchange with its liquidity makers on a free loopback port, funds a throwaway key
 (generated here, never written anywhere), connects the Hyperliquid connector to it over real sockets
+(the spot connector for a spot pair such as ``PURR-USDC``, funded with USDC and some of the base token)
 and runs `MarketMakerStrategy` for a bounded time. This is the same code path as trading on testnet or
 mainnet: only the URL differs.
 """
@@ -70,6 +71,7 @@ async def run_demo(
     """Run the demo and return its summary (the caller prints it)."""
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import Signer
+    from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
     from wingbeat.sim.protocol.server import LocalExchange
 
     console = console or Console()
@@ -79,23 +81,39 @@ async def run_demo(
         # log lines print above the spinner, never through it
         with logs_above(console), console.status("starting the local exchange and connecting..."):
             exchange = await stack.enter_async_context(LocalExchange(seed=seed, liquidity=True, port=0))
-            pairs = [f"{m.coin}-USD" for m in exchange.engine.markets]
-            if trading_pair not in pairs:
-                raise ValueError(f"unknown pair {trading_pair}: the local exchange lists {', '.join(pairs)}")
-            await exchange.fund(signer.account_address, DEMO_FUNDS)
+            engine = exchange.engine
+            spot = {f"{m.base.name}-{m.quote.name}": m for m in engine.spot_markets}
+            pairs = [f"{m.coin}-USD" for m in engine.markets]
+            if trading_pair not in pairs and trading_pair not in spot:
+                listed = ", ".join([*pairs, *spot])
+                raise ValueError(f"unknown pair {trading_pair}: the local exchange lists {listed}")
+            connector: HyperliquidPerpetualConnector | HyperliquidSpotConnector
+            funds: dict[str, Decimal] = {}
+            if trading_pair in spot:
+                # spot quotes sell tokens held: a few quotes' worth of the base token beside the quote's funds
+                market = spot[trading_pair]
+                base = (QUOTE_NOTIONAL * 5 / market.mark).quantize(Decimal(1))
+                funds = {market.quote.name: DEMO_FUNDS, market.base.name: max(base, Decimal(1))}
+                await exchange.fund(signer.account_address, DEMO_FUNDS, spot=funds)
+                connector = HyperliquidSpotConnector(
+                    signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
+                )
+            else:
+                await exchange.fund(signer.account_address, DEMO_FUNDS)
+                connector = HyperliquidPerpetualConnector(
+                    signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
+                )
             metrics = Metrics()
             stack.push_async_callback(metrics.stop)
-            connector = HyperliquidPerpetualConnector(
-                signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
-            )
             connector.add_listener(metrics)
             connector.add_listener(EventLogger())
             await connector.start()
             stack.push_async_callback(connector.stop)
             await asyncio.wait_for(connector.wait_ready(), 30)
+        held = "".join(f" and {amount:,} {token}" for token, amount in funds.items() if token != "USDC")
         console.print(
             f"local exchange on {exchange.base_url} · account {signer.account_address} funded with "
-            f"{DEMO_FUNDS:,} USDC",
+            f"{DEMO_FUNDS:,} USDC{held}",
             highlight=False,
         )
         if metrics_port is not None:
