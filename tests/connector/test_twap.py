@@ -273,3 +273,29 @@ async def test_a_spot_twap_through_the_spot_connector_moves_token_balances(
         assert conn.get_balance("USDC") == 800 and not recorder.of(OrderFilledEvent)
     finally:
         await conn.stop()
+
+
+async def test_a_twap_that_ended_unseen_ends_from_the_snapshot_after_a_reconnect(
+    harness: LocalExchangeHarness, make_connector: Any
+) -> None:
+    conn, recorder = await started(make_connector)
+    try:
+        await asks(harness)
+        twap = await conn.place_twap(PAIR, TradeType.BUY, Decimal("0.05"), 5)
+        await recorder.wait_event(TwapSliceFilledEvent)
+        faults = harness.exchange.faults
+        channels = ("userTwapHistory", "userTwapSliceFills")
+        for channel in channels:  # the TWAP's news is lost...
+            faults.silence(channel)
+        advance_slices(harness, 9)  # ...while it runs to its end
+        assert not twap.is_done
+        for channel in channels:
+            faults.silence(channel, False)
+        faults.drop_websockets()  # the reconnect's snapshots tell
+        [end] = await recorder.wait_event(TwapFinishedEvent, timeout=15)
+        assert end.status == "finished" and end.executed_amount_base == Decimal("0.05") == twap.executed_amount_base
+        slices = await recorder.wait_event(TwapSliceFilledEvent, count=10)  # the missed ones, each once
+        assert len({s.trade_id for s in slices}) == 10 == len(recorder.of(TwapSliceFilledEvent))
+        assert conn.ws_reconnects >= 1
+    finally:
+        await conn.stop()

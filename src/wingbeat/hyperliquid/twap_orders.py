@@ -9,8 +9,10 @@ and ``userTwapSliceFills`` requests, so a TWAP still running after a restart is 
 Events (``wingbeat.core.events``), each once per TWAP (a slice fill once per trade id):
 ``TwapStartedEvent`` (also for a running TWAP found at start), ``TwapSliceFilledEvent``,
 ``TwapFinishedEvent`` (``finished`` / ``terminated`` / ``error`` with the venue's text), and
-``TwapFailedEvent`` for a placement the venue refused. TWAPs that a snapshot (the history read at start,
-a channel's first push) shows ended already, and slice fills of a snapshot, are the past: no events.
+``TwapFailedEvent`` for a placement the venue refused. What a snapshot (the history read at start, a
+channel's first push after (re)subscribing) shows of the time before we looked is the past, without events:
+TWAPs ended already, and the slice fills of a TWAP found running until one snapshot of its fills was read.
+Fills missed while following a TWAP (a reconnect's snapshot brings them) are published, each once.
 
 Slice fills are ordinary fills of the account too (``userFills`` carries them with ``twapId``): the user
 stream moves positions and balances with them; no tracked order owns them, so the order tracker ignores
@@ -150,6 +152,9 @@ class TwapOrder:
     reason: str | None = None
     ended_at: float | None = None
     _trade_ids: set[str] = field(default_factory=set, repr=False)
+    # False while the TWAP was found in a snapshot and no snapshot of its slice fills was read since: those
+    # fills are its past (counted, not published); after that, a fill not counted yet is news
+    _baseline: bool = field(default=True, repr=False)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -195,7 +200,7 @@ class AccountTwaps:
         self._pair_of = pair_of
         self._clock = clock
         self._twaps: dict[int, TwapOrder] = {}
-        self._orphans: dict[int, list[tuple[TwapSliceFill, bool]]] = {}  # twap id -> (fill, publish)
+        self._orphans: dict[int, list[TwapSliceFill]] = {}  # live fills of TWAPs whose start is on its way
         self._subscriptions: list[tuple[dict[str, str], Callable[[Any], None]]] = [
             ({"type": "userTwapHistory", "user": self._user}, self.on_history_message),
             ({"type": "userTwapSliceFills", "user": self._user}, self.on_slice_fills_message),
@@ -225,7 +230,7 @@ class AccountTwaps:
         self._apply_history(history, snapshot=True)
         if any(not t.is_done for t in self._twaps.values()):
             raw = await rest.info({"type": "userTwapSliceFills", "user": self._user})
-            self._apply_slice_fills(parse_twap_slice_fills(raw)[::-1], publish=False)  # oldest first
+            self._apply_slice_fills(parse_twap_slice_fills(raw)[::-1], snapshot=True)  # oldest first
 
     async def stop(self, ws: HyperliquidWebSocket) -> None:
         """Unsubscribe both channels."""
@@ -284,9 +289,9 @@ class AccountTwaps:
         """A ``userTwapSliceFills`` push (the snapshot repeats fills already counted: dropped by trade id)."""
         if message.user == self._user:
             if message.is_snapshot:  # newest first, and fills of the past: counted, not news
-                self._apply_slice_fills(message.fills[::-1], publish=False)
+                self._apply_slice_fills(message.fills[::-1], snapshot=True)
             else:
-                self._apply_slice_fills(message.fills, publish=True)
+                self._apply_slice_fills(message.fills, snapshot=False)
 
     # -- applying the venue's news ------------------------------------------------------------------
 
@@ -312,8 +317,9 @@ class AccountTwaps:
                 randomize=twap.randomize,
             )
         )
-        for fill, publish in self._orphans.pop(twap.twap_id, ()):
-            self._apply_slice_fills([fill], publish=publish)
+        orphans = self._orphans.pop(twap.twap_id, None)
+        if orphans:
+            self._apply_slice_fills(orphans, snapshot=False)
 
     def _apply_history(self, entries: Sequence[TwapHistoryEntry], *, snapshot: bool) -> None:
         # a snapshot lists old TWAPs too: an unknown one that ended there is history, not news
@@ -327,7 +333,9 @@ class AccountTwaps:
             end = _END_STATUSES.get(entry.status)
             if end is None:  # "activated"
                 if twap is None and not (old and twap_id in ended):
-                    self._adopt(self._from_state(twap_id, entry.state))
+                    found = self._from_state(twap_id, entry.state)
+                    found._baseline = not snapshot  # found running in a snapshot: its fills so far are the past
+                    self._adopt(found)
                 continue
             if twap is None:
                 if old:
@@ -359,14 +367,14 @@ class AccountTwaps:
             )
         )
 
-    def _apply_slice_fills(self, fills: Sequence[TwapSliceFill], *, publish: bool) -> None:
+    def _apply_slice_fills(self, fills: Sequence[TwapSliceFill], *, snapshot: bool) -> None:
         for item in fills:
             twap = self._twaps.get(item.twap_id)
             if twap is None:
-                if publish:  # live news of a TWAP whose start is still on its way: kept until it comes
+                if not snapshot:  # live news of a TWAP whose start is still on its way: kept until it comes
                     kept = self._orphans.setdefault(item.twap_id, [])
                     if len(kept) < _ORPHANS_KEPT:
-                        kept.append((item, publish))
+                        kept.append(item)
                 continue  # a snapshot's fills of a TWAP we do not follow (ended before we looked)
             fill = item.fill
             trade_id = fill.trade_id
@@ -377,7 +385,7 @@ class AccountTwaps:
             if not twap.is_done:  # a finished TWAP's totals are the venue's final ones already
                 twap.executed_amount_base += fill.sz
                 twap.executed_amount_quote += quote
-            if not publish:
+            if snapshot and not twap._baseline:
                 continue
             self._publisher.publish(
                 TwapSliceFilledEvent(
@@ -395,3 +403,6 @@ class AccountTwaps:
                     executed_amount_quote=twap.executed_amount_quote,
                 )
             )
+        if snapshot:
+            for twap in self._twaps.values():
+                twap._baseline = True
