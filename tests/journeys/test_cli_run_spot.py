@@ -12,7 +12,14 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.journeys.conftest import account_env, assert_error_line, new_trader, sim_process, wingbeat
+from tests.journeys.conftest import (
+    REPO_ROOT,
+    account_env,
+    assert_error_line,
+    new_trader,
+    sim_process,
+    wingbeat,
+)
 
 TWAP = """
 [engine]
@@ -64,3 +71,36 @@ async def test_reduce_only_orders_on_a_spot_pair_are_one_config_error(tmp_path: 
     config.write_text(TWAP + 'position_action = "close"\n')
     run = await wingbeat("run", str(config), env=account_env(new_trader()), cwd=tmp_path)
     assert_error_line(run, 2, 'position_action "close" is for perpetuals')
+
+
+def readme_spot_config() -> str:
+    """The README's spot market maker configuration, exactly as a reader copies it."""
+    blocks = re.findall(r"```toml\n(.*?)```", (REPO_ROOT / "README.md").read_text(), re.S)
+    [block] = [b for b in blocks if 'trading_pair = "PURR-USDC"' in b]
+    return block
+
+
+async def test_the_readmes_spot_market_maker_quotes_purr_on_wingbeat_sim(tmp_path: Path) -> None:
+    account = new_trader()
+    block = readme_spot_config()
+    assert 'network = "testnet"' in block and 'journal_path = "spot-orders.db"' in block
+    async with sim_process("--fund", f"{account.address}=100,USDC=1000,PURR=2000") as sim:
+        config = tmp_path / "spot-mm.toml"
+        config.write_text(block.replace('network = "testnet"', f'network = "{sim.url}"'))  # the rest as given
+        run = await wingbeat("run", str(config), "--plain", "--duration", "6", env=account_env(account),
+                             cwd=tmp_path, deadline=90)
+        left_open = await _open_orders(sim.url, account.address)
+    assert run.code == 0, run
+    assert "MarketMakerStrategy on PURR-USDC" in run.out + run.err, run
+    document = json.loads((await wingbeat("journal", str(tmp_path / "spot-orders.db"), "--json")).out)
+    sides = {(o["trading_pair"], o["side"]) for o in document["orders"]}
+    assert sides == {("PURR-USDC", "buy"), ("PURR-USDC", "sell")}, document["orders"]  # both sides quoted
+    assert left_open == []  # stopping cancelled its quotes
+
+
+async def _open_orders(url: str, address: str) -> list[object]:
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{url}/info", json={"type": "openOrders", "user": address}
+    ) as resp:
+        orders: list[object] = await resp.json()
+    return orders
