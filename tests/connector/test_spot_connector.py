@@ -269,3 +269,24 @@ async def test_the_official_sdk_takes_a_resting_spot_order_and_the_maker_pays_it
 
 def spot_open_orders(exchange: LocalExchange, address: str) -> list[Any]:
     return list(exchange.engine.accounts[address].open_orders.values())
+
+
+async def test_a_spot_fill_missed_while_the_user_stream_was_down_is_caught_up_once(spot: SpotSession) -> None:
+    conn, recorder, faults = spot.conn, spot.recorder, spot.exchange.faults
+    cid = conn.buy(PURR, Decimal(100), OrderType.LIMIT, Decimal("0.19"))
+    await recorder.wait_event(OrderCreatedEvent, cid)
+    silenced = ("userFills", "user", "orderUpdates", "spotState")
+    for channel in silenced:
+        faults.silence(channel)
+    assert "filled" in spot.maker_order(PURR_ASSET, is_buy=False, price="0.19", size="100", tif="Ioc")
+    assert not recorder.of(OrderFilledEvent, cid)  # the stream really missed it
+    for channel in silenced:
+        faults.silence(channel, False)
+    faults.drop_websockets()
+    await recorder.wait_event(OrderCompletedEvent, cid, timeout=10)
+    [fill] = recorder.of(OrderFilledEvent, cid)
+    assert (fill.amount, fill.fee_asset) == (Decimal(100), "PURR")
+    assert conn.ws_reconnects == 1
+    await conn.refresh_balances()
+    assert conn.get_balance("PURR") == Decimal(5100) - fill.fee_amount
+    assert conn.get_balance("USDC") == conn.get_available_balance("USDC") == Decimal(1000) - Decimal(19)
