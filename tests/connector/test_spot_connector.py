@@ -152,6 +152,8 @@ async def test_an_unlisted_spot_pair_fails_start_and_a_perp_pair_is_refused(
         await _open(local_exchange, signer, ["DOGE-USDC"])
     with pytest.raises(ValueError, match="perp pair: use HyperliquidPerpetualConnector"):
         HyperliquidSpotConnector(signer, ["BTC-USD"], network=local_exchange.base_url)
+    with pytest.raises(ValueError, match=r"a list of pairs, e\.g\. \['PURR-USDC'\]"):
+        HyperliquidSpotConnector(signer, "PURR-USDC", network=local_exchange.base_url)
 
 
 async def test_spot_and_perp_connectors_on_one_account_each_see_only_their_own(

@@ -83,6 +83,8 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
         config: HyperliquidConfig | None = None,
         **base_options: Any,
     ) -> None:
+        if isinstance(trading_pairs, str):
+            raise ValueError(f"trading_pairs must be a list of pairs, e.g. [{trading_pairs!r}]")
         pairs = [_check_pair(pair) for pair in trading_pairs]
         super().__init__(signer, pairs, network, journal_path, config=config, **base_options)
         self._markets: SpotMarkets | None = None
@@ -133,7 +135,7 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
         return await self._rest_client().spot_clearinghouse_state(self._user)
 
     def _on_account_state(self, state: SpotClearinghouseState) -> None:
-        seen = set()
+        seen: set[str] = set()
         for balance in state.balances:
             self._set_balance(balance.coin, balance.total, balance.available)
             seen.add(balance.coin)
