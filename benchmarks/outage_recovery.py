@@ -65,10 +65,19 @@ async def _start_exchange(address: str) -> tuple[subprocess.Popen[bytes], str]:
             "--fund",
             f"{address}=10000000",
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    global _admin_token
+    assert process.stdout is not None
+    async with asyncio.timeout(30):  # /admin needs the token the process prints at start
+        while not _admin_token:
+            line = (await asyncio.to_thread(process.stdout.readline)).decode()
+            if not line:
+                raise RuntimeError("wingbeat sim exited before printing its admin token")
+            if line.startswith("admin token: "):
+                _admin_token = line.split()[2]
     async with aiohttp.ClientSession() as session:
         async with asyncio.timeout(30):
             while True:  # the process needs a moment to listen
@@ -81,8 +90,13 @@ async def _start_exchange(address: str) -> tuple[subprocess.Popen[bytes], str]:
                 await asyncio.sleep(0.1)
 
 
+_admin_token = ""
+
+
 async def _admin(url: str, command: dict[str, object]) -> None:
-    async with aiohttp.ClientSession() as session, session.post(url + "/admin", json=command) as resp:
+    headers = {"Authorization": f"Bearer {_admin_token}"}
+    async with aiohttp.ClientSession() as session, session.post(url + "/admin", json=command,
+                                                                headers=headers) as resp:
         resp.raise_for_status()
 
 
