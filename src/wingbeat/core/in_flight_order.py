@@ -10,7 +10,7 @@ import asyncio
 from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
-from wingbeat.core.order_state import OrderState, can_transition
+from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
 __all__ = ["InFlightOrder", "OrderModification"]
@@ -229,16 +229,20 @@ class InFlightOrder:
         filled = update.filled_amount
         if filled is not None and filled.is_finite() and filled > self.venue_filled_amount:
             self.venue_filled_amount = min(filled, self.amount)
-        if update.new_state is self.current_state or not can_transition(self.current_state, update.new_state):
+        new = update.new_state
+        if new is self.current_state or new._value_ not in self.current_state._allowed:  # can_transition, inlined
             return False
-        self.current_state = update.new_state
-        if update.new_state is _FILLED:
+        self.current_state = new
+        if new is _FILLED:
             self.venue_filled_amount = self.amount
-        self.last_update_timestamp = max(self.last_update_timestamp, update.update_timestamp)
+        timestamp = update.update_timestamp
+        if timestamp > self.last_update_timestamp:  # max(), without the call
+            self.last_update_timestamp = timestamp
         self.not_found_count = 0
         if update.reason is not None:
             self.reason = update.reason
-        self._resolve_waiters()
+        if self._open_future is not None or self._done_future is not None:
+            self._resolve_waiters()
         return True
 
     def apply_trade_update(self, trade: TradeUpdate) -> bool:

@@ -42,7 +42,7 @@ _logger = logging.getLogger("wingbeat.core.order_tracker")
 
 _PENDING_CREATE, _UNKNOWN, _OPEN = OrderState.PENDING_CREATE, OrderState.PENDING_SUBMIT_UNKNOWN, OrderState.OPEN
 _FILLED, _PARTIALLY_FILLED = OrderState.FILLED, OrderState.PARTIALLY_FILLED
-_CANCELED, _EXPIRED = OrderState.CANCELED, OrderState.EXPIRED
+_CANCELED, _EXPIRED, _FAILED = OrderState.CANCELED, OrderState.EXPIRED, OrderState.FAILED
 
 
 class OrderRecorder(Protocol):
@@ -464,18 +464,18 @@ class ClientOrderTracker:
             self._publish_created(order, timestamp)
         if fill is not None:
             self._publish_fill(order, fill)
-        if state is OrderState.FILLED:
+        if state is _FILLED:
             if order.is_fully_executed:
                 self._publish_completed(order)
-        elif state is OrderState.CANCELED:
+        elif state is _CANCELED:
             self._emit(OrderCancelledEvent(
                 timestamp=timestamp, client_order_id=order.client_order_id,
                 exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
                 executed_amount_base=order.executed_amount_base, reason=order.reason,
             ))
-        elif state is OrderState.FAILED:
+        elif state is _FAILED:
             self._emit(self._failed_event(order))
-        elif state is OrderState.EXPIRED:
+        elif state is _EXPIRED:
             self._emit(OrderExpiredEvent(
                 timestamp=timestamp, client_order_id=order.client_order_id,
                 exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
