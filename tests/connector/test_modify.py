@@ -513,3 +513,42 @@ async def test_a_modify_across_the_book_fills_the_replacement_at_once(
     assert {f.exchange_order_id for f in fills} == {modified.previous_exchange_order_id, modified.exchange_order_id}
     assert order.current_state is OrderState.FILLED and not _venue_orders(harness)
     assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+
+
+async def test_a_cancel_in_the_same_tick_as_a_modify_wins_and_the_modify_is_not_sent(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    cid, order = await _rest(session, harness)
+    with _actions_received(harness) as received:
+        conn.modify(cid, price=_bid(harness, 6))
+        conn.cancel(harness.trading_pair, cid)
+        await asyncio.wait_for(order.wait_until_done(), 10)
+    assert order.current_state is OrderState.CANCELED and order.modification is None
+    [failed] = session.recorder.of(OrderModifyFailedEvent, cid)
+    assert "not sent" in failed.reason and [a["type"] for a in received] == ["cancelByCloid"]
+    assert not _venue_orders(harness)
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
+
+
+async def test_a_cancel_sent_while_the_modify_is_in_flight_cancels_the_replacement(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    cid, order = await _rest(session, harness)
+    processor = harness.exchange.actions
+
+    def cancel_on_arrival(parsed: ParsedAction) -> contextlib.AbstractContextManager[object]:
+        if parsed.action_type == "batchModify":  # the venue has it, not applied yet: our cancel is on its way
+            conn.cancel(harness.trading_pair, cid)
+        return contextlib.nullcontext()
+
+    processor.recorder = cancel_on_arrival
+    try:
+        conn.modify(cid, price=_bid(harness, 6))
+        await asyncio.wait_for(order.wait_until_done(), 10)
+    finally:
+        processor.recorder = None
+    assert order.current_state is OrderState.CANCELED and order.modification is None
+    [modified] = session.recorder.of(OrderModifiedEvent, cid)  # applied first; the cancel took the new oid
+    assert order.exchange_order_id == modified.exchange_order_id
+    assert not _venue_orders(harness) and not session.recorder.of(OrderModifyFailedEvent, cid)
+    assert_legal_order_events(session.recorder.for_order(cid), harness.order_size)
