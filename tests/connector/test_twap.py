@@ -299,3 +299,33 @@ async def test_a_twap_that_ended_unseen_ends_from_the_snapshot_after_a_reconnect
         assert conn.ws_reconnects >= 1
     finally:
         await conn.stop()
+
+
+async def test_a_twap_on_a_builder_dex_perp_moves_that_dex_position(harness: LocalExchangeHarness) -> None:
+    ex, xyz = harness.exchange, "xyz:XYZ100-USD"
+    maker = new_signer().address
+    await ex.fund(maker, 0, dexes={"xyz": 500_000})
+    asset = ex.engine.asset_index("xyz:XYZ100")
+    assert asset == 110_000
+    ask = OrderRequest(asset, False, Decimal(25_000), Decimal(1), False, "Gtc")
+    [status] = ex.engine.place_orders(maker, [ask])
+    assert "resting" in status, status
+    await ex.fund(harness.user, 0, dexes={"xyz": 10_000})
+    conn = HyperliquidPerpetualConnector(
+        harness.signer, [PAIR, xyz], network=ex.base_url, config=HyperliquidConfig(dead_man_switch=None)
+    )
+    recorder = TwapRecorder()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        twap = await conn.place_twap(xyz, TradeType.BUY, Decimal("0.01"), 5)  # $250 over 10 slices
+        [start] = await recorder.wait_event(TwapStartedEvent)
+        assert start.trading_pair == xyz
+        advance_slices(harness, 9)
+        [end] = await recorder.wait_event(TwapFinishedEvent)
+        assert end.status == "finished" and twap.executed_amount_base == Decimal("0.01")
+        assert {s.trading_pair for s in recorder.of(TwapSliceFilledEvent)} == {xyz}
+        await recorder.wait_for(lambda: xyz in conn.account_positions, what="xyz position")
+        assert conn.account_positions[xyz].amount == Decimal("0.01") and PAIR not in conn.account_positions
+    finally:
+        await conn.stop()
