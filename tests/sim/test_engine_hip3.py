@@ -3,6 +3,7 @@ caps, fees, funding, sendAsset between dexes, liquidation on a dex, and TOML dec
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from wingbeat.sim.protocol.info import handle_info
 from wingbeat.sim.venue import transfers
 from wingbeat.sim.venue.engine import LIQUIDATOR, ExchangeEngine
-from wingbeat.sim.venue.perp_dexes import DexPerpConfig, PerpDexConfig, load_perp_dexes
+from wingbeat.sim.venue.perp_dexes import DEFAULT_PERP_DEXES, DexPerpConfig, PerpDexConfig, load_perp_dexes
 from wingbeat.sim.venue.twap_engine import SLICE_INTERVAL_MS, TwapRequest
 from wingbeat.sim.venue.types import EngineError, OrderRequest
 
@@ -232,3 +233,20 @@ def test_a_twap_on_a_dex_perp_slices_on_the_dex_account() -> None:
     assert e.accounts[A].szi(XYZ100) == 0
     fills = handle_info(e, {"type": "userTwapSliceFills", "user": A})
     assert {f["fill"]["coin"] for f in fills} == {"xyz:XYZ100"}
+
+
+def test_set_oracle_moves_at_most_one_percent_and_only_dex_coins() -> None:
+    now = [T0]
+    updater = "0x" + "d" * 40
+    xyz = replace(DEFAULT_PERP_DEXES[0], oracle_updater=updater)
+    e = ExchangeEngine(clock=lambda: now[0], perp_dexes=(xyz,))
+    with pytest.raises(EngineError, match="at most 1%"):
+        e.perp_deploy_set_oracle(updater, "xyz", [("xyz:XYZ100", D("25251"))])
+    with pytest.raises(EngineError, match="Unknown coin BTC"):
+        e.perp_deploy_set_oracle(updater, "xyz", [("BTC", D("60000"))])
+    e.perp_deploy_set_oracle(updater, "xyz", [("XYZ100", D("25250"))])  # a bare name is the dex's coin
+    market = e.market("xyz:XYZ100")
+    assert market is not None and market.oracle == D("25250") and market.mark == D("25250")
+    now[0] += 2_500
+    e.perp_deploy_set_oracle(updater, "xyz", [("xyz:XYZ100", D("25300"))])
+    assert market.oracle == D("25300")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import eth_account
@@ -17,7 +17,7 @@ from hyperliquid.info import Info
 
 from tests.conftest import Trader, new_trader
 from tests.sim.test_sdk_acceptance import call, statuses
-from wingbeat.sim import LocalExchange
+from wingbeat.sim import DEFAULT_PERP_DEXES, LocalExchange
 
 OK = {"status": "ok", "response": {"type": "default"}}
 GTC: Any = {"limit": {"tif": "Gtc"}}
@@ -104,3 +104,31 @@ async def test_the_sdk_cannot_set_cross_margin_on_an_isolated_only_perp(dex_sdk:
     answer = await call(dex_sdk.exchange.update_leverage, 5, "xyz:GOLD", True)
     assert answer["status"] == "err"
     assert await call(dex_sdk.exchange.update_leverage, 5, "xyz:GOLD", False) == OK
+
+
+async def test_the_oracle_updater_sets_the_dex_oracle_with_the_sdk(
+    start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]],
+) -> None:
+    updater, stranger = new_trader(), new_trader()
+    xyz = replace(DEFAULT_PERP_DEXES[0], oracle_updater=updater.address)
+    async with start_local_exchange(liquidity=False, perp_dexes=(xyz,)) as ex:
+        for who in (updater, stranger):
+            await ex.fund(who.address, 10)  # an address must exist to sign
+        dexes = ["", "xyz"]
+        exchange = await call(
+            Exchange, eth_account.Account.from_key(updater.key), ex.base_url, perp_dexs=dexes
+        )
+        ok = await call(
+            exchange.perp_deploy_set_oracle, "xyz", {"xyz:XYZ100": "25200", "xyz:GOLD": "3990"}, [], {}
+        )
+        assert ok == OK
+        info = await call(Info, ex.base_url, True, perp_dexs=dexes)  # never blocking the venue's loop
+        ctxs = await call(info.meta_and_asset_ctxs)  # the main dex: unchanged
+        assert all(c["oraclePx"] != "25200.0" for c in ctxs[1])
+        mids = await call(info.all_mids, "xyz")
+        assert mids == {"xyz:XYZ100": "25200.0", "xyz:GOLD": "3990.0"}  # empty books: mid = oracle
+        too_soon = await call(exchange.perp_deploy_set_oracle, "xyz", {"xyz:XYZ100": "25210"}, [], {})
+        assert too_soon["status"] == "err" and "2.5 seconds" in too_soon["response"]
+        other = await call(Exchange, eth_account.Account.from_key(stranger.key), ex.base_url, perp_dexs=dexes)
+        refused = await call(other.perp_deploy_set_oracle, "xyz", {"xyz:XYZ100": "25210"}, [], {})
+        assert refused["status"] == "err" and "oracle updater" in refused["response"]

@@ -29,6 +29,13 @@ import orjson
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.hyperliquid import wire
 from wingbeat.hyperliquid.signing import SignatureError, recover_signer
+from wingbeat.sim.protocol.perp_deploy_actions import (
+    PERP_DEPLOY_ACTIONS,
+    PerpDeployMalformed,
+    SetOracle,
+    dispatch_perp_deploy,
+    parse_perp_deploy,
+)
 from wingbeat.sim.protocol.rate_limits import AddressLimitExceeded, RateLimiter
 from wingbeat.sim.protocol.transfer_actions import (
     TRANSFER_ACTIONS,
@@ -396,6 +403,12 @@ def _parse_action(action: Mapping[str, Any], nonce: int, chain: str) -> tuple[di
         except TwapMalformed as exc:
             raise _Malformed(str(exc)) from None
         return canonical, 1, twap
+    if kind in PERP_DEPLOY_ACTIONS:
+        try:
+            canonical, deploy = parse_perp_deploy(action)
+        except PerpDeployMalformed as exc:
+            raise _Malformed(str(exc)) from None
+        return canonical, 1, deploy
     if kind in TRANSFER_ACTIONS:
         try:
             canonical, transfer = parse_transfer(action, chain)
@@ -634,6 +647,8 @@ class ActionProcessor:
             engine.approve_agent(user, agent, name)
         elif kind in TWAP_ACTIONS:
             return _ok(dispatch_twap(engine, user, fields))
+        elif isinstance(fields, SetOracle):
+            return _ok(dispatch_perp_deploy(engine, user, fields))
         elif isinstance(fields, Transfer):
             if fields.kind == "vaultTransfer":
                 self._vault_leader(fields.fields["vault"])

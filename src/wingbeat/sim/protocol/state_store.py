@@ -23,8 +23,9 @@ from wingbeat.core.errors import WingbeatError
 
 __all__ = ["FORMAT_VERSION", "LogEntry", "StateFileError", "StateStore"]
 
-FORMAT_VERSION = "4"  # 2: fills carry the id of the TWAP they are a slice of; 3: and their fee token
-# (spot); 4: the engine holds perp dexes (HIP-3), each market its dex's clearinghouse
+FORMAT_VERSION = "5"  # 2: fills carry the id of the TWAP they are a slice of; 3: and their fee token
+# (spot); 4: the engine holds perp dexes (HIP-3), each market its dex's clearinghouse; 5: a dex
+# remembers its last setOracle
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

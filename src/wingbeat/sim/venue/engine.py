@@ -45,7 +45,7 @@ from wingbeat.sim.venue.validation import (
     static_problem,
 )
 
-from . import account_actions, risk, transfers, twap_engine
+from . import account_actions, dex_oracle, risk, transfers, twap_engine
 
 __all__ = ["LIQUIDATOR", "ExchangeEngine"]
 
@@ -649,6 +649,23 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             risk.pay_funding_at(self, m, now, rate)
         finally:
             self._end()
+
+    @venue_context
+    def perp_deploy_set_oracle(
+        self,
+        user: str,
+        dex: str,
+        oracle_pxs: Sequence[tuple[str, Decimal]],
+        mark_pxs: Sequence[Sequence[tuple[str, Decimal]]] = (),
+        external_pxs: Sequence[tuple[str, Decimal]] = (),
+    ) -> None:
+        """``perpDeploy`` ``setOracle`` of a builder dex's oracle updater (see dex_oracle.py)."""
+        target = self._dex_by_name.get(dex)
+        if target is None:
+            raise EngineError(f"Invalid dex {dex}")  # CHOSEN: as sendAsset's refusal
+        with self.account_frame() as now:
+            for m in dex_oracle.set_oracle(target, user.lower(), oracle_pxs, mark_pxs, external_pxs, now):
+                self._touched[m.index] = None
 
     @venue_context
     def set_oracle_price(self, coin: str, px: Decimal) -> None:

@@ -42,7 +42,7 @@ class PerpDex:
     """One perp dex: ``index`` its ``perpDexs`` position, ``name`` (``""`` for the main dex),
     ``cfg`` (None for the main dex), ``markets`` by position, ``accounts`` its clearinghouse."""
 
-    __slots__ = ("accounts", "cfg", "index", "markets", "modes", "name", "offset")
+    __slots__ = ("accounts", "cfg", "index", "markets", "modes", "name", "offset", "oracle_updated_ms")
 
     def __init__(
         self,
@@ -57,6 +57,7 @@ class PerpDex:
         self.offset = dex_asset_offset(index)
         self.markets = markets
         self.accounts = accounts
+        self.oracle_updated_ms: int | None = None  # the last setOracle of its oracle updater
         # asset -> margin mode ("noCross" / "strictIsolated") of the perps that trade isolated only
         self.modes: dict[int, str] = {}
         if cfg is not None:
