@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.live import Live
 
 from wingbeat.core.enums import OrderType, TradeType
-from wingbeat.core.events import OrderFailedEvent, OrderModifiedEvent, OrderModifyFailedEvent
+from wingbeat.core.events import (
+    OrderFailedEvent,
+    OrderModifiedEvent,
+    OrderModifyFailedEvent,
+    TwapFailedEvent,
+    TwapFinishedEvent,
+    TwapSliceFilledEvent,
+    TwapStartedEvent,
+)
 from wingbeat.engine.logging_setup import EventLogger, logs_above, setup_logging
 
 
@@ -109,5 +117,31 @@ def test_modify_events_are_logged_one_line_each() -> None:
         assert modified["level"] == "INFO" and "0.01 @ 59100 -> 0.02 @ 59000 (oid 12)" in modified["msg"]
         assert modified["event"]["previous_exchange_order_id"] == "11"
         assert failed["level"] == "WARNING" and failed["msg"].endswith("Cannot modify canceled or filled order.")
+    finally:
+        logging.getLogger("wingbeat").handlers.clear()
+
+
+def test_twap_events_are_logged_one_line_each_a_venue_error_as_a_warning() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", json=True, stream=out)
+    try:
+        log, pair, buy = EventLogger(), "BTC-USD", TradeType.BUY
+        log.on_twap_started(TwapStartedEvent(timestamp=1.0, twap_id=7, trading_pair=pair, trade_type=buy,
+                                             amount=Decimal("0.05"), minutes=5, reduce_only=False, randomize=False))
+        log.on_twap_slice_filled(TwapSliceFilledEvent(
+            timestamp=2.0, twap_id=7, trading_pair=pair, trade_type=buy, trade_id="9", price=Decimal(60000),
+            amount=Decimal("0.005"), quote_amount=Decimal(300), fee_asset="USDC", fee_amount=Decimal("0.135"),
+            executed_amount_base=Decimal("0.005"), executed_amount_quote=Decimal(300)))
+        log.on_twap_finished(TwapFinishedEvent(timestamp=3.0, twap_id=7, trading_pair=pair, trade_type=buy,
+                                               status="error", executed_amount_base=Decimal("0.005"),
+                                               executed_amount_quote=Decimal(300),
+                                               reason="Insufficient margin to place order."))
+        log.on_twap_failed(TwapFailedEvent(timestamp=4.0, trading_pair=pair, trade_type=buy, amount=Decimal("0.001"),
+                                           minutes=5, reason="TWAP order value too small. Min is $100."))
+        started, sliced, ended, failed = (json.loads(line) for line in out.getvalue().splitlines())
+        assert started["msg"] == "TWAP 7 started: BUY 0.05 BTC-USD over 5 min" and started["level"] == "INFO"
+        assert sliced["msg"] == "TWAP 7 slice filled 0.005 BTC-USD @ 60000 (0.005 done)"
+        assert ended["level"] == "WARNING" and ended["msg"].endswith(": Insufficient margin to place order.")
+        assert failed["level"] == "WARNING" and failed["event"]["reason"].startswith("TWAP order value too small")
     finally:
         logging.getLogger("wingbeat").handlers.clear()
