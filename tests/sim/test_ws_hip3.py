@@ -78,3 +78,26 @@ async def test_all_dexs_clearinghouse_state_and_web_data3_cover_every_dex(
     await ws.subscribe({"type": "webData3", "user": me})
     web3 = await ws.expect("webData3")
     assert [s["perpsAtOpenInterestCap"] for s in web3["perpDexStates"]] == [[], []]
+
+
+async def test_admin_fund_credits_a_builder_dex_margin_account(local_exchange: LocalExchange) -> None:
+    me = "0x" + "f" * 40
+    headers = {"Authorization": f"Bearer {local_exchange.admin_token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http:
+
+        async def post(path: str, body: dict[str, object]) -> tuple[int, object]:
+            async with http.post(
+                local_exchange.base_url + path, data=orjson.dumps(body), headers=headers
+            ) as resp:
+                return resp.status, orjson.loads(
+                    await resp.read()
+                ) if resp.status == 200 else await resp.text()
+
+        assert await post("/admin", {"type": "fund", "user": me, "dexes": {"xyz": "750"}}) == (
+            200,
+            {"status": "ok", "response": "ok"},
+        )
+        _, state = await post("/info", {"type": "clearinghouseState", "user": me, "dex": "xyz"})
+        assert isinstance(state, dict) and state["marginSummary"]["accountValue"] == "750.0"
+        status, text = await post("/admin", {"type": "fund", "user": me, "dexes": {"nodex": "1"}})
+        assert status == 400 and "nodex" in str(text)

@@ -593,8 +593,16 @@ class LocalExchange:
             spot = command.get("spot")
             if spot is not None and not isinstance(spot, dict):
                 raise ValueError('"spot" must be an object of token name -> amount')
-            amount = Decimal(str(command.get("amount", 0 if spot else DEFAULT_FUND_AMOUNT)))
-            await self.fund(str(command["user"]), amount, spot={k: str(v) for k, v in (spot or {}).items()})
+            dexes = command.get("dexes")  # builder dex name -> collateral on its margin account
+            if dexes is not None and not isinstance(dexes, dict):
+                raise ValueError('"dexes" must be an object of builder dex name -> amount')
+            amount = Decimal(str(command.get("amount", 0 if spot or dexes else DEFAULT_FUND_AMOUNT)))
+            await self.fund(
+                str(command["user"]),
+                amount,
+                spot={k: str(v) for k, v in (spot or {}).items()},
+                dexes={k: str(v) for k, v in (dexes or {}).items()},
+            )
             return "ok"
         if kind == "setOraclePrice":
             coin, px = str(command["coin"]), Decimal(str(command["px"]))
