@@ -132,3 +132,27 @@ async def test_the_oracle_updater_sets_the_dex_oracle_with_the_sdk(
         other = await call(Exchange, eth_account.Account.from_key(stranger.key), ex.base_url, perp_dexs=dexes)
         refused = await call(other.perp_deploy_set_oracle, "xyz", {"xyz:XYZ100": "25210"}, [], {})
         assert refused["status"] == "err" and "oracle updater" in refused["response"]
+
+
+async def test_ccxt_loads_the_builder_dex_markets_and_trades_one(dex_sdk: DexSdk) -> None:
+    ccxt = pytest.importorskip("ccxt.async_support")
+    me = dex_sdk.trader.address
+    await dex_sdk.ex.fund(me, 0, dexes={"xyz": 3_000})
+    exchange = ccxt.hyperliquid(
+        {"walletAddress": me, "privateKey": dex_sdk.trader.key, "options": {"sandboxMode": True}}
+    )
+    exchange.urls["api"] = {"public": dex_sdk.ex.base_url, "private": dex_sdk.ex.base_url}
+    exchange.urls["test"] = exchange.urls["api"]
+    try:
+        markets = await exchange.load_markets()  # perpDexs, then metaAndAssetCtxs of each dex
+        xyz100 = markets["XYZ-XYZ100/USDC:USDC"]
+        assert xyz100["swap"] and xyz100["baseId"] == "110000" and xyz100["baseName"] == "xyz:XYZ100"
+        assert markets["XYZ-GOLD/USDC:USDC"]["baseId"] == "110001"
+        placed = await exchange.create_order("XYZ-XYZ100/USDC:USDC", "limit", "buy", 0.01, 24_000)
+        assert placed["id"]
+        open_orders = await call(dex_sdk.info.open_orders, me, "xyz")
+        assert [o["oid"] for o in open_orders] == [int(placed["id"])]
+        await exchange.cancel_order(placed["id"], "XYZ-XYZ100/USDC:USDC")
+        assert await call(dex_sdk.info.open_orders, me, "xyz") == []
+    finally:
+        await exchange.close()

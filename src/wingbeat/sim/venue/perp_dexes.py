@@ -31,7 +31,7 @@ The default is one dex, ``xyz`` (``"XYZ"``), with ``xyz:XYZ100`` (an index perp,
     max_leverage = 20
     start_price = "25000"
     margin_mode = "noCross"
-    oi_cap = "50000000"
+    oi_cap = "100000000"
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ DEFAULT_PERP_DEXES: tuple[PerpDexConfig, ...] = (
                 max_leverage=20,
                 start_price=Decimal("25000"),
                 margin_mode="noCross",
-                oi_cap=Decimal(50_000_000),
+                oi_cap=Decimal(100_000_000),  # as the recorded perpDexs of mainnet xyz (ccxt docs)
             ),
             DexPerpConfig(
                 name="GOLD",
