@@ -1,6 +1,6 @@
 """A trader starts a native TWAP from a shell with ``wingbeat twap`` against ``wingbeat sim`` running as its own
 process: followed to its end with ``--wait`` (the test moves the venue's clock through its admin endpoint, so
-30-second slices need no waiting), a JSON confirmation for scripts, and the awkward states: an unfunded
+30-second slices need no waiting), a JSON confirmation for scripts, ``wingbeat cancel-twap`` stopping it, and the awkward states: an unfunded
 account, a TWAP under $100, a reduce-only TWAP without a position, usage errors and the mainnet guard sent
 nowhere."""
 
@@ -111,7 +111,7 @@ async def test_a_twap_from_the_shell_followed_to_its_end() -> None:
         assert me.key[2:] not in "".join(lines) + err
 
 
-async def test_a_json_confirmation_and_the_twap_keeps_running_on_the_venue() -> None:
+async def test_a_json_confirmation_the_twap_keeps_running_on_the_venue_until_cancelled() -> None:
     me = new_trader()
     async with sim_process("--fund", f"{me.address}={FUNDS}") as sim:
         run = await wingbeat(
@@ -127,6 +127,17 @@ async def test_a_json_confirmation_and_the_twap_keeps_running_on_the_venue() -> 
         [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
         assert entry["twapId"] == document["twap_id"] and entry["status"] == {"status": "activated"}
         assert entry["state"]["sz"] == "0.02" and entry["state"]["side"] == "A"
+
+        twap_id = str(document["twap_id"])
+        run = await wingbeat("cancel-twap", "BTC-USD", twap_id, env=account_env(me, sim.url))
+        assert run.code == 0 and run.err == "", run
+        assert re.fullmatch(rf"TWAP {twap_id} terminated: sold [0-9.]+ of 0\.02 BTC-USD\n", run.out), run
+        history = await _info(sim.url, {"type": "twapHistory", "user": me.address})
+        assert [h["status"]["status"] for h in history] == ["activated", "terminated"]
+        run = await wingbeat("cancel-twap", "BTC-USD", twap_id, env=account_env(me, sim.url))
+        assert_error_line(run, 1, f"no TWAP {twap_id} of a pair this connector trades")
+        run = await wingbeat("cancel-twap", "BTC-USD", "soon", env=account_env(me, sim.url))
+        assert run.code == 2, run
 
 
 async def test_awkward_states_are_one_error_line_and_start_nothing() -> None:

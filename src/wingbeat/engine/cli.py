@@ -3,8 +3,8 @@
 Commands: ``demo`` (the market maker against the embedded local exchange), ``run CONFIG.toml`` (a
 strategy on testnet, mainnet or a URL), ``sim`` (the local exchange alone), ``orders``, ``positions``,
 ``cancel-all`` (quick account tools), ``transfer`` and ``approve-builder-fee`` (account actions, in
-`transfer_cli`), ``markets`` (every pair with its rules, in `markets_cli`), ``twap`` (one native TWAP, in
-`twap_cli`), ``journal`` (what an order journal holds) and ``version``
+`transfer_cli`), ``markets`` (every pair with its rules, in `markets_cli`), ``twap`` / ``cancel-twap`` (one native
+TWAP, in `twap_cli`), ``journal`` (what an order journal holds) and ``version``
 (also ``wingbeat --version``). ``orders``, ``positions`` and ``journal`` take ``--json`` for scripts.
 
 User errors (bad configuration, missing key, unreachable exchange, refused action, bad usage) are exactly

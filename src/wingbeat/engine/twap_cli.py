@@ -32,10 +32,11 @@ from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, Keystore
 from wingbeat.engine.cli_output import json_document, make_console, print_error
 
 if TYPE_CHECKING:
+    from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase
     from wingbeat.hyperliquid.signer import Signer
     from wingbeat.hyperliquid.twap_orders import TwapOrder
 
-__all__ = ["register", "twap_command", "twap_document"]
+__all__ = ["cancel_twap_command", "register", "twap_command", "twap_document"]
 
 _out = make_console()
 _SIDES = {"buy": "bought", "sell": "sold"}
@@ -56,9 +57,10 @@ def register(
     run: Callable[[Coroutine[Any, Any, Any]], Any],
     signer: Callable[[str, Path | None, str | None], Signer],
 ) -> None:
-    """Add ``twap`` to ``app``, with the CLI's helpers."""
+    """Add ``twap`` and ``cancel-twap`` to ``app``, with the CLI's helpers."""
     _helpers[:] = [_CliHelpers(run, signer)]
     app.command("twap")(twap_command)
+    app.command("cancel-twap")(cancel_twap_command)
 
 
 def _usage(message: str) -> NoReturn:
@@ -97,6 +99,33 @@ def _say(text: str) -> None:
     _out.print(text, markup=False)
 
 
+def _checked_market(pair: str, network: str, mainnet: bool) -> bool:
+    """Whether ``pair`` is a spot pair; a malformed pair or network, or mainnet without --mainnet, exit 2."""
+    from wingbeat.hyperliquid.constants import is_spot_trading_pair, resolve_network, trading_pair_to_coin
+
+    spot = is_spot_trading_pair(pair)
+    try:
+        if not spot:
+            trading_pair_to_coin(pair)
+        _rest, _ws, is_mainnet = resolve_network(network)
+    except ValueError as exc:
+        _usage(str(exc))
+    if is_mainnet and not mainnet:
+        _usage("this trades real money on mainnet: add --mainnet")
+    # the connector's warnings would add lines to stderr: an error is the one line these commands print there
+    logging.getLogger("wingbeat").addHandler(logging.NullHandler())
+    return spot
+
+
+def _connector(signer: Signer, pair: str, spot: bool, network: str) -> HyperliquidConnectorBase:
+    """The connector of ``pair``'s market: no dead man's switch (the TWAP runs on the venue), no journal."""
+    from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
+    from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
+
+    kind: type[HyperliquidConnectorBase] = HyperliquidSpotConnector if spot else HyperliquidPerpetualConnector
+    return kind(signer, [pair], network=network, config=HyperliquidConfig(dead_man_switch=None))
+
+
 def twap_command(
     pair: Annotated[
         str, typer.Argument(help="Perp pair, e.g. BTC-USD (a builder dex's: xyz:XYZ100-USD), or spot: PURR-USDC.")
@@ -125,7 +154,7 @@ def twap_command(
     "average_price", "reason"}, with "slices" after --wait). The TWAP needs a value of at least $100.
     """
     from wingbeat.core.enums import TradeType
-    from wingbeat.hyperliquid.constants import resolve_network, shown, trading_pair_to_coin
+    from wingbeat.hyperliquid.constants import shown
     from wingbeat.hyperliquid.twap_wire import TWAP_MAX_MINUTES, TWAP_MIN_MINUTES
 
     if side.lower() not in _SIDES:
@@ -138,28 +167,12 @@ def twap_command(
         _usage(f"AMOUNT must be positive, got {shown(amount)}")
     if not TWAP_MIN_MINUTES <= minutes <= TWAP_MAX_MINUTES:
         _usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
-    from wingbeat.hyperliquid.constants import is_spot_trading_pair
-
-    spot = is_spot_trading_pair(pair)
-    try:
-        if not spot:
-            trading_pair_to_coin(pair)
-        _rest, _ws, is_mainnet = resolve_network(network)
-    except ValueError as exc:
-        _usage(str(exc))
-    if is_mainnet and not mainnet:
-        _usage("this trades real money on mainnet: add --mainnet")
+    spot = _checked_market(pair, network, mainnet)
     trade_type = TradeType.BUY if side.lower() == "buy" else TradeType.SELL
     cli = _helpers[0]
     signer = cli.signer(key_env, keystore, account)
-    # the connector's warnings would add lines to stderr: an error is the one line this command prints there
-    logging.getLogger("wingbeat").addHandler(logging.NullHandler())
 
     async def main() -> tuple[TwapOrder, list[dict[str, Any]]]:
-        from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase
-        from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
-        from wingbeat.hyperliquid.spot_connector import HyperliquidSpotConnector
-
         news: asyncio.Queue[TwapSliceFilledEvent | TwapFinishedEvent] = asyncio.Queue()
 
         class _Follow(EventListener):
@@ -169,9 +182,7 @@ def twap_command(
             def on_twap_finished(self, event: TwapFinishedEvent) -> None:
                 news.put_nowait(event)
 
-        config = HyperliquidConfig(dead_man_switch=None)  # the TWAP runs on the venue: nothing to cancel at exit
-        kind: type[HyperliquidConnectorBase] = HyperliquidSpotConnector if spot else HyperliquidPerpetualConnector
-        conn = kind(signer, [pair], network=network, config=config)
+        conn = _connector(signer, pair, spot, network)
         conn.add_listener(_Follow())
         await conn.start()
         try:
@@ -216,3 +227,39 @@ def twap_command(
     if wait and twap.status.value == "error":
         print_error(f"TWAP {twap.twap_id} stopped by the venue after {twap.executed_amount_base}: {twap.reason}")
         raise typer.Exit(1)
+
+
+def cancel_twap_command(
+    pair: Annotated[str, typer.Argument(help="The TWAP's pair, e.g. BTC-USD or PURR-USDC.")],
+    twap_id: Annotated[int, typer.Argument(help="The TWAP's id (printed by wingbeat twap).")],
+    network: NetworkOpt = "testnet",
+    key_env: KeyEnvOpt = "HL_PRIVATE_KEY",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    mainnet: MainnetOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop a running native TWAP of the account (twapCancel); what its slices traded stays traded.
+
+    Prints what it had done; --json prints the TWAP's document as wingbeat twap does.
+    """
+    spot = _checked_market(pair, network, mainnet)
+    cli = _helpers[0]
+    signer = cli.signer(key_env, keystore, account)
+
+    async def main() -> TwapOrder:
+        conn = _connector(signer, pair, spot, network)
+        await conn.start()
+        try:
+            twap = await conn.cancel_twap(twap_id)
+            return await twap.wait_done(timeout=15)  # its end comes on the stream
+        finally:
+            await conn.stop()
+
+    twap = cli.run(main())
+    if as_json:
+        sys.stdout.write(json_document(twap_document(signer.account_address, twap)) + "\n")
+        sys.stdout.flush()
+        return
+    side = _SIDES[twap.trade_type.name.lower()]
+    _say(f"TWAP {twap.twap_id} {twap.status.value}: {side} {twap.executed_amount_base} of {twap.amount} {pair}")
