@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -188,3 +189,25 @@ async def test_a_spot_twap_from_the_shell() -> None:
         assert entry["twapId"] == document["twap_id"] and entry["state"]["coin"] == "PURR/USDC"
         run = await wingbeat("twap", "PURR-USDC", "sell", "1000", "-m", "5", "--reduce-only", env=account_env(me, sim.url))
         assert_error_line(run, 1, "reduce-only is for perpetual positions")
+
+
+async def test_ctrl_c_stops_following_and_the_twap_keeps_running() -> None:
+    me = new_trader()
+    async with sim_process("--fund", f"{me.address}={FUNDS}", "--no-liquidity") as sim:
+        env = account_env(me, sim.url)
+        async with _running("twap", "BTC-USD", "buy", "0.01", "-m", "30", "--wait", env=env) as proc:
+            match = _STARTED.match(await _line(proc))
+            assert match, match
+            proc.send_signal(signal.SIGINT)
+            code = await asyncio.wait_for(proc.wait(), 30)
+            assert proc.stdout is not None and proc.stderr is not None
+            rest = (await proc.stdout.read()).decode()
+            err = (await proc.stderr.read()).decode()
+        twap_id = match.group(1)
+        assert code == 130 and err == "", (code, rest, err)
+        assert rest == (
+            f"stopped following TWAP {twap_id} (0 of 0.01 BTC-USD done): it keeps running on the venue; "
+            f"wingbeat cancel-twap BTC-USD {twap_id} stops it\n"
+        )
+        [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
+        assert entry["status"] == {"status": "activated"}  # still running

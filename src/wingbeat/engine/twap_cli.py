@@ -5,7 +5,8 @@ pair (the perp connector, or the spot one for a ``BASE-QUOTE`` pair such as ``PU
 switch, no journal), places the TWAP through ``place_twap`` and prints one confirmation line
 (or ``--json``); the venue runs it from then on, whether this command waits or not. With ``--wait`` it follows the
 TWAP to its end, one line per slice fill, and exits 0 when it finished or was cancelled, 1 when the venue stopped
-it (its text as the one error line). Ctrl-C stops following only: the TWAP keeps running on the venue.
+it (its text as the one error line). Ctrl-C stops following only (a line saying so, exit 130): the TWAP keeps
+running on the venue until ``wingbeat cancel-twap PAIR ID``.
 
 Usage errors (side, amount, minutes, pair, network, the mainnet guard) exit 2 before any request; everything
 else (an unfunded account, a TWAP under $100, a refusal) is one stderr line and exit 1 (the CLI's ``run``).
@@ -16,7 +17,9 @@ through `register`; the Hyperliquid modules are imported inside the command.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -172,8 +175,9 @@ def twap_command(
     cli = _helpers[0]
     signer = cli.signer(key_env, keystore, account)
 
-    async def main() -> tuple[TwapOrder, list[dict[str, Any]]]:
-        news: asyncio.Queue[TwapSliceFilledEvent | TwapFinishedEvent] = asyncio.Queue()
+    async def main() -> tuple[TwapOrder, list[dict[str, Any]], bool]:
+        # None: Ctrl-C (or SIGTERM) while following: stop following, the TWAP runs on
+        news: asyncio.Queue[TwapSliceFilledEvent | TwapFinishedEvent | None] = asyncio.Queue()
 
         class _Follow(EventListener):
             def on_twap_slice_filled(self, event: TwapSliceFilledEvent) -> None:
@@ -189,6 +193,11 @@ def twap_command(
             twap = await conn.place_twap(
                 pair, trade_type, size, minutes, reduce_only=reduce_only, randomize=randomize
             )
+            if wait:  # before the confirmation: a Ctrl-C right after it stops following, nothing else
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.add_signal_handler(sig, news.put_nowait, None)
             if not as_json:
                 _say(
                     f"TWAP {twap.twap_id} started: {side.lower()} {twap.amount} {pair} over {minutes} minutes on "
@@ -197,6 +206,8 @@ def twap_command(
             slices: list[dict[str, Any]] = []
             while wait:  # until its end is dequeued: slice news queued before it is printed first
                 event = await news.get()
+                if event is None:
+                    return twap, slices, True
                 if event.twap_id != twap.twap_id:
                     continue
                 if isinstance(event, TwapFinishedEvent):
@@ -210,20 +221,27 @@ def twap_command(
                         f"slice: {_SIDES[side.lower()]} {event.amount} {pair} at {event.price} "
                         f"({event.executed_amount_base} of {twap.amount} done)"
                     )
-            return twap, slices
+            return twap, slices, False
         finally:
             await conn.stop()
 
-    twap, slices = cli.run(main())
+    twap, slices, interrupted = cli.run(main())
     if as_json:
         sys.stdout.write(json_document(twap_document(signer.account_address, twap, slices if wait else None)) + "\n")
         sys.stdout.flush()
+    elif interrupted:
+        _say(
+            f"stopped following TWAP {twap.twap_id} ({twap.executed_amount_base} of {twap.amount} {pair} done): it "
+            f"keeps running on the venue; wingbeat cancel-twap {pair} {twap.twap_id} stops it"
+        )
     elif wait:
         done = f"{_SIDES[side.lower()]} {twap.executed_amount_base} {pair}"
         if twap.average_price is not None:
             done += f" at an average of {twap.average_price.normalize():f}"
         if twap.status.value != "error":
             _say(f"TWAP {twap.twap_id} {twap.status.value}: {done}")
+    if interrupted:
+        raise typer.Exit(130)
     if wait and twap.status.value == "error":
         print_error(f"TWAP {twap.twap_id} stopped by the venue after {twap.executed_amount_base}: {twap.reason}")
         raise typer.Exit(1)
