@@ -211,3 +211,19 @@ async def test_ctrl_c_stops_following_and_the_twap_keeps_running() -> None:
         )
         [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
         assert entry["status"] == {"status": "activated"}  # still running
+
+
+async def test_an_api_wallet_places_a_twap_for_its_account() -> None:
+    from wingbeat.hyperliquid.account_actions import AccountActions
+    from wingbeat.hyperliquid.signer import Signer
+
+    me, agent = new_trader(), new_trader()
+    async with sim_process("--fund", f"{me.address}={FUNDS}", "--no-liquidity") as sim:
+        async with AccountActions(Signer(me.key), sim.url) as actions:
+            await actions.approve_agent(agent.address, "bot")
+        run = await wingbeat("twap", "BTC-USD", "buy", "0.01", "-m", "10", "--account", me.address,
+                             env=account_env(agent, sim.url))  # fmt: skip
+        assert run.code == 0 and f"over 10 minutes on {me.address} " in run.out, run
+        assert agent.key[2:] not in run.out + run.err
+        [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
+        assert entry["state"]["user"] == me.address
