@@ -250,3 +250,21 @@ def test_set_oracle_moves_at_most_one_percent_and_only_dex_coins() -> None:
     now[0] += 2_500
     e.perp_deploy_set_oracle(updater, "xyz", [("xyz:XYZ100", D("25300"))])
     assert market.oracle == D("25300")
+
+
+def test_the_dead_mans_switch_cancels_the_users_orders_on_every_dex() -> None:
+    now = [T0]
+    e = ExchangeEngine(clock=lambda: now[0])
+    e.fund(A, D(100_000))
+    to_dex(e, A, "10000")
+    e.place_orders(A, [OrderRequest(0, True, D("50000"), D("0.01"), False, "Gtc")])
+    e.place_orders(A, [OrderRequest(XYZ100, True, D("24000"), D("0.01"), False, "Gtc")])
+    e.schedule_cancel(A, T0 + 10_000)
+    now[0] = T0 + 10_000
+    e.advance()
+    assert handle_info(e, {"type": "openOrders", "user": A}) == []
+    assert handle_info(e, {"type": "openOrders", "user": A, "dex": "xyz"}) == []
+    statuses = {
+        o["order"]["coin"]: o["status"] for o in handle_info(e, {"type": "historicalOrders", "user": A})
+    }
+    assert statuses == {"BTC": "scheduledCancel", "xyz:XYZ100": "scheduledCancel"}

@@ -101,3 +101,21 @@ async def test_admin_fund_credits_a_builder_dex_margin_account(local_exchange: L
         assert isinstance(state, dict) and state["marginSummary"]["accountValue"] == "750.0"
         status, text = await post("/admin", {"type": "fund", "user": me, "dexes": {"nodex": "1"}})
         assert status == 400 and "nodex" in str(text)
+
+
+async def test_twap_states_with_dex_list_only_that_dexs_twaps(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient
+) -> None:
+    from wingbeat.sim.venue.twap_engine import TwapRequest
+
+    me = trader.address
+    await fund_dex(local_exchange, me, 5_000)
+    engine = local_exchange.engine
+    engine.place_twap(me, TwapRequest(XYZ100, True, Decimal("0.1"), False, 10, False))
+    engine.place_twap(me, TwapRequest(0, True, Decimal("0.01"), False, 10, False))
+    await ws.subscribe({"type": "twapStates", "user": me, "dex": "xyz"})
+    dex = await ws.expect("twapStates")
+    assert dex["dex"] == "xyz" and [s["coin"] for _, s in dex["states"]] == ["xyz:XYZ100"]
+    await ws.subscribe({"type": "twapStates", "user": me})
+    main = await ws.expect("twapStates")
+    assert main["dex"] == "" and [s["coin"] for _, s in main["states"]] == ["BTC"]

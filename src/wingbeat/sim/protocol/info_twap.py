@@ -13,9 +13,16 @@ from wingbeat.sim.venue.twap_engine import SLICE_FILLS_KEPT, render_state
 __all__ = ["TWAP_HANDLERS", "render_slice_fills", "render_twap_history", "render_twap_states"]
 
 
-def render_twap_states(engine: ExchangeEngine, user: str) -> list[list[Any]]:
-    """``[[twapId, state], ...]`` of ``user``'s running TWAPs, oldest first."""
-    return [[t.twap_id, render_state(t)] for t in engine.twaps.running_of(user)]
+def render_twap_states(engine: ExchangeEngine, user: str, dex: str = "") -> list[list[Any]]:
+    """``[[twapId, state], ...]`` of ``user``'s running TWAPs on perp dex ``dex`` (``""``: the main
+    dex and spot; a builder dex's name: its perps'), oldest first."""
+    running = engine.twaps.running_of(user)
+    return [[t.twap_id, render_state(t)] for t in running if _dex_name(engine, t.asset) == dex]
+
+
+def _dex_name(engine: ExchangeEngine, asset: int) -> str:
+    dex = engine.dex_of(asset)
+    return "" if dex is None else dex.name  # a spot pair counts to the main dex
 
 
 def render_twap_history(engine: ExchangeEngine, user: str) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ def render_state(
             "spotState": handle_info(engine, {"type": "spotClearinghouseState", "user": user}),
         }
     if kind == "twapStates":
-        return {"dex": "", "user": user, "states": render_twap_states(engine, user)}
+        return {"dex": dex_name, "user": user, "states": render_twap_states(engine, user, dex_name)}
     if kind == "activeAssetData":
         return render_active_asset_data(engine, user, coin or "")
     if kind == "webData3":
