@@ -109,6 +109,7 @@ def test_a_builder_dex_charges_its_fee_scale() -> None:
     [taker, *_] = handle_info(e, {"type": "userFills", "user": A})
     [maker, *_] = handle_info(e, {"type": "userFills", "user": C})
     assert taker["fee"] == "2.25" and maker["fee"] == "0.75"  # 2 x (0.045 %, 0.015 %): deployerFeeScale 1.0
+    assert handle_info(e, {"type": "userRateLimit", "user": A})["cumVlm"] == "2500.0"  # dex volume counts
 
 
 def test_orders_that_grow_a_position_are_refused_at_the_open_interest_cap() -> None:

@@ -426,8 +426,7 @@ def _user_rate_limit(
     requests_cap: Callable[[str], int] | None,
 ) -> Any:
     user = _user(body)
-    acct = engine.accounts.get(user)
-    vlm = acct.cum_volume if acct is not None else Decimal(0)
+    vlm = engine.volume_of(user)  # on every dex and spot
     # the protocol half's limiter knows its configured buffer; without one, Hyperliquid's default
     cap = requests_cap(user) if requests_cap is not None else _DEFAULT_REQUESTS_BUFFER + int(vlm)
     used = requests_used(user) if requests_used is not None else 0

@@ -78,7 +78,7 @@ def _portfolio(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
     else:
         value = acct.account_value(engine.marks) + spot_value(engine, acct)
         pnl = value - net_inflow(acct)
-        vlm = acct.cum_volume
+        vlm = engine.volume_of(user)
     # the local exchange keeps no account-value history: each period holds the current point
     data = {"accountValueHistory": [[now, usd(value)]], "pnlHistory": [[now, usd(pnl)]], "vlm": usd(vlm)}
     return [[period, data] for period in _PORTFOLIO_PERIODS]
@@ -130,7 +130,7 @@ def _referral(engine: ExchangeEngine, body: dict[str, Any], user: str) -> Any:
     return {
         # referral codes have no owners in the local exchange (no registerReferrer): a zero referrer
         "referredBy": {"referrer": _ZERO_ADDRESS, "code": code} if code is not None else None,
-        "cumVlm": usd(acct.cum_volume if acct is not None else ZERO),
+        "cumVlm": usd(engine.volume_of(user)),
         "unclaimedRewards": "0.0",
         "claimedRewards": "0.0",
         "builderRewards": "0.0",

@@ -441,8 +441,7 @@ class LocalExchange:
                 self.faults.drop_websockets()
 
     def _cum_volume(self, address: str) -> Decimal:
-        account = self.engine.accounts.get(address)
-        return Decimal(0) if account is None else account.cum_volume
+        return self.engine.volume_of(address)  # every dex's
 
     def _charge_ip(self, ip: str, weight: int) -> bool:
         return self.limiter.charge_ip(ip, weight, _wall_ms())

@@ -251,6 +251,12 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             return self.markets[asset]
         return self._spot_by_asset.get(asset) or self._perp_by_asset.get(asset)
 
+    def volume_of(self, user: str) -> Decimal:
+        """``user``'s traded notional on every dex and spot (what fee tiers and the address rate
+        limit count; each dex's margin account keeps its own sum)."""
+        user = user.lower()
+        return sum((a.cum_volume for d in self.dexes if (a := d.accounts.get(user)) is not None), ZERO)
+
     def dex(self, name: str) -> PerpDex | None:
         """The perp dex named ``name`` (``""``: the main dex), or None."""
         return self._dex_by_name.get(name)
