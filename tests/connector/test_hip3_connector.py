@@ -7,6 +7,8 @@ own balance, isolated-only leverage, and ``perp_dexs`` to follow a dex that is n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -18,12 +20,14 @@ from tests.engine.venue import Pulse, wait_until
 from tests.sim.test_sdk_acceptance import call
 from wingbeat.core.enums import OrderType
 from wingbeat.core.errors import InvalidOrderError
+from wingbeat.core.events import EventListener, FundingPaymentEvent, OrderFailedEvent
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.account_actions import AccountActions
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.sim import LocalExchange
+from wingbeat.sim.venue.perp_dexes import DexPerpConfig, PerpDexConfig
 
 D = Decimal
 BTC, XYZ = "BTC-USD", "xyz:XYZ100-USD"
@@ -184,3 +188,70 @@ async def test_a_batched_status_check_finds_orders_resting_on_the_builder_dex(
         await conn.cancel_all(timeout=10)
     finally:
         await conn.stop()
+
+
+class _Recorder(EventListener):
+    def __init__(self) -> None:
+        self.fundings: asyncio.Queue[FundingPaymentEvent] = asyncio.Queue()
+        self.failed: asyncio.Queue[OrderFailedEvent] = asyncio.Queue()
+
+    def on_funding_payment(self, event: FundingPaymentEvent) -> None:
+        self.fundings.put_nowait(event)
+
+    def on_order_failed(self, event: OrderFailedEvent) -> None:
+        self.failed.put_nowait(event)
+
+
+CAPPED = PerpDexConfig(
+    name="xyz",
+    full_name="XYZ",
+    perps=(
+        DexPerpConfig(
+            name="XYZ100",
+            sz_decimals=4,
+            max_leverage=20,
+            start_price=D(25_000),
+            margin_mode="noCross",
+            oi_cap=D(400),
+        ),
+    ),
+)
+
+
+async def test_marks_funding_and_the_open_interest_cap_on_a_builder_dex(
+    start_local_exchange: Callable[..., AbstractAsyncContextManager[LocalExchange]],
+) -> None:
+    async with start_local_exchange(liquidity=False, funding_interval_ms=300, perp_dexes=(CAPPED,)) as ex:
+        trader = new_trader()
+        await ex.fund(trader.address, TRADER_FUNDS)
+        await _maker(ex)
+        await _to_dex(ex, trader, ON_DEX)
+        conn = _connector(ex, trader, [XYZ])
+        recorder = _Recorder()
+        conn.add_listener(recorder)
+        await conn.start()
+        try:
+            info = conn.get_funding_info(XYZ)  # the dex coin's activeAssetCtx
+            assert info is not None and info.trading_pair == XYZ and info.mark_price > 0
+            assert conn.get_mark_price(XYZ) == info.mark_price
+            cid = conn.buy(XYZ, D("0.02"), OrderType.LIMIT, D(25_010))  # 500 USDC: the 400 cap is reached
+            order = conn.get_order(cid)
+            assert order is not None
+            async with asyncio.timeout(10):
+                assert await order.wait_until_done() is OrderState.FILLED
+            payment = await asyncio.wait_for(recorder.fundings.get(), 10)  # paid from the dex account
+            assert (payment.trading_pair, payment.position_size) == (XYZ, D("0.02"))
+
+            conn.buy(XYZ, D("0.01"), OrderType.LIMIT, D(25_010))  # would grow the position past the cap
+            failed = await asyncio.wait_for(recorder.failed.get(), 10)
+            # the order reply's text or, when orderUpdates tells first, the status with what it means
+            assert failed.trading_pair == XYZ and "open interest" in failed.reason and "cap" in failed.reason
+            closing = conn.get_order(conn.sell(XYZ, D("0.02"), OrderType.LIMIT, D(24_000), reduce_only=True))
+            assert closing is not None
+            async with asyncio.timeout(
+                10
+            ):  # reducing stays allowed at the cap (it rests: no bid to sell into)
+                assert await closing.wait_until_open() is OrderState.OPEN
+            await conn.cancel_all(timeout=5)
+        finally:
+            await conn.stop()

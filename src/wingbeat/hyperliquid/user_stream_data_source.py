@@ -62,6 +62,7 @@ __all__ = [
     "order_state_from_status",
     "order_update_from_status",
     "order_updates_from_payload",
+    "status_reason",
 ]
 
 _logger = logging.getLogger("wingbeat.hyperliquid.user_stream")
@@ -92,6 +93,29 @@ def order_state_from_status(status: str) -> OrderState | None:
     return None
 
 
+_OI_CAP = (
+    ": the perp is at its open interest cap (HIP-3 dexes cap each perp and the dex): orders that would grow a "
+    "position are refused, reducing stays allowed"
+)
+# statuses whose name alone does not say what to do: the reason carries the name and a sentence
+_REASONS = {
+    status: status + _OI_CAP
+    for status in (
+        "positionIncreaseAtOpenInterestCapRejected",
+        "positionFlipAtOpenInterestCapRejected",
+        "tooAggressiveAtOpenInterestCapRejected",
+        "openInterestIncreaseRejected",
+        "openInterestCapCanceled",
+    )
+}
+
+
+def status_reason(status: str) -> str:
+    """The reason an order update with venue status ``status`` carries: the status, explained where its
+    name alone does not say what to do (the open-interest cap statuses)."""
+    return _REASONS.get(status, status)
+
+
 def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
     """Core order update of one orderUpdates / orderStatus entry; ``None`` for an unknown status."""
     state = order_state_from_status(entry.status)
@@ -104,7 +128,7 @@ def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
         update_timestamp=entry.status_timestamp_ms / 1000,
         new_state=state,
         exchange_order_id=str(order.oid),
-        reason=None if state is OrderState.OPEN or state is OrderState.FILLED else entry.status,
+        reason=None if state is OrderState.OPEN or state is OrderState.FILLED else status_reason(entry.status),
         filled_amount=None if order.orig_sz is None else order.orig_sz - order.sz,
     )
 
@@ -159,7 +183,7 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
         update_timestamp=timestamp / 1000,
         new_state=state,
         exchange_order_id=str(oid),
-        reason=None if state is _OPEN or state is _FILLED else status,
+        reason=None if state is _OPEN or state is _FILLED else _REASONS.get(status, status),
         filled_amount=None if original is None else original - remaining,
     )
 
