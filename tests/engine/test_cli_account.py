@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,3 +76,31 @@ async def test_keystore_key_with_password_from_the_environment(local_exchange: L
     wrong = await run_cli_async("orders", "--network", local_exchange.base_url, "--keystore", str(keystore),
                                 env={"WINGBEAT_KEYSTORE_PASSWORD": "nope"})
     assert_user_error(wrong, 2, "wrong password")
+
+
+async def test_cancel_all_cancels_on_the_builder_dex_and_spot_too(local_exchange: LocalExchange, trader: Trader) -> None:
+    from tests.conftest import limit_order_action, signed_body
+    from tests.engine.venue import post
+    from wingbeat.hyperliquid.account_actions import AccountActions
+    from wingbeat.hyperliquid.signer import Signer
+
+    ex = local_exchange
+    async with AccountActions(Signer(trader.key), ex.base_url) as actions:
+        await actions.send_asset(trader.address, "USDC", Decimal(5000), source_dex="", destination_dex="xyz")
+        await actions.usd_class_transfer(Decimal(100), to_perp=False)  # USDC for a spot bid
+    await place(ex, trader, is_buy=True, price="59000", size="0.002")  # BTC, main dex
+    for asset, price, size in ((110_000, "24000", "0.01"), (10_000, "0.1", "200")):  # xyz:XYZ100, PURR/USDC
+        reply = await post(ex, "/exchange", signed_body(trader.key, limit_order_action(
+            asset, is_buy=True, price=price, size=size)))  # fmt: skip
+        assert "resting" in reply["response"]["data"]["statuses"][0], reply
+    on_xyz = {"type": "openOrders", "user": trader.address, "dex": "xyz"}
+    assert len(await post(ex, "/info", on_xyz)) == 1
+
+    listed = await run_cli_async("orders", "--network", ex.base_url, "--address", trader.address, "--json")
+    assert listed.code == 0, listed.err
+    assert sorted(o["coin"] for o in json.loads(listed.out)["orders"]) == ["BTC", "PURR/USDC", "xyz:XYZ100"]
+
+    cancelled = await run_cli_async("cancel-all", "--network", ex.base_url, env={"HL_PRIVATE_KEY": trader.key})
+    assert cancelled.code == 0, cancelled.err
+    assert "3 of 3 open orders cancelled" in cancelled.out
+    assert await exchange_open_orders(ex, trader.address) == [] and await post(ex, "/info", on_xyz) == []

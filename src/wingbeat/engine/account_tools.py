@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wingbeat.hyperliquid.constants import action_weight
+from wingbeat.hyperliquid.markets import venue_markets
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas_exchange import ErrorStatus, parse_exchange_reply
 from wingbeat.hyperliquid.signer import Signer
@@ -26,11 +27,15 @@ class CancelReport:
 
 
 async def cancel_all_open_orders(rest: HyperliquidRestClient, signer: Signer, *, is_mainnet: bool) -> CancelReport:
-    """Cancel every open order of the signer's account in one signed batch."""
-    orders = await rest.open_orders(signer.account_address)
+    """Cancel every open order of the signer's account in one signed batch: on the main perp dex, on every
+    builder (HIP-3) dex (each lists only its own orders) and on spot."""
+    account = signer.account_address
+    orders = list(await rest.open_orders(account))
+    for dex in await rest.perp_dexs():
+        orders += await rest.open_orders(account, dex.name)
     if not orders:
         return CancelReport(open_orders=0, cancelled=0)
-    assets = {a.name: a.asset for a in (await rest.meta()).universe}
+    assets = {m.coin: m.asset for m in await venue_markets(rest)}
     cancels = [(assets[o.coin], o.oid) for o in orders if o.coin in assets]
     unknown = tuple(f"order {o.oid}: unknown coin {o.coin}" for o in orders if o.coin not in assets)
     if not cancels:

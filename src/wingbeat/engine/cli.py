@@ -388,7 +388,7 @@ def orders(
     account: AccountOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the account's open orders.
+    """List the account's open orders: main perp dex, spot and every builder (HIP-3) dex.
 
     --json prints {"account", "orders": [...]}, each order with the venue's fields (coin, side "B"/"A",
     limit_px, sz, orig_sz, oid, cloid, timestamp_ms, ...); prices and sizes are decimal strings.
@@ -400,7 +400,10 @@ def orders(
 
     async def main() -> Any:
         async with HyperliquidRestClient(url) as rest:
-            return await rest.frontend_open_orders(user)
+            rows = list(await rest.frontend_open_orders(user))
+            for dex in await rest.perp_dexs():  # a builder (HIP-3) dex lists only its own orders
+                rows += await rest.frontend_open_orders(user, dex.name)
+            return rows
 
     rows = _run(main())
     if as_json:
@@ -480,7 +483,7 @@ def cancel_all(
     account: AccountOpt = None,
     mainnet: MainnetOpt = False,
 ) -> None:
-    """Cancel every open order of the account (one signed batch)."""
+    """Cancel every open order of the account: main perp dex, spot and every builder dex (one signed batch)."""
     from wingbeat.engine.account_tools import cancel_all_open_orders
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
