@@ -233,8 +233,10 @@ def sim(
     fund: Annotated[
         list[str] | None,
         typer.Option(
-            help="ADDRESS[=USDC][,TOKEN=AMOUNT...] to fund at start (repeatable): perp USDC "
-            "(1,000,000 by default), then spot balances, e.g. 0xabc...=5000,PURR=1000,USDC=500."
+            help="ADDRESS[=USDC][,TOKEN=AMOUNT...][,DEX:TOKEN=AMOUNT...] to fund at start "
+            "(repeatable): perp USDC (1,000,000 by default), then spot balances, then collateral "
+            "on a HIP-3 builder dex (its collateral token), e.g. "
+            "0xabc...=5000,PURR=1000,USDC=500,xyz:USDC=2000."
         ),
     ] = None,
     chain: Annotated[
@@ -289,8 +291,8 @@ def sim(
     except (OSError, ValueError) as exc:
         _fail(f"--markets {markets}: {exc}", 2)
     funded = [
-        (address, DEFAULT_FUND_AMOUNT if amount is None else amount, spot)
-        for address, amount, spot in requested
+        (address, DEFAULT_FUND_AMOUNT if amount is None else amount, spot, dexes)
+        for address, amount, spot, dexes in requested
     ]
     _run(  # a state file in use or of another venue: StateFileError, one error line
         run_local_exchange(
@@ -309,26 +311,34 @@ def sim(
     )
 
 
-def _parse_fund(item: str) -> tuple[str, Decimal | None, dict[str, Decimal]]:
-    """``ADDRESS[=USDC][,TOKEN=AMOUNT...]``: the perp USDC (None: the default) and spot balances."""
+def _parse_fund(
+    item: str,
+) -> tuple[str, Decimal | None, dict[str, Decimal], dict[str, tuple[str, Decimal]]]:
+    """``ADDRESS[=USDC][,TOKEN=AMOUNT...][,DEX:TOKEN=AMOUNT...]``: the perp USDC (None: the
+    default), spot balances, and builder dex collateral (dex -> (token, amount))."""
     from wingbeat.hyperliquid.constants import shown  # a key pasted here is not echoed either
 
-    head, *spot_items = item.split(",")
+    head, *entries = item.split(",")
     address, _, amount = head.partition("=")
     if not _ADDRESS.fullmatch(address):
         _fail(
-            f"--fund {shown(item)}: expected 0x followed by 40 hex digits, optionally =AMOUNT "
-            "and ,TOKEN=AMOUNT spot balances",
+            f"--fund {shown(item)}: expected 0x followed by 40 hex digits, optionally =AMOUNT, "
+            ",TOKEN=AMOUNT spot balances and ,DEX:TOKEN=AMOUNT builder dex collateral",
             2,
         )
     value = _fund_amount(item, amount) if amount else None
     spot: dict[str, Decimal] = {}
-    for entry in spot_items:
+    dexes: dict[str, tuple[str, Decimal]] = {}
+    for entry in entries:
         token, _, token_amount = entry.partition("=")
-        if not token or not token_amount:
-            _fail(f"--fund {shown(item)}: {shown(entry)} is not TOKEN=AMOUNT", 2)
-        spot[token] = _fund_amount(item, token_amount)
-    return address.lower(), value, spot
+        dex, colon, dex_token = token.rpartition(":")
+        if not token or not token_amount or (colon and not (dex and dex_token)):
+            _fail(f"--fund {shown(item)}: {shown(entry)} is not TOKEN=AMOUNT or DEX:TOKEN=AMOUNT", 2)
+        if colon:
+            dexes[dex] = (dex_token, _fund_amount(item, token_amount))
+        else:
+            spot[token] = _fund_amount(item, token_amount)
+    return address.lower(), value, spot, dexes
 
 
 def _fund_amount(item: str, amount: str) -> Decimal:

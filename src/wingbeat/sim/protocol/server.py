@@ -664,7 +664,11 @@ def _is_loopback(remote: str | None) -> bool:
 async def run_local_exchange(
     host: str = "127.0.0.1",
     port: int = 8080,
-    fund: Sequence[tuple[str, Decimal] | tuple[str, Decimal, Mapping[str, Decimal]]] = (),
+    fund: Sequence[
+        tuple[str, Decimal]
+        | tuple[str, Decimal, Mapping[str, Decimal]]
+        | tuple[str, Decimal, Mapping[str, Decimal], Mapping[str, tuple[str, Decimal]]]
+    ] = (),
     chain: Literal["testnet", "mainnet"] = "testnet",
     admin: bool = False,
     seed: int = 0,
@@ -678,7 +682,9 @@ async def run_local_exchange(
 ) -> None:
     """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL.
 
-    ``fund`` holds ``(address, perp USDC)`` or ``(address, perp USDC, {spot token: amount})``.
+    ``fund`` holds ``(address, perp USDC)``, ``(address, perp USDC, {spot token: amount})`` or
+    ``(address, perp USDC, {spot token: amount}, {builder dex: (collateral token, amount)})``; a
+    token that is not the dex's collateral is refused (ValueError).
     With ``state``, ``fund`` credits accounts only when the state file is new (a restart must not
     fund them twice)."""
     stop = asyncio.Event()
@@ -702,8 +708,22 @@ async def run_local_exchange(
     ) as ex:
         restored = ex.durable is not None and ex.durable.restored
         if not restored:
-            for address, amount, *tokens in fund:
-                await ex.fund(address, amount, spot=tokens[0] if tokens else None)
+            for entry in fund:
+                address, amount = entry[0], entry[1]
+                tokens: Mapping[str, Decimal] = entry[2] if len(entry) > 2 else {}
+                on_dexes: Mapping[str, tuple[str, Decimal]] = entry[3] if len(entry) > 3 else {}
+                for name, (token, _) in on_dexes.items():
+                    collateral = ex.engine.dex_collateral_name(name)
+                    if collateral is not None and token != collateral:
+                        raise ValueError(
+                            f"{name}:{token}: the collateral of builder dex {name!r} is {collateral}"
+                        )
+                await ex.fund(
+                    address,
+                    amount,
+                    spot=dict(tokens),
+                    dexes={name: value for name, (_, value) in on_dexes.items()},
+                )
         if ex.durable is not None:
             how = f"restored, {ex.durable.replayed} logged inputs replayed" if restored else "new"
             print(f"state file: {ex.durable.store.path} ({how})", flush=True)

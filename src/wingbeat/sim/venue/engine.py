@@ -273,6 +273,14 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         dex = self._dex_of_asset.get(asset)
         return dex.accounts.get(acct.user) if dex is not None else acct
 
+    def dex_collateral_name(self, dex: str) -> str | None:
+        """The name of builder dex ``dex``'s collateral token (e.g. ``"USDC"``), or None when
+        there is no such builder dex."""
+        target = self._dex_by_name.get(dex)
+        if target is None or target.cfg is None:
+            return None
+        return self.spot.tokens[target.cfg.collateral_token].name
+
     @venue_context
     def fund_dex(self, user: str, dex: str, amount: Decimal) -> None:
         """Credit ``amount`` of a builder dex's collateral to ``user``'s margin account on ``dex``:
