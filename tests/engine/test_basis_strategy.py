@@ -149,7 +149,7 @@ async def test_enters_while_funding_pays_and_exits_flat_when_it_turns(exchange: 
             ledger = await post(ex, "/info", {"type": "userFunding", "user": trader.address, "startTime": 0})
             paid = [D(e["delta"]["usdc"]) for e in ledger if e["delta"]["coin"] == "HYPE"]
             assert len(paid) == 1 and paid[0] < 0  # the short paid the negative period, once
-            assert strategy.funding_received == paid[0]  # counted once, though both connectors publish it
+            assert strategy.funding_received == paid[0]  # counted once: only the perp connector publishes it
             assert strategy.orders_placed == 4  # spot buy, perp short, spot sell, perp buy-back: no churn
         assert strategy.phase is BasisPhase.STOPPED and strategy.kill_reason is None
         tokens, positions = await venue_holdings(ex, trader.address)

@@ -169,7 +169,6 @@ class BasisStrategy(Strategy):
         self._naked_since: float | None = None
         self._next_entry_at = 0.0
         self._fill_seen = asyncio.Event()
-        self._fundings_seen: set[tuple[str, float]] = set()
         self._trades_seen: set[str] = set()
         self._counted: dict[str, Decimal] = {}  # base amount of each own order's fills counted in the legs
 
@@ -262,15 +261,10 @@ class BasisStrategy(Strategy):
         self._fill_seen.set()
 
     def on_funding_payment(self, event: FundingPaymentEvent) -> None:
-        """Count funding on the perp (each payment once) and re-decide at once (the rate just changed)."""
+        """Count funding on the perp and re-decide at once (the rate just changed). Only the perp connector
+        publishes it: the spot connector of the same account leaves the account's perp news out."""
         if event.trading_pair != self.config.perp_pair:
             return
-        # one payment per coin and funding time; the user stream is account-wide, so every connector of
-        # the account (the spot one too) may publish it
-        key = (event.trading_pair, event.timestamp)
-        if key in self._fundings_seen:
-            return
-        self._fundings_seen.add(key)
         self.funding_received += event.amount
         self._evaluate()
 

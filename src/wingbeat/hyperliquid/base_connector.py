@@ -63,6 +63,7 @@ from wingbeat.hyperliquid.constants import (
     looks_like_private_key,
     resolve_network,
 )
+from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.markets import VenueMarket, venue_markets
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import (
@@ -230,6 +231,9 @@ class HyperliquidConnectorBase(ConnectorBase):
     """
 
     name = "hyperliquid"
+    #: The market kind traded: this connector publishes only that kind's share of the account-wide news
+    #: (fills, funding, liquidations, TWAPs: the rule is :mod:`~wingbeat.hyperliquid.market_kind`'s).
+    market_kind: ClassVar[MarketKind] = MarketKind.PERP
     #: The user-stream channel that pushes this market's account state (its REST twin: _fetch_account_state).
     _account_state_channel: ClassVar[Literal["clearinghouseState", "spotState"]] = "clearinghouseState"
     #: Largest builder fee an order of this market may carry, tenths of a basis point (perps: 0.1 %).
@@ -271,7 +275,9 @@ class HyperliquidConnectorBase(ConnectorBase):
             builder = Builder(self._config.builder_address.lower(), self._config.builder_fee)
             self._builder_gate = BuilderFeeGate(builder, self._user)
         self._account_actions: AccountActions | None = None
-        self._twaps = AccountTwaps(self._user, self._publisher, self._trading_pair_of_coin, clock=self._clock)
+        self._twaps = AccountTwaps(
+            self._user, self._publisher, self._trading_pair_of_coin, clock=self._clock, market=self.market_kind
+        )
         self._status_checker = OrderStatusChecker(
             self._rest_client,
             self._user,
@@ -537,6 +543,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             on_dex_state=self._on_dex_account_state,
             push_fresh_for=config.account_refresh_interval,
             clock=self._clock,
+            market=self.market_kind,
         )
         await self._ws.start()
         await self._ws.wait_connected(config.ready_timeout)
@@ -549,6 +556,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             account_state_channel=self._account_state_channel,
             dexes=self._account_dexes(),
             on_dex_account_state=self._sync.on_venue_dex_state,
+            market=self.market_kind,
         )
         await self._user_stream.start(self._sync)
         try:

@@ -42,7 +42,6 @@ from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_fr
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.hyperliquid.spot_markets import is_spot_coin
 from wingbeat.hyperliquid.wire import OrderSpec, TriggerType, perp_trading_rule, update_leverage_action
 
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
@@ -280,11 +279,9 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self._set_positions(positions, min(when for when, _ in self._dex_states.values()))
 
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
+        # perp fills only: the user stream leaves out spot ones (market_kind), which never move a position
         for fill in fills:
-            # the user stream is the account's: fills of spot pairs (coins "PURR/USDC", "@1") move token
-            # balances, never a perp position (HyperliquidSpotConnector trades them)
-            if not is_spot_coin(trading_pair_to_coin(fill.trading_pair)):
-                self._apply_position_fill(fill)
+            self._apply_position_fill(fill)
 
     # ------------------------------------------------------------------------------- orders
     def _on_state_change(self, order: InFlightOrder, previous: OrderState) -> None:

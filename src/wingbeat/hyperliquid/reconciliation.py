@@ -35,6 +35,7 @@ from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 from wingbeat.core.positions import Position, PositionFill, PositionSide
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, MAX_FILLS_PER_REPLY, coin_to_trading_pair
+from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
 from wingbeat.hyperliquid.user_stream_data_source import fill_to_position_fill, fill_to_trade_update
@@ -113,7 +114,7 @@ class AccountSync(Generic[_StateT]):
     ``clearinghouseState``, spot: ``spotClearinghouseState``) or pushed; event-driven
     refreshes (fills, funding, liquidation) are spaced at least ``min_refresh_interval`` seconds apart and
     skipped while the venue pushes the state. ``on_account_fills`` receives every fill the REST catch-up
-    finds (the stream's go there directly). Background work runs on ``tasks`` (owned by the connector,
+    finds (the stream's go there directly), with ``market`` only those of that market kind's coins. Background work runs on ``tasks`` (owned by the connector,
     stopped with it).
     """
 
@@ -134,8 +135,10 @@ class AccountSync(Generic[_StateT]):
         min_refresh_interval: float = 1.0,
         push_fresh_for: float = 10.0,
         clock: Callable[[], float] = time.time,
+        market: MarketKind | None = None,
     ) -> None:
         self._rest = rest
+        self._market = market
         self._user = user
         self._tracker = tracker
         self._publisher = publisher
@@ -229,13 +232,15 @@ class AccountSync(Generic[_StateT]):
         new = 0
         start = since_ms
         while True:
-            fills = await self._rest.user_fills_by_time(self._user, start)
+            page = await self._rest.user_fills_by_time(self._user, start)
+            market = self._market
+            fills = page if market is None else [f for f in page if market.owns_coin(f.coin)]
             if self._on_account_fills is not None and fills:
                 self._on_account_fills([fill_to_position_fill(f) for f in fills])
             new += self._apply_fills([fill_to_trade_update(f) for f in fills])
-            if len(fills) < MAX_FILLS_PER_REPLY:
+            if len(page) < MAX_FILLS_PER_REPLY:
                 break
-            newest = max(f.time_ms for f in fills)  # page on; the boundary fill comes again and is deduped
+            newest = max(f.time_ms for f in page)  # page on; the boundary fill comes again and is deduped
             if newest <= start:  # a full page within one millisecond: the venue offers no way past it
                 _logger.warning("more than %d fills at %d ms: some may be out of reach", MAX_FILLS_PER_REPLY, start)
                 break

@@ -15,7 +15,8 @@ class adds only what spot has:
   the quote token on a sell (``OrderFilledEvent.fee_asset``).
 
 No positions, funding or leverage: spot has none. An account may run this connector and the perp one at
-the same time; each sees only its own orders, and the perp connector's positions ignore spot fills.
+the same time; each sees only its own orders and publishes only its market's share of the account-wide news
+(spot fills and TWAPs here; perp fills, funding, liquidations and TWAPs there: see ``market_kind``).
 
 Example::
 
@@ -37,6 +38,7 @@ from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.account_actions import MAX_BUILDER_FEE_SPOT
 from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidConnectorBase
 from wingbeat.hyperliquid.constants import is_spot_trading_pair
+from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
 from wingbeat.hyperliquid.order_placement import order_spec
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
@@ -71,6 +73,7 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
 
     name = "hyperliquid_spot"
     max_builder_fee = MAX_BUILDER_FEE_SPOT
+    market_kind = MarketKind.SPOT
     _account_state_channel = "spotState"
 
     def __init__(

@@ -39,6 +39,7 @@ from wingbeat.core.events import (
     TwapStartedEvent,
 )
 from wingbeat.core.trading_rule import TradingRule
+from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas_twap import (
     TwapHistoryEntry,
@@ -184,7 +185,8 @@ class TwapOrder:
 class AccountTwaps:
     """Every TWAP of one account: state, channel handlers and events (see the module docstring).
 
-    ``pair_of(coin)`` names a venue coin as a trading pair; ``publisher`` gets the events.
+    ``pair_of(coin)`` names a venue coin as a trading pair; ``publisher`` gets the events. With ``market``, only
+    the TWAPs of that market kind's coins are followed (the channels are the account's, perp and spot alike).
     """
 
     def __init__(
@@ -194,8 +196,10 @@ class AccountTwaps:
         pair_of: Callable[[str], str],
         *,
         clock: Callable[[], float],
+        market: MarketKind | None = None,
     ) -> None:
         self._user = user.lower()
+        self._market = market
         self._publisher = publisher
         self._pair_of = pair_of
         self._clock = clock
@@ -321,13 +325,16 @@ class AccountTwaps:
         if orphans:
             self._apply_slice_fills(orphans, snapshot=False)
 
+    def _owns(self, coin: str) -> bool:
+        return self._market is None or self._market.owns_coin(coin)
+
     def _apply_history(self, entries: Sequence[TwapHistoryEntry], *, snapshot: bool) -> None:
         # a snapshot lists old TWAPs too: an unknown one that ended there is history, not news
         old = snapshot
         ended = {e.twap_id for e in entries if e.twap_id is not None and e.status in _END_STATUSES}
         for entry in entries:
             twap_id = entry.twap_id
-            if twap_id is None:
+            if twap_id is None or not self._owns(entry.state.coin):
                 continue
             twap = self._twaps.get(twap_id)
             end = _END_STATUSES.get(entry.status)
@@ -369,6 +376,8 @@ class AccountTwaps:
 
     def _apply_slice_fills(self, fills: Sequence[TwapSliceFill], *, snapshot: bool) -> None:
         for item in fills:
+            if not self._owns(item.fill.coin):
+                continue
             twap = self._twaps.get(item.twap_id)
             if twap is None:
                 if not snapshot:  # live news of a TWAP whose start is still on its way: kept until it comes

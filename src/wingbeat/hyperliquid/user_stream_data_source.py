@@ -20,6 +20,9 @@ Each decoded websocket message is turned into core :class:`OrderUpdate` / :class
   the connector polls while no push arrives); with ``on_dex_account_state`` also one ``clearinghouseState``
   channel per builder dex of ``dexes`` (``{"type": "clearinghouseState", "user", "dex"}``), delivered with
   its dex.
+- With ``market``, only that market kind's news is delivered (the account's stream carries perp and spot news
+  alike: see :mod:`~wingbeat.hyperliquid.market_kind`): fills, funding payments and cancels by the exchange of
+  the other kind's coins, and liquidations on a spot connector, are dropped here.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 from wingbeat.core.positions import PositionFill
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
+from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.schemas_account import (
     ClearinghouseState,
     Fill,
@@ -297,7 +301,7 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
     ``ClearinghouseState`` or a ``SpotClearinghouseState``), which it starts and stops itself only when
     ``owns_ws`` is True (a websocket shared with market data is left to its owner). ``on_account_fills``
     receives every fill of the account before the listener does. ``clock`` gives seconds since the epoch for events
-    that carry no time.
+    that carry no time. ``market`` (None: everything) keeps only the news of that market kind.
     """
 
     def __init__(
@@ -312,8 +316,10 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         account_state_channel: Literal["clearinghouseState", "spotState"] = "clearinghouseState",
         dexes: Sequence[str] = (),
         on_dex_account_state: Callable[[str, ClearinghouseState], None] | None = None,
+        market: MarketKind | None = None,
     ) -> None:
         self._ws = ws
+        self._market = market
         self._user = user.lower()
         self._owns_ws = owns_ws
         self._clock = clock
@@ -381,7 +387,12 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         if updates:
             listener.on_order_updates(updates)
 
+    def _owns(self, coin: str) -> bool:
+        return self._market is None or self._market.owns_coin(coin)
+
     def _deliver_fills(self, fills: Sequence[Fill]) -> None:
+        if self._market is not None:
+            fills = [f for f in fills if self._market.owns_coin(f.coin)]
         if self._listener is not None and fills:
             if self._on_account_fills is not None:
                 self._on_account_fills([fill_to_position_fill(f) for f in fills])
@@ -411,9 +422,13 @@ class HyperliquidUserStreamDataSource(UserStreamTrackerDataSource):
         if event.fills:
             self._deliver_fills(event.fills)
         elif event.funding is not None:
-            listener.on_funding_payments([funding_to_event(event.funding)])
+            if self._owns(event.funding.coin):
+                listener.on_funding_payments([funding_to_event(event.funding)])
         elif event.liquidation is not None:
-            listener.on_liquidation(_liquidation_event(event.liquidation, self._clock()))
+            if self._market is None or self._market.owns_liquidations:
+                listener.on_liquidation(_liquidation_event(event.liquidation, self._clock()))
         elif event.non_user_cancels:
             now = self._clock()
-            listener.on_order_updates([_non_user_cancel_update(c, now) for c in event.non_user_cancels])
+            cancels = [_non_user_cancel_update(c, now) for c in event.non_user_cancels if self._owns(c.coin)]
+            if cancels:
+                listener.on_order_updates(cancels)
