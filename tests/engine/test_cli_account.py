@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,18 +80,28 @@ async def test_keystore_key_with_password_from_the_environment(local_exchange: L
 async def test_cancel_all_cancels_on_the_builder_dex_and_spot_too(local_exchange: LocalExchange, trader: Trader) -> None:
     from tests.conftest import limit_order_action, signed_body
     from tests.engine.venue import post
-    from wingbeat.hyperliquid.account_actions import AccountActions
-    from wingbeat.hyperliquid.signer import Signer
-
     ex = local_exchange
-    async with AccountActions(Signer(trader.key), ex.base_url) as actions:
-        await actions.send_asset(trader.address, "USDC", Decimal(5000), source_dex="", destination_dex="xyz")
-        await actions.usd_class_transfer(Decimal(100), to_perp=False)  # USDC for a spot bid
+    await ex.fund(trader.address, 0, spot={"USDC": 100}, dexes={"xyz": 5000})  # for a spot bid, xyz margin
     await place(ex, trader, is_buy=True, price="59000", size="0.002")  # BTC, main dex
     for asset, price, size in ((110_000, "24000", "0.01"), (10_000, "0.1", "200")):  # xyz:XYZ100, PURR/USDC
         reply = await post(ex, "/exchange", signed_body(trader.key, limit_order_action(
             asset, is_buy=True, price=price, size=size)))  # fmt: skip
         assert "resting" in reply["response"]["data"]["statuses"][0], reply
+    seller = new_trader()
+    await ex.fund(seller.address, 1000, dexes={"xyz": 10_000})
+    await post(ex, "/exchange", signed_body(seller.key, limit_order_action(110_001, is_buy=False, price="4010",
+                                                                           size="0.01")))  # fmt: skip
+    filled = await post(ex, "/exchange", signed_body(trader.key, limit_order_action(
+        110_001, is_buy=True, price="4100", size="0.01", tif="Ioc")))  # fmt: skip
+    assert "filled" in filled["response"]["data"]["statuses"][0], filled
+    pos = await run_cli_async("positions", "--network", ex.base_url, "--address", trader.address, "--json")
+    assert pos.code == 0, pos.err
+    document = json.loads(pos.out)
+    assert document["positions"] == [] and list(document["builder_dexes"]) == ["xyz"]
+    [gold] = document["builder_dexes"]["xyz"]["positions"]
+    assert (gold["coin"], gold["szi"], gold["leverage"]["kind"]) == ("xyz:GOLD", "0.01", "isolated")
+    pos = await run_cli_async("positions", "--network", ex.base_url, "--address", trader.address)
+    assert "xyz:GOLD" in pos.out and "account value on dex xyz" in pos.out, pos.out
     on_xyz = {"type": "openOrders", "user": trader.address, "dex": "xyz"}
     assert len(await post(ex, "/info", on_xyz)) == 1
 

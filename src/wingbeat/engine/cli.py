@@ -446,10 +446,12 @@ def positions(
     account: AccountOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the account's positions, margin and withdrawable balance.
+    """Show the account's positions, margin and withdrawable balance, on the main perp dex and on every
+    builder (HIP-3) dex where the account holds margin or positions (each dex's margin is its own).
 
     --json prints {"account", "positions": [...], "margin_summary", "cross_margin_summary", "withdrawable",
-    ...}: the venue's clearinghouse state, each position with coin, szi (signed size), entry_px,
+    ..., "builder_dexes": {"xyz": {same fields}, ...}}: the venue's clearinghouse state of the main dex (and
+    of each builder dex that is not empty), each position with coin, szi (signed size), entry_px,
     position_value, unrealized_pnl, leverage, liquidation_px, ...; amounts are decimal strings.
     """
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
@@ -459,16 +461,23 @@ def positions(
 
     async def main() -> Any:
         async with HyperliquidRestClient(url) as rest:
-            return await rest.clearinghouse_state(user)
+            main_state = await rest.clearinghouse_state(user)
+            dexes = {}
+            for dex in await rest.perp_dexs():
+                state = await rest.clearinghouse_state(user, dex.name)
+                if state.positions or state.margin_summary.account_value:
+                    dexes[dex.name] = state
+            return main_state, dexes
 
-    state = _run(main())
+    state, dexes = _run(main())
     if as_json:
-        _print_json({"account": user, **jsonable(state)})
+        _print_json({"account": user, **jsonable(state), "builder_dexes": jsonable(dexes)})
         return
-    table = Table(title=f"positions of {user} ({len(state.positions)})")
+    every = [*state.positions, *(p for d in dexes.values() for p in d.positions)]
+    table = Table(title=f"positions of {user} ({len(every)})")
     for col in ("coin", "size", "entry", "value", "unrealised PnL", "leverage", "liquidation"):
         table.add_column(col, justify="left" if col == "coin" else "right")
-    for p in state.positions:
+    for p in every:
         table.add_row(
             p.coin,
             f"{p.szi}",
@@ -479,10 +488,12 @@ def positions(
             f"{p.liquidation_px or '-'}",
         )
     out.print(table)
-    out.print(
-        f"account value {state.margin_summary.account_value} USDC · margin used "
-        f"{state.margin_summary.total_margin_used} · withdrawable {state.withdrawable}"
-    )
+    for where, each in (("", state), *dexes.items()):
+        on = f" on dex {where}" if where else ""
+        out.print(
+            f"account value{on} {each.margin_summary.account_value} USDC · margin used "
+            f"{each.margin_summary.total_margin_used} · withdrawable {each.withdrawable}"
+        )
 
 
 @app.command("cancel-all")
