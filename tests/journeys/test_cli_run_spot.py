@@ -104,3 +104,22 @@ async def _open_orders(url: str, address: str) -> list[object]:
     ) as resp:
         orders: list[object] = await resp.json()
     return orders
+
+
+async def test_a_spot_run_on_perp_usdc_only_says_to_transfer_it_to_spot_first(tmp_path: Path) -> None:
+    account = new_trader()
+    block = readme_spot_config()
+    hint = "move some to spot with `wingbeat transfer AMOUNT --to spot`"
+    async with sim_process("--fund", f"{account.address}=5000") as sim:  # a deposit: perp USDC only
+        config = tmp_path / "spot-mm.toml"
+        config.write_text(block.replace('network = "testnet"', f'network = "{sim.url}"'))
+        env = account_env(account)
+        before = await wingbeat("run", str(config), "--plain", "--duration", "2", env=env, cwd=tmp_path, deadline=90)
+        moved = await wingbeat("transfer", "500", "--to", "spot", "--network", sim.url, env=env, deadline=60)
+        after = await wingbeat("run", str(config), "--plain", "--duration", "2", env=env, cwd=tmp_path, deadline=90)
+    assert before.code == 0, before
+    assert "holds no USDC or PURR, so every PURR-USDC order will be refused" in before.out + before.err, before
+    assert hint in before.out + before.err, before
+    assert moved.code == 0, moved
+    assert after.code == 0, after
+    assert hint not in after.out + after.err, after

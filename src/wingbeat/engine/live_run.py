@@ -88,6 +88,8 @@ async def run_configured(
                 stack.push_async_callback(conn.stop)
             for conn in starting:
                 await asyncio.wait_for(conn.wait_ready(), ready_timeout)
+        if spot_pairs:
+            _warn_empty_spot_balances(connectors["spot"], spot_pairs, signer.account_address)
         connector = connectors if len(connectors) > 1 else next(iter(connectors.values()))
         strategy: Strategy
         if cfg.basis is not None:
@@ -114,6 +116,22 @@ async def run_configured(
             stop=stop,
         )
     return summary
+
+
+def _warn_empty_spot_balances(spot: TradingConnector, pairs: list[str], account: str) -> None:
+    """Warn once for each spot pair of which the account holds neither token: every order on it would be
+    refused, and perp USDC (what a deposit gives) is a separate balance the user must move first."""
+    for pair in pairs:
+        base, _, quote = pair.partition("-")
+        if not spot.get_balance(base) and not spot.get_balance(quote):
+            _logger.warning(
+                "the spot balance of %s holds no %s or %s, so every %s order will be refused; perp USDC is "
+                "a separate balance: move some to spot with `wingbeat transfer AMOUNT --to spot`",
+                account,
+                quote,
+                base,
+                pair,
+            )
 
 
 def _spot_journal(path: Path) -> Path:
