@@ -157,6 +157,20 @@ async def test_one_connector_trades_a_builder_dex_pair_beside_btc(
             await conn.stop()
 
 
+async def test_an_unlisted_pair_fails_start_naming_it_before_any_book_is_awaited(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    conn = _connector(local_exchange, trader, [BTC, "xyz:NOPE-USD"], ready_timeout=60.0)
+    try:
+        await conn.start()  # before: a 60 s wait for the book of a coin nobody lists, then RequestTimeout
+    except InvalidOrderError as exc:
+        assert "the exchange lists no perpetual ['xyz:NOPE']" in str(exc)
+    else:
+        raise AssertionError("a connector trading an unlisted pair started")
+    finally:
+        await conn.stop()
+
+
 async def test_an_unknown_builder_dex_is_named(local_exchange: LocalExchange, trader: Trader) -> None:
     conn = _connector(local_exchange, trader, [BTC], perp_dexs=("nodex",))
     try:

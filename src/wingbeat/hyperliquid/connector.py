@@ -81,6 +81,7 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self._dex_states: dict[str, tuple[int, dict[str, Position]]] = {}  # dex -> (as of ms, positions)
         self._dex_collateral: dict[str, str] = {}  # builder dex -> its collateral token's name
         self._isolated_only: set[str] = set()  # traded pairs whose dex allows isolated margin only
+        self._rules_at_start: dict[str, TradingRule] | None = None
         self._venue_marks: dict[str, Decimal] = {}  # every listed perp's mark, from metaAndAssetCtxs
         self._marks_wanted: set[str] = set()  # untracked pairs someone asked a mark of
         self._triggers: dict[str, TriggerType] = {}
@@ -188,7 +189,15 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         interval = self._config.account_refresh_interval
         self._tasks.create_task(self._marks_loop(interval), name="mark-refresh")
 
+    async def _prepare_markets(self) -> None:
+        # before the books wait for snapshots: an unlisted pair or dex fails start() at once, naming it
+        self._rules_at_start = await self._load_trading_rules()
+
     async def _update_trading_rules(self) -> Mapping[str, TradingRule]:
+        rules, self._rules_at_start = self._rules_at_start, None
+        return rules if rules is not None else await self._load_trading_rules()
+
+    async def _load_trading_rules(self) -> dict[str, TradingRule]:
         rest = self._rest_client()
         offsets = {"": 0}
         spot: SpotMeta | None = None
