@@ -269,3 +269,21 @@ async def test_marks_funding_and_the_open_interest_cap_on_a_builder_dex(
             await conn.cancel_all(timeout=5)
         finally:
             await conn.stop()
+
+
+def test_perp_dexs_must_be_dex_names_and_a_pasted_key_is_not_echoed() -> None:
+    key = new_trader().key
+    for bad, shown in (
+        (["xyz"], "['xyz']"),
+        (("",), "('',)"),
+        (("xyz:XYZ100",), "xyz:XYZ100"),
+        ((key,), "not shown"),
+    ):
+        try:
+            HyperliquidConfig(perp_dexs=bad)  # type: ignore[arg-type]
+        except ValueError as exc:
+            assert "perp_dexs must be a tuple of builder dex names" in str(exc) and shown in str(exc)
+            assert key[2:] not in str(exc)
+        else:
+            raise AssertionError(f"perp_dexs={bad!r} accepted")
+    assert HyperliquidConfig(perp_dexs=("xyz",)).perp_dexs == ("xyz",)

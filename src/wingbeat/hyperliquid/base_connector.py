@@ -103,6 +103,8 @@ __all__ = ["HyperliquidConfig", "HyperliquidConnectorBase"]
 _logger = logging.getLogger("wingbeat.hyperliquid.connector")
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+# builder dex names as AccountActions checks them (CHOSEN there: short lowercase words such as "xyz")
+_DEX_NAME = re.compile(r"[a-z0-9]{1,16}")
 #: Our clock and the exchange's may differ by this much when judging an action's expiresAfter, seconds.
 _CLOCK_SLACK = 1.0
 #: The exchange refuses a scheduleCancel time less than 5 s ahead on arrival: the rest is room for latency.
@@ -165,11 +167,12 @@ class HyperliquidConfig:
     def __post_init__(self) -> None:
         if self.perp_dexs is not None and (
             not isinstance(self.perp_dexs, tuple)
-            or any(not isinstance(d, str) or not d or ":" in d or d != d.strip() for d in self.perp_dexs)
+            or any(not isinstance(d, str) or _DEX_NAME.fullmatch(d) is None for d in self.perp_dexs)
         ):
-            raise ValueError(
-                f'perp_dexs must be a tuple of builder dex names such as ("xyz",), got {self.perp_dexs!r}'
-            )
+            text = repr(self.perp_dexs)
+            key_like = looks_like_private_key(text)
+            shown = "a value that looks like a private key (not shown)" if key_like else text[:80]
+            raise ValueError(f'perp_dexs must be a tuple of builder dex names such as ("xyz",), got {shown}')
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
         if self.dead_man_switch is not None and self.dead_man_switch < _MIN_DEAD_MAN_SWITCH:
