@@ -124,8 +124,9 @@ def test_a_post_only_order_that_would_cross_the_recorded_book_is_rejected() -> N
         await asyncio.sleep(0.2)
         order = connector.get_order(cid)
         assert order is not None and order.current_state is OrderState.FAILED
-        # the venue's orderUpdates status arrives before the placement answer (market data is faster)
-        assert order.reason == "badAloPxRejected"
+        # the venue's orderUpdates status arrives before the placement answer (market data is faster): the
+        # failure is decided by the status, and the answer's sentence becomes the reason when it arrives
+        assert order.reason is not None and order.reason.startswith("Post only order would have immediately matched")
         assert events.fills == []
         await connector.stop()
 

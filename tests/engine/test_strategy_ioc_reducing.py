@@ -35,7 +35,7 @@ async def test_an_ioc_order_takes_what_the_book_has_and_never_rests(local_exchan
         await wait_until(lambda: all(o is not None and o.is_done for o in orders), pulse)
         # as Hyperliquid answers: an IOC that meets nothing is an error, one that meets part expires the rest
         assert [o.current_state for o in orders if o is not None] == [OrderState.FAILED, OrderState.EXPIRED]
-        assert orders[0] is not None and orders[0].reason == "iocCancelRejected"
+        assert orders[0] is not None and "could not immediately match" in (orders[0].reason or "")
         await wait_until(lambda: strategy.position(PAIR) == D("0.005"), pulse)  # half the IOC: all there was
         assert await exchange_open_orders(local_exchange, trader.address) == []  # nothing rests
         await strategy.stop()

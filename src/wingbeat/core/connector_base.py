@@ -476,8 +476,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             return
         if len(updates) != len(batch):
             self._logger.error("_place_orders returned %d updates for %d orders", len(updates), len(batch))
+        tracker = self._order_tracker
         for update in updates:
-            self._order_tracker.process_order_update(update)
+            if not tracker.process_order_update(update):
+                tracker.take_answer_reason(update)  # the status stream told the failure first: keep the answer's text
         for order in batch:
             if order.current_state is OrderState.PENDING_CREATE:
                 self._update(order, OrderState.PENDING_SUBMIT_UNKNOWN)

@@ -242,6 +242,24 @@ class ClientOrderTracker:
         self._state_changed(order, previous, update.update_timestamp)
         return True
 
+    def take_answer_reason(self, update: OrderUpdate) -> bool:
+        """A placement answer FAILED an order the venue's status news had FAILED already: its text (the venue's
+        own sentence) becomes the order's reason, in place of what the status said. No event: the order's
+        OrderFailedEvent went out with the first news. Returns whether the reason changed."""
+        order = self.get_order(update.client_order_id)
+        if (
+            order is None
+            or update.reason is None
+            or update.new_state is not OrderState.FAILED
+            or order.current_state is not OrderState.FAILED
+            or order.reason == update.reason
+        ):
+            return False
+        order.reason = update.reason
+        if self._journal is not None:
+            self._journal.record_state(order)
+        return True
+
     def _check_awaiting(self, order: InFlightOrder) -> None:
         """Keep the awaiting-fills set true for a final order."""
         if order.awaits_fills:

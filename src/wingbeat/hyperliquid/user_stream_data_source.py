@@ -40,6 +40,7 @@ from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 from wingbeat.core.positions import PositionFill
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
 from wingbeat.hyperliquid.market_kind import MarketKind
+from wingbeat.hyperliquid.order_status_text import status_reason
 from wingbeat.hyperliquid.schemas_account import (
     ClearinghouseState,
     Fill,
@@ -95,29 +96,6 @@ def order_state_from_status(status: str) -> OrderState | None:
     if status.endswith("Rejected"):
         return OrderState.FAILED
     return None
-
-
-_OI_CAP = (
-    ": the perp is at its open interest cap (HIP-3 dexes cap each perp and the dex): orders that would grow a "
-    "position are refused, reducing stays allowed"
-)
-# statuses whose name alone does not say what to do: the reason carries the name and a sentence
-_REASONS = {
-    status: status + _OI_CAP
-    for status in (
-        "positionIncreaseAtOpenInterestCapRejected",
-        "positionFlipAtOpenInterestCapRejected",
-        "tooAggressiveAtOpenInterestCapRejected",
-        "openInterestIncreaseRejected",
-        "openInterestCapCanceled",
-    )
-}
-
-
-def status_reason(status: str) -> str:
-    """The reason an order update with venue status ``status`` carries: the status, explained where its
-    name alone does not say what to do (the open-interest cap statuses)."""
-    return _REASONS.get(status, status)
 
 
 def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
@@ -187,7 +165,7 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
         update_timestamp=timestamp / 1000,
         new_state=state,
         exchange_order_id=str(oid),
-        reason=None if state is _OPEN or state is _FILLED else _REASONS.get(status, status),
+        reason=None if state is _OPEN or state is _FILLED else status_reason(status),
         filled_amount=None if original is None else original - remaining,
     )
 
