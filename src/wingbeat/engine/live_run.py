@@ -90,6 +90,8 @@ async def run_configured(
                 await asyncio.wait_for(conn.wait_ready(), ready_timeout)
         if spot_pairs:
             _warn_empty_spot_balances(connectors["spot"], spot_pairs, signer.account_address)
+        if perp_pairs:
+            _warn_empty_dex_margin(perp, perp_pairs, signer.account_address)
         connector = connectors if len(connectors) > 1 else next(iter(connectors.values()))
         strategy: Strategy
         if cfg.basis is not None:
@@ -131,6 +133,27 @@ def _warn_empty_spot_balances(spot: TradingConnector, pairs: list[str], account:
                 quote,
                 base,
                 pair,
+            )
+
+
+def _warn_empty_dex_margin(perp: HyperliquidPerpetualConnector, pairs: list[str], account: str) -> None:
+    """Warn once for each builder (HIP-3) dex traded on which the account has no margin: every order there
+    would be refused, and the main dex's USDC does not margin it (each dex keeps its own)."""
+    warned: set[str] = set()
+    for pair in pairs:
+        asset = perp.margin_asset(pair)
+        dex, colon, token = asset.partition(":")
+        if colon and dex not in warned and not perp.get_balance(asset):
+            warned.add(dex)
+            _logger.warning(
+                "the account %s has no %s margin on the builder dex %s, so every %s order will be refused; "
+                'each dex keeps its own margin: move some there with `wingbeat transfer AMOUNT --from-dex "" '
+                "--to-dex %s`",
+                account,
+                token,
+                dex,
+                pair,
+                dex,
             )
 
 

@@ -255,6 +255,14 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         return info.mark_price if info is not None else None
 
     # ------------------------------------------------------------------------------- account state
+    def margin_asset(self, trading_pair: str) -> str:
+        """The balance (`get_balance` name) that margins ``trading_pair``: ``"USDC"`` on the main dex, the
+        dex's collateral on a builder dex (``"xyz:USDC"`` for ``xyz:XYZ100-USD``; known once started)."""
+        dex = dex_of_coin(trading_pair_to_coin(trading_pair))
+        if not dex:
+            return COLLATERAL_TOKEN
+        return f"{dex}:{self._dex_collateral.get(dex, COLLATERAL_TOKEN)}"
+
     def _account_dexes(self) -> Sequence[str]:
         return self._dexes
 
