@@ -227,3 +227,22 @@ async def test_an_api_wallet_places_a_twap_for_its_account() -> None:
         assert agent.key[2:] not in run.out + run.err
         [entry] = await _info(sim.url, {"type": "twapHistory", "user": me.address})
         assert entry["state"]["user"] == me.address
+
+
+async def test_a_twap_the_account_cannot_pay_for_is_refused_with_the_transfer_that_fixes_it() -> None:
+    me = new_trader()
+    async with sim_process("--fund", f"{me.address}=5000") as sim:  # a deposit: main-dex perp USDC only
+        env = account_env(me, sim.url)
+        spot_buy = await wingbeat("twap", "PURR-USDC", "buy", "1000", "-m", "5", env=env)
+        spot_sell = await wingbeat("twap", "PURR-USDC", "sell", "1000", "-m", "5", env=env)
+        dex_buy = await wingbeat("twap", "xyz:XYZ100-USD", "buy", "0.01", "-m", "5", env=env)
+        history = await _info(sim.url, {"type": "twapHistory", "user": me.address})
+        moved = await wingbeat("transfer", "500", "--to", "spot", env=env)
+        after = await wingbeat("twap", "PURR-USDC", "buy", "1000", "-m", "5", env=env)
+    # the venue would accept each and stop it at its first slice; nothing is sent
+    assert_error_line(spot_buy, 1, "has no USDC free to buy with (move some to spot with `wingbeat transfer AMOUNT --to spot`)")
+    assert_error_line(spot_sell, 1, "has no PURR free to sell")
+    assert_error_line(dex_buy, 1, 'move some there with `wingbeat transfer AMOUNT --from-dex "" --to-dex xyz`')
+    assert history == []
+    assert moved.code == 0, moved
+    assert after.code == 0 and _STARTED.match(after.out), after

@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import EventListener, TwapFinishedEvent, TwapSliceFilledEvent
 from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
 from wingbeat.engine.cli_output import json_document, make_console, print_error
 
 if TYPE_CHECKING:
+    from wingbeat.core.enums import TradeType
     from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase
     from wingbeat.hyperliquid.signer import Signer
     from wingbeat.hyperliquid.twap_orders import TwapOrder
@@ -120,6 +122,39 @@ def _checked_market(pair: str, network: str, mainnet: bool) -> bool:
     return spot
 
 
+def _unfunded(
+    conn: HyperliquidConnectorBase, account: str, pair: str, side: TradeType, reduce_only: bool
+) -> str | None:
+    """Why every slice of this TWAP would be refused for want of funds (the venue accepts the TWAP and stops
+    it at its first slice), with the transfer that fixes it; None when the account holds what it spends."""
+    from wingbeat.core.enums import TradeType
+    from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector
+
+    if not isinstance(conn, HyperliquidPerpetualConnector):  # spot: a buy spends the quote, a sell the base
+        base, _, quote = pair.partition("-")
+        spends = quote if side is TradeType.BUY else base
+        if conn.get_available_balance(spends):
+            return None
+        hint = "move some to spot with `wingbeat transfer AMOUNT --to spot`" if spends == "USDC" else "buy some first"
+        use = "to buy with" if side is TradeType.BUY else "to sell"
+        return f"the spot balance of {account} has no {spends} free {use} ({hint})"
+    if reduce_only:
+        return None
+    asset = conn.margin_asset(pair)
+    if conn.get_balance(asset):
+        return None
+    dex, colon, token = asset.partition(":")
+    if colon:
+        return (
+            f"the account {account} has no {token} margin on the builder dex {dex} (each dex keeps its own: move "
+            f'some there with `wingbeat transfer AMOUNT --from-dex "" --to-dex {dex}`)'
+        )
+    return (
+        f"the account {account} has no {asset} margin on the perp dex (spot USDC is a separate balance: move "
+        "some with `wingbeat transfer AMOUNT --to perp`)"
+    )
+
+
 def _connector(signer: Signer, pair: str, spot: bool, network: str) -> HyperliquidConnectorBase:
     """The connector of ``pair``'s market: no dead man's switch (the TWAP runs on the venue), no journal."""
     from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
@@ -190,6 +225,9 @@ def twap_command(
         conn.add_listener(_Follow())
         await conn.start()
         try:
+            unfunded = _unfunded(conn, signer.account_address, pair, trade_type, reduce_only)
+            if unfunded is not None:
+                raise InvalidOrderError(f"{pair}: {unfunded}; nothing sent")
             twap = await conn.place_twap(
                 pair, trade_type, size, minutes, reduce_only=reduce_only, randomize=randomize
             )
@@ -243,7 +281,8 @@ def twap_command(
     if interrupted:
         raise typer.Exit(130)
     if wait and twap.status.value == "error":
-        print_error(f"TWAP {twap.twap_id} stopped by the venue after {twap.executed_amount_base}: {twap.reason}")
+        done = f"{_SIDES[side.lower()]} {twap.executed_amount_base} of {twap.amount} {pair}"
+        print_error(f"TWAP {twap.twap_id} stopped by the venue ({done}): {twap.reason}")
         raise typer.Exit(1)
 
 
