@@ -4,8 +4,10 @@ Slice ``k`` (from 0) becomes due at ``start + k × duration / slices``; when it 
 ``total × (k + 1) / slices`` executed. The order of the previous slice, if it still rests, is cancelled
 first (its remainder rolls into the next order). A slice order is a limit order at the best opposite
 price, capped at ``price_limit`` (a buy never pays more, a sell never gets less), so it takes what the
-book offers within the limit and rests for the remainder. After the last slice the executor waits for
-the remainder for one more slice period, then cancels what rests and is done.
+book offers within the limit and rests for the remainder. After the last slice the executor works the
+remainder for one more slice period: an order the book has moved away from (a buy below the best ask, a sell
+above the best bid, the limit allowing) is cancelled and the remainder sent again at the new price, so a
+last slice that met a re-quoting book is not left short; then it cancels what rests and is done.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
 from wingbeat.core.events import OrderFilledEvent
+from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.strategy import Strategy, TradingConnector
@@ -93,16 +96,17 @@ class TwapExecutor(Strategy):
             return
         active = self.active_orders(cfg.trading_pair)
         if active:
-            if due > self.slices_sent or elapsed >= cfg.duration:
+            last_period = self.slices_sent == cfg.slices
+            if due > self.slices_sent or (last_period and self._left_behind(active)):
                 for order in active:
                     if order.client_order_id not in self._cancelling:
                         self._cancelling.add(order.client_order_id)
                         self.cancel(cfg.trading_pair, order.client_order_id)
             return
-        if due <= self.slices_sent:
+        if due <= self.slices_sent and self.slices_sent < cfg.slices:
             return
         target = cfg.total_amount * due / cfg.slices
-        amount = rule.quantize_size(target - self.executed)
+        amount = rule.quantize_size(target - self._venue_filled())
         price = self._slice_price()
         if price is None or amount < rule.min_order_size or price * amount < rule.min_notional:
             return
@@ -111,6 +115,30 @@ class TwapExecutor(Strategy):
         cid = place(cfg.trading_pair, amount, price, OrderType.LIMIT, action)
         if cid is not None:
             self.slices_sent = due
+
+    def _venue_filled(self) -> Decimal:
+        """What this executor's orders filled: the fills counted, plus what the venue reported filled of an order
+        whose fills are still on their way (its status can come before its fills): never bought twice."""
+        filled = self.executed
+        for cid in self._own:
+            order = self.connector.get_order(cid)
+            if order is not None and order.awaits_fills:
+                filled += order.venue_filled_amount - order.executed_amount_base
+        return filled
+
+    def _left_behind(self, orders: list[InFlightOrder]) -> bool:
+        """Whether the book moved away from a resting order: the best opposite price is beyond the order's now,
+        and the limit allows following it (an empty side is no reason to move)."""
+        cfg = self.config
+        book = self.order_book(cfg.trading_pair)
+        if (book.best_ask if cfg.is_buy else book.best_bid) is None:
+            return False
+        price = self._slice_price()
+        if price is None:
+            return False
+        if cfg.is_buy:
+            return any(o.price is not None and o.price < price for o in orders)
+        return any(o.price is not None and o.price > price for o in orders)
 
     def _slice_price(self) -> Decimal | None:
         cfg = self.config
