@@ -50,3 +50,19 @@ async def test_the_readmes_basis_enters_while_funding_pays_and_stops_hedged(
     positions = {p["position"]["coin"]: Decimal(p["position"]["szi"]) for p in perp["assetPositions"]}
     assert positions == {"HYPE": -short}  # stopped hedged: the legs stay on, balanced
     assert (tmp_path / "orders.db").exists() and (tmp_path / "orders-spot.db").exists()  # one journal each
+
+
+async def test_the_readmes_basis_says_why_it_waits_while_funding_is_too_low(
+    live_exchange: LocalExchange, funded_account: Trader, tmp_path: Path
+) -> None:
+    ex = live_exchange
+    await ex.fund(funded_account.address, 0, spot={"USDC": 2000})
+    await ex.pay_funding("HYPE", "0.00001")  # 8.76 %/yr: below the README's 20 % entry
+    config = tmp_path / "basis.toml"
+    config.write_text(f'[exchange]\nnetwork = "{ex.base_url}"\n\n{readme_basis_config()}')
+    run = await wingbeat("run", str(config), "--plain", "--duration", "3", env=account_env(funded_account),
+                         cwd=tmp_path, deadline=90)
+    assert run.code == 0, run
+    printed = run.out + run.err
+    waits = re.findall(r"waiting to enter: funding [\d.]+%/yr below entry 20\.00%/yr", printed)
+    assert len(waits) == 1, run  # said once, not every tick

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +41,7 @@ from wingbeat.engine.strategy import Strategy, TradingConnector
 __all__ = ["BasisConfig", "BasisDecision", "BasisPhase", "BasisStrategy", "annualised", "basis_decision"]
 
 _ZERO = Decimal(0)
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")  # the numbers of a decision reason
 _ONE = Decimal(1)
 HOURS_PER_YEAR = 24 * 365
 
@@ -165,6 +167,7 @@ class BasisStrategy(Strategy):
         self.entries = 0
         self.exits = 0
         self.last_decision: BasisDecision | None = None
+        self._told: tuple[str, str] | None = None  # the last decision logged, its numbers left out
         self._work: asyncio.Task[None] | None = None
         self._naked_since: float | None = None
         self._next_entry_at = 0.0
@@ -286,6 +289,11 @@ class BasisStrategy(Strategy):
         self._naked_since = None
         decision = self.decide()
         self.last_decision = decision
+        told = (decision.action, _NUMBER.sub("#", decision.reason))
+        if decision.action == "hold" and told != self._told:  # why it waits, once per kind of reason
+            waiting = "staying hedged" if self.phase is BasisPhase.HEDGED else "waiting to enter"
+            self.logger.info("%s: %s", waiting, decision.reason)
+        self._told = told
         if self.phase is BasisPhase.FLAT and decision.action == "enter" and now >= self._next_entry_at:
             self.logger.info("entering: %s", decision.reason)
             self._start(self._enter(), "enter")
