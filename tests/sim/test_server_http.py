@@ -175,6 +175,13 @@ async def test_admin_funds_an_account_and_arms_faults(
         http, local_exchange.base_url + "/info", {"type": "clearinghouseState", "user": newcomer.address}
     )
     assert state["marginSummary"]["accountValue"].startswith("2500")
+    typo = {"type": "fund", "user": newcomer.address, "usdc": "5000", "dexes": {"xyz": "1000"}}
+    status, text = await post(http, url, typo, token)
+    assert status == 400 and "unknown: usdc" in text  # refused whole: nothing funded
+    _, state = await post(
+        http, local_exchange.base_url + "/info", {"type": "clearinghouseState", "user": newcomer.address}
+    )
+    assert state["marginSummary"]["accountValue"].startswith("2500")
     await post(http, url, {"type": "addFault", "kind": "http_5xx", "count": 1, "path": "/info"}, token)
     status, _ = await post(http, local_exchange.base_url + "/info", {"type": "meta"})
     assert status == 502

@@ -55,6 +55,7 @@ _MAX_BODY_BYTES = 2 * 1024 * 1024
 _JSON = "application/json"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _MIN_TOKEN_CHARS = 16
+_FUND_FIELDS = frozenset({"type", "user", "amount", "spot", "dexes"})  # the /admin fund command's
 
 
 def _rate_limited(retry_after: str | None = None) -> web.Response:
@@ -589,6 +590,9 @@ class LocalExchange:
             raise ValueError("the command must be a JSON object")
         kind = command.get("type")
         if kind == "fund":
+            unknown = sorted(set(command) - _FUND_FIELDS)
+            if unknown:  # a mistyped amount ("usdc") would fund the default, or nothing, and answer ok
+                raise ValueError(f"fund takes user, amount, spot and dexes; unknown: {', '.join(unknown)}")
             spot = command.get("spot")
             if spot is not None and not isinstance(spot, dict):
                 raise ValueError('"spot" must be an object of token name -> amount')
