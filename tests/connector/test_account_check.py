@@ -172,14 +172,27 @@ async def test_foreign_open_orders_are_warned_about_when_the_account_wide_switch
         ],
     )
     assert "resting" in status, status
+    gold = engine.market("xyz:GOLD")  # and one on a builder dex this connector neither trades nor follows
+    assert gold is not None
+    engine.fund_dex(harness.user, "xyz", Decimal(1000))
+    [status] = engine.place_orders(
+        harness.user,
+        [
+            OrderRequest(
+                asset=gold.index, is_buy=True, price=(gold.mark / 2).quantize(Decimal(1)), size=Decimal("0.01"),
+                reduce_only=False, tif="Gtc",
+            )
+        ],
+    )  # fmt: skip
+    assert "resting" in status, status
     warned = _Warned("open order(s) this connector did not place")
     logging.getLogger("wingbeat.hyperliquid.connector").addHandler(warned)
     conn = HyperliquidPerpetualConnector(harness.signer, ["BTC-USD"], harness.exchange.base_url)
     try:
         await conn.start()
         await asyncio.wait_for(warned.seen.wait(), 10)
-        assert warned.lines[0].startswith("the account has 1 open order(s)")
+        assert warned.lines[0].startswith("the account has 2 open order(s)")  # the switch cancels both
     finally:
         logging.getLogger("wingbeat.hyperliquid.connector").removeHandler(warned)
         await conn.stop()
-    assert await harness.open_order_count() == 1  # still there after a clean stop
+    assert await harness.open_order_count() == 1  # still there after a clean stop (the main dex's count)

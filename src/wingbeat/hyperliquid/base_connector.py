@@ -438,10 +438,13 @@ class HyperliquidConnectorBase(ConnectorBase):
             self._tasks.create_task(self._warn_about_foreign_orders(), name="foreign-orders")
 
     async def _warn_about_foreign_orders(self) -> None:
-        try:
-            resting = list(await self._rest_client().frontend_open_orders(self._user))
-            for dex in self._account_dexes():
-                resting += await self._rest_client().frontend_open_orders(self._user, dex)
+        rest = self._rest_client()
+        try:  # the switch cancels on every dex, not only those this connector trades or follows
+            resting = list(await rest.frontend_open_orders(self._user))
+            listed = [d.name for d in await rest.perp_dexs()]
+            for dex in dict.fromkeys([*self._account_dexes(), *listed]):
+                if dex:
+                    resting += await rest.frontend_open_orders(self._user, dex)
         except WingbeatError as exc:
             _logger.debug("open orders not checked: %r", exc)
             return
