@@ -36,6 +36,16 @@ async def test_the_demo_market_makes_a_spot_pair_with_tokens_it_was_given() -> N
     assert unknown.code != 0 and "PURR-USDC, HYPE-USDC" in unknown.err, unknown.err
 
 
+async def test_the_demo_market_makes_a_builder_dex_pair_with_margin_on_that_dex() -> None:
+    result = await run_cli_async("demo", "--pair", "xyz:XYZ100-USD", "--duration", "8", "--seed", "7", limit=90)
+    assert result.code == 0, result.err[-3000:]
+    assert "funded with 100,000 USDC and 100,000 USDC on xyz" in result.out, result.out
+    assert "MarketMakerStrategy on xyz:XYZ100-USD" in result.out
+    fills = re.search(r"fills\W+(\d+)", result.out.split("MarketMakerStrategy on xyz:XYZ100-USD")[1])
+    assert fills and int(fills.group(1)) > 0, result.out
+    assert "Traceback" not in result.err
+
+
 async def test_metrics_are_served_while_running_and_ctrl_c_stops_cleanly() -> None:
     proc = await asyncio.create_subprocess_exec(*CLI, "demo", "--duration", "120", "--seed", "5", "--metrics-port",
                                                 "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

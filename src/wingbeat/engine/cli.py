@@ -129,7 +129,7 @@ def version() -> None:
 @app.command()
 def demo(
     duration: Annotated[float, typer.Option(help="Seconds to run.", min=1)] = 30.0,
-    pair: Annotated[str, typer.Option(help="Trading pair (BTC-USD, ETH-USD, SOL-USD, HYPE-USD, or spot PURR-USDC, HYPE-USDC).")] = "BTC-USD",
+    pair: Annotated[str, typer.Option(help="Trading pair (BTC-USD, ETH-USD, SOL-USD, HYPE-USD, builder dex xyz:XYZ100-USD, xyz:GOLD-USD, or spot PURR-USDC, HYPE-USDC).")] = "BTC-USD",
     seed: Annotated[int | None, typer.Option(help="Seed of the local exchange (random by default).")] = None,
     tick: Annotated[float, typer.Option(help="Strategy tick interval in seconds.", min=0.05)] = 0.5,
     plain: Annotated[bool, typer.Option(help="Plain status lines even on a terminal.")] = False,

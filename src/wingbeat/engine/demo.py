@@ -2,7 +2,8 @@
 
 Starts the local exchange with its liquidity makers on a free loopback port, funds a throwaway key
 (generated here, never written anywhere), connects the Hyperliquid connector to it over real sockets
-(the spot connector for a spot pair such as ``PURR-USDC``, funded with USDC and some of the base token)
+(the spot connector for a spot pair such as ``PURR-USDC``, funded with USDC and some of the base token; a
+builder dex's pair such as ``xyz:XYZ100-USD`` gets USDC on that dex too)
 and runs `MarketMakerStrategy` for a bounded time. This is the same code path as trading on testnet or
 mainnet: only the URL differs.
 """
@@ -84,8 +85,9 @@ async def run_demo(
             engine = exchange.engine
             spot = {f"{m.base.name}-{m.quote.name}": m for m in engine.spot_markets}
             pairs = [f"{m.coin}-USD" for m in engine.markets]
-            if trading_pair not in pairs and trading_pair not in spot:
-                listed = ", ".join([*pairs, *spot])
+            on_dex = {f"{m.coin}-USD": d.name for d in engine.dexes if d.name for m in d.markets}  # HIP-3
+            if trading_pair not in pairs and trading_pair not in spot and trading_pair not in on_dex:
+                listed = ", ".join([*pairs, *on_dex, *spot])
                 raise ValueError(f"unknown pair {trading_pair}: the local exchange lists {listed}")
             connector: HyperliquidPerpetualConnector | HyperliquidSpotConnector
             funds: dict[str, Decimal] = {}
@@ -99,7 +101,10 @@ async def run_demo(
                     signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
                 )
             else:
-                await exchange.fund(signer.account_address, DEMO_FUNDS)
+                # a builder dex's pair is margined on that dex: the same again there
+                dexes = {on_dex[trading_pair]: DEMO_FUNDS} if trading_pair in on_dex else {}
+                await exchange.fund(signer.account_address, DEMO_FUNDS, dexes=dexes)
+                funds = {f"USDC on {name}": amount for name, amount in dexes.items()}
                 connector = HyperliquidPerpetualConnector(
                     signer, trading_pairs=[trading_pair], network=exchange.base_url, journal_path=None
                 )
