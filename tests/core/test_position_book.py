@@ -86,3 +86,15 @@ def test_a_fill_whose_start_position_disagrees_follows_the_venue_and_says_so() -
     # an older fill arriving late is already inside the newer fill's start position
     assert book.apply_fill(_fill("8", 4, buy=True, px="100", sz="2", start="0")) is None
     assert book.positions[PAIR].amount == 3
+
+
+def test_a_snapshot_joined_from_parts_taken_later_replays_no_fill_a_part_holds() -> None:
+    # one dex's state at 100, the dex holding PAIR at 300 (with the fill at 200 in it: 2 @ 105)
+    book = PositionBook(lambda pair: 10)
+    book.reconcile(_venue("1", "100"), 100)
+    book.apply_fill(_fill("1", 200, buy=True, px="110", sz="1", start="1"))
+    assert book.reconcile(_venue("2", "105"), 100, pair_as_of_ms=lambda pair: 300) == []
+    assert (book.positions[PAIR].amount, book.positions[PAIR].entry_price) == (2, 105)  # not 2 @ 107.5
+    assert book.apply_fill(_fill("2", 250, buy=True, px="120", sz="1", start="1")) is None  # held: no change
+    assert book.apply_fill(_fill("3", 400, buy=True, px="120", sz="1", start="2")) is None
+    assert (book.positions[PAIR].amount, book.positions[PAIR].entry_price) == (3, 110)

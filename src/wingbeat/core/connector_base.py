@@ -641,10 +641,17 @@ class PerpetualConnectorBase(ConnectorBase):
         """Set the leverage of a pair on the venue."""
 
     # Helpers for subclasses feeding account state in.
-    def _set_positions(self, positions: Mapping[str, Position], as_of_ms: int | None = None) -> None:
-        """The venue's positions as of ``as_of_ms`` (venue time; None: now) replace ours."""
+    def _set_positions(
+        self,
+        positions: Mapping[str, Position],
+        as_of_ms: int | None = None,
+        *,
+        pair_as_of_ms: Callable[[str], int] | None = None,
+    ) -> None:
+        """The venue's positions as of ``as_of_ms`` (venue time; None: now) replace ours; ``pair_as_of_ms``
+        gives a pair's own time where the snapshot joins parts taken later (see `PositionBook.reconcile`)."""
         when = int(self._clock() * 1000) if as_of_ms is None else as_of_ms
-        for divergence in self._position_book.reconcile(positions, when):
+        for divergence in self._position_book.reconcile(positions, when, pair_as_of_ms=pair_as_of_ms):
             self._logger.warning("position diverged from the venue, using the venue's: %s", divergence)
 
     def _apply_position_fill(self, fill: PositionFill) -> None:

@@ -84,8 +84,11 @@ class PositionBook:
     price. `reconcile` adopts a venue snapshot taken at ``as_of_ms``: the fills it cannot contain yet
     (newer) are replayed on top of it, the result replaces ours, and every pair where ours differed is
     returned as a divergence (the venue wins). A snapshot older than the one applied is ignored; before the
-    first one fills are not applied (there is nothing to apply them to). ``default_leverage(pair)`` is the
-    leverage of a position a fill opens before the venue has reported one for the pair.
+    first one fills are not applied (there is nothing to apply them to). A snapshot joined from parts taken at
+    different times (one per perp dex) names each pair's part time (``pair_as_of_ms``): a fill of the pair up
+    to that time is in the snapshot already, so it is neither replayed on it nor applied when it arrives later.
+    ``default_leverage(pair)`` is the leverage of a position a fill opens before the venue has reported one
+    for the pair.
     """
 
     def __init__(self, default_leverage: Callable[[str], int]) -> None:
@@ -97,6 +100,7 @@ class PositionBook:
         self._pending: list[PositionFill] = []  # applied and newer than the basis snapshot
         self._seen: dict[str, None] = {}
         self._basis_ms: int | None = None
+        self._pair_basis_ms: Callable[[str], int] | None = None
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -110,7 +114,9 @@ class PositionBook:
     def apply_fill(self, fill: PositionFill) -> str | None:
         """Apply ``fill`` if it is new and newer than the last snapshot; returns a divergence description
         when the venue's ``start_position`` shows that ours was wrong (the venue's is then used)."""
-        if self._basis_ms is None or fill.timestamp_ms <= self._basis_ms or fill.trade_id in self._seen:
+        if self._basis_ms is None or fill.trade_id in self._seen:
+            return None
+        if fill.timestamp_ms <= self._included_until(fill.trading_pair, self._basis_ms):
             return None
         self._seen[fill.trade_id] = None
         if len(self._seen) > _SEEN_LIMIT:
@@ -125,13 +131,25 @@ class PositionBook:
             self._positions[pair] = replace(moved, realized_pnl=total)
         return divergence
 
-    def reconcile(self, venue: Mapping[str, Position], as_of_ms: int) -> list[str]:
-        """Adopt the venue's positions as of ``as_of_ms`` (plus our newer fills); returns the divergences."""
+    def reconcile(
+        self,
+        venue: Mapping[str, Position],
+        as_of_ms: int,
+        *,
+        pair_as_of_ms: Callable[[str], int] | None = None,
+    ) -> list[str]:
+        """Adopt the venue's positions as of ``as_of_ms`` (plus our newer fills); returns the divergences.
+
+        ``pair_as_of_ms(pair)``: where parts of the snapshot were taken later than ``as_of_ms`` (the oldest
+        part's time), the time of the part holding ``pair``; its fills up to then are in the snapshot."""
         if self._basis_ms is not None and as_of_ms < self._basis_ms:
             return []  # an older answer that arrived late: a newer one is applied already
         first = self._basis_ms is None
         self._basis_ms = as_of_ms
-        self._pending = [f for f in self._pending if f.timestamp_ms > as_of_ms]
+        self._pair_basis_ms = pair_as_of_ms
+        self._pending = [
+            f for f in self._pending if f.timestamp_ms > self._included_until(f.trading_pair, as_of_ms)
+        ]
         for pair, position in venue.items():
             self._leverage[pair] = position.leverage
         expected = {
@@ -159,6 +177,12 @@ class PositionBook:
         )
         self._positions = expected
         return divergences
+
+    def _included_until(self, trading_pair: str, basis_ms: int) -> int:
+        """The time up to which the applied snapshot holds the fills of ``trading_pair``."""
+        if self._pair_basis_ms is None:
+            return basis_ms
+        return max(basis_ms, self._pair_basis_ms(trading_pair))
 
     def _moved(
         self, before: Position | None, fill: PositionFill

@@ -282,7 +282,8 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
 
     def _on_dex_state(self, dex: str, state: ClearinghouseState) -> None:
         """Positions of every followed dex as one snapshot, once each dex has reported: as of the oldest
-        dex's state (fills after it are replayed from their venue start position, so none counts twice)."""
+        dex's state, each pair as of its own dex's (a fill its dex's state holds already is not replayed on
+        it: its size would come out right from the venue's start position, its entry price would not)."""
         as_of = state.time_ms if state.time_ms is not None else int(self._clock() * 1000)
         known = self._dex_states.get(dex)
         if known is not None and as_of < known[0]:
@@ -293,7 +294,13 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         positions: dict[str, Position] = {}
         for _, held in self._dex_states.values():
             positions.update(held)
-        self._set_positions(positions, min(when for when, _ in self._dex_states.values()))
+        times = {name: when for name, (when, _) in self._dex_states.items()}
+        oldest = min(times.values())
+
+        def dex_time(trading_pair: str) -> int:
+            return times.get(dex_of_coin(trading_pair_to_coin(trading_pair)), oldest)
+
+        self._set_positions(positions, oldest, pair_as_of_ms=dex_time)
 
     def _on_account_fills(self, fills: Sequence[PositionFill]) -> None:
         # perp fills only: the user stream leaves out spot ones (market_kind), which never move a position
