@@ -4,10 +4,13 @@ funding from the recorded rate, order-entry and market-data latency."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import ROUND_HALF_EVEN
 from decimal import Decimal as D
 from typing import TypeVar
+
+import pytest
 
 from wingbeat.backtest.connector import BacktestConnector
 from wingbeat.backtest.market_data import AssetCtxUpdate, BookUpdate, TradePrint, TradesUpdate
@@ -175,3 +178,49 @@ def test_funding_is_paid_at_the_recorded_rate_or_the_configured_one() -> None:
     assert recorded.funding_rate == D("0.00002")
     [configured] = in_virtual_time(lambda: scenario(D("-0.0001")))
     assert configured.amount == D("0.01") * D("100000") * D("0.0001")  # negative rate: longs receive
+
+
+class PositionAtFill(Events):
+    """Records the connector's position of BTC-USD as each fill event goes out."""
+
+    def __init__(self, connector: BacktestConnector) -> None:
+        super().__init__()
+        self._connector = connector
+        self.positions: list[D] = []
+
+    def on_order_filled(self, event: OrderFilledEvent) -> None:
+        super().on_order_filled(event)
+        held = self._connector.account_positions.get("BTC-USD")
+        self.positions.append(held.amount if held is not None else D(0))
+
+
+def test_fills_close_together_move_the_position_with_no_divergence(caplog: pytest.LogCaptureFixture) -> None:
+    # two of our bids filled in the same millisecond (two venue actions), then two asks filled 10 ms
+    # apart, the second before the first reaches us (market data 20 ms): the connector's position must
+    # follow each fill as its event goes out and match the venue's, with nothing logged as diverged
+    async def scenario() -> None:
+        venue, connector, _events = await started()
+        seen = PositionAtFill(connector)
+        connector.add_listener(seen)
+        for _ in range(2):
+            connector.buy("BTC-USD", D("0.01"), price=D("99999"))
+        await asyncio.sleep(0.2)
+        venue.apply(TradesUpdate(at(1), "BTC", (TradePrint(D("99998"), D("0.1"), False, 1, 0),)))  # through
+        await asyncio.sleep(0.1)
+        assert venue.position("BTC") == D("0.02")
+        connector.sell("BTC-USD", D("0.01"), price=D("100001"))
+        connector.sell("BTC-USD", D("0.01"), price=D("100002"))
+        await asyncio.sleep(0.2)
+        # through the first ask, at the second's price with 0.5 ahead of it; 10 ms later through both
+        venue.apply(TradesUpdate(at(now() - EPOCH), "BTC", (TradePrint(D("100002"), D("0.1"), True, 2, 0),)))
+        await asyncio.sleep(0.01)
+        venue.apply(TradesUpdate(at(now() - EPOCH), "BTC", (TradePrint(D("100003"), D("0.1"), True, 3, 0),)))
+        await asyncio.sleep(0.1)
+        assert venue.position("BTC") == D(0)
+        assert seen.positions == [D("0.01"), D("0.02"), D("0.01"), D(0)]
+        assert "BTC-USD" not in connector.account_positions
+        await connector.stop()
+
+    with caplog.at_level(logging.WARNING):
+        in_virtual_time(scenario)
+    assert [r.getMessage() for r in caplog.records if "diverged" in r.getMessage()] == []

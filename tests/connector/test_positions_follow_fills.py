@@ -19,7 +19,7 @@ import pytest
 from tests.conformance.recorder import EventRecorder
 from tests.connector.harness import COIN, LocalExchangeHarness
 from wingbeat.core.enums import OrderType
-from wingbeat.core.events import OrderCompletedEvent
+from wingbeat.core.events import OrderCompletedEvent, OrderCreatedEvent
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.sim.venue.types import OrderRequest
 
@@ -160,6 +160,34 @@ async def test_another_programs_fill_on_the_stream_moves_the_position_without_di
         position = conn.account_positions["BTC-USD"]
         assert position.amount == Decimal("0.003") == await harness.position_size()
         assert position.entry_price == ask
+        assert not diverged.messages
+    finally:
+        await conn.stop()
+
+
+async def test_an_ordinary_fill_sequence_never_finds_the_position_diverged(
+    harness: LocalExchangeHarness, make_connector: Any, diverged: _LogWaiter
+) -> None:
+    # account pushes on, polling fast: every venue state is compared with the fills the stream delivered
+    conn, recorder = await _started(make_connector, refresh=0.2)
+    try:
+        _bid, _ask = await _quotes(harness)
+        await _market(conn, recorder, buy=True, amount=Decimal("0.004"))
+        rest = [
+            conn.sell("BTC-USD", Decimal("0.001"), price=(harness.reference_price * k).quantize(Decimal(1)))
+            for k in (Decimal("1.0004"), Decimal("1.0005"))
+        ]
+        await recorder.wait_for(lambda: all(recorder.of(OrderCreatedEvent, cid) for cid in rest), what="rested")
+        # another account takes both asks in one order: two maker fills of ours in the same millisecond
+        await harness.take_liquidity(is_buy=True, price=harness.reference_price * Decimal("1.0006"),
+                                     size=Decimal("0.002"))
+        await recorder.wait_for(lambda: all(recorder.of(OrderCompletedEvent, cid) for cid in rest), what="taken")
+        both = [conn.sell("BTC-USD", Decimal("0.003"), OrderType.MARKET),
+                conn.buy("BTC-USD", Decimal("0.001"), OrderType.MARKET)]  # one batch, back to back
+        await recorder.wait_for(lambda: all(recorder.of(OrderCompletedEvent, cid) for cid in both), what="both")
+        await _market(conn, recorder, buy=True, amount=Decimal("0.002"))
+        venue = await harness.position_size()
+        assert venue == Decimal("0.002") == conn.account_positions["BTC-USD"].amount
         assert not diverged.messages
     finally:
         await conn.stop()

@@ -98,3 +98,15 @@ def test_a_snapshot_joined_from_parts_taken_later_replays_no_fill_a_part_holds()
     assert book.apply_fill(_fill("2", 250, buy=True, px="120", sz="1", start="1")) is None  # held: no change
     assert book.apply_fill(_fill("3", 400, buy=True, px="120", sz="1", start="2")) is None
     assert (book.positions[PAIR].amount, book.positions[PAIR].entry_price) == (3, 110)
+
+
+def test_a_fill_of_the_snapshots_own_millisecond_counts_when_its_start_shows_the_snapshot_missed_it() -> None:
+    book = PositionBook(lambda pair: 10)
+    book.reconcile(_venue("1", "100"), 200)
+    book.apply_fill(_fill("1", 200, buy=True, px="100", sz="1", start="0"))  # held: the snapshot has it
+    assert book.positions[PAIR].amount == 1
+    book.apply_fill(_fill("2", 200, buy=True, px="130", sz="1", start="1"))  # after it, same millisecond
+    assert book.positions[PAIR].amount == 2
+    assert book.reconcile(_venue("2", "115"), 200) == []  # the venue's next state of that millisecond
+    book.apply_fill(_fill("3", 200, buy=True, px="100", sz="1"))  # no start position: taken as held
+    assert book.positions[PAIR].amount == 2

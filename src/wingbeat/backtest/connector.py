@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from wingbeat.backtest.market_data import AssetCtxUpdate, BookUpdate, MarketEvent, TradesUpdate
 from wingbeat.backtest.venue import USER, SimulatedVenue
@@ -53,6 +54,7 @@ from wingbeat.hyperliquid.schemas_account import (
 from wingbeat.hyperliquid.schemas_exchange import ExchangeReply, parse_action_status
 from wingbeat.hyperliquid.schemas_ws import parse_order_updates
 from wingbeat.hyperliquid.user_stream_data_source import (
+    fill_to_position_fill,
     fill_to_trade_update,
     funding_to_event,
     order_update_from_status,
@@ -119,6 +121,7 @@ class BacktestConnector(PerpetualConnectorBase):
             self._assets[pair] = asset
         venue.on_market_data = self._on_market_data
         venue.on_user_event = self._on_user_event
+        venue.on_account_state = self._on_account_state
 
     @property
     def account_address(self) -> str:
@@ -162,10 +165,13 @@ class BacktestConnector(PerpetualConnectorBase):
         self._refresh_account()
 
     def _refresh_account(self) -> None:
-        state = parse_clearinghouse_state(
-            handle_info(self._venue.engine, {"type": "clearinghouseState", "user": USER})
-        )
-        self._set_positions(positions_from_state(state))
+        # at start only: nothing of ours is on its way yet, so the venue's state now is the one to adopt
+        self._on_account_state(handle_info(self._venue.engine, {"type": "clearinghouseState", "user": USER}))
+
+    def _on_account_state(self, raw: dict[str, Any]) -> None:
+        """The venue's account state as of its ``time`` (venue time), as the live connector adopts pushes."""
+        state = parse_clearinghouse_state(raw)
+        self._set_positions(positions_from_state(state), state.time_ms)
         asset, total, available = balance_from_state(state)
         self._set_balance(asset, total, available)
 
@@ -272,9 +278,11 @@ class BacktestConnector(PerpetualConnectorBase):
     def _on_user_event(self, event: EngineEvent) -> None:
         tracker = self._order_tracker
         if isinstance(event, FillsEvent):
-            for raw in event.fills:
-                tracker.process_trade_update(fill_to_trade_update(parse_fill(raw)))
-            self._refresh_account()
+            fills = [parse_fill(raw) for raw in event.fills]
+            for fill in fills:  # positions first, as live: moved by the time the fill's events go out
+                self._apply_position_fill(fill_to_position_fill(fill))
+            for fill in fills:
+                tracker.process_trade_update(fill_to_trade_update(fill))
         elif isinstance(event, OrderUpdatesEvent):
             for entry in parse_order_updates(event.updates):
                 update = order_update_from_status(entry)
@@ -283,7 +291,6 @@ class BacktestConnector(PerpetualConnectorBase):
                 apply_venue_update(tracker, update)
         elif isinstance(event, FundingEvent):
             self._publisher.publish(funding_to_event(parse_funding_payment(event.funding)))
-            self._refresh_account()
         elif isinstance(event, LiquidationEvent):
             info = event.liquidation
             self._publisher.publish(
@@ -293,4 +300,3 @@ class BacktestConnector(PerpetualConnectorBase):
                     account_value=Decimal(str(info.get("liquidated_account_value", "0"))),
                 )
             )
-            self._refresh_account()

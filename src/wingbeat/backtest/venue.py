@@ -40,7 +40,15 @@ from wingbeat.backtest.market_data import (
 )
 from wingbeat.sim.venue.engine import ExchangeEngine
 from wingbeat.sim.venue.markets import MarketConfig
-from wingbeat.sim.venue.types import EngineError, EngineEvent, OrderRequest
+from wingbeat.sim.venue.state_views import clearinghouse_state
+from wingbeat.sim.venue.types import (
+    EngineError,
+    EngineEvent,
+    FillsEvent,
+    FundingEvent,
+    LiquidationEvent,
+    OrderRequest,
+)
 
 __all__ = ["DEFAULT_FUNDING_RATE", "USER", "LatencyModel", "SimulatedVenue"]
 
@@ -53,6 +61,7 @@ _SHORT = "0x" + "22" * 20  # short inventory: buys from our asks, bids the recor
 _BIG_FUNDS = Decimal(10) ** 15
 _INVENTORY_NOTIONAL = Decimal(10) ** 12
 _TWO = Decimal(2)
+_ACCOUNT_EVENTS = (FillsEvent, FundingEvent, LiquidationEvent)  # events that move our positions or margin
 DEFAULT_FUNDING_RATE = Decimal("0.0000125")
 """Hyperliquid's hourly funding rate with no premium (0.01% per 8 hours): used without recorded rates."""
 
@@ -111,6 +120,11 @@ class SimulatedVenue:
         """Set by the connector: receives every market event, ``market_data`` seconds late."""
         self.on_user_event: Callable[[EngineEvent], None] | None = None
         """Set by the connector: receives our engine events, ``market_data`` seconds late."""
+        self.on_account_state: Callable[[dict[str, Any]], None] | None = None
+        """Set by the connector: our ``clearinghouseState`` as the venue had it right after each of our
+        fills, funding payments and liquidations, delivered with (just after) that event, as Hyperliquid's
+        clearinghouseState channel pushes it: a state read at delivery would already hold the fills still
+        on their way to the connector."""
         self.gaps = 0
         self.passive_fills = 0
         self.engine.subscribe(self._on_engine_event)
@@ -338,6 +352,16 @@ class SimulatedVenue:
     def _on_engine_event(self, event: EngineEvent) -> None:
         if getattr(event, "user", None) != USER:
             return
+        state = None
+        if self.on_account_state is not None and isinstance(event, _ACCOUNT_EVENTS):
+            state = clearinghouse_state(self.engine, USER)  # now, at venue time: what the event left
+        asyncio.get_running_loop().call_later(self.latency.market_data, self._deliver, event, state)
+
+    def _deliver(self, event: EngineEvent, state: dict[str, Any] | None) -> None:
+        """One callback for an event and its account state, so the state never overtakes the event."""
         sink = self.on_user_event
         if sink is not None:
-            asyncio.get_running_loop().call_later(self.latency.market_data, sink, event)
+            sink(event)
+        state_sink = self.on_account_state
+        if state is not None and state_sink is not None:
+            state_sink(state)

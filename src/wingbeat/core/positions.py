@@ -78,7 +78,8 @@ _SEEN_LIMIT = 10_000
 class PositionBook:
     """Positions that follow every fill at once and defer to the venue's snapshots.
 
-    `apply_fill` moves the position of a fill newer than the last venue snapshot the instant it arrives:
+    `apply_fill` moves the position of a fill newer than the last venue snapshot the instant it arrives
+    (one of the snapshot's own millisecond too when its venue start position shows the snapshot missed it):
     size (from the venue's ``start_position`` when given), entry at average cost (unchanged by a reduction,
     the fill price after a flip), realised PnL (the venue's figure when given), unrealised PnL at the fill
     price. `reconcile` adopts a venue snapshot taken at ``as_of_ms``: the fills it cannot contain yet
@@ -116,7 +117,8 @@ class PositionBook:
         when the venue's ``start_position`` shows that ours was wrong (the venue's is then used)."""
         if self._basis_ms is None or fill.trade_id in self._seen:
             return None
-        if fill.timestamp_ms <= self._included_until(fill.trading_pair, self._basis_ms):
+        included = self._included_until(fill.trading_pair, self._basis_ms)
+        if fill.timestamp_ms < included or (fill.timestamp_ms == included and not self._missed_by_basis(fill)):
             return None
         self._seen[fill.trade_id] = None
         if len(self._seen) > _SEEN_LIMIT:
@@ -130,6 +132,13 @@ class PositionBook:
         else:
             self._positions[pair] = replace(moved, realized_pnl=total)
         return divergence
+
+    def _missed_by_basis(self, fill: PositionFill) -> bool:
+        """Whether a fill of the basis snapshot's own millisecond came after it (the snapshot cannot hold
+        it): the venue's start position is where ours stands (held, ours would already be moved by it).
+        Without a start position the snapshot is taken to hold it."""
+        held = self._positions.get(fill.trading_pair)
+        return fill.start_position is not None and fill.start_position == (held.amount if held else _ZERO)
 
     def reconcile(
         self,
