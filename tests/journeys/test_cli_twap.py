@@ -130,13 +130,15 @@ async def test_a_json_confirmation_the_twap_keeps_running_on_the_venue_until_can
         assert entry["state"]["sz"] == "0.02" and entry["state"]["side"] == "A"
 
         twap_id = str(document["twap_id"])
+        run = await wingbeat("cancel-twap", "ETH-USD", twap_id, env=account_env(me, sim.url))  # the wrong pair
+        assert_error_line(run, 1, f"TWAP {twap_id} trades BTC-USD, not ETH-USD: wingbeat cancel-twap BTC-USD {twap_id}")
         run = await wingbeat("cancel-twap", "BTC-USD", twap_id, env=account_env(me, sim.url))
         assert run.code == 0 and run.err == "", run
         assert re.fullmatch(rf"TWAP {twap_id} terminated: sold [0-9.]+ of 0\.02 BTC-USD\n", run.out), run
         history = await _info(sim.url, {"type": "twapHistory", "user": me.address})
         assert [h["status"]["status"] for h in history] == ["activated", "terminated"]
         run = await wingbeat("cancel-twap", "BTC-USD", twap_id, env=account_env(me, sim.url))
-        assert_error_line(run, 1, f"no TWAP {twap_id} of a pair this connector trades")
+        assert_error_line(run, 1, f"no running TWAP {twap_id} of {me.address} on perp pairs: it has ended")
         run = await wingbeat("cancel-twap", "BTC-USD", "soon", env=account_env(me, sim.url))
         assert run.code == 2, run
 

@@ -308,6 +308,18 @@ def cancel_twap_command(
         conn = _connector(signer, pair, spot, network)
         await conn.start()
         try:
+            running = conn.get_twap(twap_id)
+            if running is None or running.status.value != "running":
+                raise InvalidOrderError(
+                    f"no running TWAP {twap_id} of {signer.account_address} on {'spot' if spot else 'perp'} "
+                    "pairs: it has ended or never existed "
+                    "(wingbeat twap prints the id of each TWAP it starts)"
+                )
+            if running.trading_pair != pair:
+                raise InvalidOrderError(
+                    f"TWAP {twap_id} trades {running.trading_pair}, not {pair}: "
+                    f"wingbeat cancel-twap {running.trading_pair} {twap_id}"
+                )
             twap = await conn.cancel_twap(twap_id)
             return await twap.wait_done(timeout=15)  # its end comes on the stream
         finally:
