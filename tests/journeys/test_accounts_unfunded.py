@@ -39,3 +39,17 @@ async def test_run_with_an_unfunded_key_prints_one_line_and_exits_non_zero(
     )
     assert account.key[2:] not in run.out + run.err
     assert not live_exchange.engine.has_account(account.address)
+
+
+async def test_an_agent_key_without_its_account_is_told_the_command_line_option(
+    live_exchange: LocalExchange,
+) -> None:
+    master, agent = new_trader(), new_trader()
+    await live_exchange.fund(master.address, 1_000)
+    live_exchange.engine.approve_agent(master.address, agent.address, "bot")
+    env = account_env(agent, live_exchange.base_url)
+    run = await wingbeat("twap", "BTC-USD", "buy", "0.01", "-m", "5", env=env)
+    assert_error_line(run, 1, f"not an account: set account_address to {master.address} (on the command line: "
+                              f"--account {master.address})")  # fmt: skip
+    run = await wingbeat("twap", "BTC-USD", "buy", "0.01", "-m", "5", "--account", master.address, env=env)
+    assert run.code == 0 and f"on {master.address}" in run.out, run

@@ -103,7 +103,7 @@ async def check_account(
     if role.role == "agent":
         raise AuthenticationError(
             f"{account} is an API wallet (agent) of {role.master} on {network}, not an account: set "
-            f"account_address to {role.master}"
+            f"account_address to {role.master} (on the command line: --account {role.master})"
         )
     raise AuthenticationError(
         f"account {account} holds no funds on {network} (no perp margin, position or spot balance): fund it or "
