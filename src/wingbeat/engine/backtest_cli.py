@@ -1,6 +1,6 @@
 """The ``wingbeat record`` and ``wingbeat backtest`` commands, added to the app by ``wingbeat.engine.cli``
-through `register`, which hands over the CLI's shared helpers (running a coroutine with one-line errors,
-Ctrl-C handling, log setup) so this module never imports ``cli`` back.
+through `register`; they use the helpers the app lends through `cli_options.cli_helpers` (running a coroutine
+with one-line errors, Ctrl-C handling, log setup), so this module never imports ``cli`` back.
 
 Both import ``wingbeat.backtest`` inside the command, so the engine layer does not depend on the
 backtest layer at import time and ``wingbeat --help`` stays fast.
@@ -9,8 +9,6 @@ backtest layer at import time and ``wingbeat --help`` stays fast.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from wingbeat.engine.cli_options import cli_helpers
 
 if TYPE_CHECKING:
     from wingbeat.backtest.recorder import RecorderStats
@@ -28,33 +28,10 @@ _out = Console(highlight=False)
 _err = Console(stderr=True, highlight=False)
 
 
-@dataclass(slots=True)
-class _CliHelpers:
-    run: Callable[[Coroutine[Any, Any, Any]], Any]
-    install_stop_signals: Callable[[asyncio.Event], None]
-    setup_logs: Callable[[str, bool], None]
-
-
-_helpers: list[_CliHelpers] = []
-
-
-def register(
-    app: typer.Typer,
-    *,
-    run: Callable[[Coroutine[Any, Any, Any]], Any],
-    install_stop_signals: Callable[[asyncio.Event], None],
-    setup_logs: Callable[[str, bool], None],
-) -> None:
-    """Add ``record`` and ``backtest`` to ``app``, with the CLI's helpers."""
-    _helpers[:] = [_CliHelpers(run, install_stop_signals, setup_logs)]
+def register(app: typer.Typer) -> None:
+    """Add ``record`` and ``backtest`` to ``app`` (they run through the helpers the app lent, `cli_helpers`)."""
     app.command("record")(record_command)
     app.command("backtest")(backtest_command)
-
-
-def _cli() -> _CliHelpers:
-    if not _helpers:
-        raise RuntimeError("backtest commands used before register()")
-    return _helpers[0]
 
 
 def _time_ns(text: str | None, option: str) -> int | None:
@@ -84,7 +61,7 @@ def record_command(
     """Record l2Book, trades, bbo and activeAssetCtx of PAIRS into hourly LZ4 files (see the README)."""
     from wingbeat.backtest.recorder import record
 
-    helpers = _cli()
+    helpers = cli_helpers()
 
     pair_list = [p.strip() for p in pairs.split(",") if p.strip()]
     if not pair_list:
@@ -169,7 +146,7 @@ def _single(
     from wingbeat.backtest.summary import summarize
 
     cfg = load_backtest_config(config)
-    _cli().setup_logs("WARNING", False)
+    cli_helpers().setup_logs("WARNING", False)
     with Progress(
         TextColumn("backtest"),
         BarColumn(),

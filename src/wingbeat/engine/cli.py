@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.table import Table
 
-from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
+from wingbeat.engine.cli_options import (
+    AccountOpt,
+    CliHelpers,
+    JsonOpt,
+    KeyEnvOpt,
+    KeystoreOpt,
+    MainnetOpt,
+    NetworkOpt,
+    lend_cli_helpers,
+)
 from wingbeat.engine.cli_output import json_document, jsonable, make_console, print_error
 
 if TYPE_CHECKING:
@@ -612,21 +621,19 @@ def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+lend_cli_helpers(
+    CliHelpers(run=_run, signer=_signer, install_stop_signals=_install_stop_signals, setup_logs=_setup_logs)
+)
+
 from wingbeat.engine.backtest_cli import register as register_backtest_commands  # noqa: E402 - after app
-
-register_backtest_commands(app, run=_run, install_stop_signals=_install_stop_signals, setup_logs=_setup_logs)
-
-from wingbeat.engine.transfer_cli import register as register_transfer_commands  # noqa: E402 - after app
-
-register_transfer_commands(app, run=_run, signer=_signer)
-
 from wingbeat.engine.markets_cli import register as register_markets_command  # noqa: E402 - after app
-
-register_markets_command(app, run=_run)
-
+from wingbeat.engine.transfer_cli import register as register_transfer_commands  # noqa: E402 - after app
 from wingbeat.engine.twap_cli import register as register_twap_command  # noqa: E402 - after app
 
-register_twap_command(app, run=_run, signer=_signer)
+register_backtest_commands(app)
+register_transfer_commands(app)
+register_markets_command(app)
+register_twap_command(app)
 
 
 def main() -> None:

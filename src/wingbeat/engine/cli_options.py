@@ -1,14 +1,35 @@
-"""The options the ``wingbeat`` account commands share (network, key, keystore, agent account, ``--json``,
-``--mainnet``), defined once so every command module spells and documents them the same way."""
+"""What the ``wingbeat`` command modules share: the account options (network, key, keystore, agent account,
+``--json``, ``--mainnet``), defined once so every command spells and documents them the same way; the app's
+helpers (`CliHelpers`), lent by ``wingbeat.engine.cli`` so a command module never imports it back; and the
+usage-error exit (`fail_usage`)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-__all__ = ["AccountOpt", "JsonOpt", "KeyEnvOpt", "KeystoreOpt", "MainnetOpt", "NetworkOpt"]
+from wingbeat.engine.cli_output import print_error
+
+if TYPE_CHECKING:
+    from wingbeat.hyperliquid.signer import Signer
+
+__all__ = [
+    "AccountOpt",
+    "CliHelpers",
+    "JsonOpt",
+    "KeyEnvOpt",
+    "KeystoreOpt",
+    "MainnetOpt",
+    "NetworkOpt",
+    "cli_helpers",
+    "fail_usage",
+    "lend_cli_helpers",
+]
 
 NetworkOpt = Annotated[
     str,
@@ -38,3 +59,36 @@ JsonOpt = Annotated[
     ),
 ]
 MainnetOpt = Annotated[bool, typer.Option("--mainnet", help="Allow acting on mainnet.")]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CliHelpers:
+    """The ``wingbeat`` app's helpers a command module uses: ``run`` runs a coroutine with the CLI's one-line
+    errors and exit codes, ``signer`` loads the account's key from (key env, keystore, account) or exits 2,
+    ``install_stop_signals`` makes Ctrl-C and SIGTERM set an event, ``setup_logs`` sets (level, JSON lines)."""
+
+    run: Callable[[Coroutine[Any, Any, Any]], Any]
+    signer: Callable[[str, Path | None, str | None], Signer]
+    install_stop_signals: Callable[[asyncio.Event], None]
+    setup_logs: Callable[[str, bool], None]
+
+
+_lent: list[CliHelpers] = []
+
+
+def lend_cli_helpers(helpers: CliHelpers) -> None:
+    """Hand the app's helpers to the command modules (``wingbeat.engine.cli`` does, before registering them)."""
+    _lent[:] = [helpers]
+
+
+def cli_helpers() -> CliHelpers:
+    """The helpers the app lent; ``RuntimeError`` when a command runs before ``wingbeat.engine.cli`` lent them."""
+    if not _lent:
+        raise RuntimeError("a wingbeat command ran before wingbeat.engine.cli lent its helpers")
+    return _lent[0]
+
+
+def fail_usage(message: str) -> NoReturn:
+    """Print ``message`` as the one error line and exit 2 (a usage error: nothing was sent)."""
+    print_error(message)
+    raise typer.Exit(2)

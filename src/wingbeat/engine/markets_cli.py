@@ -14,14 +14,14 @@ inside the command, so ``wingbeat --help`` never needs them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from wingbeat.engine.cli_options import JsonOpt, NetworkOpt
-from wingbeat.engine.cli_output import json_document, make_console, print_error
+from wingbeat.engine.cli_options import JsonOpt, NetworkOpt, cli_helpers, fail_usage
+from wingbeat.engine.cli_output import json_document, make_console
 
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.markets import VenueMarket
@@ -29,12 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["market_document", "register"]
 
 _out = make_console()
-_runner: list[Callable[[Coroutine[Any, Any, Any]], Any]] = []
 
 
-def register(app: typer.Typer, *, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
-    """Add ``markets`` to ``app``; ``run`` runs a coroutine with the CLI's error handling."""
-    _runner[:] = [run]
+def register(app: typer.Typer) -> None:
+    """Add ``markets`` to ``app`` (it runs through the helpers the app lent, `cli_helpers`)."""
     app.command("markets")(markets_command)
 
 
@@ -126,14 +124,10 @@ def markets_command(
     try:
         rest_url, _ws, _is_mainnet = resolve_network(network)
     except ValueError as exc:
-        print_error(str(exc))
-        raise typer.Exit(2) from None
+        fail_usage(str(exc))
     for name in dex or []:
         if name != name.strip() or len(name) > 50 or any(ch in name for ch in ":/ "):
-            print_error(
-                f'--dex must be "" (the main dex) or a builder dex name such as xyz, got {shown(name)}'
-            )
-            raise typer.Exit(2)
+            fail_usage(f'--dex must be "" (the main dex) or a builder dex name such as xyz, got {shown(name)}')
     dexes: list[str] | None
     if dex is not None:
         dexes, with_spot = list(dex), spot
@@ -149,7 +143,7 @@ def markets_command(
         async with HyperliquidRestClient(rest_url) as rest:
             return await venue_markets(rest, dexes=dexes, spot=with_spot)
 
-    listed: tuple[VenueMarket, ...] = _runner[0](main())
+    listed: tuple[VenueMarket, ...] = cli_helpers().run(main())
     if as_json:
         document = {"network": network.strip(), "markets": [market_document(m) for m in listed]}
         sys.stdout.write(json_document(document) + "\n")

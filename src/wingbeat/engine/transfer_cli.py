@@ -7,27 +7,33 @@ spot, sendAsset; the token defaults to USDC). Inputs are checked before anything
 2, everything else (a refusal, an agent key, an unreachable venue) is one stderr line and exit 1 (the CLI's
 ``run``). A private key typed where an address or amount goes is named, never echoed.
 
-Added to the app by ``wingbeat.engine.cli`` through `register`, which hands over its helpers so this module
-never imports ``cli`` back; the Hyperliquid modules are imported inside the commands.
+Added to the app by ``wingbeat.engine.cli`` through `register`; the app lends its helpers through
+`cli_options.cli_helpers`, so this module never imports ``cli`` back; the Hyperliquid modules are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
-from wingbeat.engine.cli_output import json_document, make_console, print_error
+from wingbeat.engine.cli_options import (
+    AccountOpt,
+    JsonOpt,
+    KeyEnvOpt,
+    KeystoreOpt,
+    MainnetOpt,
+    NetworkOpt,
+    cli_helpers,
+    fail_usage,
+)
+from wingbeat.engine.cli_output import json_document, make_console
 
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.account_actions import AccountActions, SentAction
-    from wingbeat.hyperliquid.signer import Signer
 
 __all__ = ["TransferPlan", "plan_transfer", "register"]
 
@@ -35,36 +41,11 @@ _out = make_console()
 _err = make_console(stderr=True)
 
 
-@dataclass(slots=True)
-class _CliHelpers:
-    run: Callable[[Coroutine[Any, Any, Any]], Any]
-    signer: Callable[[str, Path | None, str | None], Signer]
-
-
-_helpers: list[_CliHelpers] = []
-
-
-def register(
-    app: typer.Typer,
-    *,
-    run: Callable[[Coroutine[Any, Any, Any]], Any],
-    signer: Callable[[str, Path | None, str | None], Signer],
-) -> None:
-    """Add ``transfer`` and ``approve-builder-fee`` to ``app``, with the CLI's helpers."""
-    _helpers[:] = [_CliHelpers(run, signer)]
+def register(app: typer.Typer) -> None:
+    """Add ``transfer`` and ``approve-builder-fee`` to ``app`` (they run through the helpers the app lent,
+    `cli_helpers`)."""
     app.command("transfer")(transfer_command)
     app.command("approve-builder-fee")(approve_builder_fee_command)
-
-
-def _cli() -> _CliHelpers:
-    if not _helpers:
-        raise RuntimeError("transfer commands used before register()")
-    return _helpers[0]
-
-
-def _usage(message: str) -> NoReturn:
-    print_error(message)
-    raise typer.Exit(2)
 
 
 # -- what a transfer command means ------------------------------------------------------------------
@@ -170,9 +151,9 @@ def _network(network: str, mainnet: bool) -> None:
     try:
         _rest, _ws, is_mainnet = resolve_network(network)
     except ValueError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     if is_mainnet and not mainnet:
-        _usage("this moves real money on mainnet: add --mainnet")
+        fail_usage("this moves real money on mainnet: add --mainnet")
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -216,9 +197,9 @@ def transfer_command(
     try:
         plan = plan_transfer(amount, to, token, from_dex, to_dex)
     except ValueError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     _network(network, mainnet)
-    cli = _cli()
+    cli = cli_helpers()
     signer = cli.signer(key_env, keystore, account)
 
     async def main() -> tuple[SentAction, str]:
@@ -257,12 +238,12 @@ def approve_builder_fee_command(
     from wingbeat.hyperliquid.constants import shown
 
     if not max_fee.isdigit():
-        _usage(
+        fail_usage(
             f"MAX_FEE must be a whole number of tenths of a basis point (10 = 0.01 %), got {shown(max_fee)}"
         )
     tenths = int(max_fee)
     _network(network, mainnet)
-    cli = _cli()
+    cli = cli_helpers()
     signer = cli.signer(key_env, keystore, account)
 
     async def main() -> tuple[SentAction, int]:

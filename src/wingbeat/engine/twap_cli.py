@@ -21,18 +21,24 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import EventListener, TwapFinishedEvent, TwapSliceFilledEvent
-from wingbeat.engine.cli_options import AccountOpt, JsonOpt, KeyEnvOpt, KeystoreOpt, MainnetOpt, NetworkOpt
+from wingbeat.engine.cli_options import (
+    AccountOpt,
+    JsonOpt,
+    KeyEnvOpt,
+    KeystoreOpt,
+    MainnetOpt,
+    NetworkOpt,
+    cli_helpers,
+    fail_usage,
+)
 from wingbeat.engine.cli_output import json_document, make_console, print_error
 
 if TYPE_CHECKING:
@@ -47,30 +53,10 @@ _out = make_console()
 _SIDES = {"buy": "bought", "sell": "sold"}
 
 
-@dataclass(slots=True)
-class _CliHelpers:
-    run: Callable[[Coroutine[Any, Any, Any]], Any]
-    signer: Callable[[str, Path | None, str | None], Signer]
-
-
-_helpers: list[_CliHelpers] = []
-
-
-def register(
-    app: typer.Typer,
-    *,
-    run: Callable[[Coroutine[Any, Any, Any]], Any],
-    signer: Callable[[str, Path | None, str | None], Signer],
-) -> None:
-    """Add ``twap`` and ``cancel-twap`` to ``app``, with the CLI's helpers."""
-    _helpers[:] = [_CliHelpers(run, signer)]
+def register(app: typer.Typer) -> None:
+    """Add ``twap`` and ``cancel-twap`` to ``app`` (they run through the helpers the app lent, `cli_helpers`)."""
     app.command("twap")(twap_command)
     app.command("cancel-twap")(cancel_twap_command)
-
-
-def _usage(message: str) -> NoReturn:
-    print_error(message)
-    raise typer.Exit(2)
 
 
 def twap_document(account: str, twap: TwapOrder, slices: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -114,9 +100,9 @@ def _checked_market(pair: str, network: str, mainnet: bool) -> bool:
             trading_pair_to_coin(pair)
         _rest, _ws, is_mainnet = resolve_network(network)
     except ValueError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     if is_mainnet and not mainnet:
-        _usage("this trades real money on mainnet: add --mainnet")
+        fail_usage("this trades real money on mainnet: add --mainnet")
     # the connector's warnings would add lines to stderr: an error is the one line these commands print there
     logging.getLogger("wingbeat").addHandler(logging.NullHandler())
     return spot
@@ -196,18 +182,18 @@ def twap_command(
     from wingbeat.hyperliquid.twap_wire import TWAP_MAX_MINUTES, TWAP_MIN_MINUTES
 
     if side.lower() not in _SIDES:
-        _usage(f"SIDE must be buy or sell, got {shown(side)}")
+        fail_usage(f"SIDE must be buy or sell, got {shown(side)}")
     try:
         size = Decimal(amount)
     except InvalidOperation:
-        _usage(f"AMOUNT must be a number such as 0.5, got {shown(amount)}")
+        fail_usage(f"AMOUNT must be a number such as 0.5, got {shown(amount)}")
     if not size.is_finite() or size <= 0:
-        _usage(f"AMOUNT must be positive, got {shown(amount)}")
+        fail_usage(f"AMOUNT must be positive, got {shown(amount)}")
     if not TWAP_MIN_MINUTES <= minutes <= TWAP_MAX_MINUTES:
-        _usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
+        fail_usage(f"--minutes must be {TWAP_MIN_MINUTES} to {TWAP_MAX_MINUTES} (24 hours), got {minutes}")
     spot = _checked_market(pair, network, mainnet)
     trade_type = TradeType.BUY if side.lower() == "buy" else TradeType.SELL
-    cli = _helpers[0]
+    cli = cli_helpers()
     signer = cli.signer(key_env, keystore, account)
 
     async def main() -> tuple[TwapOrder, list[dict[str, Any]], bool]:
@@ -301,7 +287,7 @@ def cancel_twap_command(
     Prints what it had done; --json prints the TWAP's document as wingbeat twap does.
     """
     spot = _checked_market(pair, network, mainnet)
-    cli = _helpers[0]
+    cli = cli_helpers()
     signer = cli.signer(key_env, keystore, account)
 
     async def main() -> TwapOrder:
