@@ -53,3 +53,10 @@ async def test_an_agent_key_without_its_account_is_told_the_command_line_option(
                               f"--account {master.address})")  # fmt: skip
     run = await wingbeat("twap", "BTC-USD", "buy", "0.01", "-m", "5", "--account", master.address, env=env)
     assert run.code == 0 and f"on {master.address}" in run.out, run
+    # the read-only views show the key's own (empty) account, and say whose account the agent trades
+    note = f"is an API wallet (agent) of {master.address} and holds nothing itself: add --account {master.address}"
+    for command in ("positions", "orders"):
+        run = await wingbeat(command, env=env)
+        assert run.code == 0 and note in run.err and "Traceback" not in run.err, run
+        run = await wingbeat(command, "--account", master.address, env=env)
+        assert run.code == 0 and run.err == "", run

@@ -45,6 +45,7 @@ from wingbeat.engine.cli_output import json_document, jsonable, make_console, pr
 
 if TYPE_CHECKING:
     from wingbeat.engine.live_view import RunSummary
+    from wingbeat.hyperliquid.rest import HyperliquidRestClient
     from wingbeat.hyperliquid.signer import Signer
 
 _T = TypeVar("_T")
@@ -398,6 +399,19 @@ def _rest_url(network: str) -> tuple[str, bool]:
 AddressOpt = Annotated[str | None, typer.Option("--address", help="Account to show (instead of the key's).")]
 
 
+async def _note_agent_key(rest: HyperliquidRestClient, user: str) -> None:
+    """Nothing to show for ``user``: when it is an API wallet, say on stderr whose account it trades (an
+    agent holds nothing itself; its orders and positions are the master's)."""
+    from wingbeat.hyperliquid.account_check import fetch_user_role
+
+    role = await fetch_user_role(rest, user)
+    if role.role == "agent" and role.master:
+        sys.stderr.write(
+            f"note: {user} is an API wallet (agent) of {role.master} and holds nothing itself: add "
+            f"--account {role.master} to see that account\n"
+        )
+
+
 @app.command()
 def orders(
     network: NetworkOpt = "testnet",
@@ -422,6 +436,8 @@ def orders(
             rows = list(await rest.frontend_open_orders(user))
             for dex in await rest.perp_dexs():  # a builder (HIP-3) dex lists only its own orders
                 rows += await rest.frontend_open_orders(user, dex.name)
+            if address is None and not rows:
+                await _note_agent_key(rest, user)
             return rows
 
     rows = _run(main())
@@ -476,6 +492,8 @@ def positions(
                 state = await rest.clearinghouse_state(user, dex.name)
                 if state.positions or state.margin_summary.account_value:
                     dexes[dex.name] = state
+            if address is None and not (dexes or main_state.positions or main_state.margin_summary.account_value):
+                await _note_agent_key(rest, user)
             return main_state, dexes
 
     state, dexes = _run(main())
