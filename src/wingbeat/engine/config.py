@@ -314,9 +314,7 @@ def _twap(st: Mapping[str, Any]) -> TwapConfig:
             "position_action",
         },
     )
-    slices = st.get("slices", 10)
-    if not isinstance(slices, int) or isinstance(slices, bool) or slices < 1:
-        raise ConfigError("strategy.slices must be a positive integer")
+    slices = _positive_int(st, p, "slices", 10)
     side = _required_str(st, p, "side").lower()
     if side not in ("buy", "sell"):
         raise ConfigError('strategy.side must be "buy" or "sell"')
@@ -363,9 +361,7 @@ def _basis(st: Mapping[str, Any]) -> BasisConfig:
             "spot_quote",
         },
     )
-    attempts = st.get("hedge_attempts", 3)
-    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
-        raise ConfigError("strategy.hedge_attempts must be a positive integer")
+    attempts = _positive_int(st, p, "hedge_attempts", 3)
     try:
         return BasisConfig(
             token=_required_str(st, p, "token"),
@@ -421,6 +417,13 @@ def _bool(table: Mapping[str, Any], prefix: str, key: str, default: bool) -> boo
     value = table.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(f"{prefix}{key} must be true or false")
+    return value
+
+
+def _positive_int(table: Mapping[str, Any], prefix: str, key: str, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{prefix}{key} must be a positive integer")
     return value
 
 
