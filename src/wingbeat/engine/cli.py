@@ -40,6 +40,7 @@ from wingbeat.engine.cli_options import (
     MainnetOpt,
     NetworkOpt,
     lend_cli_helpers,
+    network_rest_url,
 )
 from wingbeat.engine.cli_output import json_document, jsonable, make_console, print_error
 
@@ -386,16 +387,6 @@ def _account(address: str | None, key_env: str, keystore: Path | None, account: 
     return _signer(key_env, keystore, account).account_address
 
 
-def _rest_url(network: str) -> tuple[str, bool]:
-    from wingbeat.hyperliquid.constants import resolve_network
-
-    try:
-        rest_url, _ws, is_mainnet = resolve_network(network)
-    except ValueError as exc:
-        _fail(str(exc), 2)
-    return rest_url, is_mainnet
-
-
 AddressOpt = Annotated[str | None, typer.Option("--address", help="Account to show (instead of the key's).")]
 
 
@@ -429,7 +420,7 @@ def orders(
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
     user = _account(address, key_env, keystore, account)
-    url, _ = _rest_url(network)
+    url, _ = network_rest_url(network)
 
     async def main() -> Any:
         async with HyperliquidRestClient(url) as rest:
@@ -482,7 +473,7 @@ def positions(
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
     user = _account(address, key_env, keystore, account)
-    url, _ = _rest_url(network)
+    url, _ = network_rest_url(network)
 
     async def main() -> Any:
         async with HyperliquidRestClient(url) as rest:
@@ -535,7 +526,7 @@ def cancel_all(
     from wingbeat.engine.account_tools import cancel_all_open_orders
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
-    url, is_mainnet = _rest_url(network)
+    url, is_mainnet = network_rest_url(network)
     if is_mainnet and not mainnet:
         _fail("this acts on mainnet: add --mainnet", 2)
     signer = _signer(key_env, keystore, account)

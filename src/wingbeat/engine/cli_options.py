@@ -1,7 +1,7 @@
 """What the ``wingbeat`` command modules share: the account options (network, key, keystore, agent account,
 ``--json``, ``--mainnet``), defined once so every command spells and documents them the same way; the app's
 helpers (`CliHelpers`), lent by ``wingbeat.engine.cli`` so a command module never imports it back; and the
-usage-error exit (`fail_usage`)."""
+usage-error exit (`fail_usage`, `network_rest_url`)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ __all__ = [
     "cli_helpers",
     "fail_usage",
     "lend_cli_helpers",
+    "network_rest_url",
 ]
 
 NetworkOpt = Annotated[
@@ -92,3 +93,14 @@ def fail_usage(message: str) -> NoReturn:
     """Print ``message`` as the one error line and exit 2 (a usage error: nothing was sent)."""
     print_error(message)
     raise typer.Exit(2)
+
+
+def network_rest_url(network: str) -> tuple[str, bool]:
+    """The REST URL of ``--network`` and whether it is mainnet; a malformed value is a usage error (exit 2)."""
+    from wingbeat.hyperliquid.constants import resolve_network
+
+    try:
+        rest_url, _ws, is_mainnet = resolve_network(network)
+    except ValueError as exc:
+        fail_usage(str(exc))
+    return rest_url, is_mainnet

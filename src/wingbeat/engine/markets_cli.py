@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from wingbeat.engine.cli_options import JsonOpt, NetworkOpt, cli_helpers, fail_usage
+from wingbeat.engine.cli_options import JsonOpt, NetworkOpt, cli_helpers, fail_usage, network_rest_url
 from wingbeat.engine.cli_output import json_document, make_console
 
 if TYPE_CHECKING:
@@ -119,12 +119,9 @@ def markets_command(
     "min_order_size", "price_significant_figures", "price_max_decimals", "min_notional", "max_leverage",
     "margin_mode" ("cross", "isolated-only", "strict-isolated"; null for spot)}]}.
     """
-    from wingbeat.hyperliquid.constants import resolve_network, shown
+    from wingbeat.hyperliquid.constants import shown
 
-    try:
-        rest_url, _ws, _is_mainnet = resolve_network(network)
-    except ValueError as exc:
-        fail_usage(str(exc))
+    rest_url, _is_mainnet = network_rest_url(network)
     for name in dex or []:
         if name != name.strip() or len(name) > 50 or any(ch in name for ch in ":/ "):
             fail_usage(f'--dex must be "" (the main dex) or a builder dex name such as xyz, got {shown(name)}')

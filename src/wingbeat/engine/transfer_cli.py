@@ -29,6 +29,7 @@ from wingbeat.engine.cli_options import (
     NetworkOpt,
     cli_helpers,
     fail_usage,
+    network_rest_url,
 )
 from wingbeat.engine.cli_output import json_document, make_console
 
@@ -146,12 +147,7 @@ def _print_json(value: Any) -> None:
 
 
 def _network(network: str, mainnet: bool) -> None:
-    from wingbeat.hyperliquid.constants import resolve_network
-
-    try:
-        _rest, _ws, is_mainnet = resolve_network(network)
-    except ValueError as exc:
-        fail_usage(str(exc))
+    _rest_url, is_mainnet = network_rest_url(network)
     if is_mainnet and not mainnet:
         fail_usage("this moves real money on mainnet: add --mainnet")
 

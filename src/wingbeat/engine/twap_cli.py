@@ -38,6 +38,7 @@ from wingbeat.engine.cli_options import (
     NetworkOpt,
     cli_helpers,
     fail_usage,
+    network_rest_url,
 )
 from wingbeat.engine.cli_output import json_document, make_console, print_error
 
@@ -92,15 +93,15 @@ def _say(text: str) -> None:
 
 def _checked_market(pair: str, network: str, mainnet: bool) -> bool:
     """Whether ``pair`` is a spot pair; a malformed pair or network, or mainnet without --mainnet, exit 2."""
-    from wingbeat.hyperliquid.constants import is_spot_trading_pair, resolve_network, trading_pair_to_coin
+    from wingbeat.hyperliquid.constants import is_spot_trading_pair, trading_pair_to_coin
 
     spot = is_spot_trading_pair(pair)
-    try:
-        if not spot:
+    if not spot:
+        try:
             trading_pair_to_coin(pair)
-        _rest, _ws, is_mainnet = resolve_network(network)
-    except ValueError as exc:
-        fail_usage(str(exc))
+        except ValueError as exc:
+            fail_usage(str(exc))
+    _rest_url, is_mainnet = network_rest_url(network)
     if is_mainnet and not mainnet:
         fail_usage("this trades real money on mainnet: add --mainnet")
     # the connector's warnings would add lines to stderr: an error is the one line these commands print there
