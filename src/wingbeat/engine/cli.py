@@ -42,7 +42,7 @@ from wingbeat.engine.cli_options import (
     lend_cli_helpers,
     network_rest_url,
 )
-from wingbeat.engine.cli_output import json_document, jsonable, make_console, print_error
+from wingbeat.engine.cli_output import jsonable, make_console, print_error, print_json
 
 if TYPE_CHECKING:
     from wingbeat.engine.live_view import RunSummary
@@ -433,7 +433,7 @@ def orders(
 
     rows = _run(main())
     if as_json:
-        _print_json({"account": user, "orders": rows})
+        print_json({"account": user, "orders": rows})
         return
     table = Table(title=f"open orders of {user} ({len(rows)})")
     for col in ("coin", "side", "price", "size", "orig size", "type", "oid", "cloid", "placed (UTC)"):
@@ -489,7 +489,7 @@ def positions(
 
     state, dexes = _run(main())
     if as_json:
-        _print_json({"account": user, **jsonable(state), "builder_dexes": jsonable(dexes)})
+        print_json({"account": user, **jsonable(state), "builder_dexes": jsonable(dexes)})
         return
     every = [*state.positions, *(p for d in dexes.values() for p in d.positions)]
     table = Table(title=f"positions of {user} ({len(every)})")
@@ -573,7 +573,7 @@ def journal(
         _fail(f"cannot read order journal {path}: {exc}")
     executed = executed_amounts(all_orders, all_fills)
     if as_json:
-        _print_json(journal_document(all_orders[-limit:], all_fills[-limit:], executed))
+        print_json(journal_document(all_orders[-limit:], all_fills[-limit:], executed))
         return
     orders_table = Table(title=f"orders in {path} ({len(all_orders)}, latest {min(limit, len(all_orders))})")
     for col in (
@@ -618,12 +618,6 @@ def journal(
             "taker" if f.is_taker else "maker",
         )
     out.print(fills_table)
-
-
-def _print_json(value: Any) -> None:
-    # written as is, not through rich: exact text, no colours, one document
-    sys.stdout.write(json_document(value) + "\n")
-    sys.stdout.flush()
 
 
 def _utc(timestamp: float) -> str:

@@ -65,6 +65,12 @@ def json_document(value: Any) -> str:
     return orjson.dumps(jsonable(value), option=orjson.OPT_INDENT_2).decode()
 
 
+def print_json(value: Any) -> None:
+    """Write `json_document` of ``value`` on stdout as is, not through rich: exact text, no colours, one document."""
+    sys.stdout.write(json_document(value) + "\n")
+    sys.stdout.flush()
+
+
 def executed_amounts(orders: Iterable[InFlightOrder], fills: Iterable[TradeUpdate]) -> dict[str, Decimal]:
     """How much of each order executed: its journaled fills, or what the venue reported if more.
 

@@ -13,7 +13,6 @@ inside the command, so ``wingbeat --help`` never needs them.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,7 +20,7 @@ import typer
 from rich.table import Table
 
 from wingbeat.engine.cli_options import JsonOpt, NetworkOpt, cli_helpers, fail_usage, network_rest_url
-from wingbeat.engine.cli_output import json_document, make_console
+from wingbeat.engine.cli_output import make_console, print_json
 
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.markets import VenueMarket
@@ -143,8 +142,7 @@ def markets_command(
     listed: tuple[VenueMarket, ...] = cli_helpers().run(main())
     if as_json:
         document = {"network": network.strip(), "markets": [market_document(m) for m in listed]}
-        sys.stdout.write(json_document(document) + "\n")
-        sys.stdout.flush()
+        print_json(document)
         return
     groups: dict[tuple[str, str | None], list[VenueMarket]] = {}
     for m in listed:

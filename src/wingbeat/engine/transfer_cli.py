@@ -13,7 +13,6 @@ Added to the app by ``wingbeat.engine.cli`` through `register`; the app lends it
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,7 +30,7 @@ from wingbeat.engine.cli_options import (
     fail_usage,
     network_rest_url,
 )
-from wingbeat.engine.cli_output import json_document, make_console
+from wingbeat.engine.cli_output import make_console, print_json
 
 if TYPE_CHECKING:
     from wingbeat.hyperliquid.account_actions import AccountActions, SentAction
@@ -141,11 +140,6 @@ def _document(sent: SentAction, account: str, message: str) -> dict[str, Any]:
             "response": dict(sent.response)}  # fmt: skip
 
 
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json_document(value) + "\n")
-    sys.stdout.flush()
-
-
 def _network(network: str, mainnet: bool) -> None:
     _rest_url, is_mainnet = network_rest_url(network)
     if is_mainnet and not mainnet:
@@ -207,7 +201,7 @@ def transfer_command(
 
     sent, message = cli.run(main())
     if as_json:
-        _print_json(_document(sent, signer.account_address, message))
+        print_json(_document(sent, signer.account_address, message))
     else:
         _out.print(message, markup=False)
 
@@ -256,6 +250,6 @@ def approve_builder_fee_command(
         f"({sent.action['maxFeeRate']}) to the orders of {signer.account_address}"
     )
     if as_json:
-        _print_json({**_document(sent, signer.account_address, message), "max_builder_fee": approved})
+        print_json({**_document(sent, signer.account_address, message), "max_builder_fee": approved})
     else:
         _out.print(message, markup=False)

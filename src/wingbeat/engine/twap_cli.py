@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,7 +39,7 @@ from wingbeat.engine.cli_options import (
     fail_usage,
     network_rest_url,
 )
-from wingbeat.engine.cli_output import json_document, make_console, print_error
+from wingbeat.engine.cli_output import make_console, print_error, print_json
 
 if TYPE_CHECKING:
     from wingbeat.core.enums import TradeType
@@ -252,8 +251,7 @@ def twap_command(
 
     twap, slices, interrupted = cli.run(main())
     if as_json:
-        sys.stdout.write(json_document(twap_document(signer.account_address, twap, slices if wait else None)) + "\n")
-        sys.stdout.flush()
+        print_json(twap_document(signer.account_address, twap, slices if wait else None))
     elif interrupted:
         _say(
             f"stopped following TWAP {twap.twap_id} ({twap.executed_amount_base} of {twap.amount} {pair} done): it "
@@ -314,8 +312,7 @@ def cancel_twap_command(
 
     twap = cli.run(main())
     if as_json:
-        sys.stdout.write(json_document(twap_document(signer.account_address, twap)) + "\n")
-        sys.stdout.flush()
+        print_json(twap_document(signer.account_address, twap))
         return
     side = _SIDES[twap.trade_type.name.lower()]
     _say(f"TWAP {twap.twap_id} {twap.status.value}: {side} {twap.executed_amount_base} of {twap.amount} {pair}")
