@@ -120,6 +120,13 @@ def next_nonce() -> int:
     return _last_nonce
 
 
+def skip_nonces_through(nonce: int) -> None:
+    """Make :func:`next_nonce` return only nonces above ``nonce``: one the same key already signed elsewhere
+    (an ``AccountActions`` call has its own counter, and a nonce the venue saw twice is refused)."""
+    global _last_nonce
+    _last_nonce = max(_last_nonce, nonce)
+
+
 def signed_body(
     key: str,
     action: dict[str, Any],

@@ -15,7 +15,14 @@ from typing import Any
 import aiohttp
 from hyperliquid.info import Info
 
-from tests.conftest import TRADER_FUNDS, Trader, limit_order_action, new_trader, signed_body
+from tests.conftest import (
+    TRADER_FUNDS,
+    Trader,
+    limit_order_action,
+    new_trader,
+    signed_body,
+    skip_nonces_through,
+)
 from tests.engine.venue import Pulse, wait_until
 from tests.sim.test_sdk_acceptance import call
 from wingbeat.core.enums import OrderType
@@ -37,7 +44,8 @@ ON_DEX = D(100_000)  # USDC the trader moves onto xyz
 
 async def _to_dex(ex: LocalExchange, who: Trader, amount: Decimal) -> None:
     async with AccountActions(Signer(who.key), ex.base_url) as actions:
-        await actions.send_asset(who.address, "USDC", amount, source_dex="", destination_dex="xyz")
+        sent = await actions.send_asset(who.address, "USDC", amount, source_dex="", destination_dex="xyz")
+    skip_nonces_through(sent.nonce)  # the same key signs test orders next, possibly in the same millisecond
 
 
 async def _rest_order(
