@@ -7,7 +7,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.conftest import TRADER_FUNDS, Trader, limit_order_action, new_trader, signed_body
+from tests.conftest import (
+    TRADER_FUNDS,
+    Trader,
+    limit_order_action,
+    new_trader,
+    signed_body,
+    skip_nonces_through,
+)
 from tests.engine.venue import Pulse, post, wait_until
 from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
 from wingbeat.hyperliquid.account_actions import AccountActions
@@ -22,7 +29,8 @@ ASSET = 110_000
 
 async def _onto_xyz(ex: LocalExchange, who: Trader, amount: int) -> None:
     async with AccountActions(Signer(who.key), ex.base_url) as actions:
-        await actions.send_asset(who.address, "USDC", D(amount), source_dex="", destination_dex="xyz")
+        sent = await actions.send_asset(who.address, "USDC", D(amount), source_dex="", destination_dex="xyz")
+    skip_nonces_through(sent.nonce)  # the same key signs test orders next, possibly in the same millisecond
 
 
 async def _order(
