@@ -118,3 +118,27 @@ async def test_no_order_is_lost_or_double_counted_under_injected_faults(
     venue_fills = [f for f in ex.engine.accounts[harness.user].fills if f.cloid]
     assert len(fills) == len(venue_fills), (len(fills), len(venue_fills))
     assert any(conn.get_order(c).current_state is OrderState.FILLED for c in cids)  # type: ignore[union-attr]
+
+
+async def test_a_cancel_left_unanswered_is_sent_again_while_the_order_still_rests(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    """The venue holds a cancel past the deadline without applying it (outcome unknown) while a reconciliation
+    pass already found the order still resting: the user's cancel must go out again, never be dropped."""
+    ex = harness.exchange
+    conn = make_connector(config=HyperliquidConfig(request_timeout=0.5, order_validity=1.0, dead_man_switch=None),
+                          reconcile_interval=0.05)
+    await conn.start()
+    try:
+        price = (harness.reference_price * Decimal("0.9")).quantize(Decimal(1))
+        cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, price)
+        order = conn.get_order(cid)
+        assert order is not None
+        await asyncio.wait_for(order.wait_until_open(), 10)
+        ex.faults.add(FaultKind.TIMEOUT, count=1, action="cancelByCloid", delay_ms=30_000)
+        conn.cancel(harness.trading_pair, cid)
+        await asyncio.wait_for(order.wait_until_done(), 10)
+    finally:
+        await conn.stop()
+    assert ex.faults.counters.get(FaultKind.TIMEOUT) == 1, ex.faults.counters
+    assert order.current_state is OrderState.CANCELED, order.current_state
+    assert cid not in {o.cloid for o in ex.engine.accounts[harness.user].open_orders.values()}

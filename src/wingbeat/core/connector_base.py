@@ -500,6 +500,8 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             for order in batch:
                 order.cancel_requested = True  # sent again once the venue confirms the order still rests
             await self._check_orders(batch)
+            for order in batch:  # a pass may have found it resting before the failure came: no transition then
+                self._resend_requested_cancel(order)
             return
         refused: list[InFlightOrder] = []
         for order, result in zip(batch, results, strict=False):
@@ -597,6 +599,11 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         """Hook (optional; overrides call ``super()``, which sends a cancel asked for while the order was
         unconfirmed once it rests): called synchronously by the tracker after every applied state change,
         journaled and published. Runs inside whatever applied the update: never raise, never block."""
+        self._resend_requested_cancel(order)
+
+    def _resend_requested_cancel(self, order: InFlightOrder) -> None:
+        """Queue the cancel asked for while the order was unconfirmed, or whose answer never came, once the
+        order is known to rest."""
         if order.cancel_requested and order.current_state in _RESTING and self._accepting:
             order.cancel_requested = False
             self._queue_cancel(order)
