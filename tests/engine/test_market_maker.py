@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, place, wait_until
+from wingbeat.core.events import EventListener, OrderFailedEvent
 from wingbeat.engine.clock import Clock
 from wingbeat.engine.market_maker import MarketMakerConfig, MarketMakerStrategy
 from wingbeat.engine.risk import RiskLimits
@@ -155,3 +156,39 @@ async def test_requote_with_modify_moves_the_same_quotes_to_the_skewed_proposal(
             await clock.stop()
             await mm.stop()
         assert await exchange_open_orders(local_exchange, trader.address) == []
+
+
+class _Failures(EventListener):
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def on_order_failed(self, event: OrderFailedEvent) -> None:
+        self.reasons.append(event.reason)
+
+
+async def test_quotes_the_venue_refuses_are_not_sent_again_every_tick(local_exchange: LocalExchange,
+                                                                        trader: Trader) -> None:
+    """Quotes far beyond the account's margin fail; the next ticks send nothing until a refresh period passed."""
+    await make_book(local_exchange)
+    refresh = 0.5
+    async with connector_for(local_exchange, trader) as conn:
+        mm = MarketMakerStrategy(conn, _config(order_amount=D(1_000), max_inventory=D(5_000),
+                                               order_refresh_time=refresh))
+        failures = _Failures()
+        failed = failures.reasons
+        pulse = Pulse()
+        conn.add_listener(failures)
+        conn.add_listener(pulse)
+        await mm.start()
+        await mm.tick(0)
+        await wait_until(lambda: len(failed) == 2, pulse)
+        placed_at = asyncio.get_running_loop().time()
+        for second in range(1, 4):
+            await mm.tick(second)
+        assert mm.quotes_placed == 2, failed
+        await asyncio.sleep(refresh - (asyncio.get_running_loop().time() - placed_at))  # the back-off itself
+        await mm.tick(5)
+        assert mm.quotes_placed == 4
+        await wait_until(lambda: len(failed) == 4, pulse)
+        await mm.stop()
+    assert all("margin" in reason.lower() for reason in failed), failed

@@ -3,7 +3,8 @@
 Each tick: if quotes rest and are younger than ``order_refresh_time``, nothing happens; if they are
 older, they are cancelled (the new ones go out on the first tick after the cancels are confirmed, so the
 book never holds two generations of our quotes); with nothing resting, new quotes are placed at
-``mid × (1 ∓ spread)`` per level. With ``requote_with_modify`` stale quotes that match the new proposal one
+``mid × (1 ∓ spread)`` per level, except within ``order_refresh_time`` of a quote that failed (e.g. refused
+for margin): repeating it every tick would only repeat the refusal. With ``requote_with_modify`` stale quotes that match the new proposal one
 for one (same sides and levels) are modified in place instead: one batch request, no gap without quotes.
 Inventory skew shrinks the side that would grow the position and grows the other, linearly up to
 ``max_inventory``.
@@ -17,7 +18,7 @@ from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TradeType
 from wingbeat.core.errors import InvalidOrderError
-from wingbeat.core.events import OrderCancelledEvent, OrderModifyFailedEvent
+from wingbeat.core.events import OrderCancelledEvent, OrderFailedEvent, OrderModifyFailedEvent
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
@@ -90,6 +91,7 @@ class MarketMakerStrategy(Strategy):
         self._placed_at: dict[str, float] = {}
         self._cancel_requested: dict[str, float] = {}
         self._modify_failed: set[str] = set()  # quotes a modify could not move: replaced at the next tick
+        self._quote_failed_at: float | None = None  # when a quote last failed: the next wait a refresh period
         self.quotes_placed = 0
         self.refreshes = 0
 
@@ -114,6 +116,10 @@ class MarketMakerStrategy(Strategy):
                 self._cancel_requested[order.client_order_id] = now
                 self.cancel(pair, order.client_order_id)
             return
+        failed_at = self._quote_failed_at
+        if failed_at is not None and clock_now() - failed_at < self.config.order_refresh_time:
+            return  # quotes the venue just refused would most likely be refused again: not every tick
+        self._quote_failed_at = None
         self._cancel_requested.clear()
         self._placed_at.clear()
         self._modify_failed.clear()
@@ -210,6 +216,14 @@ class MarketMakerStrategy(Strategy):
         if event.client_order_id in self._placed_at:
             self._modify_failed.add(event.client_order_id)
             self._placed_at[event.client_order_id] = -self.config.order_refresh_time
+
+    def on_order_failed(self, event: OrderFailedEvent) -> None:
+        """A quote that will never rest (e.g. refused for margin): new quotes wait ``order_refresh_time``."""
+        if event.client_order_id in self._placed_at:
+            if self._quote_failed_at is None:
+                self.logger.warning("quote %s failed (%s): quoting again in %gs", event.client_order_id,
+                                    event.reason, self.config.order_refresh_time)
+            self._quote_failed_at = clock_now()
 
     def on_order_cancelled(self, event: OrderCancelledEvent) -> None:
         """Forget a cancelled quote."""
