@@ -1,13 +1,15 @@
-"""Fixtures of the Hyperliquid connector tests: a conformance harness on the shared local exchange and a
-connector factory for the harness's account."""
+"""Fixtures of the Hyperliquid connector tests: a conformance harness on the shared local exchange, a
+connector factory for the harness's account and a started session of one such connector."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conformance.suite import Session
 from tests.connector.harness import LocalExchangeHarness
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.sim.protocol.server import LocalExchange
@@ -30,3 +32,12 @@ def make_connector(harness: LocalExchangeHarness) -> Any:
         )
 
     return make
+
+
+@pytest.fixture
+async def session(make_connector: Any) -> AsyncIterator[Session]:
+    s = await Session.open(make_connector)
+    try:
+        yield s
+    finally:
+        await s.close()

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -34,15 +33,6 @@ from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 from wingbeat.sim.protocol.faults import FaultKind
 
 FAST = {"reconcile_interval": 0.1, "stale_order_after": 30.0}
-
-
-@pytest.fixture
-async def session(make_connector: Any) -> AsyncIterator[Session]:
-    s = await Session.open(make_connector)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def _bid(harness: LocalExchangeHarness, offset: int = 0) -> Decimal:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,15 +40,6 @@ from wingbeat.sim.venue.types import OrderRequest
 __all__ = ["spot"]  # the fixture, re-exported for pytest
 
 FAST = {"reconcile_interval": 0.1, "stale_order_after": 30.0}
-
-
-@pytest.fixture
-async def session(make_connector: Any) -> AsyncIterator[Session]:
-    s = await Session.open(make_connector)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def _bid(harness: LocalExchangeHarness, offset: int = 0) -> Decimal:

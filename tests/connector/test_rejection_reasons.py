@@ -10,7 +10,6 @@ the reply arrives.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from tests.conformance.suite import Session
 from tests.connector.harness import LocalExchangeHarness
@@ -43,21 +42,17 @@ def test_every_documented_status_is_explained_after_its_code() -> None:
 
 
 async def test_a_margin_refusal_says_insufficient_margin_at_once_then_carries_the_replys_text(
-    make_connector: Any, harness: LocalExchangeHarness
+    session: Session, harness: LocalExchangeHarness
 ) -> None:
-    session = await Session.open(make_connector)
-    try:
-        conn, recorder = session.connector, session.recorder
-        price = (harness.reference_price * Decimal("0.9")).quantize(Decimal(1))
-        too_big = conn.buy(harness.trading_pair, Decimal(20), OrderType.LIMIT, price)  # ~1M USDC on 20k
-        [failed] = await recorder.wait_event(OrderFailedEvent, too_big)
-        assert "Insufficient margin to place order" in failed.reason, failed.reason
-        # a later order's answer comes after the refused one's on the same socket: that reply was applied
-        later = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, price)
-        await recorder.wait_event(OrderCreatedEvent, later)
-        order = conn.get_order(too_big)
-        assert order is not None and order.current_state is OrderState.FAILED
-        assert order.reason == "Insufficient margin to place order. asset=0"  # the venue's sentence, exact
-        assert len(recorder.of(OrderFailedEvent, too_big)) == 1  # one failure, however many times it was told
-    finally:
-        await session.close()
+    conn, recorder = session.connector, session.recorder
+    price = (harness.reference_price * Decimal("0.9")).quantize(Decimal(1))
+    too_big = conn.buy(harness.trading_pair, Decimal(20), OrderType.LIMIT, price)  # ~1M USDC on 20k
+    [failed] = await recorder.wait_event(OrderFailedEvent, too_big)
+    assert "Insufficient margin to place order" in failed.reason, failed.reason
+    # a later order's answer comes after the refused one's on the same socket: that reply was applied
+    later = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, price)
+    await recorder.wait_event(OrderCreatedEvent, later)
+    order = conn.get_order(too_big)
+    assert order is not None and order.current_state is OrderState.FAILED
+    assert order.reason == "Insufficient margin to place order. asset=0"  # the venue's sentence, exact
+    assert len(recorder.of(OrderFailedEvent, too_big)) == 1  # one failure, however many times it was told
