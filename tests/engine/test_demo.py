@@ -12,10 +12,10 @@ from tests.engine.cli_helpers import CLI, cli_env, run_cli_async
 
 
 async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary() -> None:
-    result = await run_cli_async("demo", "--duration", "8", "--seed", "7", limit=90)
+    result = await run_cli_async("demo", "--duration", "5", "--seed", "7", limit=90)
     assert result.code == 0, result.err[-3000:]
     assert "local exchange on http://127.0.0.1:" in result.out
-    assert re.search(r"\[\d+/8s\] BTC-USD bid \d+", result.out), result.out  # plain lines: not a terminal
+    assert re.search(r"\[\d+/5s\] BTC-USD bid \d+", result.out), result.out  # plain lines: not a terminal
     assert "MarketMakerStrategy on BTC-USD" in result.out
     fills = re.search(r"fills\W+(\d+)", result.out.split("MarketMakerStrategy on BTC-USD")[1])
     assert fills and int(fills.group(1)) > 0, result.out
@@ -25,7 +25,7 @@ async def test_demo_trades_against_the_built_in_liquidity_and_prints_a_summary()
 
 
 async def test_the_demo_market_makes_a_spot_pair_with_tokens_it_was_given() -> None:
-    result = await run_cli_async("demo", "--pair", "PURR-USDC", "--duration", "8", "--seed", "7", limit=90)
+    result = await run_cli_async("demo", "--pair", "PURR-USDC", "--duration", "4", "--seed", "7", limit=90)
     assert result.code == 0, result.err[-3000:]
     assert re.search(r"funded with 100,000 USDC and [\d,]+ PURR", result.out), result.out
     assert "MarketMakerStrategy on PURR-USDC" in result.out
@@ -37,7 +37,7 @@ async def test_the_demo_market_makes_a_spot_pair_with_tokens_it_was_given() -> N
 
 
 async def test_the_demo_market_makes_a_builder_dex_pair_with_margin_on_that_dex() -> None:
-    result = await run_cli_async("demo", "--pair", "xyz:XYZ100-USD", "--duration", "8", "--seed", "7", limit=90)
+    result = await run_cli_async("demo", "--pair", "xyz:XYZ100-USD", "--duration", "4", "--seed", "7", limit=90)
     assert result.code == 0, result.err[-3000:]
     assert "funded with 100,000 USDC and 100,000 USDC on xyz" in result.out, result.out
     assert "MarketMakerStrategy on xyz:XYZ100-USD" in result.out

@@ -62,7 +62,7 @@ async def test_the_readmes_twap_runs_as_given_serves_metrics_and_journals_what_i
         "--metrics-port",
         str(port),
         "--duration",
-        "10",
+        "7",  # status lines come every 5 s: one while running (after the first slice's fill), then the final one
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
@@ -85,7 +85,7 @@ async def test_the_readmes_twap_runs_as_given_serves_metrics_and_journals_what_i
 
     try:
         await line_matching(rf"metrics on http://127\.0\.0\.1:{port}/metrics")
-        await line_matching(r"^\[\d+/10s\] ETH-USD .*\| fills [1-9]")  # a status line after the first fill
+        await line_matching(r"^\[\d+/7s\] ETH-USD .*\| fills [1-9]")  # a status line after the first fill
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as resp:
             assert resp.status == 200
             scraped = await resp.text()
