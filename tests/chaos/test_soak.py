@@ -1,4 +1,4 @@
-"""The chaos soak, short version for CI (``WINGBEAT_SOAK_ORDERS`` orders, default 1,000; ``make soak`` runs
+"""The chaos soak, short version for CI (``WINGBEAT_SOAK_ORDERS`` orders, default 600; ``make soak`` runs
 20,000): under every injected fault, nothing is lost, sent twice or counted twice. With
 ``WINGBEAT_SOAK_REPORT=path`` the report is also written there as JSON."""
 
@@ -15,7 +15,7 @@ import pytest
 from tests.chaos.soak import SoakConfig, run_soak
 from wingbeat.sim.protocol.faults import OUTAGE, OUTAGE_REFUSED, SILENT_CHANNEL, WS_DROP, FaultKind
 
-SOAK_ORDERS = int(os.environ.get("WINGBEAT_SOAK_ORDERS", "1000"))
+SOAK_ORDERS = int(os.environ.get("WINGBEAT_SOAK_ORDERS", "600"))
 SOAK_SEED = int(os.environ.get("WINGBEAT_SOAK_SEED", "1"))
 
 
