@@ -21,33 +21,15 @@ import operator
 import random
 import sys
 import time
-from decimal import Decimal
-from typing import Any
 
-from sim_matching import MAKERS, T0, subscribe
-from wingbeat.sim.venue.engine import ExchangeEngine
-from wingbeat.sim.venue.types import OrderRequest
+from sim_matching import RestingBook
 
 
 def probe(resting: int, cancels: int, kind: str) -> float:
     """CPU seconds per cancel, each cancel made through ``operator.call`` (callgrind's toggle)."""
     rng = random.Random(7)
-    engine = ExchangeEngine(clock=lambda: T0, max_open_orders=1_000_000)
-    sink: list[Any] = []
-    subscribe(engine, kind, sink)
-    for user in MAKERS:
-        engine.fund(user, Decimal(10) ** 12)
-    live: list[tuple[str, OrderRequest, int]] = []
-
-    def rest(user: str, req: OrderRequest) -> None:
-        status = engine.place_orders(user, [req])[0]
-        live.append((user, req, status["resting"]["oid"]))
-
-    for i in range(resting):
-        is_buy = i % 2 == 0
-        off = 1 + (i // 2) % 100
-        px = Decimal(60000 - off if is_buy else 60000 + off)
-        rest(MAKERS[i % len(MAKERS)], OrderRequest(0, is_buy, px, Decimal("0.01"), False, "Gtc"))
+    book = RestingBook(resting, kind)
+    engine, sink, live, rest = book.engine, book.sink, book.live, book.rest
     cancel, call = engine.cancel, operator.call
     elapsed = 0.0
     for _ in range(cancels):

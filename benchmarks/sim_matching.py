@@ -163,27 +163,34 @@ def run_sweeps(rounds: int, *, kind: str) -> tuple[float, int, int]:
     return elapsed, rounds, engine.new_tid() - trades_before - 1
 
 
+class RestingBook:
+    """An engine with ``resting`` orders on the book (bids and asks over 200 price levels, four makers) and
+    the subscriber ``kind``; ``live`` holds (maker, request, oid) of every resting order, ``rest`` places one."""
+
+    def __init__(self, resting: int, kind: str) -> None:
+        self.engine = ExchangeEngine(clock=lambda: T0, max_open_orders=1_000_000)
+        self.sink: list[Any] = []
+        subscribe(self.engine, kind, self.sink)
+        for user in MAKERS:
+            self.engine.fund(user, Decimal(10) ** 12)
+        self.live: list[tuple[str, OrderRequest, int]] = []
+        for i in range(resting):
+            is_buy = i % 2 == 0
+            off = 1 + (i // 2) % 100
+            px = Decimal(60000 - off if is_buy else 60000 + off)
+            self.rest(MAKERS[i % len(MAKERS)], OrderRequest(0, is_buy, px, Decimal("0.01"), False, "Gtc"))
+
+    def rest(self, user: str, req: OrderRequest) -> None:
+        status = self.engine.place_orders(user, [req])[0]
+        self.live.append((user, req, status["resting"]["oid"]))
+
+
 def run_cancels(resting: int, cancels: int, *, kind: str, seed: int = 7) -> float:
-    """CPU seconds per cancel of one random resting order (one order per cancel action) with
-    ``resting`` orders on the book (bids and asks over 200 price levels, four makers); each
-    canceled order is placed again untimed, so the book keeps its size."""
+    """CPU seconds per cancel of one random resting order (one order per cancel action) on a
+    :class:`RestingBook`; each canceled order is placed again untimed, so the book keeps its size."""
     rng = random.Random(seed)
-    engine = ExchangeEngine(clock=lambda: T0, max_open_orders=1_000_000)
-    sink: list[Any] = []
-    subscribe(engine, kind, sink)
-    for user in MAKERS:
-        engine.fund(user, Decimal(10) ** 12)
-    live: list[tuple[str, OrderRequest, int]] = []
-
-    def rest(user: str, req: OrderRequest) -> None:
-        status = engine.place_orders(user, [req])[0]
-        live.append((user, req, status["resting"]["oid"]))
-
-    for i in range(resting):
-        is_buy = i % 2 == 0
-        off = 1 + (i // 2) % 100
-        rest(MAKERS[i % len(MAKERS)], OrderRequest(0, is_buy, Decimal(60000 - off if is_buy else 60000 + off),
-                                                   Decimal("0.01"), False, "Gtc"))  # fmt: skip
+    book = RestingBook(resting, kind)
+    engine, sink, live, rest = book.engine, book.sink, book.live, book.rest
     cancel = engine.cancel
     elapsed = 0.0
     for _ in range(cancels):
