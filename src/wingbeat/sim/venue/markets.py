@@ -24,6 +24,7 @@ __all__ = [
     "FMT_CACHE",
     "MarketConfig",
     "fmt",
+    "fmt_new",
     "load_markets",
     "markets_from_dicts",
     "venue_context",
@@ -160,6 +161,9 @@ def fmt(value: Decimal, places: int | None = None) -> str:
         if quantum is None:
             quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
         value = value.quantize(quantum, context=_VENUE_CONTEXT)  # as round(value, places) does
+        # a value made just now: rendered without the cache (see fmt_new)
+        rendered = f"{value.normalize(_VENUE_CONTEXT):f}" if value else "0"
+        return rendered if "." in rendered else rendered + ".0"
     text = FMT_CACHE.get(value)
     if text is None:
         # equal Decimals ("1.50" and "1.5") render the same, so the cache may key on value
@@ -170,3 +174,10 @@ def fmt(value: Decimal, places: int | None = None) -> str:
             FMT_CACHE.clear()
         FMT_CACHE[value] = text
     return text
+
+
+def fmt_new(value: Decimal) -> str:
+    """:func:`fmt` without its cache, for a value computed just now (a fee, a position): the
+    first hash of a fractional Decimal, which a cache lookup needs, costs as much as rendering it."""
+    text = f"{value.normalize(_VENUE_CONTEXT):f}" if value else "0"
+    return text if "." in text else text + ".0"

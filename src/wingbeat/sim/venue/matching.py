@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from wingbeat.sim.venue.accounts import FILLS_KEPT, TRIM_AT, Account
 from wingbeat.sim.venue.book import BookSide, Order, OrderHistory
-from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.markets import fmt, fmt_new
 from wingbeat.sim.venue.perp_dexes import BUILDER_DEX_ASSET_OFFSET
 from wingbeat.sim.venue.render import update_row
 from wingbeat.sim.venue.spot_markets import SPOT_ASSET_OFFSET
@@ -88,7 +88,7 @@ class OrderFlow:
 
     @staticmethod
     def _filled(order: Order, sz: Decimal, ntl: Decimal) -> dict[str, Any]:
-        inner: dict[str, Any] = {"totalSz": fmt(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
+        inner: dict[str, Any] = {"totalSz": fmt_new(sz), "avgPx": fmt(ntl / sz, 8), "oid": order.oid}
         if order.cloid is not None:
             inner["cloid"] = order.cloid
         return {"filled": inner}

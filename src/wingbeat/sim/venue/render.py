@@ -8,7 +8,7 @@ from typing import Any
 from wingbeat.sim.venue.accounts import Fill
 from wingbeat.sim.venue.book import Order, OrderRecord
 from wingbeat.sim.venue.markets import FMT_CACHE as _CACHE  # hot renders look up first, then call fmt
-from wingbeat.sim.venue.markets import fmt
+from wingbeat.sim.venue.markets import fmt, fmt_new
 
 __all__ = [
     "basic_order",
@@ -45,7 +45,7 @@ def basic_order(order: Order | OrderRecord) -> dict[str, Any]:
         "coin": order.coin,
         "side": "B" if order.is_buy else "A",
         "limitPx": texts[0],
-        "sz": _CACHE.get(sz) or fmt(sz),
+        "sz": (_CACHE.get(sz) or fmt(sz)) if sz else "0.0",
         "oid": order.oid,
         "timestamp": order.timestamp,
         "origSz": texts[1],
@@ -69,13 +69,13 @@ def render_fill(f: Fill, px_text: str | None = None, sz_text: str | None = None)
         "sz": sz_text or fmt(f.sz),
         "side": "B" if f.is_buy else "A",
         "time": f.time,
-        "startPosition": _CACHE.get(start) or fmt(start),
+        "startPosition": fmt_new(start),  # positions and fees are computed per fill: not in the cache
         "dir": f.dir,
         "closedPnl": fmt(pnl, _USD_PLACES) if pnl else "0.0",
         "hash": f.hash,
         "oid": f.oid,
         "crossed": f.crossed,
-        "fee": _CACHE.get(fee) or fmt(fee),  # already rounded to the fee token's decimals
+        "fee": fmt_new(fee),  # already rounded to the fee token's decimals
         "tid": f.tid,
         "feeToken": f.fee_token,
     }
@@ -108,7 +108,7 @@ def render_update_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "coin": order.coin,
             "side": "B" if order.is_buy else "A",
             "limitPx": texts[0],
-            "sz": cache.get(sz) or fmt(sz),
+            "sz": (cache.get(sz) or fmt(sz)) if sz else "0.0",  # a filled order's 0 is a new Decimal: no hash
             "oid": order.oid,
             "timestamp": order.timestamp,
             "origSz": texts[1],
@@ -149,13 +149,13 @@ def render_fill_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "sz": cache.get(sz) or fmt(sz),
             "side": "B" if is_buy else "A",
             "time": time,
-            "startPosition": cache.get(start) or fmt(start),
+            "startPosition": fmt_new(start),  # positions and fees are computed per fill: not in the cache
             "dir": direction,
             "closedPnl": fmt(pnl, _USD_PLACES) if pnl else "0.0",
             "hash": tx,
             "oid": oid,
             "crossed": crossed,
-            "fee": cache.get(fee) or fmt(fee),  # already rounded to the fee token's decimals
+            "fee": fmt_new(fee),  # already rounded to the fee token's decimals
             "tid": tid,
             "feeToken": fee_token,
         }
