@@ -60,11 +60,15 @@ async def test_record_notes_a_gap_after_the_feed_drops(
 ) -> None:
     stop = asyncio.Event()
     seen: list[RecorderStats] = []
+    dropped = False
     async with start_local_exchange() as ex:
 
         def progress(stats: RecorderStats) -> None:
+            nonlocal dropped
             seen.append(stats)
-            if stats.messages["l2Book"] >= 2 and stats.reconnects == 0 and len(seen) == 3:
+            # once, when the feed is flowing (not at an exact report: on a busy machine l2Book may lag it)
+            if not dropped and stats.messages["l2Book"] >= 2 and stats.reconnects == 0 and len(seen) >= 3:
+                dropped = True
                 ex.faults.drop_websockets()
             if stats.gaps >= 1 and stats.connected:
                 stop.set()
