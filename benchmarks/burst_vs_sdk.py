@@ -1,8 +1,9 @@
 """Order bursts and place -> OPEN latency vs the official SDK, the local exchange in its own process.
 
-The local exchange runs as a user runs it, in a child process of its own (``LocalExchange`` with its
-built-in liquidity off, so only the measured orders reach it, and relaxed rate limits, so a burst of
-2,000 orders is not throttled). The official SDK runs in a second child process (its calls are
+The local exchange runs as a user runs it, in a child process of its own with ``wingbeat sim``'s
+garbage-collector settings (``tune_gc_for_serving``), as a ``LocalExchange`` with its built-in
+liquidity off, so only the measured orders reach it, and relaxed rate limits, so a burst of 2,000
+orders is not throttled. Both clients meet that same exchange. The official SDK runs in a second child process (its calls are
 synchronous: in its own process nothing else shares its interpreter), wingbeat's
 ``HyperliquidPerpetualConnector`` in this one (actions over the websocket ``post``, its default). Rounds
 alternate between the two sides (who goes first flips every round) and the table gives medians with
@@ -71,6 +72,7 @@ def _exchange_main(pipe: Connection, addresses: list[str]) -> None:
 async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
     from wingbeat.sim import LocalExchange
     from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
+    from wingbeat.sim.protocol.server import tune_gc_for_serving
 
     async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS) as ex:
         # Hyperliquid allows 1,000 open orders per account, more with traded volume: resting 2,000 at
@@ -78,6 +80,7 @@ async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
         ex.engine.max_open_orders = 2 * max(BURSTS)
         for address in addresses:
             await ex.fund(address, Decimal(10_000_000))
+        tune_gc_for_serving()
         pipe.send(ex.base_url)
         profiler: cProfile.Profile | None = None
         while True:  # commands are handled on the event loop's thread (cProfile profiles that thread)

@@ -1,0 +1,76 @@
+"""The standalone local exchange (``run_local_exchange``, what ``wingbeat sim`` runs) sets its process's
+garbage collector for serving; an embedded ``LocalExchange`` leaves the host program's collector alone.
+
+Each case runs in a child interpreter: the settings are process-wide and must not leak into the suite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from tests.engine.cli_helpers import cli_env
+
+_STANDALONE = """
+import asyncio, gc, io, json, sys
+from wingbeat.sim.protocol.server import SERVING_GC_THRESHOLD, run_local_exchange
+
+class Watch(io.StringIO):
+    def __init__(self, ready):
+        super().__init__()
+        self.ready = ready
+    def write(self, text):
+        if "listening on" in text:
+            self.ready.set()
+        return super().write(text)
+
+async def main():
+    before = (gc.get_freeze_count(), gc.get_threshold())
+    ready = asyncio.Event()
+    sys.stdout = Watch(ready)
+    task = asyncio.create_task(run_local_exchange(port=0, liquidity=False))
+    await asyncio.wait_for(ready.wait(), 30)
+    after = (gc.get_freeze_count(), gc.get_threshold())
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    sys.stdout = sys.__stdout__
+    print(json.dumps([before, after, SERVING_GC_THRESHOLD]))
+
+asyncio.run(main())
+"""
+
+_EMBEDDED = """
+import asyncio, gc, json
+from wingbeat.sim import LocalExchange
+
+async def main():
+    before = (gc.get_freeze_count(), gc.get_threshold())
+    async with LocalExchange(port=0, liquidity=False):
+        during = (gc.get_freeze_count(), gc.get_threshold())
+    print(json.dumps([before, during]))
+
+asyncio.run(main())
+"""
+
+
+def _run(script: str) -> Any:
+    """The JSON the child prints: (freeze count, thresholds) pairs, as lists."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env=cli_env(), check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_standalone_exchange_freezes_its_start_up_heap_and_collects_young_objects_in_larger_batches() -> None:
+    (frozen_before, threshold_before), (frozen_after, threshold_after), serving = _run(_STANDALONE)
+    assert frozen_before == 0
+    assert threshold_before != serving  # Python's defaults
+    assert frozen_after > 10_000  # the modules and markets of start-up
+    assert threshold_after == serving
+
+
+def test_an_embedded_exchange_leaves_the_host_programs_collector_alone() -> None:
+    before, during = _run(_EMBEDDED)
+    assert before == during
+    assert before[0] == 0
