@@ -29,3 +29,29 @@ def test_core_exports_resolve_lazily_to_the_module_objects() -> None:
         assert "NoSuchName" in str(exc)
     else:
         raise AssertionError("an unknown name must raise AttributeError")
+
+
+def test_the_command_line_starts_without_importing_the_strategies_or_the_network() -> None:
+    # `wingbeat --help` and `wingbeat sim` import wingbeat.engine.cli; the engine's exports are lazy
+    heavy = ("wingbeat.engine.basis", "wingbeat.engine.metrics", "wingbeat.engine.strategy", "prometheus_client",
+             "aiohttp", "wingbeat.hyperliquid.connector")
+    code = f"import sys, wingbeat.engine.cli\nprint([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_engine_exports_resolve_lazily_to_the_module_objects() -> None:
+    import wingbeat.engine as engine
+    from wingbeat.engine import basis, runner
+
+    assert engine.BasisStrategy is basis.BasisStrategy
+    assert engine.run_strategy is runner.run_strategy
+    assert set(engine.__all__) <= set(dir(engine))
+    try:
+        engine.NoSuchName  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchName" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
