@@ -7,8 +7,9 @@ and matches (fills) /s of CPU time (the machine may be shared), for three kinds 
 
 - ``none``: nobody subscribed (an HTTP-only venue: the engine queues no events at all);
 - ``one client``: what the websocket hub does for one connected client subscribed to BTC's
-  ``trades`` and ``l2Book`` and to one maker's ``orderUpdates`` and ``userFills``: it reads (so
-  the engine renders) the payloads of those channels only, as the hub routes events;
+  ``trades`` and ``l2Book`` and to one maker's ``orderUpdates`` and ``userFills``: it subscribes
+  watching that maker only (so the engine builds no events of the other accounts) and reads (so the
+  engine renders) the payloads of those channels only, as the hub routes events;
 - ``every channel``: a subscriber that reads every payload of every event (every account's
   channels subscribed): the most the engine can be asked to render.
 
@@ -117,7 +118,7 @@ def read_everything(sink: list[Any]) -> Callable[[EngineEvent], None]:
 def subscribe(engine: ExchangeEngine, kind: str, sink: list[Any]) -> None:
     """Subscribe ``engine``'s events the ``kind`` way (one of :data:`SUBSCRIBERS`)."""
     if kind == "one client":
-        engine.subscribe(OneClient(sink, MAKERS[0]))
+        engine.subscribe(OneClient(sink, MAKERS[0]), users={MAKERS[0]})
     elif kind == "every channel":
         engine.subscribe(read_everything(sink))
 

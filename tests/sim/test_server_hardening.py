@@ -136,7 +136,10 @@ async def test_closed_sockets_leave_no_state_in_the_hub() -> None:
                         acks += frame["channel"] == "subscriptionResponse"
             counts = ex.hub.state_counts
             assert (
-                counts["connections"] == 30 and counts["subscriptions"] >= 4 and counts["user_streams"] == 5
+                counts["connections"] == 30
+                and counts["subscriptions"] >= 4
+                and counts["user_streams"] == 5
+                and counts["watched_users"] == 5
             )
             for ws in sockets:
                 await ws.close()
@@ -148,6 +151,7 @@ async def test_closed_sockets_leave_no_state_in_the_hub() -> None:
             "connections": 0,
             "subscriptions": 0,
             "user_streams": 0,
+            "watched_users": 0,
             "limited_ips": 0,
         }
 

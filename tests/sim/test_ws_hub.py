@@ -129,6 +129,43 @@ async def test_order_updates_fills_user_events_and_trades_after_a_cross(
     assert filled[0]["order"]["sz"] in ("0.0", "0")
 
 
+async def test_the_hub_is_handed_the_account_events_of_subscribed_users_only(
+    local_exchange: LocalExchange, trader: Trader, ws: WsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wingbeat.sim.protocol import ws_hub
+    from wingbeat.sim.venue.types import AssetCtxChanged, BookChanged, EngineEvent, TradesEvent
+
+    def users_of(events: list[EngineEvent]) -> set[str]:
+        return {e.user for e in events if not isinstance(e, BookChanged | TradesEvent | AssetCtxChanged)}
+
+    routed: list[EngineEvent] = []
+    route = ws_hub.WsHub._route
+
+    def spy(hub: ws_hub.WsHub, event: EngineEvent) -> None:
+        routed.append(event)
+        route(hub, event)
+
+    monkeypatch.setattr(ws_hub.WsHub, "_route", spy)
+    await ws.subscribe({"type": "orderUpdates", "user": trader.address})
+    await ws.subscribe({"type": "trades", "coin": "BTC"})
+    taker = new_trader()
+    await local_exchange.fund(taker.address, 100_000)
+    everything: list[EngineEvent] = []
+    for round_ in range(2):
+        if round_:  # a subscriber without a filter still gets every user's events
+            local_exchange.engine.subscribe(everything.append)
+        await place(local_exchange, trader, price="50000", is_buy=False)
+        await place(local_exchange, taker, price="50000", tif="Ioc")
+        filled = await ws.expect("orderUpdates", lambda d: d[0]["status"] == "filled")
+        assert filled[0]["order"]["coin"] == "BTC"
+        trades = await ws.expect("trades")
+        assert trades[0]["users"] == [taker.address, trader.address]
+    assert users_of(routed) == {trader.address}, "the taker's order updates and fills never reach the hub"
+    taker_kinds = {type(e).__name__ for e in everything if getattr(e, "user", None) == taker.address}
+    assert taker_kinds >= {"OrderUpdatesEvent", "FillsEvent"}
+    assert users_of(everything) == {trader.address, taker.address}
+
+
 async def test_active_asset_ctx_and_candle_subscriptions_send_their_data(
     local_exchange: LocalExchange, trader: Trader, ws: WsClient
 ) -> None:

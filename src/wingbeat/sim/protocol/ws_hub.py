@@ -1,6 +1,7 @@
 """Websocket side of the local exchange: subscriptions, channel fan-out, ping, ``post``.
 
-Engine events arrive synchronously through ``ExchangeEngine.subscribe``. Book and context
+Engine events arrive synchronously through ``ExchangeEngine.subscribe``, filtered to the users some
+subscription names (the engine builds no per-account events of the others). Book and context
 signals are coalesced: they mark a coin dirty and one flush, scheduled with ``call_soon``, renders
 each affected channel once (from ``info.handle_info``, so the websocket and ``/info`` agree).
 Account-state channels (``ws_user_channels.STATE_TYPES``: clearinghouseState, openOrders, webData2/3,
@@ -153,6 +154,9 @@ class WsHub:
         self._connections: set[_Connection] = set()
         self._limits = WsIpLimits(limits)  # per-IP caps (connections, subscriptions, users, messages, posts)
         self._index: dict[Subscription, set[_Connection]] = {}
+        # user -> how many subscriptions in _index name them: the engine builds no per-account
+        # events of anyone else (the hub's filter on the engine, read at every action)
+        self._watched: dict[str, int] = {}
         self._dirty_books: set[str] = set()
         self._dirty_ctx: set[str] = set()
         self._dirty_candles: set[str] = set()
@@ -183,6 +187,7 @@ class WsHub:
             "connections": len(self._connections),
             "subscriptions": len(self._index),
             "user_streams": len(self._state_subs),
+            "watched_users": len(self._watched),
             "limited_ips": self._limits.tracked_ips,
         }
 
@@ -309,9 +314,14 @@ class WsHub:
                 return
             if not self._listening:
                 self._listening = True
-                self._engine.subscribe(self._on_event)
+                self._engine.subscribe(self._on_event, users=self._watched)
             conn.subs.add(sub)
-            self._index.setdefault(sub, set()).add(conn)
+            conns = self._index.get(sub)
+            if conns is None:
+                conns = self._index[sub] = set()
+                if sub.user is not None:
+                    self._watched[sub.user] = self._watched.get(sub.user, 0) + 1
+            conns.add(conn)
             if sub.type in STATE_TYPES and sub.user is not None:
                 self._state_subs.setdefault(sub.user, set()).add(sub)
                 self._arm_refresh()
@@ -332,6 +342,12 @@ class WsHub:
             conns.discard(conn)
             if not conns:
                 del self._index[sub]
+                if sub.user is not None:
+                    left = self._watched[sub.user] - 1
+                    if left:
+                        self._watched[sub.user] = left
+                    else:
+                        del self._watched[sub.user]
                 state = self._state_subs.get(sub.user or "")
                 if state is not None:
                     state.discard(sub)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
@@ -292,9 +292,13 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         token = self.spot.tokens[target.cfg.collateral_token].name
         transfers.send_asset(self, user.lower(), user.lower(), "", dex, token, amount, self.now)
 
-    def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
-        """Receive every engine event (called synchronously at the end of each action)."""
-        self._subscribers.append(callback)
+    def subscribe(self, callback: Callable[[EngineEvent], None], users: Container[str] | None = None) -> None:
+        """Receive engine events, called synchronously at the end of each action: every event, or with
+        ``users`` (lowercase addresses; a container the caller may keep changing, read at every action)
+        the public ones (books, trades, asset contexts) and the per-account ones (every event with a
+        ``user``: order updates, fills, funding, ledger, ...) of those users only. A per-account event
+        no subscriber watches is not built; the engine's state is the same either way."""
+        self._events.add(callback, users)
 
     def _account(self, user: str) -> Account:
         acct = self.accounts.get(user) or self.accounts.get(user.lower())
@@ -322,7 +326,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
 
     def queue_fill(self, user: str, fill: Fill) -> None:
         """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
-        if self._subscribers:
+        if self._subscribers and ((watched := self._events.watched) is None or user in watched):
             self._events.fills.setdefault(user, []).append(fill)
 
     def new_tid(self) -> int:

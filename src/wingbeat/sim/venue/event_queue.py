@@ -3,26 +3,55 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from decimal import localcontext
 from typing import Any
 
 from wingbeat.sim.venue.render import render_fill_rows, render_trade_rows, render_update_rows
-from wingbeat.sim.venue.types import BookChanged, EngineEvent, FillsEvent, OrderUpdatesEvent, TradesEvent
+from wingbeat.sim.venue.types import (
+    AssetCtxChanged,
+    BookChanged,
+    EngineEvent,
+    FillsEvent,
+    OrderUpdatesEvent,
+    TradesEvent,
+)
 
 __all__ = ["EventQueue"]
 
 _log = logging.getLogger("wingbeat.sim.venue.engine")
 
+_Subscriber = Callable[[EngineEvent], None]
+_PUBLIC = (BookChanged, TradesEvent, AssetCtxChanged)  # every other event kind is of one account (``user``)
+
 
 class EventQueue:
     """Per-action buffers (book changes and trades per coin, order updates and fills per user,
-    anything else in order); :meth:`publish` hands them to the subscribers and resets."""
+    anything else in order); :meth:`publish` hands them to the subscribers and resets.
 
-    __slots__ = ("_book_changed", "fills", "other", "subscribers", "trades", "updates")
+    A subscriber may name the users it watches (:meth:`add`): the events of one account (every
+    event kind but the public ``_PUBLIC`` ones carries a ``user``) are then queued only when some
+    subscriber watches that account (the engine checks :attr:`watched` where it queues rows;
+    :meth:`publish` drops the other events), and delivered only to the subscribers that watch it."""
+
+    __slots__ = (
+        "_book_changed",
+        "_deliver",
+        "_filters",
+        "fills",
+        "other",
+        "subscribers",
+        "trades",
+        "updates",
+        "watched",
+    )
 
     def __init__(self) -> None:
-        self.subscribers: list[Callable[[EngineEvent], None]] = []
+        self.subscribers: list[_Subscriber] = []  # as added; the engine queues nothing while empty
+        self._filters: list[Container[str] | None] = []  # each subscriber's watched users (None: all)
+        self._deliver: list[_Subscriber] = []  # what publish calls (filters applied where needed)
+        # the users anyone watches (None: every user, some subscriber has no filter)
+        self.watched: Container[str] | None = None
         # rows, rendered only when a subscriber reads the event's payload (see render.py)
         self.updates: dict[str, list[tuple[Any, ...]]] = {}  # render.update_row rows
         self.fills: dict[str, list[tuple[Any, ...]]] = {}  # Fill-field tuples
@@ -32,14 +61,34 @@ class EventQueue:
         self.other: list[EngineEvent] = []
         self._book_changed: dict[str, BookChanged] = {}
 
+    def add(self, callback: _Subscriber, users: Container[str] | None = None) -> None:
+        """Subscribe ``callback``; with ``users`` (lowercase addresses, a container its owner may keep
+        changing: it is read at every action) only the per-account events of those users reach it."""
+        self.subscribers.append(callback)
+        self._filters.append(users)
+        filters = [f for f in self._filters if f is not None]
+        if len(filters) < len(self._filters):
+            self.watched = None
+        else:
+            self.watched = filters[0] if len(filters) == 1 else _AnyOf(filters)
+        if len(self.subscribers) == 1:
+            # alone, a subscriber is only handed what it watches: nothing to check per delivery
+            self._deliver = [callback]
+        else:
+            self._deliver = [
+                cb if f is None else _only(cb, f)
+                for cb, f in zip(self.subscribers, self._filters, strict=True)
+            ]
+
     def publish(self) -> None:
         """Deliver the buffered events (a subscriber that raises is logged and skipped)."""
-        subs = self.subscribers
+        subs = self._deliver
         if not subs:
             # nothing is rendered without subscribers; only emitted events may be waiting
             if self.other:
                 self.other = []
             return
+        watched = self.watched
         # fills first, then the public view, then order statuses: a client sees a fill before
         # the "filled" status of its order. Buffers are swapped before delivery (a subscriber may
         # act on the engine), and only when they hold something.
@@ -47,7 +96,8 @@ class EventQueue:
         fills = self.fills
         if fills:
             self.fills = {}
-            events = [FillsEvent(user, rows=fl, render=render_fill_rows) for user, fl in fills.items()]
+            # rows were queued only for watched users (see the class docstring)
+            events = [FillsEvent(user, None, fl, render_fill_rows) for user, fl in fills.items()]
         trades = self.trades
         if trades:
             self.trades = {}
@@ -58,16 +108,19 @@ class EventQueue:
                     changed = book_changed[coin] = BookChanged(coin)
                 events.append(changed)
                 if tl:
-                    events.append(TradesEvent(coin, rows=tl, render=render_trade_rows))
+                    events.append(TradesEvent(coin, None, tl, render_trade_rows))
         updates = self.updates
         if updates:
             self.updates = {}
             for user, ul in updates.items():
-                events.append(OrderUpdatesEvent(user, rows=ul, render=render_update_rows))
+                events.append(OrderUpdatesEvent(user, None, ul, render_update_rows))
         other = self.other
         if other:
             self.other = []
-            events += other
+            if watched is None:
+                events += other
+            else:
+                events += [e for e in other if isinstance(e, _PUBLIC) or e.user in watched]
         if not events:
             return
         # subscribers get a copy of the venue's Decimal context: whatever they do with it
@@ -78,3 +131,25 @@ class EventQueue:
                         cb(event)
                     except Exception:
                         _log.exception("engine subscriber failed on %s", type(event).__name__)
+
+
+def _only(callback: _Subscriber, users: Container[str]) -> _Subscriber:
+    """``callback`` for the public events and the per-account events of ``users`` only."""
+
+    def deliver(event: EngineEvent) -> None:
+        if isinstance(event, _PUBLIC) or event.user in users:
+            callback(event)
+
+    return deliver
+
+
+class _AnyOf:
+    """The users any of several subscribers watch (each container read at every lookup)."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[Container[str]]) -> None:
+        self._parts = parts
+
+    def __contains__(self, user: object) -> bool:
+        return any(user in part for part in self._parts)

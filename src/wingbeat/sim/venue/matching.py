@@ -76,7 +76,7 @@ class OrderFlow:
             self._events.trades[m.coin] = []
 
     def _emit_update(self, order: Order, status: str, now: int) -> None:
-        if self._subscribers:
+        if self._subscribers and ((watched := self._events.watched) is None or order.user in watched):
             self._events.updates.setdefault(order.user, []).append(update_row(order, status, now))
 
     @staticmethod
@@ -150,6 +150,8 @@ class OrderFlow:
         scale = m.fee_scale  # 1, or a builder dex's fee multiplier (its deployer fee scale)
         taker_rate, maker_rate = self.taker_fee * scale, self.maker_fee * scale
         subscribed = bool(self._subscribers)
+        watched = self._events.watched  # rows are queued for the watched users only (EventQueue)
+        t_watched = watched is None or user in watched
         tx = self._hash or self.tx_hash()
         coin = m.coin
         queued_fills = self._events.fills
@@ -238,13 +240,16 @@ class OrderFlow:
             if subscribed:
                 # queued as rows, rendered only if a subscriber reads the events (see EventQueue)
                 if not n:  # the taker's fills and the trades: looked up once, on the first trade
-                    t_rows = queued_fills.setdefault(user, t_rows)
+                    if t_watched:
+                        t_rows = queued_fills.setdefault(user, t_rows)
                     trade_rows = queued_trades.setdefault(coin, trade_rows)
-                t_rows.append(tf)
-                m_rows = queued_fills.get(m_user)
-                if m_rows is None:
-                    m_rows = queued_fills[m_user] = []
-                m_rows.append(mf)
+                if t_watched:
+                    t_rows.append(tf)
+                if watched is None or m_user in watched:
+                    m_rows = queued_fills.get(m_user)
+                    if m_rows is None:
+                        m_rows = queued_fills[m_user] = []
+                    m_rows.append(mf)
                 trade_rows.append((tf, user, m_user) if is_buy else (tf, m_user, user))
             if not n:
                 first_px = px
@@ -300,8 +305,8 @@ class OrderFlow:
                 acct.order_margin = ZERO  # clear rounding dust
         if self.history.add(order, status, now) > HISTORY_LIMIT:
             self._evict_oldest()
-        if self._subscribers:  # update_row inlined
-            row = (order, status, now, order.sz, order.texts, order.limit_px, order.orig_sz)
+        if self._subscribers and ((watched := self._events.watched) is None or order.user in watched):
+            row = (order, status, now, order.sz, order.texts, order.limit_px, order.orig_sz)  # update_row
             rows = self._events.updates.get(order.user)
             if rows is None:
                 self._events.updates[order.user] = [row]

@@ -249,8 +249,11 @@ class SpotFlow:
                 if len(rows) > TRIM_AT:
                     del rows[:-FILLS_KEPT]
             if subscribed:
-                queued_fills.setdefault(user, []).append(tf)
-                queued_fills.setdefault(maker.user, []).append(mf)
+                watched = self._events.watched  # rows are queued for the watched users only (EventQueue)
+                if watched is None or user in watched:
+                    queued_fills.setdefault(user, []).append(tf)
+                if watched is None or maker.user in watched:
+                    queued_fills.setdefault(maker.user, []).append(mf)
                 queued_trades.setdefault(coin, []).append((tf, buyer.user, seller.user))
             if not n:
                 first_px = px

@@ -121,7 +121,6 @@ class TradesEvent(_LazyPayload):
         self,
         coin: str,
         trades: list[dict[str, Any]] | None = None,
-        *,
         rows: list[Any] | None = None,
         render: _Render | None = None,
     ) -> None:
@@ -147,7 +146,6 @@ class OrderUpdatesEvent(_LazyPayload):
         self,
         user: str,
         updates: list[dict[str, Any]] | None = None,
-        *,
         rows: list[Any] | None = None,
         render: _Render | None = None,
     ) -> None:
@@ -173,7 +171,6 @@ class FillsEvent(_LazyPayload):
         self,
         user: str,
         fills: list[dict[str, Any]] | None = None,
-        *,
         rows: list[Any] | None = None,
         render: _Render | None = None,
     ) -> None:
