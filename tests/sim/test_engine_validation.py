@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from wingbeat.hyperliquid.wire import is_valid_price, perp_trading_rule
 from wingbeat.sim.venue.liquidity import round_price
 from wingbeat.sim.venue.market_state import MarketState
-from wingbeat.sim.venue.markets import DEFAULT_MARKETS, MarketConfig, fmt, load_markets, markets_from_dicts
+from wingbeat.sim.venue.markets import (
+    DEFAULT_MARKETS,
+    FMT_CACHE,
+    MarketConfig,
+    fmt,
+    fmt_new,
+    load_markets,
+    markets_from_dicts,
+)
 
 prices = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1000000"), places=7, allow_nan=False)
 
@@ -61,6 +69,17 @@ def test_makers_round_prices_to_valid_ones_in_the_asked_direction(px: Decimal, s
 )
 def test_fmt_renders_like_the_exchange(value: str, text: str) -> None:
     assert fmt(Decimal(value)) == text
+
+
+@given(st.integers(-(10**20), 10**20), st.integers(-30, 15))
+def test_fmt_and_fmt_new_write_every_value_in_plain_digits(digits: int, exponent: int) -> None:
+    value = Decimal(digits).scaleb(exponent)
+    plain = f"{value.normalize():f}" if value else "0"  # the exponent never shows (1E+3, 1E-7)
+    expected = plain if "." in plain else plain + ".0"
+    FMT_CACHE.pop(value, None)
+    assert fmt_new(value) == fmt(value) == expected
+    if abs(value) < 10**12:  # rounding to places needs the venue's precision
+        assert "E" not in fmt(value, 6) and "E" not in fmt(value, 8)
 
 
 def test_default_markets_are_btc_eth_sol_hype() -> None:
