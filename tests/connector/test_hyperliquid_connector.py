@@ -130,6 +130,23 @@ async def test_dead_mans_switch_is_armed_while_running_and_disarmed_on_stop(
     assert account.scheduled_cancel is None
 
 
+async def test_two_connectors_of_one_account_the_switch_stays_armed_until_the_last_one_stops(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    # the switch is the account's (the perp and spot legs of a basis trade run two connectors on one account)
+    def armed(**kw: Any) -> Any:
+        return make_connector(config=HyperliquidConfig(dead_man_switch=30.0), **kw)
+
+    first, second = await Session.open(armed), await Session.open(armed)
+    account = harness.exchange.engine.accounts[harness.user]
+    try:
+        await first.close()
+        assert account.scheduled_cancel is not None  # the second connector still relies on it
+        assert account.scheduled_cancel > harness.exchange.engine.now + 5_000
+    finally:
+        await second.close()
+    assert account.scheduled_cancel is None  # the last one to stop disarmed it
+
+
 async def test_market_order_is_an_ioc_at_the_book_price_plus_slippage(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
     config = HyperliquidConfig(market_slippage=Decimal("0.01"))

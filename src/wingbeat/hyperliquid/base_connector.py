@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import time
+import weakref
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -111,6 +112,10 @@ _CLOCK_SLACK = 1.0
 _MIN_DEAD_MAN_SWITCH = 10.0
 #: How long stop() waits for the dead man's switch to be disarmed, seconds (at most the request timeout).
 _DISARM_TIMEOUT = 1.0
+# The connectors of this process keeping a dead man's switch armed, by (REST URL, account): the switch is the
+# account's, so a connector that stops leaves it armed while another one (the spot leg of a basis trade, say)
+# still keeps it; the last one to stop disarms it.
+_ARMED_SWITCHES: dict[tuple[str, str], weakref.WeakSet[HyperliquidConnectorBase]] = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -582,13 +587,21 @@ class HyperliquidConnectorBase(ConnectorBase):
             )
 
     async def _stop_network(self) -> None:
-        if self._dead_man_armed and self._sender is not None:
-            try:  # a clean stop leaves resting orders as they are: disarm the switch (bounded: stop has a deadline)
-                async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
-                    await self._send(schedule_cancel_action(None))
-            except Exception as exc:
-                _logger.warning("could not disarm the dead man's switch: %r", exc)
+        if self._dead_man_armed:
             self._dead_man_armed = False
+            holders = _ARMED_SWITCHES.get(self._switch_key)
+            if holders is not None:
+                holders.discard(self)
+            if holders:
+                _logger.info("dead man's switch left armed: %d other connector(s) of this account keep it",
+                             len(holders))
+            elif self._sender is not None:
+                _ARMED_SWITCHES.pop(self._switch_key, None)
+                try:  # a clean stop leaves resting orders as they are: disarm (bounded: stop has a deadline)
+                    async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
+                        await self._send(schedule_cancel_action(None))
+                except Exception as exc:
+                    _logger.warning("could not disarm the dead man's switch: %r", exc)
         for stop in (
             self._books.stop if self._books else None,
             self._user_stream.stop if self._user_stream else None,
@@ -758,7 +771,12 @@ class HyperliquidConnectorBase(ConnectorBase):
             _logger.error("dead man's switch refused, disabled: %r", exc)
             return False
         self._dead_man_armed = True
+        _ARMED_SWITCHES.setdefault(self._switch_key, weakref.WeakSet()).add(self)
         return True
+
+    @property
+    def _switch_key(self) -> tuple[str, str]:
+        return self._rest_url, self._user
 
     async def _dead_man_switch_loop(self, window: float) -> None:
         """Keep the switch armed: if this process dies, the exchange cancels our orders ``window`` s later."""
