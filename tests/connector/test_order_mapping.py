@@ -40,8 +40,20 @@ def _order(amount: str = "0.02", order_type: OrderType = OrderType.LIMIT,
 def test_recorded_resting_answer_opens_the_order_with_its_exchange_id() -> None:
     order = _order()
     [update] = order_updates([order], parse_exchange_reply(_payload("exchange_order_resting.json")["response"]), 5.0)
+    assert update is not None
     assert (update.new_state, update.exchange_order_id, update.client_order_id) == (
         OrderState.OPEN, "77738308", order.client_order_id)
+
+
+def test_a_resting_answer_for_an_order_the_push_already_opened_under_that_oid_is_nothing_to_apply() -> None:
+    reply = parse_exchange_reply(_payload("exchange_order_resting.json")["response"])
+    opened = _order(state=OrderState.OPEN)
+    opened.exchange_order_id = "77738308"
+    elsewhere = _order(state=OrderState.OPEN)
+    elsewhere.exchange_order_id = "1"  # an oid the answer contradicts: the tracker decides
+    assert order_updates([opened], reply, 5.0) == [None]
+    [update] = order_updates([elsewhere], reply, 5.0)
+    assert update is not None and update.exchange_order_id == "77738308"
 
 
 def test_recorded_filled_answer_for_the_whole_size_fills_the_order() -> None:

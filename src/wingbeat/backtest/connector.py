@@ -186,7 +186,7 @@ class BacktestConnector(PerpetualConnectorBase):
             raise InvalidOrderError(f"no book for {trading_pair} yet")
         return reference * (1 + self._market_slippage if is_buy else 1 - self._market_slippage)
 
-    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
         requests = []
         for order in orders:
             spec = order_spec(order, self._assets[order.trading_pair])

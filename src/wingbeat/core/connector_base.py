@@ -478,7 +478,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             self._logger.error("_place_orders returned %d updates for %d orders", len(updates), len(batch))
         tracker = self._order_tracker
         for update in updates:
-            if not tracker.process_order_update(update):
+            if update is not None and not tracker.process_order_update(update):
                 tracker.take_answer_reason(update)  # the status stream told the failure first: keep the answer's text
         for order in batch:
             if order.current_state is OrderState.PENDING_CREATE:
@@ -567,9 +567,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         aborts the start); subclasses also call it on their own timer."""
 
     @abstractmethod
-    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
         """Hook (required): send a journaled batch, everything queued in one event-loop tick. Return one
-        update per order, same order (OPEN with the exchange id, FILLED, FAILED with a reason, ...). Raise
+        update per order, same order (OPEN with the exchange id, FILLED, FAILED with a reason, ...), or None
+        where the answer tells nothing the order does not already show (a status stream was faster). Raise
         ExchangeRejection when the whole batch was definitely refused (all FAILED); any other exception makes
         the batch PENDING_SUBMIT_UNKNOWN, resolved by reconciliation."""
 

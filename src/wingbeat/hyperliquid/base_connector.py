@@ -675,7 +675,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             # refused before anything was done: as definite as a rejection, so no reconciliation round
             raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc
 
-    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate]:
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
         sendable: list[InFlightOrder] = []
         specs: list[OrderSpec] = []
         refused: dict[str, OrderUpdate] = {}
@@ -693,7 +693,7 @@ class HyperliquidConnectorBase(ConnectorBase):
                 continue
             sendable.append(order)
             specs.append(spec)
-        sent: dict[str, OrderUpdate] = {}
+        sent: dict[str, OrderUpdate | None] = {}
         gate = self._builder_gate
         if specs and gate is not None:
             reason = await gate.refusal(self._rest_client())
@@ -713,8 +713,10 @@ class HyperliquidConnectorBase(ConnectorBase):
             grouping = order_grouping(specs, self._config.priority_fee)
             action = order_action(specs, grouping=grouping, builder=builder)
             reply = await self._send(action, len(specs), self._order_validity)
-            sent = {u.client_order_id: u for u in order_updates(sendable, reply, self._clock())}
-        return [refused.get(o.client_order_id) or sent[o.client_order_id] for o in orders]
+            updates = order_updates(sendable, reply, self._clock())  # one per order sent, in order
+            sent = {o.client_order_id: u for o, u in zip(sendable, updates, strict=True)}
+        return [refused[o.client_order_id] if o.client_order_id in refused else sent[o.client_order_id]
+                for o in orders]
 
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
         cancels = [(self._assets[o.trading_pair], Cloid.from_str(o.client_order_id)) for o in orders]

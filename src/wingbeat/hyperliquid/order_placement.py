@@ -75,6 +75,7 @@ _TIF_BY_TIME_IN_FORCE: Mapping[TimeInForce, Tif] = {
 # immutable, so one of each is shared by every spec (enum members as constants: this runs once per order sent)
 _LIMIT_TYPES: Mapping[Tif, LimitType] = {tif: LimitType(tif) for tif in ("Gtc", "Ioc", "Alo")}
 _LIMIT, _GTC, _BUY, _CLOSE = OrderType.LIMIT, TimeInForce.GTC, TradeType.BUY, PositionAction.CLOSE
+_OPEN = OrderState.OPEN
 
 
 def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> OrderSpec:
@@ -162,8 +163,9 @@ def _update(order: InFlightOrder, now: float, state: OrderState, oid: int | None
     )
 
 
-def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: float) -> list[OrderUpdate]:
-    """One update per order, in order, from the statuses of an ``order`` reply.
+def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: float) -> list[OrderUpdate | None]:
+    """One update per order, in order, from the statuses of an ``order`` reply; None for a resting order
+    already OPEN under the oid the reply names (the ``orderUpdates`` push came first: nothing to apply).
 
     resting -> OPEN; filled with the whole size -> FILLED; filled with less (an IOC) -> EXPIRED (the
     remainder was cancelled); error -> FAILED with the exchange's text; waitingForTrigger/Fill -> OPEN.
@@ -180,14 +182,17 @@ def order_updates(orders: Sequence[InFlightOrder], reply: ExchangeReply, now: fl
         _logger.error(
             "order reply has %d statuses for %d orders; the rest is reconciled", len(statuses), len(orders)
         )
-    updates: list[OrderUpdate] = []
+    updates: list[OrderUpdate | None] = []
     for i, order in enumerate(orders):
         if i >= len(statuses):
             updates.append(_update(order, now, OrderState.PENDING_SUBMIT_UNKNOWN))
             continue
         status = statuses[i]
         if isinstance(status, RestingStatus):
-            updates.append(_update(order, now, OrderState.OPEN, status.oid))
+            if order.current_state is _OPEN and order.exchange_order_id == str(status.oid):
+                updates.append(None)
+            else:
+                updates.append(_update(order, now, OrderState.OPEN, status.oid))
         elif isinstance(status, FilledStatus):
             if status.total_sz >= order.amount:
                 updates.append(_update(order, now, OrderState.FILLED, status.oid, filled=status.total_sz))
