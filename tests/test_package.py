@@ -1,5 +1,8 @@
+import importlib
 import subprocess
 import sys
+
+import pytest
 
 import wingbeat
 
@@ -16,19 +19,21 @@ def test_importing_a_core_module_does_not_load_the_networking_stack() -> None:
     assert result.stdout.strip() == "False"
 
 
-def test_core_exports_resolve_lazily_to_the_module_objects() -> None:
-    import wingbeat.core as core
-    from wingbeat.core import errors, ws_client
-
-    assert core.WingbeatError is errors.WingbeatError
-    assert core.ReconnectingWebSocket is ws_client.ReconnectingWebSocket
-    assert set(core.__all__) <= set(dir(core))
-    try:
-        core.NoSuchName  # noqa: B018
-    except AttributeError as exc:
-        assert "NoSuchName" in str(exc)
-    else:
-        raise AssertionError("an unknown name must raise AttributeError")
+@pytest.mark.parametrize(
+    ("package", "module", "name"),
+    [
+        ("wingbeat.core", "wingbeat.core.errors", "WingbeatError"),
+        ("wingbeat.core", "wingbeat.core.ws_client", "ReconnectingWebSocket"),
+        ("wingbeat.engine", "wingbeat.engine.basis", "BasisStrategy"),
+        ("wingbeat.engine", "wingbeat.engine.runner", "run_strategy"),
+    ],
+)
+def test_package_exports_resolve_lazily_to_the_module_objects(package: str, module: str, name: str) -> None:
+    exporter, defining = importlib.import_module(package), importlib.import_module(module)
+    assert getattr(exporter, name) is getattr(defining, name)
+    assert set(exporter.__all__) <= set(dir(exporter))
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        exporter.NoSuchName  # noqa: B018
 
 
 def test_the_command_line_starts_without_importing_the_strategies_or_the_network() -> None:
@@ -40,18 +45,3 @@ def test_the_command_line_starts_without_importing_the_strategies_or_the_network
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
-
-
-def test_engine_exports_resolve_lazily_to_the_module_objects() -> None:
-    import wingbeat.engine as engine
-    from wingbeat.engine import basis, runner
-
-    assert engine.BasisStrategy is basis.BasisStrategy
-    assert engine.run_strategy is runner.run_strategy
-    assert set(engine.__all__) <= set(dir(engine))
-    try:
-        engine.NoSuchName  # noqa: B018
-    except AttributeError as exc:
-        assert "NoSuchName" in str(exc)
-    else:
-        raise AssertionError("an unknown name must raise AttributeError")
