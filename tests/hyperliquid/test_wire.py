@@ -10,6 +10,8 @@ from typing import Any
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wingbeat.core.enums import TradeType
 from wingbeat.core.errors import InvalidOrderError
@@ -96,6 +98,20 @@ def test_float_to_wire_refuses_rounding_like_sdk(case: dict[str, Any]) -> None:
 )
 def test_float_to_wire_edge_cases(value: Any, expected: str) -> None:
     assert float_to_wire(value) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=-10**30, max_value=10**30))
+def test_float_to_wire_writes_the_plain_form_of_any_decimal(value: Decimal) -> None:
+    plain = f"{value:f}"  # the definition: fixed notation, trailing fractional zeros dropped
+    whole, _, frac = plain.partition(".")
+    frac = frac.rstrip("0")
+    if len(frac) > 8:
+        with pytest.raises(InvalidOrderError, match="more than 8 decimals"):
+            float_to_wire(value)
+        return
+    expected = f"{whole}.{frac}" if frac else whole
+    assert float_to_wire(value) == ("0" if expected == "-0" else expected)
 
 
 @pytest.mark.parametrize(

@@ -112,8 +112,12 @@ def float_to_wire(x: Number) -> str:
 
 
 def _finite_decimal_wire(value: Decimal, original: object) -> str:
-    # Plain formatting, not normalize(): normalize() rounds to the context precision.
-    whole, _, frac = f"{value:f}".partition(".")
+    # Plain formatting, not normalize(): normalize() rounds to the context precision. str() is the plain form
+    # unless it picks an exponent (1E+3, 1E-8), and costs half of format(value, "f") (twice per order sent).
+    text = str(value)
+    if "E" in text:
+        text = f"{value:f}"
+    whole, _, frac = text.partition(".")
     if frac:
         frac = frac.rstrip("0")
         if len(frac) > 8:
