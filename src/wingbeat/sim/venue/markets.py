@@ -33,7 +33,8 @@ __all__ = [
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 # the venue's arithmetic must not depend on whatever Decimal context the embedding program set
-_VENUE_CONTEXT = Context(prec=28)
+_PREC = 28
+_VENUE_CONTEXT = Context(prec=_PREC)
 
 
 def venue_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -161,15 +162,11 @@ def fmt(value: Decimal, places: int | None = None) -> str:
         if quantum is None:
             quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
         value = value.quantize(quantum, context=_VENUE_CONTEXT)  # as round(value, places) does
-        # a value made just now: rendered without the cache (see fmt_new)
-        rendered = _digits(value)
-        return rendered if "." in rendered else rendered + ".0"
+        return fmt_new(value)  # a value made just now: rendered without the cache
     text = FMT_CACHE.get(value)
     if text is None:
         # equal Decimals ("1.50" and "1.5") render the same, so the cache may key on value
-        text = _digits(value)
-        if "." not in text:
-            text += ".0"
+        text = fmt_new(value)
         if len(FMT_CACHE) >= _FMT_CACHE_MAX:
             FMT_CACHE.clear()
         FMT_CACHE[value] = text
@@ -179,14 +176,17 @@ def fmt(value: Decimal, places: int | None = None) -> str:
 def fmt_new(value: Decimal) -> str:
     """:func:`fmt` without its cache, for a value computed just now (a fee, a position): the
     first hash of a fractional Decimal, which a cache lookup needs, costs as much as rendering it."""
-    text = _digits(value)
-    return text if "." in text else text + ".0"
-
-
-def _digits(value: Decimal) -> str:
-    """``value`` without trailing zeros nor an exponent (``"0"`` for zero)."""
     if not value:
-        return "0"
-    value = value.normalize(_VENUE_CONTEXT)
+        return "0.0"  # -0 too
     text = str(value)  # about 4x cheaper than format(value, "f"), and the same text unless it has an exponent
-    return f"{value:f}" if "E" in text else text
+    if "E" in text or len(text) > _PREC:  # an exponent, or more digits than normalize keeps
+        value = value.normalize(_VENUE_CONTEXT)
+        text = str(value)
+        if "E" in text:
+            text = f"{value:f}"
+        return text if "." in text else text + ".0"
+    if "." not in text:
+        return text + ".0"
+    # the trailing zeros normalize would drop, without its call (which costs more than the strip)
+    text = text.rstrip("0")
+    return text + "0" if text[-1] == "." else text
