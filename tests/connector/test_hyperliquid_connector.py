@@ -147,6 +147,31 @@ async def test_two_connectors_of_one_account_the_switch_stays_armed_until_the_la
     assert account.scheduled_cancel is None  # the last one to stop disarmed it
 
 
+async def test_a_refused_rearm_disarms_the_switch_instead_of_letting_the_last_deadline_fire(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    refused = asyncio.Event()
+
+    class Refusal(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "dead man's switch refused" in record.getMessage():
+                refused.set()
+
+    handler = Refusal()
+    logging.getLogger("wingbeat.hyperliquid.connector").addHandler(handler)
+    s = await Session.open(lambda **kw: make_connector(config=HyperliquidConfig(dead_man_switch=10.0), **kw))
+    account = harness.exchange.engine.accounts[harness.user]
+    try:
+        armed_until = account.scheduled_cancel
+        assert armed_until is not None
+        account.scheduled_cancel_count = 10  # the switch fired 10 times today: the venue refuses the re-arm
+        await asyncio.wait_for(refused.wait(), 10)  # re-armed every window / 3
+        assert harness.exchange.engine.now < armed_until  # the old deadline has not passed yet
+        assert account.scheduled_cancel is None  # and will not cancel the running connector's orders
+    finally:
+        logging.getLogger("wingbeat.hyperliquid.connector").removeHandler(handler)
+        await s.close()
+
+
 async def test_market_order_is_an_ioc_at_the_book_price_plus_slippage(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
     config = HyperliquidConfig(market_slippage=Decimal("0.01"))

@@ -587,21 +587,7 @@ class HyperliquidConnectorBase(ConnectorBase):
             )
 
     async def _stop_network(self) -> None:
-        if self._dead_man_armed:
-            self._dead_man_armed = False
-            holders = _ARMED_SWITCHES.get(self._switch_key)
-            if holders is not None:
-                holders.discard(self)
-            if holders:
-                _logger.info("dead man's switch left armed: %d other connector(s) of this account keep it",
-                             len(holders))
-            elif self._sender is not None:
-                _ARMED_SWITCHES.pop(self._switch_key, None)
-                try:  # a clean stop leaves resting orders as they are: disarm (bounded: stop has a deadline)
-                    async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
-                        await self._send(schedule_cancel_action(None))
-                except Exception as exc:
-                    _logger.warning("could not disarm the dead man's switch: %r", exc)
+        await self._release_dead_man_switch()  # a clean stop leaves resting orders as they are
         for stop in (
             self._books.stop if self._books else None,
             self._user_stream.stop if self._user_stream else None,
@@ -770,11 +756,34 @@ class HyperliquidConnectorBase(ConnectorBase):
             _logger.warning("dead man's switch not refreshed: %r", exc)
             return True  # a transient fault: try again next period
         except Exception as exc:  # a refusal (e.g. the volume requirement) will not improve by retrying
+            # an earlier deadline must not fire on a connector still running: disarm it
+            await self._release_dead_man_switch()
             _logger.error("dead man's switch refused, disabled: %r", exc)
             return False
         self._dead_man_armed = True
         _ARMED_SWITCHES.setdefault(self._switch_key, weakref.WeakSet()).add(self)
         return True
+
+    async def _release_dead_man_switch(self) -> None:
+        """Stop keeping the switch armed: disarm it on the venue unless another connector of the account
+        keeps it (bounded: ``stop()`` has a deadline)."""
+        if not self._dead_man_armed:
+            return
+        self._dead_man_armed = False
+        holders = _ARMED_SWITCHES.get(self._switch_key)
+        if holders is not None:
+            holders.discard(self)
+        if holders:
+            _logger.info("dead man's switch left armed: %d other connector(s) of this account keep it", len(holders))
+            return
+        _ARMED_SWITCHES.pop(self._switch_key, None)
+        if self._sender is None:
+            return
+        try:
+            async with asyncio.timeout(min(self._config.request_timeout, _DISARM_TIMEOUT)):
+                await self._send(schedule_cancel_action(None))
+        except Exception as exc:
+            _logger.warning("could not disarm the dead man's switch: %r", exc)
 
     @property
     def _switch_key(self) -> tuple[str, str]:
