@@ -101,14 +101,15 @@ def render_update_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     cache = _CACHE
     for order, status, now, sz, texts, limit_px, orig_sz in rows:
         if texts is None:
-            texts = (fmt(limit_px), fmt(orig_sz))
+            texts = (cache.get(limit_px) or fmt(limit_px), cache.get(orig_sz) or fmt(orig_sz))
             if order.texts is None and order.limit_px is limit_px and order.orig_sz is orig_sz:
                 order.texts = texts  # both never change: render once per live order
         entry: dict[str, Any] = {
             "coin": order.coin,
             "side": "B" if order.is_buy else "A",
             "limitPx": texts[0],
-            "sz": (cache.get(sz) or fmt(sz)) if sz else "0.0",  # a filled order's 0 is a new Decimal: no hash
+            # an untouched order's size is its origSz object; a filled order's 0 is a new Decimal: no hash
+            "sz": (texts[1] if sz is orig_sz else cache.get(sz) or fmt(sz)) if sz else "0.0",
             "oid": order.oid,
             "timestamp": order.timestamp,
             "origSz": texts[1],
