@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -156,7 +157,7 @@ class WsHub:
         self._index: dict[Subscription, set[_Connection]] = {}
         # user -> how many subscriptions in _index name them: the engine builds no per-account
         # events of anyone else (the hub's filter on the engine, read at every action)
-        self._watched: dict[str, int] = {}
+        self._watched: Counter[str] = Counter()
         self._dirty_books: set[str] = set()
         self._dirty_ctx: set[str] = set()
         self._dirty_candles: set[str] = set()
@@ -320,7 +321,7 @@ class WsHub:
             if conns is None:
                 conns = self._index[sub] = set()
                 if sub.user is not None:
-                    self._watched[sub.user] = self._watched.get(sub.user, 0) + 1
+                    self._watched[sub.user] += 1
             conns.add(conn)
             if sub.type in STATE_TYPES and sub.user is not None:
                 self._state_subs.setdefault(sub.user, set()).add(sub)
@@ -343,11 +344,9 @@ class WsHub:
             if not conns:
                 del self._index[sub]
                 if sub.user is not None:
-                    left = self._watched[sub.user] - 1
-                    if left:
-                        self._watched[sub.user] = left
-                    else:
-                        del self._watched[sub.user]
+                    self._watched[sub.user] -= 1
+                    if not self._watched[sub.user]:
+                        del self._watched[sub.user]  # the engine's filter: present means watched
                 state = self._state_subs.get(sub.user or "")
                 if state is not None:
                     state.discard(sub)

@@ -326,7 +326,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
 
     def queue_fill(self, user: str, fill: Fill) -> None:
         """Queue a fill of ``user`` for the ``FillsEvent`` at the end of the current action."""
-        if self._subscribers and ((watched := self._events.watched) is None or user in watched):
+        if self._subscribers and self._events.watches(user):
             self._events.fills.setdefault(user, []).append(fill)
 
     def new_tid(self) -> int:

@@ -31,7 +31,7 @@ class EventQueue:
 
     A subscriber may name the users it watches (:meth:`add`): the events of one account (every
     event kind but the public ``_PUBLIC`` ones carries a ``user``) are then queued only when some
-    subscriber watches that account (the engine checks :attr:`watched` where it queues rows;
+    subscriber watches that account (the engine asks :meth:`watches` where it queues rows;
     :meth:`publish` drops the other events), and delivered only to the subscribers that watch it."""
 
     __slots__ = (
@@ -79,6 +79,11 @@ class EventQueue:
                 cb if f is None else _only(cb, f)
                 for cb, f in zip(self.subscribers, self._filters, strict=True)
             ]
+
+    def watches(self, user: str) -> bool:
+        """Whether some subscriber watches ``user``'s account (every account while one has no filter)."""
+        watched = self.watched
+        return watched is None or user in watched
 
     def publish(self) -> None:
         """Deliver the buffered events (a subscriber that raises is logged and skipped)."""

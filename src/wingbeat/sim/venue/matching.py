@@ -76,7 +76,7 @@ class OrderFlow:
             self._events.trades[m.coin] = []
 
     def _emit_update(self, order: Order, status: str, now: int) -> None:
-        if self._subscribers and ((watched := self._events.watched) is None or order.user in watched):
+        if self._subscribers and self._events.watches(order.user):
             self._events.updates.setdefault(order.user, []).append(update_row(order, status, now))
 
     @staticmethod
@@ -305,7 +305,7 @@ class OrderFlow:
                 acct.order_margin = ZERO  # clear rounding dust
         if self.history.add(order, status, now) > HISTORY_LIMIT:
             self._evict_oldest()
-        if self._subscribers and ((watched := self._events.watched) is None or order.user in watched):
+        if self._subscribers and self._events.watches(order.user):
             row = (order, status, now, order.sz, order.texts, order.limit_px, order.orig_sz)  # update_row
             rows = self._events.updates.get(order.user)
             if rows is None:
