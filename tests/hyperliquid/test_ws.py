@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from wingbeat.core.errors import ExchangeRejection, RequestTimeout, TransportError
 from wingbeat.core.ws_client import WebSocketConfig
+from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
 from wingbeat.hyperliquid.schemas import L2Book, MalformedMessageError
 from wingbeat.hyperliquid.schemas_exchange import RestingStatus, parse_exchange_reply
 from wingbeat.hyperliquid.schemas_ws import Trade
@@ -215,6 +216,44 @@ async def test_post_without_answer_times_out() -> None:
                 await client.post_info({"type": "meta"})
     finally:
         await runner.cleanup()
+
+
+async def test_posts_in_flight_never_exceed_the_venues_limit() -> None:
+    """More posts at once than the venue holds unanswered (it refuses the excess), to a server that never
+    answers: the client writes WS_MAX_INFLIGHT_POSTS of them, and the next only once one is given up on."""
+    total = WS_MAX_INFLIGHT_POSTS + 50
+    received = 0
+    at_first_timeout: list[int] = []
+
+    async def mute(request: web.Request) -> web.WebSocketResponse:
+        nonlocal received
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        async for _ in sock:
+            received += 1
+        return sock
+
+    async def post(client: HyperliquidWebSocket) -> None:
+        with pytest.raises(RequestTimeout):
+            await client.post_info({"type": "meta"})
+        at_first_timeout.append(received)
+
+    app = web.Application()
+    app.router.add_get("/ws", mute)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with HyperliquidWebSocket(f"ws://127.0.0.1:{port}/ws", config=FAST, post_timeout=0.3) as client:
+            await client.wait_connected(5.0)
+            await asyncio.gather(*(post(client) for _ in range(total)))
+    finally:
+        await runner.cleanup()
+    # a whole timeout after the first frames left, the server had those and no more
+    assert at_first_timeout[0] == WS_MAX_INFLIGHT_POSTS
+    assert len(at_first_timeout) == total  # every post was written in the end, as slots freed up
 
 
 async def test_reconnect_resubscribes_and_notifies_listeners(

@@ -3,7 +3,9 @@
 Track-before-submit: ``buy()`` / ``sell()`` validate and quantize, create the order, track and journal it,
 queue it and return the client order id synchronously. Once per event-loop tick one reused flush task takes
 the whole queue, awaits the journal's group commit and hands the batch to ``_place_orders``: an order that
-could have reached the exchange is always on disk first. Cancels are queued and flushed the same way.
+could have reached the exchange is always on disk first. Without a journal, a burst placed in one go is sent
+in batches of ``eager_send_at`` orders while it is being placed (``_start_place_orders``), so that the venue
+works on the first orders while the next are made. Cancels are queued and flushed the same way.
 Reconciliation (lost answers, stale orders, missing fills) is inherited from
 :class:`~wingbeat.core.order_reconciliation.OrderReconciliation`. Subclasses fill the hooks of the "subclass
 hooks" section below and of that module (each docstring says when it is called and what it must return).
@@ -16,7 +18,7 @@ import logging
 import os
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
@@ -76,7 +78,8 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
     """Lifecycle, order entry, batching, journaling and reconciliation for one exchange account.
 
     ``journal_path=None`` keeps orders in memory only. ``completed_cache_size``: final orders kept for
-    ``get_order``. Reconciliation timing (``reconcile_interval``, ``stale_order_after``, ``lost_order_limit``,
+    ``get_order``. ``eager_send_at``: without a journal, a tick's queue is sent as soon as it holds this many
+    orders, while the caller is still placing more (None: one batch per tick). Reconciliation timing (``reconcile_interval``, ``stale_order_after``, ``lost_order_limit``,
     ``status_retry_delay``, ``missing_fills_after``, ``missing_fills_attempts``): see
     :class:`~wingbeat.core.order_reconciliation.OrderReconciliation`.
     """
@@ -97,8 +100,11 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         completed_cache_size: int = 10_000,
         missing_fills_after: float = 2.0,
         missing_fills_attempts: int = 5,
+        eager_send_at: int | None = 100,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if eager_send_at is not None and (not isinstance(eager_send_at, int) or eager_send_at < 1):
+            raise ValueError(f"eager_send_at must be a positive int or None, got {eager_send_at!r}")
         self._init_reconciliation(
             reconcile_interval=reconcile_interval, stale_order_after=stale_order_after,
             lost_order_limit=lost_order_limit, status_retry_delay=status_retry_delay,
@@ -119,6 +125,9 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         self._tasks = TaskOwner(f"connector.{self.name}", self._logger)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._submit_queue: list[InFlightOrder] = []
+        # a journal commits asynchronously: with one, every order waits for the tick's flush
+        self._eager_send_at = eager_send_at if self._journal is None else None
+        self._eager_refused = False  # the venue client could not send at once: wait for the tick's flush
         self._cancel_queue: list[InFlightOrder] = []
         self._submit_wakeup = asyncio.Event()
         self._cancel_wakeup = asyncio.Event()
@@ -371,10 +380,28 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             self._refuse(order, reason)
             return cid
         self._order_tracker.start_tracking(order)
-        self._submit_queue.append(order)
+        queue = self._submit_queue
+        queue.append(order)
         if not self._submit_wakeup.is_set():
             self._submit_wakeup.set()
+        if (eager := self._eager_send_at) is not None and len(queue) >= eager and not self._eager_refused:
+            self._send_now()
         return cid
+
+    def _send_now(self) -> None:
+        # A caller placing many orders in one go does not yield to the loop: send what is queued now, so the
+        # venue works on it while the next orders are made, instead of the whole burst after the last one.
+        batch = self._submit_queue
+        try:
+            answers = self._start_place_orders(batch)
+        except Exception as exc:  # raised before anything was sent (the hook's contract): buy() must not raise
+            self._logger.warning("early send of %d order(s) not possible (%r); they go with the tick", len(batch), exc)
+            answers = None
+        if answers is None:  # nothing was sent: the batch goes with the tick's flush
+            self._eager_refused = True
+            return
+        self._submit_queue = []
+        self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
 
     def _refuse(self, order: InFlightOrder, reason: str) -> None:
         self._logger.warning("order %s refused: %s", order.client_order_id, reason)
@@ -450,6 +477,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         while True:
             await self._submit_wakeup.wait()
             self._submit_wakeup.clear()
+            self._eager_refused = False
             batch, self._submit_queue = self._submit_queue, []
             if not batch:
                 continue
@@ -459,9 +487,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
                 continue
             self._tasks.create_task(self._send_orders(batch), name="place-orders")
 
-    async def _send_orders(self, batch: list[InFlightOrder]) -> None:
+    async def _send_orders(self, batch: list[InFlightOrder],
+                           answers: Awaitable[Sequence[OrderUpdate | None]] | None = None) -> None:
         try:
-            updates = await self._place_orders(batch)
+            updates = await (self._place_orders(batch) if answers is None else answers)
         except ExchangeRejection as exc:
             for order in batch:
                 self._fail(order, exc.reason)
@@ -573,6 +602,14 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         where the answer tells nothing the order does not already show (a status stream was faster). Raise
         ExchangeRejection when the whole batch was definitely refused (all FAILED); any other exception makes
         the batch PENDING_SUBMIT_UNKNOWN, resolved by reconciliation."""
+
+    def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
+        """Hook (optional): send the batch at once, without awaiting anything, while ``place_order``'s caller
+        is still placing orders (called when ``eager_send_at`` orders are queued and no journal is kept).
+        Return what awaits the answers, as ``_place_orders``'s (with the same meaning and exceptions), or None
+        when it cannot be sent without waiting (the default): then nothing was sent and the orders go with
+        the tick's flush. Raise only before anything was sent (the orders then go with the tick's flush too)."""
+        return None
 
     @abstractmethod
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:

@@ -189,6 +189,30 @@ class ReconnectingWebSocket:
         except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
             raise TransportError(f"{self._name}: send failed: {exc!r}") from exc
 
+    def send_now(self, data: bytes) -> bool:
+        """Write one text frame (UTF-8 ``data``) at once, without awaiting: for callers that must not yield.
+
+        True when the frame was written (handed to the connection's transport, as :meth:`send` hands it);
+        False when it cannot be written without waiting (no open connection, or a compressed one, whose
+        frames aiohttp may compress in a thread): nothing was written then. Raises :class:`TransportError`
+        when the write fails.
+        """
+        ws = self._ws
+        if ws is None or ws.closed or ws.compress:
+            return False
+        # aiohttp writes an uncompressed frame before its only wait, the flow-control drain: run the send up
+        # to there. Skipping that drain leaves the frame buffered in the transport, where the next send's
+        # drain (or the transport itself) pushes it out.
+        step = ws.send_frame(data, aiohttp.WSMsgType.TEXT)
+        try:
+            step.send(None)
+        except StopIteration:
+            return True
+        except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            raise TransportError(f"{self._name}: send failed: {exc!r}") from exc
+        step.close()
+        return True
+
     def backoff_delay(self, attempt: int) -> float:
         """Full-jitter delay before reconnect attempt ``attempt`` (0-based): uniform below a capped bound."""
         cfg = self.config

@@ -31,7 +31,7 @@ import re
 import time
 import weakref
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -81,7 +81,7 @@ from wingbeat.hyperliquid.reconciliation import AccountSync
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas import ClearinghouseState
 from wingbeat.hyperliquid.schemas_account import OpenOrder
-from wingbeat.hyperliquid.schemas_exchange import PendingStatus, TwapRunningStatus
+from wingbeat.hyperliquid.schemas_exchange import ExchangeReply, PendingStatus, TwapRunningStatus
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.twap_orders import AccountTwaps, TwapOrder, checked_twap_size
 from wingbeat.hyperliquid.twap_wire import TwapSpec, twap_cancel_action, twap_order_action
@@ -655,13 +655,14 @@ class HyperliquidConnectorBase(ConnectorBase):
         if self._sender is None:
             raise NotReadyError("connector is not started")
         self._actions_sent += 1
-        try:
-            return await self._sender.send(action, batch_length=batch_length, valid_for=valid_for)
-        except (RateLimitedError, AuthenticationError) as exc:
-            # refused before anything was done: as definite as a rejection, so no reconciliation round
-            raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc
+        return await _definite_refusals(
+            self._sender.send(action, batch_length=batch_length, valid_for=valid_for)
+        )
 
-    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
+    def _order_specs(
+        self, orders: Sequence[InFlightOrder]
+    ) -> tuple[list[InFlightOrder], list[OrderSpec], dict[str, OrderUpdate]]:
+        """(orders to send, their wire specs, FAILED updates of those that cannot be sent, by client id)."""
         sendable: list[InFlightOrder] = []
         specs: list[OrderSpec] = []
         refused: dict[str, OrderUpdate] = {}
@@ -679,7 +680,24 @@ class HyperliquidConnectorBase(ConnectorBase):
                 continue
             sendable.append(order)
             specs.append(spec)
+        return sendable, specs, refused
+
+    def _batch_answers(
+        self,
+        orders: Sequence[InFlightOrder],
+        sendable: Sequence[InFlightOrder],
+        refused: dict[str, OrderUpdate],
+        reply: ExchangeReply | None,
+    ) -> list[OrderUpdate | None]:
         sent: dict[str, OrderUpdate | None] = {}
+        if reply is not None:
+            updates = order_updates(sendable, reply, self._clock())  # one per order sent, in order
+            sent = {o.client_order_id: u for o, u in zip(sendable, updates, strict=True)}
+        return [refused[o.client_order_id] if o.client_order_id in refused else sent[o.client_order_id]
+                for o in orders]
+
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
+        sendable, specs, refused = self._order_specs(orders)
         gate = self._builder_gate
         if specs and gate is not None:
             reason = await gate.refusal(self._rest_client())
@@ -694,15 +712,36 @@ class HyperliquidConnectorBase(ConnectorBase):
                         reason=reason,
                     )
                 specs = []
+        reply = None
         if specs:
             builder = gate.builder if gate is not None else None
             grouping = order_grouping(specs, self._config.priority_fee)
             action = order_action(specs, grouping=grouping, builder=builder)
             reply = await self._send(action, len(specs), self._order_validity)
-            updates = order_updates(sendable, reply, self._clock())  # one per order sent, in order
-            sent = {o.client_order_id: u for o, u in zip(sendable, updates, strict=True)}
-        return [refused[o.client_order_id] if o.client_order_id in refused else sent[o.client_order_id]
-                for o in orders]
+        return self._batch_answers(orders, sendable, refused, reply)
+
+    def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
+        sender = self._sender
+        if sender is None or self._builder_gate is not None:  # a builder fee's approval is awaited per batch
+            return None
+        sendable, specs, refused = self._order_specs(orders)
+        if not specs:
+            return None
+        action = order_action(specs, grouping=order_grouping(specs, self._config.priority_fee))
+        pending = sender.send_now(action, batch_length=len(specs), valid_for=self._order_validity)
+        if pending is None:
+            return None
+        self._actions_sent += 1
+        return self._answers_later(orders, sendable, refused, pending)
+
+    async def _answers_later(
+        self,
+        orders: Sequence[InFlightOrder],
+        sendable: Sequence[InFlightOrder],
+        refused: dict[str, OrderUpdate],
+        pending: Awaitable[ExchangeReply],
+    ) -> Sequence[OrderUpdate | None]:
+        return self._batch_answers(orders, sendable, refused, await _definite_refusals(pending))
 
     async def _place_cancels(self, orders: Sequence[InFlightOrder]) -> Sequence[bool | str]:
         cancels = [(self._assets[o.trading_pair], Cloid.from_str(o.client_order_id)) for o in orders]
@@ -795,3 +834,11 @@ class HyperliquidConnectorBase(ConnectorBase):
             await asyncio.sleep(window / 3)
             if not await self._arm_dead_man_switch(window):
                 return
+
+
+async def _definite_refusals(pending: Awaitable[ExchangeReply]) -> ExchangeReply:
+    try:
+        return await pending
+    except (RateLimitedError, AuthenticationError) as exc:
+        # refused before anything was done: as definite as a rejection, so no reconciliation round
+        raise ExchangeRejection(str(exc), code=type(exc).__name__) from exc

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -314,12 +314,39 @@ class ActionSender:
             raw = await ws.post_action(payload, timeout=left)
         else:
             raw = await self._rest.exchange(payload, weight=0)  # already charged above
-        try:
-            reply = parse_exchange_reply(raw)
-        except MalformedMessageError as exc:
-            # the exchange may have applied it: unknown outcome, reconciliation decides
-            raise TransportError(f"unreadable {action.get('type')} reply: {exc}") from None
-        if not reply.ok:
-            text = reply.error or "refused"
-            raise ExchangeRejection(text, code=classify_exchange_error(text))
-        return reply
+        return _decoded_reply(raw, action)
+
+    def send_now(
+        self, action: Mapping[str, Any], *, batch_length: int = 1, valid_for: float | None = None
+    ) -> Awaitable[ExchangeReply] | None:
+        """:meth:`send` for a caller that must not yield: over the websocket, written before this returns.
+
+        Returns what awaits the decoded reply (with :meth:`send`'s exceptions), or None when the action
+        cannot go at once (no websocket up, or busy; the rate budget not there now): nothing was sent then.
+        """
+        ws = self._ws
+        if ws is None or not ws.connected or not self._rest.limiter.try_acquire(action_weight(batch_length)):
+            return None
+        expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
+        pending = ws.post_action_now(self.envelope(action, self._nonces(), expires_after), timeout=self._rest.timeout)
+        if pending is None:  # the budget spent stays spent: the venue would have charged a request the same
+            return None
+        self.requests_sent += 1
+        self.sent_over_ws += 1
+        return self._decode_later(pending, action)
+
+    @staticmethod
+    async def _decode_later(pending: Awaitable[Any], action: Mapping[str, Any]) -> ExchangeReply:
+        return _decoded_reply(await pending, action)
+
+
+def _decoded_reply(raw: Any, action: Mapping[str, Any]) -> ExchangeReply:
+    try:
+        reply = parse_exchange_reply(raw)
+    except MalformedMessageError as exc:
+        # the exchange may have applied it: unknown outcome, reconciliation decides
+        raise TransportError(f"unreadable {action.get('type')} reply: {exc}") from None
+    if not reply.ok:
+        text = reply.error or "refused"
+        raise ExchangeRejection(text, code=classify_exchange_error(text))
+    return reply

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,7 +200,7 @@ class HyperliquidWebSocket:
         self._reconnect_listeners: list[Callable[[], None]] = []
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._post_ids = itertools.count(1)
-        self._post_slots: asyncio.Semaphore | None = None
+        self._slot_waiters: list[asyncio.Future[None]] = []
         self.malformed = 0
         """Frames that could not be decoded (logged and skipped)."""
 
@@ -422,21 +422,42 @@ class HyperliquidWebSocket:
     async def _post(self, kind: str, payload: Mapping[str, Any], timeout: float | None) -> Any:  # noqa: ASYNC109
         if not self._client.connected:
             raise TransportError(f"{self._name}: websocket is down")
-        if self._post_slots is None:
-            self._post_slots = asyncio.Semaphore(WS_MAX_INFLIGHT_POSTS)
-        async with self._post_slots:
-            post_id = next(self._post_ids)
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._pending[post_id] = future
-            try:
-                frame = {"method": "post", "id": post_id, "request": {"type": kind, "payload": payload}}
-                await self._client.send(orjson.dumps(frame))
-                async with asyncio.timeout(self._post_timeout if timeout is None else timeout):
-                    reply = await future
-            except TimeoutError:
-                raise RequestTimeout(f"{self._name}: no answer to post {post_id} ({kind})") from None
-            finally:
-                del self._pending[post_id]
+        while len(self._pending) >= WS_MAX_INFLIGHT_POSTS:  # a venue limit: wait for an answer to free a slot
+            waiter = asyncio.get_running_loop().create_future()
+            self._slot_waiters.append(waiter)
+            await waiter
+        post_id, future, frame = self._open_post(kind, payload)
+        try:
+            await self._client.send(frame)
+        except BaseException:
+            self._close_post(post_id)
+            raise
+        return await self._answer(post_id, future, kind, timeout)
+
+    def _open_post(self, kind: str, payload: Mapping[str, Any]) -> tuple[int, asyncio.Future[Any], bytes]:
+        post_id = next(self._post_ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[post_id] = future  # a post holds its slot until it is answered or given up on
+        frame = {"method": "post", "id": post_id, "request": {"type": kind, "payload": payload}}
+        return post_id, future, orjson.dumps(frame)
+
+    def _close_post(self, post_id: int) -> None:
+        del self._pending[post_id]
+        waiters, self._slot_waiters = self._slot_waiters, []
+        for waiter in waiters:  # each looks again: one of them gets the slot
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _answer(
+        self, post_id: int, future: asyncio.Future[Any], kind: str, timeout: float | None  # noqa: ASYNC109
+    ) -> Any:
+        try:
+            async with asyncio.timeout(self._post_timeout if timeout is None else timeout):
+                reply = await future
+        except TimeoutError:
+            raise RequestTimeout(f"{self._name}: no answer to post {post_id} ({kind})") from None
+        finally:
+            self._close_post(post_id)
         if reply.kind == "error":
             raise _post_error(reply.payload)
         if reply.kind != kind:
@@ -454,5 +475,34 @@ class HyperliquidWebSocket:
         connection raises :class:`RequestTimeout` / :class:`TransportError`: outcome unknown.
         """
         reply = await self._post("action", payload, timeout)
+        raise_for_exchange_error(reply, "websocket action")
+        return reply
+
+    def post_action_now(
+        self, payload: Mapping[str, Any], *, timeout: float | None = None
+    ) -> Awaitable[Any] | None:
+        """:meth:`post_action` for a caller that must not yield: the frame is written before this returns.
+
+        Returns what awaits the raw exchange reply (with :meth:`post_action`'s exceptions), or None when the
+        frame cannot be written at once (socket down or busy: every post slot taken, a compressed connection,
+        a failed write): nothing was sent then.
+        """
+        if not self._client.connected or len(self._pending) >= WS_MAX_INFLIGHT_POSTS:
+            return None
+        post_id, future, frame = self._open_post("action", payload)
+        try:
+            written = self._client.send_now(frame)
+        except TransportError as exc:
+            _logger.debug("%s: post not written (%s)", self._name, exc)
+            written = False
+        if not written:
+            self._close_post(post_id)
+            return None
+        return self._action_answer(post_id, future, timeout)
+
+    async def _action_answer(
+        self, post_id: int, future: asyncio.Future[Any], timeout: float | None  # noqa: ASYNC109
+    ) -> Any:
+        reply = await self._answer(post_id, future, "action", timeout)
         raise_for_exchange_error(reply, "websocket action")
         return reply
