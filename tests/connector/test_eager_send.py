@@ -4,6 +4,8 @@ the tick's flush (a journal to commit first, no websocket to write to)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,18 +36,22 @@ def _place(conn: HyperliquidPerpetualConnector, harness: LocalExchangeHarness, c
     return cids, sent
 
 
-async def _open(make_connector: Any, journal_path: Path | None = None,
-                config: HyperliquidConfig = CONFIG) -> Session:
-    return await Session.open(lambda **kw: make_connector(eager_send_at=EAGER, config=config, **kw),
-                              journal_path=journal_path)
+@contextlib.asynccontextmanager
+async def _eager(make_connector: Any, journal_path: Path | None = None,
+                 config: HyperliquidConfig = CONFIG) -> AsyncIterator[tuple[Session, HyperliquidPerpetualConnector]]:
+    """A started session whose connector sends early at ``EAGER`` orders."""
+    s = await Session.open(lambda **kw: make_connector(eager_send_at=EAGER, config=config, **kw),
+                           journal_path=journal_path)
+    try:
+        assert isinstance(s.connector, HyperliquidPerpetualConnector)
+        yield s, s.connector
+    finally:
+        await s.close()
 
 
 async def test_a_burst_is_sent_in_batches_while_it_is_placed_and_the_venue_keeps_their_order(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
-    s = await _open(make_connector)
-    try:
-        conn = s.connector
-        assert isinstance(conn, HyperliquidPerpetualConnector)
+    async with _eager(make_connector) as (s, conn):
         before = conn.actions_sent
         cids, sent = _place(conn, harness, 120)
         # the 50th and the 100th buy() each sent what was queued before returning; the last 20 wait for the tick
@@ -58,48 +64,27 @@ async def test_a_burst_is_sent_in_batches_while_it_is_placed_and_the_venue_keeps
         assert oids == sorted(oids, key=int) and len(set(oids)) == 120
         venue = harness.exchange.engine.accounts[harness.user].open_orders.values()
         assert {o.cloid for o in venue} == set(cids)
-    finally:
-        await s.close()
 
 
-async def test_with_a_journal_a_burst_waits_for_the_commit_and_goes_as_one_action(
-        make_connector: Any, harness: LocalExchangeHarness, tmp_path: Path) -> None:
-    s = await _open(make_connector, journal_path=tmp_path / "orders.db")
-    try:
-        conn = s.connector
-        assert isinstance(conn, HyperliquidPerpetualConnector)
+@pytest.mark.parametrize("setup", ["journal", "rest only"])
+async def test_a_burst_that_cannot_leave_at_once_goes_with_the_tick_as_one_action(
+        make_connector: Any, harness: LocalExchangeHarness, tmp_path: Path, setup: str) -> None:
+    # a journal: nothing may leave before it is on disk, and the commit is awaited; REST: no write without awaiting
+    journal = tmp_path / "orders.db" if setup == "journal" else None
+    config = CONFIG if journal else HyperliquidConfig(order_validity=1.0, dead_man_switch=None,
+                                                      actions_over_websocket=False)
+    async with _eager(make_connector, journal, config) as (s, conn):
         before = conn.actions_sent
         _cids, sent = _place(conn, harness, 120)
-        assert sent[-1] == before  # nothing may leave before it is on disk, and the commit is awaited
-        await s.recorder.wait_event(OrderCreatedEvent, count=120)
-        assert conn.actions_sent - before == 1
-    finally:
-        await s.close()
-
-
-async def test_without_a_websocket_to_write_to_a_burst_goes_with_the_tick(
-        make_connector: Any, harness: LocalExchangeHarness) -> None:
-    config = HyperliquidConfig(order_validity=1.0, dead_man_switch=None, actions_over_websocket=False)
-    s = await _open(make_connector, config=config)
-    try:
-        conn = s.connector
-        assert isinstance(conn, HyperliquidPerpetualConnector)
-        before = conn.actions_sent
-        _cids, sent = _place(conn, harness, 120)
-        assert sent[-1] == before  # REST cannot be written without awaiting: one action at the tick
+        assert sent[-1] == before
         await s.recorder.wait_event(OrderCreatedEvent, count=120)
         assert conn.actions_sent - before == 1
         assert await harness.open_order_count() == 120
-    finally:
-        await s.close()
 
 
 async def test_cancels_right_after_a_burst_reach_orders_already_sent_and_orders_still_queued(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
-    s = await _open(make_connector)
-    try:
-        conn = s.connector
-        assert isinstance(conn, HyperliquidPerpetualConnector)
+    async with _eager(make_connector) as (s, conn):
         cids, _sent = _place(conn, harness, 60)
         sent_early, queued = cids[0], cids[55]
         assert conn.get_order(sent_early).current_state is OrderState.PENDING_CREATE  # type: ignore[union-attr]
@@ -111,16 +96,11 @@ async def test_cancels_right_after_a_burst_reach_orders_already_sent_and_orders_
             assert conn.get_order(cid).current_state is OrderState.CANCELED  # type: ignore[union-attr]
         venue = {o.cloid for o in harness.exchange.engine.accounts[harness.user].open_orders.values()}
         assert len(venue) == 58 and not venue & {sent_early, queued}
-    finally:
-        await s.close()
 
 
 async def test_an_order_the_venue_refuses_inside_an_early_batch_fails_with_its_reason_the_others_rest(
         make_connector: Any, harness: LocalExchangeHarness) -> None:
-    s = await _open(make_connector)
-    try:
-        conn = s.connector
-        assert isinstance(conn, HyperliquidPerpetualConnector)
+    async with _eager(make_connector) as (s, conn):
         before = conn.actions_sent
         cids = []
         for i in range(EAGER):  # the 10th is far below the mark: the venue refuses that one only
@@ -134,8 +114,6 @@ async def test_an_order_the_venue_refuses_inside_an_early_batch_fails_with_its_r
         await s.recorder.wait_for(lambda: "price" in (order.reason or "").lower(), 5.0, "the answer's reason")
         await s.recorder.wait_event(OrderCreatedEvent, count=EAGER - 1)
         assert await harness.open_order_count() == EAGER - 1
-    finally:
-        await s.close()
 
 
 @pytest.mark.parametrize("bad", [0, -5, 2.5, "100"])

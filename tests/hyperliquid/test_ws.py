@@ -16,6 +16,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.hyperliquid.ws_server import serve_ws
 from wingbeat.core.errors import ExchangeRejection, RequestTimeout, TransportError
 from wingbeat.core.ws_client import WebSocketConfig
 from wingbeat.hyperliquid.constants import WS_MAX_INFLIGHT_POSTS
@@ -202,20 +203,10 @@ async def test_post_without_answer_times_out() -> None:
             pass
         return sock
 
-    app = web.Application()
-    app.router.add_get("/ws", mute)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with HyperliquidWebSocket(f"ws://127.0.0.1:{port}/ws", config=FAST, post_timeout=0.1) as client:
-            await client.wait_connected(5.0)
-            with pytest.raises(RequestTimeout):
-                await client.post_info({"type": "meta"})
-    finally:
-        await runner.cleanup()
+    async with serve_ws(mute) as url, HyperliquidWebSocket(url, config=FAST, post_timeout=0.1) as client:
+        await client.wait_connected(5.0)
+        with pytest.raises(RequestTimeout):
+            await client.post_info({"type": "meta"})
 
 
 async def test_posts_in_flight_never_exceed_the_venues_limit() -> None:
@@ -238,19 +229,9 @@ async def test_posts_in_flight_never_exceed_the_venues_limit() -> None:
             await client.post_info({"type": "meta"})
         at_first_timeout.append(received)
 
-    app = web.Application()
-    app.router.add_get("/ws", mute)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with HyperliquidWebSocket(f"ws://127.0.0.1:{port}/ws", config=FAST, post_timeout=0.3) as client:
-            await client.wait_connected(5.0)
-            await asyncio.gather(*(post(client) for _ in range(total)))
-    finally:
-        await runner.cleanup()
+    async with serve_ws(mute) as url, HyperliquidWebSocket(url, config=FAST, post_timeout=0.3) as client:
+        await client.wait_connected(5.0)
+        await asyncio.gather(*(post(client) for _ in range(total)))
     # a whole timeout after the first frames left, the server had those and no more
     assert at_first_timeout[0] == WS_MAX_INFLIGHT_POSTS
     assert len(at_first_timeout) == total  # every post was written in the end, as slots freed up

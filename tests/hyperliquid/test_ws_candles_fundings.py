@@ -18,6 +18,7 @@ from aiohttp import web
 
 from tests.conftest import FAST_FUNDING_INTERVAL_MS, Trader, new_trader
 from tests.hyperliquid.test_ws import FAST, Inbox, barrier
+from tests.hyperliquid.ws_server import serve_ws
 from wingbeat.hyperliquid.schemas import MalformedMessageError
 from wingbeat.hyperliquid.schemas_account import FundingPayment, parse_user_funding
 from wingbeat.hyperliquid.schemas_ws import (
@@ -217,21 +218,11 @@ async def test_malformed_candle_over_a_real_socket_is_skipped_and_the_next_one_d
             await sock.send_bytes(frame("candle", candle(o="50001")))
         return sock
 
-    app = web.Application()
-    app.router.add_get("/ws", venue)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        url = f"ws://127.0.0.1:{runner.addresses[0][1]}/ws"
-        async with HyperliquidWebSocket(url, config=FAST) as client:
-            inbox = Inbox()
-            await client.subscribe({"type": "candle", "coin": "BTC", "interval": "1m"}, inbox)
-            got = await inbox.wait_for(lambda c: True)
-            assert got.open == Decimal("50001") and client.malformed == 1 and client.connected
-    finally:
-        await runner.cleanup()
+    async with serve_ws(venue) as url, HyperliquidWebSocket(url, config=FAST) as client:
+        inbox = Inbox()
+        await client.subscribe({"type": "candle", "coin": "BTC", "interval": "1m"}, inbox)
+        got = await inbox.wait_for(lambda c: True)
+        assert got.open == Decimal("50001") and client.malformed == 1 and client.connected
 
 
 # -- end to end against the local exchange --------------------------------------------------------

@@ -303,8 +303,7 @@ class ActionSender:
         started = time.monotonic()
         await self._rest.limiter.acquire(action_weight(batch_length), timeout=timeout)
         left = max(timeout - (time.monotonic() - started), 0.001)
-        expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
-        payload = self.envelope(action, self._nonces(), expires_after)
+        payload = self._signed(action, valid_for)
         self.requests_sent += 1
         ws = self._ws
         # only a socket that is down BEFORE sending may fall back to REST: once the frame has left, a
@@ -327,13 +326,17 @@ class ActionSender:
         ws = self._ws
         if ws is None or not ws.connected or not self._rest.limiter.try_acquire(action_weight(batch_length)):
             return None
-        expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
-        pending = ws.post_action_now(self.envelope(action, self._nonces(), expires_after), timeout=self._rest.timeout)
+        pending = ws.post_action_now(self._signed(action, valid_for), timeout=self._rest.timeout)
         if pending is None:  # the budget spent stays spent: the venue would have charged a request the same
             return None
         self.requests_sent += 1
         self.sent_over_ws += 1
         return self._decode_later(pending, action)
+
+    def _signed(self, action: Mapping[str, Any], valid_for: float | None) -> dict[str, Any]:
+        # signed last, once the budget is spent: a wait for it never ages the nonce or the deadline
+        expires_after = None if valid_for is None else int((self._clock() + valid_for) * 1000)
+        return self.envelope(action, self._nonces(), expires_after)
 
     @staticmethod
     async def _decode_later(pending: Awaitable[Any], action: Mapping[str, Any]) -> ExchangeReply:
