@@ -13,7 +13,7 @@ import pytest
 from tests.chaos.fuzz_seeds import parsers, random_mutation
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_state import OrderState
-from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.order_updates import OrderOpened, OrderUpdate, TradeUpdate
 from wingbeat.core.ws_client import WebSocketConfig
 from wingbeat.hyperliquid.schemas import MalformedMessageError, parse_fill, parse_order_with_status
 from wingbeat.hyperliquid.schemas_ws import parse_order_updates
@@ -274,10 +274,12 @@ def _full_decode(raw: object) -> list[OrderUpdate] | str:
 
 
 def _fast_decode(raw: object) -> list[OrderUpdate] | str:
+    """The decoder under test, its OrderOpened news as the OrderUpdates they stand for."""
     try:
-        return order_updates_from_payload(raw)
+        decoded = order_updates_from_payload(raw)
     except MalformedMessageError as exc:
         return str(exc)
+    return [u.as_update() if isinstance(u, OrderOpened) else u for u in decoded]
 
 
 def test_the_order_updates_decoder_agrees_with_the_typed_one_on_valid_and_mutated_payloads() -> None:
@@ -306,3 +308,21 @@ def test_the_order_updates_decoder_agrees_with_the_typed_one_on_valid_and_mutate
         assert _fast_decode(raw) == expected, raw
         malformed += isinstance(expected, str)
     assert 300 < malformed < 2_900  # the mutations produced both kinds
+
+
+def test_an_order_resting_with_nothing_filled_under_a_cloid_comes_as_order_opened() -> None:
+    base = {"coin": "BTC", "side": "B", "limitPx": "50000", "oid": 7, "timestamp": 1, "cloid": CLOID.upper()}
+    rows = [
+        {"order": {**base, "sz": "0.10", "origSz": "0.10"}, "status": "open", "statusTimestamp": 2_000},
+        {"order": {**base, "sz": "0.04", "origSz": "0.10"}, "status": "open", "statusTimestamp": 3_000},
+        {"order": {**base, "sz": "0.10", "origSz": "0.1"}, "status": "open", "statusTimestamp": 4_000},
+        {"order": {**base, "cloid": None, "sz": "0.10", "origSz": "0.10"}, "status": "open", "statusTimestamp": 5},
+        {"order": {**base, "sz": "0.10", "origSz": "0.10"}, "status": "triggered", "statusTimestamp": 6},
+        {"order": {**base, "sz": "0", "origSz": "0.10"}, "status": "canceled", "statusTimestamp": 7},
+    ]
+    decoded = order_updates_from_payload(rows)
+    assert decoded[0] == OrderOpened(CLOID, "BTC-USD", "7", 2.0)
+    # partly filled, the same size in another text, no cloid, another status: the full update
+    assert [type(u) for u in decoded[1:]] == [OrderUpdate] * 5
+    assert decoded[1].filled_amount == Decimal("0.06")
+    assert decoded[2].filled_amount == 0 and decoded[2].exchange_order_id == "7"

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from wingbeat.core.order_state import OrderState as OrderState
     from wingbeat.core.order_state import can_transition as can_transition
     from wingbeat.core.order_tracker import ClientOrderTracker as ClientOrderTracker
+    from wingbeat.core.order_updates import OrderOpened as OrderOpened
     from wingbeat.core.order_updates import OrderUpdate as OrderUpdate
     from wingbeat.core.order_updates import TradeUpdate as TradeUpdate
     from wingbeat.core.positions import FundingInfo as FundingInfo
@@ -130,6 +131,7 @@ _EXPORTS: dict[str, str] = {
     "OrderState": "wingbeat.core.order_state",
     "can_transition": "wingbeat.core.order_state",
     "ClientOrderTracker": "wingbeat.core.order_tracker",
+    "OrderOpened": "wingbeat.core.order_updates",
     "OrderUpdate": "wingbeat.core.order_updates",
     "TradeUpdate": "wingbeat.core.order_updates",
     "FundingInfo": "wingbeat.core.positions",

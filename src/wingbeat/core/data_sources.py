@@ -22,7 +22,7 @@ from typing import ClassVar, Protocol
 
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_book import Level
-from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.order_updates import OrderOpened, OrderUpdate, TradeUpdate
 from wingbeat.core.positions import FundingInfo
 
 __all__ = [
@@ -130,8 +130,8 @@ class UserStreamListener(Protocol):
     Called synchronously from the stream's message callback; keep each call cheap.
     """
 
-    def on_order_updates(self, updates: Sequence[OrderUpdate]) -> None:
-        """Order state changes, in venue order."""
+    def on_order_updates(self, updates: Sequence[OrderUpdate | OrderOpened]) -> None:
+        """Order state changes, in venue order (for the tracker's ``process_order_update``)."""
 
     def on_trade_updates(self, updates: Sequence[TradeUpdate]) -> None:
         """Fills of our orders; the same ``trade_id`` may arrive twice (snapshot + stream) and is counted once."""

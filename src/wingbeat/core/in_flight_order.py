@@ -16,6 +16,7 @@ from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 __all__ = ["InFlightOrder", "OrderModification"]
 
 _ZERO = Decimal(0)
+_OPEN = OrderState.OPEN
 _FILLED = OrderState.FILLED  # hot path: an Enum attribute lookup is slow
 
 
@@ -244,6 +245,17 @@ class InFlightOrder:
         if self._open_future is not None or self._done_future is not None:
             self._resolve_waiters()
         return True
+
+    def confirm_open(self, exchange_order_id: str, timestamp: float) -> None:
+        """PENDING_CREATE -> OPEN under ``exchange_order_id``, nothing filled: what :meth:`apply_order_update` does
+        with that news, for a caller that checked the order is PENDING_CREATE and has no exchange id yet."""
+        self.exchange_order_id = exchange_order_id
+        self.current_state = _OPEN
+        if timestamp > self.last_update_timestamp:
+            self.last_update_timestamp = timestamp
+        self.not_found_count = 0
+        if self._open_future is not None or self._done_future is not None:
+            self._resolve_waiters()
 
     def apply_trade_update(self, trade: TradeUpdate) -> bool:
         """Count a fill once; return False for a duplicate trade id or a fill that would overfill the order."""

@@ -34,7 +34,7 @@ from wingbeat.core.events import (
 )
 from wingbeat.core.in_flight_order import InFlightOrder, OrderModification
 from wingbeat.core.order_state import OrderState
-from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.order_updates import OrderOpened, OrderUpdate, TradeUpdate
 
 __all__ = ["ClientOrderTracker", "OrderRecorder"]
 
@@ -205,9 +205,20 @@ class ClientOrderTracker:
                 self._by_exchange_id.pop(evicted.exchange_order_id, None)
 
     # -------------------------------------------------------------------------------------- updates
-    def process_order_update(self, update: OrderUpdate) -> bool:
+    def process_order_update(self, update: OrderUpdate | OrderOpened) -> bool:
         """Apply an order update; return whether the state changed. Unknown orders and refused
         transitions (late or out-of-order news) are logged and ignored."""
+        if isinstance(update, OrderOpened):
+            cid, _, exchange_order_id, timestamp = update
+            order = self._active.get(cid)
+            if (order is None or order.current_state is not _PENDING_CREATE or order.exchange_order_id is not None
+                    or order.modification is not None or order.retired_exchange_order_ids):
+                return self.process_order_update(update.as_update())
+            # the order waits for just this news (each order of a burst): applied without building the update
+            order.confirm_open(exchange_order_id, timestamp)
+            self._by_exchange_id[exchange_order_id] = cid
+            self._state_changed(order, _PENDING_CREATE, timestamp)
+            return True
         order = self.get_order(update.client_order_id)
         if order is None and update.exchange_order_id is not None:
             order = self.get_order_by_exchange_id(update.exchange_order_id)

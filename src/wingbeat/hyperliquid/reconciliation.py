@@ -31,7 +31,7 @@ from wingbeat.core.events import EventPublisher, FundingPaymentEvent, PositionLi
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
-from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.order_updates import OrderOpened, OrderUpdate, TradeUpdate
 from wingbeat.core.positions import Position, PositionFill, PositionSide
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, MAX_FILLS_PER_REPLY, coin_to_trading_pair
@@ -71,12 +71,15 @@ def adapt_venue_update(order: InFlightOrder, update: OrderUpdate) -> OrderUpdate
     return update
 
 
-def apply_venue_update(tracker: ClientOrderTracker, update: OrderUpdate) -> None:
+def apply_venue_update(tracker: ClientOrderTracker, update: OrderUpdate | OrderOpened) -> None:
     """Apply one venue order update to ``tracker``, adapted to our state machine (`adapt_venue_update`).
 
     The order is found by client order id, else by exchange order id (an update of an order placed
     without a cloid, or of one whose cloid the venue did not echo).
     """
+    if isinstance(update, OrderOpened):  # nothing to adapt
+        tracker.process_order_update(update)
+        return
     state = update.new_state
     if state is _CANCELED or state is _FAILED:  # identity, not set membership: an Enum hashes in Python code
         order = tracker.get_order(update.client_order_id) if update.client_order_id else None
@@ -163,7 +166,7 @@ class AccountSync(Generic[_StateT]):
 
     # -- UserStreamListener (synchronous, called from the websocket router) -----------------------
 
-    def on_order_updates(self, updates: Sequence[OrderUpdate]) -> None:
+    def on_order_updates(self, updates: Sequence[OrderUpdate | OrderOpened]) -> None:
         """Order state changes from the venue, applied in order."""
         for update in updates:
             apply_venue_update(self._tracker, update)

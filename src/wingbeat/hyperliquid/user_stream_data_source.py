@@ -36,7 +36,7 @@ from typing import Any, Literal
 from wingbeat.core.data_sources import UserStreamListener, UserStreamTrackerDataSource
 from wingbeat.core.events import FundingPaymentEvent, PositionLiquidatedEvent
 from wingbeat.core.order_state import OrderState
-from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
+from wingbeat.core.order_updates import OrderOpened, OrderUpdate, TradeUpdate
 from wingbeat.core.positions import PositionFill
 from wingbeat.hyperliquid.constants import coin_to_trading_pair
 from wingbeat.hyperliquid.market_kind import MarketKind
@@ -115,14 +115,15 @@ def order_update_from_status(entry: OrderWithStatus) -> OrderUpdate | None:
     )
 
 
-def _basic_order_update(entry: Any) -> OrderUpdate | None:
+def _basic_order_update(entry: Any) -> OrderUpdate | OrderOpened | None:
     """``order_update_from_status(parse_order_with_status(entry))`` for a well-formed entry whose order has
     only the basic keys and whose status is known; ``None`` for anything else (the full decoder then
     decides, and refuses a malformed entry with its usual message). The basic keys are those of Hyperliquid's
     basic order object (WsBasicOrder: coin side limitPx sz oid timestamp origSz cloid); an order with other keys
     (children, trigger fields, ...) takes the full decoder. Every field the full decoder checks
     is checked here by the same rule, without building the intermediate objects: a burst's echo costs a
-    fraction of the full decode."""
+    fraction of the full decode. An order resting with nothing filled under a cloid (status ``open``, ``sz``
+    the very text of ``origSz``) comes as the same news in its cheaper form, :class:`OrderOpened`."""
     if type(entry) is not dict:
         return None
     order = entry.get("order")
@@ -151,7 +152,7 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
     ):
         return None
     remaining = _finite_decimal(sz)
-    original = None if orig_sz is None else _finite_decimal(orig_sz)
+    original = remaining if orig_sz == sz else None if orig_sz is None else _finite_decimal(orig_sz)
     if remaining is None or (orig_sz is not None and original is None) or _finite_decimal(limit_px) is None:
         return None
     pair = _PAIRS.get(coin)
@@ -159,6 +160,8 @@ def _basic_order_update(entry: Any) -> OrderUpdate | None:
         pair = coin_to_trading_pair(coin)
         if len(_PAIRS) < _CACHE_LIMIT:
             _PAIRS[coin] = pair
+    if status == "open" and orig_sz == sz and cloid:
+        return OrderOpened(cloid.lower(), pair, str(oid), timestamp / 1000)
     return OrderUpdate(
         client_order_id=cloid.lower() if cloid else "",
         trading_pair=pair,
@@ -193,11 +196,12 @@ def _finite_decimal(text: str) -> Decimal | None:
     return value
 
 
-def order_updates_from_payload(raw: Any) -> list[OrderUpdate]:
-    """Core order updates of an ``orderUpdates`` payload, in order; entries with an unknown status are
-    logged and left out. Raises :class:`MalformedMessageError` (nothing decoded) for a malformed payload,
-    exactly as :func:`~wingbeat.hyperliquid.schemas_ws.parse_order_updates` does."""
-    updates: list[OrderUpdate] = []
+def order_updates_from_payload(raw: Any) -> list[OrderUpdate | OrderOpened]:
+    """Core order updates of an ``orderUpdates`` payload, in order (an order resting with nothing filled as an
+    :class:`~wingbeat.core.order_updates.OrderOpened`); entries with an unknown status are logged and left out.
+    Raises :class:`MalformedMessageError` (nothing decoded) for a malformed payload, exactly as
+    :func:`~wingbeat.hyperliquid.schemas_ws.parse_order_updates` does."""
+    updates: list[OrderUpdate | OrderOpened] = []
     for i, entry in enumerate(arr(raw, "orderUpdates")):
         update = _basic_order_update(entry)
         if update is None:
