@@ -31,7 +31,7 @@ class EventQueue:
 
     A subscriber may name the users it watches (:meth:`add`): the events of one account (every
     event kind but the public ``_PUBLIC`` ones carries a ``user``) are then queued only when some
-    subscriber watches that account (the engine asks :meth:`watches` where it queues rows;
+    subscriber watches that account (the engine asks ``watches(user)`` where it queues rows;
     :meth:`publish` drops the other events), and delivered only to the subscribers that watch it."""
 
     __slots__ = (
@@ -44,6 +44,7 @@ class EventQueue:
         "trades",
         "updates",
         "watched",
+        "watches",
     )
 
     def __init__(self) -> None:
@@ -52,12 +53,15 @@ class EventQueue:
         self._deliver: list[_Subscriber] = []  # what publish calls (filters applied where needed)
         # the users anyone watches (None: every user, some subscriber has no filter)
         self.watched: Container[str] | None = None
+        # whether some subscriber watches an account: the watched container's own (C) membership
+        # test where there is one, as a Python method call per finished order costs more
+        self.watches: Callable[[str], bool] = _everyone
         # rows, rendered only when a subscriber reads the event's payload (see render.py)
         self.updates: dict[str, list[tuple[Any, ...]]] = {}  # render.update_row rows
         self.fills: dict[str, list[tuple[Any, ...]]] = {}  # Fill-field tuples
-        self.trades: dict[
-            str, list[tuple[Any, ...]]
-        ] = {}  # (taker fill, buyer, seller); a key alone = the book changed
+        # per coin, one (coin, is_buy, tx, time, taker, trade rows) group per taker order; a key
+        # alone = the book changed
+        self.trades: dict[str, list[tuple[Any, ...]]] = {}
         self.other: list[EngineEvent] = []
         self._book_changed: dict[str, BookChanged] = {}
 
@@ -71,6 +75,7 @@ class EventQueue:
             self.watched = None
         else:
             self.watched = filters[0] if len(filters) == 1 else _AnyOf(filters)
+        self.watches = _everyone if self.watched is None else self.watched.__contains__
         if len(self.subscribers) == 1:
             # alone, a subscriber is only handed what it watches: nothing to check per delivery
             self._deliver = [callback]
@@ -79,11 +84,6 @@ class EventQueue:
                 cb if f is None else _only(cb, f)
                 for cb, f in zip(self.subscribers, self._filters, strict=True)
             ]
-
-    def watches(self, user: str) -> bool:
-        """Whether some subscriber watches ``user``'s account (every account while one has no filter)."""
-        watched = self.watched
-        return watched is None or user in watched
 
     def publish(self) -> None:
         """Deliver the buffered events (a subscriber that raises is logged and skipped)."""
@@ -136,6 +136,11 @@ class EventQueue:
                         cb(event)
                     except Exception:
                         _log.exception("engine subscriber failed on %s", type(event).__name__)
+
+
+def _everyone(user: str) -> bool:
+    """``watches`` while some subscriber has no filter."""
+    return True
 
 
 def _only(callback: _Subscriber, users: Container[str]) -> _Subscriber:

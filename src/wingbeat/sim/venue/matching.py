@@ -157,7 +157,7 @@ class OrderFlow:
         queued_fills = self._events.fills
         queued_trades = self._events.trades
         t_rows: list[tuple[Any, ...]] = []  # bound to the queued lists at the first trade
-        trade_rows: list[tuple[Any, ...]] = []
+        trade_rows: list[tuple[Any, ...]] = []  # this order's trades, one group (render_trade_rows)
         holders = m.holders
         taker_fills = acct.fills.rows
         taker_fill = acct.apply_fill
@@ -242,7 +242,7 @@ class OrderFlow:
                 if not n:  # the taker's fills and the trades: looked up once, on the first trade
                     if t_watched:
                         t_rows = queued_fills.setdefault(user, t_rows)
-                    trade_rows = queued_trades.setdefault(coin, trade_rows)
+                    queued_trades.setdefault(coin, []).append((coin, is_buy, tx, now, user, trade_rows))
                 if t_watched:
                     t_rows.append(tf)
                 if watched is None or m_user in watched:
@@ -250,7 +250,7 @@ class OrderFlow:
                     if m_rows is None:
                         m_rows = queued_fills[m_user] = []
                     m_rows.append(mf)
-                trade_rows.append((tf, user, m_user) if is_buy else (tf, m_user, user))
+                trade_rows.append((px, sz, tid, m_user))
             if not n:
                 first_px = px
             last_px = px
