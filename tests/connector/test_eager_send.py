@@ -53,17 +53,22 @@ async def test_a_burst_is_sent_in_batches_while_it_is_placed_and_the_venue_keeps
         make_connector: Any, harness: LocalExchangeHarness) -> None:
     async with _eager(make_connector) as (s, conn):
         before = conn.actions_sent
-        cids, sent = _place(conn, harness, 120)
-        # the 50th and the 100th buy() each sent what was queued before returning; the last 20 wait for the tick
-        assert [n - before for n in sent] == [0] * 49 + [1] * 50 + [2] * 21
-        await s.recorder.wait_event(OrderCreatedEvent, count=120)
-        assert conn.actions_sent - before == 3
-        assert await harness.open_order_count() == 120
+        cids, sent = _place(conn, harness, 360)
+        # the 50th buy() sent what was queued before returning, then each batch twice the one before: the 150th
+        # (100 orders), the 350th (200); the last 10 wait for the tick
+        assert [n - before for n in sent] == [0] * 49 + [1] * 100 + [2] * 200 + [3] * 11
+        await s.recorder.wait_event(OrderCreatedEvent, count=360)
+        assert conn.actions_sent - before == 4
+        assert await harness.open_order_count() == 360
         # the venue numbers orders as it takes them: in the order they were placed, batch after batch
         oids = [conn.get_order(c).exchange_order_id for c in cids]  # type: ignore[union-attr]
-        assert oids == sorted(oids, key=int) and len(set(oids)) == 120
+        assert oids == sorted(oids, key=int) and len(set(oids)) == 360
         venue = harness.exchange.engine.accounts[harness.user].open_orders.values()
         assert {o.cloid for o in venue} == set(cids)
+        # the next tick's burst starts again from eager_send_at
+        before = conn.actions_sent
+        _cids, sent = _place(conn, harness, EAGER)
+        assert sent[-1] - before == 1 and sent[-2] == before
 
 
 @pytest.mark.parametrize("setup", ["journal", "rest only"])

@@ -4,8 +4,9 @@ Track-before-submit: ``buy()`` / ``sell()`` validate and quantize, create the or
 queue it and return the client order id synchronously. Once per event-loop tick one reused flush task takes
 the whole queue, awaits the journal's group commit and hands the batch to ``_place_orders``: an order that
 could have reached the exchange is always on disk first. Without a journal, a burst placed in one go is sent
-in batches of ``eager_send_at`` orders while it is being placed (``_start_place_orders``), so that the venue
-works on the first orders while the next are made. Cancels are queued and flushed the same way.
+in batches while it is being placed (``_start_place_orders``): the first of ``eager_send_at`` orders, each next
+one twice the one before, so that the venue works on the first orders while the next are made and a long burst
+takes few actions. Cancels are queued and flushed the same way.
 Reconciliation (lost answers, stale orders, missing fills) is inherited from
 :class:`~wingbeat.core.order_reconciliation.OrderReconciliation`. Subclasses fill the hooks of the "subclass
 hooks" section below and of that module (each docstring says when it is called and what it must return).
@@ -79,7 +80,8 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
 
     ``journal_path=None`` keeps orders in memory only. ``completed_cache_size``: final orders kept for
     ``get_order``. ``eager_send_at``: without a journal, a tick's queue is sent as soon as it holds this many
-    orders, while the caller is still placing more (None: one batch per tick). Reconciliation timing (``reconcile_interval``, ``stale_order_after``, ``lost_order_limit``,
+    orders, while the caller is still placing more, and again each time it holds twice as many as were sent
+    last (100, 200, 400, ...; None: one batch per tick). Reconciliation timing (``reconcile_interval``, ``stale_order_after``, ``lost_order_limit``,
     ``status_retry_delay``, ``missing_fills_after``, ``missing_fills_attempts``): see
     :class:`~wingbeat.core.order_reconciliation.OrderReconciliation`.
     """
@@ -128,6 +130,9 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         # a journal commits asynchronously: with one, every order waits for the tick's flush
         self._eager_send_at = eager_send_at if self._journal is None else None
         self._eager_refused = False  # the venue client could not send at once: wait for the tick's flush
+        # the queue size that sends next in this tick: each early batch doubles it (fewer actions for a long
+        # burst, which costs both sides per action); the tick's flush starts again from eager_send_at
+        self._eager_next = self._eager_send_at
         self._cancel_queue: list[InFlightOrder] = []
         self._submit_wakeup = asyncio.Event()
         self._cancel_wakeup = asyncio.Event()
@@ -384,7 +389,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         queue.append(order)
         if not self._submit_wakeup.is_set():
             self._submit_wakeup.set()
-        if (eager := self._eager_send_at) is not None and len(queue) >= eager and not self._eager_refused:
+        if (eager := self._eager_next) is not None and len(queue) >= eager and not self._eager_refused:
             self._send_now()
         return cid
 
@@ -401,6 +406,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             self._eager_refused = True
             return
         self._submit_queue = []
+        self._eager_next = 2 * len(batch)
         self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
 
     def _refuse(self, order: InFlightOrder, reason: str) -> None:
@@ -478,6 +484,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             await self._submit_wakeup.wait()
             self._submit_wakeup.clear()
             self._eager_refused = False
+            self._eager_next = self._eager_send_at
             batch, self._submit_queue = self._submit_queue, []
             if not batch:
                 continue
