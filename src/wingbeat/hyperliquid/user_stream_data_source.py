@@ -126,22 +126,24 @@ def _basic_order_update(entry: Any) -> OrderUpdate | OrderOpened | None:
     the very text of ``origSz``) comes as the same news in its cheaper form, :class:`OrderOpened`."""
     if type(entry) is not dict:
         return None
-    order = entry.get("order")
-    status = entry.get("status")
-    timestamp = entry.get("statusTimestamp")
-    if type(order) is not dict or type(status) is not str or type(timestamp) is not int:
+    try:  # subscripts, cheaper than get(): a missing key is the full decoder's case
+        order, status, timestamp = entry["order"], entry["status"], entry["statusTimestamp"]
+        if type(order) is not dict or type(status) is not str or type(timestamp) is not int:
+            return None
+        coin, side, oid, limit_px, sz = order["coin"], order["side"], order["oid"], order["limitPx"], order["sz"]
+        order_timestamp = order["timestamp"]
+    except KeyError:
         return None
+    cloid, orig_sz = order.get("cloid"), order.get("origSz")
     state = _EXACT_STATES.get(status)
     if state is None:
         state = order_state_from_status(status)
-    coin, side, oid, cloid = order.get("coin"), order.get("side"), order.get("oid"), order.get("cloid")
-    limit_px, sz, orig_sz = order.get("limitPx"), order.get("sz"), order.get("origSz")
     if (
         state is None
         or type(coin) is not str
         or (side != "B" and side != "A")
         or type(oid) is not int
-        or type(order.get("timestamp")) is not int
+        or type(order_timestamp) is not int
         or type(limit_px) is not str
         or type(sz) is not str
         or (orig_sz is not None and type(orig_sz) is not str)
