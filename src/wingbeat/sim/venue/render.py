@@ -181,18 +181,9 @@ def render_trade_rows(groups: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         for tpx, sz, tid, maker in rows:
             px_text = cache.get(tpx) or fmt(tpx)
             sz_text = cache.get(sz) or fmt(sz)
-            users = [taker, maker] if is_buy else [maker, taker]
             if trade is None:
-                trade = {
-                    "coin": coin,
-                    "side": "B" if is_buy else "A",
-                    "px": px_text,
-                    "sz": sz_text,
-                    "hash": tx,
-                    "time": now,
-                    "tid": tid,
-                    "users": users,
-                }
+                buyer, seller = (taker, maker) if is_buy else (maker, taker)
+                trade = render_trade(coin, is_buy, px_text, sz_text, tx, now, tid, buyer, seller)
             else:
                 # the trades of one taker order differ in these four fields only: a copy of the
                 # previous one with them set costs about half as much as an 8-key dict display
@@ -200,7 +191,7 @@ def render_trade_rows(groups: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 trade["px"] = px_text
                 trade["sz"] = sz_text
                 trade["tid"] = tid
-                trade["users"] = users
+                trade["users"] = [taker, maker] if is_buy else [maker, taker]
             out.append(trade)
     return out
 
