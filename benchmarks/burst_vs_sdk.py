@@ -6,7 +6,7 @@ liquidity off, so only the measured orders reach it, and relaxed rate limits, so
 orders is not throttled. Both clients meet that same exchange. The official SDK runs in a second child process (its calls are
 synchronous: in its own process nothing else shares its interpreter), wingbeat's
 ``HyperliquidPerpetualConnector`` in this one (actions over the websocket ``post``, a burst sent in
-batches of ``eager_send_at`` = 100 while it is placed: its defaults). Rounds
+batches while it is placed, 100 orders then each batch twice the one before: its defaults). Rounds
 alternate between the two sides (who goes first flips every round) and the table gives medians with
 the spread (min-max) of the rounds.
 

@@ -129,9 +129,9 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         self._submit_queue: list[InFlightOrder] = []
         # a journal commits asynchronously: with one, every order waits for the tick's flush
         self._eager_send_at = eager_send_at if self._journal is None else None
-        self._eager_refused = False  # the venue client could not send at once: wait for the tick's flush
         # the queue size that sends next in this tick: each early batch doubles it (fewer actions for a long
-        # burst, which costs both sides per action); the tick's flush starts again from eager_send_at
+        # burst, which costs both sides per action); None once the venue client could not send at once (the
+        # rest waits for the tick's flush, which starts again from eager_send_at)
         self._eager_next = self._eager_send_at
         self._cancel_queue: list[InFlightOrder] = []
         self._submit_wakeup = asyncio.Event()
@@ -389,7 +389,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         queue.append(order)
         if not self._submit_wakeup.is_set():
             self._submit_wakeup.set()
-        if (eager := self._eager_next) is not None and len(queue) >= eager and not self._eager_refused:
+        if (eager := self._eager_next) is not None and len(queue) >= eager:
             self._send_now()
         return cid
 
@@ -403,7 +403,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             self._logger.warning("early send of %d order(s) not possible (%r); they go with the tick", len(batch), exc)
             answers = None
         if answers is None:  # nothing was sent: the batch goes with the tick's flush
-            self._eager_refused = True
+            self._eager_next = None
             return
         self._submit_queue = []
         self._eager_next = 2 * len(batch)
@@ -483,7 +483,6 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         while True:
             await self._submit_wakeup.wait()
             self._submit_wakeup.clear()
-            self._eager_refused = False
             self._eager_next = self._eager_send_at
             batch, self._submit_queue = self._submit_queue, []
             if not batch:

@@ -77,16 +77,14 @@ def apply_venue_update(tracker: ClientOrderTracker, update: OrderUpdate | OrderO
     The order is found by client order id, else by exchange order id (an update of an order placed
     without a cloid, or of one whose cloid the venue did not echo).
     """
-    if isinstance(update, OrderOpened):  # nothing to adapt
-        tracker.process_order_update(update)
-        return
-    state = update.new_state
-    if state is _CANCELED or state is _FAILED:  # identity, not set membership: an Enum hashes in Python code
-        order = tracker.get_order(update.client_order_id) if update.client_order_id else None
-        if order is None and update.exchange_order_id is not None:
-            order = tracker.get_order_by_exchange_id(update.exchange_order_id)
-        if order is not None:
-            update = adapt_venue_update(order, update)
+    if not isinstance(update, OrderOpened):  # an OrderOpened has nothing to adapt
+        state = update.new_state
+        if state is _CANCELED or state is _FAILED:  # identity, not set membership: an Enum hashes in Python code
+            order = tracker.get_order(update.client_order_id) if update.client_order_id else None
+            if order is None and update.exchange_order_id is not None:
+                order = tracker.get_order_by_exchange_id(update.exchange_order_id)
+            if order is not None:
+                update = adapt_venue_update(order, update)
     tracker.process_order_update(update)
 
 

@@ -157,7 +157,7 @@ class OrderFlow:
         queued_fills = self._events.fills
         queued_trades = self._events.trades
         t_rows: list[tuple[Any, ...]] = []  # bound to the queued lists at the first trade
-        trade_rows: list[tuple[Any, ...]] = []  # this order's trades, one group (render_trade_rows)
+        trade_rows: list[tuple[Any, ...]]  # this order's trades, one group (render_trade_rows), from the first
         holders = m.holders
         taker_fills = acct.fills.rows
         taker_fill = acct.apply_fill
@@ -242,6 +242,7 @@ class OrderFlow:
                 if not n:  # the taker's fills and the trades: looked up once, on the first trade
                     if t_watched:
                         t_rows = queued_fills.setdefault(user, t_rows)
+                    trade_rows = []
                     queued_trades.setdefault(coin, []).append((coin, is_buy, tx, now, user, trade_rows))
                 if t_watched:
                     t_rows.append(tf)

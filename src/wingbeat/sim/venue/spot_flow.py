@@ -195,7 +195,7 @@ class SpotFlow:
         coin = m.coin
         queued_fills = self._events.fills
         queued_trades = self._events.trades
-        trade_rows: list[tuple[Any, ...]] = []  # this order's trades, one group (render_trade_rows)
+        trade_rows: list[tuple[Any, ...]]  # this order's trades, one group (render_trade_rows), from the first
         twap = order.twap_id
         remaining = order.sz
         filled_sz = filled_ntl = first_px = last_px = ZERO
@@ -256,6 +256,7 @@ class SpotFlow:
                 if watched is None or maker.user in watched:
                     queued_fills.setdefault(maker.user, []).append(mf)
                 if not n:
+                    trade_rows = []
                     queued_trades.setdefault(coin, []).append((coin, is_buy, tx, now, user, trade_rows))
                 trade_rows.append((px, sz, tid, maker.user))
             if not n:
