@@ -4,6 +4,7 @@ the tick's flush (a journal to commit first, no websocket to write to)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -69,6 +70,19 @@ async def test_a_burst_is_sent_in_batches_while_it_is_placed_and_the_venue_keeps
         before = conn.actions_sent
         _cids, sent = _place(conn, harness, EAGER)
         assert sent[-1] - before == 1 and sent[-2] == before
+
+
+async def test_the_ticks_flush_writes_its_batch_in_its_own_step(
+        make_connector: Any, harness: LocalExchangeHarness) -> None:
+    # one order's place -> OPEN: the frame leaves when the flush task runs, not a task later (after whatever
+    # else the loop had ready, such as pushes being read)
+    async with _eager(make_connector) as (s, conn):
+        before = conn.actions_sent
+        cid = conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness))
+        assert conn.actions_sent == before
+        await asyncio.sleep(0)  # one loop turn: the flush task, woken by buy(), runs once before this resumes
+        assert conn.actions_sent == before + 1
+        await s.recorder.wait_event(OrderCreatedEvent, cid)
 
 
 @pytest.mark.parametrize("setup", ["journal", "rest only"])

@@ -2,8 +2,9 @@
 
 Track-before-submit: ``buy()`` / ``sell()`` validate and quantize, create the order, track and journal it,
 queue it and return the client order id synchronously. Once per event-loop tick one reused flush task takes
-the whole queue, awaits the journal's group commit and hands the batch to ``_place_orders``: an order that
-could have reached the exchange is always on disk first. Without a journal, a burst placed in one go is sent
+the whole queue, awaits the journal's group commit and sends the batch: written in that same step when the
+venue client can (``_start_place_orders``), else by ``_place_orders``; an order that could have reached the
+exchange is always on disk first. Without a journal, a burst placed in one go is sent
 in batches while it is being placed (``_start_place_orders``): the first of ``eager_send_at`` orders, each next
 one twice the one before, so that the venue works on the first orders while the next are made and a long burst
 takes few actions. Cancels are queued and flushed the same way.
@@ -397,17 +398,22 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         # A caller placing many orders in one go does not yield to the loop: send what is queued now, so the
         # venue works on it while the next orders are made, instead of the whole burst after the last one.
         batch = self._submit_queue
-        try:
-            answers = self._start_place_orders(batch)
-        except Exception as exc:  # raised before anything was sent (the hook's contract): buy() must not raise
-            self._logger.warning("early send of %d order(s) not possible (%r); they go with the tick", len(batch), exc)
-            answers = None
+        answers = self._start_sending(batch)
         if answers is None:  # nothing was sent: the batch goes with the tick's flush
             self._eager_next = None
             return
         self._submit_queue = []
         self._eager_next = 2 * len(batch)
         self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
+
+    def _start_sending(self, batch: list[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
+        """``_start_place_orders`` of ``batch``, None when it was not sent (an error of the hook is logged)."""
+        try:
+            return self._start_place_orders(batch)
+        except Exception as exc:  # raised before anything was sent (the hook's contract): callers must not raise
+            self._logger.warning("%d order(s) could not be sent at once (%r); they are sent by the flush task",
+                                 len(batch), exc)
+            return None
 
     def _refuse(self, order: InFlightOrder, reason: str) -> None:
         self._logger.warning("order %s refused: %s", order.client_order_id, reason)
@@ -491,7 +497,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             if journal is not None and not await journal.commit_before_send(
                     batch, self._fail, "connector stopped before the order was sent"):
                 continue
-            self._tasks.create_task(self._send_orders(batch), name="place-orders")
+            # written in this step when the venue client can: the frame leaves before the loop turns to what
+            # else is ready (the pushes being read), one order's place -> OPEN shorter by that work
+            answers = self._start_sending(batch)
+            self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
 
     async def _send_orders(self, batch: list[InFlightOrder],
                            answers: Awaitable[Sequence[OrderUpdate | None]] | None = None) -> None:
@@ -610,11 +619,12 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         the batch PENDING_SUBMIT_UNKNOWN, resolved by reconciliation."""
 
     def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
-        """Hook (optional): send the batch at once, without awaiting anything, while ``place_order``'s caller
-        is still placing orders (called when ``eager_send_at`` orders are queued and no journal is kept).
-        Return what awaits the answers, as ``_place_orders``'s (with the same meaning and exceptions), or None
-        when it cannot be sent without waiting (the default): then nothing was sent and the orders go with
-        the tick's flush. Raise only before anything was sent (the orders then go with the tick's flush too)."""
+        """Hook (optional): send the batch at once, without awaiting anything: while ``place_order``'s caller
+        is still placing orders (when ``eager_send_at`` orders are queued and no journal is kept), and first of
+        all in the tick's flush (after the journal's commit). Return what awaits the answers, as
+        ``_place_orders``'s (with the same meaning and exceptions), or None when it cannot be sent without
+        waiting (the default): then nothing was sent and ``_place_orders`` sends the batch (the tick's flush,
+        for the early sends). Raise only before anything was sent (then it is as if None was returned)."""
         return None
 
     @abstractmethod
