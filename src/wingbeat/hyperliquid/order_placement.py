@@ -324,7 +324,8 @@ class ActionSender:
         cannot go at once (no websocket up, or busy; the rate budget not there now): nothing was sent then.
         """
         ws = self._ws
-        if ws is None or not ws.connected or not self._rest.limiter.try_acquire(action_weight(batch_length)):
+        # the budget last: it is not given back when the frame cannot be written after all
+        if ws is None or not ws.can_post_now or not self._rest.limiter.try_acquire(action_weight(batch_length)):
             return None
         pending = ws.post_action_now(self._signed(action, valid_for), timeout=self._rest.timeout)
         if pending is None:  # the budget spent stays spent: the venue would have charged a request the same

@@ -215,6 +215,11 @@ class HyperliquidWebSocket:
         return self._client.connected
 
     @property
+    def can_post_now(self) -> bool:
+        """True while a post can be written at once (connected, a post slot free): see :meth:`post_action_now`."""
+        return self._client.connected and len(self._pending) < WS_MAX_INFLIGHT_POSTS
+
+    @property
     def reconnects(self) -> int:
         """Successful connections after the first one."""
         return self._client.reconnects
@@ -487,7 +492,7 @@ class HyperliquidWebSocket:
         frame cannot be written at once (socket down or busy: every post slot taken, a compressed connection,
         a failed write): nothing was sent then.
         """
-        if not self._client.connected or len(self._pending) >= WS_MAX_INFLIGHT_POSTS:
+        if not self.can_post_now:
             return None
         post_id, future, frame = self._open_post("action", payload)
         try:
