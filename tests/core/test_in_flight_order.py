@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from wingbeat.core.enums import OrderType, TradeType
-from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.in_flight_order import InFlightOrder, wait_until_all_done
 from wingbeat.core.order_state import OrderState, can_transition
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
@@ -92,6 +92,27 @@ async def test_waiters_resolve_on_open_and_on_final_state() -> None:
     order.apply_order_update(to(OrderState.CANCELED))
     assert await asyncio.wait_for(done, 1) is OrderState.CANCELED
     assert await order.wait_until_open() is OrderState.CANCELED  # already past: returns at once
+
+
+async def test_wait_until_all_done_returns_once_every_order_is_final_or_at_the_deadline() -> None:
+    orders = [make_order() for _ in range(3)]
+    orders[0].apply_order_update(to(OrderState.OPEN))
+    orders[0].apply_order_update(to(OrderState.FILLED))  # final before the wait: not waited on
+    lone = asyncio.ensure_future(orders[1].wait_until_done())  # a waiter of its own shares the order's future
+    everyone = asyncio.ensure_future(wait_until_all_done(orders, 5))
+    await asyncio.sleep(0)
+    orders[1].apply_order_update(to(OrderState.CANCELED))
+    assert await asyncio.wait_for(lone, 1) is OrderState.CANCELED
+    assert not everyone.done()
+    orders[2].apply_order_update(to(OrderState.FAILED))
+    await asyncio.wait_for(everyone, 1)
+    # a live order at the deadline: it returns anyway, and the order's own waiters still resolve later
+    late = make_order()
+    await asyncio.wait_for(wait_until_all_done([late], 0.05), 2)
+    assert not late.is_done
+    waiter = asyncio.ensure_future(late.wait_until_done())
+    late.apply_order_update(to(OrderState.CANCELED))
+    assert await asyncio.wait_for(waiter, 1) is OrderState.CANCELED
 
 
 async def test_wait_until_open_returns_on_failure_too() -> None:

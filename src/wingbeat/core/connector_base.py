@@ -30,7 +30,7 @@ from typing import Any
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.errors import ExchangeRejection, NotReadyError
 from wingbeat.core.events import EventListener, EventPublisher
-from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.in_flight_order import InFlightOrder, wait_until_all_done
 from wingbeat.core.journal import Durability, OrderJournal
 from wingbeat.core.order_modifying import OrderModifying
 from wingbeat.core.order_reconciliation import OrderReconciliation
@@ -471,12 +471,7 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         orders = self.open_orders
         for order in orders:
             self.cancel(order.trading_pair, order.client_order_id)
-        waiters = [asyncio.ensure_future(o.wait_until_done()) for o in orders if not o.is_done]
-        if waiters:
-            _done, pending = await asyncio.wait(waiters, timeout=timeout)
-            for waiter in pending:
-                waiter.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await wait_until_all_done(orders, timeout)
         return [
             CancellationResult(o.client_order_id, o.is_done and not o.is_filled,
                                None if o.is_done and not o.is_filled else

@@ -7,13 +7,14 @@ constants, fills and fees stored only once there are some, and futures created o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from decimal import Decimal
 
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate, TradeUpdate
 
-__all__ = ["InFlightOrder", "OrderModification"]
+__all__ = ["InFlightOrder", "OrderModification", "wait_until_all_done"]
 
 _ZERO = Decimal(0)
 _OPEN = OrderState.OPEN
@@ -295,9 +296,13 @@ class InFlightOrder:
         arriving: :class:`OrderCompletedEvent` is published once they add up.)"""
         if self.current_state.is_final:
             return self.current_state
+        return await asyncio.shield(self._done_waiter())
+
+    def _done_waiter(self) -> asyncio.Future[OrderState]:
+        # the one future every waiter of a live order shares (resolved by _resolve_waiters): never cancelled
         if self._done_future is None:
             self._done_future = asyncio.get_running_loop().create_future()
-        return await asyncio.shield(self._done_future)
+        return self._done_future
 
     def _resolve_waiters(self) -> None:
         state = self.current_state
@@ -311,3 +316,13 @@ class InFlightOrder:
             self._done_future = None
             if not done.done():
                 done.set_result(state)
+
+
+async def wait_until_all_done(orders: Iterable[InFlightOrder], timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until every order of ``orders`` is final, or for ``timeout`` seconds at most (then return anyway).
+
+    :meth:`InFlightOrder.wait_until_done` for many orders at once: one shared future per live order and no
+    task, where a task per order would cost several objects and loop steps each (``cancel_all`` of thousands)."""
+    waiters = [order._done_waiter() for order in orders if not order.current_state.is_final]
+    if waiters:
+        await asyncio.wait(waiters, timeout=timeout)

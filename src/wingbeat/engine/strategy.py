@@ -28,7 +28,7 @@ from wingbeat.core.connector_base import CancellationResult
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
 from wingbeat.core.errors import InvalidOrderError
 from wingbeat.core.events import EventListener, OrderFilledEvent, PositionLiquidatedEvent
-from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.in_flight_order import InFlightOrder, wait_until_all_done
 from wingbeat.core.order_book import OrderBook
 from wingbeat.core.positions import FundingInfo, Position
 from wingbeat.core.tasks import TaskOwner
@@ -464,14 +464,11 @@ class Strategy(EventListener):
             self._our_orders[order.client_order_id].cancel(order.trading_pair, order.client_order_id)
         if not active:
             return
-        waits = [asyncio.ensure_future(o.wait_until_done()) for o in active]
-        _done, pending = await asyncio.wait(waits, timeout=self.cancel_timeout)
-        for fut in pending:
-            fut.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if pending:
-            self.logger.error("%d order(s) not confirmed cancelled within %.1fs: %s", len(pending),
-                              self.cancel_timeout, ", ".join(o.client_order_id for o in active if o.is_open))
+        await wait_until_all_done(active, self.cancel_timeout)
+        left = [o.client_order_id for o in active if not o.is_done]
+        if left:
+            self.logger.error("%d order(s) not confirmed cancelled within %.1fs: %s", len(left),
+                              self.cancel_timeout, ", ".join(left))
 
     async def _cancel_all(self) -> None:
         own = {o.client_order_id for o in self.active_orders()}
@@ -483,12 +480,8 @@ class Strategy(EventListener):
                 conn.cancel(order.trading_pair, order.client_order_id)
             if not orders:
                 continue
-            waits = [asyncio.ensure_future(o.wait_until_done()) for o in orders]
-            _done, pending = await asyncio.wait(waits, timeout=self.cancel_timeout)
-            for fut in pending:
-                fut.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            left = [o.client_order_id for o in orders if o.is_open]
+            await wait_until_all_done(orders, self.cancel_timeout)
+            left = [o.client_order_id for o in orders if not o.is_done]
             if left:
                 self.logger.error("%d order(s) on %s not confirmed cancelled: %s", len(left), name, ", ".join(left))
 

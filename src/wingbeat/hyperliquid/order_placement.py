@@ -313,7 +313,7 @@ class ActionSender:
             raw = await ws.post_action(payload, timeout=left)
         else:
             raw = await self._rest.exchange(payload, weight=0)  # already charged above
-        return _decoded_reply(raw, action)
+        return _decoded_reply(raw, action.get("type"))
 
     def send_now(
         self, action: Mapping[str, Any], *, batch_length: int = 1, valid_for: float | None = None
@@ -332,7 +332,7 @@ class ActionSender:
             return None
         self.requests_sent += 1
         self.sent_over_ws += 1
-        return self._decode_later(pending, action)
+        return self._decode_later(pending, action.get("type"))
 
     def _signed(self, action: Mapping[str, Any], valid_for: float | None) -> dict[str, Any]:
         # signed last, once the budget is spent: a wait for it never ages the nonce or the deadline
@@ -340,16 +340,17 @@ class ActionSender:
         return self.envelope(action, self._nonces(), expires_after)
 
     @staticmethod
-    async def _decode_later(pending: Awaitable[Any], action: Mapping[str, Any]) -> ExchangeReply:
-        return _decoded_reply(await pending, action)
+    async def _decode_later(pending: Awaitable[Any], action_type: object) -> ExchangeReply:
+        # the type only: the action itself (a dict per order) is garbage once its frame is written
+        return _decoded_reply(await pending, action_type)
 
 
-def _decoded_reply(raw: Any, action: Mapping[str, Any]) -> ExchangeReply:
+def _decoded_reply(raw: Any, action_type: object) -> ExchangeReply:
     try:
         reply = parse_exchange_reply(raw)
     except MalformedMessageError as exc:
         # the exchange may have applied it: unknown outcome, reconciliation decides
-        raise TransportError(f"unreadable {action.get('type')} reply: {exc}") from None
+        raise TransportError(f"unreadable {action_type} reply: {exc}") from None
     if not reply.ok:
         text = reply.error or "refused"
         raise ExchangeRejection(text, code=classify_exchange_error(text))
