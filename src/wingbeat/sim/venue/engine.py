@@ -149,7 +149,6 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         self.marks.update((m.index, m.mark) for m in self.spot_markets)
         self.max_leverages: dict[int, int] = {m.index: m.cfg.max_leverage for m in self.perp_markets}
         self._agent_owner: dict[str, str] = {}
-        self.live: dict[int, Order] = {}  # every open order (resting, untriggered, waiting for a parent)
         self.history = OrderHistory()  # finished orders, oldest first
         self.fees_collected = ZERO
         self._action_builder: tuple[str, int] | None = None  # the builder of the order action being placed
@@ -264,6 +263,22 @@ class ExchangeEngine(OrderFlow, SpotFlow):
     def dex_of(self, asset: int) -> PerpDex | None:
         """The perp dex that lists perp asset ``asset``, or None (spot, or no such asset)."""
         return self._dex_of_asset.get(asset)
+
+    def open_order(self, user: str, oid: int) -> Order | None:
+        """The open order ``oid`` of ``user`` on any dex, or None."""
+        for dex in self.dexes:
+            acct = dex.accounts.get(user)
+            order = acct.open_orders.get(oid) if acct is not None else None
+            if order is not None:
+                return order
+        return None
+
+    @property
+    def live(self) -> dict[int, Order]:
+        """Every open order (resting, untriggered, waiting for a parent) by oid, of every account
+        on every dex: built on each read, for inspection (the engine keeps an open order in its
+        account's ``open_orders`` only, so that placing and canceling update one index)."""
+        return {oid: o for d in self.dexes for a in d.accounts.values() for oid, o in a.open_orders.items()}
 
     def margin_account(self, acct: Account, asset: int) -> Account | None:
         """``acct``'s margin account for ``asset``: itself for the main dex and spot, its account on
@@ -385,7 +400,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             elif grouping == "normalTpsl" and orders and orders[0].trigger is None:
                 parent_status = self._place_one(acct, orders[0], now)
                 statuses.append(parent_status)
-                parent = self._parent_from_status(parent_status)
+                parent = self._resting_order(acct, orders[0].asset, parent_status)
                 bracket: list[Order] = []
                 for req in orders[1:]:
                     status, child = self._place_child(acct, req, parent, parent_status, now)
@@ -408,9 +423,12 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             self._end()
         return statuses
 
-    def _parent_from_status(self, status: Any) -> Order | None:
+    def _resting_order(self, acct: Account, asset: int, status: Any) -> Order | None:
+        """The open order of ``acct`` on ``asset`` that the order status ``status`` names as
+        resting, or None."""
         if isinstance(status, dict) and "resting" in status:
-            return self.live.get(status["resting"]["oid"])
+            margin_acct = self.margin_account(acct, asset)
+            return margin_acct.open_orders.get(status["resting"]["oid"]) if margin_acct is not None else None
         return None
 
     def _place_child(
@@ -424,7 +442,8 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         status = self._place_one(acct, req, now, hold=parent is not None)
         if "error" in status:
             return status, None
-        child = self.live[status["resting"]["oid"]]
+        child = self._resting_order(acct, req.asset, status)
+        assert child is not None  # _place_one answered "resting"
         if parent is not None:
             parent.children = (*parent.children, child)
             return "waitingForFill", child
@@ -492,7 +511,6 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             acct.cloids[cloid] = oid
         if req.trigger is not None:
             order.position_tpsl = position_tpsl
-            self.live[oid] = order
             acct.open_orders[oid] = order
             if not hold:
                 self._arm(order)
@@ -624,7 +642,7 @@ class ExchangeEngine(OrderFlow, SpotFlow):
             if (asset is None or o.asset == asset) and not (perp_only and o.asset in self._spot_by_asset)
         ]
         for order in canceled:
-            if order.oid in self.live:  # a TP/SL child may already be gone with its parent
+            if self.is_open(order):  # a TP/SL child may already be gone with its parent
                 self._remove_live(order)
                 self._finish(order, status, now)
         if canceled and self._subscribers:
@@ -737,7 +755,6 @@ class ExchangeEngine(OrderFlow, SpotFlow):
         m = self._perp_by_asset[order.asset]
         acct = m.accounts[order.user]
         assert order.trigger is not None
-        self.live.pop(order.oid, None)
         acct.open_orders.pop(order.oid, None)
         acct.reducing.pop(order.oid, None)
         # open -> triggered -> filled/open/canceled, as orderUpdates and historicalOrders show it

@@ -44,7 +44,6 @@ class OrderFlow:
     markets: list[MarketState]
     marks: dict[int, Decimal]
     accounts: dict[str, Account]
-    live: dict[int, Order]
     history: OrderHistory
     _next_tid: int
     _action_count: int
@@ -127,7 +126,6 @@ class OrderFlow:
         side = m.book.bids if order.is_buy else m.book.asks
         top = side.top
         side.add(order)
-        self.live[oid] = order
         acct.open_orders[oid] = order
         self._book_changed(m, side, top)
         if self._subscribers:
@@ -287,14 +285,24 @@ class OrderFlow:
             side.remove(order)
             self._book_changed(m, side, top)
 
+    def owner(self, order: Order) -> Account:
+        """The account whose ``open_orders`` hold ``order`` while it is open: its user's margin
+        account on the order's dex (spot orders: the main account)."""
+        asset = order.asset
+        accounts = self.accounts if asset < BUILDER_DEX_ASSET_OFFSET else self._perp_by_asset[asset].accounts
+        return accounts[order.user]
+
+    def is_open(self, order: Order) -> bool:
+        """Whether ``order`` is still open (resting, untriggered or waiting for its parent)."""
+        return order.oid in self.owner(order).open_orders
+
     def _finish(self, order: Order, status: str, now: int) -> None:
         """Record the final ``status`` of ``order``; release its margin; settle TP/SL children."""
         asset = order.asset
-        # the user's margin account on the order's dex (spot orders: the main account)
+        # owner(order), inlined: this is every cancel's and every fill's path
         accounts = self.accounts if asset < BUILDER_DEX_ASSET_OFFSET else self._perp_by_asset[asset].accounts
         acct = accounts[order.user]
         oid = order.oid
-        self.live.pop(oid, None)
         open_orders = acct.open_orders
         open_orders.pop(oid, None)
         if order.reduce_only or order.position_tpsl:
@@ -316,7 +324,7 @@ class OrderFlow:
         if order.children:
             children, order.children = order.children, ()
             for child in children:
-                if child.oid not in self.live:
+                if not self.is_open(child):
                     continue
                 if status == "filled":
                     self._arm(child)
@@ -328,7 +336,7 @@ class OrderFlow:
                 # one-cancels-other (docs, order statuses: "TP/SL only. Canceled due to sibling
                 # ordering being filled")
                 for sibling in siblings:
-                    if sibling.oid in self.live:
+                    if self.is_open(sibling):
                         self._remove_live(sibling)
                         self._finish(sibling, "siblingFilledCanceled", now)
 
@@ -355,7 +363,7 @@ class OrderFlow:
                     if o.asset == asset and (not szi or (szi > 0) == o.is_buy)
                 ]
                 for order in stale:
-                    if order.oid in self.live:
+                    if self.is_open(order):
                         self._remove_live(order)
                         self._finish(order, "reduceOnlyCanceled", now)
 

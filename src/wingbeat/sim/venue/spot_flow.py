@@ -100,7 +100,6 @@ class SpotFlow:
 
     # engine state this mixin works on (set by ExchangeEngine.__init__)
     accounts: dict[str, Account]
-    live: dict[int, Order]
     spot_taker_fee: Decimal
     spot_maker_fee: Decimal
     spot_fees_collected: dict[str, Decimal]  # token -> fees taken in it
@@ -163,7 +162,6 @@ class SpotFlow:
         side = m.book.bids if order.is_buy else m.book.asks
         top = side.top
         side.add(order)
-        self.live[order.oid] = order
         acct.open_orders[order.oid] = order
         self._book_changed(m, side, top)
         if self._subscribers:

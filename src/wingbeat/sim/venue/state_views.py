@@ -37,7 +37,7 @@ def frontend_order(engine: ExchangeEngine, order: Order | OrderRecord) -> dict[s
         # a whole price without ".0" (recorded payloads: "Price above 10.004", clients parse the number)
         px_text = fmt(trig.trigger_px).removesuffix(".0")
         condition = f"Price {'above' if above else 'below'} {px_text}"
-    children = [frontend_order(engine, c) for c in order.children if c.oid in engine.live]
+    children = [frontend_order(engine, c) for c in order.children if engine.is_open(c)]
     return {
         "coin": order.coin,
         "side": side(order.is_buy),
@@ -60,8 +60,8 @@ def frontend_order(engine: ExchangeEngine, order: Order | OrderRecord) -> dict[s
 
 def order_status_entry(engine: ExchangeEngine, user: str, oid: int) -> dict[str, Any] | None:
     """``{"order", "status", "statusTimestamp"}`` of one order of ``user``, or None if unknown."""
-    live = engine.live.get(oid)
-    if live is not None and live.user == user:
+    live = engine.open_order(user, oid)
+    if live is not None:
         fired = engine.history.triggered(oid) if live.triggered else None
         if fired is not None:  # a TP/SL that fired and now rests as a limit order
             return {
