@@ -22,6 +22,7 @@ import asyncio
 import sys
 
 from burst_vs_sdk import Wingbeat, _exchange_main, _Peer
+from wingbeat.core.gc_tuning import tune_gc
 from wingbeat.hyperliquid.signer import Signer
 
 
@@ -31,6 +32,7 @@ async def main(bursts: int, size: int) -> None:
     try:
         ours = Wingbeat(signer, await exchange.first())
         await ours.start()
+        tune_gc()  # as burst_vs_sdk.py runs both clients
         for _ in range(bursts):
             wall, cpu = await ours.burst(size)
             await asyncio.sleep(1.0)  # the answers arrive after the last OPEN: they belong to the burst

@@ -1,7 +1,7 @@
 """Order bursts and place -> OPEN latency vs the official SDK, the local exchange in its own process.
 
 The local exchange runs as a user runs it, in a child process of its own with ``wingbeat sim``'s
-garbage-collector settings (``tune_gc_for_serving``), as a ``LocalExchange`` with its built-in
+garbage-collector settings (``wingbeat.core.tune_gc``), as a ``LocalExchange`` with its built-in
 liquidity off, so only the measured orders reach it, and relaxed rate limits, so a burst of 2,000
 orders is not throttled. Both clients meet that same exchange. The official SDK runs in a second child process (its calls are
 synchronous: in its own process nothing else shares its interpreter), wingbeat's
@@ -19,6 +19,10 @@ Rows:
 * place -> OPEN, one order at a time: wingbeat ``buy()`` -> OPEN event; the SDK ``order()`` -> its
   reply (resting).
 
+Both clients run with the garbage-collector settings wingbeat gives a trading process (``tune_gc`` once set
+up, as ``wingbeat run`` does and README advises): the SDK's process gets the same settings, so the two differ
+by their code only. ``--python-gc`` measures both with Python's defaults instead (each full collection then
+walks the start-up heap again, 14-25 ms on a slow core, one every one or two 2,000-order bursts).
 Every round ends by cancelling what it placed (outside the clock), so each burst meets the same book.
 Targets (issue 16): each burst no slower than ``bulk_orders``; place -> OPEN p50 at least 3x faster than
 ``order()``. ``--profile`` adds a cProfile of extra 2,000-order wingbeat bursts, client and exchange.
@@ -46,6 +50,7 @@ from typing import Any
 
 from wingbeat.core.enums import OrderType
 from wingbeat.core.events import EventListener, OrderCreatedEvent
+from wingbeat.core.gc_tuning import tune_gc
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.signer import Signer
 
@@ -73,7 +78,6 @@ def _exchange_main(pipe: Connection, addresses: list[str]) -> None:
 async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
     from wingbeat.sim import LocalExchange
     from wingbeat.sim.protocol.rate_limits import RELAXED_RATE_LIMITS
-    from wingbeat.sim.protocol.server import tune_gc_for_serving
 
     async with LocalExchange(port=0, liquidity=False, rate_limits=RELAXED_RATE_LIMITS) as ex:
         # Hyperliquid allows 1,000 open orders per account, more with traded volume: resting 2,000 at
@@ -81,7 +85,7 @@ async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
         ex.engine.max_open_orders = 2 * max(BURSTS)
         for address in addresses:
             await ex.fund(address, Decimal(10_000_000))
-        tune_gc_for_serving()
+        tune_gc()
         pipe.send(ex.base_url)
         profiler: cProfile.Profile | None = None
         while True:  # commands are handled on the event loop's thread (cProfile profiles that thread)
@@ -106,12 +110,14 @@ async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------ SDK process
-def _sdk_main(pipe: Connection, key: str, base_url: str) -> None:
+def _sdk_main(pipe: Connection, key: str, base_url: str, tune: bool) -> None:
     from eth_account import Account
     from hyperliquid.exchange import Exchange
     from hyperliquid.utils.types import Cloid
 
     exchange = Exchange(Account.from_key(key), base_url)
+    if tune:  # the same process settings as wingbeat's side
+        tune_gc()
     gtc: Any = {"limit": {"tif": "Gtc"}}
     resting: list[int] = []
     pipe.send("ready")
@@ -279,9 +285,11 @@ async def main(args: argparse.Namespace) -> None:
     ours: Wingbeat | None = None
     try:
         base_url = await exchange.first()
-        sdk = _Peer(_sdk_main, sdk_key, base_url)
+        sdk = _Peer(_sdk_main, sdk_key, base_url, not args.python_gc)
         ours = Wingbeat(signer, base_url)
         await asyncio.gather(ours.start(), sdk.first())
+        if not args.python_gc:
+            tune_gc()
         tag = 0
 
         async def server_cpu() -> float:
@@ -343,9 +351,10 @@ async def main(args: argparse.Namespace) -> None:
             sdk.close(("stop", 0, 0))
         exchange.close("stop")
 
+    gc_note = "Python's garbage-collector defaults" if args.python_gc else "both clients with tune_gc"
     print(
         f"\nBursts of resting orders and place -> OPEN, local exchange in its own process, {args.rounds} alternating"
-        " rounds (median, min-max of the rounds; the machine may be shared)"
+        f" rounds, {gc_note} (median, min-max of the rounds; the machine may be shared)"
     )
     head = f"{'measure':<58}{'wingbeat':>22}{'official SDK':>22}{'ratio':>8}   target"
     print(head)
@@ -387,6 +396,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--latency", type=int, default=100, help="orders per latency round and side")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--python-gc", action="store_true",
+                        help="both clients with Python's garbage-collector defaults (not tune_gc)")
     parsed = parser.parse_args()
     if parsed.rounds is None:
         parsed.rounds = 3 if parsed.quick else 7

@@ -14,7 +14,8 @@ from tests.engine.cli_helpers import cli_env
 
 _STANDALONE = """
 import asyncio, gc, io, json, sys
-from wingbeat.sim.protocol.server import SERVING_GC_THRESHOLD, run_local_exchange
+from wingbeat.core.gc_tuning import GC_THRESHOLD as SERVING_GC_THRESHOLD
+from wingbeat.sim.protocol.server import run_local_exchange
 
 class Watch(io.StringIO):
     def __init__(self, ready):

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from wingbeat.core.events import TwapFinishedEvent as TwapFinishedEvent
     from wingbeat.core.events import TwapSliceFilledEvent as TwapSliceFilledEvent
     from wingbeat.core.events import TwapStartedEvent as TwapStartedEvent
+    from wingbeat.core.gc_tuning import tune_gc as tune_gc
     from wingbeat.core.in_flight_order import InFlightOrder as InFlightOrder
     from wingbeat.core.in_flight_order import OrderModification as OrderModification
     from wingbeat.core.journal import OrderJournal as OrderJournal
@@ -122,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     "TwapSliceFilledEvent": "wingbeat.core.events",
     "TwapStartedEvent": "wingbeat.core.events",
     "InFlightOrder": "wingbeat.core.in_flight_order",
+    "tune_gc": "wingbeat.core.gc_tuning",
     "OrderModification": "wingbeat.core.in_flight_order",
     "OrderJournal": "wingbeat.core.journal",
     "Level": "wingbeat.core.order_book",

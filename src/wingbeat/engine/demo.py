@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from rich.console import Console
 
+from wingbeat.core.gc_tuning import tune_gc
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.engine.live_view import RunSummary
 from wingbeat.engine.logging_setup import EventLogger, logs_above
@@ -115,6 +116,7 @@ async def run_demo(
             await connector.start()
             stack.push_async_callback(connector.stop)
             await asyncio.wait_for(connector.wait_ready(), 30)
+        tune_gc()  # the exchange serves and the connector trades from here on, in this process
         held = "".join(f" and {amount:,} {token}" for token, amount in funds.items() if token != "USDC")
         console.print(
             f"local exchange on {exchange.base_url} · account {signer.account_address} funded with "

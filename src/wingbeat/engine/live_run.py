@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from wingbeat.core.gc_tuning import tune_gc
 from wingbeat.engine.basis import BasisStrategy
 from wingbeat.engine.config import RunConfig
 from wingbeat.engine.live_view import RunSummary
@@ -88,6 +89,7 @@ async def run_configured(
                 stack.push_async_callback(conn.stop)
             for conn in starting:
                 await asyncio.wait_for(conn.wait_ready(), ready_timeout)
+        tune_gc()  # this process trades from here on: its start-up heap is out of every later collection
         if spot_pairs:
             _warn_empty_spot_balances(connectors["spot"], spot_pairs, signer.account_address)
         if perp_pairs:

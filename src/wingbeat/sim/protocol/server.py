@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import ipaddress
 import logging
 import re
@@ -28,6 +27,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from wingbeat.core.gc_tuning import tune_gc
 from wingbeat.core.tasks import TaskOwner
 from wingbeat.hyperliquid.constants import action_weight, info_weight
 from wingbeat.sim.protocol.actions import ActionProcessor, ActionResult, ParseFailure
@@ -46,7 +46,7 @@ from wingbeat.sim.venue.perp_dexes import DEFAULT_PERP_DEXES, PerpDexConfig, loa
 from wingbeat.sim.venue.spot_markets import DEFAULT_SPOT, SpotConfig, load_spot
 from wingbeat.sim.venue.types import EngineError
 
-__all__ = ["DEFAULT_FUND_AMOUNT", "SERVING_GC_THRESHOLD", "LocalExchange", "run_local_exchange", "tune_gc_for_serving"]
+__all__ = ["DEFAULT_FUND_AMOUNT", "LocalExchange", "run_local_exchange"]
 
 _log = logging.getLogger("wingbeat.sim.protocol.server")
 
@@ -666,26 +666,6 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-# young objects collected every 20,000 allocations instead of 700: the transient payloads of one big action
-# (a 2,000-order burst's orderUpdates push) then mostly die young instead of being promoted towards a full
-# collection
-SERVING_GC_THRESHOLD = (20_000, 20, 20)
-
-
-def tune_gc_for_serving() -> None:
-    """Set this process's garbage collector for serving the local exchange and nothing else (what
-    ``wingbeat sim`` does once the exchange is up): everything start-up allocated (modules, markets) is
-    frozen out of later collections, and young objects are collected in larger batches
-    (:data:`SERVING_GC_THRESHOLD`).
-
-    Without it every full collection re-walks the start-up heap (~40,000 objects, tens of ms on a slow
-    core) and one big action is enough to trigger one mid-burst. The settings are process-wide: never
-    call this in a program that embeds a :class:`LocalExchange` beside its own work."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*SERVING_GC_THRESHOLD)
-
-
 async def run_local_exchange(
     host: str = "127.0.0.1",
     port: int = 8080,
@@ -706,7 +686,7 @@ async def run_local_exchange(
     perp_dexes: Sequence[PerpDexConfig] | None = None,
 ) -> None:
     """Run a local exchange until SIGINT/SIGTERM (what ``wingbeat sim`` calls); prints its URL. The process
-    is taken to serve nothing else: its garbage collector is set by :func:`tune_gc_for_serving`.
+    is taken to serve nothing else: its garbage collector is set by :func:`~wingbeat.core.gc_tuning.tune_gc`.
 
     ``fund`` holds ``(address, perp USDC)``, ``(address, perp USDC, {spot token: amount})`` or
     ``(address, perp USDC, {spot token: amount}, {builder dex: (collateral token, amount)})``; a
@@ -758,7 +738,7 @@ async def run_local_exchange(
             print(
                 f"admin token: {ex.admin_token}  (POST /admin with Authorization: Bearer <token>)", flush=True
             )
-        tune_gc_for_serving()
+        tune_gc()
         print(
             f"wingbeat local exchange ({chain}) listening on {ex.base_url}  (websocket {ex.ws_url})",
             flush=True,
