@@ -545,7 +545,8 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         refused: list[InFlightOrder] = []
         for order, result in zip(batch, results, strict=False):
             if result is True:
-                self._update(order, OrderState.CANCELED, "cancelled")
+                if not order.is_done:  # else the status stream told it first: nothing left to apply
+                    self._update(order, OrderState.CANCELED, "cancelled")
             elif order.current_state is OrderState.PENDING_CANCEL:
                 self._logger.warning("cancel of %s refused: %s", order.client_order_id, result)
                 executed = order.executed_amount_base > 0
