@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.core.test_order_tracker import make_order, new_tracker, trade, upd
 from wingbeat.core.in_flight_order import InFlightOrder
+from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_tracker import ClientOrderTracker
 from wingbeat.core.order_updates import OrderOpened, OrderUpdate
@@ -95,7 +97,9 @@ def test_opened_news_has_the_effect_of_its_update_in_any_state_and_sequence(
     """Two trackers get the same news; one takes each OrderOpened as is, the other as its OrderUpdate."""
     runs = []
     for cheap in (True, False):
-        tracker, events = new_tracker()
+        changes: list[tuple[str, OrderState, OrderState]] = []  # the connector's hook sees the same changes
+        tracker, events = new_tracker(
+            on_state_change=lambda o, prev, changes=changes: changes.append((o.client_order_id, prev, o.current_state)))
         order = make_order(amount="3")
         order.current_state = start
         order.exchange_order_id = known_eid
@@ -114,6 +118,16 @@ def test_opened_news_has_the_effect_of_its_update_in_any_state_and_sequence(
             else:
                 result = tracker.process_order_not_found("c1")
             seen.append((result, _snapshot(tracker, order, events.events), other.current_state,
-                         other.exchange_order_id))
+                         other.exchange_order_id, list(changes)))
         runs.append(seen)
     assert runs[0] == runs[1]
+
+
+async def test_an_order_opened_by_the_cheap_news_is_journaled_open_under_its_exchange_id(tmp_path: Path) -> None:
+    path = tmp_path / "orders.db"
+    async with OrderJournal(path) as journal:
+        tracker = ClientOrderTracker(journal=journal)
+        tracker.start_tracking(make_order())
+        assert tracker.process_order_update(opened(eid="42"))
+    [restored] = OrderJournal(path).iter_orders()
+    assert (restored.current_state, restored.exchange_order_id) == (S.OPEN, "42")

@@ -217,7 +217,13 @@ class ClientOrderTracker:
             # the order waits for just this news (each order of a burst): applied without building the update
             order.confirm_open(exchange_order_id, timestamp)
             self._by_exchange_id[exchange_order_id] = cid
-            self._state_changed(order, _PENDING_CREATE, timestamp)
+            # _state_changed for PENDING_CREATE -> OPEN: not final, no fill, only the created event to publish
+            if self._journal is not None:
+                self._journal.record_state(order)
+            if self._publisher.has_listeners:
+                self._publish_created(order, timestamp)
+            if self._on_state_change is not None:
+                self._on_state_change(order, _PENDING_CREATE)
             return True
         order = self.get_order(update.client_order_id)
         if order is None and update.exchange_order_id is not None:
