@@ -689,6 +689,8 @@ class HyperliquidConnectorBase(ConnectorBase):
         refused: dict[str, OrderUpdate],
         reply: ExchangeReply | None,
     ) -> list[OrderUpdate | None]:
+        if reply is not None and not refused:  # every order was sent (sendable is orders): already in order
+            return order_updates(sendable, reply, self._clock())
         sent: dict[str, OrderUpdate | None] = {}
         if reply is not None:
             updates = order_updates(sendable, reply, self._clock())  # one per order sent, in order
