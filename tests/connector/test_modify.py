@@ -32,7 +32,16 @@ from wingbeat.core.journal import OrderJournal
 from wingbeat.core.order_state import OrderState
 from wingbeat.hyperliquid.connector import HyperliquidConfig, HyperliquidPerpetualConnector
 from wingbeat.hyperliquid.order_placement import order_grouping
-from wingbeat.hyperliquid.wire import Cloid, LimitType, OrderSpec, PriorityFee, Tif, order_action
+from wingbeat.hyperliquid.wire import (
+    Cloid,
+    LimitType,
+    OrderSpec,
+    PriorityFee,
+    Tif,
+    TriggerType,
+    order_wire,
+    wired_order_action,
+)
 from wingbeat.sim.protocol.actions import ParsedAction
 from wingbeat.sim.protocol.faults import FaultKind
 from wingbeat.sim.venue.types import OrderRequest
@@ -227,13 +236,16 @@ async def test_a_trigger_order_is_not_modified(session: Session, harness: LocalE
 
 
 def test_the_priority_fee_grouping_is_chosen_only_for_batches_the_venue_takes_it_on() -> None:
-    def spec(tif: Tif, reduce_only: bool = False) -> OrderSpec:
-        return OrderSpec(asset=0, is_buy=True, price=Decimal(100), size=Decimal(1), reduce_only=reduce_only,
-                         order_type=LimitType(tif))
+    def spec(tif: Tif, reduce_only: bool = False) -> dict[str, Any]:
+        return order_wire(OrderSpec(asset=0, is_buy=True, price=Decimal(100), size=Decimal(1),
+                                    reduce_only=reduce_only, order_type=LimitType(tif)))
 
     assert order_grouping([spec("Ioc"), spec("Ioc", reduce_only=True)], 500) == PriorityFee(500)
     assert order_grouping([spec("Alo"), spec("Alo")], 500) == PriorityFee(500)
-    assert order_action([spec("Alo")], grouping=order_grouping([spec("Alo")], 500))["grouping"] == {"p": 500}
+    assert wired_order_action([spec("Alo")], grouping=order_grouping([spec("Alo")], 500))["grouping"] == {"p": 500}
+    trigger = order_wire(OrderSpec(asset=0, is_buy=True, price=Decimal(100), size=Decimal(1),
+                                   order_type=TriggerType(trigger_px=Decimal(90), is_market=True, tpsl="sl")))
+    assert order_grouping([trigger], 500) == "na"
     for batch in ([spec("Gtc")], [spec("Alo"), spec("Ioc")], [spec("Alo", reduce_only=True)]):
         assert order_grouping(batch, 500) == "na"
     assert order_grouping([spec("Ioc")], None) == "na"

@@ -19,7 +19,7 @@ A market connector (``HyperliquidPerpetualConnector`` in ``connector``, ``Hyperl
 fills ``self._assets``), what an account state is and means (``_account_state_channel``,
 ``_fetch_account_state``, ``_on_account_state``, ``_on_account_fills``), the books' coins
 (``_prepare_markets``, ``_market_data_source``) and, optionally, a reference price for MARKET orders when the
-book is empty (``_reference_price``) and extra fields of an order (``_order_spec``).
+book is empty (``_reference_price``) and extra fields of an order (``_order_wire``).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ from wingbeat.hyperliquid.order_placement import (
     modify_results,
     modify_spec,
     order_grouping,
-    order_spec,
+    order_to_wire,
     order_updates,
 )
 from wingbeat.hyperliquid.order_status import OrderStatusChecker
@@ -89,12 +89,11 @@ from wingbeat.hyperliquid.user_stream_data_source import HyperliquidUserStreamDa
 from wingbeat.hyperliquid.wire import (
     Builder,
     Cloid,
-    OrderSpec,
     batch_modify_action,
     cancel_by_cloid_action,
     new_cloid,
-    order_action,
     schedule_cancel_action,
+    wired_order_action,
 )
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
@@ -501,10 +500,10 @@ class HyperliquidConnectorBase(ConnectorBase):
         """Hook (optional): the price a MARKET order slips from when the book has none [None: refused]."""
         return None
 
-    def _order_spec(self, order: InFlightOrder) -> OrderSpec:
-        """Hook (optional): the wire order of a journaled order; raising InvalidOrderError or KeyError fails
-        it before anything is sent [a plain limit order on the pair's asset id]."""
-        return order_spec(order, self._assets[order.trading_pair])
+    def _order_wire(self, order: InFlightOrder) -> dict[str, Any]:
+        """Hook (optional): the wire order (``order_wire`` dict) of a journaled order; raising InvalidOrderError
+        or KeyError fails it before anything is sent [a plain limit order on the pair's asset id]."""
+        return order_to_wire(order, self._assets[order.trading_pair])
 
     # ------------------------------------------------------------------------------- network
     async def _start_network(self) -> None:
@@ -659,16 +658,16 @@ class HyperliquidConnectorBase(ConnectorBase):
             self._sender.send(action, batch_length=batch_length, valid_for=valid_for)
         )
 
-    def _order_specs(
+    def _order_wires(
         self, orders: Sequence[InFlightOrder]
-    ) -> tuple[list[InFlightOrder], list[OrderSpec], dict[str, OrderUpdate]]:
-        """(orders to send, their wire specs, FAILED updates of those that cannot be sent, by client id)."""
+    ) -> tuple[list[InFlightOrder], list[dict[str, Any]], dict[str, OrderUpdate]]:
+        """(orders to send, their wire orders, FAILED updates of those that cannot be sent, by client id)."""
         sendable: list[InFlightOrder] = []
-        specs: list[OrderSpec] = []
+        wires: list[dict[str, Any]] = []
         refused: dict[str, OrderUpdate] = {}
         for order in orders:
             try:
-                spec = self._order_spec(order)
+                wire = self._order_wire(order)
             except (InvalidOrderError, KeyError) as exc:  # never sent: a definite local failure
                 refused[order.client_order_id] = OrderUpdate(
                     client_order_id=order.client_order_id,
@@ -679,8 +678,8 @@ class HyperliquidConnectorBase(ConnectorBase):
                 )
                 continue
             sendable.append(order)
-            specs.append(spec)
-        return sendable, specs, refused
+            wires.append(wire)
+        return sendable, wires, refused
 
     def _batch_answers(
         self,
@@ -699,9 +698,9 @@ class HyperliquidConnectorBase(ConnectorBase):
                 for o in orders]
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
-        sendable, specs, refused = self._order_specs(orders)
+        sendable, wires, refused = self._order_wires(orders)
         gate = self._builder_gate
-        if specs and gate is not None:
+        if wires and gate is not None:
             reason = await gate.refusal(self._rest_client())
             if reason is not None:  # the venue would refuse the whole batch: nothing is sent
                 now = self._clock()
@@ -713,24 +712,24 @@ class HyperliquidConnectorBase(ConnectorBase):
                         new_state=OrderState.FAILED,
                         reason=reason,
                     )
-                specs = []
+                wires = []
         reply = None
-        if specs:
+        if wires:
             builder = gate.builder if gate is not None else None
-            grouping = order_grouping(specs, self._config.priority_fee)
-            action = order_action(specs, grouping=grouping, builder=builder)
-            reply = await self._send(action, len(specs), self._order_validity)
+            grouping = order_grouping(wires, self._config.priority_fee)
+            action = wired_order_action(wires, grouping=grouping, builder=builder)
+            reply = await self._send(action, len(wires), self._order_validity)
         return self._batch_answers(orders, sendable, refused, reply)
 
     def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
         sender = self._sender
         if sender is None or self._builder_gate is not None:  # a builder fee's approval is awaited per batch
             return None
-        sendable, specs, refused = self._order_specs(orders)
-        if not specs:
+        sendable, wires, refused = self._order_wires(orders)
+        if not wires:
             return None
-        action = order_action(specs, grouping=order_grouping(specs, self._config.priority_fee))
-        pending = sender.send_now(action, batch_length=len(specs), valid_for=self._order_validity)
+        action = wired_order_action(wires, grouping=order_grouping(wires, self._config.priority_fee))
+        pending = sender.send_now(action, batch_length=len(wires), valid_for=self._order_validity)
         if pending is None:
             return None
         self._actions_sent += 1

@@ -37,12 +37,12 @@ from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidConnectorBase
 from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, coin_to_trading_pair, trading_pair_to_coin
 from wingbeat.hyperliquid.markets import dex_of_coin
-from wingbeat.hyperliquid.order_placement import order_spec
+from wingbeat.hyperliquid.order_placement import order_to_wire
 from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_from_state
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.hyperliquid.wire import OrderSpec, TriggerType, perp_trading_rule, update_leverage_action
+from wingbeat.hyperliquid.wire import TriggerType, perp_trading_rule, update_leverage_action
 
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 
@@ -329,10 +329,10 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             if venue.is_trigger:
                 self._venue_triggers.add(cid)
 
-    def _order_spec(self, order: InFlightOrder) -> OrderSpec:
+    def _order_wire(self, order: InFlightOrder) -> dict[str, Any]:
         asset = self._assets[order.trading_pair]
         # kept until the order ends (``_on_state_change``): ``modify`` refuses trigger orders by it
-        return order_spec(order, asset, self._triggers.get(order.client_order_id))
+        return order_to_wire(order, asset, self._triggers.get(order.client_order_id))
 
     def modify(
         self, client_order_id: str, *, price: Decimal | None = None, amount: Decimal | None = None

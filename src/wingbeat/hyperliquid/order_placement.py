@@ -46,6 +46,8 @@ from wingbeat.hyperliquid.wire import (
     Tif,
     TriggerType,
     check_priority_orders,
+    limit_order_wire,
+    order_wire,
 )
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
@@ -56,6 +58,7 @@ __all__ = [
     "modify_spec",
     "order_grouping",
     "order_spec",
+    "order_to_wire",
     "order_updates",
 ]
 
@@ -78,13 +81,16 @@ _LIMIT, _GTC, _BUY, _CLOSE = OrderType.LIMIT, TimeInForce.GTC, TradeType.BUY, Po
 _OPEN = OrderState.OPEN
 
 
-def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> OrderSpec:
-    """The wire spec of one tracked order: tif from the order type, reduce-only for CLOSE, its cloid."""
+def _tif(order: InFlightOrder) -> Tif:
     kind = order.order_type
     if kind is _LIMIT:
-        tif = "Gtc" if order.time_in_force is _GTC else _TIF_BY_TIME_IN_FORCE[order.time_in_force]
-    else:
-        tif = _TIF_BY_ORDER_TYPE[kind]
+        return "Gtc" if order.time_in_force is _GTC else _TIF_BY_TIME_IN_FORCE[order.time_in_force]
+    return _TIF_BY_ORDER_TYPE[kind]
+
+
+def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> OrderSpec:
+    """The wire spec of one tracked order: tif from the order type, reduce-only for CLOSE, its cloid."""
+    tif = _tif(order)
     return OrderSpec(
         asset=asset,
         is_buy=order.trade_type is _BUY,
@@ -96,14 +102,23 @@ def order_spec(order: InFlightOrder, asset: int, trigger: TriggerType | None = N
     )
 
 
-def order_grouping(specs: Sequence[OrderSpec], priority_fee: int | None) -> Grouping:
-    """The ``grouping`` of an order batch: the priority fee ``{"p": priority_fee}`` when one is set and the
-    venue accepts it on this batch (every order Ioc, or every order Alo and none reduce-only), else ``"na"``.
+def order_to_wire(order: InFlightOrder, asset: int, trigger: TriggerType | None = None) -> dict[str, Any]:
+    """``order_wire(order_spec(order, asset, trigger))``, the wire dict of one tracked order: a limit order's
+    is built without the spec and cloid objects (:func:`~wingbeat.hyperliquid.wire.limit_order_wire`)."""
+    if trigger is not None:
+        return order_wire(order_spec(order, asset, trigger))
+    return limit_order_wire(asset, order.trade_type is _BUY, order.price, order.amount,
+                            order.reduce_only or order.position_action is _CLOSE, _tif(order), order.client_order_id)
+
+
+def order_grouping(wires: Sequence[Mapping[str, Any]], priority_fee: int | None) -> Grouping:
+    """The ``grouping`` of a batch of wire orders: the priority fee ``{"p": priority_fee}`` when one is set and
+    the venue accepts it on this batch (every order Ioc, or every order Alo and none reduce-only), else ``"na"``.
     A batch that does not qualify goes out without the fee rather than split into two actions."""
     if priority_fee is None:
         return "na"
     try:
-        check_priority_orders(specs)
+        check_priority_orders(wires)
     except InvalidOrderError:
         return "na"
     return PriorityFee(priority_fee)

@@ -40,12 +40,11 @@ from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidCo
 from wingbeat.hyperliquid.constants import is_spot_trading_pair
 from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.order_book_data_source import HyperliquidOrderBookDataSource
-from wingbeat.hyperliquid.order_placement import order_spec
+from wingbeat.hyperliquid.order_placement import order_to_wire
 from wingbeat.hyperliquid.rest import HyperliquidRestClient
 from wingbeat.hyperliquid.schemas_spot import SpotClearinghouseState
 from wingbeat.hyperliquid.signer import Signer
 from wingbeat.hyperliquid.spot_markets import SpotMarkets
-from wingbeat.hyperliquid.wire import OrderSpec
 from wingbeat.hyperliquid.ws import HyperliquidWebSocket
 
 __all__ = ["HyperliquidSpotConnector"]
@@ -146,7 +145,7 @@ class HyperliquidSpotConnector(HyperliquidConnectorBase):
             if token not in seen:  # the venue leaves out tokens the account no longer holds
                 self._set_balance(token, _ZERO, _ZERO)
 
-    def _order_spec(self, order: InFlightOrder) -> OrderSpec:
+    def _order_wire(self, order: InFlightOrder) -> dict[str, Any]:
         if order.reduce_only:
             raise InvalidOrderError(f"{order.trading_pair} is a spot pair: orders cannot be reduce-only")
-        return order_spec(order, self._assets[order.trading_pair])
+        return order_to_wire(order, self._assets[order.trading_pair])

@@ -46,6 +46,7 @@ __all__ = [
     "float_to_wire",
     "is_valid_price",
     "is_valid_size",
+    "limit_order_wire",
     "modify_action",
     "new_cloid",
     "order_action",
@@ -58,6 +59,7 @@ __all__ = [
     "update_isolated_margin_action",
     "update_leverage_action",
     "usd_to_ntli",
+    "wired_order_action",
 ]
 
 Number: TypeAlias = Decimal | int | float | str
@@ -293,13 +295,14 @@ class PriorityFee:
 Grouping: TypeAlias = TpslGrouping | PriorityFee
 
 
-def check_priority_orders(orders: Sequence[OrderSpec]) -> None:
-    """Raise ``InvalidOrderError`` unless a priority fee may ride on ``orders``: all Ioc limit orders, or all
-    Alo limit orders none of them reduce-only (as Hyperliquid's priority-fee docs restrict it)."""
-    tifs = {o.order_type.tif if isinstance(o.order_type, LimitType) else None for o in orders}
+def check_priority_orders(wires: Sequence[Mapping[str, Any]]) -> None:
+    """Raise ``InvalidOrderError`` unless a priority fee may ride on the wire orders ``wires`` (``order_wire``
+    dicts): all Ioc limit orders, or all Alo limit orders none of them reduce-only (as Hyperliquid's
+    priority-fee docs restrict it)."""
+    tifs = {w["t"]["limit"]["tif"] if "limit" in w["t"] else None for w in wires}
     if tifs == {"Ioc"}:
         return
-    if tifs == {"Alo"} and not any(o.reduce_only for o in orders):
+    if tifs == {"Alo"} and not any(w["r"] for w in wires):
         return
     raise InvalidOrderError("a priority fee needs every order of the batch Ioc, or every order Alo and "
                             "not reduce-only")
@@ -415,16 +418,52 @@ def order_wire(spec: OrderSpec) -> dict[str, Any]:
     return wire
 
 
+def limit_order_wire(
+    asset: int, is_buy: bool, price: Decimal, size: Decimal, reduce_only: bool, tif: Tif, cloid: str
+) -> dict[str, Any]:
+    """:func:`order_wire` of the limit order made of these fields and ``Cloid.from_str(cloid)``: the same dict and
+    the same errors, without building the ``OrderSpec`` and the ``Cloid`` when the fields are already of their
+    wire types and the cloid in its stored form (every order a connector sends, once per order sent)."""
+    if (
+        type(cloid) is str
+        and _LOWER_CLOID_RE.fullmatch(cloid) is not None
+        and type(asset) is int
+        and asset >= 0
+        and type(is_buy) is bool
+        and type(reduce_only) is bool
+        and tif in _TIFS
+    ):
+        return {
+            "a": asset,
+            "b": is_buy,
+            "p": _positive_wire(price, "price"),
+            "s": _positive_wire(size, "size"),
+            "r": reduce_only,
+            "t": {"limit": {"tif": tif}},
+            "c": cloid,
+        }
+    spec = OrderSpec(asset=asset, is_buy=is_buy, price=price, size=size, reduce_only=reduce_only,
+                     order_type=LimitType(tif), cloid=Cloid.from_str(cloid))
+    return order_wire(spec)
+
+
 def order_action(
     orders: Sequence[OrderSpec], *, grouping: Grouping = "na", builder: Builder | None = None
 ) -> dict[str, Any]:
     """``{"type":"order","orders":[...],"grouping":g}`` plus ``"builder":{"b","f"}`` when a builder fee is set;
     a :class:`PriorityFee` grouping is written ``{"p": rate}``."""
-    if not orders:
+    return wired_order_action([order_wire(o) for o in orders], grouping=grouping, builder=builder)
+
+
+def wired_order_action(
+    wires: list[dict[str, Any]], *, grouping: Grouping = "na", builder: Builder | None = None
+) -> dict[str, Any]:
+    """:func:`order_action` of orders already in their wire form (``order_wire`` dicts, kept as given)."""
+    if not wires:
         raise InvalidOrderError("an order action needs at least one order")
     wired: str | dict[str, int]
     if isinstance(grouping, PriorityFee):
-        check_priority_orders(orders)
+        check_priority_orders(wires)
         wired = grouping.to_wire()
     elif grouping in _GROUPINGS:
         wired = grouping
@@ -432,7 +471,7 @@ def order_action(
         raise InvalidOrderError(f"grouping must be na, normalTpsl, positionTpsl or a PriorityFee, got {grouping!r}")
     action: dict[str, Any] = {
         "type": "order",
-        "orders": [order_wire(o) for o in orders],
+        "orders": wires,
         "grouping": wired,
     }
     if builder is not None:
