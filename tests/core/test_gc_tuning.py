@@ -5,12 +5,7 @@ Each case runs in a child interpreter: the settings are process-wide and must no
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from typing import Any
-
-from tests.engine.cli_helpers import cli_env
+from tests.engine.cli_helpers import child_json
 
 _TUNED = """
 import gc, json, weakref
@@ -51,15 +46,8 @@ asyncio.run(main())
 """
 
 
-def _run(script: str) -> Any:
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env=cli_env(), check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_tune_gc_freezes_what_is_alive_and_collects_young_objects_in_larger_batches() -> None:
-    (frozen_before, threshold_before), (frozen_after, threshold_after), tuned, cycle_freed = _run(_TUNED)
+    (frozen_before, threshold_before), (frozen_after, threshold_after), tuned, cycle_freed = child_json(_TUNED)
     assert frozen_before == 0 and threshold_before != tuned  # Python's defaults
     assert frozen_after > 10_000  # the modules of start-up
     assert threshold_after == tuned
@@ -67,5 +55,5 @@ def test_tune_gc_freezes_what_is_alive_and_collects_young_objects_in_larger_batc
 
 
 def test_a_connector_started_in_a_program_leaves_its_collector_alone() -> None:
-    before, during = _run(_EMBEDDED)
+    before, during = child_json(_EMBEDDED)
     assert before == during and before[0] == 0

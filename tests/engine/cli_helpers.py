@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 CLI = [sys.executable, "-m", "wingbeat.engine.cli"]
 
@@ -26,6 +28,15 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["COLUMNS"] = "200"  # wide tables: assertions do not depend on wrapping
     env.update(extra or {})
     return env
+
+
+def child_json(script: str, timeout: float = 60) -> Any:
+    """Run the Python ``script`` in a child interpreter (process-wide settings stay out of the suite) and
+    return the JSON it prints; a failing child fails the test with its stderr."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
+                          env=cli_env(), check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:

@@ -5,12 +5,7 @@ Each case runs in a child interpreter: the settings are process-wide and must no
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from typing import Any
-
-from tests.engine.cli_helpers import cli_env
+from tests.engine.cli_helpers import child_json
 
 _STANDALONE = """
 import asyncio, gc, io, json, sys
@@ -55,16 +50,8 @@ asyncio.run(main())
 """
 
 
-def _run(script: str) -> Any:
-    """The JSON the child prints: (freeze count, thresholds) pairs, as lists."""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env=cli_env(), check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_the_standalone_exchange_freezes_its_start_up_heap_and_collects_young_objects_in_larger_batches() -> None:
-    (frozen_before, threshold_before), (frozen_after, threshold_after), serving = _run(_STANDALONE)
+    (frozen_before, threshold_before), (frozen_after, threshold_after), serving = child_json(_STANDALONE)
     assert frozen_before == 0
     assert threshold_before != serving  # Python's defaults
     assert frozen_after > 10_000  # the modules and markets of start-up
@@ -72,6 +59,6 @@ def test_the_standalone_exchange_freezes_its_start_up_heap_and_collects_young_ob
 
 
 def test_an_embedded_exchange_leaves_the_host_programs_collector_alone() -> None:
-    before, during = _run(_EMBEDDED)
+    before, during = child_json(_EMBEDDED)
     assert before == during
     assert before[0] == 0
