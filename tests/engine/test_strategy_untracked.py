@@ -7,7 +7,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tests.conftest import limit_order_action, signed_body
-from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, place, post, wait_until
+from tests.engine.venue import (
+    Pulse,
+    connector_for,
+    exchange_open_orders,
+    make_book,
+    other_program,
+    place,
+    post,
+    wait_until,
+)
 from wingbeat.engine.metrics import Metrics
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.runner import update_metrics, view_state
@@ -68,11 +77,12 @@ async def test_stop_and_kill_cancel_only_the_strategys_orders_and_pairs(
         pulse = Pulse()
         conn.add_listener(pulse)
         # another program's orders on the same account: one on the strategy's pair, one on ETH
-        await place(local_exchange, trader, is_buy=True, price="50000", size="0.001")
+        other = other_program(local_exchange, trader)
+        await place(local_exchange, other, is_buy=True, price="50000", size="0.001")
         reply = await post(
             local_exchange,
             "/exchange",
-            signed_body(trader.key, limit_order_action(ETH, is_buy=True, price="1500", size="0.01")),
+            signed_body(other.key, limit_order_action(ETH, is_buy=True, price="1500", size="0.01")),
         )
         assert reply["status"] == "ok", reply
         foreign = {o["oid"] for o in await exchange_open_orders(local_exchange, trader.address)}

@@ -34,6 +34,15 @@ async def place(ex: LocalExchange, who: Trader, *, is_buy: bool, price: str, siz
     return reply["response"]["data"]["statuses"][0]
 
 
+def other_program(ex: LocalExchange, account: Trader) -> Trader:
+    """Another program trading ``account`` while a connector of this test does: its own API wallet (an agent
+    approved for the account), as Hyperliquid advises for every process that signs. Nonces are kept per signer,
+    so two programs signing with one key may pick the same millisecond and one of them is refused."""
+    agent = new_trader()
+    ex.engine.approve_agent(account.address, agent.address, "other program")
+    return agent
+
+
 async def exchange_open_orders(ex: LocalExchange, address: str) -> list[dict[str, Any]]:
     """The account's open orders as the exchange reports them."""
     orders = await post(ex, "/info", {"type": "openOrders", "user": address})
