@@ -19,6 +19,11 @@ Rows:
 * place -> OPEN, one order at a time: wingbeat ``buy()`` -> OPEN event; the SDK ``order()`` -> its
   reply (resting).
 
+The exchange stands for a remote venue, which never runs on the client's CPU: it gets a CPU of its own (the last
+one this process may use) and both clients the others. Otherwise the OS tends to wake the exchange on the CPU of
+the client that just wrote to it, where it preempts the client that is still placing orders (seen in a stamped
+timeline: an early send's write returned only after the exchange had matched the whole batch), while the other
+CPU idles; ``--no-pin`` measures that too.
 Both clients run with the garbage-collector settings wingbeat gives a trading process (``tune_gc`` once set
 up, as ``wingbeat run`` does and README advises): the SDK's process gets the same settings, so the two differ
 by their code only. ``--python-gc`` measures both with Python's defaults instead (each full collection then
@@ -39,6 +44,7 @@ import contextlib
 import cProfile
 import io
 import multiprocessing as mp
+import os
 import pstats
 import secrets
 import statistics
@@ -71,7 +77,9 @@ def cloid_of(round_tag: int, i: int) -> str:
 
 
 # ------------------------------------------------------------------------------------ exchange process
-def _exchange_main(pipe: Connection, addresses: list[str]) -> None:
+def _exchange_main(pipe: Connection, addresses: list[str], cpus: set[int] | None = None) -> None:
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
     asyncio.run(_serve_exchange(pipe, addresses))
 
 
@@ -110,7 +118,9 @@ async def _serve_exchange(pipe: Connection, addresses: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------ SDK process
-def _sdk_main(pipe: Connection, key: str, base_url: str, tune: bool) -> None:
+def _sdk_main(pipe: Connection, key: str, base_url: str, tune: bool, cpus: set[int] | None) -> None:
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
     from eth_account import Account
     from hyperliquid.exchange import Exchange
     from hyperliquid.utils.types import Cloid
@@ -263,6 +273,17 @@ class _Peer:
             self.process.kill()
 
 
+def _cpu_split() -> tuple[set[int] | None, set[int] | None]:
+    """(the exchange's CPUs, the clients' CPUs): the last CPU this process may use for the exchange, the others
+    for the client under test; (None, None) where affinity cannot be set or only one CPU is there."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None, None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[-1]}, set(cpus[:-1])
+
+
 def _top_functions(profiler: cProfile.Profile, limit: int = 25) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
@@ -280,12 +301,15 @@ async def main(args: argparse.Namespace) -> None:
     sdk_key = "0x" + secrets.token_hex(32)
     from eth_account import Account
 
-    exchange = _Peer(_exchange_main, [signer.address, Account.from_key(sdk_key).address.lower()])
+    venue_cpus, client_cpus = _cpu_split() if not args.no_pin else (None, None)
+    exchange = _Peer(_exchange_main, [signer.address, Account.from_key(sdk_key).address.lower()], venue_cpus)
+    if client_cpus is not None:
+        os.sched_setaffinity(0, client_cpus)  # this thread, and the threads it starts from now on
     sdk: _Peer | None = None
     ours: Wingbeat | None = None
     try:
         base_url = await exchange.first()
-        sdk = _Peer(_sdk_main, sdk_key, base_url, not args.python_gc)
+        sdk = _Peer(_sdk_main, sdk_key, base_url, not args.python_gc, client_cpus)
         ours = Wingbeat(signer, base_url)
         await asyncio.gather(ours.start(), sdk.first())
         if not args.python_gc:
@@ -352,9 +376,10 @@ async def main(args: argparse.Namespace) -> None:
         exchange.close("stop")
 
     gc_note = "Python's garbage-collector defaults" if args.python_gc else "both clients with tune_gc"
+    pin_note = "placed by the OS" if args.no_pin or venue_cpus is None else f"the exchange on CPU {min(venue_cpus)}"
     print(
-        f"\nBursts of resting orders and place -> OPEN, local exchange in its own process, {args.rounds} alternating"
-        f" rounds, {gc_note} (median, min-max of the rounds; the machine may be shared)"
+        f"\nBursts of resting orders and place -> OPEN, local exchange in its own process ({pin_note}),"
+        f" {args.rounds} alternating rounds, {gc_note} (median, min-max of the rounds; the machine may be shared)"
     )
     head = f"{'measure':<58}{'wingbeat':>22}{'official SDK':>22}{'ratio':>8}   target"
     print(head)
@@ -396,6 +421,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--latency", type=int, default=100, help="orders per latency round and side")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the OS place the exchange and the clients (by default the exchange has a CPU of its own)")
     parser.add_argument("--python-gc", action="store_true",
                         help="both clients with Python's garbage-collector defaults (not tune_gc)")
     parsed = parser.parse_args()
