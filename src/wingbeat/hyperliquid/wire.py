@@ -372,37 +372,33 @@ def _order_type_wire(order_type: LimitType | TriggerType) -> dict[str, Any]:
     raise InvalidOrderError(f"order type must be LimitType or TriggerType, got {type(order_type).__name__}")
 
 
-def order_wire(spec: OrderSpec) -> dict[str, Any]:
-    """The wire dict of one order: keys ``a b p s r t`` and ``c`` when a cloid is set, in that order."""
-    order_type, cloid, asset, is_buy, reduce_only = (
-        spec.order_type,
-        spec.cloid,
-        spec.asset,
-        spec.is_buy,
-        spec.reduce_only,
-    )
-    if (
-        type(order_type) is LimitType
-        and order_type.tif in _TIFS
-        and type(asset) is int
-        and asset >= 0
-        and type(is_buy) is bool
-        and type(reduce_only) is bool
-        and (cloid is None or type(cloid) is Cloid)
-    ):
-        # a limit order whose fields are all of the right type (every order a connector sends): only the
-        # numbers are left to check, in the same order and with the same errors as below
-        wire = {
+def _typed_limit_wire(
+    asset: object, is_buy: object, price: object, size: object, reduce_only: object, tif: object
+) -> dict[str, Any] | None:
+    """The ``a b p s r t`` keys of a limit order whose fields already have their wire types (every order a
+    connector sends): only the numbers are left to check, with ``order_wire``'s errors; None when a field has
+    another type (the checked path then decides and names it)."""
+    if type(asset) is int and asset >= 0 and type(is_buy) is bool and type(reduce_only) is bool and tif in _TIFS:
+        return {
             "a": asset,
             "b": is_buy,
-            "p": _positive_wire(spec.price, "price"),
-            "s": _positive_wire(spec.size, "size"),
+            "p": _positive_wire(price, "price"),
+            "s": _positive_wire(size, "size"),
             "r": reduce_only,
-            "t": {"limit": {"tif": order_type.tif}},
+            "t": {"limit": {"tif": tif}},
         }
-        if cloid is not None:
-            wire["c"] = cloid.raw
-        return wire
+    return None
+
+
+def order_wire(spec: OrderSpec) -> dict[str, Any]:
+    """The wire dict of one order: keys ``a b p s r t`` and ``c`` when a cloid is set, in that order."""
+    order_type, cloid = spec.order_type, spec.cloid
+    if type(order_type) is LimitType and (cloid is None or type(cloid) is Cloid):
+        typed = _typed_limit_wire(spec.asset, spec.is_buy, spec.price, spec.size, spec.reduce_only, order_type.tif)
+        if typed is not None:
+            if cloid is not None:
+                typed["c"] = cloid.raw
+            return typed
     wire = {
         "a": _check_int(spec.asset, "asset", minimum=0),
         "b": _check_bool(spec.is_buy, "is_buy"),
@@ -424,24 +420,11 @@ def limit_order_wire(
     """:func:`order_wire` of the limit order made of these fields and ``Cloid.from_str(cloid)``: the same dict and
     the same errors, without building the ``OrderSpec`` and the ``Cloid`` when the fields are already of their
     wire types and the cloid in its stored form (every order a connector sends, once per order sent)."""
-    if (
-        type(cloid) is str
-        and _LOWER_CLOID_RE.fullmatch(cloid) is not None
-        and type(asset) is int
-        and asset >= 0
-        and type(is_buy) is bool
-        and type(reduce_only) is bool
-        and tif in _TIFS
-    ):
-        return {
-            "a": asset,
-            "b": is_buy,
-            "p": _positive_wire(price, "price"),
-            "s": _positive_wire(size, "size"),
-            "r": reduce_only,
-            "t": {"limit": {"tif": tif}},
-            "c": cloid,
-        }
+    if type(cloid) is str and _LOWER_CLOID_RE.fullmatch(cloid) is not None:
+        typed = _typed_limit_wire(asset, is_buy, price, size, reduce_only, tif)
+        if typed is not None:
+            typed["c"] = cloid
+            return typed
     spec = OrderSpec(asset=asset, is_buy=is_buy, price=price, size=size, reduce_only=reduce_only,
                      order_type=LimitType(tif), cloid=Cloid.from_str(cloid))
     return order_wire(spec)
