@@ -36,9 +36,10 @@ class Failures(EventListener):
         ({"builder_address": "0x" + "ab" * 20}, "1 to 1000"),
         ({"builder_address": "0x" + "ab" * 20, "builder_fee": 1001}, "1 to 1000"),
         ({"builder_address": "0x" + "ab" * 20, "builder_fee": 1.5}, "must be an integer"),
+        ({"vault_address": "0x" + "ab" * 32}, "vault_address .* looks like a private key \\(not shown\\)"),
     ],
 )
-def test_builder_config_is_checked(options: dict[str, Any], needle: str) -> None:
+def test_builder_and_vault_addresses_are_checked(options: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle) as info:
         HyperliquidConfig(**options)
     assert "ab" * 32 not in str(info.value)

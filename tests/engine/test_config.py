@@ -1,5 +1,6 @@
 """Configuration files: a complete one loads, each mistake is named in one line."""
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,15 @@ trading_pairs = ["BTC-USD", "ETH-USD"]
 key_env = "MY_KEY"
 account_address = "0x0000000000000000000000000000000000000001"
 journal_path = ""
+
+[connector]
+vault_address = "0x00000000000000000000000000000000000000AB"
+dead_man_switch = false
+request_timeout = 5
+market_slippage = 0.02
+perp_dexs = ["xyz"]
+priority_fee = 1000
+actions_over_websocket = false
 
 [engine]
 tick_interval = 0.5
@@ -51,6 +61,18 @@ def test_full_file_loads_into_typed_objects(tmp_path: Path) -> None:
     assert cfg.market_maker is not None and cfg.market_maker.bid_spread == Decimal("0.001")
     assert cfg.market_maker.order_levels == 2 and cfg.market_maker.requote_with_modify
     assert not cfg.is_mainnet
+    c = cfg.connector
+    assert c.vault_address == "0x00000000000000000000000000000000000000AB" and c.dead_man_switch is None
+    assert c.request_timeout == 5.0 and c.market_slippage == Decimal("0.02")  # exact, through its text
+    assert c.perp_dexs == ("xyz",) and c.priority_fee == 1000 and not c.actions_over_websocket
+    assert c.account_refresh_interval == 10.0  # what the table leaves out keeps its default
+
+
+def test_without_a_connector_table_the_connector_keeps_its_defaults() -> None:
+    from wingbeat.hyperliquid import HyperliquidConfig
+
+    cfg = parse_config({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "1"}})
+    assert cfg.connector == HyperliquidConfig() and cfg.connector.dead_man_switch == 60.0
 
 
 def test_twap_section() -> None:
@@ -74,9 +96,22 @@ def test_twap_section() -> None:
                    "bid_spread": "1.5"}}, "bid_spread"),
     ({"strategy": {"kind": "market_maker", "trading_pair": "BTC-USD", "order_amount": "0.1",
                    "requote_with_modify": "yes"}}, "requote_with_modify"),
+    ({"connector": {"vault": "0x01"}}, "unknown key connector.vault (allowed: account_refresh_interval"),
+    ({"connector": {"dead_man_switch": 5}}, "connector.dead_man_switch must be >= 10 s"),
+    ({"connector": {"request_timeout": float("inf")}}, "connector.request_timeout must be a finite number"),
+    ({"connector": {"request_timeout": True}}, "connector.request_timeout must be a finite number"),
+    ({"connector": {"order_validity": "5"}}, "connector.order_validity must be a finite number of seconds (or false"),
+    ({"connector": {"priority_fee": 1.5}}, "connector.priority_fee must be an integer"),
+    ({"connector": {"builder_fee": 10}}, "connector.builder_fee needs builder_address"),
+    ({"connector": {"perp_dexs": "xyz"}}, "connector.perp_dexs must be a list"),
+    ({"connector": {"perp_dexs": ["XYZ!"]}}, "connector.perp_dexs must be a tuple of builder dex names"),
+    ({"connector": {"market_slippage": "1.5"}}, "connector.market_slippage must be in"),
+    ({"connector": {"actions_over_websocket": 1}}, "connector.actions_over_websocket must be true or false"),
+    ({"connector": {"vault_address": "0x12"}}, "connector.vault_address must be '0x' followed by 40 hex digits"),
+    ({"connector": []}, "[connector] must be a table"),
 ])
 def test_each_mistake_is_a_config_error_naming_the_key(raw: dict[str, object], needle: str) -> None:
-    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(needle)):
         parse_config(raw)
 
 

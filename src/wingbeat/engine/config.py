@@ -10,6 +10,10 @@ A complete file (every key but ``strategy.kind`` and the strategy's own required
     # account_address = "0x..."      # the main account when the key is an API (agent) wallet
     journal_path = "orders.db"       # "" for a memory-only journal
 
+    [connector]                      # any HyperliquidConfig field by name; false turns off one that may be None
+    dead_man_switch = 60             # seconds of scheduleCancel kept armed; false: none
+    # vault_address = "0x..."        # trade for this sub-account or vault
+
     [engine]
     tick_interval = 1.0              # seconds between strategy ticks
     # duration = 3600                # stop by itself after this many seconds
@@ -59,7 +63,9 @@ Decimal values may be written as strings (exact) or TOML numbers (converted thro
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -71,6 +77,7 @@ from wingbeat.engine.basis import BasisConfig
 from wingbeat.engine.market_maker import MarketMakerConfig
 from wingbeat.engine.risk import RiskLimits
 from wingbeat.engine.twap import TwapConfig
+from wingbeat.hyperliquid.base_connector import HyperliquidConfig
 from wingbeat.hyperliquid.constants import is_spot_trading_pair, resolve_network
 from wingbeat.hyperliquid.signer import is_variable_name
 
@@ -111,9 +118,11 @@ class EngineSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunConfig:
-    """The whole of a ``wingbeat run`` configuration file."""
+    """The whole of a ``wingbeat run`` configuration file (``connector``: its ``[connector]`` table, the tuning
+    every connector of the run gets)."""
 
     exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
+    connector: HyperliquidConfig = field(default_factory=HyperliquidConfig)
     engine: EngineSettings = field(default_factory=EngineSettings)
     risk: RiskLimits = field(default_factory=RiskLimits)
     strategy_kind: Literal["market_maker", "twap", "basis"] = "market_maker"
@@ -143,7 +152,7 @@ def load_config(path: str | Path) -> RunConfig:
 
 def parse_config(raw: Mapping[str, Any]) -> RunConfig:
     """Validate an already parsed mapping (the TOML document) into a `RunConfig`."""
-    _only(raw, "", {"exchange", "engine", "risk", "strategy"})
+    _only(raw, "", {"exchange", "connector", "engine", "risk", "strategy"})
     ex = _section(raw, "exchange")
     _only(
         ex,
@@ -176,6 +185,8 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
         account_address=_str(ex, "exchange.", "account_address", "") or None,
         journal_path=Path(journal) if journal else None,
     )
+
+    connector = _connector(_section(raw, "connector"))
 
     en = _section(raw, "engine")
     _only(en, "engine.", {"tick_interval", "duration", "metrics_port", "log_json", "log_level"})
@@ -212,6 +223,7 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
         mm = _market_maker(st)
         return RunConfig(
             exchange=_with_pair(exchange, mm.trading_pair, pairs is None),
+            connector=connector,
             engine=engine,
             risk=risk,
             strategy_kind="market_maker",
@@ -221,6 +233,7 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
         twap = _twap(st)
         return RunConfig(
             exchange=_with_pair(exchange, twap.trading_pair, pairs is None),
+            connector=connector,
             engine=engine,
             risk=risk,
             strategy_kind="twap",
@@ -230,12 +243,58 @@ def parse_config(raw: Mapping[str, Any]) -> RunConfig:
         basis = _basis(st)
         return RunConfig(
             exchange=_with_pairs(exchange, (basis.spot_pair, basis.perp_pair), pairs is None),
+            connector=connector,
             engine=engine,
             risk=risk,
             strategy_kind="basis",
             basis=basis,
         )
     raise ConfigError('strategy.kind must be "market_maker", "twap" or "basis"')
+
+
+def _connector(table: Mapping[str, Any]) -> HyperliquidConfig:
+    """``[connector]``: any field of `HyperliquidConfig` by its name, read as the field's type says; ``false``
+    turns off a setting that may be None (``dead_man_switch = false``: no ``scheduleCancel``)."""
+    hints = typing.get_type_hints(HyperliquidConfig)
+    _only(table, "connector.", {f.name for f in dataclasses.fields(HyperliquidConfig)})
+    values = {key: _connector_value(key, value, hints[key]) for key, value in table.items()}
+    try:
+        return HyperliquidConfig(**values)
+    except ValueError as exc:  # its messages name the field and never repeat a key-like value
+        raise ConfigError(f"connector.{exc}") from None
+
+
+def _connector_value(key: str, value: Any, hint: Any) -> Any:
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    kind = next(a for a in args if a is not type(None)) if optional else hint
+    where = f"connector.{key}"
+    off = " (or false: none)" if optional else ""
+    if optional and value is False:
+        return None
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return value
+    if kind is Decimal:
+        return config_decimal({key: value}, "connector.", key)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number of seconds{off}")
+        return float(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer{off}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string{off}")
+        return value
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'{where} must be a list of names such as ["xyz"]{off}')
+        return tuple(value)
+    raise TypeError(f"{where}: no TOML reading for {hint}")  # a new kind of HyperliquidConfig field
 
 
 def _with_pair(exchange: ExchangeConfig, pair: str, defaulted: bool) -> ExchangeConfig:

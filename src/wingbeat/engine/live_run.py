@@ -43,7 +43,8 @@ async def run_configured(
 
     Spot pairs (``HYPE-USDC``) are traded by a `HyperliquidSpotConnector` (its journal is ``journal_path``, or
     ``NAME-spot.db`` beside it when perps are traded too), perps by a `HyperliquidPerpetualConnector`; the
-    strategy gets both when both are needed. ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
+    strategy gets both when both are needed; every connector gets ``cfg.connector`` (the ``[connector]`` table).
+    ``metrics_port`` (``--metrics-port``) overrides ``engine.metrics_port``; 0 picks a free port.
     """
     ex = cfg.exchange
     port = metrics_port if metrics_port is not None else cfg.engine.metrics_port
@@ -64,6 +65,7 @@ async def run_configured(
                 trading_pairs=perp_pairs,
                 network=ex.network,
                 journal_path=str(journal) if journal is not None else None,
+                config=cfg.connector,
             )
             connectors["perp"] = perp
             starting.append(perp)
@@ -74,13 +76,15 @@ async def run_configured(
                 network=ex.network,
                 # alone it keeps journal_path as given (wingbeat journal orders.db shows its orders)
                 journal_path=str(_spot_journal(journal) if perp_pairs else journal) if journal is not None else None,
+                config=cfg.connector,
             )
             connectors["spot"] = spot
             starting.append(spot)
+        account = starting[0].account_address  # the signer's, or the vault / subaccount it trades for
         # log lines print above the spinner, never through it
         with (
             logs_above(console),
-            console.status(f"connecting to {ex.network} as {signer.account_address}..."),
+            console.status(f"connecting to {ex.network} as {account}..."),
         ):
             for conn in starting:
                 conn.add_listener(metrics)
@@ -91,9 +95,9 @@ async def run_configured(
                 await asyncio.wait_for(conn.wait_ready(), ready_timeout)
         tune_gc()  # this process trades from here on: its start-up heap is out of every later collection
         if spot_pairs:
-            _warn_empty_spot_balances(connectors["spot"], spot_pairs, signer.account_address)
+            _warn_empty_spot_balances(connectors["spot"], spot_pairs, account)
         if perp_pairs:
-            _warn_empty_dex_margin(perp, perp_pairs, signer.account_address)
+            _warn_empty_dex_margin(perp, perp_pairs, account)
         connector = connectors if len(connectors) > 1 else next(iter(connectors.values()))
         strategy: Strategy
         if cfg.basis is not None:

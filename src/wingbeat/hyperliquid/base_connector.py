@@ -63,6 +63,7 @@ from wingbeat.hyperliquid.constants import (
     coin_to_trading_pair,
     looks_like_private_key,
     resolve_network,
+    shown,
 )
 from wingbeat.hyperliquid.market_kind import MarketKind
 from wingbeat.hyperliquid.markets import VenueMarket, venue_markets
@@ -174,9 +175,8 @@ class HyperliquidConfig:
             or any(not isinstance(d, str) or _DEX_NAME.fullmatch(d) is None for d in self.perp_dexs)
         ):
             text = repr(self.perp_dexs)
-            key_like = looks_like_private_key(text)
-            shown = "a value that looks like a private key (not shown)" if key_like else text[:80]
-            raise ValueError(f'perp_dexs must be a tuple of builder dex names such as ("xyz",), got {shown}')
+            what = "a value that looks like a private key (not shown)" if looks_like_private_key(text) else text[:80]
+            raise ValueError(f'perp_dexs must be a tuple of builder dex names such as ("xyz",), got {what}')
         if not self.market_slippage.is_finite() or not 0 < self.market_slippage < 1:
             raise ValueError(f"market_slippage must be in (0, 1), got {self.market_slippage}")
         if self.dead_man_switch is not None and self.dead_man_switch < _MIN_DEAD_MAN_SWITCH:
@@ -201,9 +201,7 @@ class HyperliquidConfig:
         if self.rest_weight_budget is not None and not self.rest_weight_budget > 0:
             raise ValueError(f"rest_weight_budget must be positive, got {self.rest_weight_budget!r}")
         if self.vault_address is not None and _ADDRESS.fullmatch(self.vault_address) is None:
-            raise ValueError(
-                f"vault_address must be '0x' followed by 40 hex digits, got {self.vault_address!r}"
-            )
+            raise ValueError(f"vault_address must be '0x' followed by 40 hex digits, got {shown(self.vault_address)}")
         self._check_builder()
 
     def _check_builder(self) -> None:
@@ -215,9 +213,7 @@ class HyperliquidConfig:
                 raise ValueError("builder_fee needs builder_address (the builder who earns it)")
             return
         if _ADDRESS.fullmatch(address) is None:
-            key_like = looks_like_private_key(address)
-            shown = "a value that looks like a private key (not shown)" if key_like else repr(address[:50])
-            raise ValueError(f"builder_address must be '0x' followed by 40 hex digits, got {shown}")
+            raise ValueError(f"builder_address must be '0x' followed by 40 hex digits, got {shown(address)}")
         if not 1 <= fee <= MAX_BUILDER_FEE_SPOT:
             raise ValueError(
                 f"builder_fee must be 1 to {MAX_BUILDER_FEE_SPOT} tenths of a basis point with a builder_address "
