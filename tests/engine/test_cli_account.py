@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.conftest import new_trader
+from tests.conftest import limit_order_action, new_trader, signed_body
 from tests.engine.cli_helpers import assert_user_error, run_cli_async
-from tests.engine.venue import exchange_open_orders, make_book, place
+from tests.engine.venue import BTC, exchange_open_orders, make_book, place, post
 
 if TYPE_CHECKING:
     from tests.conftest import Trader
@@ -113,3 +114,32 @@ async def test_cancel_all_cancels_on_the_builder_dex_and_spot_too(local_exchange
     assert cancelled.code == 0, cancelled.err
     assert "3 of 3 open orders cancelled" in cancelled.out
     assert await exchange_open_orders(ex, trader.address) == [] and await post(ex, "/info", on_xyz) == []
+
+
+async def test_cancel_all_for_a_sub_account_cancels_its_orders_and_leaves_the_masters(
+    local_exchange: LocalExchange, trader: Trader
+) -> None:
+    from wingbeat.hyperliquid import AccountActions, Signer
+
+    ex = local_exchange
+    async with AccountActions(Signer(trader.key), network=ex.base_url) as actions:
+        sub = await actions.create_sub_account("bot")
+        await actions.sub_account_transfer(sub, Decimal(10_000), is_deposit=True)
+    await place(ex, trader, is_buy=True, price="59000", size="0.002")  # the master's own order
+    for price in ("58000", "58100"):  # the sub-account's, signed by the master for it
+        action = limit_order_action(BTC, is_buy=True, price=price, size="0.002")
+        reply = await post(ex, "/exchange", signed_body(trader.key, action, vault_address=sub))
+        assert "resting" in reply["response"]["data"]["statuses"][0], reply
+
+    result = await run_cli_async("cancel-all", "--network", ex.base_url, "--vault", sub.upper().replace("0X", "0x"),
+                                 env={"HL_PRIVATE_KEY": trader.key})
+    assert result.code == 0, result.err
+    assert "2 of 2 open orders cancelled" in result.out
+    assert await exchange_open_orders(ex, sub) == []
+    assert len(await exchange_open_orders(ex, trader.address)) == 1  # the master's order stays
+
+    key = new_trader().key
+    wrong = await run_cli_async("cancel-all", "--network", ex.base_url, "--vault", key,
+                                env={"HL_PRIVATE_KEY": trader.key})
+    assert_user_error(wrong, 2, "--vault looks like a private key")
+    assert key[2:22] not in wrong.out + wrong.err

@@ -1,4 +1,4 @@
-"""``wingbeat cancel-all``: cancel every open order of an account.
+"""``wingbeat cancel-all``: cancel every open order of an account (or of a sub-account / vault it manages).
 
 It talks to the venue directly (REST, one request each) rather than through a connector: it must see
 and cancel every open order of the account, including orders placed by other programs or the web UI,
@@ -26,10 +26,13 @@ class CancelReport:
     errors: tuple[str, ...] = ()
 
 
-async def cancel_all_open_orders(rest: HyperliquidRestClient, signer: Signer, *, is_mainnet: bool) -> CancelReport:
+async def cancel_all_open_orders(
+    rest: HyperliquidRestClient, signer: Signer, *, is_mainnet: bool, vault: str | None = None
+) -> CancelReport:
     """Cancel every open order of the signer's account in one signed batch: on the main perp dex, on every
-    builder (HIP-3) dex (each lists only its own orders) and on spot."""
-    account = signer.account_address
+    builder (HIP-3) dex (each lists only its own orders) and on spot. With ``vault`` (a lowercase address),
+    those of that sub-account or vault instead, signed for it (the signer is its master or leader)."""
+    account = vault or signer.account_address
     orders = list(await rest.open_orders(account))
     for dex in await rest.perp_dexs():
         orders += await rest.open_orders(account, dex.name)
@@ -42,8 +45,8 @@ async def cancel_all_open_orders(rest: HyperliquidRestClient, signer: Signer, *,
         return CancelReport(open_orders=len(orders), cancelled=0, errors=unknown)
     action = cancel_action(cancels)
     nonce = signer.next_nonce()
-    signature = signer.sign_l1_action(action, nonce=nonce, is_mainnet=is_mainnet)
-    raw = await rest.exchange({"action": action, "nonce": nonce, "signature": signature, "vaultAddress": None},
+    signature = signer.sign_l1_action(action, nonce=nonce, vault_address=vault, is_mainnet=is_mainnet)
+    raw = await rest.exchange({"action": action, "nonce": nonce, "signature": signature, "vaultAddress": vault},
                               weight=action_weight(len(cancels)))
     reply = parse_exchange_reply(raw)
     errors = unknown + tuple(s.message for s in reply.statuses if isinstance(s, ErrorStatus))

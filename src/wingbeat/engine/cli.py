@@ -521,20 +521,34 @@ def cancel_all(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     mainnet: MainnetOpt = False,
+    vault: Annotated[
+        str | None,
+        typer.Option(
+            "--vault",
+            help="Cancel those of this sub-account or vault instead (the key is its master's or leader's; "
+            "a run's [connector] vault_address).",
+        ),
+    ] = None,
 ) -> None:
     """Cancel every open order of the account: main perp dex, spot and every builder dex (one signed batch)."""
+    from wingbeat.core.errors import InvalidOrderError
     from wingbeat.engine.account_tools import cancel_all_open_orders
+    from wingbeat.hyperliquid.account_actions import check_address
     from wingbeat.hyperliquid.rest import HyperliquidRestClient
 
     url, is_mainnet = network_rest_url(network)
     if is_mainnet and not mainnet:
         _fail("this acts on mainnet: add --mainnet", 2)
+    try:
+        vault = check_address(vault, "--vault") if vault is not None else None
+    except InvalidOrderError as exc:
+        _fail(str(exc), 2)
     signer = _signer(key_env, keystore, account)
 
     async def main() -> Any:
         async with HyperliquidRestClient(url) as rest:
-            with err.status(f"cancelling the open orders of {signer.account_address}..."):
-                return await cancel_all_open_orders(rest, signer, is_mainnet=is_mainnet)
+            with err.status(f"cancelling the open orders of {vault or signer.account_address}..."):
+                return await cancel_all_open_orders(rest, signer, is_mainnet=is_mainnet, vault=vault)
 
     report = _run(main())
     out.print(f"{report.cancelled} of {report.open_orders} open orders cancelled")
