@@ -122,13 +122,15 @@ async def test_cancel_all_for_a_sub_account_cancels_its_orders_and_leaves_the_ma
     from wingbeat.hyperliquid import AccountActions, Signer
 
     ex = local_exchange
-    async with AccountActions(Signer(trader.key), network=ex.base_url) as actions:
+    master = Signer(trader.key)  # one nonce source for every action this test signs with the master's key
+    async with AccountActions(master, network=ex.base_url) as actions:
         sub = await actions.create_sub_account("bot")
         await actions.sub_account_transfer(sub, Decimal(10_000), is_deposit=True)
-    await place(ex, trader, is_buy=True, price="59000", size="0.002")  # the master's own order
-    for price in ("58000", "58100"):  # the sub-account's, signed by the master for it
+    # the master's own order, then the sub-account's, signed by the master for it
+    for price, vault in (("59000", None), ("58000", sub), ("58100", sub)):
         action = limit_order_action(BTC, is_buy=True, price=price, size="0.002")
-        reply = await post(ex, "/exchange", signed_body(trader.key, action, vault_address=sub))
+        body = signed_body(trader.key, action, nonce=master.next_nonce(), vault_address=vault)
+        reply = await post(ex, "/exchange", body)
         assert "resting" in reply["response"]["data"]["statuses"][0], reply
 
     result = await run_cli_async("cancel-all", "--network", ex.base_url, "--vault", sub.upper().replace("0X", "0x"),
