@@ -440,3 +440,39 @@ def test_a_dead_mans_switch_the_exchange_would_refuse_is_a_configuration_error()
     with pytest.raises(ValueError, match="dead_man_switch must be >= 10"):
         HyperliquidConfig(dead_man_switch=5.0)  # arrives less than 5 s ahead: refused, the switch silently off
     assert HyperliquidConfig(dead_man_switch=10.0).dead_man_switch == 10.0
+
+
+@pytest.mark.parametrize("before", [0, 99], ids=["sent-at-once", "hundredth-of-a-burst"])
+async def test_a_trigger_order_that_fills_an_early_batch_goes_out_as_a_trigger(
+        harness: LocalExchangeHarness, before: int) -> None:
+    # without a journal a burst is sent while it is placed (eager_send_at): the order that makes the batch
+    # full is written at once, inside place_order; a trigger order must already carry its trigger then
+    ex = harness.exchange
+    conn = HyperliquidPerpetualConnector(harness.signer, [harness.trading_pair], ex.base_url, journal_path=None,
+                                         config=HyperliquidConfig(dead_man_switch=None),
+                                         eager_send_at=before + 1)
+    recorder = EventRecorder()
+    conn.add_listener(recorder)
+    await conn.start()
+    try:
+        bids = [conn.buy(harness.trading_pair, harness.order_size, OrderType.LIMIT, _bid(harness, i % 50))
+                for i in range(before)]
+        trigger = (harness.reference_price * Decimal("0.9")).quantize(Decimal(1))
+        cid = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, harness.order_size, trigger,
+                                       tpsl="sl", reduce_only=False)
+        for each in (*bids, cid):
+            await recorder.wait_event(OrderCreatedEvent, each)
+        [stop] = [o for o in ex.engine.accounts[harness.user].open_orders.values() if not o.is_buy]
+        assert stop.trigger is not None and stop.trigger.trigger_px == trigger and not stop.triggered
+        assert await harness.position_size() == 0
+    finally:
+        await conn.stop()
+
+
+async def test_a_trigger_order_refused_at_once_is_forgotten(session: Session, harness: LocalExchangeHarness) -> None:
+    conn = session.connector
+    assert isinstance(conn, HyperliquidPerpetualConnector)
+    trigger = (harness.reference_price * Decimal("0.9")).quantize(Decimal(1))
+    cid = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, Decimal(0), trigger, tpsl="sl")
+    [failed] = await session.recorder.wait_event(OrderFailedEvent, cid)
+    assert "amount" in failed.reason and cid not in conn._triggers

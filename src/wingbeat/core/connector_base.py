@@ -332,7 +332,26 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         """Validate, quantize (buy prices round down, sell up, sizes down), track, journal and queue an
         order; return its client order id without awaiting anything. Invalid input sends nothing: the
         order is FAILED at once and an :class:`OrderFailedEvent` with the reason follows."""
-        cid = self._new_client_order_id(trade_type, trading_pair)
+        return self._place_order(
+            self._new_client_order_id(trade_type, trading_pair), trade_type, trading_pair, amount, order_type,
+            price, time_in_force, position_action, reduce_only, leverage,
+        )  # fmt: skip
+
+    def _place_order(
+        self,
+        cid: str,
+        trade_type: TradeType,
+        trading_pair: str,
+        amount: Decimal,
+        order_type: OrderType,
+        price: Decimal | None,
+        time_in_force: TimeInForce | None,
+        position_action: PositionAction,
+        reduce_only: bool,
+        leverage: int | None,
+    ) -> str:
+        """:meth:`place_order` under the client order id ``cid``, which a subclass may make first to register
+        what the order's wire needs beside it (a trigger): the order can be sent before this returns."""
         reason, rule = None, None
         size = _as_decimal(amount)
         limit = _as_decimal(price)

@@ -169,18 +169,17 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         if is_market:
             # execution price bound for the triggered market order, as the SDK does
             limit_price = self._slipped(trigger_px, trade_type)
-        cid = self.place_order(
-            trade_type,
-            trading_pair,
-            amount,
-            OrderType.LIMIT,
-            limit_price,
-            position_action=PositionAction.CLOSE if reduce_only else PositionAction.OPEN,
-            reduce_only=reduce_only,
+        cid = self._new_client_order_id(trade_type, trading_pair)
+        # registered first: the order may be written inside _place_order (a burst's early batch), and its
+        # wire is a trigger only by this
+        self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=is_market, tpsl=tpsl)
+        position = PositionAction.CLOSE if reduce_only else PositionAction.OPEN
+        self._place_order(
+            cid, trade_type, trading_pair, amount, OrderType.LIMIT, limit_price, None, position, reduce_only, None
         )
         order = self.get_order(cid)
-        if order is not None and not order.is_done:
-            self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=is_market, tpsl=tpsl)
+        if order is None or order.is_done:  # refused at once, never sent
+            del self._triggers[cid]
         return cid
 
     # ------------------------------------------------------------------------------- market data
