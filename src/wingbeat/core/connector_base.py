@@ -16,11 +16,12 @@ hooks" section below and of that module (each docstring says when it is called a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
@@ -412,6 +413,18 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         if (eager := self._eager_next) is not None and len(queue) >= eager:
             self._send_now()
         return cid
+
+    @contextlib.contextmanager
+    def _placed_together(self) -> Iterator[None]:
+        """The orders placed inside go out in one batch (a subclass's order group, such as an entry with its
+        take-profit and stop-loss): no early send splits them; the batch may be sent early once they are in."""
+        eager, self._eager_next = self._eager_next, None
+        try:
+            yield
+        finally:
+            self._eager_next = eager
+            if eager is not None and len(self._submit_queue) >= eager:
+                self._send_now()
 
     def _send_now(self) -> None:
         # A caller placing many orders in one go does not yield to the loop: send what is queued now, so the

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from wingbeat.hyperliquid.account_actions import SentAction as SentAction
     from wingbeat.hyperliquid.base_connector import HyperliquidConfig as HyperliquidConfig
     from wingbeat.hyperliquid.base_connector import HyperliquidConnectorBase as HyperliquidConnectorBase
+    from wingbeat.hyperliquid.bracket_orders import BracketOrder as BracketOrder
     from wingbeat.hyperliquid.connector import HyperliquidPerpetualConnector as HyperliquidPerpetualConnector
     from wingbeat.hyperliquid.signer import NonceManager as NonceManager
     from wingbeat.hyperliquid.signer import Signer as Signer
@@ -43,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "SentAction": "wingbeat.hyperliquid.account_actions",
     "HyperliquidConfig": "wingbeat.hyperliquid.base_connector",
     "HyperliquidConnectorBase": "wingbeat.hyperliquid.base_connector",
+    "BracketOrder": "wingbeat.hyperliquid.bracket_orders",
     "HyperliquidPerpetualConnector": "wingbeat.hyperliquid.connector",
     "HyperliquidSpotConnector": "wingbeat.hyperliquid.spot_connector",
     "SpotMarkets": "wingbeat.hyperliquid.spot_markets",

@@ -90,6 +90,7 @@ from wingbeat.hyperliquid.user_stream_data_source import HyperliquidUserStreamDa
 from wingbeat.hyperliquid.wire import (
     Builder,
     Cloid,
+    Grouping,
     batch_modify_action,
     cancel_by_cloid_action,
     new_cloid,
@@ -665,17 +666,17 @@ class HyperliquidConnectorBase(ConnectorBase):
             try:
                 wire = self._order_wire(order)
             except (InvalidOrderError, KeyError) as exc:  # never sent: a definite local failure
-                refused[order.client_order_id] = OrderUpdate(
-                    client_order_id=order.client_order_id,
-                    trading_pair=order.trading_pair,
-                    update_timestamp=self._clock(),
-                    new_state=OrderState.FAILED,
-                    reason=f"not sent: {exc}",
-                )
+                refused[order.client_order_id] = self._unsent(order, f"not sent: {exc}")
                 continue
             sendable.append(order)
             wires.append(wire)
         return sendable, wires, refused
+
+    def _unsent(self, order: InFlightOrder, reason: str | None, state: OrderState = OrderState.FAILED) -> OrderUpdate:
+        """The update that ends ``order`` unsent (FAILED with ``reason``), or that leaves it to reconciliation
+        (``state`` PENDING_SUBMIT_UNKNOWN)."""
+        return OrderUpdate(client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+                           update_timestamp=self._clock(), new_state=state, reason=reason)  # fmt: skip
 
     def _batch_answers(
         self,
@@ -694,25 +695,31 @@ class HyperliquidConnectorBase(ConnectorBase):
                 for o in orders]
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
+        return await self._place_action(orders)
+
+    async def _place_action(
+        self, orders: Sequence[InFlightOrder], grouping: Grouping | None = None
+    ) -> list[OrderUpdate | None]:
+        """``orders`` in ONE order action with ``grouping`` (None: ``order_grouping``, the priority fee where it
+        applies); with ``"normalTpsl"`` (an entry and its legs) all or none of them are sent."""
         sendable, wires, refused = self._order_wires(orders)
+        if refused and grouping == "normalTpsl":  # a leg without its entry (or the reverse) is no bracket
+            reason = next(iter(refused.values())).reason
+            for order in sendable:
+                refused[order.client_order_id] = self._unsent(order, f"{reason} (an order of the same bracket)")
+            sendable, wires = [], []
         gate = self._builder_gate
         if wires and gate is not None:
             reason = await gate.refusal(self._rest_client())
             if reason is not None:  # the venue would refuse the whole batch: nothing is sent
-                now = self._clock()
                 for order in sendable:
-                    refused[order.client_order_id] = OrderUpdate(
-                        client_order_id=order.client_order_id,
-                        trading_pair=order.trading_pair,
-                        update_timestamp=now,
-                        new_state=OrderState.FAILED,
-                        reason=reason,
-                    )
+                    refused[order.client_order_id] = self._unsent(order, reason)
                 wires = []
         reply = None
         if wires:
             builder = gate.builder if gate is not None else None
-            grouping = order_grouping(wires, self._config.priority_fee)
+            if grouping is None:
+                grouping = order_grouping(wires, self._config.priority_fee)
             action = wired_order_action(wires, grouping=grouping, builder=builder)
             reply = await self._send(action, len(wires), self._order_validity)
         return self._batch_answers(orders, sendable, refused, reply)

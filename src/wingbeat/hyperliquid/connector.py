@@ -23,18 +23,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
 from wingbeat.core.connector_base import PerpetualConnectorBase
-from wingbeat.core.enums import OrderType, PositionAction, TradeType
-from wingbeat.core.errors import InvalidOrderError, WingbeatError
+from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
+from wingbeat.core.errors import ExchangeRejection, InvalidOrderError, WingbeatError
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
+from wingbeat.core.order_updates import OrderUpdate
 from wingbeat.core.positions import FundingInfo, Position, PositionFill
 from wingbeat.core.trading_rule import TradingRule
 from wingbeat.hyperliquid.base_connector import HyperliquidConfig, HyperliquidConnectorBase
+from wingbeat.hyperliquid.bracket_orders import BracketOrder, Brackets, check_bracket_prices
 from wingbeat.hyperliquid.constants import COLLATERAL_TOKEN, coin_to_trading_pair, trading_pair_to_coin
 from wingbeat.hyperliquid.markets import dex_of_coin
 from wingbeat.hyperliquid.order_placement import order_to_wire
@@ -42,7 +44,7 @@ from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_fr
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.hyperliquid.wire import TriggerType, perp_trading_rule, update_leverage_action
+from wingbeat.hyperliquid.wire import Tpsl, TriggerType, perp_trading_rule, update_leverage_action
 
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 
@@ -85,6 +87,7 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         self._venue_marks: dict[str, Decimal] = {}  # every listed perp's mark, from metaAndAssetCtxs
         self._marks_wanted: set[str] = set()  # untracked pairs someone asked a mark of
         self._triggers: dict[str, TriggerType] = {}
+        self._brackets = Brackets()
         # orders restored from the journal (which keeps no trigger): their kind is the venue's to say
         self._kind_unknown: set[str] = set()
         self._venue_triggers: set[str] = set()
@@ -181,6 +184,58 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         if order is None or order.is_done:  # refused at once, never sent
             del self._triggers[cid]
         return cid
+
+    def place_bracket_order(
+        self,
+        trading_pair: str,
+        trade_type: TradeType,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        take_profit: Decimal | None = None,
+        stop_loss: Decimal | None = None,
+        order_type: OrderType = OrderType.LIMIT,
+        time_in_force: TimeInForce | None = None,
+    ) -> BracketOrder:
+        """An entry order (as :meth:`buy` / :meth:`sell`: LIMIT, LIMIT_MAKER or MARKET) with a take-profit and / or
+        a stop-loss attached, in one action (Hyperliquid's ``normalTpsl``). The legs are reduce-only trigger
+        orders of the entry's size on the other side, executed as market when triggered; they wait for the
+        entry to fill, the venue cancels them with the entry and one when the other fills. Returns the client
+        order ids at once; each order then has its events like any other. A bracket without a leg, or with a
+        trigger price on the wrong side of the entry's price (a buy's take-profit at or below it, say), is
+        refused with :class:`InvalidOrderError` and nothing is placed. A bracket's entry cannot be modified."""
+        if not isinstance(trade_type, TradeType):
+            raise InvalidOrderError(f"trade_type must be a TradeType, got {trade_type!r}")
+        if order_type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET):
+            raise InvalidOrderError(f"a bracket's entry is a LIMIT, LIMIT_MAKER or MARKET order, got {order_type!r}")
+        reference = self._reference_price(trading_pair) if order_type is OrderType.MARKET else price
+        check_bracket_prices(trade_type, reference if isinstance(reference, Decimal) else None, take_profit,
+                             stop_loss)  # fmt: skip
+        exit_side = TradeType.SELL if trade_type is TradeType.BUY else TradeType.BUY
+        rule = self._trading_rules.get(trading_pair)
+        with self._placed_together():  # one batch, so one action: no early send between the entry and its legs
+            entry = self._place_order(self._new_client_order_id(trade_type, trading_pair), trade_type, trading_pair,
+                                      amount, order_type, price, time_in_force, PositionAction.NIL, False, None)
+            order = self.get_order(entry)
+            if order is None or order.is_done or rule is None:  # refused at once: its failure event says why
+                return BracketOrder(entry, None, None)
+            legs: dict[str, str | None] = {"tp": None, "sl": None}
+            wanted: tuple[tuple[Tpsl, Decimal | None], ...] = (("tp", take_profit), ("sl", stop_loss))
+            for tpsl, trigger in wanted:
+                if trigger is None:
+                    continue
+                trigger_px = rule.quantize_price(trigger, exit_side)
+                cid = legs[tpsl] = self._new_client_order_id(exit_side, trading_pair)
+                self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=True, tpsl=tpsl)
+                self._place_order(cid, exit_side, trading_pair, order.amount, OrderType.LIMIT,
+                                  self._slipped(trigger_px, exit_side), None, PositionAction.CLOSE, True, None)
+            placed = [cid for cid in legs.values() if cid is not None]
+            self._brackets.add(entry, placed)
+            if any((leg := self.get_order(cid)) is None or leg.is_done for cid in placed):
+                # a leg refused at once (its failure event says why): the bracket goes as a whole or not at all
+                for cid in (entry, *placed):
+                    self.cancel(trading_pair, cid)
+        return BracketOrder(entry, legs["tp"], legs["sl"])
 
     # ------------------------------------------------------------------------------- market data
     async def _start_network(self) -> None:
@@ -313,6 +368,8 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             cid = order.client_order_id
             if self._triggers:
                 self._triggers.pop(cid, None)  # e.g. cancelled before it was ever sent
+            if self._brackets:
+                self._brackets.forget(cid)
             if self._kind_unknown or self._venue_triggers:
                 self._kind_unknown.discard(cid)
                 self._venue_triggers.discard(cid)
@@ -328,6 +385,57 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             if venue.is_trigger:
                 self._venue_triggers.add(cid)
 
+    def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
+        if self._brackets and self._brackets.in_batch(orders):
+            return None  # several actions: _place_orders sends them
+        return super()._start_place_orders(orders)
+
+    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
+        if not (self._brackets and self._brackets.in_batch(orders)):
+            return await self._place_action(orders)
+        plain, groups, orphans = self._brackets.split(orders)
+        actions: list[tuple[list[InFlightOrder], Any]] = [(group, "normalTpsl") for group in groups]
+        if plain:
+            actions.insert(0, (plain, None))
+        results = await asyncio.gather(*(self._place_action(group, grouping) for group, grouping in actions),
+                                       return_exceptions=True)  # fmt: skip
+        answers: dict[str, OrderUpdate | None] = {}
+        for (group, _), result in zip(actions, results, strict=True):
+            if isinstance(result, ExchangeRejection):  # as the core does for a batch: a refusal fails its orders
+                answers.update((o.client_order_id, self._unsent(o, result.reason)) for o in group)
+            elif isinstance(result, Exception):  # ...and anything else is reconciled
+                _logger.warning("placement of %d order(s) ended without an answer (%r); reconciling",
+                                len(group), result)  # fmt: skip
+                unknown = OrderState.PENDING_SUBMIT_UNKNOWN
+                answers.update((o.client_order_id, self._unsent(o, None, unknown)) for o in group)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                answers.update((o.client_order_id, u) for o, u in zip(group, result, strict=True))
+        reason = "not sent: its bracket's entry ended before it was sent"
+        answers.update((leg.client_order_id, self._unsent(leg, reason)) for leg in orphans)
+        return [answers[o.client_order_id] for o in orders]
+
+    async def _request_order_statuses(
+        self, orders: Sequence[InFlightOrder]
+    ) -> Sequence[OrderUpdate | BaseException | None]:
+        brackets = self._brackets
+        if not brackets or not any(brackets.waits_for_entry(o.client_order_id) for o in orders):
+            return await super()._request_order_statuses(orders)
+        # a leg waiting for its entry is not asked about (the venue may not know it by its cloid before the
+        # entry fills, and "not found" would count towards giving it up): it stands as it is while its entry does
+        waiting = [brackets.waits_for_entry(o.client_order_id) for o in orders]  # before the await changes it
+        asked = [o for o, waits in zip(orders, waiting, strict=True) if not waits]
+        answers = iter(await super()._request_order_statuses(asked) if asked else ())
+        now = self._clock()
+        return [
+            next(answers) if not waits else OrderUpdate(
+                client_order_id=o.client_order_id, trading_pair=o.trading_pair, update_timestamp=now,
+                new_state=o.current_state, exchange_order_id=o.exchange_order_id,
+            )
+            for o, waits in zip(orders, waiting, strict=True)
+        ]  # fmt: skip
+
     def _order_wire(self, order: InFlightOrder) -> dict[str, Any]:
         asset = self._assets[order.trading_pair]
         # kept until the order ends (``_on_state_change``): ``modify`` refuses trigger orders by it
@@ -342,6 +450,11 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         if client_order_id in self._triggers or client_order_id in self._venue_triggers:
             raise InvalidOrderError(
                 f"order {client_order_id} is a trigger order: cancel it and place a new one instead of modifying"
+            )
+        if self._brackets.is_entry(client_order_id):
+            raise InvalidOrderError(
+                f"order {client_order_id} is the entry of a bracket order (its take-profit / stop-loss wait on it): "
+                "cancel it and place a new bracket instead of modifying"
             )
         if client_order_id in self._kind_unknown:
             raise InvalidOrderError(
