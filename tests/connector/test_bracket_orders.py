@@ -201,3 +201,18 @@ async def test_a_leg_waiting_for_its_entry_is_not_asked_about(session: Session, 
     harness.exchange.faults.add(FaultKind.HTTP_5XX, path="/info")
     [armed] = await conn._request_order_statuses([leg])  # a plain trigger now: asked like any order
     assert isinstance(armed, BaseException)
+
+
+async def test_a_leg_refused_at_once_cancels_the_whole_bracket(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    conn = _connector(session)
+    # a stop this deep leaves the leg below the minimum order value: refused before anything is sent
+    bracket = conn.place_bracket_order(harness.trading_pair, TradeType.BUY, harness.order_size, _px(harness, "0.99"),
+                                       take_profit=_px(harness, "1.05"), stop_loss=_px(harness, "0.04"))
+    assert bracket.take_profit is not None and bracket.stop_loss is not None
+    [failed] = await session.recorder.wait_event(OrderFailedEvent, bracket.stop_loss)
+    assert "below the minimum" in failed.reason
+    for cid in (bracket.entry, bracket.take_profit):
+        [cancelled] = await session.recorder.wait_event(OrderCancelledEvent, cid)
+        assert cancelled.reason == "cancelled before it was sent"
+    assert conn.open_orders == [] and _venue_orders(harness) == [] and not conn._triggers

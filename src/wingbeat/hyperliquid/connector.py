@@ -230,11 +230,14 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
                 self._place_order(cid, exit_side, trading_pair, order.amount, OrderType.LIMIT,
                                   self._slipped(trigger_px, exit_side), None, PositionAction.CLOSE, True, None)
             placed = [cid for cid in legs.values() if cid is not None]
-            self._brackets.add(entry, placed)
-            if any((leg := self.get_order(cid)) is None or leg.is_done for cid in placed):
-                # a leg refused at once (its failure event says why): the bracket goes as a whole or not at all
+            refused = [cid for cid in placed if (leg := self.get_order(cid)) is None or leg.is_done]
+            if refused:  # its failure event says why: the bracket goes whole or not at all (all still queued)
+                for cid in refused:
+                    del self._triggers[cid]
                 for cid in (entry, *placed):
                     self.cancel(trading_pair, cid)
+            else:
+                self._brackets.add(entry, placed)
         return BracketOrder(entry, legs["tp"], legs["sl"])
 
     # ------------------------------------------------------------------------------- market data
