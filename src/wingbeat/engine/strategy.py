@@ -77,6 +77,29 @@ class PositionConnector(TradingConnector, Protocol):
     def get_funding_info(self, trading_pair: str) -> FundingInfo | None: ...
 
 
+class BracketIds(Protocol):
+    """The client order ids of a bracket order (``wingbeat.hyperliquid.BracketOrder``); a leg not asked for
+    is None."""
+
+    @property
+    def entry(self) -> str: ...
+    @property
+    def take_profit(self) -> str | None: ...
+    @property
+    def stop_loss(self) -> str | None: ...
+
+
+@runtime_checkable
+class BracketConnector(TradingConnector, Protocol):
+    """A connector that places an entry with take-profit / stop-loss legs in one go
+    (``HyperliquidPerpetualConnector.place_bracket_order``)."""
+
+    def place_bracket_order(self, trading_pair: str, trade_type: TradeType, amount: Decimal,
+                            price: Decimal | None = ..., *, take_profit: Decimal | None = ...,
+                            stop_loss: Decimal | None = ..., order_type: OrderType = ...,
+                            time_in_force: TimeInForce | None = ...) -> BracketIds: ...
+
+
 class Strategy(EventListener):
     """Base class: override `on_start`, `on_tick`, `on_stop` and any ``on_*`` event callback.
 
@@ -299,26 +322,60 @@ class Strategy(EventListener):
         conn.modify(client_order_id, price=price, amount=amount)
         return True
 
+    def place_bracket_order(self, trading_pair: str, side: TradeType, amount: Decimal, price: Decimal | None = None,
+                            *, take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+                            order_type: OrderType = OrderType.LIMIT, connector: TradingConnector | None = None,
+                            time_in_force: TimeInForce | None = None) -> BracketIds | None:
+        """An entry with a take-profit and / or a stop-loss attached, through the connector's
+        ``place_bracket_order`` (``HyperliquidPerpetualConnector``), if the risk limits allow it: the entry is
+        checked as `buy` / `sell` check an order, with its legs counted in ``max_open_orders`` (they only reduce
+        the position it opens). Returns the client order ids, or None when refused (logged, counted,
+        ``on_order_refused``; also on a connector that places no brackets). Legs the connector finds on the
+        wrong side of the entry raise its ``InvalidOrderError``, nothing placed. All three are this strategy's
+        orders: the kill switch cancels them like any other."""
+        conn = connector or self.connector_for(trading_pair)
+        legs = (take_profit is not None) + (stop_loss is not None)
+        reason, ref_price = self._gate(side, trading_pair, amount, price, PositionAction.OPEN, conn, legs)
+        if reason is None:
+            if isinstance(conn, BracketConnector):
+                ids = conn.place_bracket_order(trading_pair, side, amount, price, take_profit=take_profit,
+                                               stop_loss=stop_loss, order_type=order_type, time_in_force=time_in_force)
+                for cid in (ids.entry, ids.take_profit, ids.stop_loss):
+                    if cid is not None:
+                        self._record(trading_pair, cid, conn)
+                return ids
+            reason = f"{type(conn).__name__} places no bracket orders"
+        self._refuse(trading_pair, side is TradeType.BUY, amount, ref_price or _ZERO, reason)
+        return None
+
+    def _gate(self, side: TradeType, pair: str, amount: Decimal, price: Decimal | None, action: PositionAction,
+              conn: TradingConnector, more_orders: int = 0) -> tuple[str | None, Decimal | None]:
+        """(why the order must be refused or None, the price the check used); ``more_orders`` placed with it."""
+        ref_price = price if price is not None else self.mid_price(pair, conn)
+        if self.kill_reason is not None:
+            return f"kill switch engaged: {self.kill_reason}", ref_price
+        if not self._running:
+            return "strategy is not running", ref_price
+        if not _positive_decimal(amount):
+            return f"amount must be a positive Decimal, got {amount!r}", ref_price
+        if price is not None and not _positive_decimal(price):
+            return f"price must be a positive Decimal, got {price!r}", ref_price
+        if ref_price is None:
+            return f"no price for {pair}: the order book is empty", ref_price
+        if action is PositionAction.CLOSE:
+            return None, ref_price
+        intent = OrderIntent(trading_pair=pair, is_buy=side is TradeType.BUY, amount=amount, price=ref_price)
+        exposure = self.exposure(pair, conn)
+        if more_orders:
+            exposure = replace(exposure, open_orders=exposure.open_orders + more_orders)
+        return self.risk.check(intent, exposure), ref_price
+
     def _place(self, side: TradeType, pair: str, amount: Decimal, price: Decimal | None, order_type: OrderType,
                action: PositionAction, connector: TradingConnector | None,
                time_in_force: TimeInForce | None) -> str | None:
         conn = connector or self.connector_for(pair)
         is_buy = side is TradeType.BUY
-        ref_price = price if price is not None else self.mid_price(pair, conn)
-        reason: str | None
-        if self.kill_reason is not None:
-            reason = f"kill switch engaged: {self.kill_reason}"
-        elif not self._running:
-            reason = "strategy is not running"
-        elif not _positive_decimal(amount):
-            reason = f"amount must be a positive Decimal, got {amount!r}"
-        elif price is not None and not _positive_decimal(price):
-            reason = f"price must be a positive Decimal, got {price!r}"
-        elif ref_price is None:
-            reason = f"no price for {pair}: the order book is empty"
-        else:
-            intent = OrderIntent(trading_pair=pair, is_buy=is_buy, amount=amount, price=ref_price)
-            reason = None if action is PositionAction.CLOSE else self.risk.check(intent, self.exposure(pair, conn))
+        reason, ref_price = self._gate(side, pair, amount, price, action, conn)
         if reason is not None:
             self._refuse(pair, is_buy, amount, ref_price or _ZERO, reason)
             return None
@@ -327,12 +384,15 @@ class Strategy(EventListener):
             cid = place(pair, amount, order_type, price, position_action=action)
         else:
             cid = place(pair, amount, order_type, price, position_action=action, time_in_force=time_in_force)
+        self._record(pair, cid, conn)
+        return cid
+
+    def _record(self, pair: str, cid: str, conn: TradingConnector) -> None:
         self._pairs_traded.add(pair)
         self._our_orders[cid] = conn
         self._own.add(cid)
         if self.metrics is not None:
             self.metrics.order_submitted(cid)
-        return cid
 
     def _refuse(self, pair: str, is_buy: bool, amount: Decimal, price: Decimal, reason: str) -> None:
         event = OrderRefusedEvent(timestamp=clock_now(), trading_pair=pair, is_buy=is_buy, amount=amount,
