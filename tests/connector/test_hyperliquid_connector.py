@@ -476,3 +476,29 @@ async def test_a_trigger_order_refused_at_once_is_forgotten(session: Session, ha
     cid = conn.place_trigger_order(harness.trading_pair, TradeType.SELL, Decimal(0), trigger, tpsl="sl")
     [failed] = await session.recorder.wait_event(OrderFailedEvent, cid)
     assert "amount" in failed.reason and cid not in conn._triggers
+
+
+async def test_a_dust_position_below_the_minimum_order_value_closes_whole_not_in_part(
+        session: Session, harness: LocalExchangeHarness) -> None:
+    # a position worth less than $10 (left by partial fills): a reduce-only order closing all of it may go
+    # below the minimum order value, one closing part of it may not
+    conn = session.connector
+    assert isinstance(conn, HyperliquidPerpetualConnector)
+    ask = (harness.reference_price * Decimal("1.001")).quantize(Decimal(1))
+    bid = (harness.reference_price * Decimal("0.999")).quantize(Decimal(1))
+    await harness.provide_liquidity(is_buy=False, price=ask, size=Decimal("0.0003"))
+    await harness.provide_liquidity(is_buy=True, price=bid, size=Decimal("0.0003"))
+    await wait_book(conn, harness.trading_pair, lambda book: book.best_ask == ask and book.best_bid == bid)
+    opened = conn.buy(harness.trading_pair, Decimal("0.0003"), OrderType.MARKET)  # ~$18
+    await session.recorder.wait_event(OrderCompletedEvent, opened)
+    reduced = conn.sell(harness.trading_pair, Decimal("0.0002"), OrderType.MARKET, position_action=PositionAction.CLOSE)
+    await session.recorder.wait_event(OrderCompletedEvent, reduced)
+    dust = Decimal("0.0001")  # ~$6 left
+    assert await harness.position_size() == dust and conn.account_positions[harness.trading_pair].amount == dust
+
+    part = conn.sell(harness.trading_pair, dust / 2, OrderType.MARKET, position_action=PositionAction.CLOSE)
+    [refused] = await session.recorder.wait_event(OrderFailedEvent, part)
+    assert "below the minimum" in refused.reason
+    whole = conn.sell(harness.trading_pair, dust, OrderType.MARKET, position_action=PositionAction.CLOSE)
+    await session.recorder.wait_event(OrderCompletedEvent, whole)
+    assert await harness.position_size() == 0

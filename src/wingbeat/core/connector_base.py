@@ -387,8 +387,10 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         elif limit is None:
             reason = f"price must be a Decimal, got {type(price).__name__}"
         if reason is None and rule is not None and size is not None and limit is not None:
+            closing = reduce_only or position_action is _CLOSE
+            full_close = self._position_closed_by(trading_pair, trade_type) if closing else None
             try:
-                limit, size, reason = rule.quantize_order(trade_type, limit, size)
+                limit, size, reason = rule.quantize_order(trade_type, limit, size, full_close=full_close)
             except ArithmeticError:  # beyond Decimal's precision: no venue trades such a number
                 reason = f"amount {size} or price {limit} is out of range"
         order = InFlightOrder(
@@ -671,6 +673,11 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         counter). Called synchronously by every ``place_order``: keep it cheap, never raise."""
         return f"wb{'B' if trade_type is _BUY else 'S'}{self._cid_prefix}{next(self._cid_counter):x}"
 
+    def _position_closed_by(self, trading_pair: str, trade_type: TradeType) -> Decimal | None:
+        """The size of the position a reduce-only ``trade_type`` order on ``trading_pair`` would close, None
+        when there is none on the other side (a connector without positions: always None)."""
+        return None
+
     def _market_order_price(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> Decimal:
         """Hook (optional): the limit price of a MARKET order before quantization (e.g. book price ±
         slippage). Called synchronously by ``place_order``; raising refuses the order, the exception's text
@@ -718,6 +725,12 @@ class PerpetualConnectorBase(ConnectorBase):
     def get_funding_info(self, trading_pair: str) -> FundingInfo | None:
         """Latest funding information of a pair, when known."""
         return self._funding_info.get(trading_pair)
+
+    def _position_closed_by(self, trading_pair: str, trade_type: TradeType) -> Decimal | None:
+        position = self._position_book.positions.get(trading_pair)
+        if position is None or not position.amount or (position.amount > 0) != (trade_type is _SELL):
+            return None
+        return abs(position.amount)
 
     def get_mark_price(self, trading_pair: str) -> Decimal | None:
         """The venue's mark price of ``trading_pair`` (any pair the venue lists, traded or not), when known;

@@ -73,6 +73,8 @@ class TradingRule:
     max_price_decimals: int | None = None
     integer_price_always_valid: bool = False  # Hyperliquid: integer prices pass the sig-fig rule
     min_notional: Decimal = Decimal(0)
+    # Hyperliquid: a reduce-only order that closes the whole position may be worth less (a dust position closes)
+    min_notional_waived_for_full_close: bool = False
     max_leverage: int | None = None
     # Derived once: the lot / tick as a power-of-ten quantum when it is one (then rounding is one C call).
     _size_quantum: Decimal | None = field(init=False, repr=False, compare=False, default=None)
@@ -143,9 +145,13 @@ class TradingRule:
         """Whether ``size`` is positive, a whole number of lots and at least the minimum order size."""
         return _usable(size) and size >= self.min_order_size and size % self.size_increment == 0
 
-    def quantize_order(self, side: TradeType, price: Decimal, size: Decimal) -> tuple[Decimal, Decimal, str | None]:
+    def quantize_order(
+        self, side: TradeType, price: Decimal, size: Decimal, *, full_close: Decimal | None = None
+    ) -> tuple[Decimal, Decimal, str | None]:
         """Quantize an order's price and size and check it against every rule: ``(price, size, None)`` when
-        the venue will accept it, else ``(price, size, reason)`` with a human-readable reason."""
+        the venue will accept it, else ``(price, size, reason)`` with a human-readable reason. ``full_close``:
+        the size of the position a reduce-only order closes (with ``min_notional_waived_for_full_close``, an
+        order of at least that size passes below the minimum notional)."""
         if not price.is_finite() or price <= _ZERO:
             return price, size, f"price must be a positive number, got {price}"
         price = self.quantize_price(price, side)
@@ -155,7 +161,9 @@ class TradingRule:
             return price, size, f"price rounds to {price} under the {pair} tick rule"
         if size <= _ZERO or size < self.min_order_size:
             return price, size, f"size {size} is below the minimum {self.min_order_size} for {pair}"
-        if price * size < self.min_notional:
+        if price * size < self.min_notional and not (
+            full_close is not None and self.min_notional_waived_for_full_close and size >= full_close
+        ):
             return price, size, f"notional {price * size} is below the minimum {self.min_notional} for {pair}"
         return price, size, None
 

@@ -602,15 +602,16 @@ def perp_trading_rule(name: str, sz_decimals: int, max_leverage: int | None = No
     Sizes in steps of ``10**-szDecimals``; prices of at most 5 significant figures and at most
     ``6 - szDecimals`` decimals, integer prices always valid; minimum order value $10.
     """
-    return _rule(name, sz_decimals, 6, max_leverage)
+    return _rule(name, sz_decimals, max_leverage, perp=True)
 
 
 def spot_trading_rule(name: str, sz_decimals: int) -> TradingRule:
     """Hyperliquid's spot rules: as perps but prices may have ``8 - szDecimals`` decimals (min value 10 quote)."""
-    return _rule(name, sz_decimals, 8, None)
+    return _rule(name, sz_decimals, None, perp=False)
 
 
-def _rule(name: str, sz_decimals: int, max_decimals: int, max_leverage: int | None) -> TradingRule:
+def _rule(name: str, sz_decimals: int, max_leverage: int | None, *, perp: bool) -> TradingRule:
+    max_decimals = 6 if perp else 8
     _check_int(sz_decimals, "szDecimals", minimum=0)
     if sz_decimals > max_decimals:
         raise InvalidOrderError(f"szDecimals {sz_decimals} exceeds {max_decimals}")
@@ -623,13 +624,15 @@ def _rule(name: str, sz_decimals: int, max_decimals: int, max_leverage: int | No
         max_price_decimals=max_decimals - sz_decimals,
         integer_price_always_valid=True,
         min_notional=MIN_ORDER_VALUE,
+        # a reduce-only order closing the whole position may be worth less (spot orders are never reduce-only)
+        min_notional_waived_for_full_close=perp,
         max_leverage=max_leverage,
     )
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_rule(sz_decimals: int, is_spot: bool) -> TradingRule:
-    return _rule("", sz_decimals, 8 if is_spot else 6, None)
+    return _rule("", sz_decimals, None, perp=not is_spot)
 
 
 def is_valid_price(px: Decimal, sz_decimals: int, is_spot: bool = False) -> bool:
