@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tests.engine.test_spot_strategies import _spot
+from tests.engine.test_strategy_risk import Recording
 from tests.engine.venue import Pulse, connector_for, exchange_open_orders, make_book, wait_until
 from wingbeat.core.enums import TradeType
-from wingbeat.engine.risk import OrderRefusedEvent, RiskLimits
-from wingbeat.engine.strategy import Strategy
+from wingbeat.engine.risk import RiskLimits
 
 if TYPE_CHECKING:
     from tests.conftest import Trader
@@ -19,17 +19,6 @@ if TYPE_CHECKING:
 
 D = Decimal
 PAIR = "BTC-USD"
-
-
-class Recording(Strategy):
-    """Records refusals; the test places the orders."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.refusals: list[OrderRefusedEvent] = []
-
-    def on_order_refused(self, event: OrderRefusedEvent) -> None:
-        self.refusals.append(event)
 
 
 async def test_the_legs_count_as_open_orders_and_the_kill_switch_cancels_all_three(
