@@ -431,14 +431,17 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
     def _send_now(self) -> None:
         # A caller placing many orders in one go does not yield to the loop: send what is queued now, so the
         # venue works on it while the next orders are made, instead of the whole burst after the last one.
-        batch = self._submit_queue
-        answers = self._start_sending(batch)
-        if answers is None:  # nothing was sent: the batch goes with the tick's flush
-            self._eager_next = None
-            return
-        self._submit_queue = []
-        self._eager_next = 2 * len(batch)
-        self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
+        queued = self._submit_queue
+        held: list[InFlightOrder] = []
+        for batch in self._batch_actions(queued):
+            answers = self._start_sending(batch)
+            if answers is None:  # not sent: it goes with the tick's flush
+                held += batch
+            else:
+                self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
+        self._submit_queue = held
+        # nothing more early in this tick once something waits for the flush
+        self._eager_next = None if held else 2 * len(queued)
 
     def _start_sending(self, batch: list[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
         """``_start_place_orders`` of ``batch``, None when it was not sent (an error of the hook is logged)."""
@@ -526,10 +529,11 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
             if journal is not None and not await journal.commit_before_send(
                     batch, self._fail, "connector stopped before the order was sent"):
                 continue
-            # written in this step when the venue client can: the frame leaves before the loop turns to what
-            # else is ready (the pushes being read), one order's place -> OPEN shorter by that work
-            answers = self._start_sending(batch)
-            self._tasks.create_task(self._send_orders(batch, answers), name="place-orders")
+            for action in self._batch_actions(batch):
+                # written in this step when the venue client can: the frame leaves before the loop turns to what
+                # else is ready (the pushes being read), one order's place -> OPEN shorter by that work
+                answers = self._start_sending(action)
+                self._tasks.create_task(self._send_orders(action, answers), name="place-orders")
 
     async def _send_orders(self, batch: list[InFlightOrder],
                            answers: Awaitable[Sequence[OrderUpdate | None]] | None = None) -> None:
@@ -647,6 +651,12 @@ class ConnectorBase(OrderReconciliation, OrderModifying):
         where the answer tells nothing the order does not already show (a status stream was faster). Raise
         ExchangeRejection when the whole batch was definitely refused (all FAILED); any other exception makes
         the batch PENDING_SUBMIT_UNKNOWN, resolved by reconciliation."""
+
+    def _batch_actions(self, batch: list[InFlightOrder]) -> list[list[InFlightOrder]]:
+        """Hook (optional): the batches ``batch`` goes out in, each one ``_start_place_orders`` /
+        ``_place_orders`` call of its own, in order [the whole batch as one]. Orders that must share an action
+        are placed inside ``_placed_together`` so that no early send splits them first."""
+        return [batch]
 
     def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
         """Hook (optional): send the batch at once, without awaiting anything: while ``place_order``'s caller

@@ -19,7 +19,8 @@ A market connector (``HyperliquidPerpetualConnector`` in ``connector``, ``Hyperl
 fills ``self._assets``), what an account state is and means (``_account_state_channel``,
 ``_fetch_account_state``, ``_on_account_state``, ``_on_account_fills``), the books' coins
 (``_prepare_markets``, ``_market_data_source``) and, optionally, a reference price for MARKET orders when the
-book is empty (``_reference_price``) and extra fields of an order (``_order_wire``).
+book is empty (``_reference_price``), extra fields of an order (``_order_wire``) and the grouping of an
+order action (``_action_grouping``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import re
 import time
 import weakref
 from abc import abstractmethod
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -672,11 +673,29 @@ class HyperliquidConnectorBase(ConnectorBase):
             wires.append(wire)
         return sendable, wires, refused
 
-    def _unsent(self, order: InFlightOrder, reason: str | None, state: OrderState = OrderState.FAILED) -> OrderUpdate:
-        """The update that ends ``order`` unsent (FAILED with ``reason``), or that leaves it to reconciliation
-        (``state`` PENDING_SUBMIT_UNKNOWN)."""
+    def _unsent(self, order: InFlightOrder, reason: str) -> OrderUpdate:
+        """The update that ends ``order`` unsent: FAILED with ``reason``."""
         return OrderUpdate(client_order_id=order.client_order_id, trading_pair=order.trading_pair,
-                           update_timestamp=self._clock(), new_state=state, reason=reason)  # fmt: skip
+                           update_timestamp=self._clock(), new_state=OrderState.FAILED, reason=reason)  # fmt: skip
+
+    def _action_grouping(self, orders: Sequence[InFlightOrder], wires: Sequence[Mapping[str, Any]]) -> Grouping:
+        """Hook (optional): the ``grouping`` of the order action of one batch [the priority fee where it
+        applies, see ``order_grouping``]."""
+        return order_grouping(wires, self._config.priority_fee)
+
+    def _wired_batch(
+        self, orders: Sequence[InFlightOrder]
+    ) -> tuple[list[InFlightOrder], list[dict[str, Any]], dict[str, OrderUpdate], Grouping]:
+        """``_order_wires`` and the action's grouping; a ``normalTpsl`` action (an entry and its legs) goes
+        whole or not at all: a leg without its entry is no bracket."""
+        sendable, wires, refused = self._order_wires(orders)
+        grouping = self._action_grouping(orders, wires)
+        if refused and grouping == "normalTpsl":
+            reason = next(iter(refused.values())).reason
+            for order in sendable:
+                refused[order.client_order_id] = self._unsent(order, f"{reason} (an order of the same bracket)")
+            sendable, wires = [], []
+        return sendable, wires, refused, grouping
 
     def _batch_answers(
         self,
@@ -695,19 +714,7 @@ class HyperliquidConnectorBase(ConnectorBase):
                 for o in orders]
 
     async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
-        return await self._place_action(orders)
-
-    async def _place_action(
-        self, orders: Sequence[InFlightOrder], grouping: Grouping | None = None
-    ) -> list[OrderUpdate | None]:
-        """``orders`` in ONE order action with ``grouping`` (None: ``order_grouping``, the priority fee where it
-        applies); with ``"normalTpsl"`` (an entry and its legs) all or none of them are sent."""
-        sendable, wires, refused = self._order_wires(orders)
-        if refused and grouping == "normalTpsl":  # a leg without its entry (or the reverse) is no bracket
-            reason = next(iter(refused.values())).reason
-            for order in sendable:
-                refused[order.client_order_id] = self._unsent(order, f"{reason} (an order of the same bracket)")
-            sendable, wires = [], []
+        sendable, wires, refused, grouping = self._wired_batch(orders)
         gate = self._builder_gate
         if wires and gate is not None:
             reason = await gate.refusal(self._rest_client())
@@ -718,8 +725,6 @@ class HyperliquidConnectorBase(ConnectorBase):
         reply = None
         if wires:
             builder = gate.builder if gate is not None else None
-            if grouping is None:
-                grouping = order_grouping(wires, self._config.priority_fee)
             action = wired_order_action(wires, grouping=grouping, builder=builder)
             reply = await self._send(action, len(wires), self._order_validity)
         return self._batch_answers(orders, sendable, refused, reply)
@@ -728,10 +733,10 @@ class HyperliquidConnectorBase(ConnectorBase):
         sender = self._sender
         if sender is None or self._builder_gate is not None:  # a builder fee's approval is awaited per batch
             return None
-        sendable, wires, refused = self._order_wires(orders)
+        sendable, wires, refused, grouping = self._wired_batch(orders)
         if not wires:
             return None
-        action = wired_order_action(wires, grouping=order_grouping(wires, self._config.priority_fee))
+        action = wired_order_action(wires, grouping=grouping)
         pending = sender.send_now(action, batch_length=len(wires), valid_for=self._order_validity)
         if pending is None:
             return None

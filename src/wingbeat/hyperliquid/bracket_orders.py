@@ -92,29 +92,23 @@ class Brackets:
         oid yet (its answer is a bare "waitingForFill"), so its news is its entry's."""
         return self._entry_of.get(client_order_id) in self._legs
 
-    def in_batch(self, orders: Sequence[InFlightOrder]) -> bool:
-        """Whether any order of ``orders`` belongs to a bracket."""
-        entry_of, legs = self._entry_of, self._legs
-        return any(o.client_order_id in entry_of or o.client_order_id in legs for o in orders)
+    def lost_its_entry(self, client_order_id: str) -> bool:
+        """Whether the order is a leg whose entry ended (when the leg is still to be sent: it must not go)."""
+        entry = self._entry_of.get(client_order_id)
+        return entry is not None and entry not in self._legs
 
-    def split(
-        self, orders: Sequence[InFlightOrder]
-    ) -> tuple[list[InFlightOrder], list[list[InFlightOrder]], list[InFlightOrder]]:
-        """(the orders of no bracket, each bracket's entry followed by its legs in ``orders``, the legs whose
-        entry is not in ``orders``: it ended before it was sent, so they must not go)."""
+    def split(self, orders: list[InFlightOrder]) -> list[list[InFlightOrder]]:
+        """The actions ``orders`` go out in: the orders of no bracket first (a leg whose entry is not among
+        them too: its entry ended before it was sent, and the leg is refused when wired), then each bracket,
+        its entry followed by its legs."""
         entry_of, legs = self._entry_of, self._legs
         batch = {o.client_order_id: o for o in orders}
         plain: list[InFlightOrder] = []
-        groups: list[list[InFlightOrder]] = []
-        orphans: list[InFlightOrder] = []
+        brackets: list[list[InFlightOrder]] = []
         for order in orders:
             cid = order.client_order_id
-            entry = entry_of.get(cid)
-            if entry is not None:
-                if entry not in batch:
-                    orphans.append(order)
-            elif cid in legs:
-                groups.append([order, *(batch[leg] for leg in legs[cid] if leg in batch)])
-            else:
+            if cid in legs:
+                brackets.append([order, *(batch[leg] for leg in legs[cid] if leg in batch)])
+            elif entry_of.get(cid) not in batch:
                 plain.append(order)
-        return plain, groups, orphans
+        return [plain, *brackets] if plain else brackets

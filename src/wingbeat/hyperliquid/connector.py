@@ -23,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
 from wingbeat.core.connector_base import PerpetualConnectorBase
 from wingbeat.core.enums import OrderType, PositionAction, TimeInForce, TradeType
-from wingbeat.core.errors import ExchangeRejection, InvalidOrderError, WingbeatError
+from wingbeat.core.errors import InvalidOrderError, WingbeatError
 from wingbeat.core.in_flight_order import InFlightOrder
 from wingbeat.core.order_state import OrderState
 from wingbeat.core.order_updates import OrderUpdate
@@ -44,7 +44,7 @@ from wingbeat.hyperliquid.reconciliation import balance_from_state, positions_fr
 from wingbeat.hyperliquid.schemas import ClearinghouseState, MetaAndAssetCtxs, SpotMeta
 from wingbeat.hyperliquid.schemas_account import OpenOrder
 from wingbeat.hyperliquid.signer import Signer
-from wingbeat.hyperliquid.wire import Tpsl, TriggerType, perp_trading_rule, update_leverage_action
+from wingbeat.hyperliquid.wire import Grouping, Tpsl, TriggerType, perp_trading_rule, update_leverage_action
 
 __all__ = ["HyperliquidConfig", "HyperliquidPerpetualConnector"]
 
@@ -172,10 +172,15 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         if is_market:
             # execution price bound for the triggered market order, as the SDK does
             limit_price = self._slipped(trigger_px, trade_type)
+        trigger = TriggerType(trigger_px=trigger_px, is_market=is_market, tpsl=tpsl)
+        return self._place_trigger(trading_pair, trade_type, amount, limit_price, trigger, reduce_only)
+
+    def _place_trigger(self, trading_pair: str, trade_type: TradeType, amount: Decimal, limit_price: Decimal | None,
+                       trigger: TriggerType, reduce_only: bool) -> str:
         cid = self._new_client_order_id(trade_type, trading_pair)
         # registered first: the order may be written inside _place_order (a burst's early batch), and its
         # wire is a trigger only by this
-        self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=is_market, tpsl=tpsl)
+        self._triggers[cid] = trigger
         position = PositionAction.CLOSE if reduce_only else PositionAction.OPEN
         self._place_order(
             cid, trade_type, trading_pair, amount, OrderType.LIMIT, limit_price, None, position, reduce_only, None
@@ -221,21 +226,18 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
                 return BracketOrder(entry, None, None)
             legs: dict[str, str | None] = {"tp": None, "sl": None}
             wanted: tuple[tuple[Tpsl, Decimal | None], ...] = (("tp", take_profit), ("sl", stop_loss))
-            for tpsl, trigger in wanted:
-                if trigger is None:
+            for tpsl, price_given in wanted:
+                if price_given is None:
                     continue
-                trigger_px = rule.quantize_price(trigger, exit_side)
-                cid = legs[tpsl] = self._new_client_order_id(exit_side, trading_pair)
-                self._triggers[cid] = TriggerType(trigger_px=trigger_px, is_market=True, tpsl=tpsl)
-                self._place_order(cid, exit_side, trading_pair, order.amount, OrderType.LIMIT,
-                                  self._slipped(trigger_px, exit_side), None, PositionAction.CLOSE, True, None)
+                trigger_px = rule.quantize_price(price_given, exit_side)
+                trigger = TriggerType(trigger_px=trigger_px, is_market=True, tpsl=tpsl)
+                legs[tpsl] = self._place_trigger(trading_pair, exit_side, order.amount,
+                                                 self._slipped(trigger_px, exit_side), trigger, True)
             placed = [cid for cid in legs.values() if cid is not None]
-            refused = [cid for cid in placed if (leg := self.get_order(cid)) is None or leg.is_done]
-            if refused:  # its failure event says why: the bracket goes whole or not at all (all still queued)
-                for cid in refused:
-                    del self._triggers[cid]
+            if any((leg := self.get_order(cid)) is None or leg.is_done for cid in placed):
+                # a leg refused at once (its failure event says why): the bracket goes whole or not at all
                 for cid in (entry, *placed):
-                    self.cancel(trading_pair, cid)
+                    self.cancel(trading_pair, cid)  # all still queued
             else:
                 self._brackets.add(entry, placed)
         return BracketOrder(entry, legs["tp"], legs["sl"])
@@ -388,36 +390,14 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
             if venue.is_trigger:
                 self._venue_triggers.add(cid)
 
-    def _start_place_orders(self, orders: Sequence[InFlightOrder]) -> Awaitable[Sequence[OrderUpdate | None]] | None:
-        if self._brackets and self._brackets.in_batch(orders):
-            return None  # several actions: _place_orders sends them
-        return super()._start_place_orders(orders)
+    def _batch_actions(self, batch: list[InFlightOrder]) -> list[list[InFlightOrder]]:
+        # each bracket in an action of its own (normalTpsl), after one for the other orders
+        return self._brackets.split(batch) if self._brackets else [batch]
 
-    async def _place_orders(self, orders: Sequence[InFlightOrder]) -> Sequence[OrderUpdate | None]:
-        if not (self._brackets and self._brackets.in_batch(orders)):
-            return await self._place_action(orders)
-        plain, groups, orphans = self._brackets.split(orders)
-        actions: list[tuple[list[InFlightOrder], Any]] = [(group, "normalTpsl") for group in groups]
-        if plain:
-            actions.insert(0, (plain, None))
-        results = await asyncio.gather(*(self._place_action(group, grouping) for group, grouping in actions),
-                                       return_exceptions=True)  # fmt: skip
-        answers: dict[str, OrderUpdate | None] = {}
-        for (group, _), result in zip(actions, results, strict=True):
-            if isinstance(result, ExchangeRejection):  # as the core does for a batch: a refusal fails its orders
-                answers.update((o.client_order_id, self._unsent(o, result.reason)) for o in group)
-            elif isinstance(result, Exception):  # ...and anything else is reconciled
-                _logger.warning("placement of %d order(s) ended without an answer (%r); reconciling",
-                                len(group), result)  # fmt: skip
-                unknown = OrderState.PENDING_SUBMIT_UNKNOWN
-                answers.update((o.client_order_id, self._unsent(o, None, unknown)) for o in group)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                answers.update((o.client_order_id, u) for o, u in zip(group, result, strict=True))
-        reason = "not sent: its bracket's entry ended before it was sent"
-        answers.update((leg.client_order_id, self._unsent(leg, reason)) for leg in orphans)
-        return [answers[o.client_order_id] for o in orders]
+    def _action_grouping(self, orders: Sequence[InFlightOrder], wires: Sequence[Mapping[str, Any]]) -> Grouping:
+        if self._brackets and orders and self._brackets.is_entry(orders[0].client_order_id):
+            return "normalTpsl"
+        return super()._action_grouping(orders, wires)
 
     async def _request_order_statuses(
         self, orders: Sequence[InFlightOrder]
@@ -440,6 +420,8 @@ class HyperliquidPerpetualConnector(HyperliquidConnectorBase, PerpetualConnector
         ]  # fmt: skip
 
     def _order_wire(self, order: InFlightOrder) -> dict[str, Any]:
+        if self._brackets and self._brackets.lost_its_entry(order.client_order_id):
+            raise InvalidOrderError("its bracket's entry ended before it was sent")
         asset = self._assets[order.trading_pair]
         # kept until the order ends (``_on_state_change``): ``modify`` refuses trigger orders by it
         return order_to_wire(order, asset, self._triggers.get(order.client_order_id))
